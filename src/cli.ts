@@ -1,0 +1,158 @@
+// The `freshet` command line. Each verb loads the configuration once, validates it, and
+// maps failures to exit codes scripts can rely on (see EXIT in errors.ts).
+import fs from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import { loadConfig, type ResolvedConfig } from './config.ts';
+import { runDaemon } from './daemon.ts';
+import { EXIT, UsageError, coerceError, exitCodeOf } from './errors.ts';
+import { initProject } from './init.ts';
+import { createLogger, type Logger } from './log.ts';
+import { migrateToLatest, openConfiguredRegistry, registryStatus, type RegistryHandle } from './registry/index.ts';
+import { formatTable } from './table.ts';
+
+const pkg = JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+
+interface GlobalOptions {
+  config?: string;
+  logLevel?: string;
+}
+
+function setup(command: Command): { config: ResolvedConfig; log: Logger } {
+  const options = command.optsWithGlobals<GlobalOptions>();
+  const env = { ...process.env };
+  if (options.logLevel) env.FRESHET_LOG__LEVEL = options.logLevel;
+  const config = loadConfig({ file: options.config, env });
+  return { config, log: createLogger(config.log) };
+}
+
+/** Opens the registry for a one-shot command and always closes it (and any embedded server). */
+async function withRegistry<T>(command: Command, work: (registry: RegistryHandle, log: Logger) => Promise<T>): Promise<T> {
+  const { config, log } = setup(command);
+  const registry = await openConfiguredRegistry({ config, log, wait: 'once' });
+  try {
+    return await work(registry, log);
+  } finally {
+    await registry.close();
+  }
+}
+
+function print(text: string): void {
+  process.stdout.write(`${text}\n`);
+}
+
+export function buildProgram(): Command {
+  const program = new Command('freshet')
+    .description('Keeps a TensorFlow.js model fresh as new data partitions arrive.')
+    .version(pkg.version, '-V, --version')
+    .option('-c, --config <file>', 'configuration file (default: ./freshet.config.yaml, or $FRESHET_CONFIG)')
+    .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']))
+    .showHelpAfterError('(run `freshet --help` for usage)')
+    .addHelpText(
+      'after',
+      `
+Database: DATABASE_URL (or database.url) selects a PostgreSQL server; without it freshet
+runs an embedded server under .freshet/pg.
+
+Exit codes: 0 ok, 1 failure, 2 bad usage or configuration, 3 database unreachable.`,
+    );
+
+  program
+    .command('init')
+    .description('write a commented starter freshet.config.yaml and the data-dir layout')
+    .argument('[dir]', 'project directory', '.')
+    .option('--force', 'overwrite an existing freshet.config.yaml')
+    .action((dir: string, options: { force?: boolean }) => {
+      const { configFile, created } = initProject(dir, { force: options.force ?? false });
+      for (const file of created) print(`created ${file}`);
+      print(`\nNext: edit ${configFile}, then run \`freshet daemon\`.`);
+    });
+
+  program
+    .command('migrate')
+    .description('apply pending registry migrations (safe to run twice, or from two processes at once)')
+    .action(async (_options: unknown, command: Command) => {
+      await withRegistry(command, async (registry, log) => {
+        const { applied, version } = await migrateToLatest(registry.db);
+        log.info({ applied, schemaVersion: version }, applied.length ? 'migrations applied' : 'schema already current');
+        print(applied.length ? `applied ${applied.join(', ')}; schema version ${version}` : `schema already current: ${version}`);
+      });
+    });
+
+  program
+    .command('status')
+    .description('registry summary: schema version, pending migrations, rows per table')
+    .option('--json', 'machine-readable output')
+    .action(async (options: { json?: boolean }, command: Command) => {
+      await withRegistry(command, async (registry) => {
+        const status = await registryStatus(registry.db);
+        if (options.json) return print(JSON.stringify(status, null, 2));
+        print(`schema version: ${status.schemaVersion ?? '(not migrated)'}`);
+        if (status.pendingMigrations.length) print(`pending migrations: ${status.pendingMigrations.join(', ')} (run \`freshet migrate\`)`);
+        if (Object.keys(status.tables).length) print(`\n${formatTable(['table', 'rows'], Object.entries(status.tables))}`);
+      });
+    });
+
+  program
+    .command('config')
+    .description('print the effective configuration (file, defaults and environment overrides) as JSON')
+    .action((_options: unknown, command: Command) => {
+      const { config } = setup(command);
+      const redacted = config.database.url ? { ...config, database: { ...config.database, url: config.database.url.replace(/:[^:@/]*@/, ':***@') } } : config;
+      print(JSON.stringify(redacted, null, 2));
+    });
+
+  program
+    .command('daemon')
+    .description('run freshet: registry (embedded unless DATABASE_URL), migrations, then the modules until SIGTERM/SIGINT')
+    .action(async (_options: unknown, command: Command) => {
+      const { config, log } = setup(command);
+      const controller = new AbortController();
+      let signals = 0;
+      const onSignal = (signal: NodeJS.Signals): void => {
+        signals += 1;
+        if (signals > 1) {
+          log.warn({ signal }, 'second signal: forcing exit');
+          process.exit(130);
+        }
+        log.info({ signal, timeoutSeconds: config.daemon.shutdownTimeoutSeconds }, 'shutting down gracefully (send the signal again to force)');
+        setTimeout(() => {
+          log.error({ timeoutSeconds: config.daemon.shutdownTimeoutSeconds }, 'graceful shutdown timed out; forcing exit');
+          process.exit(EXIT.failure);
+        }, config.daemon.shutdownTimeoutSeconds * 1000).unref();
+        controller.abort(new Error(`received ${signal}`));
+      };
+      process.on('SIGTERM', onSignal);
+      process.on('SIGINT', onSignal);
+      try {
+        await runDaemon({ config, log, signal: controller.signal });
+      } catch (error) {
+        if (controller.signal.aborted) return; // interrupted while still starting: a clean stop
+        throw error;
+      }
+    });
+
+  return program;
+}
+
+/** Runs the CLI and returns the exit code. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = buildProgram().exitOverride();
+  try {
+    await program.parseAsync(argv as string[], { from: 'user' });
+    return EXIT.ok;
+  } catch (thrown) {
+    if (thrown instanceof CommanderError) {
+      // Help and --version "fail" with exit code 0; real usage errors were already printed.
+      return thrown.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    const error = coerceError(thrown);
+    const code = exitCodeOf(error);
+    process.stderr.write(`freshet: ${error.message}\n`);
+    if (code === EXIT.failure && process.env.FRESHET_DEBUG_STACKS) process.stderr.write(`${error.stack}\n`);
+    return code;
+  }
+}
+
+if (import.meta.main) {
+  process.exitCode = await main(process.argv.slice(2));
+}

@@ -1,0 +1,202 @@
+// Configuration: one zod schema that is also the single place where defaults live.
+// Read once at the edge (file + environment), validated, frozen, passed explicitly.
+import fs from 'node:fs';
+import path from 'node:path';
+import YAML from 'yaml';
+import { z } from 'zod';
+import { UsageError } from './errors.ts';
+
+const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
+/** The configuration schema. Every key has its default and its description here and nowhere else. */
+export const configSchema = z.strictObject({
+  dataDir: z.string().min(1).default('data').describe('Root of the Hive-style partition tree (dt=2026-11-26/...). Relative paths are relative to the config file.'),
+  artifactsDir: z.string().min(1).default('.freshet/artifacts').describe('Where checkpoints and serving exports are written. Relative to the config file.'),
+  database: z
+    .strictObject({
+      url: z.string().min(1).optional().describe('PostgreSQL connection string (also DATABASE_URL). Unset: freshet runs an embedded server.'),
+      connectTimeoutSeconds: z.number().positive().max(300).default(5).describe('Seconds a one-shot command waits for the server before it fails (exit 3).'),
+      maxBackoffSeconds: z.number().positive().default(30).describe('Longest pause, in seconds, between the daemon\'s reconnection attempts.'),
+      embedded: z
+        .strictObject({
+          dataDir: z.string().min(1).default('.freshet/pg').describe('Data directory of the embedded server. Relative to the config file.'),
+          port: z.number().int().min(0).max(65535).default(0).describe('TCP port on 127.0.0.1 for the embedded server; 0 picks a free port at each start.'),
+          database: z.string().regex(/^[a-z_][a-z0-9_]*$/, 'must be a lower-case SQL identifier').default('freshet').describe('Database freshet creates and uses inside the embedded server.'),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  log: z
+    .strictObject({
+      level: logLevel.default('info').describe('pino log level: fatal, error, warn, info, debug, trace or silent.'),
+      format: z.enum(['auto', 'json', 'pretty']).default('auto').describe('json (one object a line), pretty, or auto: pretty when stderr is a terminal.'),
+    })
+    .prefault({}),
+  daemon: z
+    .strictObject({
+      shutdownTimeoutSeconds: z.number().positive().default(30).describe('Seconds a graceful shutdown may take before it is forced.'),
+    })
+    .prefault({}),
+});
+
+/** One leaf of the schema, for the starter config and the README reference. */
+export interface ConfigKey {
+  path: string;
+  default: unknown;
+  description: string;
+}
+
+/** Lists every leaf key with its default and description, in schema order. */
+export function describeConfigKeys(schema: z.ZodType = configSchema, prefix = ''): ConfigKey[] {
+  const def = (schema as unknown as { _zod: { def: { type: string; innerType?: z.ZodType; shape?: Record<string, z.ZodType> } } })._zod.def;
+  if (def.type === 'object' && def.shape) {
+    return Object.entries(def.shape).flatMap(([key, inner]) => describeConfigKeys(inner, prefix ? `${prefix}.${key}` : key));
+  }
+  if ((def.type === 'prefault' || def.type === 'optional') && def.innerType && !schema.description) {
+    return describeConfigKeys(def.innerType, prefix);
+  }
+  const parsed = schema.safeParse(undefined);
+  return [{ path: prefix, default: parsed.success ? parsed.data : undefined, description: schema.description ?? '' }];
+}
+
+export type Config = z.output<typeof configSchema>;
+/** A validated, frozen configuration plus where it came from. */
+export type ResolvedConfig = Readonly<Config> & { readonly source: string; readonly baseDir: string };
+
+export const CONFIG_FILE_NAMES = ['freshet.config.yaml', 'freshet.config.yml', 'freshet.config.json'];
+
+/**
+ * Environment overrides. `DATABASE_URL` is the conventional name; every other key is
+ * `FRESHET_` + the key path with `__` between levels, in upper snake case:
+ * `FRESHET_LOG__LEVEL=debug`, `FRESHET_DATABASE__EMBEDDED__PORT=5433`, `FRESHET_DATA_DIR=/data`.
+ * Values are parsed as JSON when they parse (numbers, booleans, arrays), else taken as strings.
+ */
+function environmentOverrides(env: NodeJS.ProcessEnv): Array<{ variable: string; keyPath: string[]; value: unknown }> {
+  const out: Array<{ variable: string; keyPath: string[]; value: unknown }> = [];
+  if (env.DATABASE_URL) out.push({ variable: 'DATABASE_URL', keyPath: ['database', 'url'], value: env.DATABASE_URL });
+  for (const [variable, raw] of Object.entries(env)) {
+    if (!variable.startsWith('FRESHET_') || raw === undefined) continue;
+    if (variable === 'FRESHET_CONFIG') continue;
+    const keyPath = variable
+      .slice('FRESHET_'.length)
+      .split('__')
+      .map((part) => part.toLowerCase().replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase()));
+    let value: unknown = raw;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      // Not JSON: a plain string such as a path or a URL.
+    }
+    out.push({ variable, keyPath, value });
+  }
+  return out;
+}
+
+function setPath(target: Record<string, unknown>, keyPath: string[], value: unknown): void {
+  let node = target;
+  for (const key of keyPath.slice(0, -1)) {
+    const next = node[key];
+    if (next === undefined) node[key] = {};
+    else if (typeof next !== 'object' || next === null || Array.isArray(next)) return; // the schema will name it
+    node = node[key] as Record<string, unknown>;
+  }
+  node[keyPath.at(-1)!] = value;
+}
+
+function parseFile(file: string, text: string): unknown {
+  if (file.endsWith('.json')) {
+    try {
+      return JSON.parse(text);
+    } catch (error) {
+      throw new UsageError(`${file}: not valid JSON: ${(error as Error).message}`);
+    }
+  }
+  const doc = YAML.parseDocument(text, { prettyErrors: true });
+  if (doc.errors.length > 0) {
+    const first = doc.errors[0]!;
+    const where = first.linePos?.[0] ? `:${first.linePos[0].line}:${first.linePos[0].col}` : '';
+    throw new UsageError(`${file}${where}: not valid YAML: ${first.message.split('\n')[0]}`);
+  }
+  return doc.toJS() ?? {};
+}
+
+/** Describes a zod issue as "key.path: message". */
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const keyPath = issue.path.map(String).join('.');
+  if (issue.code === 'unrecognized_keys') {
+    const prefix = keyPath ? `${keyPath}.` : '';
+    return issue.keys.map((key) => `${prefix}${key}: unknown key`).join('; ');
+  }
+  return `${keyPath || '(top level)'}: ${issue.message}`;
+}
+
+export interface LoadConfigOptions {
+  /** Explicit config file (`--config`); a missing explicit file is an error. */
+  file?: string | undefined;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+}
+
+/**
+ * Loads, validates and freezes the configuration. Without an explicit file it looks for
+ * `freshet.config.{yaml,yml,json}` in `cwd` and falls back to the defaults.
+ * Throws UsageError naming the file (or environment variable) and key path.
+ */
+export function loadConfig({ file, env = process.env, cwd = process.cwd() }: LoadConfigOptions = {}): ResolvedConfig {
+  const explicit = file ?? env.FRESHET_CONFIG;
+  let source = '(defaults)';
+  let raw: unknown = {};
+  let baseDir = cwd;
+  if (explicit) {
+    const resolved = path.resolve(cwd, explicit);
+    if (!fs.existsSync(resolved)) throw new UsageError(`config file ${resolved} does not exist`);
+    source = resolved;
+  } else {
+    const found = CONFIG_FILE_NAMES.map((name) => path.join(cwd, name)).find((candidate) => fs.existsSync(candidate));
+    if (found) source = found;
+  }
+  if (source !== '(defaults)') {
+    let text: string;
+    try {
+      text = fs.readFileSync(source, 'utf8');
+    } catch (error) {
+      throw new UsageError(`config file ${source} cannot be read: ${(error as Error).message}`, { cause: error });
+    }
+    raw = parseFile(source, text);
+    baseDir = path.dirname(source);
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new UsageError(`${source}: the configuration must be a mapping of keys to values`);
+  }
+
+  const merged = structuredClone(raw) as Record<string, unknown>;
+  const fromEnv = new Map<string, string>();
+  for (const { variable, keyPath, value } of environmentOverrides(env)) {
+    setPath(merged, keyPath, value);
+    fromEnv.set(keyPath.join('.'), variable);
+  }
+
+  const result = configSchema.safeParse(merged);
+  if (!result.success) {
+    const lines = result.error.issues.map((issue) => {
+      const keyPath = issue.path.map(String).join('.');
+      const variable = [...fromEnv].find(([envPath]) => keyPath === envPath || keyPath.startsWith(`${envPath}.`))?.[1];
+      return `${variable ? `environment variable ${variable}` : source}: ${describeIssue(issue)}`;
+    });
+    throw new UsageError(`invalid configuration\n  ${lines.join('\n  ')}`);
+  }
+  const config = result.data;
+  const absolute = (p: string): string => path.resolve(baseDir, p);
+  config.dataDir = absolute(config.dataDir);
+  config.artifactsDir = absolute(config.artifactsDir);
+  config.database.embedded.dataDir = absolute(config.database.embedded.dataDir);
+  return deepFreeze({ ...config, source, baseDir });
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,39 @@
+// The composition root: opens the registry (embedded or given), migrates it, starts the
+// modules and stops them in reverse order when the signal aborts. Modules receive the
+// AbortSignal; they never import this file.
+import { once } from 'node:events';
+import type { ResolvedConfig } from './config.ts';
+import type { Logger } from './log.ts';
+import { isTransientDatabaseError, migrateToLatest, openConfiguredRegistry, type RegistryHandle } from './registry/index.ts';
+import { retryTransient } from './retry.ts';
+
+export interface DaemonOptions {
+  config: ResolvedConfig;
+  log: Logger;
+  /** Aborted on SIGTERM/SIGINT: every module stops taking work and winds down. */
+  signal: AbortSignal;
+  /** Called once the daemon is up (registry migrated, modules started). */
+  onReady?: (registry: RegistryHandle) => void;
+}
+
+/** Runs until `signal` aborts, then shuts down gracefully. Resolves when everything is closed. */
+export async function runDaemon({ config, log, signal, onReady }: DaemonOptions): Promise<void> {
+  log.info({ config: config.source, dataDir: config.dataDir }, 'freshet daemon starting');
+  const registry = await openConfiguredRegistry({ config, log, wait: 'patient', signal });
+  try {
+    const { applied, version } = await retryTransient(() => migrateToLatest(registry.db), {
+      signal,
+      log,
+      what: 'migrating the registry',
+      maxBackoffSeconds: config.database.maxBackoffSeconds,
+      isTransient: isTransientDatabaseError,
+    });
+    log.info({ schemaVersion: version, applied }, 'registry ready');
+    onReady?.(registry);
+    if (!signal.aborted) await once(signal, 'abort');
+    log.info('shutting down');
+  } finally {
+    await registry.close();
+    log.info('freshet daemon stopped');
+  }
+}

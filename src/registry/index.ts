@@ -1,0 +1,16 @@
+// The registry module's public surface: other modules import from here only.
+export { openRegistry, redactUrl, checkReachable, type Registry } from './connect.ts';
+export { openConfiguredRegistry, type RegistryHandle } from './open.ts';
+export { startEmbeddedPostgres, embeddedConnectionUrl, type EmbeddedServer } from './embedded-postgres.ts';
+export { migrateToLatest, assertSchemaCurrent, appliedMigrations, knownMigrations, SchemaAheadError, MIGRATIONS_DIR } from './migrate.ts';
+export { registryStatus, type RegistryStatus } from './status.ts';
+export * from './schema.ts';
+export * from './repositories/lineages.ts';
+export * from './repositories/partitions.ts';
+export * from './repositories/runs.ts';
+export * from './repositories/checkpoints.ts';
+export * from './repositories/loss-points.ts';
+export * from './repositories/jobs.ts';
+export * from './repositories/events.ts';
+export * from './repositories/models.ts';
+export { isTransientDatabaseError } from './transient-errors.ts';

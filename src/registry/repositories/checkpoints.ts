@@ -1,0 +1,28 @@
+// Checkpoint rows. A row is inserted only after its files were renamed into place, and
+// deleted together with them (retention), so rows and files never disagree.
+import type { Registry } from '../connect.ts';
+import type { Checkpoint, NewCheckpoint } from '../schema.ts';
+
+export async function insertCheckpoint(db: Registry, checkpoint: NewCheckpoint): Promise<Checkpoint> {
+  return db.insertInto('checkpoints').values(checkpoint).returningAll().executeTakeFirstOrThrow();
+}
+
+export async function getCheckpoint(db: Registry, id: string): Promise<Checkpoint> {
+  const row = await db.selectFrom('checkpoints').selectAll().where('id', '=', id).executeTakeFirst();
+  if (!row) throw new Error(`checkpoint ${id} does not exist`);
+  return row;
+}
+
+/** A run's checkpoints in training order. */
+export async function listRunCheckpoints(db: Registry, runId: string): Promise<Checkpoint[]> {
+  return db.selectFrom('checkpoints').selectAll().where('run_id', '=', runId).orderBy('global_step').execute();
+}
+
+/** A lineage's checkpoints in the order they were written. */
+export async function listLineageCheckpoints(db: Registry, lineageId: string): Promise<Checkpoint[]> {
+  return db.selectFrom('checkpoints').selectAll().where('lineage_id', '=', lineageId).orderBy('id').execute();
+}
+
+export async function deleteCheckpointRow(db: Registry, id: string): Promise<void> {
+  await db.deleteFrom('checkpoints').where('id', '=', id).execute();
+}

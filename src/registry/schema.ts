@@ -1,0 +1,235 @@
+// Table types for Kysely. They mirror migrations/ and are checked against the real
+// database by test/registry-schema.test.ts, so a migration cannot drift from them silently.
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+/** bigint columns: pg returns them as strings (int8 can exceed 2^53); we write numbers or strings. */
+type Id = ColumnType<string, string | number, string | number>;
+type GeneratedId = ColumnType<string, never, never>;
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type Json<T> = ColumnType<T, T | string, T | string>;
+
+export type PartitionStatus = 'registered' | 'rejected' | 'superseded';
+export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+export type JobKind = 'train' | 'retrain';
+export type RunKind = 'initial' | 'retrain' | 'manual';
+export type RunStatus = 'running' | 'succeeded' | 'failed' | 'cancelled';
+export type PromotionDecision = 'promoted' | 'rejected' | 'manual' | 'rollback';
+export type Task = 'regression' | 'binary';
+
+export interface LineagesTable {
+  id: GeneratedId;
+  name: string;
+  task: Task;
+  config: Json<Record<string, unknown>>;
+  config_sha256: string;
+  batch_size: number;
+  num_checkpoints: number;
+  stop_point: number;
+  train_examples: Id;
+  steps_per_epoch: number;
+  feature_stats: Json<Record<string, unknown>>;
+  created_at: Generated<Date>;
+}
+
+export interface PartitionFile {
+  name: string;
+  bytes: number;
+}
+
+export interface PartitionsTable {
+  id: GeneratedId;
+  path: string;
+  keys: Generated<Json<Record<string, string | number>>>;
+  version: Generated<number>;
+  sha256: string;
+  files: Generated<Json<PartitionFile[]>>;
+  row_count: Id | null;
+  schema: Json<Record<string, string>> | null;
+  status: PartitionStatus;
+  error: string | null;
+  arrived_at: Timestamp;
+  detected_at: Timestamp;
+  registered_at: Generated<Date>;
+  superseded_by: Id | null;
+}
+
+export interface JobsTable {
+  id: GeneratedId;
+  kind: JobKind;
+  lineage_id: Id | null;
+  payload: Generated<Json<Record<string, unknown>>>;
+  state: Generated<JobState>;
+  singleton_key: string | null;
+  priority: Generated<number>;
+  run_at: Generated<Date>;
+  attempts: Generated<number>;
+  max_attempts: Generated<number>;
+  locked_by: string | null;
+  locked_at: Date | null;
+  lease_expires_at: Date | null;
+  heartbeat_at: Date | null;
+  last_error: string | null;
+  created_at: Generated<Date>;
+  finished_at: Date | null;
+}
+
+export interface CronSlotsTable {
+  schedule: string;
+  slot: Timestamp;
+  claimed_by: string;
+  claimed_at: Generated<Date>;
+}
+
+export interface RunsTable {
+  id: GeneratedId;
+  lineage_id: Id;
+  job_id: Id | null;
+  kind: RunKind;
+  status: Generated<RunStatus>;
+  seed: Id;
+  backend: string;
+  config: Generated<Json<Record<string, unknown>>>;
+  base_checkpoint_id: Id | null;
+  base_selection: Json<Record<string, unknown>> | null;
+  examples_available: Id | null;
+  effective_stop_point: number | null;
+  data_watermark: Id | null;
+  started_at: Generated<Date>;
+  finished_at: Date | null;
+  error: string | null;
+}
+
+export interface RunPartitionsTable {
+  run_id: Id;
+  partition_id: Id;
+  role: 'train' | 'replay' | 'eval';
+}
+
+export interface CheckpointsTable {
+  id: GeneratedId;
+  run_id: Id;
+  lineage_id: Id;
+  virtual_epoch: number;
+  global_step: Id;
+  store: Generated<'fs' | 'postgres'>;
+  uri: string;
+  manifest_sha256: string;
+  bytes: Id;
+  train_loss: number | null;
+  val_loss: number | null;
+  metrics: Generated<Json<Record<string, number>>>;
+  created_at: Generated<Date>;
+}
+
+export interface LossPointsTable {
+  run_id: Id;
+  step: Id;
+  loss: number;
+  at: Generated<Date>;
+}
+
+export interface ModelVersionsTable {
+  id: GeneratedId;
+  lineage_id: Id;
+  version: number;
+  run_id: Id;
+  checkpoint_id: Id;
+  metric_name: string;
+  eval_metric: number;
+  data_watermark: Id | null;
+  serving_uri: string | null;
+  created_at: Generated<Date>;
+}
+
+export interface ModelVersionPartitionsTable {
+  model_version_id: Id;
+  partition_id: Id;
+}
+
+export interface AliasesTable {
+  lineage_id: Id;
+  name: string;
+  model_version_id: Id;
+  updated_at: Generated<Date>;
+}
+
+export interface PromotionsTable {
+  id: GeneratedId;
+  lineage_id: Id;
+  run_id: Id | null;
+  candidate_checkpoint_id: Id | null;
+  candidate_version_id: Id | null;
+  champion_version_id: Id | null;
+  decision: PromotionDecision;
+  metric_name: string | null;
+  candidate_metric: number | null;
+  champion_metric: number | null;
+  eval_partition_ids: Generated<string[]>;
+  eval_rows: Id | null;
+  base_policy: string | null;
+  base_candidates: Json<unknown> | null;
+  reason: string;
+  actor: Generated<string>;
+  created_at: Generated<Date>;
+}
+
+export interface EventsTable {
+  id: GeneratedId;
+  at: Generated<Date>;
+  kind: string;
+  lineage_id: Id | null;
+  partition_id: Id | null;
+  run_id: Id | null;
+  job_id: Id | null;
+  actor: Generated<string>;
+  message: string;
+  data: Generated<Json<Record<string, unknown>>>;
+}
+
+/** The registry as Kysely sees it. */
+export interface Database {
+  lineages: LineagesTable;
+  partitions: PartitionsTable;
+  jobs: JobsTable;
+  cron_slots: CronSlotsTable;
+  runs: RunsTable;
+  run_partitions: RunPartitionsTable;
+  checkpoints: CheckpointsTable;
+  loss_points: LossPointsTable;
+  model_versions: ModelVersionsTable;
+  model_version_partitions: ModelVersionPartitionsTable;
+  aliases: AliasesTable;
+  promotions: PromotionsTable;
+  events: EventsTable;
+}
+
+/** The tables, in the order `freshet status` reports them. */
+export const REGISTRY_TABLES = [
+  'lineages',
+  'partitions',
+  'runs',
+  'checkpoints',
+  'loss_points',
+  'jobs',
+  'model_versions',
+  'aliases',
+  'promotions',
+  'events',
+] as const satisfies ReadonlyArray<keyof Database>;
+
+export type Partition = Selectable<PartitionsTable>;
+export type NewPartition = Insertable<PartitionsTable>;
+export type Lineage = Selectable<LineagesTable>;
+export type NewLineage = Insertable<LineagesTable>;
+export type Run = Selectable<RunsTable>;
+export type NewRun = Insertable<RunsTable>;
+export type RunUpdate = Updateable<RunsTable>;
+export type Checkpoint = Selectable<CheckpointsTable>;
+export type NewCheckpoint = Insertable<CheckpointsTable>;
+export type Job = Selectable<JobsTable>;
+export type NewJob = Insertable<JobsTable>;
+export type ModelVersion = Selectable<ModelVersionsTable>;
+export type Promotion = Selectable<PromotionsTable>;
+export type NewPromotion = Insertable<PromotionsTable>;
+export type RegistryEvent = Selectable<EventsTable>;
+export type NewRegistryEvent = Insertable<EventsTable>;

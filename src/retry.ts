@@ -1,0 +1,28 @@
+// Retrying work that fails for transient reasons, with capped exponential backoff.
+import type { Logger } from './log.ts';
+import { setTimeout as delay } from 'node:timers/promises';
+
+export interface RetryOptions {
+  signal: AbortSignal;
+  log: Logger;
+  /** What is being retried, for the log lines. */
+  what: string;
+  /** Longest pause between attempts, in seconds. */
+  maxBackoffSeconds: number;
+  /** Errors for which this returns false are thrown at once. */
+  isTransient: (error: unknown) => boolean;
+}
+
+/** Runs `work` until it succeeds, a non-transient error is thrown, or the signal aborts. */
+export async function retryTransient<T>(work: () => Promise<T>, { signal, log, what, maxBackoffSeconds, isTransient }: RetryOptions): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      if (!isTransient(error) || signal.aborted) throw error;
+      const delaySeconds = Math.min(maxBackoffSeconds, 0.5 * 2 ** (attempt - 1));
+      log.warn({ attempt, retryInSeconds: delaySeconds, err: (error as Error).message }, `${what} failed; retrying`);
+      await delay(delaySeconds * 1000, undefined, { signal });
+    }
+  }
+}
