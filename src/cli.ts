@@ -2,7 +2,7 @@
 // maps failures to exit codes scripts can rely on (see EXIT in errors.ts).
 import fs from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import { loadConfig, type ResolvedConfig } from './config.ts';
+import { configReferenceTable, loadConfig, type ResolvedConfig } from './config.ts';
 import { runDaemon } from './daemon.ts';
 import { EXIT, UsageError, coerceError, exitCodeOf } from './errors.ts';
 import { initProject } from './init.ts';
@@ -42,6 +42,7 @@ function print(text: string): void {
 
 export function buildProgram(): Command {
   const program = new Command('freshet')
+    .exitOverride() // before adding verbs: subcommands copy it, so usage errors map to exit 2
     .description('Keeps a TensorFlow.js model fresh as new data partitions arrive.')
     .version(pkg.version, '-V, --version')
     .option('-c, --config <file>', 'configuration file (default: ./freshet.config.yaml, or $FRESHET_CONFIG)')
@@ -95,7 +96,9 @@ Exit codes: 0 ok, 1 failure, 2 bad usage or configuration, 3 database unreachabl
   program
     .command('config')
     .description('print the effective configuration (file, defaults and environment overrides) as JSON')
-    .action((_options: unknown, command: Command) => {
+    .option('--reference', 'print every key with its default and meaning as a Markdown table (as in the README)')
+    .action((options: { reference?: boolean }, command: Command) => {
+      if (options.reference) return print(configReferenceTable());
       const { config } = setup(command);
       const redacted = config.database.url ? { ...config, database: { ...config.database, url: config.database.url.replace(/:[^:@/]*@/, ':***@') } } : config;
       print(JSON.stringify(redacted, null, 2));
@@ -136,7 +139,7 @@ Exit codes: 0 ok, 1 failure, 2 bad usage or configuration, 3 database unreachabl
 
 /** Runs the CLI and returns the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
-  const program = buildProgram().exitOverride();
+  const program = buildProgram();
   try {
     await program.parseAsync(argv as string[], { from: 'user' });
     return EXIT.ok;

@@ -59,6 +59,14 @@ export function describeConfigKeys(schema: z.ZodType = configSchema, prefix = ''
   return [{ path: prefix, default: parsed.success ? parsed.data : undefined, description: schema.description ?? '' }];
 }
 
+/** The configuration reference as a Markdown table (the README embeds it; a test keeps them equal). */
+export function configReferenceTable(): string {
+  const rows = describeConfigKeys().map(
+    (key) => `| \`${key.path}\` | ${key.default === undefined ? '(unset)' : `\`${JSON.stringify(key.default)}\``} | ${key.description} |`,
+  );
+  return ['| key | default | meaning |', '| --- | --- | --- |', ...rows].join('\n');
+}
+
 export type Config = z.output<typeof configSchema>;
 /** A validated, frozen configuration plus where it came from. */
 export type ResolvedConfig = Readonly<Config> & { readonly source: string; readonly baseDir: string };
@@ -120,14 +128,15 @@ function parseFile(file: string, text: string): unknown {
   return doc.toJS() ?? {};
 }
 
-/** Describes a zod issue as "key.path: message". */
-function describeIssue(issue: z.core.$ZodIssue): string {
-  const keyPath = issue.path.map(String).join('.');
-  if (issue.code === 'unrecognized_keys') {
-    const prefix = keyPath ? `${keyPath}.` : '';
-    return issue.keys.map((key) => `${prefix}${key}: unknown key`).join('; ');
-  }
-  return `${keyPath || '(top level)'}: ${issue.message}`;
+/** Flattens zod issues into (key path, message) pairs: one per unknown key. */
+function flattenIssues(issues: readonly z.core.$ZodIssue[]): Array<{ keyPath: string; message: string }> {
+  return issues.flatMap((issue) => {
+    const base = issue.path.map(String);
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((key) => ({ keyPath: [...base, key].join('.'), message: 'unknown key' }));
+    }
+    return [{ keyPath: base.join('.') || '(top level)', message: issue.message }];
+  });
 }
 
 export interface LoadConfigOptions {
@@ -178,10 +187,9 @@ export function loadConfig({ file, env = process.env, cwd = process.cwd() }: Loa
 
   const result = configSchema.safeParse(merged);
   if (!result.success) {
-    const lines = result.error.issues.map((issue) => {
-      const keyPath = issue.path.map(String).join('.');
+    const lines = flattenIssues(result.error.issues).map(({ keyPath, message }) => {
       const variable = [...fromEnv].find(([envPath]) => keyPath === envPath || keyPath.startsWith(`${envPath}.`))?.[1];
-      return `${variable ? `environment variable ${variable}` : source}: ${describeIssue(issue)}`;
+      return `${variable ? `environment variable ${variable}` : source}: ${keyPath}: ${message}`;
     });
     throw new UsageError(`invalid configuration\n  ${lines.join('\n  ')}`);
   }

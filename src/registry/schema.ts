@@ -7,6 +7,8 @@ type Id = ColumnType<string, string | number, string | number>;
 type GeneratedId = ColumnType<string, never, never>;
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 type Json<T> = ColumnType<T, T | string, T | string>;
+/** A json column with a database default: optional on insert. */
+type JsonWithDefault<T> = ColumnType<T, T | string | undefined, T | string>;
 
 export type PartitionStatus = 'registered' | 'rejected' | 'superseded';
 export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
@@ -39,10 +41,10 @@ export interface PartitionFile {
 export interface PartitionsTable {
   id: GeneratedId;
   path: string;
-  keys: Generated<Json<Record<string, string | number>>>;
+  keys: JsonWithDefault<Record<string, string | number>>;
   version: Generated<number>;
   sha256: string;
-  files: Generated<Json<PartitionFile[]>>;
+  files: JsonWithDefault<PartitionFile[]>;
   row_count: Id | null;
   schema: Json<Record<string, string>> | null;
   status: PartitionStatus;
@@ -57,7 +59,7 @@ export interface JobsTable {
   id: GeneratedId;
   kind: JobKind;
   lineage_id: Id | null;
-  payload: Generated<Json<Record<string, unknown>>>;
+  payload: JsonWithDefault<Record<string, unknown>>;
   state: Generated<JobState>;
   singleton_key: string | null;
   priority: Generated<number>;
@@ -88,7 +90,7 @@ export interface RunsTable {
   status: Generated<RunStatus>;
   seed: Id;
   backend: string;
-  config: Generated<Json<Record<string, unknown>>>;
+  config: JsonWithDefault<Record<string, unknown>>;
   base_checkpoint_id: Id | null;
   base_selection: Json<Record<string, unknown>> | null;
   examples_available: Id | null;
@@ -117,7 +119,7 @@ export interface CheckpointsTable {
   bytes: Id;
   train_loss: number | null;
   val_loss: number | null;
-  metrics: Generated<Json<Record<string, number>>>;
+  metrics: JsonWithDefault<Record<string, number>>;
   created_at: Generated<Date>;
 }
 
@@ -183,7 +185,7 @@ export interface EventsTable {
   job_id: Id | null;
   actor: Generated<string>;
   message: string;
-  data: Generated<Json<Record<string, unknown>>>;
+  data: JsonWithDefault<Record<string, unknown>>;
 }
 
 /** The registry as Kysely sees it. */

@@ -1,0 +1,108 @@
+// The real binary in child processes, against a database of this file's own.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, test } from 'node:test';
+import { cleanEnv, runFreshet } from './support/cli.ts';
+import { createTestDatabase } from './support/database.ts';
+
+const pkg = JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+
+function tempDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'freshet-cli-'));
+}
+
+describe('freshet CLI', () => {
+  test('--version prints the package version; --help lists the working verbs', async () => {
+    const version = await runFreshet(['--version']);
+    assert.equal(version.code, 0);
+    assert.equal(version.stdout.trim(), pkg.version);
+    const help = await runFreshet(['--help']);
+    assert.equal(help.code, 0);
+    for (const verb of ['init', 'migrate', 'status', 'daemon', 'config']) assert.match(help.stdout, new RegExp(`^  ${verb}\\b`, 'm'));
+    assert.match(help.stdout, /Exit codes: 0 ok, 1 failure, 2 bad usage or configuration, 3 database unreachable/);
+  });
+
+  test('an unknown verb or option exits 2', async () => {
+    assert.equal((await runFreshet(['frobnicate'])).code, 2);
+    assert.equal((await runFreshet(['status', '--jsn'])).code, 2);
+  });
+
+  test('bad config exits 2 naming the file and the key', async () => {
+    const dir = tempDir();
+    const unknown = path.join(dir, 'unknown.yaml');
+    fs.writeFileSync(unknown, 'log:\n  colour: blue\n');
+    const r1 = await runFreshet(['--config', unknown, 'status']);
+    assert.equal(r1.code, 2);
+    assert.match(r1.stderr, new RegExp(`${unknown}: log\\.colour: unknown key`));
+
+    const wrongType = path.join(dir, 'wrong.yaml');
+    fs.writeFileSync(wrongType, 'daemon:\n  shutdownTimeoutSeconds: "later"\n');
+    const r2 = await runFreshet(['--config', wrongType, 'migrate']);
+    assert.equal(r2.code, 2);
+    assert.match(r2.stderr, new RegExp(`${wrongType}: daemon\\.shutdownTimeoutSeconds: .*expected number`));
+
+    const r3 = await runFreshet(['--config', path.join(dir, 'missing.yaml'), 'status']);
+    assert.equal(r3.code, 2);
+    assert.match(r3.stderr, /missing\.yaml does not exist/);
+  });
+
+  test('an unreachable DATABASE_URL fails with exit 3 and a clear message within 10 s', async () => {
+    const result = await runFreshet(['status'], { env: cleanEnv({ DATABASE_URL: 'postgres://postgres@127.0.0.1:1/nowhere' }) });
+    assert.equal(result.code, 3);
+    assert.match(result.stderr, /cannot reach PostgreSQL at postgres:\/\/postgres@127\.0\.0\.1:1\/nowhere/);
+    assert.ok(result.ms < 10_000, `took ${result.ms} ms`);
+  });
+
+  test('the password in DATABASE_URL never appears in messages', async () => {
+    const result = await runFreshet(['status'], { env: cleanEnv({ DATABASE_URL: 'postgres://u:s3cret@127.0.0.1:1/x' }) });
+    assert.equal(result.code, 3);
+    assert.doesNotMatch(result.stderr, /s3cret/);
+  });
+
+  test('migrate twice in a row and twice at once succeed; status --json reports version and counts', async () => {
+    const { url } = await createTestDatabase({ migrated: false });
+    const env = cleanEnv({ DATABASE_URL: url });
+    const first = await runFreshet(['migrate'], { env });
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stdout, /^applied /);
+    const second = await runFreshet(['migrate'], { env });
+    assert.equal(second.code, 0, second.stderr);
+    assert.match(second.stdout, /^schema already current/);
+
+    const { url: url2 } = await createTestDatabase({ migrated: false });
+    const env2 = cleanEnv({ DATABASE_URL: url2 });
+    const both = await Promise.all([runFreshet(['migrate'], { env: env2 }), runFreshet(['migrate'], { env: env2 })]);
+    assert.deepEqual(both.map((r) => r.code), [0, 0], both.map((r) => r.stderr).join('\n'));
+    assert.equal(both.filter((r) => r.stdout.startsWith('applied')).length, 1, 'exactly one of them applied the migrations');
+
+    const status = await runFreshet(['status', '--json'], { env });
+    assert.equal(status.code, 0, status.stderr);
+    const parsed = JSON.parse(status.stdout) as { schemaVersion: string; pendingMigrations: string[]; tables: Record<string, number> };
+    assert.match(parsed.schemaVersion, /^\d{4}-\d{2}-\d{2}T\d{4}_/);
+    assert.deepEqual(parsed.pendingMigrations, []);
+    assert.equal(parsed.tables.partitions, 0);
+    assert.equal(parsed.tables.lineages, 0);
+
+    const human = await runFreshet(['status'], { env });
+    assert.match(human.stdout, /^schema version: /m);
+    assert.match(human.stdout, /^partitions\s+0$/m);
+  });
+
+  test('init writes a starter config that validates, and the data-dir layout; it will not overwrite', async () => {
+    const dir = tempDir();
+    const init = await runFreshet(['init', dir]);
+    assert.equal(init.code, 0, init.stderr);
+    assert.ok(fs.existsSync(path.join(dir, 'freshet.config.yaml')));
+    assert.ok(fs.statSync(path.join(dir, 'data')).isDirectory());
+    assert.ok(fs.existsSync(path.join(dir, 'data', 'README.txt')));
+    const config = await runFreshet(['config'], { cwd: dir });
+    assert.equal(config.code, 0, config.stderr);
+    assert.equal(JSON.parse(config.stdout).dataDir, path.join(dir, 'data'));
+    const again = await runFreshet(['init', dir]);
+    assert.equal(again.code, 2);
+    assert.match(again.stderr, /already exists; pass --force/);
+    assert.equal((await runFreshet(['init', dir, '--force'])).code, 0);
+  });
+});

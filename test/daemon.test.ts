@@ -1,0 +1,48 @@
+// The daemon skeleton: starts, migrates, stops on the first signal, is forced by a second,
+// and waits for an unreachable database with capped backoff instead of crashing.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { sql } from 'kysely';
+import { cleanEnv, spawnFreshet } from './support/cli.ts';
+import { createTestDatabase } from './support/database.ts';
+
+describe('freshet daemon', () => {
+  test('migrates at start and shuts down gracefully on SIGTERM', async () => {
+    const { url, db } = await createTestDatabase({ migrated: false });
+    const daemon = spawnFreshet(['daemon'], { env: cleanEnv({ DATABASE_URL: url }) });
+    await daemon.waitForLog('registry ready');
+    const applied = await sql<{ n: string }>`select count(*) as n from kysely_migration`.execute(db);
+    assert.ok(Number(applied.rows[0]!.n) > 0, 'the daemon migrated the database');
+    daemon.child.kill('SIGTERM');
+    const exit = await daemon.exited;
+    assert.equal(exit.code, 0, daemon.stderr());
+    await daemon.waitForLog('freshet daemon stopped', 1);
+  });
+
+  test('with the database unreachable it retries with backoff, logging each attempt, and still stops on SIGINT', async () => {
+    const daemon = spawnFreshet(['daemon'], {
+      env: cleanEnv({ DATABASE_URL: 'postgres://postgres@127.0.0.1:1/nowhere', FRESHET_DATABASE__MAX_BACKOFF_SECONDS: '1' }),
+    });
+    const first = await daemon.waitForLog('connecting to the database failed; retrying');
+    assert.equal(first.attempt, 1);
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    const attempts = daemon.lines.filter((line) => String(line.msg).includes('retrying')).map((line) => line.retryInSeconds as number);
+    assert.ok(attempts.length >= 3, `several attempts logged: ${attempts.join(', ')}`);
+    assert.ok(attempts.every((seconds) => seconds <= 1), 'backoff capped at database.maxBackoffSeconds');
+    daemon.child.kill('SIGINT');
+    const exit = await daemon.exited;
+    assert.equal(exit.code, 0, daemon.stderr());
+  });
+
+  test('a second signal forces the exit', async () => {
+    const daemon = spawnFreshet(['daemon'], {
+      env: cleanEnv({ DATABASE_URL: 'postgres://postgres@127.0.0.1:1/nowhere', FRESHET_DATABASE__MAX_BACKOFF_SECONDS: '60' }),
+    });
+    await daemon.waitForLog('retrying');
+    daemon.child.kill('SIGTERM');
+    await daemon.waitForLog('shutting down gracefully');
+    daemon.child.kill('SIGTERM');
+    const exit = await daemon.exited;
+    assert.ok(exit.code === 130 || exit.code === 0, `exit ${exit.code}`);
+  });
+});

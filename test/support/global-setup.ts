@@ -1,0 +1,55 @@
+// Runs once before all test files (node --test --test-global-setup). Picks the server
+// (TEST_DATABASE_URL, else an embedded one), migrates a template database once, and
+// hands both to the test processes through environment variables; each test file then
+// clones its own database from the template (fast: a file copy, no migrations).
+import path from 'node:path';
+import pg from 'pg';
+import { createLogger } from '../../src/log.ts';
+import { migrateToLatest, openRegistry, startEmbeddedPostgres, type EmbeddedServer } from '../../src/registry/index.ts';
+
+let embedded: EmbeddedServer | undefined;
+let template: string | undefined;
+let adminUrl: string | undefined;
+
+export async function globalSetup(): Promise<void> {
+  const log = createLogger({ level: 'warn', format: 'json' });
+  adminUrl = process.env.TEST_DATABASE_URL;
+  if (!adminUrl) {
+    embedded = await startEmbeddedPostgres({
+      dataDir: path.resolve('.freshet/test-pg'),
+      port: 0,
+      database: 'postgres',
+      log,
+    });
+    adminUrl = embedded.url;
+  }
+  template = `freshet_template_${process.pid}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`drop database if exists ${template}`);
+  await admin.query(`create database ${template}`);
+  await admin.end();
+  const db = openRegistry(withDatabase(adminUrl, template), { connectTimeoutSeconds: 10 });
+  await migrateToLatest(db);
+  await db.destroy();
+  process.env.TEST_PG_ADMIN_URL = adminUrl;
+  process.env.TEST_PG_TEMPLATE = template;
+  process.env.TEST_PG_EMBEDDED = embedded ? '1' : '';
+}
+
+export async function globalTeardown(): Promise<void> {
+  if (adminUrl && template) {
+    const admin = new pg.Client({ connectionString: adminUrl });
+    await admin.connect();
+    await admin.query(`drop database if exists ${template}`);
+    await admin.end();
+  }
+  await embedded?.stop();
+}
+
+/** The same server URL pointing at another database. */
+export function withDatabase(url: string, database: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${database}`;
+  return parsed.toString();
+}
