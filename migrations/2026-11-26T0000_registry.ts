@@ -96,6 +96,12 @@ export async function up(db: Kysely<any>): Promise<void> {
       examples_available     bigint CHECK (examples_available >= 0),
       effective_stop_point   double precision,
       data_watermark         bigint,
+      -- Virtual epochs this run trains (it stops earlier when early stopping fires).
+      target_virtual_epochs  integer CHECK (target_virtual_epochs > 0),
+      -- Rows skipped for missing, NaN or infinite values.
+      invalid_rows           bigint NOT NULL DEFAULT 0 CHECK (invalid_rows >= 0),
+      -- The checkpoint the run ended with (the best one when restoreBestWeights is on).
+      result_checkpoint_id   bigint,
       started_at             timestamptz NOT NULL DEFAULT now(),
       finished_at            timestamptz,
       error                  text,
@@ -131,6 +137,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     CREATE INDEX checkpoints_lineage_idx ON checkpoints (lineage_id, id);
     ALTER TABLE runs ADD CONSTRAINT runs_base_checkpoint_fk
       FOREIGN KEY (base_checkpoint_id) REFERENCES checkpoints(id);
+    ALTER TABLE runs ADD CONSTRAINT runs_result_checkpoint_fk
+      FOREIGN KEY (result_checkpoint_id) REFERENCES checkpoints(id);
 
     CREATE TABLE loss_points (
       run_id  bigint NOT NULL REFERENCES runs(id) ON DELETE CASCADE,

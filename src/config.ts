@@ -26,6 +26,55 @@ export const configSchema = z.strictObject({
         .prefault({}),
     })
     .prefault({}),
+  lineage: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, dot, dash, underscore').default('default').describe('Name of the model lineage this configuration trains (a model family on one config).'),
+  columns: z
+    .strictObject({
+      features: z.array(z.string().min(1)).default([]).describe('Numeric feature columns, in model input order. Required to train.'),
+      label: z.string().default('').describe('Label column: a number (regression) or 0/1 (binary). Required to train.'),
+    })
+    .prefault({}),
+  model: z
+    .strictObject({
+      task: z.enum(['regression', 'binary']).default('regression').describe('regression (loss MSE or MAE) or binary classification (log loss; AUC reported).'),
+      loss: z.enum(['mse', 'mae', 'logloss']).optional().describe('Training loss; default mse for regression, logloss for binary.'),
+      hidden: z.array(z.number().int().positive()).default([64, 64]).describe('Hidden layer sizes of the built-in MLP.'),
+      activation: z.enum(['relu', 'tanh', 'elu', 'sigmoid']).default('relu').describe('Hidden-layer activation of the built-in MLP.'),
+      dropout: z.number().min(0).max(0.9).default(0).describe('Dropout rate after each hidden layer (seeded per step, so resume stays exact).'),
+      l2: z.number().min(0).default(0).describe('L2 penalty on the MLP kernels, added to the loss.'),
+      module: z.string().optional().describe('User model: an ES module exporting createModel(tf, { inputDim }) that returns a tf.LayersModel. Relative to the config file.'),
+    })
+    .prefault({}),
+  training: z
+    .strictObject({
+      backend: z.enum(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto').describe('tfjs backend: auto uses @tensorflow/tfjs-node when installed, else wasm.'),
+      batchSize: z.number().int().positive().default(256).describe('Examples per step. Fixed for a lineage.'),
+      learningRate: z.number().positive().default(0.001).describe('Adam learning rate.'),
+      numCheckpoints: z.number().int().positive().default(15).describe('Virtual epochs in a first training run; one checkpoint at the end of each. Fixed for a lineage.'),
+      stopPoint: z.number().positive().default(3).describe('Passes over the training data a first run makes; with numCheckpoints and batchSize it fixes steps_per_epoch.'),
+      seed: z.number().int().min(0).default(42).describe('Seed for initialisation, shuffling, the eval split and dropout.'),
+      shuffleBuffer: z.number().int().positive().default(10000).describe('Rows in the seeded shuffle buffer.'),
+      evalFraction: z.number().gt(0).lt(1).default(0.1).describe('Share of each partition held out for evaluation (by a hash of partition and row; never trained on).'),
+      evalMaxRows: z.number().int().positive().default(100000).describe('Most eval rows kept in memory for validation loss and metrics.'),
+      checkpointEvery: z.number().int().min(0).default(0).describe('Extra checkpoint (and early-stopping check) every N steps inside a virtual epoch; 0 = only at virtual-epoch ends.'),
+      logEvery: z.number().int().positive().default(50).describe('Record the training loss into loss_points every N steps.'),
+      invalidRows: z.enum(['skip', 'reject']).default('skip').describe('Rows with missing, NaN or infinite values: skip and count them, or fail the partition.'),
+      earlyStopping: z
+        .strictObject({
+          enabled: z.boolean().default(true).describe('Stop when val_loss stops improving (Keras semantics).'),
+          patience: z.number().int().min(0).default(3).describe('Checks without improvement before stopping (above 0: a rising val_loss may fall again).'),
+          minDelta: z.number().min(0).default(0).describe('Improvement means val_loss < best - minDelta.'),
+          startFromEpoch: z.number().int().min(0).default(0).describe('Virtual epochs to train before early stopping may stop the run.'),
+          restoreBestWeights: z.boolean().default(true).describe('End the run with the weights of the best val_loss checkpoint, whether or not stopping fired.'),
+        })
+        .prefault({}),
+      retention: z
+        .strictObject({
+          keepLast: z.number().int().min(1).default(3).describe('Checkpoints kept per run: the most recent N.'),
+          keepBest: z.number().int().min(1).default(3).describe('Checkpoints kept per run: the N with the lowest val_loss.'),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
   log: z
     .strictObject({
       level: logLevel.default('info').describe('pino log level: fatal, error, warn, info, debug, trace or silent.'),
@@ -198,6 +247,7 @@ export function loadConfig({ file, env = process.env, cwd = process.cwd() }: Loa
   config.dataDir = absolute(config.dataDir);
   config.artifactsDir = absolute(config.artifactsDir);
   config.database.embedded.dataDir = absolute(config.database.embedded.dataDir);
+  if (config.model.module) config.model.module = absolute(config.model.module);
   return deepFreeze({ ...config, source, baseDir });
 }
 

@@ -96,6 +96,9 @@ export interface RunsTable {
   examples_available: Id | null;
   effective_stop_point: number | null;
   data_watermark: Id | null;
+  target_virtual_epochs: number | null;
+  invalid_rows: ColumnType<string, string | number | undefined, string | number>;
+  result_checkpoint_id: Id | null;
   started_at: Generated<Date>;
   finished_at: Date | null;
   error: string | null;

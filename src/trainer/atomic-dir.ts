@@ -1,0 +1,118 @@
+// Writing a directory of files so that a reader sees all of it or none of it: files go
+// into a temporary sibling, each is fsync'd, the directory is fsync'd, renamed into place,
+// and the parent is fsync'd so the rename itself survives a power cut. A manifest with the
+// sha256 of every file lets a reader verify it later.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+
+export const MANIFEST = 'manifest.json';
+export const TEMP_PREFIX = '.tmp-';
+
+export interface Manifest {
+  format: 1;
+  files: Record<string, { sha256: string; bytes: number }>;
+}
+
+export interface WrittenDir {
+  dir: string;
+  /** sha256 of manifest.json: one hash that pins every byte of the directory. */
+  manifestSha256: string;
+  bytes: number;
+}
+
+function sha256(data: Uint8Array | string): string {
+  return crypto.createHash('sha256').update(data).digest('hex');
+}
+
+function writeFileSynced(file: string, data: Uint8Array | string): void {
+  const fd = fs.openSync(file, 'wx');
+  try {
+    fs.writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function fsyncDir(dir: string): void {
+  const fd = fs.openSync(dir, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
+ * Atomically creates `dir` holding `files` plus a manifest. An existing `dir` is replaced
+ * only when `replace` is set (an orphan left by a crash between rename and registry insert).
+ */
+export function writeDirAtomically(dir: string, files: Record<string, Uint8Array | string>, { replace = false } = {}): WrittenDir {
+  const parent = path.dirname(dir);
+  fs.mkdirSync(parent, { recursive: true });
+  const temp = path.join(parent, `${TEMP_PREFIX}${path.basename(dir)}-${crypto.randomUUID()}`);
+  fs.mkdirSync(temp);
+  try {
+    const manifest: Manifest = { format: 1, files: {} };
+    let bytes = 0;
+    for (const [name, data] of Object.entries(files)) {
+      if (name === MANIFEST || name.includes('/')) throw new Error(`invalid file name in a checkpoint: ${name}`);
+      writeFileSynced(path.join(temp, name), data);
+      const size = typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
+      manifest.files[name] = { sha256: sha256(data), bytes: size };
+      bytes += size;
+    }
+    const manifestText = `${JSON.stringify(manifest, null, 2)}\n`;
+    writeFileSynced(path.join(temp, MANIFEST), manifestText);
+    fsyncDir(temp);
+    if (fs.existsSync(dir)) {
+      if (!replace) throw new Error(`${dir} already exists`);
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+    fs.renameSync(temp, dir);
+    fsyncDir(parent);
+    return { dir, manifestSha256: sha256(manifestText), bytes: bytes + Buffer.byteLength(manifestText) };
+  } catch (error) {
+    fs.rmSync(temp, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/** A directory whose bytes do not match its manifest (or the expected manifest hash). */
+export class CorruptDirError extends Error {
+  override name = 'CorruptDirError';
+}
+
+/** Reads every file of a directory written by writeDirAtomically, verifying every hash. */
+export function readDirVerified(dir: string, expectedManifestSha256?: string): Record<string, Buffer> {
+  let manifestText: Buffer;
+  try {
+    manifestText = fs.readFileSync(path.join(dir, MANIFEST));
+  } catch (error) {
+    throw new CorruptDirError(`${dir}: cannot read ${MANIFEST}: ${(error as Error).message}`, { cause: error });
+  }
+  if (expectedManifestSha256 && sha256(manifestText) !== expectedManifestSha256) {
+    throw new CorruptDirError(`${dir}: ${MANIFEST} does not match the hash recorded in the registry`);
+  }
+  let manifest: Manifest;
+  try {
+    manifest = JSON.parse(manifestText.toString('utf8')) as Manifest;
+  } catch (error) {
+    throw new CorruptDirError(`${dir}: ${MANIFEST} is not valid JSON`, { cause: error });
+  }
+  const out: Record<string, Buffer> = {};
+  for (const [name, expected] of Object.entries(manifest.files)) {
+    let data: Buffer;
+    try {
+      data = fs.readFileSync(path.join(dir, name));
+    } catch (error) {
+      throw new CorruptDirError(`${dir}: ${name} is missing`, { cause: error });
+    }
+    if (data.byteLength !== expected.bytes || sha256(data) !== expected.sha256) {
+      throw new CorruptDirError(`${dir}: ${name} is corrupted (sha256 or size differs from the manifest)`);
+    }
+    out[name] = data;
+  }
+  return out;
+}

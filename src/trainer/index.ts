@@ -1,0 +1,11 @@
+// The trainer module's public surface.
+export { initBackend, tf, type BackendChoice } from './backend.ts';
+export { trainRun, evaluateModel, type TrainRunOptions, type TrainRunResult, type TrainProgress } from './train-run.ts';
+export { readCheckpoint, layersModelFiles, type TrainingState } from './checkpoint-io.ts';
+export { CorruptDirError, writeDirAtomically, readDirVerified } from './atomic-dir.ts';
+export { stepsPerEpoch, effectiveStopPoint } from './virtual-epochs.ts';
+export { updateEarlyStopping, initialEarlyStopping, type EarlyStoppingState } from './early-stopping.ts';
+export { registeredPartitions, ensureLineage } from './lineage.ts';
+export { readTable, DataFileError, isDataFile } from './readers/index.ts';
+export { applyRetention, sweepCheckpointFiles } from './retention.ts';
+export type { TrainingPartition, FeatureStats } from './dataset.ts';

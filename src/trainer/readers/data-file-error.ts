@@ -1,0 +1,18 @@
+// An error in a data file that names the file, and the line and column when known.
+
+export class DataFileError extends Error {
+  override name = 'DataFileError';
+  readonly file: string;
+  readonly line: number | undefined;
+  readonly column: string | undefined;
+
+  constructor(file: string, message: string, where: { line?: number; column?: string } = {}, options?: ErrorOptions) {
+    const place = [file, where.line !== undefined ? `line ${where.line}` : '', where.column !== undefined ? `column ${where.column}` : '']
+      .filter(Boolean)
+      .join(', ');
+    super(`${place}: ${message}`, options);
+    this.file = file;
+    this.line = where.line;
+    this.column = where.column;
+  }
+}

@@ -1,0 +1,24 @@
+// JSON Lines: one object per line. A key absent from a row is a missing value.
+import { DataFileError } from './data-file-error.ts';
+import { readLines } from './lines.ts';
+import { ChunkBuilder, toNumber, type RowChunk } from './row-chunk.ts';
+
+export async function* readJsonl(file: string, columns: readonly string[]): AsyncGenerator<RowChunk> {
+  const builder = new ChunkBuilder(columns.length);
+  const row = new Float64Array(columns.length);
+  for await (const { line, text } of readLines(file)) {
+    if (text.trim() === '') continue;
+    let record: unknown;
+    try {
+      record = JSON.parse(text);
+    } catch (error) {
+      throw new DataFileError(file, `not valid JSON: ${(error as Error).message}`, { line });
+    }
+    if (typeof record !== 'object' || record === null || Array.isArray(record)) throw new DataFileError(file, 'each line must be a JSON object', { line });
+    for (let c = 0; c < columns.length; c++) row[c] = toNumber((record as Record<string, unknown>)[columns[c]!]);
+    const chunk = builder.push(line, row);
+    if (chunk) yield chunk;
+  }
+  const last = builder.flush();
+  if (last) yield last;
+}

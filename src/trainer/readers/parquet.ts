@@ -1,0 +1,52 @@
+// Parquet through hyparquet, one row group at a time (never the whole file), with
+// hyparquet-compressors for ZSTD, Snappy, gzip, Brotli and LZ4.
+import { asyncBufferFromFile, parquetMetadataAsync, parquetRead } from 'hyparquet';
+import { compressors } from 'hyparquet-compressors';
+import { DataFileError } from './data-file-error.ts';
+import { ChunkBuilder, toNumber, type RowChunk } from './row-chunk.ts';
+
+export async function* readParquet(file: string, columns: readonly string[]): AsyncGenerator<RowChunk> {
+  let buffer;
+  let metadata;
+  try {
+    buffer = await asyncBufferFromFile(file);
+    metadata = await parquetMetadataAsync(buffer);
+  } catch (error) {
+    throw new DataFileError(file, `not a readable Parquet file: ${(error as Error).message}`, {}, { cause: error });
+  }
+  const present = new Set(metadata.schema.slice(1).map((element) => element.name));
+  for (const column of columns) {
+    if (!present.has(column)) throw new DataFileError(file, `missing column "${column}" (schema has: ${[...present].join(', ')})`);
+  }
+  const builder = new ChunkBuilder(columns.length);
+  const row = new Float64Array(columns.length);
+  let groupStart = 0;
+  for (const group of metadata.row_groups) {
+    const groupRows = Number(group.num_rows);
+    let rows: unknown[][] = [];
+    try {
+      await parquetRead({
+        file: buffer,
+        metadata,
+        columns: [...columns],
+        rowStart: groupStart,
+        rowEnd: groupStart + groupRows,
+        compressors,
+        onComplete: (data: unknown[][]) => {
+          rows = data;
+        },
+      });
+    } catch (error) {
+      throw new DataFileError(file, `cannot read row group at row ${groupStart + 1}: ${(error as Error).message}`, { line: groupStart + 1 }, { cause: error });
+    }
+    for (let r = 0; r < rows.length; r++) {
+      const record = rows[r]!;
+      for (let c = 0; c < columns.length; c++) row[c] = toNumber(record[c]);
+      const chunk = builder.push(groupStart + r + 1, row);
+      if (chunk) yield chunk;
+    }
+    groupStart += groupRows;
+  }
+  const last = builder.flush();
+  if (last) yield last;
+}

@@ -1,0 +1,52 @@
+// What every reader yields: rows of the requested columns as numbers, in chunks (so the
+// per-row cost is a loop iteration, not an await).
+
+export interface RowChunk {
+  /** rows × columns, row-major; NaN where a value is missing or not a number. */
+  values: Float64Array;
+  /** 1-based line (CSV, JSON Lines; the header is line 1 in CSV) or row number (Parquet) of each row. */
+  lines: Int32Array;
+  rowCount: number;
+}
+
+export const CHUNK_ROWS = 4096;
+
+/** Accumulates rows into fixed-size chunks. */
+export class ChunkBuilder {
+  readonly #width: number;
+  #values: Float64Array;
+  #lines: Int32Array;
+  #count = 0;
+
+  constructor(width: number) {
+    this.#width = width;
+    this.#values = new Float64Array(CHUNK_ROWS * width);
+    this.#lines = new Int32Array(CHUNK_ROWS);
+  }
+
+  /** Adds a row; returns a full chunk when one is complete. */
+  push(line: number, row: ArrayLike<number>): RowChunk | undefined {
+    this.#values.set(row, this.#count * this.#width);
+    this.#lines[this.#count] = line;
+    this.#count += 1;
+    return this.#count === CHUNK_ROWS ? this.flush() : undefined;
+  }
+
+  flush(): RowChunk | undefined {
+    if (this.#count === 0) return undefined;
+    const chunk = { values: this.#values.subarray(0, this.#count * this.#width), lines: this.#lines.subarray(0, this.#count), rowCount: this.#count };
+    this.#values = new Float64Array(CHUNK_ROWS * this.#width);
+    this.#lines = new Int32Array(CHUNK_ROWS);
+    this.#count = 0;
+    return chunk;
+  }
+}
+
+/** A cell to a number: numbers as they are, numeric strings parsed, booleans 0/1, everything else NaN. */
+export function toNumber(value: unknown): number {
+  if (typeof value === 'number') return value;
+  if (typeof value === 'string') return value.trim() === '' ? Number.NaN : Number(value);
+  if (typeof value === 'bigint') return Number(value);
+  if (typeof value === 'boolean') return value ? 1 : 0;
+  return Number.NaN;
+}

@@ -1,0 +1,432 @@
+// One training run: virtual epochs of a fixed number of steps, a full-state checkpoint at
+// the end of each, early stopping on validation loss, and exact resume.
+//
+// Hot path (one step): copy the batch into two tensors, one fused forward/backward/Adam
+// update inside optimizer.minimize, and one add into an on-device loss accumulator. The
+// loss is read back only every `logEvery` steps and at checkpoints, never per step.
+import path from 'node:path';
+import type { ResolvedConfig } from '../config.ts';
+import { UsageError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import {
+  createRun,
+  finishRun,
+  getCheckpoint,
+  getLineage,
+  getRun,
+  insertCheckpoint,
+  insertLossPoints,
+  listRunCheckpoints,
+  type Checkpoint,
+  type Lineage,
+  type Registry,
+  type Run,
+  type RunKind,
+} from '../registry/index.ts';
+import { initBackend, tf } from './backend.ts';
+import { adamInternals, readCheckpoint, restoreModelWeights, restoreOptimizer, writeCheckpoint, type LoadedCheckpoint, type TrainingState } from './checkpoint-io.ts';
+import { loadEvalSet, trainBatches, type EvalSet, type FeatureStats, type TrainingPartition } from './dataset.ts';
+import { initialEarlyStopping, updateEarlyStopping } from './early-stopping.ts';
+import { columnSpec, ensureLineage, registeredPartitions, splitSpec } from './lineage.ts';
+import { evaluateAll } from './metrics.ts';
+import { buildMlp, loadUserModel, type TrainableModel } from './model.ts';
+import { CorruptDirError } from './atomic-dir.ts';
+import { applyRetention, checkpointUri, sweepCheckpointFiles } from './retention.ts';
+import { effectiveStopPoint } from './virtual-epochs.ts';
+
+export interface TrainProgress {
+  runId: string;
+  globalStep: number;
+  virtualEpoch: number;
+  stepInEpoch: number;
+  stepsPerEpoch: number;
+  targetEpochs: number;
+  /** Training loss at the last logged step. */
+  loss: number | null;
+}
+
+export interface TrainRunOptions {
+  db: Registry;
+  config: ResolvedConfig;
+  log: Logger;
+  /** Aborting finishes the current step, writes a checkpoint and returns `interrupted`. */
+  signal: AbortSignal;
+  /** Continue this unfinished run from its newest good checkpoint. */
+  resumeRunId?: string;
+  /** Start a new run from this checkpoint's full state (early-stopping counters reset). */
+  fromCheckpointId?: string;
+  kind?: RunKind;
+  jobId?: string;
+  /** Virtual epochs to train; default: the lineage's numCheckpoints. */
+  virtualEpochs?: number;
+  /** Partitions to train on; default: every registered partition. */
+  partitions?: TrainingPartition[];
+  /** Stop (as if aborted) after this many steps in this process; for crash and resume tests. */
+  stopAfterSteps?: number;
+  onProgress?: (progress: TrainProgress) => void;
+}
+
+export interface TrainRunResult {
+  runId: string;
+  status: 'succeeded' | 'interrupted';
+  globalStep: number;
+  virtualEpoch: number;
+  earlyStopped: boolean;
+  /** The checkpoint the run ended with (its best one when restoreBestWeights is on). */
+  resultCheckpointId: string | null;
+  trainLoss: number | null;
+  valLoss: number | null;
+  metrics: Record<string, number>;
+  /** Final model weights as bytes, in model.weights order (what tests compare). */
+  weightBytes: Uint8Array;
+}
+
+type LossFn = (labels: tf.Tensor2D, predictions: tf.Tensor2D) => tf.Scalar;
+
+function lossFunction(config: ResolvedConfig): { name: string; fn: LossFn } {
+  const name = config.model.loss ?? (config.model.task === 'binary' ? 'logloss' : 'mse');
+  if (config.model.task === 'binary' && name !== 'logloss') throw new UsageError(`model.loss ${name} does not fit task binary (use logloss)`);
+  if (config.model.task === 'regression' && name === 'logloss') throw new UsageError('model.loss logloss does not fit task regression (use mse or mae)');
+  const fn: LossFn =
+    name === 'mse'
+      ? (y, p) => tf.losses.meanSquaredError(y, p) as tf.Scalar
+      : name === 'mae'
+        ? (y, p) => tf.losses.absoluteDifference(y, p) as tf.Scalar
+        : (y, p) => tf.losses.logLoss(y, p) as tf.Scalar;
+  return { name, fn };
+}
+
+async function buildModel(config: ResolvedConfig, inputDim: number): Promise<TrainableModel> {
+  return config.model.module ? loadUserModel(config.model.module, inputDim) : buildMlp(config.model, inputDim, config.training.seed);
+}
+
+/** Predictions for the eval set, in batches, without dropout. */
+function predict(model: tf.LayersModel, evalSet: EvalSet): Float32Array {
+  const out = new Float32Array(evalSet.rows);
+  const batch = 8192;
+  for (let start = 0; start < evalSet.rows; start += batch) {
+    const rows = Math.min(batch, evalSet.rows - start);
+    const values = tf.tidy(() => {
+      const x = tf.tensor2d(evalSet.x.subarray(start * evalSet.dim, (start + rows) * evalSet.dim), [rows, evalSet.dim]);
+      return (model.predict(x) as tf.Tensor).dataSync();
+    });
+    out.set(values, start);
+  }
+  return out;
+}
+
+/** Validation loss (the training loss function on the eval rows) and the task's metrics. */
+export function evaluateModel(model: tf.LayersModel, evalSet: EvalSet, config: ResolvedConfig): { valLoss: number; metrics: Record<string, number> } {
+  if (evalSet.rows === 0) return { valLoss: Number.NaN, metrics: {} };
+  const predictions = predict(model, evalSet);
+  const metrics = evaluateAll(config.model.task, evalSet.y, predictions);
+  const { name } = lossFunction(config);
+  const valLoss = name === 'mae' ? metrics.mae! : name === 'mse' ? metrics.mse! : metrics.logloss!;
+  return { valLoss, metrics };
+}
+
+function weightBytes(model: tf.LayersModel): Uint8Array {
+  const parts = model.getWeights().map((w) => new Uint8Array((w.dataSync() as Float32Array).slice().buffer));
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.byteLength;
+  }
+  return out;
+}
+
+/** Loads the newest checkpoint of a run that verifies; a corrupted one is reported and skipped. */
+async function newestGoodCheckpoint(db: Registry, artifactsDir: string, runId: string, log: Logger): Promise<{ row: Checkpoint; loaded: LoadedCheckpoint } | undefined> {
+  const rows = await listRunCheckpoints(db, runId);
+  for (const row of rows.reverse()) {
+    try {
+      return { row, loaded: readCheckpoint(path.join(artifactsDir, row.uri), row.manifest_sha256) };
+    } catch (error) {
+      if (!(error instanceof CorruptDirError)) throw error;
+      log.error({ run: runId, checkpoint: row.id, err: error.message }, 'checkpoint failed verification; falling back to the previous one');
+    }
+  }
+  return undefined;
+}
+
+interface StartPoint {
+  run: Run;
+  lineage: Lineage;
+  loaded: LoadedCheckpoint | undefined;
+  /** True when the loaded state continues this same run (resume), false for a new run's base. */
+  continuing: boolean;
+  targetEpochs: number;
+}
+
+async function startPoint(options: TrainRunOptions, partitions: TrainingPartition[], backend: string): Promise<StartPoint> {
+  const { db, config, log } = options;
+  if (options.resumeRunId) {
+    const run = await getRun(db, options.resumeRunId);
+    if (run.status !== 'running') throw new UsageError(`run ${run.id} is ${run.status}; only an unfinished run can be resumed`);
+    const lineage = await getLineage(db, run.lineage_id);
+    const newest = await newestGoodCheckpoint(db, config.artifactsDir, run.id, log);
+    let loaded = newest?.loaded;
+    let continuing = true;
+    if (!loaded && run.base_checkpoint_id) {
+      const base = await getCheckpoint(db, run.base_checkpoint_id);
+      loaded = readCheckpoint(path.join(config.artifactsDir, base.uri), base.manifest_sha256);
+      continuing = false;
+    }
+    log.info({ run: run.id, fromStep: loaded?.state.globalStep ?? 0 }, 'resuming run');
+    return { run, lineage, loaded, continuing, targetEpochs: run.target_virtual_epochs ?? lineage.num_checkpoints };
+  }
+  const lineage = await ensureLineage(db, config, partitions, log);
+  let loaded: LoadedCheckpoint | undefined;
+  if (options.fromCheckpointId) {
+    const base = await getCheckpoint(db, options.fromCheckpointId);
+    if (base.lineage_id !== lineage.id) throw new UsageError(`checkpoint ${base.id} belongs to another lineage`);
+    loaded = readCheckpoint(path.join(config.artifactsDir, base.uri), base.manifest_sha256);
+  }
+  const startEpoch = loaded?.state.virtualEpoch ?? 0;
+  const targetEpochs = startEpoch + (options.virtualEpochs ?? lineage.num_checkpoints);
+  // Training examples available now: exact for the lineage's first run, else estimated
+  // from the row counts recorded at registration.
+  const examples = !loaded && Number(lineage.train_examples) > 0 && !(await db.selectFrom('runs').select('id').where('lineage_id', '=', lineage.id).executeTakeFirst())
+    ? Number(lineage.train_examples)
+    : partitions.every((p) => p.rows !== null)
+      ? Math.round(partitions.reduce((n, p) => n + p.rows!, 0) * (1 - config.training.evalFraction))
+      : 0;
+  const run = await createRun(db, {
+    lineage_id: lineage.id,
+    job_id: options.jobId ?? null,
+    kind: options.kind ?? (loaded ? 'manual' : 'initial'),
+    seed: config.training.seed,
+    backend,
+    config: { training: config.training, model: config.model, columns: config.columns },
+    base_checkpoint_id: options.fromCheckpointId ?? null,
+    target_virtual_epochs: targetEpochs,
+    examples_available: examples || null,
+    effective_stop_point: examples ? effectiveStopPoint(lineage.steps_per_epoch, { batchSize: lineage.batch_size, numCheckpoints: lineage.num_checkpoints }, examples) : null,
+  });
+  if (partitions.length) {
+    await db
+      .insertInto('run_partitions')
+      .values(partitions.flatMap((p) => [{ run_id: run.id, partition_id: p.id, role: 'train' as const }, { run_id: run.id, partition_id: p.id, role: 'eval' as const }]))
+      .execute();
+  }
+  log.info({ run: run.id, lineage: lineage.id, base: options.fromCheckpointId ?? null, targetEpochs }, 'training run started');
+  return { run, lineage, loaded, continuing: false, targetEpochs };
+}
+
+/** Trains one run to its end (or to an abort) and returns what it produced. */
+export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult> {
+  const { db, config, signal } = options;
+  if (config.columns.features.length === 0 || !config.columns.label) {
+    throw new UsageError('columns.features and columns.label must be set in the configuration to train');
+  }
+  const backend = await initBackend(config.training.backend, options.log);
+  const loss = lossFunction(config);
+  let partitions = options.partitions ?? (await registeredPartitions(db, config.dataDir));
+  if (options.resumeRunId) {
+    // A resumed run reads exactly the partitions it started with, whatever arrived since.
+    const own = new Set(
+      (await db.selectFrom('run_partitions').select('partition_id').where('run_id', '=', options.resumeRunId).where('role', '=', 'train').execute()).map((r) => r.partition_id),
+    );
+    partitions = partitions.filter((p) => own.has(p.id));
+  }
+  const start = await startPoint(options, partitions, backend);
+  const { run, lineage, targetEpochs } = start;
+  const log = options.log.child({ lineage: lineage.id, run: run.id });
+  await sweepCheckpointFiles(db, config.artifactsDir, lineage.id, log);
+
+  const stats = lineage.feature_stats as unknown as FeatureStats;
+  const columns = columnSpec(config);
+  const split = splitSpec(config);
+  const trainable = await buildModel(config, columns.features.length);
+  const optimizer = tf.train.adam(config.training.learningRate);
+  const adam = adamInternals(optimizer);
+  const loaded = start.loaded;
+  if (loaded) {
+    restoreModelWeights(trainable.model, loaded.weights);
+    await restoreOptimizer(optimizer, loaded);
+    tf.dispose([...loaded.weights, ...loaded.optimizerWeights.map((w) => w.tensor)]);
+  }
+
+  // The state this run continues from. A new run from a base checkpoint keeps its step,
+  // epoch and optimizer, but gets fresh early-stopping counters and a fresh data cursor.
+  const carried = loaded?.state;
+  const state: TrainingState = {
+    format: 1,
+    lineageId: lineage.id,
+    runId: run.id,
+    globalStep: carried?.globalStep ?? 0,
+    virtualEpoch: carried?.virtualEpoch ?? 0,
+    stepInEpoch: start.continuing ? carried!.stepInEpoch : 0,
+    stepsPerEpoch: lineage.steps_per_epoch,
+    learningRate: config.training.learningRate,
+    adam: { beta1: adam.beta1, beta2: adam.beta2, epsilon: adam.epsilon, accBeta1: 0, accBeta2: 0 },
+    earlyStopping: start.continuing ? carried!.earlyStopping : initialEarlyStopping(),
+    featureStats: stats,
+    cursor: start.continuing ? carried!.cursor : { pass: 0, offset: 0 },
+    seed: config.training.seed,
+    epochLoss: start.continuing ? carried!.epochLoss : { sum: 0, count: 0 },
+    trainLoss: carried?.trainLoss ?? null,
+    valLoss: carried?.valLoss ?? null,
+    metrics: carried?.metrics ?? {},
+    invalidRows: start.continuing ? carried!.invalidRows : 0,
+  };
+
+  const evalSet = await loadEvalSet(partitions, columns, split, stats, config.training.evalMaxRows);
+  const counts = { rows: 0, invalid: state.invalidRows };
+  const batches = trainBatches(partitions, { columns, split, stats, batchSize: lineage.batch_size, shuffleBuffer: config.training.shuffleBuffer, counts }, state.cursor);
+  const dim = columns.features.length;
+  const batchSize = lineage.batch_size;
+  let lossSum = tf.scalar(state.epochLoss.sum);
+  let lossCount = state.epochLoss.count;
+  let lastLogged: number | null = null;
+  let pendingPoints: Array<{ step: number; loss: number }> = [];
+  let lastCheckpointStep = -1;
+  let lastCheckpointId: string | null = null;
+  let stepsThisProcess = 0;
+
+  const checkpoint = async (): Promise<Checkpoint> => {
+    state.epochLoss = { sum: lossSum.dataSync()[0]!, count: lossCount };
+    state.adam.accBeta1 = adam.accBeta1.dataSync()[0]!;
+    state.adam.accBeta2 = adam.accBeta2.dataSync()[0]!;
+    state.invalidRows = counts.invalid;
+    const uri = checkpointUri(lineage.id, run.id, state.globalStep);
+    const started = performance.now();
+    const written = await writeCheckpoint(path.join(config.artifactsDir, uri), trainable.model, optimizer, state);
+    await insertLossPoints(db, run.id, pendingPoints);
+    pendingPoints = [];
+    const row = await insertCheckpoint(db, {
+      run_id: run.id,
+      lineage_id: lineage.id,
+      virtual_epoch: state.virtualEpoch,
+      global_step: state.globalStep,
+      uri,
+      manifest_sha256: written.manifestSha256,
+      bytes: written.bytes,
+      train_loss: state.trainLoss,
+      val_loss: state.valLoss,
+      metrics: state.metrics,
+    });
+    lastCheckpointStep = state.globalStep;
+    lastCheckpointId = row.id;
+    log.info(
+      { checkpoint: row.id, step: state.globalStep, virtualEpoch: state.virtualEpoch, trainLoss: state.trainLoss, valLoss: state.valLoss, ms: Math.round(performance.now() - started), bytes: written.bytes },
+      'checkpoint written',
+    );
+    await applyRetention(db, config.artifactsDir, run.id, config.training.retention, state.earlyStopping.bestStep === null ? [] : [state.earlyStopping.bestStep], log);
+    return row;
+  };
+
+  const check = (): void => {
+    const { valLoss, metrics } = evaluateModel(trainable.model, evalSet, config);
+    state.valLoss = valLoss;
+    state.metrics = metrics;
+    state.earlyStopping = updateEarlyStopping(state.earlyStopping, config.training.earlyStopping, valLoss, { step: state.globalStep, virtualEpoch: state.virtualEpoch });
+  };
+
+  const report = (): void =>
+    options.onProgress?.({ runId: run.id, globalStep: state.globalStep, virtualEpoch: state.virtualEpoch, stepInEpoch: state.stepInEpoch, stepsPerEpoch: state.stepsPerEpoch, targetEpochs, loss: lastLogged });
+
+  let interrupted = false;
+  try {
+    while (state.virtualEpoch < targetEpochs && !state.earlyStopping.stopped) {
+      if (signal.aborted || (options.stopAfterSteps !== undefined && stepsThisProcess >= options.stopAfterSteps)) {
+        interrupted = true;
+        break;
+      }
+      const next = await batches.next();
+      if (next.done) throw new Error('the training stream ended');
+      const { x, y, cursor } = next.value;
+      const step = state.globalStep;
+      const nextSum = tf.tidy(() => {
+        const xs = tf.tensor2d(x, [batchSize, dim]);
+        const ys = tf.tensor2d(y, [batchSize, 1]);
+        const cost = optimizer.minimize(() => {
+          const base = loss.fn(ys, trainable.forward(xs, step));
+          const penalty = trainable.penalty();
+          return penalty ? (tf.add(base, penalty) as tf.Scalar) : base;
+        }, true, trainable.variables)!;
+        if ((step + 1) % config.training.logEvery === 0) {
+          lastLogged = cost.dataSync()[0]!;
+          pendingPoints.push({ step: step + 1, loss: lastLogged });
+        }
+        return tf.add(lossSum, cost);
+      });
+      lossSum.dispose();
+      lossSum = nextSum as tf.Scalar;
+      lossCount += 1;
+      state.globalStep += 1;
+      state.stepInEpoch += 1;
+      state.cursor = cursor;
+      stepsThisProcess += 1;
+
+      if (state.stepInEpoch === state.stepsPerEpoch) {
+        state.trainLoss = lossSum.dataSync()[0]! / lossCount;
+        if (!Number.isFinite(state.trainLoss)) throw new Error(`training loss became ${state.trainLoss} in virtual epoch ${state.virtualEpoch + 1}: the run fails (check the data and the learning rate)`);
+        state.virtualEpoch += 1;
+        state.stepInEpoch = 0;
+        lossSum.dispose();
+        lossSum = tf.scalar(0);
+        lossCount = 0;
+        check();
+        await checkpoint();
+      } else if (config.training.checkpointEvery > 0 && state.globalStep % config.training.checkpointEvery === 0) {
+        check();
+        await checkpoint();
+      }
+      if (state.globalStep % 10 === 0) report();
+    }
+
+    if (interrupted) {
+      if (lastCheckpointStep !== state.globalStep && state.globalStep > 0) await checkpoint();
+      log.info({ step: state.globalStep }, 'training interrupted; checkpoint written, the run can be resumed');
+      report();
+      return result('interrupted');
+    }
+
+    // The end: optionally go back to the best checkpoint, then close the run.
+    let resultId = lastCheckpointId ?? (await listRunCheckpoints(db, run.id)).at(-1)?.id ?? null;
+    const bestStep = state.earlyStopping.bestStep;
+    if (config.training.earlyStopping.restoreBestWeights && bestStep !== null && bestStep !== state.globalStep) {
+      const best = (await listRunCheckpoints(db, run.id)).find((c) => Number(c.global_step) === bestStep);
+      if (best) {
+        const bestLoaded = readCheckpoint(path.join(config.artifactsDir, best.uri), best.manifest_sha256);
+        restoreModelWeights(trainable.model, bestLoaded.weights);
+        tf.dispose([...bestLoaded.weights, ...bestLoaded.optimizerWeights.map((w) => w.tensor)]);
+        state.valLoss = best.val_loss;
+        state.trainLoss = best.train_loss;
+        state.metrics = best.metrics;
+        resultId = best.id;
+        log.info({ checkpoint: best.id, step: bestStep }, 'restored the best weights');
+      }
+    }
+    await db.updateTable('runs').set({ result_checkpoint_id: resultId, invalid_rows: counts.invalid }).where('id', '=', run.id).execute();
+    await finishRun(db, run.id, 'succeeded');
+    log.info({ step: state.globalStep, virtualEpoch: state.virtualEpoch, earlyStopped: state.earlyStopping.stopped, valLoss: state.valLoss, metrics: state.metrics }, 'training run finished');
+    report();
+    return result('succeeded', resultId);
+  } catch (error) {
+    await finishRun(db, run.id, 'failed', (error as Error).message).catch(() => {});
+    throw error;
+  } finally {
+    await batches.return(undefined);
+    lossSum.dispose();
+    optimizer.dispose();
+    trainable.model.dispose();
+  }
+
+  function result(status: 'succeeded' | 'interrupted', resultCheckpointId: string | null = lastCheckpointId): TrainRunResult {
+    return {
+      runId: run.id,
+      status,
+      globalStep: state.globalStep,
+      virtualEpoch: state.virtualEpoch,
+      earlyStopped: state.earlyStopping.stopped,
+      resultCheckpointId,
+      trainLoss: state.trainLoss,
+      valLoss: state.valLoss,
+      metrics: state.metrics,
+      weightBytes: weightBytes(trainable.model),
+    };
+  }
+}
