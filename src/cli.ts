@@ -1,14 +1,16 @@
 // The `freshet` command line. Each verb loads the configuration once, validates it, and
 // maps failures to exit codes scripts can rely on (see EXIT in errors.ts).
 import fs from 'node:fs';
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { configReferenceTable, loadConfig, type ResolvedConfig } from './config.ts';
 import { runDaemon } from './daemon.ts';
 import { EXIT, UsageError, coerceError, exitCodeOf } from './errors.ts';
 import { initProject } from './init.ts';
 import { createLogger, type Logger } from './log.ts';
 import { migrateToLatest, openConfiguredRegistry, registryStatus, type RegistryHandle } from './registry/index.ts';
+import { shutdownOnSignals } from './shutdown.ts';
 import { formatTable } from './table.ts';
+import { trainCommand, type TrainCommandOptions } from './train-command.ts';
 
 const pkg = JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -109,23 +111,7 @@ Exit codes: 0 ok, 1 failure, 2 bad usage or configuration, 3 database unreachabl
     .description('run freshet: registry (embedded unless DATABASE_URL), migrations, then the modules until SIGTERM/SIGINT')
     .action(async (_options: unknown, command: Command) => {
       const { config, log } = setup(command);
-      const controller = new AbortController();
-      let signals = 0;
-      const onSignal = (signal: NodeJS.Signals): void => {
-        signals += 1;
-        if (signals > 1) {
-          log.warn({ signal }, 'second signal: forcing exit');
-          process.exit(130);
-        }
-        log.info({ signal, timeoutSeconds: config.daemon.shutdownTimeoutSeconds }, 'shutting down gracefully (send the signal again to force)');
-        setTimeout(() => {
-          log.error({ timeoutSeconds: config.daemon.shutdownTimeoutSeconds }, 'graceful shutdown timed out; forcing exit');
-          process.exit(EXIT.failure);
-        }, config.daemon.shutdownTimeoutSeconds * 1000).unref();
-        controller.abort(new Error(`received ${signal}`));
-      };
-      process.on('SIGTERM', onSignal);
-      process.on('SIGINT', onSignal);
+      const controller = shutdownOnSignals(log, config.daemon.shutdownTimeoutSeconds);
       try {
         await runDaemon({ config, log, signal: controller.signal });
       } catch (error) {
@@ -134,7 +120,37 @@ Exit codes: 0 ok, 1 failure, 2 bad usage or configuration, 3 database unreachabl
       }
     });
 
+  program
+    .command('train')
+    .description('run one training run in the foreground: resumes the lineage\'s unfinished run, else starts one')
+    .option('--from <checkpoint>', 'start a new run from this checkpoint id (full state; early-stopping counters reset)')
+    .option('--resume <run>', 'resume this unfinished run from its newest good checkpoint')
+    .option('--new', 'start a new run even if an unfinished one exists')
+    .option('--epochs <n>', 'virtual epochs to train (default: training.numCheckpoints)', (v) => positiveInt('--epochs', v))
+    .option('--json', 'print the result as JSON')
+    .action(async (options: TrainCommandOptions, command: Command) => {
+      const { config, log } = setup(command);
+      const controller = shutdownOnSignals(log, config.daemon.shutdownTimeoutSeconds);
+      const registry = await openConfiguredRegistry({ config, log, wait: 'once' });
+      try {
+        await migrateToLatest(registry.db);
+        const { weightBytes: _weights, ...result } = await trainCommand({ db: registry.db, config, log, signal: controller.signal }, options);
+        print(options.json ? JSON.stringify(result, null, 2) : formatTable(['run', 'status', 'step', 'virtual epoch', 'val loss', 'checkpoint'], [
+          [result.runId, result.status, result.globalStep, result.virtualEpoch, result.valLoss?.toPrecision(6), result.resultCheckpointId],
+        ]));
+        if (result.status === 'interrupted') process.stderr.write(`interrupted: resume with \`freshet train --resume ${result.runId}\`\n`);
+      } finally {
+        await registry.close();
+      }
+    });
+
   return program;
+}
+
+function positiveInt(flag: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`${flag} must be a positive integer`);
+  return n;
 }
 
 /** Runs the CLI and returns the exit code. */

@@ -1,0 +1,28 @@
+// A small, fast training configuration over a temp data dir, as environment overrides
+// (the same form the CLI tests pass to child processes).
+import { loadConfig, type ResolvedConfig } from '../../src/config.ts';
+import { FEATURES, LABEL } from './partitions.ts';
+
+export function trainEnv(dir: string, databaseUrl: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    DATABASE_URL: databaseUrl,
+    FRESHET_DATA_DIR: `${dir}/data`,
+    FRESHET_ARTIFACTS_DIR: `${dir}/artifacts`,
+    FRESHET_COLUMNS__FEATURES: JSON.stringify(FEATURES),
+    FRESHET_COLUMNS__LABEL: LABEL,
+    FRESHET_TRAINING__BACKEND: 'wasm',
+    FRESHET_TRAINING__BATCH_SIZE: '64',
+    FRESHET_TRAINING__NUM_CHECKPOINTS: '4',
+    FRESHET_TRAINING__STOP_POINT: '1',
+    FRESHET_TRAINING__LOG_EVERY: '5',
+    FRESHET_TRAINING__SHUFFLE_BUFFER: '500',
+    FRESHET_TRAINING__EARLY_STOPPING__PATIENCE: '10',
+    FRESHET_LOG__LEVEL: 'warn',
+    FRESHET_LOG__FORMAT: 'json',
+    ...extra,
+  };
+}
+
+export function trainConfig(dir: string, databaseUrl: string, extra: Record<string, string> = {}): ResolvedConfig {
+  return loadConfig({ env: trainEnv(dir, databaseUrl, extra), cwd: dir });
+}
