@@ -1,0 +1,101 @@
+// `freshet train` as a real process: killed with SIGKILL or stopped with SIGTERM mid-run,
+// then restarted, it ends with weights bit-identical to a run that was never interrupted.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, test } from 'node:test';
+import { getRun, listRunCheckpoints, getCheckpoint, type Registry } from '../src/registry/index.ts';
+import { cleanEnv, runFreshet, spawnFreshet } from './support/cli.ts';
+import { createTestDatabase } from './support/database.ts';
+import { addPartition, syntheticRows, tempDir } from './support/partitions.ts';
+import { trainEnv } from './support/train-config.ts';
+
+// Long enough (≈ 1,700 steps) that a signal lands mid-run.
+const LONG = { FRESHET_TRAINING__NUM_CHECKPOINTS: '6', FRESHET_TRAINING__STOP_POINT: '6', FRESHET_LOG__LEVEL: 'info' };
+
+async function setup() {
+  const { db, url } = await createTestDatabase();
+  const dir = tempDir('freshet-train-cli-');
+  for (let d = 1; d <= 4; d++) await addPartition(db, `${dir}/data`, `2026-11-0${d}`, syntheticRows(5000, d));
+  return { db, url, dir };
+}
+
+async function resultWeights(db: Registry, dir: string, runId: string): Promise<Buffer> {
+  const run = await getRun(db, runId);
+  assert.equal(run.status, 'succeeded');
+  const checkpoint = await getCheckpoint(db, run.result_checkpoint_id!);
+  return fs.readFileSync(path.join(dir, 'artifacts', checkpoint.uri, 'weights.bin'));
+}
+
+async function waitForCheckpoints(db: Registry, lineage: string, count: number): Promise<string> {
+  for (let i = 0; i < 6000; i++) {
+    const row = await db
+      .selectFrom('checkpoints')
+      .innerJoin('lineages', 'lineages.id', 'checkpoints.lineage_id')
+      .select(['checkpoints.run_id', (eb) => eb.fn.countAll<string>().as('n')])
+      .where('lineages.name', '=', lineage)
+      .groupBy('checkpoints.run_id')
+      .executeTakeFirst();
+    if (row && Number(row.n) >= count) return row.run_id;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error('no checkpoints appeared');
+}
+
+async function reference(db: Registry, dir: string, url: string): Promise<Buffer> {
+  const result = await runFreshet(['train', '--json'], { env: cleanEnv(trainEnv(dir, url, { ...LONG, FRESHET_LINEAGE: 'reference' })) });
+  assert.equal(result.code, 0, result.stderr);
+  return resultWeights(db, dir, JSON.parse(result.stdout).runId);
+}
+
+describe('freshet train as a process', () => {
+  test('kill -9 mid-run, restart: resumes from the last committed checkpoint; weights equal an uninterrupted run', async () => {
+    const { db, url, dir } = await setup();
+    const expected = await reference(db, dir, url);
+    const env = cleanEnv(trainEnv(dir, url, { ...LONG, FRESHET_LINEAGE: 'killed' }));
+    const child = spawnFreshet(['train'], { env });
+    const runId = await waitForCheckpoints(db, 'killed', 2);
+    child.child.kill('SIGKILL');
+    const exit = await child.exited;
+    assert.equal(exit.signal, 'SIGKILL');
+    const before = await listRunCheckpoints(db, runId);
+    assert.equal((await getRun(db, runId)).status, 'running', 'killed mid-run');
+    const restarted = await runFreshet(['train', '--json'], { env });
+    assert.equal(restarted.code, 0, restarted.stderr);
+    assert.equal(JSON.parse(restarted.stdout).runId, runId, 'the same run resumed');
+    assert.match(restarted.stderr, /resuming the unfinished run/);
+    assert.ok(before.length >= 2);
+    assert.deepEqual(await resultWeights(db, dir, runId), expected);
+  });
+
+  test('SIGTERM: finishes the step, checkpoints, exits 0; the resumed run ends bit-identical', async () => {
+    const { db, url, dir } = await setup();
+    const expected = await reference(db, dir, url);
+    const env = cleanEnv(trainEnv(dir, url, { ...LONG, FRESHET_LINEAGE: 'stopped' }));
+    const child = spawnFreshet(['train'], { env });
+    const runId = await waitForCheckpoints(db, 'stopped', 1);
+    child.child.kill('SIGTERM');
+    const exit = await child.exited;
+    assert.equal(exit.code, 0, child.stderr());
+    await child.waitForLog('training interrupted; checkpoint written', 1);
+    assert.match(child.stderr(), new RegExp(`resume with \`freshet train --resume ${runId}\``));
+    const last = (await listRunCheckpoints(db, runId)).at(-1)!;
+    assert.equal((await getRun(db, runId)).status, 'running');
+    const resumed = await runFreshet(['train', '--resume', runId, '--json'], { env });
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.ok(Number(last.global_step) > 0);
+    assert.deepEqual(await resultWeights(db, dir, runId), expected);
+  });
+
+  test('--from, --resume and --new are exclusive; --epochs must be a positive integer', async () => {
+    const { url } = await createTestDatabase();
+    const dir = tempDir('freshet-train-cli-');
+    const env = cleanEnv(trainEnv(dir, url));
+    const both = await runFreshet(['train', '--new', '--resume', '1'], { env });
+    assert.equal(both.code, 2);
+    assert.match(both.stderr, /at most one of --from, --resume and --new/);
+    const epochs = await runFreshet(['train', '--epochs', 'zero'], { env });
+    assert.equal(epochs.code, 2);
+    assert.match(epochs.stderr, /--epochs must be a positive integer/);
+  });
+});
