@@ -60,7 +60,8 @@ function splitOf(fileHash: number, line: number, split: SplitSpec): Split {
 
 /**
  * Streams the valid rows of one split, in partition and file order, as compact chunks:
- * `values` holds, per row, the features then the label (raw, not standardised).
+ * `values` holds, per row, the features then the label (raw, not standardised). The
+ * array is reused: consume a chunk before asking for the next.
  * Invalid rows are counted and skipped, or throw (invalidRows: reject) naming file, line, column.
  */
 export async function* validRowChunks(
@@ -72,12 +73,13 @@ export async function* validRowChunks(
 ): AsyncGenerator<{ values: Float64Array; rows: number }> {
   const names = [...columns.features, columns.label];
   const width = names.length;
+  let out = new Float64Array(0); // reused: each yielded chunk is consumed before the next
   for (const partition of partitions) {
     for (const name of partition.files) {
       const file = path.join(partition.dir, name);
       const fileHash = hashString(`${partition.path}/${name}`);
       for await (const chunk of readTable(file, names)) {
-        const out = new Float64Array(chunk.rowCount * width);
+        if (out.length < chunk.rowCount * width) out = new Float64Array(chunk.rowCount * width);
         let kept = 0;
         rows: for (let r = 0; r < chunk.rowCount; r++) {
           const line = chunk.lines[r]!;

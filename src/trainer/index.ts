@@ -9,3 +9,5 @@ export { registeredPartitions, ensureLineage } from './lineage.ts';
 export { readTable, DataFileError, isDataFile } from './readers/index.ts';
 export { applyRetention, sweepCheckpointFiles } from './retention.ts';
 export type { TrainingPartition, FeatureStats } from './dataset.ts';
+export { TrainStep } from './train-step.ts';
+export { buildMlp } from './model.ts';

@@ -25,11 +25,13 @@ import {
 } from '../registry/index.ts';
 import { initBackend, tf } from './backend.ts';
 import { adamInternals, readCheckpoint, restoreModelWeights, restoreOptimizer, writeCheckpoint, type LoadedCheckpoint, type TrainingState } from './checkpoint-io.ts';
-import { loadEvalSet, trainBatches, type EvalSet, type FeatureStats, type TrainingPartition } from './dataset.ts';
+import { loadEvalSet, type EvalSet, type FeatureStats, type TrainingPartition } from './dataset.ts';
+import { prefetchedBatches } from './prefetch.ts';
 import { initialEarlyStopping, updateEarlyStopping } from './early-stopping.ts';
 import { columnSpec, ensureLineage, registeredPartitions, splitSpec } from './lineage.ts';
 import { evaluateAll } from './metrics.ts';
 import { buildMlp, loadUserModel, type TrainableModel } from './model.ts';
+import { TrainStep, type LossFn } from './train-step.ts';
 import { CorruptDirError } from './atomic-dir.ts';
 import { applyRetention, checkpointUri, sweepCheckpointFiles } from './retention.ts';
 import { effectiveStopPoint } from './virtual-epochs.ts';
@@ -80,8 +82,6 @@ export interface TrainRunResult {
   /** Final model weights as bytes, in model.weights order (what tests compare). */
   weightBytes: Uint8Array;
 }
-
-type LossFn = (labels: tf.Tensor2D, predictions: tf.Tensor2D) => tf.Scalar;
 
 function lossFunction(config: ResolvedConfig): { name: string; fn: LossFn } {
   const name = config.model.loss ?? (config.model.task === 'binary' ? 'logloss' : 'mse');
@@ -274,11 +274,9 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
 
   const evalSet = await loadEvalSet(partitions, columns, split, stats, config.training.evalMaxRows);
   const counts = { rows: 0, invalid: state.invalidRows };
-  const batches = trainBatches(partitions, { columns, split, stats, batchSize: lineage.batch_size, shuffleBuffer: config.training.shuffleBuffer, counts }, state.cursor);
+  const batches = prefetchedBatches(partitions, { columns, split, stats, batchSize: lineage.batch_size, shuffleBuffer: config.training.shuffleBuffer, counts }, state.cursor);
   const dim = columns.features.length;
-  const batchSize = lineage.batch_size;
-  let lossSum = tf.scalar(state.epochLoss.sum);
-  let lossCount = state.epochLoss.count;
+  const trainStep = new TrainStep(trainable, optimizer, loss.fn, { batchSize: lineage.batch_size, dim }, state.epochLoss);
   let lastLogged: number | null = null;
   let pendingPoints: Array<{ step: number; loss: number }> = [];
   let lastCheckpointStep = -1;
@@ -286,7 +284,7 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
   let stepsThisProcess = 0;
 
   const checkpoint = async (): Promise<Checkpoint> => {
-    state.epochLoss = { sum: lossSum.dataSync()[0]!, count: lossCount };
+    state.epochLoss = trainStep.epochLoss();
     state.adam.accBeta1 = adam.accBeta1.dataSync()[0]!;
     state.adam.accBeta2 = adam.accBeta2.dataSync()[0]!;
     state.invalidRows = counts.invalid;
@@ -337,37 +335,24 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
       const next = await batches.next();
       if (next.done) throw new Error('the training stream ended');
       const { x, y, cursor } = next.value;
-      const step = state.globalStep;
-      const nextSum = tf.tidy(() => {
-        const xs = tf.tensor2d(x, [batchSize, dim]);
-        const ys = tf.tensor2d(y, [batchSize, 1]);
-        const cost = optimizer.minimize(() => {
-          const base = loss.fn(ys, trainable.forward(xs, step));
-          const penalty = trainable.penalty();
-          return penalty ? (tf.add(base, penalty) as tf.Scalar) : base;
-        }, true, trainable.variables)!;
-        if ((step + 1) % config.training.logEvery === 0) {
-          lastLogged = cost.dataSync()[0]!;
-          pendingPoints.push({ step: step + 1, loss: lastLogged });
-        }
-        return tf.add(lossSum, cost);
-      });
-      lossSum.dispose();
-      lossSum = nextSum as tf.Scalar;
-      lossCount += 1;
+      const readBack = (state.globalStep + 1) % config.training.logEvery === 0;
+      const batchLoss = trainStep.run(x, y, state.globalStep, readBack);
+      if (batchLoss !== null) {
+        lastLogged = batchLoss;
+        pendingPoints.push({ step: state.globalStep + 1, loss: batchLoss });
+      }
       state.globalStep += 1;
       state.stepInEpoch += 1;
       state.cursor = cursor;
       stepsThisProcess += 1;
 
       if (state.stepInEpoch === state.stepsPerEpoch) {
-        state.trainLoss = lossSum.dataSync()[0]! / lossCount;
+        const epochLoss = trainStep.epochLoss();
+        state.trainLoss = epochLoss.sum / epochLoss.count;
         if (!Number.isFinite(state.trainLoss)) throw new Error(`training loss became ${state.trainLoss} in virtual epoch ${state.virtualEpoch + 1}: the run fails (check the data and the learning rate)`);
         state.virtualEpoch += 1;
         state.stepInEpoch = 0;
-        lossSum.dispose();
-        lossSum = tf.scalar(0);
-        lossCount = 0;
+        trainStep.resetEpoch();
         check();
         await checkpoint();
       } else if (config.training.checkpointEvery > 0 && state.globalStep % config.training.checkpointEvery === 0) {
@@ -410,7 +395,7 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
     throw error;
   } finally {
     await batches.return(undefined);
-    lossSum.dispose();
+    trainStep.dispose();
     optimizer.dispose();
     trainable.model.dispose();
   }

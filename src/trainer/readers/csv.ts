@@ -1,6 +1,6 @@
 // CSV with a header row (RFC 4180 quoting within a line; a quoted field may not span lines).
 import { DataFileError } from './data-file-error.ts';
-import { readLines } from './lines.ts';
+import { readLineBatches } from './lines.ts';
 import { ChunkBuilder, type RowChunk } from './row-chunk.ts';
 
 /** Splits one CSV line. Throws a plain Error for an unterminated quote (the caller adds file and line). */
@@ -45,7 +45,10 @@ export async function* readCsv(file: string, columns: readonly string[]): AsyncG
   let width = 0;
   const builder = new ChunkBuilder(columns.length);
   const row = new Float64Array(columns.length);
-  for await (const { line, text } of readLines(file)) {
+  for await (const { firstLine, texts } of readLineBatches(file)) {
+   for (let i = 0; i < texts.length; i++) {
+    const line = firstLine + i;
+    const text = texts[i]!;
     let fields: string[];
     try {
       fields = splitCsvLine(line === 1 ? text.replace(/^\uFEFF/, '') : text);
@@ -70,6 +73,7 @@ export async function* readCsv(file: string, columns: readonly string[]): AsyncG
     }
     const chunk = builder.push(line, row);
     if (chunk) yield chunk;
+   }
   }
   if (!indices) throw new DataFileError(file, 'empty file: no header row');
   const last = builder.flush();

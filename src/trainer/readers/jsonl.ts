@@ -1,12 +1,15 @@
 // JSON Lines: one object per line. A key absent from a row is a missing value.
 import { DataFileError } from './data-file-error.ts';
-import { readLines } from './lines.ts';
+import { readLineBatches } from './lines.ts';
 import { ChunkBuilder, toNumber, type RowChunk } from './row-chunk.ts';
 
 export async function* readJsonl(file: string, columns: readonly string[]): AsyncGenerator<RowChunk> {
   const builder = new ChunkBuilder(columns.length);
   const row = new Float64Array(columns.length);
-  for await (const { line, text } of readLines(file)) {
+  for await (const { firstLine, texts } of readLineBatches(file)) {
+   for (let i = 0; i < texts.length; i++) {
+    const line = firstLine + i;
+    const text = texts[i]!;
     if (text.trim() === '') continue;
     let record: unknown;
     try {
@@ -18,6 +21,7 @@ export async function* readJsonl(file: string, columns: readonly string[]): Asyn
     for (let c = 0; c < columns.length; c++) row[c] = toNumber((record as Record<string, unknown>)[columns[c]!]);
     const chunk = builder.push(line, row);
     if (chunk) yield chunk;
+   }
   }
   const last = builder.flush();
   if (last) yield last;

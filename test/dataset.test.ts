@@ -1,0 +1,70 @@
+// The training stream: deterministic, resumable from a cursor, bounded in memory, and the
+// same whether produced in this thread or prefetched on a worker.
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { describe, test } from 'node:test';
+import { computeFeatureStats, loadEvalSet, trainBatches, type TrainStreamOptions, type TrainingPartition } from '../src/trainer/dataset.ts';
+import { prefetchedBatches } from '../src/trainer/prefetch.ts';
+import { FEATURES, LABEL, syntheticRows, tempDir, writeCsv } from './support/partitions.ts';
+
+function partitions(count: number, rows: number): TrainingPartition[] {
+  const root = tempDir('freshet-dataset-');
+  return Array.from({ length: count }, (_, i) => {
+    const rel = `dt=2026-11-0${i + 1}`;
+    writeCsv(path.join(root, rel, 'part-0.csv'), syntheticRows(rows, i + 1));
+    return { id: String(i + 1), path: rel, dir: path.join(root, rel), files: ['part-0.csv'], rows };
+  });
+}
+
+const columns = { features: FEATURES, label: LABEL, task: 'regression' as const };
+const split = { evalFraction: 0.2, seed: 3, invalidRows: 'skip' as const };
+
+async function take(stream: AsyncGenerator<{ x: Float32Array; y: Float32Array; cursor: { pass: number; offset: number } }>, n: number) {
+  const out = [];
+  for (let i = 0; i < n; i++) {
+    const next = await stream.next();
+    out.push({ x: Buffer.from(next.value!.x.buffer.slice(0)), y: Buffer.from(next.value!.y.buffer.slice(0)), cursor: next.value!.cursor });
+  }
+  await stream.return(undefined);
+  return out;
+}
+
+describe('training stream', async () => {
+  const parts = partitions(3, 700);
+  const stats = await computeFeatureStats(parts, columns, split);
+  const options: TrainStreamOptions = { columns, split, stats, batchSize: 50, shuffleBuffer: 300 };
+
+  test('the eval split holds out about evalFraction of rows, disjoint from training', async () => {
+    const evalSet = await loadEvalSet(parts, columns, split, stats, 10_000);
+    assert.ok(Math.abs(evalSet.rows / 2100 - 0.2) < 0.04, `${evalSet.rows} eval rows`);
+    assert.equal(stats.count + evalSet.rows, 2100);
+  });
+
+  test('is deterministic, crosses passes with a new shuffle, and resumes exactly from a cursor', async () => {
+    const a = await take(trainBatches(parts, options, { pass: 0, offset: 0 }), 80); // > 1 pass (≈ 34 batches a pass)
+    const b = await take(trainBatches(parts, options, { pass: 0, offset: 0 }), 80);
+    assert.deepEqual(a, b);
+    assert.ok(a.some((batch) => batch.cursor.pass === 2), 'reached the third pass');
+    const resumeAt = 45;
+    const resumed = await take(trainBatches(parts, options, a[resumeAt - 1]!.cursor), 80 - resumeAt);
+    assert.deepEqual(resumed, a.slice(resumeAt));
+  });
+
+  test('prefetched on a worker thread, the stream is byte-identical', async () => {
+    const inThread = await take(trainBatches(parts, options, { pass: 1, offset: 7 * 50 }), 60);
+    const prefetched = await take(prefetchedBatches(parts, options, { pass: 1, offset: 7 * 50 }, 4), 60);
+    assert.deepEqual(prefetched, inThread);
+  });
+
+  test('a data error in the worker reaches the caller with file, line and column', async () => {
+    const bad = partitions(1, 10);
+    writeCsv(path.join(bad[0]!.dir, 'part-0.csv'), [[1, 2, 3, 4, 5], [1, Number.NaN, 3, 4, 5], [1, 2, 3, 4, 5]]);
+    const strict = { ...options, split: { ...split, evalFraction: 1e-9, invalidRows: 'reject' as const } };
+    await assert.rejects(take(prefetchedBatches(bad, strict, { pass: 0, offset: 0 }), 1), (error: Error & { line?: number; column?: string }) => {
+      assert.match(error.message, /part-0\.csv, line 3, column x1: missing, NaN or infinite value/);
+      assert.equal(error.line, 3);
+      assert.equal(error.column, 'x1');
+      return true;
+    });
+  });
+});
