@@ -33,7 +33,8 @@ export function starterConfig(): string {
     lines.push(`${indent}# ${key.description}`);
     const leaf = parts.at(-1)!;
     if (key.default === undefined) lines.push(`${indent}# ${leaf}:`);
-    else lines.push(`${indent}${leaf}: ${YAML.stringify(key.default).trim()}`);
+    // JSON is YAML's flow style: arrays stay on the key's line.
+    else lines.push(`${indent}${leaf}: ${typeof key.default === 'string' ? YAML.stringify(key.default).trim() : JSON.stringify(key.default)}`);
   }
   return `${lines.join('\n')}\n`;
 }
