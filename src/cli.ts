@@ -7,7 +7,8 @@ import { runDaemon } from './daemon.ts';
 import { EXIT, UsageError, coerceError, exitCodeOf } from './errors.ts';
 import { initProject } from './init.ts';
 import { createLogger, type Logger } from './log.ts';
-import { migrateToLatest, openConfiguredRegistry, registryStatus, type RegistryHandle } from './registry/index.ts';
+import { listPartitions, migrateToLatest, openConfiguredRegistry, registryStatus, type PartitionStatus, type RegistryHandle } from './registry/index.ts';
+import { PartitionWatcher } from './watcher/index.ts';
 import { shutdownOnSignals } from './shutdown.ts';
 import { formatTable } from './table.ts';
 import { trainCommand, type TrainCommandOptions } from './train-command.ts';
@@ -28,11 +29,11 @@ function setup(command: Command): { config: ResolvedConfig; log: Logger } {
 }
 
 /** Opens the registry for a one-shot command and always closes it (and any embedded server). */
-async function withRegistry<T>(command: Command, work: (registry: RegistryHandle, log: Logger) => Promise<T>): Promise<T> {
+async function withRegistry<T>(command: Command, work: (registry: RegistryHandle, log: Logger, config: ResolvedConfig) => Promise<T>): Promise<T> {
   const { config, log } = setup(command);
   const registry = await openConfiguredRegistry({ config, log, wait: 'once' });
   try {
-    return await work(registry, log);
+    return await work(registry, log, config);
   } finally {
     await registry.close();
   }
@@ -92,6 +93,37 @@ Exit codes: 0 ok, 1 failure, 2 bad usage or configuration, 3 database unreachabl
         print(`schema version: ${status.schemaVersion ?? '(not migrated)'}`);
         if (status.pendingMigrations.length) print(`pending migrations: ${status.pendingMigrations.join(', ')} (run \`freshet migrate\`)`);
         if (Object.keys(status.tables).length) print(`\n${formatTable(['table', 'rows'], Object.entries(status.tables))}`);
+      });
+    });
+
+  program
+    .command('scan')
+    .description('register every complete partition under the data dir once (what the daemon does at start), then exit')
+    .option('--json', 'print the outcome counts as JSON')
+    .action(async (options: { json?: boolean }, command: Command) => {
+      await withRegistry(command, async (registry, log, config) => {
+        await migrateToLatest(registry.db);
+        const counts: Record<string, number> = { registered: 0, rejected: 0, duplicate: 0, vanished: 0, failed: 0 };
+        const watcher = new PartitionWatcher({ db: registry.db, config, log });
+        watcher.on('outcome', (outcome) => (counts[outcome.kind] = (counts[outcome.kind] ?? 0) + 1));
+        watcher.on('failure', () => (counts.failed = (counts.failed ?? 0) + 1));
+        await watcher.scan();
+        print(options.json ? JSON.stringify(counts) : formatTable(['outcome', 'partitions'], Object.entries(counts)));
+        if (counts.failed) process.exitCode = EXIT.failure;
+      });
+    });
+
+  program
+    .command('partitions')
+    .description('list registered, rejected and superseded partitions with rows and errors')
+    .addOption(new Option('--status <status>', 'only this status').choices(['registered', 'rejected', 'superseded']))
+    .option('--limit <n>', 'most rows to show (newest first)', (v) => positiveInt('--limit', v), 100)
+    .option('--json', 'machine-readable output')
+    .action(async (options: { status?: PartitionStatus; limit: number; json?: boolean }, command: Command) => {
+      await withRegistry(command, async (registry) => {
+        const rows = await listPartitions(registry.db, { status: options.status, limit: options.limit });
+        if (options.json) return print(JSON.stringify(rows, null, 2));
+        print(formatTable(['id', 'path', 'v', 'status', 'rows', 'arrived', 'error'], rows.map((r) => [r.id, r.path, r.version, r.status, r.row_count, r.arrived_at.toISOString(), r.error])));
       });
     });
 

@@ -26,6 +26,17 @@ export const configSchema = z.strictObject({
         .prefault({}),
     })
     .prefault({}),
+  watcher: z
+    .strictObject({
+      mode: z.enum(['marker', 'stable']).default('marker').describe('marker: a partition is complete when its marker file appears; stable: when no file in it changed for stableMs.'),
+      marker: z.string().min(1).default('_SUCCESS').describe('Name of the completion marker file (the Hadoop/Spark convention).'),
+      stableMs: z.number().int().positive().default(5000).describe('stable mode: milliseconds without a change before a partition counts as complete.'),
+      polling: z.boolean().default(false).describe('Poll the filesystem instead of using OS events (for network filesystems).'),
+      pollIntervalMs: z.number().int().positive().default(1000).describe('Polling interval in milliseconds, when polling.'),
+      rescanIntervalSeconds: z.number().min(0).default(300).describe('Full rescan every N seconds, the safety net for missed events; 0 turns it off.'),
+      concurrency: z.number().int().positive().default(2).describe('Partitions inspected (hashed, validated) at once.'),
+    })
+    .prefault({}),
   lineage: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, dot, dash, underscore').default('default').describe('Name of the model lineage this configuration trains (a model family on one config).'),
   columns: z
     .strictObject({

@@ -5,7 +5,9 @@ import { once } from 'node:events';
 import type { ResolvedConfig } from './config.ts';
 import type { Logger } from './log.ts';
 import { isTransientDatabaseError, migrateToLatest, openConfiguredRegistry, type RegistryHandle } from './registry/index.ts';
+import { createMetrics } from './metrics.ts';
 import { retryTransient } from './retry.ts';
+import { PartitionWatcher } from './watcher/index.ts';
 
 export interface DaemonOptions {
   config: ResolvedConfig;
@@ -29,9 +31,13 @@ export async function runDaemon({ config, log, signal, onReady }: DaemonOptions)
       isTransient: isTransientDatabaseError,
     });
     log.info({ schemaVersion: version, applied }, 'registry ready');
+    const metrics = createMetrics();
+    const watcher = new PartitionWatcher({ db: registry.db, config, log, metrics });
+    await watcher.start();
     onReady?.(registry);
     if (!signal.aborted) await once(signal, 'abort');
     log.info('shutting down');
+    await watcher.stop();
   } finally {
     await registry.close();
     log.info('freshet daemon stopped');

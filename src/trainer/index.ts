@@ -6,7 +6,7 @@ export { CorruptDirError, writeDirAtomically, readDirVerified } from './atomic-d
 export { stepsPerEpoch, effectiveStopPoint } from './virtual-epochs.ts';
 export { updateEarlyStopping, initialEarlyStopping, type EarlyStoppingState } from './early-stopping.ts';
 export { registeredPartitions, ensureLineage } from './lineage.ts';
-export { readTable, DataFileError, isDataFile } from './readers/index.ts';
+export { readTable, tableSchema, DataFileError, isDataFile } from './readers/index.ts';
 export { applyRetention, sweepCheckpointFiles } from './retention.ts';
 export type { TrainingPartition, FeatureStats } from './dataset.ts';
 export { TrainStep } from './train-step.ts';

@@ -1,7 +1,7 @@
 // CSV with a header row (RFC 4180 quoting within a line; a quoted field may not span lines).
 import { DataFileError } from './data-file-error.ts';
 import { readLineBatches } from './lines.ts';
-import { ChunkBuilder, type RowChunk } from './row-chunk.ts';
+import { ChunkBuilder, isNonNumeric, type RowChunk } from './row-chunk.ts';
 
 /** Splits one CSV line. Throws a plain Error for an unterminated quote (the caller adds file and line). */
 export function splitCsvLine(text: string): string[] {
@@ -40,7 +40,7 @@ export function splitCsvLine(text: string): string[] {
   }
 }
 
-export async function* readCsv(file: string, columns: readonly string[]): AsyncGenerator<RowChunk> {
+export async function* readCsv(file: string, columns: readonly string[], strict: boolean): AsyncGenerator<RowChunk> {
   let indices: number[] | undefined;
   let width = 0;
   const builder = new ChunkBuilder(columns.length);
@@ -70,6 +70,7 @@ export async function* readCsv(file: string, columns: readonly string[]): AsyncG
     for (let c = 0; c < indices.length; c++) {
       const raw = fields[indices[c]!]!;
       row[c] = raw === '' ? Number.NaN : Number(raw);
+      if (strict && isNonNumeric(raw, row[c]!)) throw new DataFileError(file, `not a number: ${JSON.stringify(raw.slice(0, 40))}`, { line, column: columns[c]! });
     }
     const chunk = builder.push(line, row);
     if (chunk) yield chunk;

@@ -1,9 +1,9 @@
 // JSON Lines: one object per line. A key absent from a row is a missing value.
 import { DataFileError } from './data-file-error.ts';
 import { readLineBatches } from './lines.ts';
-import { ChunkBuilder, toNumber, type RowChunk } from './row-chunk.ts';
+import { ChunkBuilder, isNonNumeric, toNumber, type RowChunk } from './row-chunk.ts';
 
-export async function* readJsonl(file: string, columns: readonly string[]): AsyncGenerator<RowChunk> {
+export async function* readJsonl(file: string, columns: readonly string[], strict: boolean): AsyncGenerator<RowChunk> {
   const builder = new ChunkBuilder(columns.length);
   const row = new Float64Array(columns.length);
   for await (const { firstLine, texts } of readLineBatches(file)) {
@@ -18,7 +18,11 @@ export async function* readJsonl(file: string, columns: readonly string[]): Asyn
       throw new DataFileError(file, `not valid JSON: ${(error as Error).message}`, { line });
     }
     if (typeof record !== 'object' || record === null || Array.isArray(record)) throw new DataFileError(file, 'each line must be a JSON object', { line });
-    for (let c = 0; c < columns.length; c++) row[c] = toNumber((record as Record<string, unknown>)[columns[c]!]);
+    for (let c = 0; c < columns.length; c++) {
+      const value = (record as Record<string, unknown>)[columns[c]!];
+      row[c] = toNumber(value);
+      if (strict && isNonNumeric(value, row[c]!)) throw new DataFileError(file, `not a number: ${JSON.stringify(value).slice(0, 40)}`, { line, column: columns[c]! });
+    }
     const chunk = builder.push(line, row);
     if (chunk) yield chunk;
    }

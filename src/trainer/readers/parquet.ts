@@ -3,9 +3,9 @@
 import { asyncBufferFromFile, parquetMetadataAsync, parquetRead } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
 import { DataFileError } from './data-file-error.ts';
-import { ChunkBuilder, toNumber, type RowChunk } from './row-chunk.ts';
+import { ChunkBuilder, isNonNumeric, toNumber, type RowChunk } from './row-chunk.ts';
 
-export async function* readParquet(file: string, columns: readonly string[]): AsyncGenerator<RowChunk> {
+export async function* readParquet(file: string, columns: readonly string[], strict: boolean): AsyncGenerator<RowChunk> {
   let buffer;
   let metadata;
   try {
@@ -41,7 +41,10 @@ export async function* readParquet(file: string, columns: readonly string[]): As
     }
     for (let r = 0; r < rows.length; r++) {
       const record = rows[r]!;
-      for (let c = 0; c < columns.length; c++) row[c] = toNumber(record[c]);
+      for (let c = 0; c < columns.length; c++) {
+        row[c] = toNumber(record[c]);
+        if (strict && isNonNumeric(record[c], row[c]!)) throw new DataFileError(file, `not a number: ${JSON.stringify(String(record[c])).slice(0, 40)}`, { line: groupStart + r + 1, column: columns[c]! });
+      }
       const chunk = builder.push(groupStart + r + 1, row);
       if (chunk) yield chunk;
     }

@@ -46,6 +46,17 @@ export class ChunkBuilder {
   }
 }
 
+/** Spellings of "not a number" that count as a missing value, not as bad data. */
+export const NAN_SPELLINGS = new Set(['NaN', 'nan', 'NA', 'null', 'None']);
+
+/** True when a present value does not read as a number (strict mode rejects it). */
+export function isNonNumeric(value: unknown, parsed: number): boolean {
+  if (!Number.isNaN(parsed)) return false;
+  if (value === null || value === undefined) return false;
+  if (typeof value === 'string') return value.trim() !== '' && !NAN_SPELLINGS.has(value.trim());
+  return typeof value !== 'number';
+}
+
 /** A cell to a number: numbers as they are, numeric strings parsed, booleans 0/1, everything else NaN. */
 export function toNumber(value: unknown): number {
   if (typeof value === 'number') return value;

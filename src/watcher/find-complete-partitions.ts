@@ -1,0 +1,99 @@
+// Walking the data root for complete partitions: the startup reconciliation and the
+// periodic rescan (the safety net for events the watcher missed).
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Logger } from '../log.ts';
+import { isBookkeeping } from './inspect-partition.ts';
+import { parsePartitionPath } from './partition-path.ts';
+
+export interface CompletionRules {
+  mode: 'marker' | 'stable';
+  marker: string;
+  stableMs: number;
+}
+
+export interface CompletePartition {
+  relativePath: string;
+  /** Marker mtime (marker mode) or the newest content file's mtime (stable mode). */
+  arrivedAt: Date;
+}
+
+/** True when `target` is `root` or inside it. */
+export function isInside(root: string, target: string): boolean {
+  const relative = path.relative(root, target);
+  return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
+}
+
+/** Whether one directory is a complete partition, and since when. Null when not (yet). */
+export function completion(dir: string, rules: CompletionRules, now = Date.now()): Date | null {
+  if (rules.mode === 'marker') {
+    try {
+      return fs.statSync(path.join(dir, rules.marker)).mtime;
+    } catch {
+      return null;
+    }
+  }
+  let newest = 0;
+  let files = 0;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    if (!entry.isFile() || isBookkeeping(entry.name)) continue;
+    files += 1;
+    newest = Math.max(newest, fs.statSync(path.join(dir, entry.name)).mtimeMs);
+  }
+  return files > 0 && now - newest >= rules.stableMs ? new Date(newest) : null;
+}
+
+/**
+ * Every complete partition under `root`. Symlinks that resolve outside the root are
+ * ignored with a warning; directories that vanish during the walk are skipped.
+ */
+export function findCompletePartitions(root: string, rules: CompletionRules, log: Logger): CompletePartition[] {
+  const realRoot = fs.realpathSync(root);
+  const found: CompletePartition[] = [];
+  const visited = new Set<string>();
+  const walk = (dir: string): void => {
+    let real: string;
+    try {
+      real = fs.realpathSync(dir);
+    } catch {
+      return; // vanished
+    }
+    if (!isInside(realRoot, real)) {
+      log.warn({ path: dir, resolvesTo: real }, 'ignoring a symlink that resolves outside the data root');
+      return;
+    }
+    if (visited.has(real)) return; // a symlink loop inside the root
+    visited.add(real);
+    const relative = path.relative(root, dir);
+    if (relative && parsePartitionPath(relative)) {
+      try {
+        const arrivedAt = completion(dir, rules);
+        if (arrivedAt) found.push({ relativePath: relative, arrivedAt });
+      } catch {
+        return; // vanished while we looked
+      }
+    }
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const entry of entries) {
+      if (entry.name.startsWith('.')) continue;
+      if (entry.isDirectory() || entry.isSymbolicLink()) {
+        const child = path.join(dir, entry.name);
+        if (entry.isSymbolicLink()) {
+          try {
+            if (!fs.statSync(child).isDirectory()) continue;
+          } catch {
+            continue; // dangling
+          }
+        }
+        walk(child);
+      }
+    }
+  };
+  walk(root);
+  return found.sort((a, b) => a.arrivedAt.getTime() - b.arrivedAt.getTime() || a.relativePath.localeCompare(b.relativePath));
+}

@@ -1,0 +1,105 @@
+// Looking at a partition directory without changing anything in it: its data files, one
+// sha256 over them (streamed, never a whole file in memory), and validation against the
+// configured columns. Hashing comes first and is cheap: content already registered is a
+// no-op without the (slower) validation pass.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { DataFileError, isDataFile, readTable, tableSchema } from '../trainer/index.ts';
+
+export interface PartitionFileInfo {
+  name: string;
+  bytes: number;
+}
+
+export interface PartitionContent {
+  /** Data files (and files of unknown type), sorted by name. Marker and hidden files are not content. */
+  files: PartitionFileInfo[];
+  /** sha256 over every content file's name, size and bytes, in name order. */
+  sha256: string;
+  /** Newline count of text files (a quick upper bound on rows; the validated count is exact). */
+  lines: number;
+}
+
+/** Files that are not content: the marker, and Hadoop/Spark bookkeeping (`_committed_…`, `.part.crc`). */
+export function isBookkeeping(name: string): boolean {
+  return name.startsWith('_') || name.startsWith('.');
+}
+
+/** Lists the content files of a partition directory (not descending into sub-partitions). */
+export function listContentFiles(dir: string): PartitionFileInfo[] {
+  const out: PartitionFileInfo[] = [];
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    if (isBookkeeping(entry.name)) continue;
+    if (!entry.isFile()) continue; // sub-directories are partitions of their own; symlinks are checked by the scanner
+    out.push({ name: entry.name, bytes: fs.statSync(path.join(dir, entry.name)).size });
+  }
+  return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/** One streaming pass: the content hash and a newline count. Throws ENOENT if the directory vanishes. */
+export async function hashPartition(dir: string): Promise<PartitionContent> {
+  const files = listContentFiles(dir);
+  const hash = crypto.createHash('sha256');
+  let lines = 0;
+  for (const file of files) {
+    hash.update(`${file.name}\0${file.bytes}\0`);
+    let bytes = 0;
+    for await (const chunk of fs.createReadStream(path.join(dir, file.name), { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+      hash.update(chunk);
+      bytes += chunk.byteLength;
+      for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) lines += 1;
+    }
+    // A file that changed size while we read it is still being written.
+    if (bytes !== file.bytes) throw new Error(`${path.join(dir, file.name)} changed while it was read (${file.bytes} → ${bytes} bytes)`);
+  }
+  return { files, sha256: hash.digest('hex'), lines };
+}
+
+export interface ValidationRules {
+  /** Columns that must exist and hold numbers (features then label); empty: only readability is checked. */
+  numericColumns: readonly string[];
+  /** reject: a missing, NaN or infinite value rejects the partition; skip: it is counted and left to the trainer. */
+  invalidRows: 'skip' | 'reject';
+}
+
+export interface ValidationResult {
+  /** Rows in all data files. */
+  rowCount: number;
+  /** Rows with a missing, NaN or infinite value in a numeric column. */
+  invalidRows: number;
+  schema: Record<string, string>;
+}
+
+/**
+ * Validates every data file. Throws DataFileError (file, line, column) for anything that
+ * rejects the partition: unknown file type, unreadable or truncated file, missing column,
+ * non-numeric value, no rows; and with invalidRows: reject, a missing/NaN/infinite value.
+ */
+export async function validatePartition(dir: string, files: readonly PartitionFileInfo[], rules: ValidationRules): Promise<ValidationResult> {
+  if (files.length === 0) throw new DataFileError(dir, 'empty partition: no data files');
+  let rowCount = 0;
+  let invalidRows = 0;
+  const schema: Record<string, string> = {};
+  for (const { name } of files) {
+    const file = path.join(dir, name);
+    if (!isDataFile(name)) throw new DataFileError(file, 'unknown file type (expected .csv, .jsonl or .parquet)');
+    Object.assign(schema, await tableSchema(file).catch(() => ({})));
+    for await (const chunk of readTable(file, rules.numericColumns, { strict: true })) {
+      rowCount += chunk.rowCount;
+      const width = rules.numericColumns.length;
+      for (let r = 0; r < chunk.rowCount; r++) {
+        for (let c = 0; c < width; c++) {
+          if (Number.isFinite(chunk.values[r * width + c]!)) continue;
+          if (rules.invalidRows === 'reject') {
+            throw new DataFileError(file, 'missing, NaN or infinite value', { line: chunk.lines[r]!, column: rules.numericColumns[c]! });
+          }
+          invalidRows += 1;
+          break;
+        }
+      }
+    }
+  }
+  if (rowCount === 0) throw new DataFileError(dir, 'empty partition: the data files hold no rows');
+  return { rowCount, invalidRows, schema };
+}

@@ -1,0 +1,205 @@
+// The watcher: a full scan at start (partitions that arrived while freshet was down), then
+// chokidar events, then a periodic rescan as the safety net for missed events. Each
+// partition directory is registered by at most one task at a time in this process
+// (requests for a path being registered are coalesced into one more pass afterwards);
+// across processes, registerPartition's advisory lock does the same.
+import { EventEmitter } from 'node:events';
+import fs from 'node:fs';
+import path from 'node:path';
+import { watch, type FSWatcher } from 'chokidar';
+import type { ResolvedConfig } from '../config.ts';
+import type { Logger } from '../log.ts';
+import type { Metrics } from '../metrics.ts';
+import type { Registry } from '../registry/index.ts';
+import { completion, findCompletePartitions, isInside, type CompletionRules } from './find-complete-partitions.ts';
+import { isBookkeeping } from './inspect-partition.ts';
+import { parsePartitionPath } from './partition-path.ts';
+import { registerPartition, type RegistrationOutcome } from './register-partition.ts';
+
+export interface WatcherEvents {
+  /** After the registration committed (registered, rejected, duplicate or vanished). */
+  outcome: [RegistrationOutcome];
+  /** A registration failed for a reason other than the data (e.g. the database is down). */
+  failure: [Error, string];
+}
+
+export interface WatcherOptions {
+  db: Registry;
+  config: ResolvedConfig;
+  log: Logger;
+  metrics?: Metrics | undefined;
+}
+
+export class PartitionWatcher extends EventEmitter<WatcherEvents> {
+  readonly #db: Registry;
+  readonly #config: ResolvedConfig;
+  readonly #log: Logger;
+  readonly #metrics: Metrics | undefined;
+  readonly #rules: CompletionRules;
+  readonly #root: string;
+  #chokidar: FSWatcher | undefined;
+  #rescanTimer: NodeJS.Timeout | undefined;
+  readonly #stableTimers = new Map<string, NodeJS.Timeout>();
+  /** Paths being registered now → whether another pass was requested meanwhile. */
+  readonly #inFlight = new Map<string, boolean>();
+  readonly #waiting: string[] = [];
+  #running = 0;
+  #idle: Array<() => void> = [];
+  #stopped = false;
+  #ready = false;
+
+  constructor({ db, config, log, metrics }: WatcherOptions) {
+    super();
+    this.#db = db;
+    this.#config = config;
+    this.#log = log.child({ module: 'watcher' });
+    this.#metrics = metrics;
+    this.#rules = { mode: config.watcher.mode, marker: config.watcher.marker, stableMs: config.watcher.stableMs };
+    this.#root = config.dataDir;
+  }
+
+  /** True once the initial scan is done and chokidar is watching. */
+  get ready(): boolean {
+    return this.#ready && !this.#stopped;
+  }
+
+  /** Scans, registers what is complete, then watches. Resolves when watching. */
+  async start(): Promise<void> {
+    fs.mkdirSync(this.#root, { recursive: true });
+    await this.scan();
+    this.#chokidar = watch(this.#root, {
+      ignoreInitial: true,
+      followSymlinks: false,
+      usePolling: this.#config.watcher.polling,
+      interval: this.#config.watcher.pollIntervalMs,
+      ignored: (file) => path.basename(file).startsWith('.') && file !== this.#root,
+    });
+    this.#chokidar.on('add', (file) => this.#onFile(file));
+    this.#chokidar.on('change', (file) => this.#onFile(file));
+    this.#chokidar.on('error', (error) => this.#log.error({ err: error }, 'filesystem watcher error'));
+    await new Promise<void>((resolve) => this.#chokidar!.once('ready', () => resolve()));
+    const every = this.#config.watcher.rescanIntervalSeconds;
+    if (every > 0) {
+      this.#rescanTimer = setInterval(() => void this.scan().catch((error: Error) => this.#log.error({ err: error }, 'rescan failed')), every * 1000);
+      this.#rescanTimer.unref();
+    }
+    this.#ready = true;
+    this.#log.info({ root: this.#root, mode: this.#rules.mode, polling: this.#config.watcher.polling }, 'watching for partitions');
+  }
+
+  /** One reconciliation pass: queues every complete partition and waits until all are handled. */
+  async scan(): Promise<void> {
+    const found = findCompletePartitions(this.#root, this.#rules, this.#log);
+    for (const { relativePath } of found) this.#enqueue(relativePath);
+    await this.drained();
+  }
+
+  /** Resolves when no registration is queued or running. */
+  drained(): Promise<void> {
+    if (this.#running === 0 && this.#waiting.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idle.push(resolve));
+  }
+
+  /** Stops watching and waits for registrations in progress (they are short transactions). */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearInterval(this.#rescanTimer);
+    for (const timer of this.#stableTimers.values()) clearTimeout(timer);
+    this.#stableTimers.clear();
+    this.#waiting.length = 0;
+    await this.#chokidar?.close();
+    await this.drained();
+  }
+
+  #onFile(file: string): void {
+    this.#log.debug({ file }, 'file event');
+    if (this.#stopped) return;
+    const dir = path.dirname(file);
+    const relative = path.relative(this.#root, dir);
+    if (!isInside(this.#root, dir) || !parsePartitionPath(relative)) return;
+    const name = path.basename(file);
+    if (this.#rules.mode === 'marker') {
+      if (name === this.#rules.marker) this.#enqueue(relative);
+      return;
+    }
+    if (isBookkeeping(name)) return;
+    // stable mode: (re)start the quiet-period timer for this directory.
+    clearTimeout(this.#stableTimers.get(relative));
+    const timer = setTimeout(() => {
+      this.#stableTimers.delete(relative);
+      try {
+        if (completion(dir, this.#rules)) this.#enqueue(relative);
+        else this.#onFile(file); // changed again meanwhile: wait another quiet period
+      } catch {
+        // vanished
+      }
+    }, this.#rules.stableMs + 50);
+    timer.unref();
+    this.#stableTimers.set(relative, timer);
+  }
+
+  #enqueue(relative: string): void {
+    this.#log.debug({ path: relative, inFlight: this.#inFlight.has(relative) }, 'partition queued');
+    if (this.#stopped) return;
+    if (this.#inFlight.has(relative)) {
+      this.#inFlight.set(relative, true); // run once more after the current pass
+      return;
+    }
+    if (this.#waiting.includes(relative)) return;
+    this.#waiting.push(relative);
+    this.#pump();
+  }
+
+  #pump(): void {
+    while (this.#running < this.#config.watcher.concurrency && this.#waiting.length > 0) {
+      const relative = this.#waiting.shift()!;
+      this.#inFlight.set(relative, false);
+      this.#running += 1;
+      void this.#register(relative).finally(() => {
+        this.#running -= 1;
+        const again = this.#inFlight.get(relative);
+        this.#inFlight.delete(relative);
+        if (again && !this.#stopped) this.#waiting.push(relative);
+        this.#pump();
+        if (this.#running === 0 && this.#waiting.length === 0) for (const resolve of this.#idle.splice(0)) resolve();
+      });
+    }
+  }
+
+  async #register(relative: string): Promise<void> {
+    const dir = path.join(this.#root, relative);
+    let arrivedAt: Date | null;
+    try {
+      arrivedAt = completion(dir, this.#rules);
+    } catch {
+      return; // vanished
+    }
+    if (!arrivedAt) return;
+    try {
+      const outcome = await registerPartition({
+        db: this.#db,
+        root: this.#root,
+        relativePath: relative,
+        arrivedAt,
+        rules: { numericColumns: [...this.#config.columns.features, ...(this.#config.columns.label ? [this.#config.columns.label] : [])], invalidRows: this.#config.training.invalidRows },
+        log: this.#log,
+      });
+      this.#count(outcome, arrivedAt);
+      if (outcome.kind === 'vanished') this.#log.warn({ path: relative, reason: outcome.reason }, 'partition vanished while it was registered; nothing recorded');
+      this.emit('outcome', outcome);
+    } catch (error) {
+      this.#log.error({ path: relative, err: (error as Error).message }, 'registration failed; the next rescan retries it');
+      this.emit('failure', error as Error, relative);
+    }
+  }
+
+  #count(outcome: RegistrationOutcome, arrivedAt: Date): void {
+    if (!this.#metrics) return;
+    if (outcome.kind === 'vanished') return;
+    this.#metrics.partitionsTotal.inc({ status: outcome.kind });
+    if (outcome.kind === 'registered' && outcome.superseded) this.#metrics.partitionsTotal.inc({ status: 'superseded' });
+    if (outcome.kind === 'registered' || outcome.kind === 'rejected') {
+      this.#metrics.partitionDetectSeconds.observe(Math.max(0, (Date.now() - arrivedAt.getTime()) / 1000));
+    }
+  }
+}

@@ -1,0 +1,123 @@
+// Registering one partition: hash, (validate), and record it in one transaction.
+//
+// Several daemons may watch the same data dir. A transaction-scoped advisory lock on the
+// partition's path serialises them: the second one to arrive finds the row the first
+// committed and records nothing (a duplicate). The NOTIFY is sent inside the transaction,
+// so Postgres delivers it only if the row commits.
+import path from 'node:path';
+import { sql } from 'kysely';
+import type { Logger } from '../log.ts';
+import { findPartitionByContent, recordEvent, type Partition, type Registry } from '../registry/index.ts';
+import { DataFileError } from '../trainer/index.ts';
+import { hashPartition, validatePartition, type ValidationRules } from './inspect-partition.ts';
+import { parsePartitionPath } from './partition-path.ts';
+
+export const PARTITIONS_CHANNEL = 'freshet_partitions';
+
+export type RegistrationOutcome =
+  | { kind: 'registered'; partition: Partition; superseded: Partition | undefined }
+  | { kind: 'rejected'; partition: Partition }
+  | { kind: 'duplicate'; partition: Partition }
+  | { kind: 'vanished'; path: string; reason: string };
+
+export interface RegisterOptions {
+  db: Registry;
+  /** The data root (absolute). */
+  root: string;
+  /** The partition directory relative to the root. */
+  relativePath: string;
+  /** When the partition became complete (marker mtime, or last change in stable mode). */
+  arrivedAt: Date;
+  rules: ValidationRules;
+  log: Logger;
+  /** When the watcher noticed it (default now). */
+  detectedAt?: Date;
+}
+
+function isVanished(error: unknown): boolean {
+  const code = (error as { code?: string }).code;
+  return code === 'ENOENT' || code === 'ENOTDIR' || /changed while it was read/.test((error as Error).message ?? '');
+}
+
+export async function registerPartition(options: RegisterOptions): Promise<RegistrationOutcome> {
+  const { db, root, relativePath, rules, log } = options;
+  const keys = parsePartitionPath(relativePath);
+  if (!keys) throw new Error(`${relativePath} is not a Hive-style partition path (key=value segments)`);
+  const dir = path.join(root, relativePath);
+  const detectedAt = options.detectedAt ?? new Date();
+
+  let content;
+  try {
+    content = await hashPartition(dir);
+  } catch (error) {
+    if (isVanished(error)) return { kind: 'vanished', path: relativePath, reason: (error as Error).message };
+    throw error;
+  }
+  const known = await findPartitionByContent(db, relativePath, content.sha256);
+  if (known) return { kind: 'duplicate', partition: known };
+
+  let rejection: string | null = null;
+  let validation = null;
+  try {
+    validation = await validatePartition(dir, content.files, rules);
+  } catch (error) {
+    if (isVanished(error)) return { kind: 'vanished', path: relativePath, reason: (error as Error).message };
+    if (!(error instanceof DataFileError)) throw error;
+    // Name the file relative to the data root: shorter, and what people see in the tree.
+    rejection = (error.message.startsWith(root) ? error.message.slice(root.length + 1) : error.message)
+      // Binary junk can put NUL and control bytes into the message; Postgres text refuses NUL.
+      .replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '?');
+  }
+
+  return db.transaction().execute(async (trx) => {
+    await sql`select pg_advisory_xact_lock(hashtext(${`freshet.partition:${relativePath}`}))`.execute(trx);
+    const raced = await findPartitionByContent(trx, relativePath, content.sha256);
+    if (raced) return { kind: 'duplicate', partition: raced } as const;
+    const last = await trx.selectFrom('partitions').select((eb) => eb.fn.max('version').as('v')).where('path', '=', relativePath).executeTakeFirst();
+    const current = await trx.selectFrom('partitions').selectAll().where('path', '=', relativePath).where('status', '=', 'registered').executeTakeFirst();
+    if (current && !rejection) {
+      await trx.updateTable('partitions').set({ status: 'superseded' }).where('id', '=', current.id).execute();
+    }
+    const row = await trx
+      .insertInto('partitions')
+      .values({
+        path: relativePath,
+        keys: JSON.stringify(keys),
+        version: (last?.v ?? 0) + 1,
+        sha256: content.sha256,
+        files: JSON.stringify(content.files),
+        row_count: validation?.rowCount ?? null,
+        schema: validation ? JSON.stringify(validation.schema) : null,
+        status: rejection ? 'rejected' : 'registered',
+        error: rejection,
+        arrived_at: options.arrivedAt,
+        detected_at: detectedAt,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    if (rejection) {
+      await recordEvent(trx, { kind: 'partition.rejected', partition_id: row.id, message: rejection, data: { path: relativePath } });
+      log.warn({ partition: row.id, path: relativePath, error: rejection }, 'partition rejected');
+      return { kind: 'rejected', partition: row } as const;
+    }
+    let superseded: Partition | undefined;
+    if (current) {
+      superseded = await trx.updateTable('partitions').set({ superseded_by: row.id }).where('id', '=', current.id).returningAll().executeTakeFirstOrThrow();
+      await recordEvent(trx, {
+        kind: 'partition.superseded',
+        partition_id: current.id,
+        message: `content of ${relativePath} changed: version ${current.version} superseded by version ${row.version}`,
+        data: { path: relativePath, by: row.id, oldSha256: current.sha256, newSha256: row.sha256 },
+      });
+    }
+    await recordEvent(trx, {
+      kind: 'partition.registered',
+      partition_id: row.id,
+      message: `registered ${relativePath} (${validation!.rowCount} rows)`,
+      data: { path: relativePath, rows: validation!.rowCount, invalidRows: validation!.invalidRows },
+    });
+    await sql`select pg_notify(${PARTITIONS_CHANNEL}, ${row.id})`.execute(trx);
+    log.info({ partition: row.id, path: relativePath, rows: validation!.rowCount, version: row.version }, 'partition registered');
+    return { kind: 'registered', partition: row, superseded } as const;
+  });
+}

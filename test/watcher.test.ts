@@ -1,0 +1,254 @@
+// The watcher on real files in temp dirs, registering into a real PostgreSQL.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, describe, test } from 'node:test';
+import pg from 'pg';
+import { parquetWriteBuffer } from 'hyparquet-writer';
+import { loadConfig } from '../src/config.ts';
+import { createLogger } from '../src/log.ts';
+import { createMetrics } from '../src/metrics.ts';
+import { listEvents, listPartitions, type Registry } from '../src/registry/index.ts';
+import { PARTITIONS_CHANNEL, PartitionWatcher, parsePartitionPath, registerPartition, type RegistrationOutcome } from '../src/watcher/index.ts';
+import { createTestDatabase } from './support/database.ts';
+import { FEATURES, LABEL, syntheticRows, tempDir, writeCsv } from './support/partitions.ts';
+
+const log = createLogger({ level: (process.env.TEST_LOG_LEVEL ?? 'silent') as 'silent', format: 'json' });
+
+function config(dir: string, extra: Record<string, string> = {}) {
+  return loadConfig({
+    env: {
+      FRESHET_DATA_DIR: path.join(dir, 'data'),
+      FRESHET_COLUMNS__FEATURES: JSON.stringify(FEATURES),
+      FRESHET_COLUMNS__LABEL: LABEL,
+      FRESHET_WATCHER__RESCAN_INTERVAL_SECONDS: '0',
+      ...extra,
+    },
+    cwd: dir,
+  });
+}
+
+async function startWatcher(db: Registry, dir: string, extra: Record<string, string> = {}) {
+  const metrics = createMetrics();
+  const watcher = new PartitionWatcher({ db, config: config(dir, extra), log, metrics });
+  const outcomes: RegistrationOutcome[] = [];
+  watcher.on('outcome', (o) => outcomes.push(o));
+  await watcher.start();
+  after(() => watcher.stop());
+  return { watcher, outcomes, metrics };
+}
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms = 10_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/** Writes a partition's CSV (and the marker unless `marker: false`). */
+function writePartition(dir: string, rel: string, rows: number[][], { marker = true, file = 'part-0.csv' } = {}): string {
+  const partitionDir = path.join(dir, 'data', rel);
+  writeCsv(path.join(partitionDir, file), rows);
+  if (marker) fs.writeFileSync(path.join(partitionDir, '_SUCCESS'), '');
+  return partitionDir;
+}
+
+const byPath = async (db: Registry, rel: string) => (await listPartitions(db)).filter((p) => p.path === rel);
+
+describe('partition paths', () => {
+  test('Hive keys parse into typed values; other directories are not partitions', () => {
+    assert.deepEqual(parsePartitionPath('dt=2026-11-26/hour=13'), { dt: '2026-11-26', hour: 13 });
+    assert.deepEqual(parsePartitionPath('city=S%C3%A3o Paulo'), { city: 'São Paulo' });
+    assert.deepEqual(parsePartitionPath('id=007'), { id: '007' }, 'leading zeros stay strings');
+    assert.equal(parsePartitionPath('tmp'), null);
+    assert.equal(parsePartitionPath('dt=2026-11-26/tmp'), null);
+  });
+});
+
+describe('watcher', () => {
+  test('startup scan registers partitions that arrived while stopped; incomplete ones wait for their marker', async () => {
+    const { db } = await createTestDatabase();
+    const dir = tempDir('freshet-watch-');
+    writePartition(dir, 'dt=2026-11-01', syntheticRows(100, 1));
+    writePartition(dir, 'dt=2026-11-02/hour=13', syntheticRows(50, 2));
+    const pending = writePartition(dir, 'dt=2026-11-03', syntheticRows(70, 3), { marker: false });
+    const { outcomes } = await startWatcher(db, dir);
+    const rows = await listPartitions(db);
+    assert.deepEqual(rows.map((r) => r.path).sort(), ['dt=2026-11-01', 'dt=2026-11-02/hour=13']);
+    const nested = rows.find((r) => r.path === 'dt=2026-11-02/hour=13')!;
+    assert.deepEqual(nested.keys, { dt: '2026-11-02', hour: 13 });
+    assert.equal(Number(nested.row_count), 50);
+    assert.deepEqual(nested.files, [{ name: 'part-0.csv', bytes: fs.statSync(path.join(dir, 'data', 'dt=2026-11-02/hour=13/part-0.csv')).size }]);
+    assert.equal(nested.schema?.x0, 'number');
+    assert.equal(nested.arrived_at.getTime(), fs.statSync(path.join(dir, 'data', 'dt=2026-11-02/hour=13/_SUCCESS')).mtime.getTime());
+    // The data file of the third partition is there, but its marker is not: nothing yet.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal((await byPath(db, 'dt=2026-11-03')).length, 0);
+    fs.writeFileSync(path.join(pending, '_SUCCESS'), '');
+    await waitFor('the marked partition', async () => (await byPath(db, 'dt=2026-11-03'))[0]);
+    assert.equal(outcomes.filter((o) => o.kind === 'registered').length, 3);
+  });
+
+  test('a burst of concurrent arrivals: each registered exactly once', async () => {
+    const { db } = await createTestDatabase();
+    const dir = tempDir('freshet-watch-');
+    const { watcher } = await startWatcher(db, dir);
+    const n = 40;
+    await Promise.all(Array.from({ length: n }, async (_, i) => writePartition(dir, `dt=2026-12-${String(i + 1).padStart(2, '0')}`, syntheticRows(30, i))));
+    await waitFor('all partitions', async () => ((await listPartitions(db)).length === n ? true : undefined), 20_000);
+    await watcher.scan(); // a rescan on top finds nothing new
+    const rows = await listPartitions(db);
+    assert.equal(rows.length, n);
+    assert.equal(new Set(rows.map((r) => r.path)).size, n);
+    assert.ok(rows.every((r) => r.status === 'registered'));
+  });
+
+  test('the same content again is a no-op; changed content is a new version that supersedes the old', async () => {
+    const { db } = await createTestDatabase();
+    const dir = tempDir('freshet-watch-');
+    const partitionDir = writePartition(dir, 'dt=2026-11-05', syntheticRows(40, 5));
+    const { watcher, outcomes, metrics } = await startWatcher(db, dir);
+    await watcher.scan();
+    fs.writeFileSync(path.join(partitionDir, '_SUCCESS'), ''); // marker touched again
+    await waitFor('duplicate outcome', () => (outcomes.filter((o) => o.kind === 'duplicate').length >= 2 ? true : undefined));
+    assert.equal((await byPath(db, 'dt=2026-11-05')).length, 1);
+
+    // A producer rewriting the partition later (chokidar can merge two marker writes a few
+    // ms apart into one event; the periodic rescan is the safety net for that).
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    writeCsv(path.join(partitionDir, 'part-0.csv'), syntheticRows(60, 6));
+    fs.writeFileSync(path.join(partitionDir, '_SUCCESS'), '');
+    const [v2, v1] = await waitFor('version 2', async () => {
+      const rows = await byPath(db, 'dt=2026-11-05');
+      return rows.length === 2 ? rows : undefined;
+    });
+    assert.equal(v2!.version, 2);
+    assert.equal(v2!.status, 'registered');
+    assert.equal(Number(v2!.row_count), 60);
+    assert.equal(v1!.status, 'superseded');
+    assert.equal(v1!.superseded_by, v2!.id);
+    const events = await listEvents(db, { kind: 'partition.superseded' });
+    assert.equal(events.length, 1);
+    assert.equal(events[0]!.partition_id, v1!.id);
+    const counted = await metrics.registry.getSingleMetricAsString('freshet_partitions_total');
+    assert.match(counted, /status="superseded"} 1/);
+    assert.match(counted, /status="registered"} 2/);
+  });
+
+  test('rejections of each kind name the file, line and column; the watcher keeps going', async () => {
+    const { db } = await createTestDatabase();
+    const dir = tempDir('freshet-watch-');
+    const data = path.join(dir, 'data');
+    writePartition(dir, 'kind=missing-column', [[1, 2, 3, 5]], { marker: true, file: 'a.csv' });
+    fs.writeFileSync(path.join(data, 'kind=missing-column', 'a.csv'), 'x0,x1,x2,y\n1,2,3,4\n');
+    writePartition(dir, 'kind=non-numeric', [[1, 2, 3, 4, 5]]);
+    fs.appendFileSync(path.join(data, 'kind=non-numeric', 'part-0.csv'), '1,2,three,4,5\n');
+    fs.mkdirSync(path.join(data, 'kind=empty'), { recursive: true });
+    fs.writeFileSync(path.join(data, 'kind=empty', '_SUCCESS'), '');
+    writePartition(dir, 'kind=header-only', []);
+    writePartition(dir, 'kind=unknown-type', [[1, 2, 3, 4, 5]]);
+    fs.writeFileSync(path.join(data, 'kind=unknown-type', 'notes.xlsx'), 'PK');
+    fs.mkdirSync(path.join(data, 'kind=truncated-parquet'), { recursive: true });
+    const parquet = new Uint8Array(parquetWriteBuffer({ columnData: [...FEATURES, LABEL].map((name) => ({ name, data: Float64Array.from({ length: 500 }, (_, i) => i), type: 'DOUBLE' as const })) }));
+    fs.writeFileSync(path.join(data, 'kind=truncated-parquet', 'p.parquet'), parquet.subarray(0, parquet.length - 40));
+    fs.writeFileSync(path.join(data, 'kind=truncated-parquet', '_SUCCESS'), '');
+    fs.mkdirSync(path.join(data, 'kind=binary-junk'), { recursive: true });
+    fs.writeFileSync(path.join(data, 'kind=binary-junk', 'junk.csv'), Buffer.from([0x00, 0xff, 0x13, 0x37, 0x0a, 0x42]));
+    fs.writeFileSync(path.join(data, 'kind=binary-junk', '_SUCCESS'), '');
+    const { watcher } = await startWatcher(db, dir);
+    await watcher.scan();
+    const rows = Object.fromEntries((await listPartitions(db)).map((r) => [r.path, r]));
+    const expect: Record<string, RegExp> = {
+      'kind=missing-column': /^kind=missing-column\/a\.csv, line 1: missing column "x3"/,
+      'kind=non-numeric': /^kind=non-numeric\/part-0\.csv, line 3, column x2: not a number: "three"/,
+      'kind=empty': /kind=empty: empty partition: no data files/,
+      'kind=header-only': /kind=header-only: empty partition: the data files hold no rows/,
+      'kind=unknown-type': /^kind=unknown-type\/notes\.xlsx: unknown file type/,
+      'kind=truncated-parquet': /^kind=truncated-parquet\/p\.parquet: not a readable Parquet file/,
+      'kind=binary-junk': /^kind=binary-junk\/junk\.csv, line \d+: /,
+    };
+    for (const [rel, pattern] of Object.entries(expect)) {
+      assert.equal(rows[rel]?.status, 'rejected', `${rel} is rejected`);
+      assert.match(rows[rel]!.error!, pattern, rel);
+    }
+    // Still watching: a good partition after all that registers.
+    writePartition(dir, 'kind=good', syntheticRows(20, 1));
+    await waitFor('the good partition', async () => (await byPath(db, 'kind=good'))[0]?.status === 'registered' || undefined);
+  });
+
+  test('invalidRows: reject turns a NaN or empty value into a rejection naming line and column', async () => {
+    const { db } = await createTestDatabase();
+    const dir = tempDir('freshet-watch-');
+    writePartition(dir, 'dt=2026-11-07', [[1, 2, 3, 4, 5], [1, 2, 3, Number.NaN, 5]]);
+    await startWatcher(db, dir, { FRESHET_TRAINING__INVALID_ROWS: 'reject' });
+    const [row] = await byPath(db, 'dt=2026-11-07');
+    assert.equal(row?.status, 'rejected');
+    assert.match(row!.error!, /dt=2026-11-07\/part-0\.csv, line 3, column x3: missing, NaN or infinite value/);
+  });
+
+  test('symlinks that resolve outside the data root are ignored; nothing in the data dir is changed', async () => {
+    const { db } = await createTestDatabase();
+    const dir = tempDir('freshet-watch-');
+    const outside = tempDir('freshet-outside-');
+    writeCsv(path.join(outside, 'part-0.csv'), syntheticRows(10, 1));
+    fs.writeFileSync(path.join(outside, '_SUCCESS'), '');
+    fs.mkdirSync(path.join(dir, 'data'), { recursive: true });
+    fs.symlinkSync(outside, path.join(dir, 'data', 'dt=2026-11-08'));
+    const inside = writePartition(dir, 'dt=2026-11-09', syntheticRows(10, 2));
+    fs.symlinkSync(path.join(outside, 'part-0.csv'), path.join(inside, 'escape.csv'));
+    const before = fs.readdirSync(inside).sort();
+    await startWatcher(db, dir);
+    const rows = await listPartitions(db);
+    assert.deepEqual(rows.map((r) => r.path), ['dt=2026-11-09']);
+    assert.deepEqual(rows[0]!.files.map((f) => f.name), ['part-0.csv'], 'the symlinked file is not content');
+    assert.deepEqual(fs.readdirSync(inside).sort(), before, 'nothing moved, added or deleted');
+  });
+
+  test('odd characters in partition names are handled', async () => {
+    const { db } = await createTestDatabase();
+    const dir = tempDir('freshet-watch-');
+    writePartition(dir, "city=S%C3%A3o Paulo/note=it's \"fine\"", syntheticRows(10, 1));
+    await startWatcher(db, dir);
+    const [row] = await listPartitions(db);
+    assert.deepEqual(row?.keys, { city: 'São Paulo', note: 'it\'s "fine"' });
+  });
+
+  test('stable mode: a partition without a marker registers once its files stop changing', async () => {
+    const { db } = await createTestDatabase();
+    const dir = tempDir('freshet-watch-');
+    await startWatcher(db, dir, { FRESHET_WATCHER__MODE: 'stable', FRESHET_WATCHER__STABLE_MS: '300' });
+    const started = Date.now();
+    writePartition(dir, 'dt=2026-11-10', syntheticRows(10, 1), { marker: false });
+    const row = await waitFor('stable partition', async () => (await byPath(db, 'dt=2026-11-10'))[0]);
+    assert.ok(Date.now() - started >= 300, 'not before the quiet period');
+    assert.equal(row.status, 'registered');
+  });
+
+  test('a directory deleted before or while it is registered leaves no row', async () => {
+    const { db } = await createTestDatabase();
+    const dir = tempDir('freshet-watch-');
+    const partitionDir = writePartition(dir, 'dt=2026-11-11', syntheticRows(10, 1));
+    fs.rmSync(partitionDir, { recursive: true });
+    const outcome = await registerPartition({ db, root: path.join(dir, 'data'), relativePath: 'dt=2026-11-11', arrivedAt: new Date(), rules: { numericColumns: [...FEATURES, LABEL], invalidRows: 'skip' }, log });
+    assert.equal(outcome.kind, 'vanished');
+    assert.equal((await listPartitions(db)).length, 0);
+  });
+
+  test('a committed registration sends NOTIFY with the partition id', async () => {
+    const { db, url } = await createTestDatabase();
+    const listener = new pg.Client({ connectionString: url });
+    listener.on('error', () => {}); // the database is dropped when the file ends
+    await listener.connect();
+    const notified = new Promise<string>((resolve) => listener.on('notification', (n) => resolve(n.payload!)));
+    await listener.query(`LISTEN ${PARTITIONS_CHANNEL}`);
+    const dir = tempDir('freshet-watch-');
+    writePartition(dir, 'dt=2026-11-12', syntheticRows(10, 1));
+    await startWatcher(db, dir);
+    const [row] = await listPartitions(db);
+    assert.equal(await notified, row!.id);
+    await listener.end();
+  });
+});
