@@ -45,7 +45,10 @@ export async function hashPartition(dir: string): Promise<PartitionContent> {
   for (const file of files) {
     hash.update(`${file.name}\0${file.bytes}\0`);
     let bytes = 0;
-    for await (const chunk of fs.createReadStream(path.join(dir, file.name), { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+    const full = path.join(dir, file.name);
+    // Small files in one read; large ones streamed in 1 MiB chunks (never whole in memory).
+    const chunks = file.bytes < 1 << 20 ? [fs.readFileSync(full)] : (fs.createReadStream(full, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>);
+    for await (const chunk of chunks) {
       hash.update(chunk);
       bytes += chunk.byteLength;
       for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) lines += 1;

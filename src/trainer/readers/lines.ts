@@ -10,11 +10,34 @@ export interface LineBatch {
   texts: string[];
 }
 
+/** Read size: 1 MiB, or less for small files (a 1 MiB buffer per small file dominated their cost). */
+export function readChunkSize(file: string): number {
+  try {
+    return Math.min(1 << 20, Math.max(1 << 14, fs.statSync(file).size + 1));
+  } catch {
+    return 1 << 20; // let the stream report the error
+  }
+}
+
+/**
+ * Files under 1 MiB are read in one synchronous call: for small files a stream's (or even
+ * an async readFile's) round trips through the thread pool cost ~1 ms, far more than the
+ * read itself, and partitions are often many small files.
+ */
+async function* chunksOf(file: string): AsyncGenerator<Buffer> {
+  const size = readChunkSize(file);
+  if (size < 1 << 20) {
+    yield fs.readFileSync(file);
+    return;
+  }
+  yield* fs.createReadStream(file, { highWaterMark: size }) as AsyncIterable<Buffer>;
+}
+
 export async function* readLineBatches(file: string): AsyncGenerator<LineBatch> {
   const decoder = new StringDecoder('utf8');
   let pending = '';
   let line = 0;
-  for await (const chunk of fs.createReadStream(file, { highWaterMark: 1 << 20 })) {
+  for await (const chunk of chunksOf(file)) {
     pending += decoder.write(chunk as Buffer);
     const texts = pending.split('\n');
     pending = texts.pop()!;

@@ -5,7 +5,6 @@ import path from 'node:path';
 import { asyncBufferFromFile, parquetMetadataAsync } from 'hyparquet';
 import { splitCsvLine } from './csv.ts';
 import { DataFileError } from './data-file-error.ts';
-import { readLineBatches } from './lines.ts';
 
 export type ColumnTypes = Record<string, string>;
 
@@ -16,28 +15,31 @@ function inferType(value: unknown): string {
   return typeof value === 'string' ? 'string' : 'json';
 }
 
-async function firstLines(file: string, count: number): Promise<string[]> {
-  const out: string[] = [];
-  for await (const { texts } of readLineBatches(file)) {
-    for (const text of texts) {
-      if (text.trim() !== '') out.push(text);
-      if (out.length === count) return out;
-    }
+/** The first non-blank lines, from the first 64 KiB (a synchronous read: cheap, and called per file). */
+function firstLines(file: string, count: number): string[] {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const buffer = Buffer.alloc(1 << 16);
+    const read = fs.readSync(fd, buffer, 0, buffer.length, 0);
+    const lines = buffer.subarray(0, read).toString('utf8').split('\n').map((l) => l.replace(/\r$/, ''));
+    if (read === buffer.length) lines.pop(); // possibly cut short
+    return lines.filter((l) => l.trim() !== '').slice(0, count);
+  } finally {
+    fs.closeSync(fd);
   }
-  return out;
 }
 
 export async function tableSchema(file: string): Promise<ColumnTypes> {
   const ext = path.extname(file).toLowerCase();
   if (ext === '.csv') {
-    const [header, first] = await firstLines(file, 2);
+    const [header, first] = firstLines(file, 2);
     if (header === undefined) return {};
     const names = splitCsvLine(header.replace(/^\uFEFF/, '')).map((n) => n.trim());
     const values = first === undefined ? [] : splitCsvLine(first);
     return Object.fromEntries(names.map((name, i) => [name, inferType(values[i])]));
   }
   if (ext === '.jsonl') {
-    const [first] = await firstLines(file, 1);
+    const [first] = firstLines(file, 1);
     if (first === undefined) return {};
     try {
       return Object.fromEntries(Object.entries(JSON.parse(first) as Record<string, unknown>).map(([k, v]) => [k, inferType(v)]));
