@@ -87,6 +87,16 @@ describe('freshet train as a process', () => {
     assert.deepEqual(await resultWeights(db, dir, runId), expected);
   });
 
+  const tfjsNodeInstalled = await import('@tensorflow/tfjs-node' as string).then(() => true, () => false);
+  test('backend tensorflow without @tensorflow/tfjs-node installed fails with a clear message', { skip: tfjsNodeInstalled && 'tfjs-node is installed here' }, async () => {
+    const { db, url } = await createTestDatabase();
+    const dir = tempDir('freshet-train-cli-');
+    await addPartition(db, `${dir}/data`, '2026-11-01', syntheticRows(200, 1));
+    const result = await runFreshet(['train'], { env: cleanEnv(trainEnv(dir, url, { FRESHET_TRAINING__BACKEND: 'tensorflow' })) });
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /backend "tensorflow" needs @tensorflow\/tfjs-node, which is not installed/);
+  });
+
   test('--from, --resume and --new are exclusive; --epochs must be a positive integer', async () => {
     const { url } = await createTestDatabase();
     const dir = tempDir('freshet-train-cli-');

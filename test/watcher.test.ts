@@ -227,6 +227,16 @@ describe('watcher', () => {
     assert.equal(row.status, 'registered');
   });
 
+  test('polling mode (for network filesystems) detects partitions too; detection time is measured', async () => {
+    const { db } = await createTestDatabase();
+    const dir = tempDir('freshet-watch-');
+    const { metrics } = await startWatcher(db, dir, { FRESHET_WATCHER__POLLING: 'true', FRESHET_WATCHER__POLL_INTERVAL_MS: '100' });
+    writePartition(dir, 'dt=2026-11-13', syntheticRows(10, 1));
+    await waitFor('polled partition', async () => (await byPath(db, 'dt=2026-11-13'))[0]);
+    const histogram = await metrics.registry.getSingleMetricAsString('freshet_partition_detect_seconds');
+    assert.match(histogram, /freshet_partition_detect_seconds_count 1/);
+  });
+
   test('a directory deleted before or while it is registered leaves no row', async () => {
     const { db } = await createTestDatabase();
     const dir = tempDir('freshet-watch-');
