@@ -48,6 +48,8 @@ async function reference(db: Registry, dir: string, url: string): Promise<Buffer
   return resultWeights(db, dir, JSON.parse(result.stdout).runId);
 }
 
+const tfjsNodeInstalled = await import('@tensorflow/tfjs-node' as string).then(() => true, () => false);
+
 describe('freshet train as a process', () => {
   test('kill -9 mid-run, restart: resumes from the last committed checkpoint; weights equal an uninterrupted run', async () => {
     const { db, url, dir } = await setup();
@@ -87,7 +89,6 @@ describe('freshet train as a process', () => {
     assert.deepEqual(await resultWeights(db, dir, runId), expected);
   });
 
-  const tfjsNodeInstalled = await import('@tensorflow/tfjs-node' as string).then(() => true, () => false);
   test('backend tensorflow without @tensorflow/tfjs-node installed fails with a clear message', { skip: tfjsNodeInstalled && 'tfjs-node is installed here' }, async () => {
     const { db, url } = await createTestDatabase();
     const dir = tempDir('freshet-train-cli-');
