@@ -150,6 +150,18 @@ async function newestGoodCheckpoint(db: Registry, artifactsDir: string, runId: s
   return undefined;
 }
 
+/**
+ * Training examples available to a new run, for its effective stop point: exact for the
+ * lineage's first run (counted when the lineage started), else estimated from the row
+ * counts recorded at registration; 0 when unknown.
+ */
+async function examplesAvailable(db: Registry, lineage: Lineage, partitions: readonly TrainingPartition[], evalFraction: number, fromCheckpoint: boolean): Promise<number> {
+  const firstRun = !fromCheckpoint && !(await db.selectFrom('runs').select('id').where('lineage_id', '=', lineage.id).executeTakeFirst());
+  if (firstRun) return Number(lineage.train_examples);
+  if (!partitions.every((p) => p.rows !== null)) return 0;
+  return Math.round(partitions.reduce((n, p) => n + p.rows!, 0) * (1 - evalFraction));
+}
+
 interface StartPoint {
   run: Run;
   lineage: Lineage;
@@ -185,13 +197,7 @@ async function startPoint(options: TrainRunOptions, partitions: TrainingPartitio
   }
   const startEpoch = loaded?.state.virtualEpoch ?? 0;
   const targetEpochs = startEpoch + (options.virtualEpochs ?? lineage.num_checkpoints);
-  // Training examples available now: exact for the lineage's first run, else estimated
-  // from the row counts recorded at registration.
-  const examples = !loaded && Number(lineage.train_examples) > 0 && !(await db.selectFrom('runs').select('id').where('lineage_id', '=', lineage.id).executeTakeFirst())
-    ? Number(lineage.train_examples)
-    : partitions.every((p) => p.rows !== null)
-      ? Math.round(partitions.reduce((n, p) => n + p.rows!, 0) * (1 - config.training.evalFraction))
-      : 0;
+  const examples = await examplesAvailable(db, lineage, partitions, config.training.evalFraction, loaded !== undefined);
   const run = await createRun(db, {
     lineage_id: lineage.id,
     job_id: options.jobId ?? null,
