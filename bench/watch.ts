@@ -4,9 +4,9 @@
 //    files, then `_SUCCESS`); the watcher (this process) registers them into PostgreSQL.
 //    Latency = marker mtime → registration committed, as freshet_partition_detect_seconds
 //    defines it. Database: DATABASE_URL, else an embedded server under .freshet/bench-pg.
-// 2. Throughput: freshet's hash + line count pass over 256 MiB of CSV against a bare Node
+// 2. Throughput: freshet's hash pass over 256 MiB of CSV against a bare Node
 //    `crypto.createHash('sha256')` stream over the same files, interleaved, 3 rounds;
-//    plus the full validation pass (parsing every value) for scale.
+//    plus the validation pass, which counts rows exactly by parsing every value.
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -122,9 +122,9 @@ async function throughput(): Promise<string> {
   const median = (v: number[]): number => [...v].sort((a, b) => a - b)[1]!;
   return [
     `hashing ${mb.toFixed(0)} MiB of CSV (8 files), median of 3 interleaved rounds:`,
-    `  bare createHash stream ${median(rates.bare).toFixed(0)} MB/s; freshet hash + line count ${median(rates.freshet).toFixed(0)} MB/s; ratio ${(median(rates.freshet) / median(rates.bare)).toFixed(2)}`,
+    `  bare createHash stream ${median(rates.bare).toFixed(0)} MB/s; freshet hash pass ${median(rates.freshet).toFixed(0)} MB/s; ratio ${(median(rates.freshet) / median(rates.bare)).toFixed(2)}`,
     `  (rounds: bare ${rates.bare.map((r) => r.toFixed(0)).join(' / ')}; freshet ${rates.freshet.map((r) => r.toFixed(0)).join(' / ')})`,
-    `full validation (parse every value of 5 numeric columns, ${validation.rowCount} rows): ${validateRate.toFixed(0)} MB/s`,
+    `row counting = the validation pass (parses every value of 5 numeric columns, ${validation.rowCount} rows): ${validateRate.toFixed(0)} MB/s, ratio ${(validateRate / median(rates.bare)).toFixed(2)}`,
   ].join('\n');
 }
 

@@ -263,16 +263,3 @@ describe('watcher', () => {
   });
 });
 
-test('countNewlines (four bytes at a time) equals a byte-by-byte count at every alignment', async () => {
-  const { countNewlines } = await import('../src/watcher/inspect-partition.ts');
-  const { Rng } = await import('../src/trainer/rng.ts');
-  const rng = new Rng(1);
-  for (let t = 0; t < 500; t++) {
-    const bytes = Buffer.alloc(rng.int(200) + 3);
-    for (let i = 0; i < bytes.length; i++) bytes[i] = [10, 11, 0, 9, 255, 1, 97, 138][rng.int(8)]!;
-    for (let offset = 0; offset < 3; offset++) {
-      const slice = bytes.subarray(offset);
-      assert.equal(countNewlines(slice), slice.filter((b) => b === 10).length);
-    }
-  }
-});

@@ -6,7 +6,7 @@
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
-import { watch, type FSWatcher } from 'chokidar';
+import { Worker } from 'node:worker_threads';
 import type { ResolvedConfig } from '../config.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
@@ -37,7 +37,7 @@ export class PartitionWatcher extends EventEmitter<WatcherEvents> {
   readonly #metrics: Metrics | undefined;
   readonly #rules: CompletionRules;
   readonly #root: string;
-  #chokidar: FSWatcher | undefined;
+  #events: Worker | undefined;
   #rescanTimer: NodeJS.Timeout | undefined;
   readonly #stableTimers = new Map<string, NodeJS.Timeout>();
   /** Paths being registered now → whether another pass was requested meanwhile. */
@@ -67,17 +67,20 @@ export class PartitionWatcher extends EventEmitter<WatcherEvents> {
   async start(): Promise<void> {
     fs.mkdirSync(this.#root, { recursive: true });
     await this.scan();
-    this.#chokidar = watch(this.#root, {
-      ignoreInitial: true,
-      followSymlinks: false,
-      usePolling: this.#config.watcher.polling,
-      interval: this.#config.watcher.pollIntervalMs,
-      ignored: (file) => path.basename(file).startsWith('.') && file !== this.#root,
+    // chokidar runs on a worker thread (see fs-events-worker.ts for why).
+    const events = new Worker(new URL('./fs-events-worker.ts', import.meta.url), {
+      workerData: { root: this.#root, polling: this.#config.watcher.polling, pollIntervalMs: this.#config.watcher.pollIntervalMs },
     });
-    this.#chokidar.on('add', (file) => this.#onFile(file));
-    this.#chokidar.on('change', (file) => this.#onFile(file));
-    this.#chokidar.on('error', (error) => this.#log.error({ err: error }, 'filesystem watcher error'));
-    await new Promise<void>((resolve) => this.#chokidar!.once('ready', () => resolve()));
+    this.#events = events;
+    await new Promise<void>((resolve, reject) => {
+      events.on('message', (message: { event?: string; path?: string; ready?: boolean; error?: string }) => {
+        if (message.path) this.#onFile(message.path);
+        else if (message.ready) resolve();
+        else if (message.error) this.#log.error({ err: message.error }, 'filesystem watcher error');
+      });
+      events.once('error', reject);
+      events.on('error', (error) => this.#log.error({ err: error }, 'filesystem watcher thread failed; the periodic rescan still runs'));
+    });
     const every = this.#config.watcher.rescanIntervalSeconds;
     if (every > 0) {
       this.#rescanTimer = setInterval(() => void this.scan().catch((error: Error) => this.#log.error({ err: error }, 'rescan failed')), every * 1000);
@@ -107,7 +110,16 @@ export class PartitionWatcher extends EventEmitter<WatcherEvents> {
     for (const timer of this.#stableTimers.values()) clearTimeout(timer);
     this.#stableTimers.clear();
     this.#waiting.length = 0;
-    await this.#chokidar?.close();
+    const events = this.#events;
+    if (events) {
+      // Let chokidar close its handles, then end the thread.
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 2000);
+        events.on('message', (message: { closed?: boolean }) => message.closed && (clearTimeout(timer), resolve()));
+        events.postMessage({ close: true });
+      });
+      await events.terminate();
+    }
     await this.drained();
   }
 
