@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { configReferenceTable, loadConfig, type ResolvedConfig } from './config.ts';
 import { runDaemon } from './daemon.ts';
-import { EXIT, UsageError, coerceError, exitCodeOf } from './errors.ts';
+import { EXIT, coerceError, exitCodeOf } from './errors.ts';
 import { initProject } from './init.ts';
 import { createLogger, type Logger } from './log.ts';
 import { listPartitions, migrateToLatest, openConfiguredRegistry, registryStatus, type PartitionStatus, type RegistryHandle } from './registry/index.ts';

@@ -4,7 +4,7 @@
 import { once } from 'node:events';
 import type { ResolvedConfig } from './config.ts';
 import type { Logger } from './log.ts';
-import { isTransientDatabaseError, migrateToLatest, openConfiguredRegistry, type RegistryHandle } from './registry/index.ts';
+import { isTransientDatabaseError, migrateToLatest, openConfiguredRegistry } from './registry/index.ts';
 import { createMetrics } from './metrics.ts';
 import { retryTransient } from './retry.ts';
 import { PartitionWatcher } from './watcher/index.ts';
@@ -14,12 +14,10 @@ export interface DaemonOptions {
   log: Logger;
   /** Aborted on SIGTERM/SIGINT: every module stops taking work and winds down. */
   signal: AbortSignal;
-  /** Called once the daemon is up (registry migrated, modules started). */
-  onReady?: (registry: RegistryHandle) => void;
 }
 
 /** Runs until `signal` aborts, then shuts down gracefully. Resolves when everything is closed. */
-export async function runDaemon({ config, log, signal, onReady }: DaemonOptions): Promise<void> {
+export async function runDaemon({ config, log, signal }: DaemonOptions): Promise<void> {
   log.info({ config: config.source, dataDir: config.dataDir }, 'freshet daemon starting');
   const registry = await openConfiguredRegistry({ config, log, wait: 'patient', signal });
   try {
@@ -34,7 +32,6 @@ export async function runDaemon({ config, log, signal, onReady }: DaemonOptions)
     const metrics = createMetrics();
     const watcher = new PartitionWatcher({ db: registry.db, config, log, metrics });
     await watcher.start();
-    onReady?.(registry);
     if (!signal.aborted) await once(signal, 'abort');
     log.info('shutting down');
     await watcher.stop();

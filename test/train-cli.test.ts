@@ -98,6 +98,22 @@ describe('freshet train as a process', () => {
     assert.match(result.stderr, /backend "tensorflow" needs @tensorflow\/tfjs-node, which is not installed/);
   });
 
+  test('a second signal forces the exit (130); the run stays resumable', async () => {
+    const { db, url, dir } = await setup();
+    const env = cleanEnv(trainEnv(dir, url, { ...LONG, FRESHET_LINEAGE: 'forced' }));
+    const child = spawnFreshet(['train'], { env });
+    const runId = await waitForCheckpoints(db, 'forced', 1);
+    child.child.kill('SIGTERM');
+    child.child.kill('SIGTERM'); // before the graceful path (finish step, checkpoint, close) can complete
+    const exit = await child.exited;
+    assert.equal(exit.code, 130, child.stderr());
+    await child.waitForLog('second signal: forcing exit', 1);
+    assert.equal((await getRun(db, runId)).status, 'running');
+    const resumed = await runFreshet(['train', '--json'], { env });
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.equal(JSON.parse(resumed.stdout).status, 'succeeded');
+  });
+
   test('--from, --resume and --new are exclusive; --epochs must be a positive integer', async () => {
     const { url } = await createTestDatabase();
     const dir = tempDir('freshet-train-cli-');
