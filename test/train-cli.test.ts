@@ -103,8 +103,11 @@ describe('freshet train as a process', () => {
     const env = cleanEnv(trainEnv(dir, url, { ...LONG, FRESHET_LINEAGE: 'forced' }));
     const child = spawnFreshet(['train'], { env });
     const runId = await waitForCheckpoints(db, 'forced', 1);
+    // Two different signals: a second SIGTERM sent at once can merge with the pending first
+    // one (standard signals do not queue); SIGTERM then SIGINT are both delivered, before
+    // the graceful path (finish the step, checkpoint, close) can complete.
     child.child.kill('SIGTERM');
-    child.child.kill('SIGTERM'); // before the graceful path (finish step, checkpoint, close) can complete
+    child.child.kill('SIGINT');
     const exit = await child.exited;
     assert.equal(exit.code, 130, child.stderr());
     await child.waitForLog('second signal: forcing exit', 1);
