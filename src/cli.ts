@@ -140,7 +140,7 @@ Exit codes: 0 ok, 1 failure, 2 bad usage or configuration, 3 database unreachabl
 
   program
     .command('daemon')
-    .description('run freshet: registry (embedded unless DATABASE_URL), migrations, then the modules until SIGTERM/SIGINT')
+    .description('run freshet: registry (embedded unless DATABASE_URL), migrations, the partition watcher, until SIGTERM/SIGINT')
     .action(async (_options: unknown, command: Command) => {
       const { config, log } = setup(command);
       const controller = shutdownOnSignals(log, config.daemon.shutdownTimeoutSeconds);
