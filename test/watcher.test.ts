@@ -231,6 +231,9 @@ describe('watcher', () => {
     const { db } = await createTestDatabase();
     const dir = tempDir('freshet-watch-');
     const { metrics } = await startWatcher(db, dir, { FRESHET_WATCHER__POLLING: 'true', FRESHET_WATCHER__POLL_INTERVAL_MS: '100' });
+    // Polling compares mtimes: a directory changed within the same moment as the poller's
+    // first stat looks unchanged (then only the periodic rescan finds it). Let it settle.
+    await new Promise((resolve) => setTimeout(resolve, 500));
     writePartition(dir, 'dt=2026-11-13', syntheticRows(10, 1));
     await waitFor('polled partition', async () => (await byPath(db, 'dt=2026-11-13'))[0]);
     const histogram = await metrics.registry.getSingleMetricAsString('freshet_partition_detect_seconds');

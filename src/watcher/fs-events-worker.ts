@@ -1,7 +1,8 @@
 // Worker-thread side of the watcher's event source: chokidar runs here, on the second
 // core. chokidar re-reads (and lstats) a directory's whole listing whenever an entry is
 // added, so with many sibling partitions each arrival costs O(siblings); here that cost
-// no longer delays registrations on the main thread. Posts { event, path } per add/change,
+// no longer delays registrations on the main thread. Posts { event, path } per add, change
+// and addDir,
 // { ready: true } once watching, { error } on watcher errors.
 import { parentPort, workerData } from 'node:worker_threads';
 import path from 'node:path';
@@ -24,6 +25,7 @@ const watcher = watch(root, {
 });
 watcher.on('add', (file) => port.postMessage({ event: 'add', path: file }));
 watcher.on('change', (file) => port.postMessage({ event: 'change', path: file }));
+watcher.on('addDir', (dir) => port.postMessage({ event: 'addDir', path: dir }));
 watcher.on('error', (error) => port.postMessage({ error: String((error as Error).message ?? error) }));
 watcher.once('ready', () => port.postMessage({ ready: true }));
 port.on('message', (message: { close?: boolean }) => {

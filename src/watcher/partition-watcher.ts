@@ -43,6 +43,8 @@ export class PartitionWatcher extends EventEmitter<WatcherEvents> {
   /** Paths being registered now → whether another pass was requested meanwhile. */
   readonly #inFlight = new Map<string, boolean>();
   readonly #waiting: string[] = [];
+  /** Path → arrival time (ms) of the last completed registration pass, to skip re-checks. */
+  readonly #handled = new Map<string, number>();
   #running = 0;
   #idle: Array<() => void> = [];
   #stopped = false;
@@ -74,7 +76,8 @@ export class PartitionWatcher extends EventEmitter<WatcherEvents> {
     this.#events = events;
     await new Promise<void>((resolve, reject) => {
       events.on('message', (message: { event?: string; path?: string; ready?: boolean; error?: string }) => {
-        if (message.path) this.#onFile(message.path);
+        if (message.event === 'addDir' && message.path) this.#onNewDirectory(message.path);
+        else if (message.path) this.#onFile(message.path);
         else if (message.ready) resolve();
         else if (message.error) this.#log.error({ err: message.error }, 'filesystem watcher error');
       });
@@ -121,6 +124,28 @@ export class PartitionWatcher extends EventEmitter<WatcherEvents> {
       await events.terminate();
     }
     await this.drained();
+  }
+
+  /**
+   * A new directory: chokidar reads it once and then watches it, and a file created in
+   * between is never reported (seen in bursts). So look for completion now and twice more
+   * shortly after; what was already handled with the same arrival time is skipped.
+   */
+  #onNewDirectory(dir: string): void {
+    const relative = path.relative(this.#root, dir);
+    if (!isInside(this.#root, dir) || !parsePartitionPath(relative)) return;
+    for (const delay of [0, 250, 1000]) {
+      const timer = setTimeout(() => {
+        if (this.#stopped) return;
+        try {
+          const arrivedAt = completion(dir, this.#rules);
+          if (arrivedAt && this.#handled.get(relative) !== arrivedAt.getTime()) this.#enqueue(relative);
+        } catch {
+          // vanished
+        }
+      }, delay);
+      timer.unref();
+    }
   }
 
   #onFile(file: string): void {
@@ -197,6 +222,7 @@ export class PartitionWatcher extends EventEmitter<WatcherEvents> {
         log: this.#log,
       });
       this.#count(outcome, arrivedAt);
+      if (outcome.kind !== 'vanished') this.#handled.set(relative, arrivedAt.getTime());
       if (outcome.kind === 'vanished') this.#log.warn({ path: relative, reason: outcome.reason }, 'partition vanished while it was registered; nothing recorded');
       this.emit('outcome', outcome);
     } catch (error) {
