@@ -9,6 +9,8 @@ import { describe, test } from 'node:test';
 import pg from 'pg';
 import { createLogger } from '../src/log.ts';
 import { startEmbeddedPostgres } from '../src/registry/index.ts';
+import { binariesReachableBy, serverUser } from '../src/registry/embedded-postgres.ts';
+import { execFileSync } from 'node:child_process';
 import { cleanEnv, runFreshet } from './support/cli.ts';
 
 const log = createLogger({ level: 'warn', format: 'json' });
@@ -98,6 +100,23 @@ describe('embedded PostgreSQL', () => {
     assert.equal(next.port, info.port);
     await next.stop();
     assert.equal(serverRunning(dataDir), false);
+  });
+
+  test('as root, binaries the server user cannot reach are copied to a folder it can', { skip: process.getuid?.() !== 0 && 'needs root' }, async () => {
+    const runAs = (await serverUser(log))!;
+    const { pg_ctl } = (await import(`@embedded-postgres/${os.platform()}-${os.arch()}`)) as { pg_ctl: string };
+    const native = path.dirname(path.dirname(path.dirname(pg_ctl))); // <package>/native/bin/pg_ctl → <package>
+    const hidden = fs.mkdtempSync(path.join(os.tmpdir(), 'freshet-hidden-')); // 0700: the server user cannot enter
+    fs.cpSync(path.join(native, 'native'), path.join(hidden, 'native'), { recursive: true, verbatimSymlinks: true });
+    const unreachable = { initdb: path.join(hidden, 'native/bin/initdb'), pg_ctl: path.join(hidden, 'native/bin/pg_ctl') };
+    const usable = await binariesReachableBy(unreachable, runAs, log);
+    assert.ok(!usable.pg_ctl.startsWith(hidden), 'relocated');
+    assert.ok(usable.pg_ctl.startsWith(os.tmpdir()));
+    const version = execFileSync(usable.initdb, ['--version'], { uid: runAs.uid, gid: runAs.gid, encoding: 'utf8' });
+    assert.match(version, /initdb \(PostgreSQL\) \d+/);
+    const reachable = await binariesReachableBy(usable, runAs, log);
+    assert.deepEqual(reachable, usable, 'reachable binaries are used where they are');
+    fs.rmSync(hidden, { recursive: true, force: true });
   });
 
   test('`freshet migrate` and `status` with no DATABASE_URL use an embedded server under .freshet/pg', async () => {

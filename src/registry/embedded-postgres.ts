@@ -44,7 +44,7 @@ export interface EmbeddedServer {
   stop(): Promise<void>;
 }
 
-interface Binaries {
+export interface Binaries {
   initdb: string;
   pg_ctl: string;
 }
@@ -67,7 +67,7 @@ async function loadBinaries(): Promise<Binaries> {
   }
 }
 
-interface RunAs {
+export interface RunAs {
   uid: number;
   gid: number;
   user: string;
@@ -77,7 +77,7 @@ interface RunAs {
  * PostgreSQL refuses to run as root. As root we run it as the `postgres` system user,
  * creating a dedicated `freshet-pg` system user when there is none.
  */
-async function serverUser(log: Logger): Promise<RunAs | undefined> {
+export async function serverUser(log: Logger): Promise<RunAs | undefined> {
   if (process.getuid?.() !== 0) return undefined;
   for (const user of ['postgres', 'freshet-pg']) {
     try {
@@ -95,19 +95,53 @@ async function serverUser(log: Logger): Promise<RunAs | undefined> {
   return { uid, gid, user: 'freshet-pg' };
 }
 
-/** The server user must be able to walk down to the data dir; say which folder blocks it. */
-function assertReachableBy(runAs: RunAs, dataDir: string): void {
-  for (let dir = path.dirname(dataDir); ; dir = path.dirname(dir)) {
+/** The first folder on the way to `target` that `runAs` may not enter, or null. */
+function blockingFolder(runAs: RunAs, target: string): string | null {
+  for (let dir = path.dirname(target); ; dir = path.dirname(dir)) {
     const stat = fs.statSync(dir);
     const searchable = stat.uid === runAs.uid ? stat.mode & 0o100 : stat.gid === runAs.gid ? stat.mode & 0o010 : stat.mode & 0o001;
-    if (!searchable) {
-      throw new UsageError(
-        `embedded PostgreSQL runs as system user ${runAs.user}, which cannot enter ${dir} (mode ${(stat.mode & 0o777).toString(8)}); ` +
-          `run \`chmod o+x ${dir}\` or set database.embedded.dataDir under a folder others can enter`,
-      );
-    }
-    if (dir === path.dirname(dir)) return;
+    if (!searchable) return dir;
+    if (dir === path.dirname(dir)) return null;
   }
+}
+
+/** The server user must be able to walk down to the data dir; say which folder blocks it. */
+function assertReachableBy(runAs: RunAs, dataDir: string): void {
+  const blocked = blockingFolder(runAs, dataDir);
+  if (blocked) {
+    const mode = (fs.statSync(blocked).mode & 0o777).toString(8);
+    throw new UsageError(
+      `embedded PostgreSQL runs as system user ${runAs.user}, which cannot enter ${blocked} (mode ${mode}); ` +
+        `run \`chmod o+x ${blocked}\` or set database.embedded.dataDir under a folder others can enter`,
+    );
+  }
+}
+
+/**
+ * The server user must also be able to run the binaries, which live in node_modules. When
+ * the project sits where that user cannot go (say under /root), copy the package's
+ * relocatable `native/` tree (bin, lib, share) once to a world-readable folder under the
+ * system temp dir and run it from there.
+ */
+export async function binariesReachableBy(bin: Binaries, runAs: RunAs | undefined, log: Logger): Promise<Binaries> {
+  if (!runAs || blockingFolder(runAs, bin.pg_ctl) === null) return bin;
+  const nativeDir = path.dirname(path.dirname(bin.pg_ctl));
+  const key = crypto.createHash('sha256').update(fs.realpathSync(nativeDir)).update(String(fs.statSync(path.join(nativeDir, 'bin', 'postgres')).size)).digest('hex').slice(0, 12);
+  const cache = path.join(os.tmpdir(), `freshet-postgres-${key}`);
+  if (!fs.existsSync(path.join(cache, 'bin', 'pg_ctl'))) {
+    log.info({ from: nativeDir, to: cache }, `system user ${runAs.user} cannot reach the PostgreSQL binaries; copying them`);
+    const temp = `${cache}.${process.pid}.tmp`;
+    fs.rmSync(temp, { recursive: true, force: true });
+    fs.cpSync(nativeDir, temp, { recursive: true, verbatimSymlinks: true });
+    fs.chmodSync(temp, 0o755);
+    try {
+      fs.renameSync(temp, cache);
+    } catch (error) {
+      fs.rmSync(temp, { recursive: true, force: true }); // another process won the race: use its copy
+      if (!fs.existsSync(path.join(cache, 'bin', 'pg_ctl'))) throw error;
+    }
+  }
+  return { initdb: path.join(cache, 'bin', 'initdb'), pg_ctl: path.join(cache, 'bin', 'pg_ctl') };
 }
 
 function processAlive(pid: number): boolean {
@@ -260,8 +294,8 @@ async function otherClients(port: number, password: string): Promise<number> {
 
 /** Starts (or reuses) the embedded server and returns its connection URL. */
 export async function startEmbeddedPostgres({ dataDir, port, database, log }: EmbeddedOptions): Promise<EmbeddedServer> {
-  const bin = await loadBinaries();
   const runAs = await serverUser(log);
+  const bin = await binariesReachableBy(await loadBinaries(), runAs, log);
   fs.mkdirSync(path.dirname(dataDir), { recursive: true });
   if (runAs) assertReachableBy(runAs, dataDir);
   const stateFile = `${dataDir}.json`;

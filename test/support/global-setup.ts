@@ -2,6 +2,8 @@
 // (TEST_DATABASE_URL, else an embedded one), migrates a template database once, and
 // hands both to the test processes through environment variables; each test file then
 // clones its own database from the template (fast: a file copy, no migrations).
+import crypto from 'node:crypto';
+import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { createLogger } from '../../src/log.ts';
@@ -15,8 +17,11 @@ export async function globalSetup(): Promise<void> {
   const log = createLogger({ level: 'warn', format: 'json' });
   adminUrl = process.env.TEST_DATABASE_URL;
   if (!adminUrl) {
+    // Under the system temp dir (world-traversable), not the checkout: as root the server
+    // runs as another user, who may not be able to enter the folder the checkout is in.
+    const key = crypto.createHash('sha256').update(process.cwd()).digest('hex').slice(0, 8);
     embedded = await startEmbeddedPostgres({
-      dataDir: path.resolve('.freshet/test-pg'),
+      dataDir: path.join(os.tmpdir(), `freshet-test-pg-${key}`, 'pg'),
       port: 0,
       database: 'postgres',
       log,
