@@ -202,8 +202,7 @@ async function checkpointWrites(): Promise<Result> {
     ratios.push(checkpointRate / rawRate);
   }
   fs.rmSync(dir, { recursive: true, force: true });
-  const mid = (v: number[]): number => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
-  return { checkpoint_mb: bytes / 2 ** 20, checkpoint_mb_per_s: mid(checkpointRates), raw_mb_per_s: mid(rawRates), median_pair_ratio: mid(ratios) };
+  return { checkpoint_mb: bytes / 2 ** 20, checkpoint_mb_per_s: median(checkpointRates), raw_mb_per_s: median(rawRates), median_pair_ratio: median(ratios) };
 }
 
 // ---------- orchestration ----------

@@ -7,7 +7,7 @@ import { runDaemon } from './daemon.ts';
 import { EXIT, coerceError, exitCodeOf } from './errors.ts';
 import { initProject } from './init.ts';
 import { createLogger, type Logger } from './log.ts';
-import { listPartitions, migrateToLatest, openConfiguredRegistry, registryStatus, type PartitionStatus, type RegistryHandle } from './registry/index.ts';
+import { listPartitions, migrateToLatest, redactUrl, openConfiguredRegistry, registryStatus, type PartitionStatus, type RegistryHandle } from './registry/index.ts';
 import { PartitionWatcher } from './watcher/index.ts';
 import { shutdownOnSignals } from './shutdown.ts';
 import { formatTable } from './table.ts';
@@ -134,7 +134,7 @@ Exit codes: 0 ok, 1 failure, 2 bad usage or configuration, 3 database unreachabl
     .action((options: { reference?: boolean }, command: Command) => {
       if (options.reference) return print(configReferenceTable());
       const { config } = setup(command);
-      const redacted = config.database.url ? { ...config, database: { ...config.database, url: config.database.url.replace(/:[^:@/]*@/, ':***@') } } : config;
+      const redacted = config.database.url ? { ...config, database: { ...config.database, url: redactUrl(config.database.url) } } : config;
       print(JSON.stringify(redacted, null, 2));
     });
 

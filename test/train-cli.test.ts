@@ -48,15 +48,21 @@ async function reference(db: Registry, dir: string, url: string): Promise<Buffer
   return resultWeights(db, dir, JSON.parse(result.stdout).runId);
 }
 
+/** Starts `freshet train` for a lineage and waits until it has committed `checkpoints`. */
+async function trainingUnderWay(db: Registry, dir: string, url: string, lineage: string, checkpoints: number) {
+  const env = cleanEnv(trainEnv(dir, url, { ...LONG, FRESHET_LINEAGE: lineage }));
+  const child = spawnFreshet(['train'], { env });
+  const runId = await waitForCheckpoints(db, lineage, checkpoints);
+  return { env, child, runId };
+}
+
 const tfjsNodeInstalled = await import('@tensorflow/tfjs-node' as string).then(() => true, () => false);
 
 describe('freshet train as a process', () => {
   test('kill -9 mid-run, restart: resumes from the last committed checkpoint; weights equal an uninterrupted run', async () => {
     const { db, url, dir } = await setup();
     const expected = await reference(db, dir, url);
-    const env = cleanEnv(trainEnv(dir, url, { ...LONG, FRESHET_LINEAGE: 'killed' }));
-    const child = spawnFreshet(['train'], { env });
-    const runId = await waitForCheckpoints(db, 'killed', 2);
+    const { env, child, runId } = await trainingUnderWay(db, dir, url, 'killed', 2);
     child.child.kill('SIGKILL');
     const exit = await child.exited;
     assert.equal(exit.signal, 'SIGKILL');
@@ -73,9 +79,7 @@ describe('freshet train as a process', () => {
   test('SIGTERM: finishes the step, checkpoints, exits 0; the resumed run ends bit-identical', async () => {
     const { db, url, dir } = await setup();
     const expected = await reference(db, dir, url);
-    const env = cleanEnv(trainEnv(dir, url, { ...LONG, FRESHET_LINEAGE: 'stopped' }));
-    const child = spawnFreshet(['train'], { env });
-    const runId = await waitForCheckpoints(db, 'stopped', 1);
+    const { env, child, runId } = await trainingUnderWay(db, dir, url, 'stopped', 1);
     child.child.kill('SIGTERM');
     const exit = await child.exited;
     assert.equal(exit.code, 0, child.stderr());
@@ -100,9 +104,7 @@ describe('freshet train as a process', () => {
 
   test('a second signal forces the exit (130); the run stays resumable', async () => {
     const { db, url, dir } = await setup();
-    const env = cleanEnv(trainEnv(dir, url, { ...LONG, FRESHET_LINEAGE: 'forced' }));
-    const child = spawnFreshet(['train'], { env });
-    const runId = await waitForCheckpoints(db, 'forced', 1);
+    const { env, child, runId } = await trainingUnderWay(db, dir, url, 'forced', 1);
     // Two different signals: a second SIGTERM sent at once can merge with the pending first
     // one (standard signals do not queue); SIGTERM then SIGINT are both delivered, before
     // the graceful path (finish the step, checkpoint, close) can complete.

@@ -358,11 +358,3 @@ export async function startEmbeddedPostgres({ dataDir, port, database, log }: Em
     },
   };
 }
-
-/** Reads the password and port of a running embedded server (for `freshet psql`-style helpers and tests). */
-export function embeddedConnectionUrl(dataDir: string, database: string): string | null {
-  const state = readState(`${dataDir}.json`);
-  const port = runningPort(dataDir);
-  if (!state || port === null) return null;
-  return `postgres://${SUPERUSER}:${encodeURIComponent(state.password)}@127.0.0.1:${port}/${database}`;
-}

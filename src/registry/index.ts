@@ -1,7 +1,7 @@
 // The registry module's public surface: other modules import from here only.
 export { openRegistry, redactUrl, checkReachable, type Registry } from './connect.ts';
 export { openConfiguredRegistry, type RegistryHandle } from './open.ts';
-export { startEmbeddedPostgres, embeddedConnectionUrl, type EmbeddedServer } from './embedded-postgres.ts';
+export { startEmbeddedPostgres, type EmbeddedServer } from './embedded-postgres.ts';
 export { migrateToLatest, assertSchemaCurrent, appliedMigrations, knownMigrations, SchemaAheadError, MIGRATIONS_DIR } from './migrate.ts';
 export { registryStatus, type RegistryStatus } from './status.ts';
 export * from './schema.ts';

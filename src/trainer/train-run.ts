@@ -376,10 +376,11 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
     }
 
     // The end: optionally go back to the best checkpoint, then close the run.
-    let resultId = lastCheckpointId ?? (await listRunCheckpoints(db, run.id)).at(-1)?.id ?? null;
+    const checkpoints = await listRunCheckpoints(db, run.id);
+    let resultId = lastCheckpointId ?? checkpoints.at(-1)?.id ?? null;
     const bestStep = state.earlyStopping.bestStep;
     if (config.training.earlyStopping.restoreBestWeights && bestStep !== null && bestStep !== state.globalStep) {
-      const best = (await listRunCheckpoints(db, run.id)).find((c) => Number(c.global_step) === bestStep);
+      const best = checkpoints.find((c) => Number(c.global_step) === bestStep);
       if (best) {
         const bestLoaded = readCheckpoint(path.join(config.artifactsDir, best.uri), best.manifest_sha256);
         restoreModelWeights(trainable.model, bestLoaded.weights);

@@ -7,7 +7,7 @@
 import path from 'node:path';
 import { sql } from 'kysely';
 import type { Logger } from '../log.ts';
-import { findPartitionByContent, recordEvent, type Partition, type Registry } from '../registry/index.ts';
+import { findPartitionByContent, findRegisteredPartition, recordEvent, supersedePartition, type Partition, type Registry } from '../registry/index.ts';
 import { DataFileError } from '../trainer/index.ts';
 import { hashPartition, validatePartition, type ValidationRules } from './inspect-partition.ts';
 import { parsePartitionPath } from './partition-path.ts';
@@ -74,8 +74,10 @@ export async function registerPartition(options: RegisterOptions): Promise<Regis
     const raced = await findPartitionByContent(trx, relativePath, content.sha256);
     if (raced) return { kind: 'duplicate', partition: raced } as const;
     const last = await trx.selectFrom('partitions').select((eb) => eb.fn.max('version').as('v')).where('path', '=', relativePath).executeTakeFirst();
-    const current = await trx.selectFrom('partitions').selectAll().where('path', '=', relativePath).where('status', '=', 'registered').executeTakeFirst();
+    const current = await findRegisteredPartition(trx, relativePath);
     if (current && !rejection) {
+      // Out of the way first: at most one registered row per path (a partial unique index,
+      // which cannot be deferred); the link to the new row follows once it exists.
       await trx.updateTable('partitions').set({ status: 'superseded' }).where('id', '=', current.id).execute();
     }
     const row = await trx
@@ -102,7 +104,7 @@ export async function registerPartition(options: RegisterOptions): Promise<Regis
     }
     let superseded: Partition | undefined;
     if (current) {
-      superseded = await trx.updateTable('partitions').set({ superseded_by: row.id }).where('id', '=', current.id).returningAll().executeTakeFirstOrThrow();
+      superseded = await supersedePartition(trx, current.id, row.id);
       await recordEvent(trx, {
         kind: 'partition.superseded',
         partition_id: current.id,

@@ -17,8 +17,8 @@ export async function insertPartition(db: Registry, partition: NewPartition): Pr
 }
 
 /** Marks a version superseded by a newer one (call inside the transaction that inserts it). */
-export async function supersedePartition(db: Registry, id: string, byId: string): Promise<void> {
-  await db.updateTable('partitions').set({ status: 'superseded', superseded_by: byId }).where('id', '=', id).execute();
+export async function supersedePartition(db: Registry, id: string, byId: string): Promise<Partition> {
+  return db.updateTable('partitions').set({ status: 'superseded', superseded_by: byId }).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
 }
 
 export async function listPartitions(db: Registry, filter: { status?: PartitionStatus; limit?: number } = {}): Promise<Partition[]> {

@@ -1,7 +1,7 @@
 // CSV with a header row (RFC 4180 quoting within a line; a quoted field may not span lines).
 import { DataFileError } from './data-file-error.ts';
-import { readLineBatches } from './lines.ts';
-import { ChunkBuilder, isNonNumeric, type RowChunk } from './row-chunk.ts';
+import { lineRowChunks } from './lines.ts';
+import { isNonNumeric, type RowChunk } from './row-chunk.ts';
 
 /** Splits one CSV line. Throws a plain Error for an unterminated quote (the caller adds file and line). */
 export function splitCsvLine(text: string): string[] {
@@ -43,12 +43,7 @@ export function splitCsvLine(text: string): string[] {
 export async function* readCsv(file: string, columns: readonly string[], strict: boolean): AsyncGenerator<RowChunk> {
   let indices: number[] | undefined;
   let width = 0;
-  const builder = new ChunkBuilder(columns.length);
-  const row = new Float64Array(columns.length);
-  for await (const { firstLine, texts } of readLineBatches(file)) {
-   for (let i = 0; i < texts.length; i++) {
-    const line = firstLine + i;
-    const text = texts[i]!;
+  yield* lineRowChunks(file, columns.length, (line, text, row) => {
     let fields: string[];
     try {
       fields = splitCsvLine(line === 1 ? text.replace(/^\uFEFF/, '') : text);
@@ -63,20 +58,16 @@ export async function* readCsv(file: string, columns: readonly string[], strict:
         if (index < 0) throw new DataFileError(file, `missing column "${column}" (header has: ${header.join(', ')})`, { line });
         return index;
       });
-      continue;
+      return false;
     }
-    if (text === '') continue; // a blank line (often the last one)
+    if (text === '') return false; // a blank line (often the last one)
     if (fields.length !== width) throw new DataFileError(file, `expected ${width} fields as in the header, found ${fields.length}`, { line });
     for (let c = 0; c < indices.length; c++) {
       const raw = fields[indices[c]!]!;
       row[c] = raw === '' ? Number.NaN : Number(raw);
       if (strict && isNonNumeric(raw, row[c]!)) throw new DataFileError(file, `not a number: ${JSON.stringify(raw.slice(0, 40))}`, { line, column: columns[c]! });
     }
-    const chunk = builder.push(line, row);
-    if (chunk) yield chunk;
-   }
-  }
+    return true;
+  });
   if (!indices) throw new DataFileError(file, 'empty file: no header row');
-  const last = builder.flush();
-  if (last) yield last;
 }

@@ -1,16 +1,11 @@
 // JSON Lines: one object per line. A key absent from a row is a missing value.
 import { DataFileError } from './data-file-error.ts';
-import { readLineBatches } from './lines.ts';
-import { ChunkBuilder, isNonNumeric, toNumber, type RowChunk } from './row-chunk.ts';
+import { lineRowChunks } from './lines.ts';
+import { isNonNumeric, toNumber, type RowChunk } from './row-chunk.ts';
 
-export async function* readJsonl(file: string, columns: readonly string[], strict: boolean): AsyncGenerator<RowChunk> {
-  const builder = new ChunkBuilder(columns.length);
-  const row = new Float64Array(columns.length);
-  for await (const { firstLine, texts } of readLineBatches(file)) {
-   for (let i = 0; i < texts.length; i++) {
-    const line = firstLine + i;
-    const text = texts[i]!;
-    if (text.trim() === '') continue;
+export function readJsonl(file: string, columns: readonly string[], strict: boolean): AsyncGenerator<RowChunk> {
+  return lineRowChunks(file, columns.length, (line, text, row) => {
+    if (text.trim() === '') return false;
     let record: unknown;
     try {
       record = JSON.parse(text);
@@ -23,10 +18,6 @@ export async function* readJsonl(file: string, columns: readonly string[], stric
       row[c] = toNumber(value);
       if (strict && isNonNumeric(value, row[c]!)) throw new DataFileError(file, `not a number: ${JSON.stringify(value).slice(0, 40)}`, { line, column: columns[c]! });
     }
-    const chunk = builder.push(line, row);
-    if (chunk) yield chunk;
-   }
-  }
-  const last = builder.flush();
-  if (last) yield last;
+    return true;
+  });
 }

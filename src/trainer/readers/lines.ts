@@ -3,6 +3,7 @@
 // await per line would cost more than parsing it.
 import fs from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
+import { ChunkBuilder, type RowChunk } from './row-chunk.ts';
 
 export interface LineBatch {
   /** Line number of texts[0]. */
@@ -48,4 +49,27 @@ export async function* readLineBatches(file: string): AsyncGenerator<LineBatch> 
   }
   pending += decoder.end();
   if (pending.length > 0) yield { firstLine: line + 1, texts: [pending.endsWith('\r') ? pending.slice(0, -1) : pending] };
+}
+
+/**
+ * The loop every line-based reader shares: `parseLine(line, text, row)` fills `row` with
+ * the requested columns and returns true, or returns false to skip the line (a header, a
+ * blank line). Rows are collected into chunks.
+ */
+export async function* lineRowChunks(
+  file: string,
+  width: number,
+  parseLine: (line: number, text: string, row: Float64Array) => boolean,
+): AsyncGenerator<RowChunk> {
+  const builder = new ChunkBuilder(width);
+  const row = new Float64Array(width);
+  for await (const { firstLine, texts } of readLineBatches(file)) {
+    for (let i = 0; i < texts.length; i++) {
+      if (!parseLine(firstLine + i, texts[i]!, row)) continue;
+      const chunk = builder.push(firstLine + i, row);
+      if (chunk) yield chunk;
+    }
+  }
+  const last = builder.flush();
+  if (last) yield last;
 }
