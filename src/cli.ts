@@ -3,11 +3,13 @@
 import fs from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { configReferenceTable, loadConfig, type ResolvedConfig } from './config.ts';
-import { runDaemon } from './daemon.ts';
+import os from 'node:os';
+import { runDaemon, type DaemonRole } from './daemon.ts';
 import { EXIT, coerceError, exitCodeOf } from './errors.ts';
 import { initProject } from './init.ts';
 import { createLogger, type Logger } from './log.ts';
-import { listPartitions, migrateToLatest, redactUrl, openConfiguredRegistry, registryStatus, type PartitionStatus, type RegistryHandle } from './registry/index.ts';
+import { assertSchemaCurrent, listJobs, listPartitions, migrateToLatest, type JobState, redactUrl, openConfiguredRegistry, registryStatus, type PartitionStatus, type RegistryHandle } from './registry/index.ts';
+import { enqueueRetrain } from './scheduler/index.ts';
 import { PartitionWatcher } from './watcher/index.ts';
 import { shutdownOnSignals } from './shutdown.ts';
 import { formatTable } from './table.ts';
@@ -138,18 +140,64 @@ Exit codes: 0 ok, 1 failure, 2 bad usage or configuration, 3 database unreachabl
       print(JSON.stringify(redacted, null, 2));
     });
 
+  const runRole = (role: DaemonRole) => async (_options: unknown, command: Command) => {
+    const { config, log } = setup(command);
+    const controller = shutdownOnSignals(log, config.daemon.shutdownTimeoutSeconds);
+    try {
+      await runDaemon({ config, log, signal: controller.signal, role });
+    } catch (error) {
+      if (controller.signal.aborted) return; // interrupted while still starting: a clean stop
+      throw error;
+    }
+  };
+
   program
     .command('daemon')
-    .description('run freshet: registry (embedded unless DATABASE_URL), migrations, the partition watcher, until SIGTERM/SIGINT')
-    .action(async (_options: unknown, command: Command) => {
-      const { config, log } = setup(command);
-      const controller = shutdownOnSignals(log, config.daemon.shutdownTimeoutSeconds);
-      try {
-        await runDaemon({ config, log, signal: controller.signal });
-      } catch (error) {
-        if (controller.signal.aborted) return; // interrupted while still starting: a clean stop
-        throw error;
-      }
+    .description('run freshet until SIGTERM/SIGINT: registry (embedded unless DATABASE_URL), migrations, partition watcher, retrain scheduler, a job worker, /metrics')
+    .action(runRole('all'));
+
+  program
+    .command('worker')
+    .description('run only a job worker (claims and runs retrain jobs from the shared queue) until SIGTERM/SIGINT; to scale training out to other machines')
+    .action(runRole('worker'));
+
+  program
+    .command('jobs')
+    .description('list the job queue: state, attempts, lease holder, errors (newest first)')
+    .addOption(new Option('--state <state>', 'only this state').choices(['queued', 'running', 'succeeded', 'failed', 'cancelled']))
+    .option('--limit <n>', 'most rows to show', (v) => positiveInt('--limit', v), 50)
+    .option('--json', 'machine-readable output')
+    .action(async (options: { state?: JobState; limit: number; json?: boolean }, command: Command) => {
+      await withRegistry(command, async (registry) => {
+        await assertSchemaCurrent(registry.db);
+        const rows = await listJobs(registry.db, { state: options.state, limit: options.limit });
+        if (options.json) return print(JSON.stringify(rows, null, 2));
+        print(
+          formatTable(
+            ['id', 'kind', 'lineage', 'state', 'trigger', 'attempts', 'run at', 'locked by', 'lease until', 'error'],
+            rows.map((j) => [j.id, j.kind, j.payload.lineage, j.state, j.trigger, `${j.attempts}/${j.max_attempts}`, j.run_at.toISOString(), j.locked_by, j.lease_expires_at?.toISOString(), j.last_error]),
+          ),
+        );
+      });
+    });
+
+  program
+    .command('retrain')
+    .description('enqueue a retrain of the lineage now, whatever the retrain policy says (a daemon or worker runs it)')
+    .option('--lineage <name>', 'lineage to retrain (default: the configured one)')
+    .option('--json', 'print the job as JSON')
+    .action(async (options: { lineage?: string; json?: boolean }, command: Command) => {
+      await withRegistry(command, async (registry, _log, config) => {
+        await migrateToLatest(registry.db);
+        const { job, created } = await enqueueRetrain(registry.db, {
+          lineage: options.lineage ?? config.lineage,
+          trigger: 'manual',
+          maxAttempts: config.queue.maxAttempts,
+          reason: `requested by ${os.userInfo().username} with freshet retrain`,
+        });
+        if (options.json) return print(JSON.stringify({ created, job }, null, 2));
+        print(created ? `enqueued job ${job.id} (retrain of ${job.payload.lineage})` : `job ${job.id} already ${job.state} for ${job.payload.lineage}; not enqueued again`);
+      });
     });
 
   program

@@ -2,6 +2,7 @@
 // Read once at the edge (file + environment), validated, frozen, passed explicitly.
 import fs from 'node:fs';
 import path from 'node:path';
+import cron from 'node-cron';
 import YAML from 'yaml';
 import { z } from 'zod';
 import { UsageError } from './errors.ts';
@@ -12,6 +13,7 @@ const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'si
 export const configSchema = z.strictObject({
   dataDir: z.string().min(1).default('data').describe('Root of the Hive-style partition tree (dt=2026-11-26/...). Relative paths are relative to the config file.'),
   artifactsDir: z.string().min(1).default('.freshet/artifacts').describe('Where checkpoints and serving exports are written. Relative to the config file.'),
+  artifactStore: z.enum(['fs', 'postgres']).default('fs').describe('Where checkpoints are kept: fs (artifactsDir, shared by all workers) or postgres (chunked rows in the registry, for workers without a shared filesystem; artifactsDir is then a local cache).'),
   database: z
     .strictObject({
       url: z.string().min(1).optional().describe('PostgreSQL connection string (also DATABASE_URL). Unset: freshet runs an embedded server.'),
@@ -84,6 +86,35 @@ export const configSchema = z.strictObject({
           keepBest: z.number().int().min(1).default(3).describe('Checkpoints kept per run: the N with the lowest val_loss.'),
         })
         .prefault({}),
+    })
+    .prefault({}),
+  retrain: z
+    .strictObject({
+      schedule: z.string().refine((value) => value === '' || cron.validate(value), 'not a valid cron expression (5 fields, or 6 with seconds)').default('*/15 * * * *').describe('node-cron schedule at which the retrain policy is checked (5 fields, or 6 with seconds); empty: no schedule. One tick per slot across all daemons.'),
+      onArrival: z.boolean().default(true).describe('Also check the retrain policy whenever a partition is registered (by any daemon: LISTEN).'),
+      minNewPartitions: z.number().int().min(1).default(1).describe('Retrain when at least this many registered partitions are not yet in a finished run of the lineage ...'),
+      minNewExamples: z.number().int().min(0).default(0).describe('... and together hold at least this many rows ...'),
+      maxStalenessSeconds: z.number().min(0).default(3600).describe('... or when the oldest such partition has waited this long, whatever the two thresholds say; 0 turns this off.'),
+      virtualEpochs: z.number().int().positive().default(5).describe('Virtual epochs a retrain runs (of the lineage\'s fixed steps_per_epoch).'),
+    })
+    .prefault({}),
+  queue: z
+    .strictObject({
+      leaseSeconds: z.number().positive().default(60).describe('A claimed job\'s lease; a worker that stops heartbeating loses the job after this long and another resumes it.'),
+      heartbeatSeconds: z.number().positive().default(15).describe('How often a worker renews its lease. Must be below leaseSeconds.'),
+      pollIntervalSeconds: z.number().positive().default(5).describe('An idle worker looks for jobs this often; NOTIFY wakes it sooner.'),
+      maxAttempts: z.number().int().positive().default(5).describe('Attempts before a job fails for good (a lease that expired counts as one).'),
+      backoffSeconds: z.number().min(0).default(10).describe('Delay before the first retry of a failed job; doubles with each attempt ...'),
+      maxBackoffSeconds: z.number().min(0).default(600).describe('... up to this.'),
+      concurrency: z.number().int().min(0).default(1).describe('Jobs one process runs at once (training is CPU-bound: one per core at most); 0: this daemon runs no jobs.'),
+    })
+    .refine((queue) => queue.heartbeatSeconds < queue.leaseSeconds, { message: 'must be below queue.leaseSeconds', path: ['heartbeatSeconds'] })
+    .prefault({}),
+  http: z
+    .strictObject({
+      enabled: z.boolean().default(true).describe('Serve /metrics, /healthz, /readyz and the status page.'),
+      host: z.string().min(1).default('127.0.0.1').describe('Address to bind. Anything but loopback exposes the registry\'s contents: an explicit choice.'),
+      port: z.number().int().min(0).max(65535).default(9464).describe('TCP port; 0 picks a free one (logged).'),
     })
     .prefault({}),
   log: z

@@ -3,11 +3,41 @@
 // the composition root and passed to modules; modules never create metrics themselves.
 import client from 'prom-client';
 
-export function createMetrics() {
+export interface MetricSources {
+  /** Jobs per state, read from the registry at each scrape (the queue is shared by all daemons). */
+  jobCounts?: () => Promise<Record<string, number>>;
+}
+
+export function createMetrics(sources: MetricSources = {}) {
   const registry = new client.Registry();
   client.collectDefaultMetrics({ register: registry });
+  let lastJobCounts: Record<string, number> = {};
   return {
     registry,
+    jobs: new client.Gauge({
+      name: 'freshet_jobs',
+      help: 'Jobs in the shared queue by state (queued, running, succeeded, failed, cancelled), read from the registry at scrape time. Unit: jobs.',
+      labelNames: ['state'] as const,
+      registers: [registry],
+      async collect() {
+        if (!sources.jobCounts) return;
+        // Registry down: report the last counts rather than failing the whole scrape.
+        lastJobCounts = await sources.jobCounts().catch(() => lastJobCounts);
+        for (const [state, n] of Object.entries(lastJobCounts)) this.set({ state }, n);
+      },
+    }),
+    jobDurationSeconds: new client.Histogram({
+      name: 'freshet_job_duration_seconds',
+      help: 'Wall time of a job attempt in this process, from claim to settle, by job kind. Unit: seconds.',
+      labelNames: ['kind'] as const,
+      buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200, 14400],
+      registers: [registry],
+    }),
+    registryUp: new client.Gauge({
+      name: 'freshet_registry_up',
+      help: 'Whether the last statement this process sent to the registry succeeded (1) or failed to reach it (0). Unit: boolean.',
+      registers: [registry],
+    }),
     partitionsTotal: new client.Counter({
       name: 'freshet_partitions_total',
       help: 'Partitions seen by the watcher, by outcome (registered, rejected, superseded, duplicate). Unit: partitions.',

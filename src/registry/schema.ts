@@ -62,6 +62,10 @@ export interface JobsTable {
   payload: JsonWithDefault<Record<string, unknown>>;
   state: Generated<JobState>;
   singleton_key: string | null;
+  /** Jobs with the same key never run at the same time (retrains of one lineage). */
+  concurrency_key: string | null;
+  /** What enqueued it: cron, arrival, manual. */
+  trigger: ColumnType<string, string | undefined, string>;
   priority: Generated<number>;
   run_at: Generated<Date>;
   attempts: Generated<number>;
@@ -191,6 +195,13 @@ export interface EventsTable {
   data: JsonWithDefault<Record<string, unknown>>;
 }
 
+export interface ArtifactChunksTable {
+  uri: string;
+  file: string;
+  chunk: number;
+  data: Buffer;
+}
+
 /** The registry as Kysely sees it. */
 export interface Database {
   lineages: LineagesTable;
@@ -206,6 +217,7 @@ export interface Database {
   aliases: AliasesTable;
   promotions: PromotionsTable;
   events: EventsTable;
+  artifact_chunks: ArtifactChunksTable;
 }
 
 /** The tables, in the order `freshet status` reports them. */

@@ -63,6 +63,13 @@ export interface TrainRunOptions {
   virtualEpochs?: number;
   /** Partitions to train on; default: every registered partition. */
   partitions?: TrainingPartition[];
+  /**
+   * True when another process may own this run now (a job whose lease was lost): the run
+   * stops without writing anything more.
+   */
+  leaseLost?: () => boolean;
+  /** Retry registry writes through an outage (the daemon); default: fail at once. */
+  retryWrites?: <T>(what: string, write: () => Promise<T>) => Promise<T>;
   /** Stop (as if aborted) after this many steps in this process; for crash and resume tests. */
   stopAfterSteps?: number;
   onProgress?: (progress: TrainProgress) => void;
@@ -206,6 +213,7 @@ async function startPoint(options: TrainRunOptions, partitions: TrainingPartitio
     backend,
     config: { training: config.training, model: config.model, columns: config.columns },
     base_checkpoint_id: options.fromCheckpointId ?? null,
+    data_watermark: partitions.length ? partitions.reduce((max, p) => (BigInt(p.id) > BigInt(max) ? p.id : max), partitions[0]!.id) : null,
     target_virtual_epochs: targetEpochs,
     examples_available: examples || null,
     effective_stop_point: examples ? effectiveStopPoint(lineage.steps_per_epoch, { batchSize: lineage.batch_size, numCheckpoints: lineage.num_checkpoints }, examples) : null,
@@ -289,7 +297,10 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
   let lastCheckpointId: string | null = null;
   let stepsThisProcess = 0;
 
-  const checkpoint = async (): Promise<Checkpoint> => {
+  const leaseLost = options.leaseLost ?? (() => false);
+  const retryWrites = options.retryWrites ?? (<T,>(_what: string, write: () => Promise<T>) => write());
+  const checkpoint = async (): Promise<Checkpoint | undefined> => {
+    if (leaseLost()) return undefined;
     state.epochLoss = trainStep.epochLoss();
     state.adam.accBeta1 = adam.accBeta1.dataSync()[0]!;
     state.adam.accBeta2 = adam.accBeta2.dataSync()[0]!;
@@ -297,9 +308,10 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
     const uri = checkpointUri(lineage.id, run.id, state.globalStep);
     const started = performance.now();
     const written = await writeCheckpoint(path.join(config.artifactsDir, uri), trainable.model, optimizer, state);
-    await insertLossPoints(db, run.id, pendingPoints);
-    pendingPoints = [];
-    const row = await insertCheckpoint(db, {
+    const points = pendingPoints;
+    const row = await retryWrites('recording the checkpoint', async () => {
+      await insertLossPoints(db, run.id, points);
+      return insertCheckpoint(db, {
       run_id: run.id,
       lineage_id: lineage.id,
       virtual_epoch: state.virtualEpoch,
@@ -310,14 +322,18 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
       train_loss: state.trainLoss,
       val_loss: state.valLoss,
       metrics: state.metrics,
+      });
     });
+    pendingPoints = [];
     lastCheckpointStep = state.globalStep;
     lastCheckpointId = row.id;
     log.info(
       { checkpoint: row.id, step: state.globalStep, virtualEpoch: state.virtualEpoch, trainLoss: state.trainLoss, valLoss: state.valLoss, ms: Math.round(performance.now() - started), bytes: written.bytes },
       'checkpoint written',
     );
-    await applyRetention(db, config.artifactsDir, run.id, config.training.retention, state.earlyStopping.bestStep === null ? [] : [state.earlyStopping.bestStep], log);
+    await retryWrites('applying checkpoint retention', () =>
+      applyRetention(db, config.artifactsDir, run.id, config.training.retention, state.earlyStopping.bestStep === null ? [] : [state.earlyStopping.bestStep], log),
+    );
     return row;
   };
 
@@ -369,6 +385,10 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
     }
 
     if (interrupted) {
+      if (leaseLost()) {
+        log.warn({ step: state.globalStep }, 'training stopped: the lease was lost, another worker continues this run');
+        return result('interrupted');
+      }
       if (lastCheckpointStep !== state.globalStep && state.globalStep > 0) await checkpoint();
       log.info({ step: state.globalStep }, 'training interrupted; checkpoint written, the run can be resumed');
       report();
@@ -392,13 +412,15 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
         log.info({ checkpoint: best.id, step: bestStep }, 'restored the best weights');
       }
     }
-    await db.updateTable('runs').set({ result_checkpoint_id: resultId, invalid_rows: counts.invalid }).where('id', '=', run.id).execute();
-    await finishRun(db, run.id, 'succeeded');
+    await retryWrites('finishing the run', async () => {
+      await db.updateTable('runs').set({ result_checkpoint_id: resultId, invalid_rows: counts.invalid }).where('id', '=', run.id).execute();
+      await finishRun(db, run.id, 'succeeded');
+    });
     log.info({ step: state.globalStep, virtualEpoch: state.virtualEpoch, earlyStopped: state.earlyStopping.stopped, valLoss: state.valLoss, metrics: state.metrics }, 'training run finished');
     report();
     return result('succeeded', resultId);
   } catch (error) {
-    await finishRun(db, run.id, 'failed', (error as Error).message).catch(() => {});
+    if (!leaseLost()) await finishRun(db, run.id, 'failed', (error as Error).message).catch(() => {});
     throw error;
   } finally {
     await batches.return(undefined);

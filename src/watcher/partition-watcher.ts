@@ -10,7 +10,8 @@ import { Worker } from 'node:worker_threads';
 import type { ResolvedConfig } from '../config.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
-import type { Registry } from '../registry/index.ts';
+import { isTransientDatabaseError, type Registry } from '../registry/index.ts';
+import { retryTransient } from '../retry.ts';
 import { completion, findCompletePartitions, isInside, type CompletionRules } from './find-complete-partitions.ts';
 import { isBookkeeping } from './inspect-partition.ts';
 import { parsePartitionPath } from './partition-path.ts';
@@ -48,6 +49,7 @@ export class PartitionWatcher extends EventEmitter<WatcherEvents> {
   #running = 0;
   #idle: Array<() => void> = [];
   #stopped = false;
+  readonly #stopping = new AbortController();
   #ready = false;
 
   constructor({ db, config, log, metrics }: WatcherOptions) {
@@ -109,6 +111,7 @@ export class PartitionWatcher extends EventEmitter<WatcherEvents> {
   /** Stops watching and waits for registrations in progress (they are short transactions). */
   async stop(): Promise<void> {
     this.#stopped = true;
+    this.#stopping.abort();
     clearInterval(this.#rescanTimer);
     for (const timer of this.#stableTimers.values()) clearTimeout(timer);
     this.#stableTimers.clear();
@@ -213,19 +216,27 @@ export class PartitionWatcher extends EventEmitter<WatcherEvents> {
     }
     if (!arrivedAt) return;
     try {
-      const outcome = await registerPartition({
-        db: this.#db,
-        root: this.#root,
-        relativePath: relative,
-        arrivedAt,
-        rules: { numericColumns: [...this.#config.columns.features, ...(this.#config.columns.label ? [this.#config.columns.label] : [])], invalidRows: this.#config.training.invalidRows },
-        log: this.#log,
-      });
+      // The registry may be down for minutes: wait for it (capped backoff) rather than
+      // leave the partition to the next rescan. Stopping ends the wait; the scan at the
+      // next start finds the partition again.
+      const outcome = await retryTransient(
+        () =>
+          registerPartition({
+            db: this.#db,
+            root: this.#root,
+            relativePath: relative,
+            arrivedAt,
+            rules: { numericColumns: [...this.#config.columns.features, ...(this.#config.columns.label ? [this.#config.columns.label] : [])], invalidRows: this.#config.training.invalidRows },
+            log: this.#log,
+          }),
+        { signal: this.#stopping.signal, log: this.#log.child({ path: relative }), what: 'registering the partition', maxBackoffSeconds: this.#config.database.maxBackoffSeconds, isTransient: isTransientDatabaseError },
+      );
       this.#count(outcome, arrivedAt);
       if (outcome.kind !== 'vanished') this.#handled.set(relative, arrivedAt.getTime());
       if (outcome.kind === 'vanished') this.#log.warn({ path: relative, reason: outcome.reason }, 'partition vanished while it was registered; nothing recorded');
       this.emit('outcome', outcome);
     } catch (error) {
+      if (this.#stopped) return;
       this.#log.error({ path: relative, err: (error as Error).message }, 'registration failed; the next rescan retries it');
       this.emit('failure', error as Error, relative);
     }

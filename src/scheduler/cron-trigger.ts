@@ -1,0 +1,63 @@
+// The schedule: a node-cron task in every daemon, and a row per slot in Postgres so that
+// exactly one daemon acts on each tick however many run the same schedule.
+import cron, { type ScheduledTask } from 'node-cron';
+import { sql } from 'kysely';
+import type { Logger } from '../log.ts';
+import type { Registry } from '../registry/index.ts';
+
+/**
+ * Claims a slot of a schedule. True for exactly one caller per (schedule, slot): the
+ * primary key decides, so clocks only need to agree to within the schedule's resolution.
+ */
+export async function claimCronSlot(db: Registry, schedule: string, slot: Date, claimedBy: string): Promise<boolean> {
+  const result = await sql`
+    INSERT INTO cron_slots (schedule, slot, claimed_by) VALUES (${schedule}, ${slot}, ${claimedBy})
+    ON CONFLICT DO NOTHING
+  `.execute(db);
+  return Number(result.numAffectedRows ?? 0) === 1;
+}
+
+/** The scheduled time of a tick, to the second: every process derives the same slot from it. */
+export function slotOf(scheduledAt: Date): Date {
+  return new Date(Math.floor(scheduledAt.getTime() / 1000) * 1000);
+}
+
+export interface CronTriggerOptions {
+  db: Registry;
+  schedule: string;
+  processId: string;
+  log: Logger;
+  /** Runs in the one process that won the slot. */
+  onSlot: (slot: Date) => Promise<void>;
+}
+
+/** Starts the schedule; returns a function that stops it. */
+export function startCronTrigger({ db, schedule, processId, log, onSlot }: CronTriggerOptions): () => Promise<void> {
+  const running = new Set<Promise<void>>();
+  const task: ScheduledTask = cron.schedule(
+    schedule,
+    (context) => {
+      const slot = slotOf(context.date);
+      const work = (async () => {
+        try {
+          if (!(await claimCronSlot(db, schedule, slot, processId))) {
+            log.debug({ slot }, 'cron slot taken by another process');
+            return;
+          }
+          log.info({ schedule, slot }, 'cron slot claimed');
+          await onSlot(slot);
+        } catch (error) {
+          // The database may be down: this slot is lost, the next one tries again.
+          log.warn({ slot, err: (error as Error).message }, 'cron tick failed');
+        }
+      })();
+      running.add(work);
+      void work.finally(() => running.delete(work));
+    },
+    { name: 'freshet-retrain' },
+  );
+  return async () => {
+    await task.stop();
+    await Promise.all(running);
+  };
+}
