@@ -16,7 +16,7 @@ describe('freshet daemon', () => {
     daemon.child.kill('SIGTERM');
     const exit = await daemon.exited;
     assert.equal(exit.code, 0, daemon.stderr());
-    await daemon.waitForLog('freshet daemon stopped', 1);
+    await daemon.waitForLog('freshet stopped', 1);
   });
 
   test('with the database unreachable it retries with backoff, logging each attempt, and still stops on SIGINT', async () => {

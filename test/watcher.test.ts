@@ -10,6 +10,7 @@ import { createLogger } from '../src/log.ts';
 import { createMetrics } from '../src/metrics.ts';
 import { listEvents, listPartitions, type Registry } from '../src/registry/index.ts';
 import { PARTITIONS_CHANNEL, PartitionWatcher, parsePartitionPath, registerPartition, type RegistrationOutcome } from '../src/watcher/index.ts';
+import { waitFor } from './support/wait.ts';
 import { createTestDatabase } from './support/database.ts';
 import { FEATURES, LABEL, syntheticRows, tempDir, writeCsv } from './support/partitions.ts';
 
@@ -36,16 +37,6 @@ async function startWatcher(db: Registry, dir: string, extra: Record<string, str
   await watcher.start();
   after(() => watcher.stop());
   return { watcher, outcomes, metrics };
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms = 10_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
 
 /** Writes a partition's CSV (and the marker unless `marker: false`). */

@@ -13,7 +13,7 @@ export interface CliResult {
 
 /** A clean environment: no DATABASE_URL or FRESHET_* from the caller unless given. */
 export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, FRESHET_LOG__FORMAT: 'json' };
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, FRESHET_LOG__FORMAT: 'json', FRESHET_HTTP__PORT: '0' };
   return { ...env, ...extra };
 }
 
