@@ -49,7 +49,11 @@ export async function runDaemon({ config, log, signal, role = 'all' }: DaemonOpt
       isTransient: isTransientDatabaseError,
     });
     log.info({ schemaVersion: version, applied }, 'registry ready');
-    const metrics = createMetrics({ jobCounts: () => countJobsByState(db) });
+    const registryReachable = async (): Promise<boolean> => {
+      const timeout = new Promise<boolean>((resolve) => setTimeout(resolve, 1500, false).unref());
+      return Promise.race([sql`select 1`.execute(db).then(() => true), timeout]);
+    };
+    const metrics = createMetrics({ jobCounts: () => countJobsByState(db), registryReachable });
 
     const listener = new NotificationListener({
       url: registry.url,
@@ -77,10 +81,9 @@ export async function runDaemon({ config, log, signal, role = 'all' }: DaemonOpt
         maxBackoffSeconds: config.database.maxBackoffSeconds,
         backoff: { backoffSeconds: config.queue.backoffSeconds, maxBackoffSeconds: config.queue.maxBackoffSeconds },
       });
-      worker.on('registry', (up) => metrics.registryUp.set(up ? 1 : 0));
       worker.on('settled', (job, outcome, seconds) => {
         metrics.jobDurationSeconds.observe({ kind: job.kind }, seconds);
-        if (outcome === 'succeeded') void scheduler?.check('arrival'); // data that arrived during the run
+        if (outcome === 'succeeded') scheduler?.dataArrived(); // data that arrived during the run
       });
       workers.push(worker);
     }
@@ -98,7 +101,6 @@ export async function runDaemon({ config, log, signal, role = 'all' }: DaemonOpt
     if (role === 'all') {
       watcher = new PartitionWatcher({ db, config, log, metrics });
       watcher.on('outcome', (outcome) => outcome.kind === 'registered' && scheduler?.dataArrived());
-      watcher.on('failure', () => metrics.registryUp.set(0));
       await watcher.start();
       stops.push(['watcher', () => watcher!.stop()]);
     }
@@ -114,14 +116,7 @@ export async function runDaemon({ config, log, signal, role = 'all' }: DaemonOpt
     let http: RunningHttpServer | undefined;
     if (config.http.enabled) {
       const readiness: ReadinessCheck[] = [
-        {
-          name: 'registry',
-          check: async () => {
-            await sql`select 1`.execute(db);
-            metrics.registryUp.set(1);
-            return true;
-          },
-        },
+        { name: 'registry', check: registryReachable },
         ...(watcher ? [{ name: 'watcher', check: () => watcher!.ready }] : []),
         ...(workers.length ? [{ name: 'workers', check: () => workers.every((w) => w.running) }] : []),
       ];

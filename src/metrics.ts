@@ -6,6 +6,8 @@ import client from 'prom-client';
 export interface MetricSources {
   /** Jobs per state, read from the registry at each scrape (the queue is shared by all daemons). */
   jobCounts?: () => Promise<Record<string, number>>;
+  /** Probes the registry at each scrape (a `select 1` with a short timeout). */
+  registryReachable?: () => Promise<boolean>;
 }
 
 export function createMetrics(sources: MetricSources = {}) {
@@ -35,8 +37,11 @@ export function createMetrics(sources: MetricSources = {}) {
     }),
     registryUp: new client.Gauge({
       name: 'freshet_registry_up',
-      help: 'Whether the last statement this process sent to the registry succeeded (1) or failed to reach it (0). Unit: boolean.',
+      help: 'Whether this process reaches the registry database, probed at scrape time: 1 yes, 0 no. Unit: boolean.',
       registers: [registry],
+      async collect() {
+        if (sources.registryReachable) this.set((await sources.registryReachable().catch(() => false)) ? 1 : 0);
+      },
     }),
     partitionsTotal: new client.Counter({
       name: 'freshet_partitions_total',

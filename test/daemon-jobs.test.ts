@@ -2,36 +2,14 @@
 // graceful shutdown releases the job, a restart resumes it; a worker killed with SIGKILL
 // loses its lease and another resumes its run from the checkpoint; the HTTP endpoints.
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
 import { describe, test } from 'node:test';
 import type { Registry } from '../src/registry/index.ts';
 import { enqueueRetrain } from '../src/scheduler/index.ts';
 import { cleanEnv, spawnFreshet } from './support/cli.ts';
 import { createTestDatabase } from './support/database.ts';
-import { syntheticRows, tempDir, writeCsv } from './support/partitions.ts';
-import { trainEnv } from './support/train-config.ts';
+import { tempDir } from './support/partitions.ts';
+import { dropPartition, slowTrainingEnv } from './support/daemon.ts';
 import { waitFor } from './support/wait.ts';
-
-/** A partition as a producer writes it: data first, then the marker. */
-export function dropPartition(dataDir: string, day: string, rows: number): void {
-  const dir = path.join(dataDir, `dt=${day}`);
-  writeCsv(path.join(dir, 'part-0.csv'), syntheticRows(rows, Number(day.replaceAll('-', ''))));
-  fs.writeFileSync(path.join(dir, '_SUCCESS'), '');
-}
-
-/** Long enough runs to interrupt: 40 passes in 20 virtual epochs (≈ 10 s here). */
-export function slowTrainingEnv(dir: string, url: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return cleanEnv({
-    ...trainEnv(dir, url),
-    FRESHET_TRAINING__NUM_CHECKPOINTS: '20',
-    FRESHET_TRAINING__STOP_POINT: '40',
-    FRESHET_TRAINING__EARLY_STOPPING__ENABLED: 'false',
-    FRESHET_RETRAIN__SCHEDULE: '',
-    FRESHET_LOG__LEVEL: 'info',
-    ...extra,
-  });
-}
 
 async function job(db: Registry, id: string) {
   return db.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
