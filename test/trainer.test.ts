@@ -253,3 +253,35 @@ describe('retention', () => {
     assert.deepEqual(fs.readdirSync(runDir).sort(), rows.map((r) => path.basename(r.uri)).sort());
   });
 });
+
+describe('the postgres artifact store', () => {
+  test('a run checkpointed by one machine resumes on another that shares only the database, bit-identical; retention deletes stored files', async () => {
+    const { db, url, dir } = await setup();
+    const reference = await train(db, dir, url, { FRESHET_LINEAGE: 'reference' });
+    const steps = (await getLineage(db, (await getRun(db, reference.runId)).lineage_id)).steps_per_epoch;
+    const onPostgres = { FRESHET_LINEAGE: 'shared', FRESHET_ARTIFACT_STORE: 'postgres', FRESHET_TRAINING__RETENTION__KEEP_LAST: '1', FRESHET_TRAINING__RETENTION__KEEP_BEST: '1' };
+    const machineA = await train(db, dir, url, { ...onPostgres, FRESHET_ARTIFACTS_DIR: `${dir}/machine-a` }, { stopAfterSteps: 2 * steps + 1 });
+    assert.equal(machineA.status, 'interrupted');
+    const stored = await listRunCheckpoints(db, machineA.runId);
+    assert.ok(stored.every((c) => c.store === 'postgres'));
+    const chunkUris = await db.selectFrom('artifact_chunks').select('uri').distinct().execute();
+    assert.deepEqual(chunkUris.map((r) => r.uri).sort(), stored.map((c) => c.uri).sort(), 'stored files exist exactly for the kept checkpoints');
+
+    fs.rmSync(`${dir}/machine-a`, { recursive: true }); // machine B has never seen these files
+    const machineB = await train(db, dir, url, { ...onPostgres, FRESHET_ARTIFACTS_DIR: `${dir}/machine-b` }, { resumeRunId: machineA.runId });
+    assert.equal(machineB.status, 'succeeded');
+    assert.equal(machineB.globalStep, reference.globalStep);
+    assert.deepEqual(Buffer.from(machineB.weightBytes), Buffer.from(reference.weightBytes));
+  });
+
+  test('a damaged chunk is detected by the manifest hash, naming the checkpoint directory', async () => {
+    const { db, url, dir } = await setup(1, 800);
+    const env = { FRESHET_ARTIFACT_STORE: 'postgres', FRESHET_ARTIFACTS_DIR: `${dir}/a` };
+    const result = await train(db, dir, url, env);
+    const [checkpoint] = (await listRunCheckpoints(db, result.runId)).slice(-1);
+    await db.updateTable('artifact_chunks').set({ data: Buffer.from('junk') }).where('uri', '=', checkpoint!.uri).where('file', '=', 'weights.bin').execute();
+    fs.rmSync(`${dir}/a`, { recursive: true });
+    const { loadCheckpoint } = await import('../src/trainer/index.ts');
+    await assert.rejects(loadCheckpoint(db, `${dir}/b`, checkpoint!), (error: Error) => error.name === 'CorruptDirError' && error.message.includes(checkpoint!.uri) && /weights\.bin/.test(error.message));
+  });
+});

@@ -13,4 +13,5 @@ export * from './repositories/loss-points.ts';
 export * from './repositories/jobs.ts';
 export * from './repositories/events.ts';
 export * from './repositories/models.ts';
+export * from './repositories/artifact-chunks.ts';
 export { isTransientDatabaseError } from './transient-errors.ts';

@@ -2,6 +2,7 @@
 export { initBackend, tf, type BackendChoice } from './backend.ts';
 export { trainRun, evaluateModel, type TrainRunOptions, type TrainRunResult, type TrainProgress } from './train-run.ts';
 export { readCheckpoint, layersModelFiles, type TrainingState } from './checkpoint-io.ts';
+export { loadCheckpoint, recordCheckpoint, type ArtifactStore } from './checkpoint-store.ts';
 export { CorruptDirError, writeDirAtomically, readDirVerified } from './atomic-dir.ts';
 export { stepsPerEpoch, effectiveStopPoint } from './virtual-epochs.ts';
 export { updateEarlyStopping, initialEarlyStopping, type EarlyStoppingState } from './early-stopping.ts';

@@ -71,7 +71,7 @@ export async function applyRetention(
 export async function sweepCheckpointFiles(db: Registry, artifactsDir: string, lineageId: string, log: Logger): Promise<string[]> {
   const lineageDir = path.join(artifactsDir, CHECKPOINTS_DIR, `lineage-${lineageId}`);
   if (!fs.existsSync(lineageDir)) return [];
-  const rows = await db.selectFrom('checkpoints').select('uri').where('lineage_id', '=', lineageId).where('store', '=', 'fs').execute();
+  const rows = await db.selectFrom('checkpoints').select('uri').where('lineage_id', '=', lineageId).execute();
   const known = new Set(rows.map((row) => path.normalize(row.uri)));
   const removed: string[] = [];
   for (const runDir of fs.readdirSync(lineageDir)) {

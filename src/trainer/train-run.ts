@@ -14,7 +14,6 @@ import {
   getCheckpoint,
   getLineage,
   getRun,
-  insertCheckpoint,
   insertLossPoints,
   listRunCheckpoints,
   type Checkpoint,
@@ -24,7 +23,7 @@ import {
   type RunKind,
 } from '../registry/index.ts';
 import { initBackend, tf } from './backend.ts';
-import { adamInternals, readCheckpoint, restoreModelWeights, restoreOptimizer, writeCheckpoint, type LoadedCheckpoint, type TrainingState } from './checkpoint-io.ts';
+import { adamInternals, restoreModelWeights, restoreOptimizer, writeCheckpoint, type LoadedCheckpoint, type TrainingState } from './checkpoint-io.ts';
 import { loadEvalSet, type EvalSet, type FeatureStats, type TrainingPartition } from './dataset.ts';
 import { prefetchedBatches } from './prefetch.ts';
 import { initialEarlyStopping, updateEarlyStopping } from './early-stopping.ts';
@@ -33,6 +32,7 @@ import { evaluateAll } from './metrics.ts';
 import { buildMlp, loadUserModel, type TrainableModel } from './model.ts';
 import { TrainStep, type LossFn } from './train-step.ts';
 import { CorruptDirError } from './atomic-dir.ts';
+import { loadCheckpoint, recordCheckpoint } from './checkpoint-store.ts';
 import { applyRetention, checkpointUri, sweepCheckpointFiles } from './retention.ts';
 import { effectiveStopPoint } from './virtual-epochs.ts';
 
@@ -148,7 +148,7 @@ async function newestGoodCheckpoint(db: Registry, artifactsDir: string, runId: s
   const rows = await listRunCheckpoints(db, runId);
   for (const row of rows.reverse()) {
     try {
-      return { row, loaded: readCheckpoint(path.join(artifactsDir, row.uri), row.manifest_sha256) };
+      return { row, loaded: await loadCheckpoint(db, artifactsDir, row) };
     } catch (error) {
       if (!(error instanceof CorruptDirError)) throw error;
       log.error({ run: runId, checkpoint: row.id, err: error.message }, 'checkpoint failed verification; falling back to the previous one');
@@ -189,7 +189,7 @@ async function startPoint(options: TrainRunOptions, partitions: TrainingPartitio
     let continuing = true;
     if (!loaded && run.base_checkpoint_id) {
       const base = await getCheckpoint(db, run.base_checkpoint_id);
-      loaded = readCheckpoint(path.join(config.artifactsDir, base.uri), base.manifest_sha256);
+      loaded = await loadCheckpoint(db, config.artifactsDir, base);
       continuing = false;
     }
     log.info({ run: run.id, fromStep: loaded?.state.globalStep ?? 0 }, 'resuming run');
@@ -200,7 +200,7 @@ async function startPoint(options: TrainRunOptions, partitions: TrainingPartitio
   if (options.fromCheckpointId) {
     const base = await getCheckpoint(db, options.fromCheckpointId);
     if (base.lineage_id !== lineage.id) throw new UsageError(`checkpoint ${base.id} belongs to another lineage`);
-    loaded = readCheckpoint(path.join(config.artifactsDir, base.uri), base.manifest_sha256);
+    loaded = await loadCheckpoint(db, config.artifactsDir, base);
   }
   const startEpoch = loaded?.state.virtualEpoch ?? 0;
   const targetEpochs = startEpoch + (options.virtualEpochs ?? lineage.num_checkpoints);
@@ -311,7 +311,7 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
     const points = pendingPoints;
     const row = await retryWrites('recording the checkpoint', async () => {
       await insertLossPoints(db, run.id, points);
-      return insertCheckpoint(db, {
+      return recordCheckpoint(db, config.artifactsDir, config.artifactStore, {
       run_id: run.id,
       lineage_id: lineage.id,
       virtual_epoch: state.virtualEpoch,
@@ -402,7 +402,7 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
     if (config.training.earlyStopping.restoreBestWeights && bestStep !== null && bestStep !== state.globalStep) {
       const best = checkpoints.find((c) => Number(c.global_step) === bestStep);
       if (best) {
-        const bestLoaded = readCheckpoint(path.join(config.artifactsDir, best.uri), best.manifest_sha256);
+        const bestLoaded = await loadCheckpoint(db, config.artifactsDir, best);
         restoreModelWeights(trainable.model, bestLoaded.weights);
         tf.dispose([...bestLoaded.weights, ...bestLoaded.optimizerWeights.map((w) => w.tensor)]);
         state.valLoss = best.val_loss;

@@ -23,6 +23,10 @@ export async function listLineageCheckpoints(db: Registry, lineageId: string): P
   return db.selectFrom('checkpoints').selectAll().where('lineage_id', '=', lineageId).orderBy('id').execute();
 }
 
+/** Deletes the row and, for the postgres store, its files in the same transaction. */
 export async function deleteCheckpointRow(db: Registry, id: string): Promise<void> {
-  await db.deleteFrom('checkpoints').where('id', '=', id).execute();
+  await db.transaction().execute(async (trx) => {
+    const row = await trx.deleteFrom('checkpoints').where('id', '=', id).returning(['uri', 'store']).executeTakeFirst();
+    if (row?.store === 'postgres') await trx.deleteFrom('artifact_chunks').where('uri', '=', row.uri).execute();
+  });
 }
