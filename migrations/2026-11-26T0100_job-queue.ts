@@ -17,6 +17,9 @@ export async function up(db: Kysely<any>): Promise<void> {
     -- decides the winner, this keeps the job side honest too).
     ALTER TABLE jobs ADD COLUMN trigger text NOT NULL DEFAULT 'manual';
 
+    -- The retrain policy asks, per partition, whether a finished run trained on it.
+    CREATE INDEX run_partitions_partition_idx ON run_partitions (partition_id);
+
     -- A wake-up hint for idle workers whenever a job becomes claimable. Polling stays the
     -- truth: a worker that misses this (listener reconnecting) finds the job at its next poll.
     CREATE FUNCTION freshet_notify_job() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -44,6 +47,7 @@ export async function up(db: Kysely<any>): Promise<void> {
 export async function down(db: Kysely<any>): Promise<void> {
   await sql`
     DROP TABLE artifact_chunks;
+    DROP INDEX run_partitions_partition_idx;
     DROP TRIGGER jobs_notify ON jobs;
     DROP FUNCTION freshet_notify_job();
     ALTER TABLE jobs DROP COLUMN trigger, DROP COLUMN concurrency_key;
