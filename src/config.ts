@@ -13,6 +13,7 @@ const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'si
 export const configSchema = z.strictObject({
   dataDir: z.string().min(1).default('data').describe('Root of the Hive-style partition tree (dt=2026-11-26/...). Relative paths are relative to the config file.'),
   artifactsDir: z.string().min(1).default('.freshet/artifacts').describe('Where checkpoints and serving exports are written. Relative to the config file.'),
+  servingDir: z.string().min(1).default('.freshet/serving').describe('Where the champion is exported for serving: <version>/ (tfjs model.json + weights, normalization, metadata) and current -> <version>. Relative to the config file.'),
   artifactStore: z.enum(['fs', 'postgres']).default('fs').describe('Where checkpoints are kept: fs (artifactsDir, shared by all workers) or postgres (chunked rows in the registry, for workers without a shared filesystem; artifactsDir is then a local cache).'),
   database: z
     .strictObject({
@@ -96,6 +97,26 @@ export const configSchema = z.strictObject({
       minNewExamples: z.number().int().min(0).default(0).describe('... and together hold at least this many rows ...'),
       maxStalenessSeconds: z.number().min(0).default(3600).describe('... or when the oldest such partition has waited this long, whatever the two thresholds say; 0 turns this off.'),
       virtualEpochs: z.number().int().positive().default(5).describe('Virtual epochs a retrain runs (of the lineage\'s fixed steps_per_epoch).'),
+      base: z.enum(['pre-plateau', 'last', 'best-val', 'scratch', 'auto']).default('pre-plateau').describe('Checkpoint a retrain starts from: the one before the training-loss plateau, the last, the best by val_loss, none (scratch), or auto (the candidate with the lowest loss on the fresh eval rows).'),
+      replayPartitions: z.number().int().min(0).default(3).describe('Older partitions (the newest the champion was trained on) mixed into a retrain so it does not forget.'),
+      replayFraction: z.number().gt(0).max(1).default(0.5).describe('Share of each replayed partition\'s training rows used (new partitions use all of theirs).'),
+    })
+    .prefault({}),
+  plateau: z
+    .strictObject({
+      alpha: z.number().gt(0).max(1).default(0.5).describe('EMA smoothing of the per-virtual-epoch training loss (1: none).'),
+      window: z.number().int().positive().default(3).describe('Checkpoints to look ahead: a plateau starts where the next `window` gain at most minGain of the descent so far.'),
+      minGain: z.number().min(0).default(0.05).describe('Share of the descent so far below which the next window counts as flat.'),
+      offset: z.number().int().min(0).default(1).describe('Checkpoints before the plateau start to choose as the retraining base.'),
+    })
+    .prefault({}),
+  eval: z
+    .strictObject({
+      metric: z.enum(['loss', 'mse', 'mae', 'logloss', 'auc']).default('loss').describe('Metric the gate compares on the fresh eval rows: loss (the training loss), mse, mae, logloss (lower is better) or auc (higher is better).'),
+      minImprovement: z.number().min(0).default(0.01).describe('A candidate replaces the champion only if better by at least this share of the champion\'s metric (0.01 = 1%).'),
+      minAbsoluteImprovement: z.number().min(0).default(0).describe('... and by at least this much in absolute terms (TFX change threshold).'),
+      upperBound: z.number().optional().describe('A candidate whose metric is above this is never promoted (TFX value threshold), champion or not.'),
+      lowerBound: z.number().optional().describe('A candidate whose metric is below this is never promoted (for metrics where higher is better, e.g. auc).'),
     })
     .prefault({}),
   queue: z
@@ -288,6 +309,7 @@ export function loadConfig({ file, env = process.env, cwd = process.cwd() }: Loa
   const absolute = (p: string): string => path.resolve(baseDir, p);
   config.dataDir = absolute(config.dataDir);
   config.artifactsDir = absolute(config.artifactsDir);
+  config.servingDir = absolute(config.servingDir);
   config.database.embedded.dataDir = absolute(config.database.embedded.dataDir);
   if (config.model.module) config.model.module = absolute(config.model.module);
   return deepFreeze({ ...config, source, baseDir });

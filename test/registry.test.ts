@@ -164,9 +164,11 @@ describe('model versions and aliases', () => {
     const { db } = await createTestDatabase();
     const { lineage, run } = await lineageWithRun(db, 'taxi');
     const ckpt = await checkpoint(db, run.id, lineage.id, 1);
+    const ckpt2 = await checkpoint(db, run.id, lineage.id, 2);
     const v1 = await createModelVersion(db, { lineage_id: lineage.id, run_id: run.id, checkpoint_id: ckpt.id, metric_name: 'mse', eval_metric: 2 }, []);
-    const v2 = await createModelVersion(db, { lineage_id: lineage.id, run_id: run.id, checkpoint_id: ckpt.id, metric_name: 'mse', eval_metric: 1 }, []);
+    const v2 = await createModelVersion(db, { lineage_id: lineage.id, run_id: run.id, checkpoint_id: ckpt2.id, metric_name: 'mse', eval_metric: 1 }, []);
     assert.deepEqual((await listModelVersions(db, lineage.id)).map((v) => v.version), [1, 2]);
+    await rejectsWith(createModelVersion(db, { lineage_id: lineage.id, run_id: run.id, checkpoint_id: ckpt.id, metric_name: 'mse', eval_metric: 2 }, []), '23505', 'two versions of one checkpoint');
     await setAlias(db, lineage.id, CHAMPION, v1.id);
     await setAlias(db, lineage.id, CHAMPION, v2.id);
     assert.equal((await getAliasedVersion(db, lineage.id, CHAMPION))?.id, v2.id);

@@ -195,6 +195,15 @@ export interface EventsTable {
   data: JsonWithDefault<Record<string, unknown>>;
 }
 
+export interface EpochLossesTable {
+  run_id: Id;
+  virtual_epoch: number;
+  global_step: Id;
+  train_loss: number;
+  val_loss: number | null;
+  at: Generated<Date>;
+}
+
 export interface ArtifactChunksTable {
   uri: string;
   file: string;
@@ -218,6 +227,7 @@ export interface Database {
   promotions: PromotionsTable;
   events: EventsTable;
   artifact_chunks: ArtifactChunksTable;
+  epoch_losses: EpochLossesTable;
 }
 
 /** The tables, in the order `freshet status` reports them. */
@@ -242,6 +252,7 @@ export type Run = Selectable<RunsTable>;
 export type NewRun = Insertable<RunsTable>;
 export type RunUpdate = Updateable<RunsTable>;
 export type Checkpoint = Selectable<CheckpointsTable>;
+export type EpochLoss = Selectable<EpochLossesTable>;
 export type NewCheckpoint = Insertable<CheckpointsTable>;
 export type Job = Selectable<JobsTable>;
 export type NewJob = Insertable<JobsTable>;

@@ -85,11 +85,16 @@ export class JobWorker extends EventEmitter<WorkerEvents> {
   async #run(): Promise<void> {
     const { db, log, workerId, leaseSeconds } = this.#options;
     let failures = 0;
+    let lastSweep = 0;
     while (!this.#stop.signal.aborted) {
       let job: Job | undefined;
       try {
-        const exhausted = await failExhaustedJobs(db);
-        if (exhausted.length) log.error({ jobs: exhausted }, 'jobs failed for good: their lease expired on the last attempt');
+        // Once per poll interval, not on every wake-up: it only tidies jobs nobody can claim.
+        if (performance.now() - lastSweep >= this.#options.pollIntervalSeconds * 1000) {
+          lastSweep = performance.now();
+          const exhausted = await failExhaustedJobs(db);
+          if (exhausted.length) log.error({ jobs: exhausted }, 'jobs failed for good: their lease expired on the last attempt');
+        }
         job = await claimJob(db, { workerId, leaseSeconds, lineage: this.#options.lineage });
         failures = 0;
         this.emit('registry', true);

@@ -14,6 +14,8 @@ export interface PolicyVerdict {
   oldestWaitingSeconds: number | null;
   /** Highest new partition id: the data watermark the retrain would reach. */
   watermark: string | null;
+  /** The lineage's id, when it exists yet. */
+  lineageId: string | null;
 }
 
 type PolicyConfig = Pick<ResolvedConfig['retrain'], 'minNewPartitions' | 'minNewExamples' | 'maxStalenessSeconds'>;
@@ -35,7 +37,7 @@ export async function evaluateRetrainPolicy(db: Registry, lineageName: string, p
   const newPartitions = Number(stats.partitions);
   const newExamples = Number(stats.examples ?? 0);
   const oldestWaitingSeconds = stats.oldest_arrival ? Math.max(0, (stats.now.getTime() - stats.oldest_arrival.getTime()) / 1000) : null;
-  const verdict = { newPartitions, newExamples, oldestWaitingSeconds, watermark: stats.watermark };
+  const verdict = { newPartitions, newExamples, oldestWaitingSeconds, watermark: stats.watermark, lineageId: lineage?.id ?? null };
   if (newPartitions === 0) return { ...verdict, due: false, reason: 'no new partitions' };
   if (newPartitions >= policy.minNewPartitions && newExamples >= policy.minNewExamples) {
     return { ...verdict, due: true, reason: `${newPartitions} new partitions with ${newExamples} rows (thresholds ${policy.minNewPartitions} and ${policy.minNewExamples})` };
@@ -54,6 +56,8 @@ export interface RetrainRequest {
   slot?: Date;
   reason: string;
   watermark?: string | null;
+  /** The lineage's id when the caller knows it (saves a lookup); else looked up by name. */
+  lineageId?: string | null;
 }
 
 /**
@@ -62,10 +66,10 @@ export interface RetrainRequest {
  * registered when it starts, and the policy is checked again when it finishes).
  */
 export async function enqueueRetrain(db: Registry, request: RetrainRequest): Promise<{ job: Job; created: boolean }> {
-  const lineage = await findLineageByName(db, request.lineage);
+  const lineageId = request.lineageId !== undefined ? request.lineageId : ((await findLineageByName(db, request.lineage))?.id ?? null);
   return enqueueJob(db, {
     kind: 'retrain',
-    lineage_id: lineage?.id ?? null,
+    lineage_id: lineageId,
     payload: { lineage: request.lineage, reason: request.reason, watermark: request.watermark ?? null, slot: request.slot?.toISOString() ?? null },
     singleton_key: `retrain:${request.lineage}`,
     concurrency_key: `lineage:${request.lineage}`,

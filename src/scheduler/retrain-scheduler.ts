@@ -77,6 +77,7 @@ export class RetrainScheduler {
         maxAttempts: config.queue.maxAttempts,
         reason: verdict.reason,
         watermark: verdict.watermark,
+        lineageId: verdict.lineageId,
         ...(slot ? { slot } : {}),
       });
       if (created) {

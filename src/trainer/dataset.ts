@@ -18,6 +18,13 @@ export interface TrainingPartition {
   files: string[];
   /** Rows counted at registration, when known. */
   rows: number | null;
+  /**
+   * Share of the partition's training rows to use, by a second row hash (replayed older
+   * partitions are mixed in at a lower rate than new ones); default 1: every row.
+   */
+  sample?: number;
+  /** An older partition mixed in to keep the model from forgetting (recorded as role `replay`). */
+  replay?: boolean;
 }
 
 export interface ColumnSpec {
@@ -75,6 +82,7 @@ export async function* validRowChunks(
   const width = names.length;
   let out = new Float64Array(0); // reused: each yielded chunk is consumed before the next
   for (const partition of partitions) {
+    const sample = partition.sample ?? 1;
     for (const name of partition.files) {
       const file = path.join(partition.dir, name);
       const fileHash = hashString(`${partition.path}/${name}`);
@@ -84,6 +92,7 @@ export async function* validRowChunks(
         rows: for (let r = 0; r < chunk.rowCount; r++) {
           const line = chunk.lines[r]!;
           if (splitOf(fileHash, line, split) !== which) continue;
+          if (sample < 1 && which === 'train' && mixSeed(fileHash, line, split.seed ^ 0x7e91a) / 4294967296 >= sample) continue;
           const base = r * width;
           for (let c = 0; c < width; c++) {
             if (!Number.isFinite(chunk.values[base + c]!)) {

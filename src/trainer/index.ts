@@ -12,3 +12,5 @@ export { applyRetention, sweepCheckpointFiles } from './retention.ts';
 export type { TrainingPartition, FeatureStats } from './dataset.ts';
 export { TrainStep } from './train-step.ts';
 export { buildMlp } from './model.ts';
+export { modelFromCheckpoint, lineageEvalSet, evaluateCheckpoint } from './checkpoint-model.ts';
+export type { EvalSet } from './dataset.ts';

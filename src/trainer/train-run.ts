@@ -15,6 +15,7 @@ import {
   getLineage,
   getRun,
   insertLossPoints,
+  recordEpochLoss,
   listRunCheckpoints,
   type Checkpoint,
   type Lineage,
@@ -61,8 +62,14 @@ export interface TrainRunOptions {
   jobId?: string;
   /** Virtual epochs to train; default: the lineage's numCheckpoints. */
   virtualEpochs?: number;
-  /** Partitions to train on; default: every registered partition. */
+  /** Partitions to train on (new ones, and replayed older ones); default: every registered partition. */
   partitions?: TrainingPartition[];
+  /** Partitions whose held-out rows are the validation set; default: the training partitions. */
+  evalPartitions?: TrainingPartition[];
+  /** How the base checkpoint was chosen (policy, candidates, scores), stored on the run. */
+  baseSelection?: Record<string, unknown>;
+  /** Steps whose checkpoints retention must keep besides its own rules (the run's pre-plateau one). */
+  protectSteps?: (runId: string) => Promise<number[]>;
   /**
    * True when another process may own this run now (a job whose lease was lost): the run
    * stops without writing anything more.
@@ -103,7 +110,7 @@ function lossFunction(config: ResolvedConfig): { name: string; fn: LossFn } {
   return { name, fn };
 }
 
-async function buildModel(config: ResolvedConfig, inputDim: number): Promise<TrainableModel> {
+export async function buildModel(config: ResolvedConfig, inputDim: number): Promise<TrainableModel> {
   return config.model.module ? loadUserModel(config.model.module, inputDim) : buildMlp(config.model, inputDim, config.training.seed);
 }
 
@@ -178,7 +185,7 @@ interface StartPoint {
   targetEpochs: number;
 }
 
-async function startPoint(options: TrainRunOptions, partitions: TrainingPartition[], backend: string): Promise<StartPoint> {
+async function startPoint(options: TrainRunOptions, partitions: TrainingPartition[], evalPartitions: TrainingPartition[], backend: string): Promise<StartPoint> {
   const { db, config, log } = options;
   if (options.resumeRunId) {
     const run = await getRun(db, options.resumeRunId);
@@ -211,19 +218,19 @@ async function startPoint(options: TrainRunOptions, partitions: TrainingPartitio
     kind: options.kind ?? (loaded ? 'manual' : 'initial'),
     seed: config.training.seed,
     backend,
-    config: { training: config.training, model: config.model, columns: config.columns },
+    config: { training: config.training, model: config.model, columns: config.columns, retrain: config.retrain },
     base_checkpoint_id: options.fromCheckpointId ?? null,
+    base_selection: options.baseSelection ? JSON.stringify(options.baseSelection) : null,
     data_watermark: partitions.length ? partitions.reduce((max, p) => (BigInt(p.id) > BigInt(max) ? p.id : max), partitions[0]!.id) : null,
     target_virtual_epochs: targetEpochs,
     examples_available: examples || null,
     effective_stop_point: examples ? effectiveStopPoint(lineage.steps_per_epoch, { batchSize: lineage.batch_size, numCheckpoints: lineage.num_checkpoints }, examples) : null,
   });
-  if (partitions.length) {
-    await db
-      .insertInto('run_partitions')
-      .values(partitions.flatMap((p) => [{ run_id: run.id, partition_id: p.id, role: 'train' as const }, { run_id: run.id, partition_id: p.id, role: 'eval' as const }]))
-      .execute();
-  }
+  const roles = [
+    ...partitions.map((p) => ({ run_id: run.id, partition_id: p.id, role: p.replay ? ('replay' as const) : ('train' as const) })),
+    ...evalPartitions.map((p) => ({ run_id: run.id, partition_id: p.id, role: 'eval' as const })),
+  ];
+  if (roles.length) await db.insertInto('run_partitions').values(roles).execute();
   log.info({ run: run.id, lineage: lineage.id, base: options.fromCheckpointId ?? null, targetEpochs }, 'training run started');
   return { run, lineage, loaded, continuing: false, targetEpochs };
 }
@@ -237,14 +244,21 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
   const backend = await initBackend(config.training.backend, options.log);
   const loss = lossFunction(config);
   let partitions = options.partitions ?? (await registeredPartitions(db, config.dataDir));
+  let evalPartitions = options.evalPartitions ?? partitions;
   if (options.resumeRunId) {
-    // A resumed run reads exactly the partitions it started with, whatever arrived since.
-    const own = new Set(
-      (await db.selectFrom('run_partitions').select('partition_id').where('run_id', '=', options.resumeRunId).where('role', '=', 'train').execute()).map((r) => r.partition_id),
-    );
-    partitions = partitions.filter((p) => own.has(p.id));
+    // A resumed run reads exactly the partitions it started with, in the same roles,
+    // whatever arrived since.
+    const registered = await registeredPartitions(db, config.dataDir);
+    const roles = await db.selectFrom('run_partitions').select(['partition_id', 'role']).where('run_id', '=', options.resumeRunId).execute();
+    const runConfig = (await getRun(db, options.resumeRunId)).config as { retrain?: { replayFraction?: number } };
+    const withRole = (role: string) => new Set(roles.filter((r) => r.role === role).map((r) => r.partition_id));
+    const [train, replay, evaluated] = [withRole('train'), withRole('replay'), withRole('eval')];
+    partitions = registered
+      .filter((p) => train.has(p.id) || replay.has(p.id))
+      .map((p) => (replay.has(p.id) ? { ...p, replay: true, sample: runConfig.retrain?.replayFraction ?? 1 } : p));
+    evalPartitions = registered.filter((p) => evaluated.has(p.id));
   }
-  const start = await startPoint(options, partitions, backend);
+  const start = await startPoint(options, partitions, evalPartitions, backend);
   const { run, lineage, targetEpochs } = start;
   const log = options.log.child({ lineage: lineage.id, run: run.id });
   await sweepCheckpointFiles(db, config.artifactsDir, lineage.id, log);
@@ -286,7 +300,7 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
     invalidRows: start.continuing ? carried!.invalidRows : 0,
   };
 
-  const evalSet = await loadEvalSet(partitions, columns, split, stats, config.training.evalMaxRows);
+  const evalSet = await loadEvalSet(evalPartitions, columns, split, stats, config.training.evalMaxRows);
   const counts = { rows: 0, invalid: state.invalidRows };
   const batches = prefetchedBatches(partitions, { columns, split, stats, batchSize: lineage.batch_size, shuffleBuffer: config.training.shuffleBuffer, counts }, state.cursor);
   const dim = columns.features.length;
@@ -309,8 +323,11 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
     const started = performance.now();
     const written = await writeCheckpoint(path.join(config.artifactsDir, uri), trainable.model, optimizer, state);
     const points = pendingPoints;
+    const epochEnd = state.stepInEpoch === 0 && state.virtualEpoch > 0 && state.trainLoss !== null;
     const row = await retryWrites('recording the checkpoint', async () => {
       await insertLossPoints(db, run.id, points);
+      // The curve first: a crash before the checkpoint row repeats the epoch, which upserts the same values.
+      if (epochEnd) await recordEpochLoss(db, { run_id: run.id, virtual_epoch: state.virtualEpoch, global_step: state.globalStep, train_loss: state.trainLoss!, val_loss: state.valLoss });
       return recordCheckpoint(db, config.artifactsDir, config.artifactStore, {
       run_id: run.id,
       lineage_id: lineage.id,
@@ -331,9 +348,10 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
       { checkpoint: row.id, step: state.globalStep, virtualEpoch: state.virtualEpoch, trainLoss: state.trainLoss, valLoss: state.valLoss, ms: Math.round(performance.now() - started), bytes: written.bytes },
       'checkpoint written',
     );
-    await retryWrites('applying checkpoint retention', () =>
-      applyRetention(db, config.artifactsDir, run.id, config.training.retention, state.earlyStopping.bestStep === null ? [] : [state.earlyStopping.bestStep], log),
-    );
+    await retryWrites('applying checkpoint retention', async () => {
+      const protectedSteps = [...(state.earlyStopping.bestStep === null ? [] : [state.earlyStopping.bestStep]), ...((await options.protectSteps?.(run.id)) ?? [])];
+      return applyRetention(db, config.artifactsDir, run.id, config.training.retention, protectedSteps, log);
+    });
     return row;
   };
 

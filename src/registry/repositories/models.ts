@@ -12,7 +12,8 @@ export async function createModelVersion(
   partitionIds: readonly string[],
 ): Promise<ModelVersion> {
   const lineageId = String(version.lineage_id);
-  return db.transaction().execute(async (trx) => {
+  const inTransaction = <T,>(work: (trx: Registry) => Promise<T>): Promise<T> => (db.isTransaction ? work(db) : db.transaction().execute(work));
+  return inTransaction(async (trx) => {
     // Serialise version numbering per lineage: the row lock is held until commit.
     await trx.selectFrom('lineages').select('id').where('id', '=', lineageId).forUpdate().executeTakeFirstOrThrow();
     const last = await trx

@@ -1,0 +1,88 @@
+// Which checkpoint a retrain starts from (`retrain.base`). Every candidate is scored on
+// the fresh eval rows whatever the policy, and the whole choice is stored on the run
+// (runs.base_selection) and on the gate's decision (promotions.base_candidates), so the
+// policies can be compared on real runs with SQL.
+import type { ResolvedConfig } from '../config.ts';
+import type { Logger } from '../log.ts';
+import { getCheckpoint, type Registry } from '../registry/index.ts';
+import { evaluateCheckpoint, type EvalSet } from '../trainer/index.ts';
+import { chainCurve, type CurvePoint } from './run-chain.ts';
+import { detectPlateau } from './plateau.ts';
+
+export type BasePolicy = ResolvedConfig['retrain']['base'];
+type CandidateName = 'pre-plateau' | 'last' | 'best-val';
+
+export interface BaseCandidate {
+  name: CandidateName;
+  checkpointId: string;
+  runId: string;
+  virtualEpoch: number;
+  globalStep: number;
+  /** Loss on the fresh eval rows before retraining; null without eval rows. */
+  score: number | null;
+}
+
+export interface BaseSelection {
+  policy: BasePolicy;
+  /** The checkpoint to start from; null = from scratch. */
+  chosen: BaseCandidate | null;
+  candidates: BaseCandidate[];
+  plateau: { start: number | null; chosenEpoch: number; reason: string; alpha: number; window: number; minGain: number; offset: number } | null;
+  reason: string;
+  evalRows: number;
+}
+
+/** The point with a checkpoint at `index` or the nearest one before it (retention may have removed some). */
+function keptAtOrBefore(curve: readonly CurvePoint[], index: number): CurvePoint | undefined {
+  for (let i = index; i >= 0; i--) if (curve[i]!.checkpointId) return curve[i];
+  return curve.slice(index + 1).find((p) => p.checkpointId);
+}
+
+export async function selectBase(db: Registry, config: ResolvedConfig, headRunId: string | undefined, evalSet: EvalSet, log: Logger): Promise<BaseSelection> {
+  const policy = config.retrain.base;
+  const curve = headRunId ? await chainCurve(db, headRunId) : [];
+  const kept = curve.filter((p) => p.checkpointId);
+  if (kept.length === 0) {
+    return { policy, chosen: null, candidates: [], plateau: null, reason: 'no checkpoint on the loss curve yet: training from scratch', evalRows: evalSet.rows };
+  }
+  const plateau = detectPlateau(curve.map((p) => p.trainLoss), config.plateau, curve.map((p) => p.virtualEpoch));
+  const prePlateau = keptAtOrBefore(curve, plateau.chosen)!;
+  const last = kept.at(-1)!;
+  const withVal = kept.filter((p) => p.valLoss !== null && Number.isFinite(p.valLoss));
+  const bestVal = withVal.length ? withVal.reduce((a, b) => (b.valLoss! < a.valLoss! ? b : a)) : last;
+
+  const scores = new Map<string, number | null>();
+  for (const point of [prePlateau, last, bestVal]) {
+    if (scores.has(point.checkpointId!)) continue;
+    const score = evalSet.rows > 0 ? (await evaluateCheckpoint(db, config, await getCheckpoint(db, point.checkpointId!), evalSet)).valLoss : null;
+    scores.set(point.checkpointId!, score);
+  }
+  const candidate = (name: CandidateName, p: CurvePoint): BaseCandidate => ({ name, checkpointId: p.checkpointId!, runId: p.runId, virtualEpoch: p.virtualEpoch, globalStep: p.globalStep, score: scores.get(p.checkpointId!) ?? null });
+  const candidates = [candidate('pre-plateau', prePlateau), candidate('last', last), candidate('best-val', bestVal)];
+
+  let chosen: BaseCandidate | null;
+  let reason: string;
+  const plateauNote = prePlateau.virtualEpoch === curve[plateau.chosen]!.virtualEpoch ? plateau.reason : `${plateau.reason}; its checkpoint was removed by retention, took virtual epoch ${prePlateau.virtualEpoch}`;
+  if (policy === 'scratch') {
+    chosen = null;
+    reason = 'policy scratch: training from scratch';
+  } else if (policy === 'auto') {
+    const scored = candidates.filter((c) => c.score !== null);
+    chosen = scored.length ? scored.reduce((a, b) => (b.score! < a.score! ? b : a)) : candidates[0]!; // ties keep the earlier (pre-plateau first)
+    reason = scored.length
+      ? `policy auto: lowest loss on ${evalSet.rows} fresh eval rows among ${candidates.map((c) => `${c.name} (epoch ${c.virtualEpoch}) ${c.score!.toPrecision(4)}`).join(', ')}: ${chosen.name}`
+      : `policy auto: no fresh eval rows to score on; took pre-plateau (${plateauNote})`;
+  } else {
+    chosen = candidates.find((c) => c.name === policy)!;
+    reason = policy === 'pre-plateau' ? plateauNote : `policy ${policy}: virtual epoch ${chosen.virtualEpoch}`;
+  }
+  log.info({ policy, base: chosen?.checkpointId ?? null, epoch: chosen?.virtualEpoch ?? null, reason }, 'retrain base chosen');
+  return {
+    policy,
+    chosen,
+    candidates,
+    plateau: { start: plateau.plateauStart === null ? null : curve[plateau.plateauStart]!.virtualEpoch, chosenEpoch: curve[plateau.chosen]!.virtualEpoch, reason: plateau.reason, ...config.plateau },
+    reason,
+    evalRows: evalSet.rows,
+  };
+}
