@@ -9,6 +9,7 @@ import { EXIT, coerceError, exitCodeOf } from './errors.ts';
 import { initProject } from './init.ts';
 import { createLogger, type Logger } from './log.ts';
 import { assertSchemaCurrent, listJobs, listPartitions, migrateToLatest, type JobState, redactUrl, openConfiguredRegistry, registryStatus, type PartitionStatus, type RegistryHandle } from './registry/index.ts';
+import { formatModels, formatPlateau, modelsReport, plateauReport, promoteCommand, rollbackCommand } from './model-commands.ts';
 import { enqueueRetrain } from './scheduler/index.ts';
 import { PartitionWatcher } from './watcher/index.ts';
 import { shutdownOnSignals } from './shutdown.ts';
@@ -222,6 +223,55 @@ Exit codes: 0 ok, 1 failure, 2 bad usage or configuration, 3 database unreachabl
       } finally {
         await registry.close();
       }
+    });
+
+  program
+    .command('plateau')
+    .description('the training-loss curve behind a run or a lineage\'s champion as a sparkline, with the plateau start (P) and the chosen base (^)')
+    .argument('[run|lineage]', 'a run id, or a lineage name (default: the configured lineage)')
+    .option('--json', 'machine-readable output')
+    .action(async (target: string | undefined, options: { json?: boolean }, command: Command) => {
+      await withRegistry(command, async (registry, _log, config) => {
+        await assertSchemaCurrent(registry.db);
+        const report = await plateauReport(registry.db, config, target ?? config.lineage);
+        print(options.json ? JSON.stringify(report, null, 2) : formatPlateau(report));
+      });
+    });
+
+  program
+    .command('models')
+    .description('model versions of the lineage, the champion, and the decisions (promotions, rejections, manual changes, rollbacks)')
+    .option('--lineage <name>', 'lineage (default: the configured one)')
+    .option('--json', 'machine-readable output')
+    .action(async (options: { lineage?: string; json?: boolean }, command: Command) => {
+      await withRegistry(command, async (registry, _log, config) => {
+        await assertSchemaCurrent(registry.db);
+        const report = await modelsReport(registry.db, options.lineage ?? config.lineage);
+        print(options.json ? JSON.stringify(report, null, 2) : formatModels(report));
+      });
+    });
+
+  program
+    .command('promote')
+    .description('make a model version the champion by hand (recorded with who and why) and switch serving/current to it')
+    .argument('<version>', 'version number (see `freshet models`)', (v) => positiveInt('<version>', v))
+    .option('--reason <text>', 'why, for the audit trail', '')
+    .action(async (version: number, options: { reason: string }, command: Command) => {
+      await withRegistry(command, async (registry, log, config) => {
+        await assertSchemaCurrent(registry.db);
+        print(await promoteCommand(registry.db, config, log, version, options.reason));
+      });
+    });
+
+  program
+    .command('rollback')
+    .description('make the previous champion (the one the current champion replaced) the champion again, recorded with who and why')
+    .option('--reason <text>', 'why, for the audit trail', '')
+    .action(async (options: { reason: string }, command: Command) => {
+      await withRegistry(command, async (registry, log, config) => {
+        await assertSchemaCurrent(registry.db);
+        print(await rollbackCommand(registry.db, config, log, options.reason));
+      });
     });
 
   return program;

@@ -14,7 +14,7 @@ import type { Logger } from './log.ts';
 import { createMetrics } from './metrics.ts';
 import { isTransientDatabaseError, migrateToLatest, openConfiguredRegistry } from './registry/index.ts';
 import { retryTransient } from './retry.ts';
-import { CHANNELS, JobWorker, NotificationListener, RetrainScheduler, countJobsByState, retrainJobHandler } from './scheduler/index.ts';
+import { CHANNELS, JobWorker, NotificationListener, RetrainScheduler, countJobsByState, reconcileServing, retrainJobHandler } from './scheduler/index.ts';
 import { PartitionWatcher } from './watcher/index.ts';
 
 export type DaemonRole = 'all' | 'worker';
@@ -53,7 +53,15 @@ export async function runDaemon({ config, log, signal, role = 'all' }: DaemonOpt
       const timeout = new Promise<boolean>((resolve) => setTimeout(resolve, 1500, false).unref());
       return Promise.race([sql`select 1`.execute(db).then(() => true), timeout]);
     };
-    const metrics = createMetrics({ jobCounts: () => countJobsByState(db), registryReachable });
+    const champion = async () => {
+      const rows = await sql<{ version: number; newest: Date | null }>`
+        SELECT mv.version, max(p.arrived_at) AS newest
+        FROM aliases a JOIN lineages l ON l.id = a.lineage_id JOIN model_versions mv ON mv.id = a.model_version_id
+        LEFT JOIN model_version_partitions mvp ON mvp.model_version_id = mv.id LEFT JOIN partitions p ON p.id = mvp.partition_id
+        WHERE l.name = ${config.lineage} AND a.name = 'champion' GROUP BY mv.version`.execute(db);
+      return rows.rows[0] ? { version: rows.rows[0].version, newestDataArrivedAt: rows.rows[0].newest } : undefined;
+    };
+    const metrics = createMetrics({ jobCounts: () => countJobsByState(db), registryReachable, champion });
 
     const listener = new NotificationListener({
       url: registry.url,
@@ -67,7 +75,11 @@ export async function runDaemon({ config, log, signal, role = 'all' }: DaemonOpt
 
     const workers: JobWorker[] = [];
     const scheduler = role === 'all' ? new RetrainScheduler({ db, config, log, processId, onEnqueued: () => workers.forEach((w) => w.wake()) }) : undefined;
-    const handler = retrainJobHandler({ db, config, log });
+    const handler = retrainJobHandler({ db, config, log, metrics });
+    if (role === 'all') {
+      // A crash between a promotion and its export leaves servingDir behind the registry.
+      await reconcileServing(db, config, log).catch((error: Error) => log.error({ err: error }, 'could not bring servingDir up to date with the champion; the next decision retries'));
+    }
     for (let i = 0; i < config.queue.concurrency; i++) {
       const worker = new JobWorker({
         db,

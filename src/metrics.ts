@@ -8,12 +8,17 @@ export interface MetricSources {
   jobCounts?: () => Promise<Record<string, number>>;
   /** Probes the registry at each scrape (a `select 1` with a short timeout). */
   registryReachable?: () => Promise<boolean>;
+  /** The champion's version number and the arrival time of the newest partition it was trained on. */
+  champion?: () => Promise<{ version: number; newestDataArrivedAt: Date | null } | undefined>;
 }
 
 export function createMetrics(sources: MetricSources = {}) {
   const registry = new client.Registry();
   client.collectDefaultMetrics({ register: registry });
   let lastJobCounts: Record<string, number> = {};
+  let championReading: ReturnType<NonNullable<MetricSources['champion']>> | undefined;
+  // One registry read serves both champion gauges of a scrape.
+  const readChampion = () => (championReading ??= (sources.champion?.() ?? Promise.resolve(undefined)).catch(() => undefined).finally(() => setTimeout(() => (championReading = undefined), 100)));
   return {
     registry,
     jobs: new client.Gauge({
@@ -34,6 +39,35 @@ export function createMetrics(sources: MetricSources = {}) {
       labelNames: ['kind'] as const,
       buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200, 14400],
       registers: [registry],
+    }),
+    evalMetric: new client.Gauge({
+      name: 'freshet_eval_metric',
+      help: 'The gate\'s metric (eval.metric) at the last decision, on the fresh eval rows, for the candidate and the champion. Unit: that of the metric (loss, mse, mae, logloss or auc).',
+      labelNames: ['model'] as const,
+      registers: [registry],
+    }),
+    promotionsTotal: new client.Counter({
+      name: 'freshet_promotions_total',
+      help: 'Gate decisions made by this process, by decision (promoted, rejected). Unit: decisions.',
+      labelNames: ['decision'] as const,
+      registers: [registry],
+    }),
+    championVersion: new client.Gauge({
+      name: 'freshet_champion_version',
+      help: 'Version number of the lineage\'s champion (0: none yet), read from the registry at scrape time. Unit: version number.',
+      registers: [registry],
+      async collect() {
+        if (sources.champion) this.set((await readChampion())?.version ?? 0);
+      },
+    }),
+    dataFreshnessSeconds: new client.Gauge({
+      name: 'freshet_data_freshness_seconds',
+      help: 'Age of the newest data the champion was trained on: now minus the arrival of its newest partition. Unit: seconds.',
+      registers: [registry],
+      async collect() {
+        const arrived = (await readChampion())?.newestDataArrivedAt;
+        if (arrived) this.set((Date.now() - arrived.getTime()) / 1000);
+      },
     }),
     registryUp: new client.Gauge({
       name: 'freshet_registry_up',

@@ -1,43 +1,119 @@
-// The `retrain` job: train the lineage on the data registered now. Idempotent across
-// attempts: a run this job started and did not finish is resumed from its newest
-// checkpoint (the worker that started it died or shut down); a run it finished is not
-// repeated (the worker died before it could mark the job done).
+// The `retrain` job, end to end: plan (first model, or a retrain on the partitions the
+// champion has not seen plus a replay window), choose the base checkpoint, train, then the
+// evaluation gate against the champion on the same fresh eval rows, then the serving export.
+//
+// Idempotent across attempts: a run this job started and did not finish is resumed from
+// its newest checkpoint (the worker died or shut down); a run it finished is not repeated,
+// only its gate decision is completed if it was missing; the gate decides once per run.
 import type { ResolvedConfig } from '../config.ts';
 import { UsageError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { findLineageByName, isTransientDatabaseError, type Job, type Registry, type Run } from '../registry/index.ts';
+import type { Metrics } from '../metrics.ts';
+import { CHAMPION, getAliasedVersion, getCheckpoint, isTransientDatabaseError, type Job, type Registry, type Run } from '../registry/index.ts';
 import { retryTransient } from '../retry.ts';
-import { trainRun, type TrainRunResult } from '../trainer/index.ts';
+import { evaluateCheckpoint, lineageEvalSet, registeredPartitions, trainRun, type TrainRunResult, type TrainingPartition } from '../trainer/index.ts';
+import { selectBase, type BaseSelection } from './base-selection.ts';
+import { gateDecision, metricValue } from './evaluation-gate.ts';
 import { PermanentJobError, type JobHandler } from './job-worker.ts';
+import { detectPlateau } from './plateau.ts';
+import { recordGateDecision } from './promotion.ts';
+import { chainPartitionIds, headRun } from './run-chain.ts';
+import { reconcileServing } from './serving-export.ts';
 
 export interface RetrainDependencies {
   db: Registry;
   config: ResolvedConfig;
   log: Logger;
-  /** Called with each finished training run (metrics, follow-up policy checks). */
-  onRunFinished?: (result: TrainRunResult) => void;
+  metrics?: Metrics | undefined;
 }
 
 async function latestRunOfJob(db: Registry, jobId: string): Promise<Run | undefined> {
   return db.selectFrom('runs').selectAll().where('job_id', '=', jobId).orderBy('id', 'desc').executeTakeFirst();
 }
 
-/** The checkpoint the lineage's newest successful run ended with, if any. */
-async function latestResultCheckpoint(db: Registry, lineageName: string): Promise<string | undefined> {
-  const lineage = await findLineageByName(db, lineageName);
-  if (!lineage) return undefined;
-  const row = await db
-    .selectFrom('runs')
-    .select('result_checkpoint_id')
-    .where('lineage_id', '=', lineage.id)
-    .where('status', '=', 'succeeded')
-    .where('result_checkpoint_id', 'is not', null)
-    .orderBy('id', 'desc')
-    .executeTakeFirst();
-  return row?.result_checkpoint_id ?? undefined;
+interface Plan {
+  kind: 'initial' | 'retrain';
+  train: TrainingPartition[];
+  eval: TrainingPartition[];
+  base: BaseSelection | undefined;
+  virtualEpochs: number | undefined;
 }
 
-export function retrainJobHandler({ db, config, log: baseLog, onRunFinished }: RetrainDependencies): JobHandler {
+/** What to train on and from where; undefined when the champion has seen every partition. */
+async function planRun(db: Registry, config: ResolvedConfig, log: Logger): Promise<Plan | undefined> {
+  const registered = await registeredPartitions(db, config.dataDir);
+  const head = await headRun(db, config.lineage);
+  if (!head) {
+    if (registered.length === 0) throw new PermanentJobError('no registered partitions to train on');
+    return { kind: 'initial', train: registered, eval: registered, base: undefined, virtualEpochs: undefined };
+  }
+  const seen = new Set(await chainPartitionIds(db, head.runId));
+  const fresh = registered.filter((p) => !seen.has(p.id));
+  if (fresh.length === 0) return undefined;
+  const older = registered.filter((p) => seen.has(p.id)); // oldest first
+  const replay = (config.retrain.replayPartitions > 0 ? older.slice(-config.retrain.replayPartitions) : []).map((p) => ({
+    ...p,
+    replay: true,
+    sample: config.retrain.replayFraction,
+  }));
+  const evalSet = await lineageEvalSet(db, config, head.lineageId, fresh);
+  const base = await selectBase(db, config, head.runId, evalSet, log);
+  return { kind: 'retrain', train: [...fresh, ...replay], eval: fresh, base, virtualEpochs: config.retrain.virtualEpochs };
+}
+
+/** The run's pre-plateau checkpoint step, which retention must keep (it may be the next base). */
+function protectPrePlateau(db: Registry, config: ResolvedConfig): (runId: string) => Promise<number[]> {
+  return async (runId) => {
+    const curve = await db.selectFrom('epoch_losses').select(['global_step', 'train_loss']).where('run_id', '=', runId).orderBy('virtual_epoch').execute();
+    if (curve.length === 0) return [];
+    const plateau = detectPlateau(curve.map((p) => p.train_loss), config.plateau);
+    return [Number(curve[plateau.chosen]!.global_step)];
+  };
+}
+
+/** Evaluates the run's result against the champion on the run's eval partitions, records the decision, exports. */
+async function gate({ db, config, metrics }: RetrainDependencies, run: Run, log: Logger): Promise<void> {
+  if (!run.result_checkpoint_id) throw new Error(`run ${run.id} finished without a result checkpoint`);
+  const candidateCheckpoint = await getCheckpoint(db, run.result_checkpoint_id);
+  const evalIds = new Set((await db.selectFrom('run_partitions').select('partition_id').where('run_id', '=', run.id).where('role', '=', 'eval').execute()).map((r) => r.partition_id));
+  const evalPartitions = (await registeredPartitions(db, config.dataDir)).filter((p) => evalIds.has(p.id));
+  const evalSet = await lineageEvalSet(db, config, run.lineage_id, evalPartitions);
+  const champion = await getAliasedVersion(db, run.lineage_id, CHAMPION);
+  const metric = config.eval.metric;
+  const candidateMetric = metricValue(metric, await evaluateCheckpoint(db, config, candidateCheckpoint, evalSet), config.model.task);
+  const championMetric = champion ? metricValue(metric, await evaluateCheckpoint(db, config, await getCheckpoint(db, champion.checkpoint_id), evalSet), config.model.task) : null;
+  const decision = gateDecision({ metric, candidate: candidateMetric, champion: championMetric, evalRows: evalSet.rows }, config.eval);
+  const selection = run.base_selection as { policy?: string; candidates?: unknown } | null;
+  const outcome = await recordGateDecision(db, {
+    lineageId: run.lineage_id,
+    runId: run.id,
+    candidateCheckpointId: candidateCheckpoint.id,
+    championVersionId: champion?.id ?? null,
+    promote: decision.promote,
+    reason: decision.reason,
+    metricName: metric,
+    candidateMetric,
+    championMetric,
+    evalPartitionIds: evalSet.partitionIds,
+    evalRows: evalSet.rows,
+    basePolicy: selection?.policy ?? null,
+    baseCandidates: selection?.candidates ?? null,
+    dataWatermark: run.data_watermark,
+    trainedPartitionIds: await chainPartitionIds(db, run.id),
+  });
+  const { promotion, version } = outcome;
+  metrics?.evalMetric.set({ model: 'candidate' }, candidateMetric);
+  if (championMetric !== null) metrics?.evalMetric.set({ model: 'champion' }, championMetric);
+  if (outcome.created) metrics?.promotionsTotal.inc({ decision: promotion.decision });
+  log.info(
+    { decision: promotion.decision, version: version?.version ?? null, metric, candidate: candidateMetric, champion: championMetric, evalRows: evalSet.rows, reason: promotion.reason },
+    promotion.decision === 'promoted' ? 'candidate promoted' : 'candidate rejected',
+  );
+  await reconcileServing(db, config, log);
+}
+
+export function retrainJobHandler(deps: RetrainDependencies): JobHandler {
+  const { db, config, log: baseLog } = deps;
   return async (job: Job, context) => {
     const lineage = String(job.payload.lineage ?? config.lineage);
     if (lineage !== config.lineage) throw new PermanentJobError(`job ${job.id} retrains lineage "${lineage}" but this worker is configured for "${config.lineage}"`);
@@ -49,6 +125,7 @@ export function retrainJobHandler({ db, config, log: baseLog, onRunFinished }: R
       signal: context.signal,
       jobId: job.id,
       leaseLost: context.leaseLost,
+      protectSteps: protectPrePlateau(db, config),
       retryWrites: <T,>(what: string, write: () => Promise<T>) =>
         retryTransient(write, { signal: context.signal, log: baseLog, what, maxBackoffSeconds: config.database.maxBackoffSeconds, isTransient: isTransientDatabaseError }),
     };
@@ -56,22 +133,35 @@ export function retrainJobHandler({ db, config, log: baseLog, onRunFinished }: R
       const previous = await latestRunOfJob(db, job.id);
       let result: TrainRunResult;
       if (previous?.status === 'succeeded') {
-        log.info({ run: previous.id }, 'this job already finished its run (the worker stopped before it was marked done)');
+        log.info({ run: previous.id }, 'this job already finished its run (the worker stopped before it was marked done); completing its gate');
+        await gate(deps, previous, log);
         return 'done';
       } else if (previous?.status === 'running') {
         log.info({ run: previous.id }, 'resuming the run an earlier attempt of this job started');
         result = await trainRun({ ...common, resumeRunId: previous.id });
       } else {
-        const base = await latestResultCheckpoint(db, lineage);
-        result = base
-          ? await trainRun({ ...common, fromCheckpointId: base, virtualEpochs: config.retrain.virtualEpochs, kind: 'retrain' })
-          : await trainRun({ ...common, kind: 'initial' });
+        const plan = await planRun(db, config, log);
+        if (!plan) {
+          log.info('the champion has seen every registered partition: nothing to retrain');
+          return 'done';
+        }
+        result = await trainRun({
+          ...common,
+          kind: plan.kind,
+          partitions: plan.train,
+          evalPartitions: plan.eval,
+          ...(plan.base?.chosen ? { fromCheckpointId: plan.base.chosen.checkpointId } : {}),
+          ...(plan.base ? { baseSelection: plan.base as unknown as Record<string, unknown> } : {}),
+          ...(plan.virtualEpochs ? { virtualEpochs: plan.virtualEpochs } : {}),
+        });
       }
       if (result.status === 'interrupted') return 'interrupted';
-      onRunFinished?.(result);
+      const run = await db.selectFrom('runs').selectAll().where('id', '=', result.runId).executeTakeFirstOrThrow();
+      await gate(deps, run, log.child({ run: run.id }));
       return 'done';
     } catch (error) {
-      if (error instanceof UsageError || /no registered partitions to train on|different columns\/model/.test((error as Error).message)) {
+      if (error instanceof PermanentJobError) throw error;
+      if (error instanceof UsageError || /different columns\/model|training loss became|not computed for task/.test((error as Error).message)) {
         throw new PermanentJobError((error as Error).message, { cause: error });
       }
       throw error;

@@ -1,0 +1,215 @@
+// Checkpoint selection and promotion with real training (tfjs WASM), real files and a real
+// PostgreSQL: the retrain job end to end, the gate, model versions, serving export, rollback.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { describe, test } from 'node:test';
+import { createLogger } from '../src/log.ts';
+import { CHAMPION, getAliasedVersion, getCheckpoint, getRun, listModelVersions, listPromotions, type Registry } from '../src/registry/index.ts';
+import { claimJob, enqueueRetrain, gateDecision, reconcileServing, retrainJobHandler, rollbackChampion, currentServingVersion } from '../src/scheduler/index.ts';
+import { lineageEvalSet, registeredPartitions, tf } from '../src/trainer/index.ts';
+import type { ResolvedConfig } from '../src/config.ts';
+import { createTestDatabase } from './support/database.ts';
+import { addPartition, syntheticRows, tempDir } from './support/partitions.ts';
+import { trainConfig } from './support/train-config.ts';
+import { runFreshet, cleanEnv } from './support/cli.ts';
+import { trainEnv } from './support/train-config.ts';
+
+const log = createLogger({ level: 'warn', format: 'json' });
+
+/** Runs one retrain job the way a worker does (claim, then the handler). */
+async function runRetrainJob(db: Registry, config: ResolvedConfig) {
+  const { job } = await enqueueRetrain(db, { lineage: config.lineage, trigger: 'manual', maxAttempts: 1, reason: 'test' });
+  const claimed = await claimJob(db, { workerId: 'test', leaseSeconds: 300 });
+  assert.equal(claimed?.id, job.id);
+  const outcome = await retrainJobHandler({ db, config, log })(claimed!, { signal: new AbortController().signal, leaseLost: () => false, log });
+  await db.updateTable('jobs').set({ state: 'succeeded', locked_by: null, lease_expires_at: null }).where('id', '=', job.id).execute();
+  assert.equal(outcome, 'done');
+  return db.selectFrom('runs').selectAll().where('job_id', '=', job.id).executeTakeFirst();
+}
+
+/** Serves a folder over HTTP, as a model server would, so plain tfjs loads it by URL. */
+async function serveFolder(root: string): Promise<{ url: string; close: () => void }> {
+  const server = http.createServer((request, response) => {
+    const file = path.join(root, decodeURIComponent(new URL(request.url!, 'http://x').pathname));
+    if (!file.startsWith(root) || !fs.existsSync(file)) return response.writeHead(404).end();
+    response.writeHead(200).end(fs.readFileSync(file));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => server.close() };
+}
+
+describe('retrain, gate and promotion', () => {
+  test('the whole cycle: first model promoted and exported, a retrain from the chosen checkpoint, rejection, promotion, rollback', async () => {
+    const { db, url } = await createTestDatabase();
+    const dir = tempDir('freshet-promote-');
+    const base = {
+      FRESHET_SERVING_DIR: `${dir}/serving`,
+      FRESHET_TRAINING__NUM_CHECKPOINTS: '8',
+      FRESHET_TRAINING__STOP_POINT: '4',
+      FRESHET_TRAINING__EARLY_STOPPING__ENABLED: 'false',
+      FRESHET_RETRAIN__VIRTUAL_EPOCHS: '3',
+      FRESHET_RETRAIN__REPLAY_PARTITIONS: '1',
+    };
+    const config = trainConfig(dir, url, base);
+    for (let d = 1; d <= 3; d++) await addPartition(db, config.dataDir, `2026-11-0${d}`, syntheticRows(1200, d));
+
+    // 1. The first model: no champion, so the bounds decide; exported for serving.
+    const first = (await runRetrainJob(db, config))!;
+    assert.equal(first.kind, 'initial');
+    const v1 = (await getAliasedVersion(db, first.lineage_id, CHAMPION))!;
+    assert.equal(v1.version, 1);
+    assert.equal(v1.run_id, first.id);
+    assert.equal(currentServingVersion(config), 1);
+    const servedFiles = fs.readdirSync(path.join(config.servingDir, '1')).sort();
+    assert.deepEqual(servedFiles, ['manifest.json', 'metadata.json', 'model.json', 'normalization.json', 'weights.bin']);
+    // Plain tfjs loads the export by URL and reproduces the registry's metric on the same rows.
+    const served = await serveFolder(config.servingDir);
+    try {
+      const model = await tf.loadLayersModel(`${served.url}/current/model.json`);
+      const evalPartitions = await registeredPartitions(db, config.dataDir);
+      const evalSet = await lineageEvalSet(db, config, first.lineage_id, evalPartitions);
+      const stats = JSON.parse(fs.readFileSync(path.join(config.servingDir, 'current', 'normalization.json'), 'utf8')) as { mean: number[]; std: number[] };
+      assert.equal(stats.mean.length, 4);
+      const predictions = (model.predict(tf.tensor2d(evalSet.x, [evalSet.rows, evalSet.dim])) as tf.Tensor).dataSync();
+      let sum = 0;
+      for (let i = 0; i < evalSet.rows; i++) sum += (predictions[i]! - evalSet.y[i]!) ** 2;
+      assert.ok(Math.abs(sum / evalSet.rows - v1.eval_metric) <= 1e-5 * v1.eval_metric, `served mse ${sum / evalSet.rows} vs registry ${v1.eval_metric}`);
+      model.dispose();
+    } finally {
+      served.close();
+    }
+
+    // 2. New data, same distribution, with an impossible improvement bar: trained, then rejected.
+    await addPartition(db, config.dataDir, '2026-11-04', syntheticRows(1200, 4));
+    const strict = trainConfig(dir, url, { ...base, FRESHET_EVAL__MIN_IMPROVEMENT: '10' });
+    const rejectedRun = (await runRetrainJob(db, strict))!;
+    assert.equal(rejectedRun.kind, 'retrain');
+    // It started from the chosen checkpoint, and its state is that checkpoint's.
+    const selection = rejectedRun.base_selection as { policy: string; chosen: { checkpointId: string; virtualEpoch: number; globalStep: number }; candidates: Array<{ name: string; score: number }> };
+    assert.equal(selection.policy, 'pre-plateau');
+    assert.equal(rejectedRun.base_checkpoint_id, selection.chosen.checkpointId);
+    assert.deepEqual(selection.candidates.map((c) => c.name), ['pre-plateau', 'last', 'best-val']);
+    assert.ok(selection.candidates.every((c) => Number.isFinite(c.score)), 'every candidate scored on the fresh rows');
+    const baseCheckpoint = await getCheckpoint(db, selection.chosen.checkpointId);
+    const epochs = await db.selectFrom('epoch_losses').selectAll().where('run_id', '=', rejectedRun.id).orderBy('virtual_epoch').execute();
+    const lineage = await db.selectFrom('lineages').selectAll().where('id', '=', rejectedRun.lineage_id).executeTakeFirstOrThrow();
+    assert.equal(epochs[0]!.virtual_epoch, baseCheckpoint.virtual_epoch + 1, 'virtual epochs continue from the base');
+    assert.equal(Number(epochs[0]!.global_step), Number(baseCheckpoint.global_step) + lineage.steps_per_epoch, 'and so do the optimizer steps');
+    assert.equal(epochs.length, 3);
+    const roles = await db.selectFrom('run_partitions').innerJoin('partitions', 'partitions.id', 'run_partitions.partition_id').select(['role', 'path']).where('run_id', '=', rejectedRun.id).orderBy('path').execute();
+    assert.deepEqual(roles.map((r) => `${r.role}:${r.path}`).sort(), ['eval:dt=2026-11-04', 'replay:dt=2026-11-03', 'train:dt=2026-11-04']);
+    let decisions = await listPromotions(db, rejectedRun.lineage_id);
+    assert.equal(decisions[0]!.decision, 'rejected');
+    assert.equal(decisions[0]!.run_id, rejectedRun.id);
+    assert.ok(decisions[0]!.candidate_metric !== null && decisions[0]!.champion_metric !== null, 'both metrics recorded');
+    assert.deepEqual(decisions[0]!.eval_partition_ids.map(String), [roles.find((r) => r.role === 'eval') && (await db.selectFrom('partitions').select('id').where('path', '=', 'dt=2026-11-04').executeTakeFirstOrThrow()).id]);
+    assert.match(decisions[0]!.reason, /needed/);
+    assert.equal(decisions[0]!.base_policy, 'pre-plateau');
+    assert.equal((await getAliasedVersion(db, rejectedRun.lineage_id, CHAMPION))!.id, v1.id, 'the champion stays');
+    assert.equal(currentServingVersion(config), 1);
+
+    // 3. The data shifts: the champion is wrong on it, a retrain on it is better and promoted.
+    await addPartition(db, config.dataDir, '2026-11-05', syntheticRows(1200, 5, 1.5));
+    await addPartition(db, config.dataDir, '2026-11-06', syntheticRows(1200, 6, 1.5));
+    const better = (await runRetrainJob(db, config))!;
+    decisions = await listPromotions(db, better.lineage_id);
+    assert.equal(decisions[0]!.decision, 'promoted', decisions[0]!.reason);
+    assert.ok(decisions[0]!.candidate_metric! < decisions[0]!.champion_metric!);
+    const v2 = (await getAliasedVersion(db, better.lineage_id, CHAMPION))!;
+    assert.equal(v2.version, 2);
+    assert.equal(currentServingVersion(config), 2);
+    assert.ok(fs.existsSync(path.join(config.servingDir, '2', 'model.json')));
+    const trained = await db.selectFrom('model_version_partitions').innerJoin('partitions', 'partitions.id', 'partition_id').select('path').where('model_version_id', '=', v2.id).orderBy('path').execute();
+    // Its own (everything the champion had not seen, 04 included: the rejected run does not
+    // count), its replay, and its ancestors'.
+    assert.deepEqual(trained.map((t) => t.path), ['dt=2026-11-01', 'dt=2026-11-02', 'dt=2026-11-03', 'dt=2026-11-04', 'dt=2026-11-05', 'dt=2026-11-06']);
+    const betterRoles = await db.selectFrom('run_partitions').innerJoin('partitions', 'partitions.id', 'partition_id').select(['role', 'path']).where('run_id', '=', better.id).execute();
+    assert.deepEqual(betterRoles.filter((r) => r.role === 'train').map((r) => r.path).sort(), ['dt=2026-11-04', 'dt=2026-11-05', 'dt=2026-11-06']);
+
+    // 4. Nothing new: the job does nothing.
+    const idle = await runRetrainJob(db, config);
+    assert.equal(idle, undefined, 'no run when the champion has seen every partition');
+    assert.equal((await listModelVersions(db, better.lineage_id)).length, 2);
+    assert.equal((await getRun(db, better.id)).status, 'succeeded');
+
+    // 5. Rollback: the previous champion and its export are back.
+    const rolled = await rollbackChampion(db, config.lineage, 'tester', 'v2 misbehaves in production');
+    assert.equal(rolled.version.id, v1.id);
+    await reconcileServing(db, config, log);
+    assert.equal(currentServingVersion(config), 1);
+    decisions = await listPromotions(db, better.lineage_id);
+    assert.deepEqual([decisions[0]!.decision, decisions[0]!.actor, decisions[0]!.reason], ['rollback', 'tester', 'v2 misbehaves in production']);
+
+    // The champion only ever changed through recorded decisions: replay them.
+    const changes = (await listPromotions(db, better.lineage_id)).reverse().filter((d) => d.decision !== 'rejected');
+    assert.deepEqual(changes.map((d) => d.decision), ['promoted', 'promoted', 'rollback']);
+    assert.equal(changes.at(-1)!.candidate_version_id, (await getAliasedVersion(db, better.lineage_id, CHAMPION))!.id);
+    const events = await db.selectFrom('events').select('kind').where('kind', 'like', 'model.%').orderBy('id').execute();
+    assert.deepEqual(events.map((e) => e.kind), ['model.promoted', 'model.rejected', 'model.promoted', 'model.rollback']);
+
+  });
+
+  test('the CLI: plateau, models, promote, rollback', async () => {
+    const { db, url } = await createTestDatabase();
+    const dir = tempDir('freshet-promote-cli-');
+    const envVars = { ...trainEnv(dir, url), FRESHET_SERVING_DIR: `${dir}/serving`, FRESHET_TRAINING__NUM_CHECKPOINTS: '8', FRESHET_TRAINING__STOP_POINT: '4', FRESHET_RETRAIN__VIRTUAL_EPOCHS: '2', FRESHET_EVAL__MIN_IMPROVEMENT: '0' };
+    const config = trainConfig(dir, url, envVars);
+    for (let d = 1; d <= 2; d++) await addPartition(db, config.dataDir, `2026-11-0${d}`, syntheticRows(800, d));
+    await runRetrainJob(db, config);
+    await addPartition(db, config.dataDir, '2026-11-03', syntheticRows(800, 3, 2));
+    await runRetrainJob(db, config);
+    const env = cleanEnv(envVars);
+
+    const plateau = await runFreshet(['plateau'], { env });
+    assert.equal(plateau.code, 0, plateau.stderr);
+    assert.match(plateau.stdout, /^lineage default, run \d+: training loss per virtual epoch 1–\d+/);
+    assert.match(plateau.stdout, /[▁▂▃▄▅▆▇█]{5,}/);
+    assert.match(plateau.stdout, /\^/);
+    const json = JSON.parse((await runFreshet(['plateau', '1', '--json'], { env })).stdout) as { run: string; points: unknown[]; chosenEpoch: number };
+    assert.equal(json.run, '1');
+    assert.equal(json.points.length, 8);
+    assert.ok(json.chosenEpoch >= 1 && json.chosenEpoch <= 8);
+
+    const models = await runFreshet(['models'], { env });
+    assert.equal(models.code, 0, models.stderr);
+    assert.match(models.stdout, /champion v\d/);
+    const report = JSON.parse((await runFreshet(['models', '--json'], { env })).stdout) as { champion: number; versions: Array<{ version: number }> };
+    assert.deepEqual([report.champion, report.versions.length], [2, 2], 'the shifted data made a better candidate');
+    assert.equal((await runFreshet(['rollback', '--reason', 'test'], { env })).code, 0);
+    assert.equal(currentServingVersion(config), 1);
+    const again = await runFreshet(['promote', '2', '--reason', 'fixed'], { env });
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /version 2 is the champion of default \(was v1\)/);
+    assert.equal(currentServingVersion(config), 2);
+    const twice = await runFreshet(['promote', '2'], { env });
+    assert.equal(twice.code, 2);
+    assert.match(twice.stderr, /already the champion/);
+    const missing = await runFreshet(['promote', '9'], { env });
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /has no version 9/);
+    const badRun = await runFreshet(['plateau', '999'], { env });
+    assert.equal(badRun.code, 2);
+    assert.match(badRun.stderr, /run 999 does not exist/);
+  });
+});
+
+test('the gate: relative and absolute improvement, bounds, no champion, no rows', () => {
+  const rules = { metric: 'loss' as const, minImprovement: 0.01, minAbsoluteImprovement: 0 };
+  const input = { metric: 'loss' as const, evalRows: 100 };
+  assert.equal(gateDecision({ ...input, candidate: 0.98, champion: 1 }, rules).promote, true);
+  assert.match(gateDecision({ ...input, candidate: 0.995, champion: 1 }, rules).reason, /better by only 0.005/);
+  assert.equal(gateDecision({ ...input, candidate: 1.2, champion: 1 }, rules).promote, false);
+  assert.equal(gateDecision({ ...input, candidate: 1, champion: 1 }, { ...rules, minImprovement: 0 }).promote, false, 'equal is not better');
+  assert.equal(gateDecision({ ...input, candidate: 0.98, champion: 1 }, { ...rules, minAbsoluteImprovement: 0.05 }).promote, false);
+  assert.equal(gateDecision({ ...input, candidate: 5, champion: null }, rules).promote, true);
+  assert.match(gateDecision({ ...input, candidate: 5, champion: null }, { ...rules, upperBound: 4 }).reason, /above eval.upperBound 4/);
+  assert.equal(gateDecision({ ...input, candidate: Number.NaN, champion: 1 }, rules).promote, false);
+  assert.equal(gateDecision({ ...input, evalRows: 0, candidate: 0.5, champion: 1 }, rules).promote, false);
+  const auc = { metric: 'auc' as const, evalRows: 100 };
+  assert.equal(gateDecision({ ...auc, candidate: 0.9, champion: 0.8 }, { ...rules, metric: 'auc' }).promote, true);
+  assert.equal(gateDecision({ ...auc, candidate: 0.7, champion: 0.8 }, { ...rules, metric: 'auc' }).promote, false);
+  assert.match(gateDecision({ ...auc, candidate: 0.6, champion: null }, { ...rules, metric: 'auc', lowerBound: 0.7 }).reason, /below eval.lowerBound/);
+});
