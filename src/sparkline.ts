@@ -2,8 +2,12 @@
 
 const BARS = '▁▂▃▄▅▆▇█';
 
-/** One block character per value, scaled between the series' min and max. */
+/**
+ * One block character per value, scaled between the series' min and max; on a log scale
+ * when every value is positive (loss curves span decades, and the plateau is in the tail).
+ */
 export function sparkline(values: readonly number[]): string {
+  if (values.length && values.every((v) => v > 0)) values = values.map(Math.log);
   const min = Math.min(...values);
   const max = Math.max(...values);
   const span = max - min || 1;

@@ -101,7 +101,9 @@ describe('several daemons, one registry', () => {
           return true;
         }
       }, 30_000);
-      const during = await fetch(`${http}/readyz`);
+      const during = await fetch(`${http}/readyz`).catch((error: Error) => {
+        throw new Error(`the daemon stopped answering: ${error.message}\n${daemon.stderr().slice(-3000)}`);
+      });
       assert.equal(during.status, 503, 'not ready while the registry is down');
       dropPartition(`${dir}/data`, '2026-11-03', 500); // arrives during the outage
       await delay(3000);

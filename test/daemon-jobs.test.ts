@@ -66,6 +66,11 @@ describe('daemon and workers', () => {
     const done = await fetch(`${http2}/metrics`).then((r) => r.text());
     assert.match(done, /^freshet_jobs\{state="succeeded"\} 1$/m);
     assert.match(done, /^freshet_job_duration_seconds_count\{kind="retrain"\} 1$/m);
+    // The first model passed the gate (no champion yet) and is the champion.
+    assert.match(done, /^freshet_promotions_total\{decision="promoted"\} 1$/m);
+    assert.match(done, /^freshet_champion_version 1$/m);
+    assert.match(done, /^freshet_eval_metric\{model="candidate"\} \d/m);
+    assert.match(done, /^freshet_data_freshness_seconds \d/m);
     second.child.kill('SIGTERM');
     assert.equal((await second.exited).code, 0, second.stderr());
   });

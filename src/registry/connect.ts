@@ -41,6 +41,11 @@ export function openRegistry(url: string, options: ConnectOptions): Registry {
   // An idle client that loses its server (Postgres restarting) emits 'error' on the pool;
   // unhandled, that would crash the process. The next query simply gets a new client.
   pool.on('error', (error) => options.log?.warn({ err: error }, 'idle database connection lost'));
+  // pg-pool listens for errors only on idle clients. A checked-out client between two
+  // statements (Kysely holds one across a transaction's JS work) that loses its server
+  // would emit an unhandled 'error' and crash the process; the statement in flight, if
+  // any, still fails on its own, and pg-pool drops the broken client when it is released.
+  pool.on('connect', (client) => client.on('error', (error) => options.log?.warn({ err: error.message }, 'database connection lost while in use')));
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
 

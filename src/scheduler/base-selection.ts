@@ -27,7 +27,19 @@ export interface BaseSelection {
   /** The checkpoint to start from; null = from scratch. */
   chosen: BaseCandidate | null;
   candidates: BaseCandidate[];
-  plateau: { start: number | null; chosenEpoch: number; reason: string; alpha: number; window: number; minGain: number; offset: number } | null;
+  /** The plateau decision on the chain's curve, with the numbers behind it. */
+  plateau: {
+    start: number | null;
+    chosenEpoch: number;
+    reason: string;
+    gainAhead: number | null;
+    gainSoFar: number | null;
+    curve: Array<{ virtualEpoch: number; trainLoss: number; smoothed: number }>;
+    alpha: number;
+    window: number;
+    minGain: number;
+    offset: number;
+  } | null;
   reason: string;
   evalRows: number;
 }
@@ -81,7 +93,15 @@ export async function selectBase(db: Registry, config: ResolvedConfig, headRunId
     policy,
     chosen,
     candidates,
-    plateau: { start: plateau.plateauStart === null ? null : curve[plateau.plateauStart]!.virtualEpoch, chosenEpoch: curve[plateau.chosen]!.virtualEpoch, reason: plateau.reason, ...config.plateau },
+    plateau: {
+      start: plateau.plateauStart === null ? null : curve[plateau.plateauStart]!.virtualEpoch,
+      chosenEpoch: curve[plateau.chosen]!.virtualEpoch,
+      reason: plateau.reason,
+      gainAhead: plateau.gainAhead,
+      gainSoFar: plateau.gainSoFar,
+      curve: curve.map((p, i) => ({ virtualEpoch: p.virtualEpoch, trainLoss: p.trainLoss, smoothed: plateau.smoothed[i]! })),
+      ...config.plateau,
+    },
     reason,
     evalRows: evalSet.rows,
   };

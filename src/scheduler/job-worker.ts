@@ -111,7 +111,13 @@ export class JobWorker extends EventEmitter<WorkerEvents> {
         await this.#sleep(this.#options.pollIntervalSeconds);
         continue;
       }
-      await this.#execute(job);
+      try {
+        await this.#execute(job);
+      } catch (error) {
+        // Settling hit an error that is not an outage; the lease will expire and the
+        // job be re-claimed. The worker itself goes on.
+        log.error({ job: job.id, err: error }, 'job could not be settled; it will be re-claimed after its lease');
+      }
     }
   }
 
