@@ -213,3 +213,27 @@ test('the gate: relative and absolute improvement, bounds, no champion, no rows'
   assert.equal(gateDecision({ ...auc, candidate: 0.7, champion: 0.8 }, { ...rules, metric: 'auc' }).promote, false);
   assert.match(gateDecision({ ...auc, candidate: 0.6, champion: null }, { ...rules, metric: 'auc', lowerBound: 0.7 }).reason, /below eval.lowerBound/);
 });
+
+test('base policies auto and scratch: auto takes the candidate with the lowest fresh-row loss, scratch starts from nothing', async () => {
+  const { db, url } = await createTestDatabase();
+  const dir = tempDir('freshet-policy-');
+  const base = { FRESHET_SERVING_DIR: `${dir}/serving`, FRESHET_TRAINING__NUM_CHECKPOINTS: '8', FRESHET_TRAINING__STOP_POINT: '4', FRESHET_TRAINING__EARLY_STOPPING__ENABLED: 'false', FRESHET_RETRAIN__VIRTUAL_EPOCHS: '2' };
+  const config = trainConfig(dir, url, base);
+  for (let d = 1; d <= 2; d++) await addPartition(db, config.dataDir, `2026-11-0${d}`, syntheticRows(800, d));
+  await runRetrainJob(db, config);
+  await addPartition(db, config.dataDir, '2026-11-03', syntheticRows(800, 3, 1));
+  const auto = (await runRetrainJob(db, trainConfig(dir, url, { ...base, FRESHET_RETRAIN__BASE: 'auto', FRESHET_EVAL__MIN_IMPROVEMENT: '100' })))!;
+  const selection = auto.base_selection as { policy: string; chosen: { score: number; checkpointId: string }; candidates: Array<{ score: number }>; reason: string };
+  assert.equal(selection.policy, 'auto');
+  assert.equal(selection.chosen.score, Math.min(...selection.candidates.map((c) => c.score)));
+  assert.equal(auto.base_checkpoint_id, selection.chosen.checkpointId);
+  assert.match(selection.reason, /^policy auto: lowest loss on \d+ fresh eval rows among pre-plateau/);
+  const promotion = await db.selectFrom('promotions').selectAll().where('run_id', '=', auto.id).executeTakeFirstOrThrow();
+  assert.equal(promotion.base_policy, 'auto');
+  assert.equal((promotion.base_candidates as unknown[]).length, 3, 'the candidates and their scores are on the decision too');
+
+  const scratch = (await runRetrainJob(db, trainConfig(dir, url, { ...base, FRESHET_RETRAIN__BASE: 'scratch' })))!;
+  assert.equal(scratch.base_checkpoint_id, null);
+  const epochs = await db.selectFrom('epoch_losses').select('virtual_epoch').where('run_id', '=', scratch.id).orderBy('virtual_epoch').execute();
+  assert.deepEqual(epochs.map((e) => e.virtual_epoch), [1, 2], 'from scratch: epochs start at 1');
+});
