@@ -5,14 +5,16 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { configReferenceTable, loadConfig, type ResolvedConfig } from './config.ts';
 import os from 'node:os';
 import { runDaemon, type DaemonRole } from './daemon.ts';
-import { EXIT, coerceError, exitCodeOf } from './errors.ts';
+import { EXIT, UsageError, coerceError, exitCodeOf } from './errors.ts';
 import { initProject } from './init.ts';
 import { createLogger, type Logger } from './log.ts';
-import { assertSchemaCurrent, listJobs, listPartitions, migrateToLatest, type JobState, redactUrl, openConfiguredRegistry, registryStatus, type PartitionStatus, type RegistryHandle } from './registry/index.ts';
+import { assertSchemaCurrent, findLineageByName, getRun, listJobs, listPartitions, listRunCheckpoints, listRuns, migrateToLatest, type JobState, redactUrl, openConfiguredRegistry, type PartitionStatus, type RegistryHandle } from './registry/index.ts';
 import { formatModels, formatPlateau, modelsReport, plateauReport, promoteCommand, rollbackCommand } from './model-commands.ts';
 import { enqueueRetrain } from './scheduler/index.ts';
 import { PartitionWatcher } from './watcher/index.ts';
 import { shutdownOnSignals } from './shutdown.ts';
+import { formatStatus } from './status-text.ts';
+import { statusReport } from './status-report.ts';
 import { formatTable } from './table.ts';
 import { trainCommand, type TrainCommandOptions } from './train-command.ts';
 
@@ -87,15 +89,55 @@ Exit codes: 0 ok, 1 failure, 2 bad usage or configuration, 3 database unreachabl
 
   program
     .command('status')
-    .description('registry summary: schema version, pending migrations, rows per table')
+    .description('what to look at first: champion and its metric, data freshness, job queue, latest runs and decisions, schema and rows per table')
     .option('--json', 'machine-readable output')
     .action(async (options: { json?: boolean }, command: Command) => {
+      await withRegistry(command, async (registry, _log, config) => {
+        const report = await statusReport(registry.db, config);
+        print(options.json ? JSON.stringify(report, null, 2) : formatStatus(report));
+      });
+    });
+
+  program
+    .command('runs')
+    .description('training runs of the lineage, newest first: kind, status, base checkpoint, epochs, result, errors')
+    .option('--limit <n>', 'most rows to show', (v) => positiveInt('--limit', v), 20)
+    .option('--json', 'machine-readable output')
+    .action(async (options: { limit: number; json?: boolean }, command: Command) => {
+      await withRegistry(command, async (registry, _log, config) => {
+        await assertSchemaCurrent(registry.db);
+        const lineage = await findLineageByName(registry.db, config.lineage);
+        const rows = lineage ? await listRuns(registry.db, { lineageId: lineage.id, limit: options.limit }) : [];
+        if (options.json) return print(JSON.stringify(rows, null, 2));
+        print(
+          formatTable(
+            ['run', 'kind', 'status', 'job', 'base', 'target epochs', 'result', 'started', 'finished', 'invalid rows', 'error'],
+            rows.map((r) => [r.id, r.kind, r.status, r.job_id, r.base_checkpoint_id, r.target_virtual_epochs, r.result_checkpoint_id, r.started_at.toISOString(), r.finished_at?.toISOString(), r.invalid_rows, r.error]),
+          ),
+        );
+      });
+    });
+
+  program
+    .command('checkpoints')
+    .description('the checkpoints a run kept: virtual epoch, step, losses, size, store and location')
+    .argument('<run>', 'run id (see `freshet runs`)')
+    .option('--json', 'machine-readable output')
+    .action(async (runId: string, options: { json?: boolean }, command: Command) => {
+      if (!/^\d+$/.test(runId)) throw new UsageError(`<run> must be a run id (a number), got "${runId}"`);
       await withRegistry(command, async (registry) => {
-        const status = await registryStatus(registry.db);
-        if (options.json) return print(JSON.stringify(status, null, 2));
-        print(`schema version: ${status.schemaVersion ?? '(not migrated)'}`);
-        if (status.pendingMigrations.length) print(`pending migrations: ${status.pendingMigrations.join(', ')} (run \`freshet migrate\`)`);
-        if (Object.keys(status.tables).length) print(`\n${formatTable(['table', 'rows'], Object.entries(status.tables))}`);
+        await assertSchemaCurrent(registry.db);
+        await getRun(registry.db, runId).catch(() => {
+          throw new UsageError(`run ${runId} does not exist`);
+        });
+        const rows = await listRunCheckpoints(registry.db, runId);
+        if (options.json) return print(JSON.stringify(rows, null, 2));
+        print(
+          formatTable(
+            ['checkpoint', 'epoch', 'step', 'train loss', 'val loss', 'bytes', 'store', 'uri', 'written'],
+            rows.map((c) => [c.id, c.virtual_epoch, c.global_step, c.train_loss?.toPrecision(5), c.val_loss?.toPrecision(5), c.bytes, c.store, c.uri, c.created_at.toISOString()]),
+          ),
+        );
       });
     });
 

@@ -15,6 +15,8 @@ import { createMetrics } from './metrics.ts';
 import { isTransientDatabaseError, migrateToLatest, openConfiguredRegistry } from './registry/index.ts';
 import { retryTransient } from './retry.ts';
 import { CHANNELS, JobWorker, NotificationListener, RetrainScheduler, countJobsByState, reconcileServing, retrainJobHandler } from './scheduler/index.ts';
+import { renderStatusPage } from './status-page.ts';
+import { statusReport } from './status-report.ts';
 import { PartitionWatcher } from './watcher/index.ts';
 
 export type DaemonRole = 'all' | 'worker';
@@ -132,7 +134,18 @@ export async function runDaemon({ config, log, signal, role = 'all' }: DaemonOpt
         ...(watcher ? [{ name: 'watcher', check: () => watcher!.ready }] : []),
         ...(workers.length ? [{ name: 'workers', check: () => workers.every((w) => w.running) }] : []),
       ];
-      http = await startHttpServer({ host: config.http.host, port: config.http.port, metrics, readiness, log });
+      const routes = {
+        '/': async (_request: unknown, response: import('node:http').ServerResponse) => {
+          const page = renderStatusPage(await statusReport(db, config));
+          response.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+          response.end(page);
+        },
+        '/status.json': async (_request: unknown, response: import('node:http').ServerResponse) => {
+          response.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+          response.end(JSON.stringify(await statusReport(db, config)));
+        },
+      };
+      http = await startHttpServer({ host: config.http.host, port: config.http.port, metrics, readiness, log, routes });
     }
 
     log.info({ role, workers: workers.length }, 'freshet running');

@@ -69,6 +69,42 @@ export function createMetrics(sources: MetricSources = {}) {
         if (arrived) this.set((Date.now() - arrived.getTime()) / 1000);
       },
     }),
+    trainStepsTotal: new client.Counter({
+      name: 'freshet_train_steps_total',
+      help: 'Optimizer steps taken by this process\'s training runs. Unit: steps.',
+      registers: [registry],
+    }),
+    trainExamplesPerSecond: new client.Gauge({
+      name: 'freshet_train_examples_per_second',
+      help: 'Training throughput over the last logging interval (training.logEvery steps). Unit: examples per second.',
+      registers: [registry],
+    }),
+    trainLoss: new client.Gauge({
+      name: 'freshet_train_loss',
+      help: 'Training loss of the running run: the batch loss at the last logged step. Unit: that of the training loss (mse, mae or logloss).',
+      registers: [registry],
+    }),
+    valLoss: new client.Gauge({
+      name: 'freshet_val_loss',
+      help: 'Validation loss at the running run\'s last check (the training loss on the held-out rows). Unit: that of the training loss.',
+      registers: [registry],
+    }),
+    virtualEpoch: new client.Gauge({
+      name: 'freshet_virtual_epoch',
+      help: 'Virtual epoch the running run has completed (continues across retrains from a base checkpoint). Unit: virtual epochs.',
+      registers: [registry],
+    }),
+    checkpointWriteSeconds: new client.Histogram({
+      name: 'freshet_checkpoint_write_seconds',
+      help: 'Time to write one full-state checkpoint (files fsync\'d and renamed, registry row inserted). Unit: seconds.',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    checkpointBytes: new client.Gauge({
+      name: 'freshet_checkpoint_bytes',
+      help: 'Size of the last checkpoint written (every file of it). Unit: bytes.',
+      registers: [registry],
+    }),
     registryUp: new client.Gauge({
       name: 'freshet_registry_up',
       help: 'Whether this process reaches the registry database, probed at scrape time: 1 yes, 0 no. Unit: boolean.',

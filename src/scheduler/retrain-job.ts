@@ -126,6 +126,7 @@ export function retrainJobHandler(deps: RetrainDependencies): JobHandler {
       jobId: job.id,
       leaseLost: context.leaseLost,
       protectSteps: protectPrePlateau(db, config),
+      metrics: deps.metrics,
       retryWrites: <T,>(what: string, write: () => Promise<T>) =>
         retryTransient(write, { signal: context.signal, log: baseLog, what, maxBackoffSeconds: config.database.maxBackoffSeconds, isTransient: isTransientDatabaseError }),
     };

@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { ResolvedConfig } from '../config.ts';
 import { UsageError } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import type { Metrics } from '../metrics.ts';
 import {
   createRun,
   finishRun,
@@ -77,6 +78,8 @@ export interface TrainRunOptions {
   leaseLost?: () => boolean;
   /** Retry registry writes through an outage (the daemon); default: fail at once. */
   retryWrites?: <T>(what: string, write: () => Promise<T>) => Promise<T>;
+  /** Prometheus metrics to update as training goes (the daemon's). */
+  metrics?: Metrics | undefined;
   /** Stop (as if aborted) after this many steps in this process; for crash and resume tests. */
   stopAfterSteps?: number;
   onProgress?: (progress: TrainProgress) => void;
@@ -310,6 +313,8 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
   let lastCheckpointStep = -1;
   let lastCheckpointId: string | null = null;
   let stepsThisProcess = 0;
+  const metrics = options.metrics;
+  let throughputMark = { steps: 0, at: performance.now() };
 
   const leaseLost = options.leaseLost ?? (() => false);
   const retryWrites = options.retryWrites ?? (<T,>(_what: string, write: () => Promise<T>) => write());
@@ -344,6 +349,10 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
     pendingPoints = [];
     lastCheckpointStep = state.globalStep;
     lastCheckpointId = row.id;
+    metrics?.checkpointWriteSeconds.observe((performance.now() - started) / 1000);
+    metrics?.checkpointBytes.set(written.bytes);
+    metrics?.virtualEpoch.set(state.virtualEpoch);
+    if (state.valLoss !== null && Number.isFinite(state.valLoss)) metrics?.valLoss.set(state.valLoss);
     log.info(
       { checkpoint: row.id, step: state.globalStep, virtualEpoch: state.virtualEpoch, trainLoss: state.trainLoss, valLoss: state.valLoss, ms: Math.round(performance.now() - started), bytes: written.bytes },
       'checkpoint written',
@@ -380,7 +389,14 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
       if (batchLoss !== null) {
         lastLogged = batchLoss;
         pendingPoints.push({ step: state.globalStep + 1, loss: batchLoss });
+        if (metrics) {
+          const now = performance.now();
+          metrics.trainLoss.set(batchLoss);
+          metrics.trainExamplesPerSecond.set(((stepsThisProcess + 1 - throughputMark.steps) * lineage.batch_size) / ((now - throughputMark.at) / 1000));
+          throughputMark = { steps: stepsThisProcess + 1, at: now };
+        }
       }
+      metrics?.trainStepsTotal.inc();
       state.globalStep += 1;
       state.stepInEpoch += 1;
       state.cursor = cursor;

@@ -1,0 +1,132 @@
+// What an operator looks at first: the champion and its metric, how fresh its data is,
+// the queue, the latest runs and decisions, and the loss curve behind the champion with
+// its plateau. One read of the registry, shared by `freshet status` and the status page.
+import { sql } from 'kysely';
+import type { ResolvedConfig } from './config.ts';
+import { CHAMPION, findLineageByName, getAliasedVersion, listPromotions, listRuns, registryStatus, type Registry, type RegistryStatus } from './registry/index.ts';
+import { countJobsByState } from './scheduler/index.ts';
+import { plateauReport, type PlateauReport } from './model-commands.ts';
+
+/** The registry summary (schema version, pending migrations, rows per table) and the rest. */
+export interface StatusReport extends RegistryStatus {
+  generatedAt: string;
+  lineage: string;
+  champion: {
+    version: number;
+    metricName: string;
+    metric: number;
+    run: string;
+    promotedAt: string;
+    servingUri: string | null;
+  } | null;
+  freshness: {
+    /** Arrival of the newest registered partition. */
+    newestPartitionArrivedAt: string | null;
+    /** Arrival of the newest partition the champion was trained on. */
+    championDataArrivedAt: string | null;
+    /** Now minus championDataArrivedAt (freshet_data_freshness_seconds). */
+    championDataAgeSeconds: number | null;
+    /** Registered partitions the champion has not been trained on. */
+    partitionsWaiting: number;
+  };
+  partitions: Record<string, number>;
+  jobs: Record<string, number>;
+  activeJobs: Array<{ id: string; state: string; attempts: number; lockedBy: string | null; leaseExpiresAt: string | null; lastError: string | null }>;
+  runs: Array<{ id: string; kind: string; status: string; startedAt: string; finishedAt: string | null; baseCheckpoint: string | null; valLoss: number | null; error: string | null }>;
+  decisions: Array<{ id: string; at: string; decision: string; candidateMetric: number | null; championMetric: number | null; metricName: string | null; actor: string; reason: string }>;
+  lossCurve: PlateauReport | null;
+}
+
+export async function statusReport(db: Registry, config: ResolvedConfig): Promise<StatusReport> {
+  const registry = await registryStatus(db);
+  const base = { generatedAt: new Date().toISOString(), lineage: config.lineage, ...registry };
+  const empty = { champion: null, freshness: { newestPartitionArrivedAt: null, championDataArrivedAt: null, championDataAgeSeconds: null, partitionsWaiting: 0 }, partitions: {}, jobs: {}, activeJobs: [], runs: [], decisions: [], lossCurve: null };
+  if (registry.pendingMigrations.length > 0) return { ...base, ...empty }; // tables may be missing: `freshet migrate` first
+
+  const lineage = await findLineageByName(db, config.lineage);
+  const partitionRows = await db.selectFrom('partitions').select(['status', db.fn.countAll<string>().as('n'), db.fn.max('arrived_at').as('newest')]).groupBy('status').execute();
+  const partitions = Object.fromEntries(partitionRows.map((r) => [r.status, Number(r.n)]));
+  const newestPartition = partitionRows.find((r) => r.status === 'registered')?.newest ?? null;
+  const jobs = await countJobsByState(db);
+  const activeJobs = (await db.selectFrom('jobs').selectAll().where('state', 'in', ['queued', 'running']).orderBy('id').limit(20).execute()).map((j) => ({
+    id: j.id,
+    state: j.state,
+    attempts: j.attempts,
+    lockedBy: j.locked_by,
+    leaseExpiresAt: j.lease_expires_at?.toISOString() ?? null,
+    lastError: j.last_error,
+  }));
+  if (!lineage) {
+    return { ...base, ...empty, partitions, jobs, activeJobs, freshness: { ...empty.freshness, newestPartitionArrivedAt: newestPartition?.toISOString() ?? null, partitionsWaiting: partitions.registered ?? 0 } };
+  }
+
+  const version = await getAliasedVersion(db, lineage.id, CHAMPION);
+  let champion: StatusReport['champion'] = null;
+  let championData: Date | null = null;
+  let waiting = partitions.registered ?? 0;
+  if (version) {
+    const promoted = await db.selectFrom('aliases').select('updated_at').where('lineage_id', '=', lineage.id).where('name', '=', CHAMPION).executeTakeFirstOrThrow();
+    champion = { version: version.version, metricName: version.metric_name, metric: version.eval_metric, run: version.run_id, promotedAt: promoted.updated_at.toISOString(), servingUri: version.serving_uri };
+    const data = await sql<{ newest: Date | null; waiting: string }>`
+      SELECT (SELECT max(p.arrived_at) FROM model_version_partitions mvp JOIN partitions p ON p.id = mvp.partition_id WHERE mvp.model_version_id = ${version.id}) AS newest,
+             (SELECT count(*) FROM partitions p WHERE p.status = 'registered'
+                AND NOT EXISTS (SELECT 1 FROM model_version_partitions mvp WHERE mvp.model_version_id = ${version.id} AND mvp.partition_id = p.id)) AS waiting
+    `.execute(db);
+    championData = data.rows[0]!.newest;
+    waiting = Number(data.rows[0]!.waiting);
+  }
+  const runs = await listRuns(db, { lineageId: lineage.id, limit: 8 });
+  const resultLoss = new Map(
+    (await db.selectFrom('checkpoints').select(['id', 'val_loss']).where('id', 'in', runs.map((r) => r.result_checkpoint_id).filter((id): id is string => id !== null).concat(['0'])).execute()).map((c) => [c.id, c.val_loss]),
+  );
+  const decisions = await listPromotions(db, lineage.id, 8);
+  let lossCurve: PlateauReport | null = null;
+  try {
+    lossCurve = await plateauReport(db, config, config.lineage);
+  } catch {
+    // no finished run yet
+  }
+  return {
+    ...base,
+    champion,
+    freshness: {
+      newestPartitionArrivedAt: newestPartition?.toISOString() ?? null,
+      championDataArrivedAt: championData?.toISOString() ?? null,
+      championDataAgeSeconds: championData ? Math.round((Date.now() - championData.getTime()) / 1000) : null,
+      partitionsWaiting: waiting,
+    },
+    partitions,
+    jobs,
+    activeJobs,
+    runs: runs.map((r) => ({
+      id: r.id,
+      kind: r.kind,
+      status: r.status,
+      startedAt: r.started_at.toISOString(),
+      finishedAt: r.finished_at?.toISOString() ?? null,
+      baseCheckpoint: r.base_checkpoint_id,
+      valLoss: r.result_checkpoint_id ? (resultLoss.get(r.result_checkpoint_id) ?? null) : null,
+      error: r.error,
+    })),
+    decisions: decisions.map((d) => ({
+      id: d.id,
+      at: d.created_at.toISOString(),
+      decision: d.decision,
+      candidateMetric: d.candidate_metric,
+      championMetric: d.champion_metric,
+      metricName: d.metric_name,
+      actor: d.actor,
+      reason: d.reason,
+    })),
+    lossCurve,
+  };
+}
+
+/** A duration for people: 42 s, 7 min, 3.2 h, 2.0 d. */
+export function humanSeconds(seconds: number | null): string {
+  if (seconds === null) return '-';
+  if (seconds < 120) return `${Math.round(seconds)} s`;
+  if (seconds < 7200) return `${Math.round(seconds / 60)} min`;
+  if (seconds < 172800) return `${(seconds / 3600).toFixed(1)} h`;
+  return `${(seconds / 86400).toFixed(1)} d`;
+}
