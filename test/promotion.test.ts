@@ -91,6 +91,8 @@ describe('retrain, gate and promotion', () => {
     const selection = rejectedRun.base_selection as { policy: string; chosen: { checkpointId: string; virtualEpoch: number; globalStep: number }; candidates: Array<{ name: string; score: number }> };
     assert.equal(selection.policy, 'pre-plateau');
     assert.equal(rejectedRun.base_checkpoint_id, selection.chosen.checkpointId);
+    const plateau = (rejectedRun.base_selection as { plateau: { chosenEpoch: number; start: number | null } }).plateau;
+    assert.equal(selection.chosen.virtualEpoch, plateau.chosenEpoch, 'retention kept the pre-plateau checkpoint');
     assert.deepEqual(selection.candidates.map((c) => c.name), ['pre-plateau', 'last', 'best-val']);
     assert.ok(selection.candidates.every((c) => Number.isFinite(c.score)), 'every candidate scored on the fresh rows');
     const baseCheckpoint = await getCheckpoint(db, selection.chosen.checkpointId);

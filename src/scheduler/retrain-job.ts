@@ -61,13 +61,20 @@ async function planRun(db: Registry, config: ResolvedConfig, log: Logger): Promi
   return { kind: 'retrain', train: [...fresh, ...replay], eval: fresh, base, virtualEpochs: config.retrain.virtualEpochs };
 }
 
-/** The run's pre-plateau checkpoint step, which retention must keep (it may be the next base). */
+/**
+ * Steps whose checkpoints retention must keep so that the run's pre-plateau checkpoint
+ * survives until the next retrain needs it. The plateau at index p can only be seen once
+ * p + window points exist, and it never moves after (it depends on the points up to
+ * p + window only), so: once seen, keep its choice; until then, keep the last
+ * window + offset + 1 epoch checkpoints, among which the choice will fall.
+ */
 function protectPrePlateau(db: Registry, config: ResolvedConfig): (runId: string) => Promise<number[]> {
   return async (runId) => {
     const curve = await db.selectFrom('epoch_losses').select(['global_step', 'train_loss']).where('run_id', '=', runId).orderBy('virtual_epoch').execute();
     if (curve.length === 0) return [];
     const plateau = detectPlateau(curve.map((p) => p.train_loss), config.plateau);
-    return [Number(curve[plateau.chosen]!.global_step)];
+    if (plateau.plateauStart !== null) return [Number(curve[plateau.chosen]!.global_step)];
+    return curve.slice(-(config.plateau.window + config.plateau.offset + 1)).map((p) => Number(p.global_step));
   };
 }
 

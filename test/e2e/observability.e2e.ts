@@ -1,0 +1,135 @@
+// End to end with the real clients: Debian's Prometheus scrapes a live daemon that trains,
+// retrains and decides; every PromQL expression of the Grafana dashboard must return data
+// and every SQL panel query must return rows; headless Chromium (Debian's) loads the
+// status page, finds the loss curve and its markers, and saves a screenshot.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { after, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { sql } from 'kysely';
+import { chromium } from 'playwright-core';
+import { spawnFreshet } from '../support/cli.ts';
+import { createTestDatabase } from '../support/database.ts';
+import { dropPartition, slowTrainingEnv } from '../support/daemon.ts';
+import { tempDir } from '../support/partitions.ts';
+import { waitFor } from '../support/wait.ts';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const ARTIFACTS = path.join(ROOT, 'test-artifacts');
+const PROMETHEUS = process.env.PROMETHEUS_BIN ?? '/usr/bin/prometheus';
+const CHROMIUM = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+interface Target {
+  expr?: string;
+  rawSql?: string;
+}
+interface Panel {
+  title: string;
+  targets: Target[];
+}
+
+test('Prometheus scrapes a live daemon: every dashboard expression returns data, every SQL panel returns rows; the status page renders in Chromium', async () => {
+  for (const bin of [PROMETHEUS, CHROMIUM]) assert.ok(fs.existsSync(bin), `${bin} is missing: .ci/run installs Debian's prometheus and chromium`);
+  const { db, url } = await createTestDatabase();
+  const dir = tempDir('freshet-e2e-');
+  const httpPort = await freePort();
+  const promPort = await freePort();
+  for (const day of ['2026-11-01', '2026-11-02', '2026-11-03']) dropPartition(`${dir}/data`, day, 1500);
+
+  const daemon = spawnFreshet(['daemon'], {
+    env: slowTrainingEnv(dir, url, {
+      FRESHET_HTTP__PORT: String(httpPort),
+      FRESHET_SERVING_DIR: `${dir}/serving`,
+      FRESHET_TRAINING__NUM_CHECKPOINTS: '12',
+      FRESHET_TRAINING__STOP_POINT: '8',
+      FRESHET_RETRAIN__VIRTUAL_EPOCHS: '3',
+      FRESHET_EVAL__MIN_IMPROVEMENT: '0',
+    }),
+  });
+  const promConfig = path.join(dir, 'prometheus.yml');
+  fs.writeFileSync(promConfig, `global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: freshet\n    static_configs:\n      - targets: ['127.0.0.1:${httpPort}']\n`);
+  const prometheus: ChildProcess = spawn(PROMETHEUS, [`--config.file=${promConfig}`, `--storage.tsdb.path=${path.join(dir, 'tsdb')}`, `--web.listen-address=127.0.0.1:${promPort}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let promLog = '';
+  prometheus.stderr!.on('data', (chunk: Buffer) => (promLog += chunk.toString()));
+  after(() => {
+    prometheus.kill('SIGKILL');
+    daemon.child.kill('SIGKILL');
+  });
+  const promQuery = async (expr: string): Promise<Array<{ metric: Record<string, string>; value: [number, string] }>> => {
+    const response = await fetch(`http://127.0.0.1:${promPort}/api/v1/query?query=${encodeURIComponent(expr)}`);
+    const body = (await response.json()) as { status: string; error?: string; data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> } };
+    assert.equal(body.status, 'success', `${expr}: ${body.error}`);
+    return body.data.result;
+  };
+
+  // The first model, then shifted data and a retrain that the gate decides on.
+  await daemon.waitForLog('candidate promoted', 120_000);
+  dropPartition(`${dir}/data`, '2026-11-04', 1500);
+  await waitFor('a second gate decision', () => daemon.lines.filter((l) => /^candidate (promoted|rejected)$/.test(String(l.msg))).length >= 2, 120_000, 200);
+  await waitFor('Prometheus to have scraped the second decision', async () => (await promQuery('freshet_eval_metric{model="champion"}')).length > 0, 60_000, 500).catch((error: Error) => {
+    throw new Error(`${error.message}\nprometheus log:\n${promLog.slice(-2000)}`);
+  });
+  await new Promise((resolve) => setTimeout(resolve, 3000)); // a few more scrapes for the rate() windows
+
+  const dashboard = JSON.parse(fs.readFileSync(path.join(ROOT, 'grafana/dashboards/freshet.json'), 'utf8')) as { panels: Panel[] };
+  let promExpressions = 0;
+  let sqlQueries = 0;
+  for (const panel of dashboard.panels) {
+    for (const target of panel.targets) {
+      if (target.expr) {
+        const result = await promQuery(target.expr);
+        assert.ok(result.length > 0, `panel "${panel.title}": ${target.expr} returned no series`);
+        promExpressions += 1;
+      }
+      if (target.rawSql) {
+        const rows = await sql.raw(target.rawSql.replaceAll('$lineage', 'default')).execute(db);
+        assert.ok(rows.rows.length > 0, `panel "${panel.title}": its SQL returned no rows`);
+        sqlQueries += 1;
+      }
+    }
+  }
+  assert.ok(promExpressions >= 15 && sqlQueries >= 3, `${promExpressions} PromQL expressions and ${sqlQueries} SQL queries checked`);
+
+  // The status page, in a real browser: with JavaScript (as people see it) and without.
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  try {
+    for (const javaScriptEnabled of [true, false]) {
+      const context = await browser.newContext({ javaScriptEnabled, viewport: { width: 1100, height: 1500 } });
+      const page = await context.newPage();
+      const response = await page.goto(`http://127.0.0.1:${httpPort}/`);
+      assert.equal(response?.status(), 200);
+      assert.match(await page.title(), /^freshet — default$/);
+      assert.equal(await page.locator('#loss-curve polyline.train-loss').count(), 1, 'the loss curve');
+      assert.equal(await page.locator('#loss-curve .chosen-marker circle').count(), 1, 'the chosen checkpoint marker');
+      assert.equal(await page.locator('#loss-curve .plateau-marker line').count(), 1, 'the plateau start marker');
+      assert.match((await page.locator('#champion').textContent()) ?? '', /v\d/);
+      assert.ok((await page.locator('#decisions tbody tr').count()) >= 2, 'recent decisions');
+      assert.ok((await page.locator('#runs tbody tr').count()) >= 2, 'latest runs');
+      if (javaScriptEnabled) {
+        fs.mkdirSync(ARTIFACTS, { recursive: true });
+        await page.screenshot({ path: path.join(ARTIFACTS, 'status-page.png'), fullPage: true });
+      }
+      await context.close();
+    }
+  } finally {
+    await browser.close();
+  }
+  assert.ok(fs.statSync(path.join(ARTIFACTS, 'status-page.png')).size > 10_000, 'a screenshot was saved');
+
+  daemon.child.kill('SIGTERM');
+  assert.equal((await daemon.exited).code, 0, daemon.stderr());
+});
