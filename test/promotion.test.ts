@@ -7,28 +7,17 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { createLogger } from '../src/log.ts';
-import { CHAMPION, getAliasedVersion, getCheckpoint, getRun, listModelVersions, listPromotions, type Registry } from '../src/registry/index.ts';
-import { claimJob, enqueueRetrain, gateDecision, reconcileServing, retrainJobHandler, rollbackChampion, currentServingVersion } from '../src/scheduler/index.ts';
+import { CHAMPION, getAliasedVersion, getCheckpoint, getRun, listModelVersions, listPromotions } from '../src/registry/index.ts';
+import { gateDecision, reconcileServing, rollbackChampion, currentServingVersion } from '../src/scheduler/index.ts';
 import { lineageEvalSet, registeredPartitions, tf } from '../src/trainer/index.ts';
-import type { ResolvedConfig } from '../src/config.ts';
 import { createTestDatabase } from './support/database.ts';
+import { runRetrainJob } from './support/retrain.ts';
 import { addPartition, syntheticRows, tempDir } from './support/partitions.ts';
 import { trainConfig } from './support/train-config.ts';
 import { runFreshet, cleanEnv } from './support/cli.ts';
 import { trainEnv } from './support/train-config.ts';
 
 const log = createLogger({ level: 'warn', format: 'json' });
-
-/** Runs one retrain job the way a worker does (claim, then the handler). */
-async function runRetrainJob(db: Registry, config: ResolvedConfig) {
-  const { job } = await enqueueRetrain(db, { lineage: config.lineage, trigger: 'manual', maxAttempts: 1, reason: 'test' });
-  const claimed = await claimJob(db, { workerId: 'test', leaseSeconds: 300 });
-  assert.equal(claimed?.id, job.id);
-  const outcome = await retrainJobHandler({ db, config, log })(claimed!, { signal: new AbortController().signal, leaseLost: () => false, log });
-  await db.updateTable('jobs').set({ state: 'succeeded', locked_by: null, lease_expires_at: null }).where('id', '=', job.id).execute();
-  assert.equal(outcome, 'done');
-  return db.selectFrom('runs').selectAll().where('job_id', '=', job.id).executeTakeFirst();
-}
 
 /** Serves a folder over HTTP, as a model server would, so plain tfjs loads it by URL. */
 async function serveFolder(root: string): Promise<{ url: string; close: () => void }> {
@@ -154,7 +143,7 @@ describe('retrain, gate and promotion', () => {
 
   });
 
-  test('the CLI: plateau, models, promote, rollback', async () => {
+  test('the CLI: plateau, models, promote, rollback, status, runs, checkpoints', async () => {
     const { db, url } = await createTestDatabase();
     const dir = tempDir('freshet-promote-cli-');
     const envVars = { ...trainEnv(dir, url), FRESHET_SERVING_DIR: `${dir}/serving`, FRESHET_TRAINING__NUM_CHECKPOINTS: '8', FRESHET_TRAINING__STOP_POINT: '4', FRESHET_RETRAIN__VIRTUAL_EPOCHS: '2', FRESHET_EVAL__MIN_IMPROVEMENT: '0' };
@@ -189,6 +178,24 @@ describe('retrain, gate and promotion', () => {
     const twice = await runFreshet(['promote', '2'], { env });
     assert.equal(twice.code, 2);
     assert.match(twice.stderr, /already the champion/);
+    const status = await runFreshet(['status'], { env });
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(status.stdout, /^lineage default\nchampion: v2, loss \d/);
+    assert.match(status.stdout, /freshness: champion's newest data .* old\); newest partition .*; 0 partitions waiting/);
+    assert.match(status.stdout, /last decisions/);
+    const statusJson = JSON.parse((await runFreshet(['status', '--json'], { env })).stdout) as { champion: { version: number }; schemaVersion: string; jobs: Record<string, number>; lossCurve: { points: unknown[] } };
+    assert.equal(statusJson.champion.version, 2);
+    assert.match(statusJson.schemaVersion, /_views$/);
+    assert.ok(statusJson.lossCurve.points.length > 0);
+    const runs = await runFreshet(['runs', '--json'], { env });
+    assert.deepEqual((JSON.parse(runs.stdout) as Array<{ kind: string }>).map((r) => r.kind), ['retrain', 'initial']);
+    const runsText = await runFreshet(['runs'], { env });
+    assert.match(runsText.stdout, /^run\s+kind\s+status/);
+    const checkpoints = await runFreshet(['checkpoints', '1'], { env });
+    assert.equal(checkpoints.code, 0, checkpoints.stderr);
+    assert.match(checkpoints.stdout, /^checkpoint\s+epoch\s+step/);
+    assert.equal((await runFreshet(['checkpoints', 'abc'], { env })).code, 2);
+    assert.match((await runFreshet(['checkpoints', '999'], { env })).stderr, /run 999 does not exist/);
     const missing = await runFreshet(['promote', '9'], { env });
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /has no version 9/);

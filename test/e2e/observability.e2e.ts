@@ -82,6 +82,13 @@ test('Prometheus scrapes a live daemon: every dashboard expression returns data,
   });
   await new Promise((resolve) => setTimeout(resolve, 3000)); // a few more scrapes for the rate() windows
 
+  // The retrain started from the pre-plateau checkpoint of the first run: retention kept it.
+  const retrain = await db.selectFrom('runs').selectAll().where('kind', '=', 'retrain').executeTakeFirstOrThrow();
+  const selection = retrain.base_selection as { chosen: { virtualEpoch: number; checkpointId: string }; plateau: { start: number | null; chosenEpoch: number } };
+  assert.notEqual(selection.plateau.start, null, 'twelve virtual epochs on steady data reach a plateau');
+  assert.equal(selection.chosen.virtualEpoch, selection.plateau.chosenEpoch);
+  assert.equal(retrain.base_checkpoint_id, selection.chosen.checkpointId);
+
   const dashboard = JSON.parse(fs.readFileSync(path.join(ROOT, 'grafana/dashboards/freshet.json'), 'utf8')) as { panels: Panel[] };
   let promExpressions = 0;
   let sqlQueries = 0;
