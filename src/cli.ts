@@ -1,10 +1,12 @@
 // The `freshet` command line. Each verb loads the configuration once, validates it, and
 // maps failures to exit codes scripts can rely on (see EXIT in errors.ts).
 import fs from 'node:fs';
+import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { configReferenceTable, loadConfig, type ResolvedConfig } from './config.ts';
 import os from 'node:os';
 import { runDaemon, type DaemonRole } from './daemon.ts';
+import { runDemo } from './demo/demo.ts';
 import { EXIT, UsageError, coerceError, exitCodeOf } from './errors.ts';
 import { initProject } from './init.ts';
 import { createLogger, type Logger } from './log.ts';
@@ -314,6 +316,26 @@ Exit codes: 0 ok, 1 failure, 2 bad usage or configuration, 3 database unreachabl
         await assertSchemaCurrent(registry.db);
         print(await rollbackCommand(registry.db, config, log, options.reason));
       });
+    });
+
+  program
+    .command('demo')
+    .description('the whole loop on generated taxi-fare data, on an embedded PostgreSQL of its own: first model, daily partitions with drift and a sudden shift, plateau choice, retrains, the gate, promotions and rejections, then a summary')
+    .option('--dir <dir>', 'working folder (emptied first)', '.freshet/demo')
+    .option('--days <n>', 'days fed one at a time after a 3-day backfill', (v) => positiveInt('--days', v), 7)
+    .option('--rows <n>', 'trips per day', (v) => positiveInt('--rows', v), 6000)
+    .option('--verbose', 'show the daemon\'s info logs on stderr')
+    .action(async (options: { dir: string; days: number; rows: number; verbose?: boolean }) => {
+      const controller = new AbortController();
+      const onSignal = (): void => controller.abort();
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      try {
+        await runDemo({ dir: path.resolve(options.dir), days: options.days, rowsPerDay: options.rows, shiftDay: 6, logLevel: options.verbose ? 'info' : 'warn', signal: controller.signal, out: print });
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
     });
 
   return program;

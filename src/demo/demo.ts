@@ -1,0 +1,183 @@
+// `freshet demo` / `npm run demo`: the whole loop on generated taxi-fare data, on an
+// embedded PostgreSQL of its own. A feeder writes one day's partition at a time while the
+// real daemon (watcher, scheduler, worker, gate, export) runs in this process; each step
+// is told as it happens, and a summary closes the run.
+import fs from 'node:fs';
+import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { loadConfig } from '../config.ts';
+import { runDaemon } from '../daemon.ts';
+import { createLogger, type Logger } from '../log.ts';
+import { CHAMPION, findLineageByName, getAliasedVersion, listModelVersions, listPromotions, migrateToLatest, openRegistry, startEmbeddedPostgres, type Registry } from '../registry/index.ts';
+import { formatTable } from '../table.ts';
+import { humanSeconds } from '../status-report.ts';
+import { TAXI_FEATURES, TAXI_LABEL, taxiTrips, writeTaxiPartition } from './taxi-fares.ts';
+
+export interface DemoOptions {
+  dir: string;
+  /** Days fed one at a time after the first three (the backfill the first model trains on). */
+  days: number;
+  rowsPerDay: number;
+  /** The day (0-based) the new tariff starts. */
+  shiftDay: number;
+  logLevel: 'warn' | 'info' | 'debug';
+  signal: AbortSignal;
+  out: (line: string) => void;
+}
+
+const BACKFILL = 3;
+
+function dateOf(day: number): string {
+  return new Date(Date.UTC(2026, 10, 1 + day)).toISOString().slice(0, 10);
+}
+
+/** Waits until the partition of `date` has been trained on by a finished run and the queue is idle. */
+async function waitForDecision(db: Registry, date: string, signal: AbortSignal): Promise<void> {
+  for (;;) {
+    if (signal.aborted) throw new Error('interrupted');
+    const row = await db
+      .selectFrom('partitions')
+      .leftJoin('run_partitions', (join) => join.onRef('run_partitions.partition_id', '=', 'partitions.id').on('run_partitions.role', '=', 'train'))
+      .leftJoin('runs', 'runs.id', 'run_partitions.run_id')
+      .select(['partitions.id', 'partitions.status', 'runs.status as run_status'])
+      .where('partitions.path', '=', `dt=${date}`)
+      .execute();
+    const trained = row.some((r) => r.run_status === 'succeeded');
+    const live = await db.selectFrom('jobs').select('id').where('state', 'in', ['queued', 'running']).executeTakeFirst();
+    if (trained && !live) return;
+    await delay(100);
+  }
+}
+
+async function tellLatest(db: Registry, lineageName: string, seen: Set<string>, out: (line: string) => void): Promise<void> {
+  const lineage = await findLineageByName(db, lineageName);
+  if (!lineage) return;
+  const decisions = (await listPromotions(db, lineage.id, 50)).reverse().filter((d) => !seen.has(d.id));
+  for (const d of decisions) {
+    seen.add(d.id);
+    const run = d.run_id ? await db.selectFrom('runs').selectAll().where('id', '=', d.run_id).executeTakeFirst() : undefined;
+    const epochs = run ? await db.selectFrom('epoch_losses').select(['virtual_epoch']).where('run_id', '=', run.id).orderBy('virtual_epoch').execute() : [];
+    const selection = run?.base_selection as { reason?: string } | null | undefined;
+    const trained = run ? `${run.kind} run ${run.id}: virtual epochs ${epochs[0]?.virtual_epoch ?? '-'}–${epochs.at(-1)?.virtual_epoch ?? '-'} of ${lineage.steps_per_epoch} steps` : '';
+    out(`    ${trained}${selection?.reason ? `\n    base: ${selection.reason}` : ''}`);
+    const version = d.candidate_version_id ? (await db.selectFrom('model_versions').select('version').where('id', '=', d.candidate_version_id).executeTakeFirst())?.version : undefined;
+    out(`    gate: ${d.decision.toUpperCase()}${version ? ` → champion v${version}` : ''}: ${d.reason}`);
+  }
+}
+
+export async function runDemo(options: DemoOptions): Promise<void> {
+  const { dir, out, signal } = options;
+  const started = performance.now();
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
+  const log: Logger = createLogger({ level: options.logLevel, format: 'auto' });
+  out(`freshet demo in ${dir}: taxi fares, ${BACKFILL} days of backfill, then ${options.days} days one at a time; fares creep up 1% a day, a new tariff starts on ${dateOf(options.shiftDay)}.`);
+  out('starting an embedded PostgreSQL for the demo (DATABASE_URL is ignored: the demo never writes to your registry)…');
+  const server = await startEmbeddedPostgres({ dataDir: path.join(dir, 'pg'), port: 0, database: 'freshet', log });
+  // A real configuration file, so that `freshet status`, `models`, `plateau`… work in the
+  // demo's folder afterwards (they start the same embedded server from ./pg).
+  const configFile = path.join(dir, 'freshet.config.yaml');
+  fs.writeFileSync(
+    configFile,
+    `# Written by freshet demo.
+dataDir: data
+artifactsDir: artifacts
+servingDir: serving
+lineage: taxi-fares
+database:
+  embedded:
+    dataDir: pg
+    database: freshet
+columns:
+  features: ${JSON.stringify(TAXI_FEATURES)}
+  label: ${TAXI_LABEL}
+model:
+  hidden: [64, 64]
+training:
+  batchSize: 128
+  learningRate: 0.003
+  numCheckpoints: 12
+  stopPoint: 4
+  earlyStopping:
+    patience: 2
+retrain:
+  virtualEpochs: 4
+  schedule: ""
+queue:
+  pollIntervalSeconds: 1
+http:
+  port: 0
+log:
+  level: ${options.logLevel}
+`,
+  );
+  const config = loadConfig({ file: configFile, env: { DATABASE_URL: server.url }, cwd: dir });
+  const db = openRegistry(server.url, { connectTimeoutSeconds: 10 });
+  await migrateToLatest(db); // before the feeder polls (the daemon would do it too)
+  const daemonStop = new AbortController();
+  const stopDaemon = (): void => daemonStop.abort(new Error('demo finished'));
+  signal.addEventListener('abort', stopDaemon, { once: true });
+  let daemon: Promise<void> | undefined;
+  try {
+    const trips = (day: number) => taxiTrips({ day, rows: options.rowsPerDay, shiftDay: options.shiftDay, seed: 7 });
+    for (let day = 0; day < BACKFILL; day++) writeTaxiPartition(config.dataDir, dateOf(day), trips(day));
+    out(`\nday 0–${BACKFILL - 1}: ${BACKFILL} partitions of ${options.rowsPerDay} trips written; starting the daemon (watcher, scheduler, worker)`);
+    daemon = runDaemon({ config, log, signal: daemonStop.signal });
+    const seen = new Set<string>();
+    await waitForDecision(db, dateOf(BACKFILL - 1), signal);
+    const lineage = (await findLineageByName(db, config.lineage))!;
+    out(`    first model: steps_per_epoch fixed at ${lineage.steps_per_epoch} (virtual epochs: a retrain costs the same however much data arrives)`);
+    await tellLatest(db, config.lineage, seen, out);
+    for (let day = BACKFILL; day < BACKFILL + options.days; day++) {
+      const date = dateOf(day);
+      writeTaxiPartition(config.dataDir, date, trips(day));
+      out(`\nday ${day} (${date})${day === options.shiftDay ? ' — the new tariff starts today' : ''}: partition written`);
+      await waitForDecision(db, date, signal);
+      await tellLatest(db, config.lineage, seen, out);
+    }
+    stopDaemon();
+    await daemon;
+    daemon = undefined;
+    out(`\n${await summary(db, config.lineage)}`);
+    out(`\ndone in ${humanSeconds((performance.now() - started) / 1000)}. The registry and the artifacts stay in ${dir}; look around with\n  cd ${path.relative(process.cwd(), dir) || '.'} && npx freshet status    (also: models, plateau, runs, jobs, partitions; the serving export is in serving/current)`);
+  } finally {
+    signal.removeEventListener('abort', stopDaemon);
+    stopDaemon();
+    await daemon?.catch(() => {});
+    await db.destroy();
+    await server.stop();
+  }
+}
+
+async function summary(db: Registry, lineageName: string): Promise<string> {
+  const lineage = (await findLineageByName(db, lineageName))!;
+  const versions = await listModelVersions(db, lineage.id);
+  const champion = await getAliasedVersion(db, lineage.id, CHAMPION);
+  const decisions = (await listPromotions(db, lineage.id, 100)).reverse();
+  const runs = new Map((await db.selectFrom('runs').select(['id', 'kind', 'base_selection']).where('lineage_id', '=', lineage.id).execute()).map((r) => [r.id, r]));
+  const fresh = await db
+    .selectFrom('model_version_partitions')
+    .innerJoin('partitions', 'partitions.id', 'model_version_partitions.partition_id')
+    .select((eb) => eb.fn.max('partitions.arrived_at').as('newest'))
+    .where('model_version_id', '=', champion?.id ?? '0')
+    .executeTakeFirst();
+  const counts = { promoted: 0, rejected: 0 };
+  for (const d of decisions) if (d.decision === 'promoted' || d.decision === 'rejected') counts[d.decision] += 1;
+  return [
+    'summary',
+    formatTable(
+      ['version', '', 'metric', 'value', 'run', 'base'],
+      versions.map((v) => {
+        const selection = runs.get(v.run_id)?.base_selection as { chosen?: { name: string; virtualEpoch: number } | null } | null;
+        return [`v${v.version}`, v.id === champion?.id ? 'champion' : '', v.metric_name, v.eval_metric.toPrecision(4), v.run_id, selection?.chosen ? `${selection.chosen.name} (epoch ${selection.chosen.virtualEpoch})` : 'scratch'];
+      }),
+    ),
+    '',
+    formatTable(
+      ['run', 'kind', 'decision', 'candidate', 'champion', 'eval rows'],
+      decisions.map((d) => [d.run_id, runs.get(d.run_id ?? '')?.kind, d.decision, d.candidate_metric?.toPrecision(4), d.champion_metric?.toPrecision(4), d.eval_rows]),
+    ),
+    '',
+    `decisions: ${counts.promoted} promoted, ${counts.rejected} rejected; champion v${champion?.version ?? '-'}; its newest data arrived ${fresh?.newest ? humanSeconds((Date.now() - new Date(fresh.newest as Date).getTime()) / 1000) : '-'} ago`,
+  ].join('\n');
+}
