@@ -9,7 +9,7 @@ import type { ResolvedConfig } from '../config.ts';
 import { UsageError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
-import { CHAMPION, getAliasedVersion, getCheckpoint, isTransientDatabaseError, type Job, type Registry, type Run } from '../registry/index.ts';
+import { CHAMPION, findLineageByName, getAliasedVersion, getCheckpoint, isTransientDatabaseError, type Job, type Registry, type Run } from '../registry/index.ts';
 import { retryTransient } from '../retry.ts';
 import { evaluateCheckpoint, lineageEvalSet, registeredPartitions, trainRun, type TrainRunResult, type TrainingPartition } from '../trainer/index.ts';
 import { selectBase, type BaseSelection } from './base-selection.ts';
@@ -29,6 +29,28 @@ export interface RetrainDependencies {
 
 async function latestRunOfJob(db: Registry, jobId: string): Promise<Run | undefined> {
   return db.selectFrom('runs').selectAll().where('job_id', '=', jobId).orderBy('id', 'desc').executeTakeFirst();
+}
+
+/**
+ * An unfinished run of the lineage that no live job owns (its job failed for good or was
+ * cancelled, or `freshet train` was killed): this job adopts and resumes it rather than
+ * start over, so that no finished virtual epoch is lost.
+ */
+async function adoptOrphanRun(db: Registry, lineageName: string, jobId: string): Promise<Run | undefined> {
+  const lineage = await findLineageByName(db, lineageName);
+  if (!lineage) return undefined;
+  const orphan = await db
+    .selectFrom('runs')
+    .leftJoin('jobs', 'jobs.id', 'runs.job_id')
+    .selectAll('runs')
+    .where('runs.lineage_id', '=', lineage.id)
+    .where('runs.status', '=', 'running')
+    .where((eb) => eb.or([eb('runs.job_id', 'is', null), eb('jobs.state', 'not in', ['queued', 'running'])]))
+    .orderBy('runs.id', 'desc')
+    .executeTakeFirst();
+  if (!orphan) return undefined;
+  await db.updateTable('runs').set({ job_id: jobId }).where('id', '=', orphan.id).execute();
+  return { ...orphan, job_id: jobId };
 }
 
 interface Plan {
@@ -138,7 +160,11 @@ export function retrainJobHandler(deps: RetrainDependencies): JobHandler {
         retryTransient(write, { signal: context.signal, log: baseLog, what, maxBackoffSeconds: config.database.maxBackoffSeconds, isTransient: isTransientDatabaseError }),
     };
     try {
-      const previous = await latestRunOfJob(db, job.id);
+      let previous = await latestRunOfJob(db, job.id);
+      if (!previous) {
+        previous = await adoptOrphanRun(db, lineage, job.id);
+        if (previous) log.info({ run: previous.id }, 'adopting an unfinished run that no live job owns');
+      }
       let result: TrainRunResult;
       if (previous?.status === 'succeeded') {
         log.info({ run: previous.id }, 'this job already finished its run (the worker stopped before it was marked done); completing its gate');

@@ -261,6 +261,11 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
       .map((p) => (replay.has(p.id) ? { ...p, replay: true, sample: runConfig.retrain?.replayFraction ?? 1 } : p));
     evalPartitions = registered.filter((p) => evaluated.has(p.id));
   }
+  // One canonical order (registration order), whatever order the caller listed them in:
+  // a resumed run rebuilds the list from the registry and must stream the same batches.
+  const byId = (a: TrainingPartition, b: TrainingPartition): number => (BigInt(a.id) < BigInt(b.id) ? -1 : BigInt(a.id) > BigInt(b.id) ? 1 : 0);
+  partitions = [...partitions].sort(byId);
+  evalPartitions = [...evalPartitions].sort(byId);
   const start = await startPoint(options, partitions, evalPartitions, backend);
   const { run, lineage, targetEpochs } = start;
   const log = options.log.child({ lineage: lineage.id, run: run.id });
