@@ -194,17 +194,18 @@ const sd = (v: number[]): number => Math.sqrt(mean(v.map((x) => (x - mean(v)) **
 function report(results: BatchResult[]): string {
   const lines: string[] = [];
   for (const regime of REGIMES) {
-    lines.push(`\n### ${regime.name}`, '', '| policy | eval loss on fresh rows, mean ± sd over seeds (of the mean over batches) | vs scratch | steps to scratch\'s final loss, share of scratch\'s steps (median over batches and seeds) | runs that never reach it |', '| --- | --- | --- | --- | --- |');
-    const scratchBySeed = new Map<number, number>();
-    for (let seed = 1; seed <= SEEDS; seed++) scratchBySeed.set(seed, mean(results.filter((r) => r.regime === regime.name && r.seed === seed && r.policy === 'scratch').map((r) => r.finalLoss)));
+    lines.push(`\n### ${regime.name}`, '', '| policy | eval loss on fresh rows, mean ± sd over seeds (of the mean over batches) | vs scratch, same seed: mean ± sd | vs last, same seed: mean ± sd | steps to scratch\'s final loss, share of scratch\'s steps (median over batches and seeds) | runs that never reach it |', '| --- | --- | --- | --- | --- | --- |');
+    const bySeed = (policy: Policy, seed: number): number => mean(results.filter((r) => r.regime === regime.name && r.seed === seed && r.policy === policy).map((r) => r.finalLoss));
+    const seeds = Array.from({ length: SEEDS }, (_, i) => i + 1);
     for (const policy of POLICIES) {
       const rows = results.filter((r) => r.regime === regime.name && r.policy === policy);
-      const perSeed = Array.from({ length: SEEDS }, (_, i) => mean(rows.filter((r) => r.seed === i + 1).map((r) => r.finalLoss)));
-      const ratio = mean(perSeed.map((loss, i) => loss / scratchBySeed.get(i + 1)!));
+      const perSeed = seeds.map((seed) => bySeed(policy, seed));
+      const vsScratch = seeds.map((seed) => bySeed(policy, seed) / bySeed('scratch', seed));
+      const vsLast = seeds.map((seed) => bySeed(policy, seed) / bySeed('last', seed));
       const shares = rows.filter((r) => r.stepsToScratch !== null).map((r) => r.stepsToScratch! / r.totalSteps).sort((a, b) => a - b);
       const never = rows.filter((r) => r.stepsToScratch === null).length;
       const median = shares.length ? shares[Math.floor(shares.length / 2)]! : Number.NaN;
-      lines.push(`| ${policy} | ${mean(perSeed).toPrecision(4)} ± ${sd(perSeed).toPrecision(2)} | ${ratio.toFixed(3)} | ${policy === 'scratch' ? '100% (by definition)' : `${(100 * median).toFixed(0)}%`} | ${never} of ${rows.length} |`);
+      lines.push(`| ${policy} | ${mean(perSeed).toPrecision(4)} ± ${sd(perSeed).toPrecision(2)} | ${mean(vsScratch).toFixed(3)} ± ${sd(vsScratch).toFixed(3)} | ${mean(vsLast).toFixed(3)} ± ${sd(vsLast).toFixed(3)} | ${policy === 'scratch' ? '100% (by definition)' : `${(100 * median).toFixed(0)}%`} | ${never} of ${rows.length} |`);
     }
   }
   return lines.join('\n');

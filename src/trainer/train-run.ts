@@ -238,6 +238,12 @@ async function startPoint(options: TrainRunOptions, partitions: TrainingPartitio
   return { run, lineage, loaded, continuing: false, targetEpochs };
 }
 
+/** Errors of the machine rather than of the run: the run is left resumable. */
+export function isEnvironmentError(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT' || code === 'EIO' || code === 'EROFS' || code === 'EMFILE' || code === 'ENFILE';
+}
+
 /** Trains one run to its end (or to an abort) and returns what it produced. */
 export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult> {
   const { db, config, signal } = options;
@@ -459,7 +465,11 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
     report();
     return result('succeeded', resultId);
   } catch (error) {
-    if (!leaseLost()) await finishRun(db, run.id, 'failed', (error as Error).message).catch(() => {});
+    if (isEnvironmentError(error)) {
+      // Disk full, quota, I/O error: not the run's fault. Its newest checkpoint is intact
+      // (written atomically), so it stays resumable once the machine is fixed.
+      log.error({ err: (error as Error).message, step: state.globalStep }, 'training stopped by the machine; the run stays resumable from its newest checkpoint');
+    } else if (!leaseLost()) await finishRun(db, run.id, 'failed', (error as Error).message).catch(() => {});
     throw error;
   } finally {
     await batches.return(undefined);
