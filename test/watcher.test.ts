@@ -137,6 +137,8 @@ describe('watcher', () => {
     fs.writeFileSync(path.join(data, 'kind=missing-column', 'a.csv'), 'x0,x1,x2,y\n1,2,3,4\n');
     writePartition(dir, 'kind=non-numeric', [[1, 2, 3, 4, 5]]);
     fs.appendFileSync(path.join(data, 'kind=non-numeric', 'part-0.csv'), '1,2,three,4,5\n');
+    writePartition(dir, 'kind=non-numeric-label', [[1, 2, 3, 4, 5]]);
+    fs.appendFileSync(path.join(data, 'kind=non-numeric-label', 'part-0.csv'), '1,2,3,4,twelve dollars\n');
     fs.mkdirSync(path.join(data, 'kind=empty'), { recursive: true });
     fs.writeFileSync(path.join(data, 'kind=empty', '_SUCCESS'), '');
     writePartition(dir, 'kind=header-only', []);
@@ -155,6 +157,7 @@ describe('watcher', () => {
     const expect: Record<string, RegExp> = {
       'kind=missing-column': /^kind=missing-column\/a\.csv, line 1: missing column "x3"/,
       'kind=non-numeric': /^kind=non-numeric\/part-0\.csv, line 3, column x2: not a number: "three"/,
+      'kind=non-numeric-label': /^kind=non-numeric-label\/part-0\.csv, line 3, column y: not a number: "twelve dollars"/,
       'kind=empty': /kind=empty: empty partition: no data files/,
       'kind=header-only': /kind=header-only: empty partition: the data files hold no rows/,
       'kind=unknown-type': /^kind=unknown-type\/notes\.xlsx: unknown file type/,
@@ -178,6 +181,23 @@ describe('watcher', () => {
     const [row] = await byPath(db, 'dt=2026-11-07');
     assert.equal(row?.status, 'rejected');
     assert.match(row!.error!, /dt=2026-11-07\/part-0\.csv, line 3, column x3: missing, NaN or infinite value/);
+  });
+
+  test('huge values: beyond float64 is infinite (skipped and counted, or rejected naming line and column)', async () => {
+    const { db } = await createTestDatabase();
+    const dir = tempDir('freshet-watch-');
+    writePartition(dir, 'dt=2026-11-10', [[1, 2, 3, 4, 5]]);
+    fs.appendFileSync(path.join(dir, 'data', 'dt=2026-11-10', 'part-0.csv'), '1,2,3,4,1e400\n1,2,3,4,6\n');
+    await startWatcher(db, dir);
+    const [skipped] = await byPath(db, 'dt=2026-11-10');
+    assert.equal(skipped?.status, 'registered');
+    const event = await db.selectFrom('events').select('data').where('partition_id', '=', skipped!.id).where('kind', '=', 'partition.registered').executeTakeFirstOrThrow();
+    assert.equal((event.data as { invalidRows: number }).invalidRows, 1, 'counted as invalid (and skipped by training)');
+    const strict = await createTestDatabase();
+    await startWatcher(strict.db, dir, { FRESHET_TRAINING__INVALID_ROWS: 'reject' });
+    const [rejected] = await byPath(strict.db, 'dt=2026-11-10');
+    assert.equal(rejected?.status, 'rejected');
+    assert.match(rejected!.error!, /dt=2026-11-10\/part-0\.csv, line 3, column y: missing, NaN or infinite value/);
   });
 
   test('symlinks that resolve outside the data root are ignored; nothing in the data dir is changed', async () => {
