@@ -97,7 +97,7 @@ export const configSchema = z.strictObject({
       minNewExamples: z.number().int().min(0).default(0).describe('... and together hold at least this many rows ...'),
       maxStalenessSeconds: z.number().min(0).default(3600).describe('... or when the oldest such partition has waited this long, whatever the two thresholds say; 0 turns this off.'),
       virtualEpochs: z.number().int().positive().default(5).describe('Virtual epochs a retrain runs (of the lineage\'s fixed steps_per_epoch).'),
-      base: z.enum(['pre-plateau', 'last', 'best-val', 'scratch', 'auto']).default('pre-plateau').describe('Checkpoint a retrain starts from: the one before the training-loss plateau, the last, the best by val_loss, none (scratch), or auto (the candidate with the lowest loss on the fresh eval rows).'),
+      base: z.enum(['pre-plateau', 'last', 'best-val', 'scratch', 'auto']).default('auto').describe('Checkpoint a retrain starts from: auto (of pre-plateau, last and best-val, the one with the lowest loss on the fresh eval rows; the default, see BENCHMARKS.md), pre-plateau (the one before the training-loss plateau), last, best-val, or scratch.'),
       replayPartitions: z.number().int().min(0).default(3).describe('Older partitions (the newest the champion was trained on) mixed into a retrain so it does not forget.'),
       replayFraction: z.number().gt(0).max(1).default(0.5).describe('Share of each replayed partition\'s training rows used (new partitions use all of theirs).'),
     })

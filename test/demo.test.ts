@@ -16,7 +16,7 @@ test('freshet demo: first model, retrains from the pre-plateau checkpoint, rejec
   const out = result.stdout;
   assert.match(out, /first model: steps_per_epoch fixed at \d+/);
   assert.match(out, /gate: PROMOTED → champion v1: no champion yet/);
-  assert.match(out, /base: plateau began at virtual epoch \d+/);
+  assert.match(out, /base: policy auto: lowest loss on \d+ fresh eval rows among pre-plateau \(epoch \d+\) [\d.]+, last \(epoch \d+\) [\d.]+, best-val \(epoch \d+\) [\d.]+: [a-z-]+; plateau began at virtual epoch \d+/);
   assert.match(out, /gate: REJECTED/);
   assert.match(out, /day 6 \(2026-11-07\) — the new tariff starts today[\s\S]*?gate: PROMOTED → champion v2/);
   assert.match(out, /^summary$/m);

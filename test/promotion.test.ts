@@ -41,6 +41,7 @@ describe('retrain, gate and promotion', () => {
       FRESHET_TRAINING__EARLY_STOPPING__ENABLED: 'false',
       FRESHET_RETRAIN__VIRTUAL_EPOCHS: '3',
       FRESHET_RETRAIN__REPLAY_PARTITIONS: '1',
+      FRESHET_RETRAIN__BASE: 'pre-plateau',
     };
     const config = trainConfig(dir, url, base);
     for (let d = 1; d <= 3; d++) await addPartition(db, config.dataDir, `2026-11-0${d}`, syntheticRows(1200, d));

@@ -55,6 +55,7 @@ test('Prometheus scrapes a live daemon: every dashboard expression returns data,
       FRESHET_TRAINING__STOP_POINT: '8',
       FRESHET_RETRAIN__VIRTUAL_EPOCHS: '3',
       FRESHET_EVAL__MIN_IMPROVEMENT: '0',
+      FRESHET_RETRAIN__BASE: 'pre-plateau',
     }),
   });
   const promConfig = path.join(dir, 'prometheus.yml');
