@@ -3,9 +3,11 @@
 // real daemon (watcher, scheduler, worker, gate, export) runs in this process; each step
 // is told as it happens, and a summary closes the run.
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { loadConfig } from '../config.ts';
+import { UsageError } from '../errors.ts';
 import { runDaemon } from '../daemon.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { CHAMPION, findLineageByName, getAliasedVersion, listModelVersions, listPromotions, migrateToLatest, openRegistry, startEmbeddedPostgres, type Registry } from '../registry/index.ts';
@@ -73,7 +75,19 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   const log: Logger = createLogger({ level: options.logLevel, format: 'auto' });
   out(`freshet demo in ${dir}: taxi fares, ${BACKFILL} days of backfill, then ${options.days} days one at a time; fares creep up 1% a day, a new tariff starts on ${dateOf(options.shiftDay)}.`);
   out('starting an embedded PostgreSQL for the demo (DATABASE_URL is ignored: the demo never writes to your registry)…');
-  const server = await startEmbeddedPostgres({ dataDir: path.join(dir, 'pg'), port: 0, database: 'freshet', log });
+  let pgDir = path.join(dir, 'pg');
+  let server;
+  try {
+    server = await startEmbeddedPostgres({ dataDir: pgDir, port: 0, database: 'freshet', log });
+  } catch (error) {
+    // As root the server runs as another user, who may not be able to enter the checkout
+    // (under /root, say): then keep the demo's database under the temp folder instead.
+    if (!(error instanceof UsageError) || !/cannot enter/.test(error.message)) throw error;
+    pgDir = path.join(os.tmpdir(), `freshet-demo-pg-${process.getuid?.() ?? 'user'}`);
+    fs.rmSync(pgDir, { recursive: true, force: true });
+    out(`    (${error.message.split(';')[0]}: the demo's database goes to ${pgDir} instead)`);
+    server = await startEmbeddedPostgres({ dataDir: pgDir, port: 0, database: 'freshet', log });
+  }
   // A real configuration file, so that `freshet status`, `models`, `plateau`… work in the
   // demo's folder afterwards (they start the same embedded server from ./pg).
   const configFile = path.join(dir, 'freshet.config.yaml');
@@ -86,7 +100,7 @@ servingDir: serving
 lineage: taxi-fares
 database:
   embedded:
-    dataDir: pg
+    dataDir: ${pgDir}
     database: freshet
 columns:
   features: ${JSON.stringify(TAXI_FEATURES)}
