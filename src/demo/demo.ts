@@ -73,7 +73,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
   const log: Logger = createLogger({ level: options.logLevel, format: 'auto' });
-  out(`freshet demo in ${dir}: taxi fares, ${BACKFILL} days of backfill, then ${options.days} days one at a time; fares creep up 1% a day, a new tariff starts on ${dateOf(options.shiftDay)}.`);
+  out(`freshet demo in ${dir}: taxi fares, ${BACKFILL} days of backfill, then ${options.days} days one at a time; prices hold until a new tariff starts on ${dateOf(options.shiftDay)}, then creep up 1% a day.`);
   out('starting an embedded PostgreSQL for the demo (DATABASE_URL is ignored: the demo never writes to your registry)…');
   let pgDir = path.join(dir, 'pg');
   let server;
@@ -111,12 +111,14 @@ training:
   batchSize: 128
   learningRate: 0.003
   numCheckpoints: 12
-  stopPoint: 4
+  stopPoint: 8
   earlyStopping:
     patience: 2
 retrain:
   virtualEpochs: 4
   schedule: ""
+eval:
+  minImprovement: 0.05   # a new model must be 5% better on the fresh rows to replace the champion
 queue:
   pollIntervalSeconds: 1
 http:
@@ -140,7 +142,7 @@ log:
     const seen = new Set<string>();
     await waitForDecision(db, dateOf(BACKFILL - 1), signal);
     const lineage = (await findLineageByName(db, config.lineage))!;
-    out(`    first model: steps_per_epoch fixed at ${lineage.steps_per_epoch} (virtual epochs: a retrain costs the same however much data arrives)`);
+    out(`    first model: steps_per_epoch fixed at ${lineage.steps_per_epoch} (virtual epochs: a retrain costs the same however much data arrives); the gate asks for 5% better on fresh rows`);
     await tellLatest(db, config.lineage, seen, out);
     for (let day = BACKFILL; day < BACKFILL + options.days; day++) {
       const date = dateOf(day);

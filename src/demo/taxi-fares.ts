@@ -1,6 +1,7 @@
 // Synthetic taxi trips with a fare to predict, one day per partition, with the kinds of
-// change a production model meets: gradual drift (fares creep up a little every day) and
-// one sudden shift (a new tariff from a given day on). Seeded: the same day is the same data.
+// change a production model meets: stable days (a retrain cannot beat the champion by
+// much), one sudden shift (a new tariff from a given day on), then gradual drift (fares
+// creep up 1% a day). Seeded: the same day is the same data.
 import fs from 'node:fs';
 import path from 'node:path';
 import { Rng } from '../trainer/rng.ts';
@@ -20,8 +21,9 @@ export interface TaxiDay {
 /** One trip per row: features then fare. */
 export function taxiTrips({ day, rows, shiftDay, seed }: TaxiDay): number[][] {
   const rng = new Rng(seed * 1000 + day);
-  const inflation = 1 + 0.01 * day; // gradual drift: +1% a day
   const newTariff = day >= shiftDay;
+  // Prices hold until the new tariff; from then on they creep up 1% a day (gradual drift).
+  const inflation = newTariff ? 1 + 0.01 * (day - shiftDay) : 1;
   const out: number[][] = [];
   for (let i = 0; i < rows; i++) {
     const hour = Math.floor(rng.next() * 24);
