@@ -38,6 +38,7 @@ export const configSchema = z.strictObject({
       pollIntervalMs: z.number().int().positive().default(1000).describe('Polling interval in milliseconds, when polling.'),
       rescanIntervalSeconds: z.number().min(0).default(300).describe('Full rescan every N seconds, the safety net for missed events; 0 turns it off.'),
       concurrency: z.number().int().positive().default(2).describe('Partitions inspected (hashed, validated) at once.'),
+      parquetTimeLimitSeconds: z.number().positive().default(60).describe('A Parquet file not decoded within this many seconds (plus one per MB) is rejected: a damaged file can send the decoder into a loop, so it runs on a worker thread that is stopped.'),
     })
     .prefault({}),
   lineage: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, dot, dash, underscore').default('default').describe('Name of the model lineage this configuration trains (a model family on one config).'),

@@ -47,7 +47,8 @@ test(`fuzzed partition files for ${SECONDS} s (seed ${SEED}): no crash, every pa
   const { db } = await createTestDatabase();
   const dir = tempDir('freshet-fuzz-');
   const data = path.join(dir, 'data');
-  const config = loadConfig({ env: { FRESHET_DATA_DIR: data, FRESHET_COLUMNS__FEATURES: JSON.stringify(FEATURES), FRESHET_COLUMNS__LABEL: LABEL }, cwd: dir });
+  // A Parquet file that loops the decoder is rejected after this limit (see readers.test.ts).
+  const config = loadConfig({ env: { FRESHET_DATA_DIR: data, FRESHET_COLUMNS__FEATURES: JSON.stringify(FEATURES), FRESHET_COLUMNS__LABEL: LABEL, FRESHET_WATCHER__PARQUET_TIME_LIMIT_SECONDS: '3' }, cwd: dir });
   const watcher = new PartitionWatcher({ db, config, log: createLogger({ level: 'silent', format: 'json' }) });
   const failures: string[] = [];
   watcher.on('failure', (error, rel) => failures.push(`${rel}: ${error.message}`));

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
 import { describe, test } from 'node:test';
 import { parquetWriteBuffer } from 'hyparquet-writer';
@@ -123,4 +124,14 @@ describe('Parquet', () => {
 
 test('an unknown file type is rejected naming the file', async () => {
   await rejectsAt(write('data.xlsx', 'PK'), ['x'], /unknown file type/);
+});
+
+test('a Parquet file that sends the decoder into a loop (found by fuzzing) is rejected after the time limit, and nothing hangs', async () => {
+  const { validateFileIsolated } = await import('../src/watcher/isolated-validation.ts');
+  const file = fileURLToPath(new URL('./fixtures/hyparquet-1.33-loops.parquet', import.meta.url));
+  await assert.rejects(validateFileIsolated(file, { numericColumns: ['x0', 'x1', 'x2', 'x3', 'y'], invalidRows: 'skip' }, 1500), (error: Error) => {
+    assert.equal(error.name, 'DataFileError');
+    assert.match(error.message, /hyparquet-1\.33-loops\.parquet: could not be decoded within 2 s/);
+    return true;
+  });
 });

@@ -6,6 +6,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { DataFileError, isDataFile, readTable, tableSchema } from '../trainer/index.ts';
+import { parquetTimeLimitMs, validateFileIsolated } from './isolated-validation.ts';
 
 export interface PartitionFileInfo {
   name: string;
@@ -60,6 +61,8 @@ export interface ValidationRules {
   numericColumns: readonly string[];
   /** reject: a missing, NaN or infinite value rejects the partition; skip: it is counted and left to the trainer. */
   invalidRows: 'skip' | 'reject';
+  /** Time limit for decoding one Parquet file, in seconds (plus one per MB); default 60. */
+  parquetTimeLimitSeconds?: number;
 }
 
 export interface ValidationResult {
@@ -75,29 +78,48 @@ export interface ValidationResult {
  * rejects the partition: unknown file type, unreadable or truncated file, missing column,
  * non-numeric value, no rows; and with invalidRows: reject, a missing/NaN/infinite value.
  */
+export interface FileValidation {
+  rowCount: number;
+  invalidRows: number;
+  schema: Record<string, string>;
+}
+
+/** Reads every row of one data file, strictly: counts rows and invalid rows, learns the schema. */
+export async function validateFile(file: string, rules: ValidationRules): Promise<FileValidation> {
+  let rowCount = 0;
+  let invalidRows = 0;
+  const schema = await tableSchema(file).catch(() => ({}));
+  const width = rules.numericColumns.length;
+  for await (const chunk of readTable(file, rules.numericColumns, { strict: true })) {
+    rowCount += chunk.rowCount;
+    for (let r = 0; r < chunk.rowCount; r++) {
+      for (let c = 0; c < width; c++) {
+        if (Number.isFinite(chunk.values[r * width + c]!)) continue;
+        if (rules.invalidRows === 'reject') {
+          throw new DataFileError(file, 'missing, NaN or infinite value', { line: chunk.lines[r]!, column: rules.numericColumns[c]! });
+        }
+        invalidRows += 1;
+        break;
+      }
+    }
+  }
+  return { rowCount, invalidRows, schema };
+}
+
 export async function validatePartition(dir: string, files: readonly PartitionFileInfo[], rules: ValidationRules): Promise<ValidationResult> {
   if (files.length === 0) throw new DataFileError(dir, 'empty partition: no data files');
   let rowCount = 0;
   let invalidRows = 0;
   const schema: Record<string, string> = {};
-  for (const { name } of files) {
+  for (const { name, bytes } of files) {
     const file = path.join(dir, name);
     if (!isDataFile(name)) throw new DataFileError(file, 'unknown file type (expected .csv, .jsonl or .parquet)');
-    Object.assign(schema, await tableSchema(file).catch(() => ({})));
-    for await (const chunk of readTable(file, rules.numericColumns, { strict: true })) {
-      rowCount += chunk.rowCount;
-      const width = rules.numericColumns.length;
-      for (let r = 0; r < chunk.rowCount; r++) {
-        for (let c = 0; c < width; c++) {
-          if (Number.isFinite(chunk.values[r * width + c]!)) continue;
-          if (rules.invalidRows === 'reject') {
-            throw new DataFileError(file, 'missing, NaN or infinite value', { line: chunk.lines[r]!, column: rules.numericColumns[c]! });
-          }
-          invalidRows += 1;
-          break;
-        }
-      }
-    }
+    // Parquet is decoded by a third-party library, which a damaged file can send into a
+    // loop (seen in fuzzing); on a worker thread with a time limit it cannot hang freshet.
+    const result = name.endsWith('.parquet') ? await validateFileIsolated(file, rules, parquetTimeLimitMs(bytes, rules.parquetTimeLimitSeconds ?? 60)) : await validateFile(file, rules);
+    rowCount += result.rowCount;
+    invalidRows += result.invalidRows;
+    Object.assign(schema, result.schema);
   }
   if (rowCount === 0) throw new DataFileError(dir, 'empty partition: the data files hold no rows');
   return { rowCount, invalidRows, schema };

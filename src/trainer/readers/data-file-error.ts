@@ -5,6 +5,8 @@ export class DataFileError extends Error {
   readonly file: string;
   readonly line: number | undefined;
   readonly column: string | undefined;
+  /** The message without the file, line and column prefix. */
+  readonly detail: string;
 
   constructor(file: string, message: string, where: { line?: number; column?: string } = {}, options?: ErrorOptions) {
     const place = [file, where.line !== undefined ? `line ${where.line}` : '', where.column !== undefined ? `column ${where.column}` : '']
@@ -14,5 +16,6 @@ export class DataFileError extends Error {
     this.file = file;
     this.line = where.line;
     this.column = where.column;
+    this.detail = message;
   }
 }
