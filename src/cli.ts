@@ -271,7 +271,7 @@ Exit codes: 0 ok, 1 failure, 2 bad usage or configuration, 3 database unreachabl
 
   program
     .command('plateau')
-    .description('the training-loss curve behind a run or a lineage\'s champion as a sparkline, with the plateau start (P) and the chosen base (^)')
+    .description('the training-loss curve behind a run or a lineage\'s champion as a sparkline, with the plateau start (P) and the checkpoint before it that the plateau rule chooses (^)')
     .argument('[run|lineage]', 'a run id, or a lineage name (default: the configured lineage)')
     .option('--json', 'machine-readable output')
     .action(async (target: string | undefined, options: { json?: boolean }, command: Command) => {

@@ -65,7 +65,7 @@ export function formatPlateau(report: PlateauReport): string {
     `lineage ${report.lineage}, run ${report.run}: training loss per virtual epoch ${first.virtualEpoch}–${last.virtualEpoch}, ${first.trainLoss.toPrecision(4)} → ${last.trainLoss.toPrecision(4)}`,
     `  ${sparkline(losses)}`,
     `  ${markerLine(losses.length, [[index(report.plateauStartEpoch), 'P'], [index(report.chosenEpoch), '^']])}`,
-    `  (log scale) P plateau start${report.plateauStartEpoch === null ? ' (none yet)' : ` (epoch ${report.plateauStartEpoch})`}, ^ chosen base (epoch ${report.chosenEpoch})`,
+    `  (log scale) P plateau start${report.plateauStartEpoch === null ? ' (none yet)' : ` (epoch ${report.plateauStartEpoch})`}, ^ pre-plateau choice (epoch ${report.chosenEpoch})`,
     report.reason,
   ].join('\n');
 }

@@ -16,7 +16,11 @@ function table(headers: string[], rows: unknown[][], id: string): string {
   return `<table id="${id}"><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
 }
 
-/** The training (and validation) loss per virtual epoch on a log scale, plateau start and chosen base marked. */
+/**
+ * The training (and validation) loss per virtual epoch on a log scale, with the plateau
+ * start, the checkpoint the plateau rule chooses before it, and — when the model was
+ * retrained — the base checkpoint it actually started from (retrain.base decides that).
+ */
 export function lossCurveSvg(curve: PlateauReport): string {
   const width = 720;
   const height = 240;
@@ -37,8 +41,16 @@ export function lossCurveSvg(curve: PlateauReport): string {
       .map((p) => `${x(p.virtualEpoch).toFixed(1)},${y(pick(p)!).toFixed(1)}`)
       .join(' ');
   const chosen = points.find((p) => p.virtualEpoch === curve.chosenEpoch)!;
+  // The run's base: the last point of its parent run on the chain, if it has one.
+  const firstOwn = points.findIndex((p) => p.run === curve.run);
+  const base = firstOwn > 0 ? points[firstOwn - 1]! : undefined;
   const plateauX = curve.plateauStartEpoch === null ? null : x(curve.plateauStartEpoch);
   const ticks = [Math.exp(lo), Math.exp((lo + hi) / 2), Math.exp(hi)];
+  // A label near the right edge goes on the left of its mark, so it is not cut off.
+  const label = (px: number, py: number, color: string, text: string): string =>
+    px > width * 0.65
+      ? `<text x="${(px - 9).toFixed(1)}" y="${py.toFixed(1)}" font-size="11" fill="${color}" text-anchor="end">${text}</text>`
+      : `<text x="${(px + 9).toFixed(1)}" y="${py.toFixed(1)}" font-size="11" fill="${color}">${text}</text>`;
   return `<svg id="loss-curve" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="training loss per virtual epoch, log scale">
   <title>Training loss per virtual epoch (log scale). ${escape(curve.reason)}</title>
   <rect x="0" y="0" width="${width}" height="${height}" fill="#fff"/>
@@ -48,7 +60,8 @@ export function lossCurveSvg(curve: PlateauReport): string {
   ${plateauX === null ? '' : `<g class="plateau-marker"><line x1="${plateauX.toFixed(1)}" x2="${plateauX.toFixed(1)}" y1="${pad.top}" y2="${height - pad.bottom}" stroke="#d97706" stroke-dasharray="4 3"/><text x="${(plateauX + 4).toFixed(1)}" y="${pad.top + 12}" font-size="11" fill="#d97706">plateau starts (epoch ${curve.plateauStartEpoch})</text></g>`}
   <polyline class="val-loss" points="${line((p) => p.valLoss)}" fill="none" stroke="#9ca3af" stroke-width="1.5" stroke-dasharray="5 3"/>
   <polyline class="train-loss" points="${line((p) => p.trainLoss)}" fill="none" stroke="#2563eb" stroke-width="2"/>
-  <g class="chosen-marker"><circle cx="${x(chosen.virtualEpoch).toFixed(1)}" cy="${y(chosen.trainLoss).toFixed(1)}" r="6" fill="none" stroke="#dc2626" stroke-width="2.5"/><text x="${(x(chosen.virtualEpoch) + 9).toFixed(1)}" y="${(y(chosen.trainLoss) - 9).toFixed(1)}" font-size="11" fill="#dc2626">chosen base (epoch ${chosen.virtualEpoch})</text></g>
+  <g class="chosen-marker"><circle cx="${x(chosen.virtualEpoch).toFixed(1)}" cy="${y(chosen.trainLoss).toFixed(1)}" r="6" fill="none" stroke="#dc2626" stroke-width="2.5"/>${label(x(chosen.virtualEpoch), y(chosen.trainLoss) - 9, '#dc2626', `pre-plateau (epoch ${chosen.virtualEpoch})`)}</g>
+  ${base ? `<g class="base-marker"><rect x="${(x(base.virtualEpoch) - 5).toFixed(1)}" y="${(y(base.trainLoss) - 5).toFixed(1)}" width="10" height="10" fill="none" stroke="#059669" stroke-width="2.5"/>${label(x(base.virtualEpoch), y(base.trainLoss) + 16, '#059669', `this model's base (epoch ${base.virtualEpoch})`)}</g>` : ''}
 </svg>`;
 }
 

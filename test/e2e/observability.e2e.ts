@@ -124,6 +124,9 @@ test('Prometheus scrapes a live daemon: every dashboard expression returns data,
       assert.equal(await page.locator('#loss-curve polyline.train-loss').count(), 1, 'the loss curve');
       assert.equal(await page.locator('#loss-curve .chosen-marker circle').count(), 1, 'the chosen checkpoint marker');
       assert.equal(await page.locator('#loss-curve .plateau-marker line').count(), 1, 'the plateau start marker');
+      const championRun = await sql<{ kind: string }>`select r.kind from aliases a join model_versions mv on mv.id = a.model_version_id join runs r on r.id = mv.run_id where a.name = 'champion'`.execute(db);
+      const retrained = championRun.rows[0]!.kind === 'retrain';
+      assert.equal(await page.locator('#loss-curve .base-marker rect').count(), retrained ? 1 : 0, 'the champion\'s base checkpoint marker, when it was retrained');
       assert.match((await page.locator('#champion').textContent()) ?? '', /v\d/);
       assert.ok((await page.locator('#decisions tbody tr').count()) >= 2, 'recent decisions');
       assert.ok((await page.locator('#runs tbody tr').count()) >= 2, 'latest runs');
