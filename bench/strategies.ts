@@ -19,7 +19,7 @@ import { loadConfig, type ResolvedConfig } from '../src/config.ts';
 import { createLogger } from '../src/log.ts';
 import { listRunCheckpoints, migrateToLatest, openRegistry, startEmbeddedPostgres, type Registry } from '../src/registry/index.ts';
 import { selectBase } from '../src/scheduler/index.ts';
-import { taxiTrips, writeTaxiPartition, TAXI_FEATURES, TAXI_LABEL } from '../src/demo/taxi-fares.ts';
+import { taxiDate as dateOf, taxiTrips, writeTaxiPartition, TAXI_FEATURES, TAXI_LABEL } from '../src/demo/taxi-fares.ts';
 import { lineageEvalSet, registeredPartitions, trainRun } from '../src/trainer/index.ts';
 import { Rng } from '../src/trainer/rng.ts';
 import { PartitionWatcher } from '../src/watcher/index.ts';
@@ -76,10 +76,6 @@ async function freshDatabase(adminUrl: string, name: string): Promise<string> {
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   return url.toString();
-}
-
-function dateOf(day: number): string {
-  return new Date(Date.UTC(2026, 10, 1 + day)).toISOString().slice(0, 10);
 }
 
 function writeDay(regime: Regime, dataDir: string, day: number, seed: number): void {
@@ -164,6 +160,7 @@ async function runStream(regime: Regime, seed: number, adminUrl: string, work: s
           kind: 'retrain',
           partitions: [...fresh, ...replay],
           evalPartitions: fresh,
+          evalSet,
           virtualEpochs: RETRAIN_EPOCHS,
           ...(selection.chosen ? { fromCheckpointId: selection.chosen.checkpointId } : {}),
         });

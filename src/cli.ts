@@ -35,11 +35,20 @@ function setup(command: Command): { config: ResolvedConfig; log: Logger } {
   return { config, log: createLogger(config.log) };
 }
 
+/**
+ * What a one-shot command needs of the schema: `current` (it reads the tables: refuse a
+ * schema behind or ahead with a clear message), `migrate` (it writes: bring it up to date
+ * first), `any` (it reports on the schema itself, or migrates it).
+ */
+type SchemaNeed = 'current' | 'migrate' | 'any';
+
 /** Opens the registry for a one-shot command and always closes it (and any embedded server). */
-async function withRegistry<T>(command: Command, work: (registry: RegistryHandle, log: Logger, config: ResolvedConfig) => Promise<T>): Promise<T> {
+async function withRegistry<T>(command: Command, schema: SchemaNeed, work: (registry: RegistryHandle, log: Logger, config: ResolvedConfig) => Promise<T>): Promise<T> {
   const { config, log } = setup(command);
   const registry = await openConfiguredRegistry({ config, log, wait: 'once' });
   try {
+    if (schema === 'current') await assertSchemaCurrent(registry.db);
+    else if (schema === 'migrate') await migrateToLatest(registry.db);
     return await work(registry, log, config);
   } finally {
     await registry.close();
@@ -82,7 +91,7 @@ Exit codes: 0 ok, 1 failure, 2 bad usage or configuration, 3 database unreachabl
     .command('migrate')
     .description('apply pending registry migrations (safe to run twice, or from two processes at once)')
     .action(async (_options: unknown, command: Command) => {
-      await withRegistry(command, async (registry, log) => {
+      await withRegistry(command, 'any', async (registry, log) => {
         const { applied, version } = await migrateToLatest(registry.db);
         log.info({ applied, schemaVersion: version }, applied.length ? 'migrations applied' : 'schema already current');
         print(applied.length ? `applied ${applied.join(', ')}; schema version ${version}` : `schema already current: ${version}`);
@@ -94,7 +103,7 @@ Exit codes: 0 ok, 1 failure, 2 bad usage or configuration, 3 database unreachabl
     .description('what to look at first: champion and its metric, data freshness, job queue, latest runs and decisions, schema and rows per table')
     .option('--json', 'machine-readable output')
     .action(async (options: { json?: boolean }, command: Command) => {
-      await withRegistry(command, async (registry, _log, config) => {
+      await withRegistry(command, 'any', async (registry, _log, config) => {
         const report = await statusReport(registry.db, config);
         print(options.json ? JSON.stringify(report, null, 2) : formatStatus(report));
       });
@@ -106,8 +115,7 @@ Exit codes: 0 ok, 1 failure, 2 bad usage or configuration, 3 database unreachabl
     .option('--limit <n>', 'most rows to show', (v) => positiveInt('--limit', v), 20)
     .option('--json', 'machine-readable output')
     .action(async (options: { limit: number; json?: boolean }, command: Command) => {
-      await withRegistry(command, async (registry, _log, config) => {
-        await assertSchemaCurrent(registry.db);
+      await withRegistry(command, 'current', async (registry, _log, config) => {
         const lineage = await findLineageByName(registry.db, config.lineage);
         const rows = lineage ? await listRuns(registry.db, { lineageId: lineage.id, limit: options.limit }) : [];
         if (options.json) return print(JSON.stringify(rows, null, 2));
@@ -127,8 +135,7 @@ Exit codes: 0 ok, 1 failure, 2 bad usage or configuration, 3 database unreachabl
     .option('--json', 'machine-readable output')
     .action(async (runId: string, options: { json?: boolean }, command: Command) => {
       if (!/^\d+$/.test(runId)) throw new UsageError(`<run> must be a run id (a number), got "${runId}"`);
-      await withRegistry(command, async (registry) => {
-        await assertSchemaCurrent(registry.db);
+      await withRegistry(command, 'current', async (registry) => {
         await getRun(registry.db, runId).catch(() => {
           throw new UsageError(`run ${runId} does not exist`);
         });
@@ -148,8 +155,7 @@ Exit codes: 0 ok, 1 failure, 2 bad usage or configuration, 3 database unreachabl
     .description('register every complete partition under the data dir once (what the daemon does at start), then exit')
     .option('--json', 'print the outcome counts as JSON')
     .action(async (options: { json?: boolean }, command: Command) => {
-      await withRegistry(command, async (registry, log, config) => {
-        await migrateToLatest(registry.db);
+      await withRegistry(command, 'migrate', async (registry, log, config) => {
         const counts: Record<string, number> = { registered: 0, rejected: 0, duplicate: 0, vanished: 0, failed: 0 };
         const watcher = new PartitionWatcher({ db: registry.db, config, log });
         watcher.on('outcome', (outcome) => (counts[outcome.kind] = (counts[outcome.kind] ?? 0) + 1));
@@ -167,7 +173,7 @@ Exit codes: 0 ok, 1 failure, 2 bad usage or configuration, 3 database unreachabl
     .option('--limit <n>', 'most rows to show (newest first)', (v) => positiveInt('--limit', v), 100)
     .option('--json', 'machine-readable output')
     .action(async (options: { status?: PartitionStatus; limit: number; json?: boolean }, command: Command) => {
-      await withRegistry(command, async (registry) => {
+      await withRegistry(command, 'current', async (registry) => {
         const rows = await listPartitions(registry.db, { status: options.status, limit: options.limit });
         if (options.json) return print(JSON.stringify(rows, null, 2));
         print(formatTable(['id', 'path', 'v', 'status', 'rows', 'arrived', 'error'], rows.map((r) => [r.id, r.path, r.version, r.status, r.row_count, r.arrived_at.toISOString(), r.error])));
@@ -213,8 +219,7 @@ Exit codes: 0 ok, 1 failure, 2 bad usage or configuration, 3 database unreachabl
     .option('--limit <n>', 'most rows to show', (v) => positiveInt('--limit', v), 50)
     .option('--json', 'machine-readable output')
     .action(async (options: { state?: JobState; limit: number; json?: boolean }, command: Command) => {
-      await withRegistry(command, async (registry) => {
-        await assertSchemaCurrent(registry.db);
+      await withRegistry(command, 'current', async (registry) => {
         const rows = await listJobs(registry.db, { state: options.state, limit: options.limit });
         if (options.json) return print(JSON.stringify(rows, null, 2));
         print(
@@ -232,8 +237,7 @@ Exit codes: 0 ok, 1 failure, 2 bad usage or configuration, 3 database unreachabl
     .option('--lineage <name>', 'lineage to retrain (default: the configured one)')
     .option('--json', 'print the job as JSON')
     .action(async (options: { lineage?: string; json?: boolean }, command: Command) => {
-      await withRegistry(command, async (registry, _log, config) => {
-        await migrateToLatest(registry.db);
+      await withRegistry(command, 'migrate', async (registry, _log, config) => {
         const { job, created } = await enqueueRetrain(registry.db, {
           lineage: options.lineage ?? config.lineage,
           trigger: 'manual',
@@ -275,8 +279,7 @@ Exit codes: 0 ok, 1 failure, 2 bad usage or configuration, 3 database unreachabl
     .argument('[run|lineage]', 'a run id, or a lineage name (default: the configured lineage)')
     .option('--json', 'machine-readable output')
     .action(async (target: string | undefined, options: { json?: boolean }, command: Command) => {
-      await withRegistry(command, async (registry, _log, config) => {
-        await assertSchemaCurrent(registry.db);
+      await withRegistry(command, 'current', async (registry, _log, config) => {
         const report = await plateauReport(registry.db, config, target ?? config.lineage);
         print(options.json ? JSON.stringify(report, null, 2) : formatPlateau(report));
       });
@@ -288,8 +291,7 @@ Exit codes: 0 ok, 1 failure, 2 bad usage or configuration, 3 database unreachabl
     .option('--lineage <name>', 'lineage (default: the configured one)')
     .option('--json', 'machine-readable output')
     .action(async (options: { lineage?: string; json?: boolean }, command: Command) => {
-      await withRegistry(command, async (registry, _log, config) => {
-        await assertSchemaCurrent(registry.db);
+      await withRegistry(command, 'current', async (registry, _log, config) => {
         const report = await modelsReport(registry.db, options.lineage ?? config.lineage);
         print(options.json ? JSON.stringify(report, null, 2) : formatModels(report));
       });
@@ -301,8 +303,7 @@ Exit codes: 0 ok, 1 failure, 2 bad usage or configuration, 3 database unreachabl
     .argument('<version>', 'version number (see `freshet models`)', (v) => positiveInt('<version>', v))
     .option('--reason <text>', 'why, for the audit trail', '')
     .action(async (version: number, options: { reason: string }, command: Command) => {
-      await withRegistry(command, async (registry, log, config) => {
-        await assertSchemaCurrent(registry.db);
+      await withRegistry(command, 'current', async (registry, log, config) => {
         print(await promoteCommand(registry.db, config, log, version, options.reason));
       });
     });
@@ -312,8 +313,7 @@ Exit codes: 0 ok, 1 failure, 2 bad usage or configuration, 3 database unreachabl
     .description('make the previous champion (the one the current champion replaced) the champion again, recorded with who and why')
     .option('--reason <text>', 'why, for the audit trail', '')
     .action(async (options: { reason: string }, command: Command) => {
-      await withRegistry(command, async (registry, log, config) => {
-        await assertSchemaCurrent(registry.db);
+      await withRegistry(command, 'current', async (registry, log, config) => {
         print(await rollbackCommand(registry.db, config, log, options.reason));
       });
     });

@@ -12,7 +12,7 @@ import type { ResolvedConfig } from './config.ts';
 import { startHttpServer, type ReadinessCheck, type RunningHttpServer } from './http-server.ts';
 import type { Logger } from './log.ts';
 import { createMetrics } from './metrics.ts';
-import { isTransientDatabaseError, migrateToLatest, openConfiguredRegistry } from './registry/index.ts';
+import { CHAMPION, findLineageByName, getAliasedVersion, isTransientDatabaseError, migrateToLatest, newestTrainingDataArrival, openConfiguredRegistry } from './registry/index.ts';
 import { retryTransient } from './retry.ts';
 import { CHANNELS, JobWorker, NotificationListener, RetrainScheduler, countJobsByState, reconcileServing, retrainJobHandler } from './scheduler/index.ts';
 import { renderStatusPage } from './status-page.ts';
@@ -56,12 +56,9 @@ export async function runDaemon({ config, log, signal, role = 'all' }: DaemonOpt
       return Promise.race([sql`select 1`.execute(db).then(() => true), timeout]);
     };
     const champion = async () => {
-      const rows = await sql<{ version: number; newest: Date | null }>`
-        SELECT mv.version, max(p.arrived_at) AS newest
-        FROM aliases a JOIN lineages l ON l.id = a.lineage_id JOIN model_versions mv ON mv.id = a.model_version_id
-        LEFT JOIN model_version_partitions mvp ON mvp.model_version_id = mv.id LEFT JOIN partitions p ON p.id = mvp.partition_id
-        WHERE l.name = ${config.lineage} AND a.name = 'champion' GROUP BY mv.version`.execute(db);
-      return rows.rows[0] ? { version: rows.rows[0].version, newestDataArrivedAt: rows.rows[0].newest } : undefined;
+      const lineage = await findLineageByName(db, config.lineage);
+      const version = lineage ? await getAliasedVersion(db, lineage.id, CHAMPION) : undefined;
+      return version ? { version: version.version, newestDataArrivedAt: await newestTrainingDataArrival(db, version.id) } : undefined;
     };
     const metrics = createMetrics({ jobCounts: () => countJobsByState(db), registryReachable, champion });
 

@@ -1,9 +1,8 @@
 // What an operator looks at first: the champion and its metric, how fresh its data is,
 // the queue, the latest runs and decisions, and the loss curve behind the champion with
 // its plateau. One read of the registry, shared by `freshet status` and the status page.
-import { sql } from 'kysely';
 import type { ResolvedConfig } from './config.ts';
-import { CHAMPION, findLineageByName, getAliasedVersion, listPromotions, listRuns, registryStatus, type Registry, type RegistryStatus } from './registry/index.ts';
+import { CHAMPION, findLineageByName, getAliasedVersion, listPromotions, newestTrainingDataArrival, registryStatus, type Registry, type RegistryStatus } from './registry/index.ts';
 import { countJobsByState } from './scheduler/index.ts';
 import { plateauReport, type PlateauReport } from './model-commands.ts';
 
@@ -67,18 +66,26 @@ export async function statusReport(db: Registry, config: ResolvedConfig): Promis
   if (version) {
     const promoted = await db.selectFrom('aliases').select('updated_at').where('lineage_id', '=', lineage.id).where('name', '=', CHAMPION).executeTakeFirstOrThrow();
     champion = { version: version.version, metricName: version.metric_name, metric: version.eval_metric, run: version.run_id, promotedAt: promoted.updated_at.toISOString(), servingUri: version.serving_uri };
-    const data = await sql<{ newest: Date | null; waiting: string }>`
-      SELECT (SELECT max(p.arrived_at) FROM model_version_partitions mvp JOIN partitions p ON p.id = mvp.partition_id WHERE mvp.model_version_id = ${version.id}) AS newest,
-             (SELECT count(*) FROM partitions p WHERE p.status = 'registered'
-                AND NOT EXISTS (SELECT 1 FROM model_version_partitions mvp WHERE mvp.model_version_id = ${version.id} AND mvp.partition_id = p.id)) AS waiting
-    `.execute(db);
-    championData = data.rows[0]!.newest;
-    waiting = Number(data.rows[0]!.waiting);
+    championData = await newestTrainingDataArrival(db, version.id);
+    const waitingRow = await db
+      .selectFrom('partitions')
+      .select(db.fn.countAll<string>().as('n'))
+      .where('status', '=', 'registered')
+      .where(({ not, exists, selectFrom }) =>
+        not(exists(selectFrom('model_version_partitions').select('partition_id').where('model_version_id', '=', version.id).whereRef('partition_id', '=', 'partitions.id'))),
+      )
+      .executeTakeFirstOrThrow();
+    waiting = Number(waitingRow.n);
   }
-  const runs = await listRuns(db, { lineageId: lineage.id, limit: 8 });
-  const resultLoss = new Map(
-    (await db.selectFrom('checkpoints').select(['id', 'val_loss']).where('id', 'in', runs.map((r) => r.result_checkpoint_id).filter((id): id is string => id !== null).concat(['0'])).execute()).map((c) => [c.id, c.val_loss]),
-  );
+  const runs = await db
+    .selectFrom('runs')
+    .leftJoin('checkpoints as result', 'result.id', 'runs.result_checkpoint_id')
+    .selectAll('runs')
+    .select('result.val_loss as result_val_loss')
+    .where('runs.lineage_id', '=', lineage.id)
+    .orderBy('runs.id', 'desc')
+    .limit(8)
+    .execute();
   const decisions = await listPromotions(db, lineage.id, 8);
   let lossCurve: PlateauReport | null = null;
   try {
@@ -105,7 +112,7 @@ export async function statusReport(db: Registry, config: ResolvedConfig): Promis
       startedAt: r.started_at.toISOString(),
       finishedAt: r.finished_at?.toISOString() ?? null,
       baseCheckpoint: r.base_checkpoint_id,
-      valLoss: r.result_checkpoint_id ? (resultLoss.get(r.result_checkpoint_id) ?? null) : null,
+      valLoss: r.result_val_loss,
       error: r.error,
     })),
     decisions: decisions.map((d) => ({

@@ -5,47 +5,37 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import { sql } from 'kysely';
 import { openRegistry, startEmbeddedPostgres } from '../src/registry/index.ts';
 import { createLogger } from '../src/log.ts';
 import { spawnFreshet } from './support/cli.ts';
 import { createTestDatabase } from './support/database.ts';
 import { tempDir } from './support/partitions.ts';
 import { waitFor } from './support/wait.ts';
-import { dropPartition, slowTrainingEnv } from './support/daemon.ts';
+import { backlog, dropPartition, quickClusterEnv, slowTrainingEnv, startDaemons, stopDaemons } from './support/daemon.ts';
 
 describe('several daemons, one registry', () => {
   test('3 daemons: one cron job per slot, each partition registered once, each job run exactly once', async () => {
     const { db, url } = await createTestDatabase();
     const dir = tempDir();
     dropPartition(`${dir}/data`, '2026-11-01', 600);
-    const env = slowTrainingEnv(dir, url, {
-      FRESHET_RETRAIN__SCHEDULE: '*/2 * * * * *', // every 2 seconds
-      FRESHET_RETRAIN__ON_ARRIVAL: 'false',
-      FRESHET_RETRAIN__VIRTUAL_EPOCHS: '2',
-      FRESHET_TRAINING__NUM_CHECKPOINTS: '4',
-      FRESHET_TRAINING__STOP_POINT: '2',
-      FRESHET_QUEUE__POLL_INTERVAL_SECONDS: '0.5',
-      FRESHET_WATCHER__RESCAN_INTERVAL_SECONDS: '1',
-    });
-    const daemons = [0, 1, 2].map(() => spawnFreshet(['daemon'], { env }));
-    await Promise.all(daemons.map((d) => d.waitForLog('freshet running')));
+    const daemons = await startDaemons(
+      3,
+      quickClusterEnv(dir, url, {
+        FRESHET_RETRAIN__SCHEDULE: '*/2 * * * * *', // every 2 seconds
+        FRESHET_RETRAIN__ON_ARRIVAL: 'false',
+        FRESHET_WATCHER__RESCAN_INTERVAL_SECONDS: '1',
+      }),
+    );
     // New data every 1.5 s for a while, so that several slots find something to do.
     for (let day = 2; day <= 6; day++) {
       await delay(1500);
       dropPartition(`${dir}/data`, `2026-11-0${day}`, 600);
     }
     await waitFor('every partition trained on by a finished job', async () => {
-      const row = await sql<{ untrained: string; live: string }>`
-        select (select count(*) from partitions p where not exists (
-                  select 1 from run_partitions rp join runs r on r.id = rp.run_id
-                  where rp.partition_id = p.id and rp.role = 'train' and r.status = 'succeeded')) as untrained,
-               (select count(*) from jobs where state in ('queued', 'running')) as live
-      `.execute(db);
-      return Number(row.rows[0]!.untrained) === 0 && Number(row.rows[0]!.live) === 0;
+      const { untrained, live } = await backlog(db);
+      return untrained === 0 && live === 0;
     }, 120_000, 200);
-    await Promise.all(daemons.map((d) => (d.child.kill('SIGTERM'), d.exited)));
-    for (const d of daemons) assert.equal((await d.exited).code, 0, d.stderr());
+    await stopDaemons(daemons);
 
     // Each partition once, although three watchers saw it.
     const partitions = await db.selectFrom('partitions').select(['path', 'status']).execute();
@@ -120,6 +110,9 @@ describe('several daemons, one registry', () => {
         assert.equal(checkpoints.at(-1)!.virtual_epoch, 20, 'the run reached its last virtual epoch');
         await waitFor('the partition written during the outage', async () => (await db.selectFrom('partitions').select('id').where('path', '=', 'dt=2026-11-03').executeTakeFirst()) ?? false, 60_000, 200);
         assert.equal((await fetch(`${http}/readyz`)).status, 200);
+        // The LISTEN connection came back by itself (polling carried the work meanwhile).
+        assert.ok(daemon.lines.some((l) => l.msg === 'notification connection lost; reconnecting (polling continues meanwhile)'));
+        await waitFor('the listener to reconnect', () => daemon.lines.some((l) => l.msg === 'listening for notifications again'), 30_000, 100);
         const retried = daemon.lines.filter((l) => /^(recording the checkpoint|applying checkpoint retention) failed; retrying$/.test(String(l.msg)));
         assert.ok(retried.length > 0, 'a checkpoint write waited for the server (the training went on meanwhile)');
       } finally {

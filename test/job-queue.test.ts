@@ -1,9 +1,11 @@
 // The queue's protocol against real Postgres: claims, leases, heartbeats, retries, the
 // concurrency key, cron slots, NOTIFY, and the retrain policy.
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { test } from 'node:test';
 import { sql } from 'kysely';
 import pg from 'pg';
+import { createLogger } from '../src/log.ts';
 import { enqueueJob, type Registry } from '../src/registry/index.ts';
 import {
   claimCronSlot,
@@ -14,7 +16,9 @@ import {
   failExhaustedJobs,
   failJob,
   heartbeatJob,
+  JobWorker,
   releaseJob,
+  type JobContext,
   retryDelaySeconds,
   slotOf,
 } from '../src/scheduler/index.ts';
@@ -205,4 +209,44 @@ test('the retrain policy counts data not yet trained on by a finished run, and w
   verdict = await evaluateRetrainPolicy(db, 'l', policy);
   assert.equal(verdict.newPartitions, 0);
   assert.equal(verdict.due, false);
+});
+
+test('a worker whose lease is taken over stops its handler (signal aborted, leaseLost true) and settles nothing', async () => {
+  const { db } = await createTestDatabase();
+  const { job } = await enqueueJob(db, { kind: 'retrain', payload: { lineage: 'default' } });
+  let context: JobContext | undefined;
+  let started!: () => void;
+  const running = new Promise<void>((resolve) => (started = resolve));
+  const worker = new JobWorker({
+    db,
+    workerId: 'a',
+    lineage: 'default',
+    handlers: {
+      retrain: async (_job, ctx) => {
+        context = ctx;
+        started();
+        await once(ctx.signal, 'abort');
+        return 'interrupted'; // what trainRun returns when aborted
+      },
+    },
+    log: createLogger({ level: 'silent', format: 'json' }),
+    leaseSeconds: 30,
+    heartbeatSeconds: 0.2,
+    pollIntervalSeconds: 0.1,
+    maxBackoffSeconds: 1,
+    backoff: { backoffSeconds: 1, maxBackoffSeconds: 1 },
+  });
+  const settled = once(worker, 'settled');
+  worker.start();
+  await running;
+  // As after a pause longer than the lease: it expired and another worker took the job.
+  await expireLease(db, job.id);
+  assert.equal((await claimJob(db, lease('b')))?.id, job.id);
+  const [, outcome] = await settled;
+  await worker.stop();
+  assert.equal(outcome, 'lost');
+  assert.equal(context!.leaseLost(), true);
+  assert.match(String((context!.signal.reason as Error).message), /lease lost/);
+  const row = await db.selectFrom('jobs').selectAll().where('id', '=', job.id).executeTakeFirstOrThrow();
+  assert.deepEqual([row.state, row.locked_by, row.attempts], ['running', 'b', 2], 'the new holder\'s job, untouched by the old one (no release)');
 });

@@ -97,7 +97,8 @@ describe('retrain, gate and promotion', () => {
     assert.equal(decisions[0]!.decision, 'rejected');
     assert.equal(decisions[0]!.run_id, rejectedRun.id);
     assert.ok(decisions[0]!.candidate_metric !== null && decisions[0]!.champion_metric !== null, 'both metrics recorded');
-    assert.deepEqual(decisions[0]!.eval_partition_ids.map(String), [roles.find((r) => r.role === 'eval') && (await db.selectFrom('partitions').select('id').where('path', '=', 'dt=2026-11-04').executeTakeFirstOrThrow()).id]);
+    const day4 = await db.selectFrom('partitions').select('id').where('path', '=', 'dt=2026-11-04').executeTakeFirstOrThrow();
+    assert.deepEqual(decisions[0]!.eval_partition_ids.map(String), [day4.id], 'evaluated on the fresh partition\'s held-out rows');
     assert.match(decisions[0]!.reason, /needed/);
     assert.equal(decisions[0]!.base_policy, 'pre-plateau');
     assert.equal((await getAliasedVersion(db, rejectedRun.lineage_id, CHAMPION))!.id, v1.id, 'the champion stays');

@@ -10,10 +10,10 @@ import { loadConfig } from '../config.ts';
 import { UsageError } from '../errors.ts';
 import { runDaemon } from '../daemon.ts';
 import { createLogger, type Logger } from '../log.ts';
-import { CHAMPION, findLineageByName, getAliasedVersion, listModelVersions, listPromotions, migrateToLatest, openRegistry, startEmbeddedPostgres, type Registry } from '../registry/index.ts';
+import { CHAMPION, findLineageByName, getAliasedVersion, listModelVersions, listPromotions, migrateToLatest, newestTrainingDataArrival, openRegistry, startEmbeddedPostgres, type Registry } from '../registry/index.ts';
 import { formatTable } from '../table.ts';
 import { humanSeconds } from '../status-report.ts';
-import { TAXI_FEATURES, TAXI_LABEL, taxiTrips, writeTaxiPartition } from './taxi-fares.ts';
+import { TAXI_FEATURES, TAXI_LABEL, taxiDate as dateOf, taxiTrips, writeTaxiPartition } from './taxi-fares.ts';
 
 export interface DemoOptions {
   dir: string;
@@ -28,10 +28,6 @@ export interface DemoOptions {
 }
 
 const BACKFILL = 3;
-
-function dateOf(day: number): string {
-  return new Date(Date.UTC(2026, 10, 1 + day)).toISOString().slice(0, 10);
-}
 
 /** Waits until the partition of `date` has been trained on by a finished run and the queue is idle. */
 async function waitForDecision(db: Registry, date: string, signal: AbortSignal): Promise<void> {
@@ -171,12 +167,7 @@ async function summary(db: Registry, lineageName: string): Promise<string> {
   const champion = await getAliasedVersion(db, lineage.id, CHAMPION);
   const decisions = (await listPromotions(db, lineage.id, 100)).reverse();
   const runs = new Map((await db.selectFrom('runs').select(['id', 'kind', 'base_selection']).where('lineage_id', '=', lineage.id).execute()).map((r) => [r.id, r]));
-  const fresh = await db
-    .selectFrom('model_version_partitions')
-    .innerJoin('partitions', 'partitions.id', 'model_version_partitions.partition_id')
-    .select((eb) => eb.fn.max('partitions.arrived_at').as('newest'))
-    .where('model_version_id', '=', champion?.id ?? '0')
-    .executeTakeFirst();
+  const newest = champion ? await newestTrainingDataArrival(db, champion.id) : null;
   const counts = { promoted: 0, rejected: 0 };
   for (const d of decisions) if (d.decision === 'promoted' || d.decision === 'rejected') counts[d.decision] += 1;
   return [
@@ -194,6 +185,6 @@ async function summary(db: Registry, lineageName: string): Promise<string> {
       decisions.map((d) => [d.run_id, runs.get(d.run_id ?? '')?.kind, d.decision, d.candidate_metric?.toPrecision(4), d.champion_metric?.toPrecision(4), d.eval_rows]),
     ),
     '',
-    `decisions: ${counts.promoted} promoted, ${counts.rejected} rejected; champion v${champion?.version ?? '-'}; its newest data arrived ${fresh?.newest ? humanSeconds((Date.now() - new Date(fresh.newest as Date).getTime()) / 1000) : '-'} ago`,
+    `decisions: ${counts.promoted} promoted, ${counts.rejected} rejected; champion v${champion?.version ?? '-'}; its newest data arrived ${newest ? humanSeconds((Date.now() - newest.getTime()) / 1000) : '-'} ago`,
   ].join('\n');
 }

@@ -44,6 +44,11 @@ export function taxiTrips({ day, rows, shiftDay, seed }: TaxiDay): number[][] {
   return out;
 }
 
+/** The `dt=` date of a day index: day 0 is 2026-11-01. */
+export function taxiDate(day: number): string {
+  return new Date(Date.UTC(2026, 10, 1 + day)).toISOString().slice(0, 10);
+}
+
 /** Writes dt=<date>/part-0.csv, then the _SUCCESS marker, as a producer would. */
 export function writeTaxiPartition(dataDir: string, date: string, trips: number[][]): string {
   const dir = path.join(dataDir, `dt=${date}`);

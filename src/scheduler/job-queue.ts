@@ -7,7 +7,8 @@
 // Every settling statement names the worker that holds the lease: a worker that lost its
 // lease (paused, partitioned) can no longer touch the job another worker now owns.
 import { sql } from 'kysely';
-import type { Job, Registry } from '../registry/index.ts';
+import type { UpdateObject } from 'kysely';
+import type { Database, Job, Registry } from '../registry/index.ts';
 
 export interface LeaseOptions {
   workerId: string;
@@ -81,11 +82,14 @@ export async function failExhaustedJobs(db: Registry): Promise<string[]> {
   return rows.map((row) => row.id);
 }
 
-/** Renews the lease. False when the worker no longer holds it (expired and taken over). */
-export async function heartbeatJob(db: Registry, jobId: string, { workerId, leaseSeconds }: LeaseOptions): Promise<boolean> {
+/**
+ * Changes a job only while `workerId` holds its lease: the guard every settling statement
+ * shares. False when the worker no longer holds it (the lease expired and another took it).
+ */
+async function updateHeldJob(db: Registry, jobId: string, workerId: string, changes: UpdateObject<Database, 'jobs'>): Promise<boolean> {
   const row = await db
     .updateTable('jobs')
-    .set({ heartbeat_at: sql`now()`, lease_expires_at: sql`now() + make_interval(secs => ${leaseSeconds})` })
+    .set(changes)
     .where('id', '=', jobId)
     .where('state', '=', 'running')
     .where('locked_by', '=', workerId)
@@ -94,17 +98,14 @@ export async function heartbeatJob(db: Registry, jobId: string, { workerId, leas
   return row !== undefined;
 }
 
+/** Renews the lease. False when the worker no longer holds it. */
+export function heartbeatJob(db: Registry, jobId: string, { workerId, leaseSeconds }: LeaseOptions): Promise<boolean> {
+  return updateHeldJob(db, jobId, workerId, { heartbeat_at: sql`now()`, lease_expires_at: sql`now() + make_interval(secs => ${leaseSeconds})` });
+}
+
 /** Marks the job succeeded. False when the worker had lost the lease. */
-export async function completeJob(db: Registry, jobId: string, workerId: string): Promise<boolean> {
-  const row = await db
-    .updateTable('jobs')
-    .set({ state: 'succeeded', locked_by: null, lease_expires_at: null, finished_at: sql`now()` })
-    .where('id', '=', jobId)
-    .where('state', '=', 'running')
-    .where('locked_by', '=', workerId)
-    .returning('id')
-    .executeTakeFirst();
-  return row !== undefined;
+export function completeJob(db: Registry, jobId: string, workerId: string): Promise<boolean> {
+  return updateHeldJob(db, jobId, workerId, { state: 'succeeded', locked_by: null, lease_expires_at: null, finished_at: sql`now()` });
 }
 
 export interface BackoffPolicy {
@@ -130,22 +131,15 @@ export async function failJob(
 ): Promise<'retrying' | 'failed' | 'lost'> {
   const final = policy.permanent || job.attempts >= job.max_attempts;
   const delay = retryDelaySeconds(job.attempts, policy);
-  const row = await db
-    .updateTable('jobs')
-    .set({
-      state: final ? 'failed' : 'queued',
-      locked_by: null,
-      lease_expires_at: null,
-      last_error: error,
-      run_at: final ? sql`run_at` : sql`now() + make_interval(secs => ${delay})`,
-      finished_at: final ? sql`now()` : null,
-    })
-    .where('id', '=', job.id)
-    .where('state', '=', 'running')
-    .where('locked_by', '=', workerId)
-    .returning('id')
-    .executeTakeFirst();
-  if (!row) return 'lost';
+  const held = await updateHeldJob(db, job.id, workerId, {
+    state: final ? 'failed' : 'queued',
+    locked_by: null,
+    lease_expires_at: null,
+    last_error: error,
+    run_at: final ? sql`run_at` : sql`now() + make_interval(secs => ${delay})`,
+    finished_at: final ? sql`now()` : null,
+  });
+  if (!held) return 'lost';
   return final ? 'failed' : 'retrying';
 }
 
@@ -153,28 +147,8 @@ export async function failJob(
  * Gives the job back without counting the attempt: the worker is shutting down and its
  * job stopped at a checkpoint. Another worker (or this one after a restart) resumes it.
  */
-export async function releaseJob(db: Registry, jobId: string, workerId: string): Promise<boolean> {
-  const row = await db
-    .updateTable('jobs')
-    .set({ state: 'queued', locked_by: null, lease_expires_at: null, attempts: sql`greatest(attempts - 1, 0)`, run_at: sql`now()` })
-    .where('id', '=', jobId)
-    .where('state', '=', 'running')
-    .where('locked_by', '=', workerId)
-    .returning('id')
-    .executeTakeFirst();
-  return row !== undefined;
-}
-
-/** Cancels a queued job (people, via the CLI). Running jobs finish or are released first. */
-export async function cancelJob(db: Registry, jobId: string): Promise<boolean> {
-  const row = await db
-    .updateTable('jobs')
-    .set({ state: 'cancelled', finished_at: sql`now()` })
-    .where('id', '=', jobId)
-    .where('state', '=', 'queued')
-    .returning('id')
-    .executeTakeFirst();
-  return row !== undefined;
+export function releaseJob(db: Registry, jobId: string, workerId: string): Promise<boolean> {
+  return updateHeldJob(db, jobId, workerId, { state: 'queued', locked_by: null, lease_expires_at: null, attempts: sql`greatest(attempts - 1, 0)`, run_at: sql`now()` });
 }
 
 /** Jobs per state, every state present (zeros included), for metrics and status. */

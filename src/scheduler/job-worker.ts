@@ -42,8 +42,6 @@ export interface JobWorkerOptions {
 interface WorkerEvents {
   claimed: [job: Job];
   settled: [job: Job, outcome: 'succeeded' | 'retrying' | 'failed' | 'released' | 'lost', seconds: number];
-  /** The registry could (true) or could not (false) be reached by the last statement. */
-  registry: [reachable: boolean];
 }
 
 export class JobWorker extends EventEmitter<WorkerEvents> {
@@ -51,15 +49,10 @@ export class JobWorker extends EventEmitter<WorkerEvents> {
   readonly #stop = new AbortController();
   #wake: (() => void) | undefined;
   #loop: Promise<void> | undefined;
-  #current: Job | undefined;
 
   constructor(options: JobWorkerOptions) {
     super();
     this.#options = options;
-  }
-
-  get currentJob(): Job | undefined {
-    return this.#current;
   }
 
   get running(): boolean {
@@ -84,28 +77,23 @@ export class JobWorker extends EventEmitter<WorkerEvents> {
 
   async #run(): Promise<void> {
     const { db, log, workerId, leaseSeconds } = this.#options;
-    let failures = 0;
     let lastSweep = 0;
+    const claimNext = async (): Promise<Job | undefined> => {
+      // Once per poll interval, not on every wake-up: it only tidies jobs nobody can claim.
+      if (performance.now() - lastSweep >= this.#options.pollIntervalSeconds * 1000) {
+        lastSweep = performance.now();
+        const exhausted = await failExhaustedJobs(db);
+        if (exhausted.length) log.error({ jobs: exhausted }, 'jobs failed for good: their lease expired on the last attempt');
+      }
+      return claimJob(db, { workerId, leaseSeconds, lineage: this.#options.lineage });
+    };
     while (!this.#stop.signal.aborted) {
       let job: Job | undefined;
       try {
-        // Once per poll interval, not on every wake-up: it only tidies jobs nobody can claim.
-        if (performance.now() - lastSweep >= this.#options.pollIntervalSeconds * 1000) {
-          lastSweep = performance.now();
-          const exhausted = await failExhaustedJobs(db);
-          if (exhausted.length) log.error({ jobs: exhausted }, 'jobs failed for good: their lease expired on the last attempt');
-        }
-        job = await claimJob(db, { workerId, leaseSeconds, lineage: this.#options.lineage });
-        failures = 0;
-        this.emit('registry', true);
+        job = await retryTransient(claimNext, { signal: this.#stop.signal, log, what: 'claiming a job', maxBackoffSeconds: this.#options.maxBackoffSeconds, isTransient: isTransientDatabaseError });
       } catch (error) {
-        if (!isTransientDatabaseError(error)) throw error;
-        failures += 1;
-        this.emit('registry', false);
-        const seconds = Math.min(this.#options.maxBackoffSeconds, 0.5 * 2 ** (failures - 1));
-        log.warn({ attempt: failures, retryInSeconds: seconds, err: (error as Error).message }, 'cannot claim jobs: registry unreachable; retrying');
-        await this.#sleep(seconds);
-        continue;
+        if (this.#stop.signal.aborted) return;
+        throw error;
       }
       if (!job) {
         await this.#sleep(this.#options.pollIntervalSeconds);
@@ -133,7 +121,6 @@ export class JobWorker extends EventEmitter<WorkerEvents> {
     const { db, workerId, leaseSeconds, handlers } = this.#options;
     const log = this.#options.log.child({ job: job.id, kind: job.kind, lineage: job.lineage_id ?? undefined });
     const started = performance.now();
-    this.#current = job;
     this.emit('claimed', job);
     log.info({ attempt: job.attempts, maxAttempts: job.max_attempts }, 'job claimed');
 
@@ -144,7 +131,6 @@ export class JobWorker extends EventEmitter<WorkerEvents> {
     const heartbeat = setInterval(() => {
       heartbeatJob(db, job.id, { workerId, leaseSeconds })
         .then((held) => {
-          this.emit('registry', true);
           if (held || lost) return;
           lost = true;
           log.error('lease lost (it expired and another worker took the job); stopping without writing more');
@@ -153,7 +139,6 @@ export class JobWorker extends EventEmitter<WorkerEvents> {
         .catch((error: Error) => {
           // The registry is down: keep training; if the outage outlasts the lease, another
           // worker may take over, and the next heartbeat tells us.
-          this.emit('registry', false);
           log.warn({ err: error.message }, 'heartbeat failed; retrying at the next beat');
         });
     }, this.#options.heartbeatSeconds * 1000);
@@ -179,7 +164,6 @@ export class JobWorker extends EventEmitter<WorkerEvents> {
     } finally {
       clearInterval(heartbeat);
       this.#stop.signal.removeEventListener('abort', onStop);
-      this.#current = undefined;
     }
     const seconds = (performance.now() - started) / 1000;
     if (outcome === 'lost') log.warn('the job was taken over by another worker; this worker recorded nothing');

@@ -2,9 +2,9 @@
 // capped backoff when the server goes away. Notifications are wake-up hints only: a
 // listener that was down misses them, and the pollers it wakes find the work anyway.
 import { EventEmitter } from 'node:events';
-import { setTimeout as delay } from 'node:timers/promises';
 import pg from 'pg';
 import type { Logger } from '../log.ts';
+import { retryTransient } from '../retry.ts';
 import { PARTITIONS_CHANNEL } from '../watcher/index.ts';
 
 /** Channels freshet notifies on. */
@@ -21,7 +21,6 @@ interface ListenerEvents {
   notification: [channel: Channel, payload: string];
   /** Each (re)connection: listeners should poll once, since they may have missed hints. */
   connected: [];
-  disconnected: [error: Error];
 }
 
 export interface NotificationListenerOptions {
@@ -60,25 +59,26 @@ export class NotificationListener extends EventEmitter<ListenerEvents> {
 
   async #run(): Promise<void> {
     const { log, maxBackoffSeconds } = this.#options;
-    for (let failures = 0; !this.#stop.signal.aborted; ) {
+    for (let reconnect = false; !this.#stop.signal.aborted; reconnect = true) {
+      let session: { lost: Promise<Error>; client: pg.Client };
       try {
-        const lost = await this.#listenUntilLost();
-        failures = 0;
-        if (this.#stop.signal.aborted) return;
-        log.warn({ err: lost.message }, 'notification connection lost; reconnecting (polling continues meanwhile)');
-        this.emit('disconnected', lost);
-      } catch (error) {
-        if (this.#stop.signal.aborted) return;
-        failures += 1;
-        const seconds = Math.min(maxBackoffSeconds, 0.5 * 2 ** (failures - 1));
-        log.warn({ attempt: failures, retryInSeconds: seconds, err: (error as Error).message }, 'cannot LISTEN; retrying');
-        await delay(seconds * 1000, undefined, { signal: this.#stop.signal }).catch(() => {});
+        session = await retryTransient(() => this.#listen(), { signal: this.#stop.signal, log, what: 'LISTEN', maxBackoffSeconds, isTransient: () => true });
+      } catch {
+        return; // stopped while waiting to reconnect
       }
+      log[reconnect ? 'info' : 'debug']({ channels: this.#options.channels }, reconnect ? 'listening for notifications again' : 'listening for notifications');
+      this.#connected = true;
+      this.emit('connected');
+      const error = await session.lost;
+      this.#connected = false;
+      await session.client.end().catch(() => {});
+      if (this.#stop.signal.aborted) return;
+      log.warn({ err: error.message }, 'notification connection lost; reconnecting (polling continues meanwhile)');
     }
   }
 
-  /** Connects, LISTENs, and resolves with the error that ended the connection. */
-  async #listenUntilLost(): Promise<Error> {
+  /** Connects and LISTENs; `lost` resolves with the error that ends the connection. */
+  async #listen(): Promise<{ lost: Promise<Error>; client: pg.Client }> {
     const client = new pg.Client({
       connectionString: this.#options.url,
       application_name: 'freshet-listener',
@@ -100,12 +100,6 @@ export class NotificationListener extends EventEmitter<ListenerEvents> {
       throw error;
     }
     client.on('notification', (message) => this.emit('notification', message.channel as Channel, message.payload ?? ''));
-    this.#connected = true;
-    this.#options.log.debug({ channels: this.#options.channels }, 'listening for notifications');
-    this.emit('connected');
-    const error = await lost;
-    this.#connected = false;
-    await client.end().catch(() => {});
-    return error;
+    return { lost, client };
   }
 }

@@ -9,9 +9,9 @@ import type { ResolvedConfig } from '../config.ts';
 import { UsageError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
-import { CHAMPION, findLineageByName, getAliasedVersion, getCheckpoint, isTransientDatabaseError, type Job, type Registry, type Run } from '../registry/index.ts';
+import { CHAMPION, findLineageByName, getAliasedVersion, getCheckpoint, isTransientDatabaseError, listEpochLosses, type Job, type Registry, type Run } from '../registry/index.ts';
 import { retryTransient } from '../retry.ts';
-import { evaluateCheckpoint, lineageEvalSet, registeredPartitions, trainRun, type TrainRunResult, type TrainingPartition } from '../trainer/index.ts';
+import { evaluateCheckpoint, lineageEvalSet, registeredPartitions, trainRun, type EvalSet, type TrainRunResult, type TrainingPartition } from '../trainer/index.ts';
 import { selectBase, type BaseSelection } from './base-selection.ts';
 import { gateDecision, metricValue } from './evaluation-gate.ts';
 import { PermanentJobError, type JobHandler } from './job-worker.ts';
@@ -59,6 +59,8 @@ interface Plan {
   eval: TrainingPartition[];
   base: BaseSelection | undefined;
   virtualEpochs: number | undefined;
+  /** The fresh partitions' held-out rows, read once for scoring the base candidates and reused for validation. */
+  evalSet: EvalSet | undefined;
 }
 
 /** What to train on and from where; undefined when the champion has seen every partition. */
@@ -67,7 +69,7 @@ async function planRun(db: Registry, config: ResolvedConfig, log: Logger): Promi
   const head = await headRun(db, config.lineage);
   if (!head) {
     if (registered.length === 0) throw new PermanentJobError('no registered partitions to train on');
-    return { kind: 'initial', train: registered, eval: registered, base: undefined, virtualEpochs: undefined };
+    return { kind: 'initial', train: registered, eval: registered, base: undefined, virtualEpochs: undefined, evalSet: undefined };
   }
   const seen = new Set(await chainPartitionIds(db, head.runId));
   const fresh = registered.filter((p) => !seen.has(p.id));
@@ -80,7 +82,7 @@ async function planRun(db: Registry, config: ResolvedConfig, log: Logger): Promi
   }));
   const evalSet = await lineageEvalSet(db, config, head.lineageId, fresh);
   const base = await selectBase(db, config, head.runId, evalSet, log);
-  return { kind: 'retrain', train: [...fresh, ...replay], eval: fresh, base, virtualEpochs: config.retrain.virtualEpochs };
+  return { kind: 'retrain', train: [...fresh, ...replay], eval: fresh, base, virtualEpochs: config.retrain.virtualEpochs, evalSet };
 }
 
 /**
@@ -92,7 +94,7 @@ async function planRun(db: Registry, config: ResolvedConfig, log: Logger): Promi
  */
 function protectPrePlateau(db: Registry, config: ResolvedConfig): (runId: string) => Promise<number[]> {
   return async (runId) => {
-    const curve = await db.selectFrom('epoch_losses').select(['global_step', 'train_loss']).where('run_id', '=', runId).orderBy('virtual_epoch').execute();
+    const curve = await listEpochLosses(db, runId);
     if (curve.length === 0) return [];
     const plateau = detectPlateau(curve.map((p) => p.train_loss), config.plateau);
     if (plateau.plateauStart !== null) return [Number(curve[plateau.chosen]!.global_step)];
@@ -100,13 +102,18 @@ function protectPrePlateau(db: Registry, config: ResolvedConfig): (runId: string
   };
 }
 
-/** Evaluates the run's result against the champion on the run's eval partitions, records the decision, exports. */
-async function gate({ db, config, metrics }: RetrainDependencies, run: Run, log: Logger): Promise<void> {
-  if (!run.result_checkpoint_id) throw new Error(`run ${run.id} finished without a result checkpoint`);
-  const candidateCheckpoint = await getCheckpoint(db, run.result_checkpoint_id);
+/** The held-out rows of the partitions a run was validated on (its `eval` role). */
+async function runEvalSet(db: Registry, config: ResolvedConfig, run: Run): Promise<EvalSet> {
   const evalIds = new Set((await db.selectFrom('run_partitions').select('partition_id').where('run_id', '=', run.id).where('role', '=', 'eval').execute()).map((r) => r.partition_id));
   const evalPartitions = (await registeredPartitions(db, config.dataDir)).filter((p) => evalIds.has(p.id));
-  const evalSet = await lineageEvalSet(db, config, run.lineage_id, evalPartitions);
+  return lineageEvalSet(db, config, run.lineage_id, evalPartitions);
+}
+
+/** Evaluates the run's result against the champion on the run's eval partitions, records the decision, exports. */
+async function gate({ db, config, metrics }: RetrainDependencies, run: Run, log: Logger, loaded?: EvalSet): Promise<void> {
+  if (!run.result_checkpoint_id) throw new Error(`run ${run.id} finished without a result checkpoint`);
+  const candidateCheckpoint = await getCheckpoint(db, run.result_checkpoint_id);
+  const evalSet = loaded ?? (await runEvalSet(db, config, run));
   const champion = await getAliasedVersion(db, run.lineage_id, CHAMPION);
   const metric = config.eval.metric;
   const candidateMetric = metricValue(metric, await evaluateCheckpoint(db, config, candidateCheckpoint, evalSet), config.model.task);
@@ -166,6 +173,7 @@ export function retrainJobHandler(deps: RetrainDependencies): JobHandler {
         if (previous) log.info({ run: previous.id }, 'adopting an unfinished run that no live job owns');
       }
       let result: TrainRunResult;
+      let evalSet: EvalSet | undefined; // read while planning, reused by the gate
       if (previous?.status === 'succeeded') {
         log.info({ run: previous.id }, 'this job already finished its run (the worker stopped before it was marked done); completing its gate');
         await gate(deps, previous, log);
@@ -175,6 +183,7 @@ export function retrainJobHandler(deps: RetrainDependencies): JobHandler {
         result = await trainRun({ ...common, resumeRunId: previous.id });
       } else {
         const plan = await planRun(db, config, log);
+        evalSet = plan?.evalSet;
         if (!plan) {
           log.info('the champion has seen every registered partition: nothing to retrain');
           return 'done';
@@ -187,11 +196,12 @@ export function retrainJobHandler(deps: RetrainDependencies): JobHandler {
           ...(plan.base?.chosen ? { fromCheckpointId: plan.base.chosen.checkpointId } : {}),
           ...(plan.base ? { baseSelection: plan.base as unknown as Record<string, unknown> } : {}),
           ...(plan.virtualEpochs ? { virtualEpochs: plan.virtualEpochs } : {}),
+          ...(plan.evalSet ? { evalSet: plan.evalSet } : {}),
         });
       }
       if (result.status === 'interrupted') return 'interrupted';
       const run = await db.selectFrom('runs').selectAll().where('id', '=', result.runId).executeTakeFirstOrThrow();
-      await gate(deps, run, log.child({ run: run.id }));
+      await gate(deps, run, log.child({ run: run.id }), evalSet);
       return 'done';
     } catch (error) {
       if (error instanceof PermanentJobError) throw error;

@@ -67,6 +67,8 @@ export interface TrainRunOptions {
   partitions?: TrainingPartition[];
   /** Partitions whose held-out rows are the validation set; default: the training partitions. */
   evalPartitions?: TrainingPartition[];
+  /** Those rows already loaded (with the lineage's statistics) by the caller; a new run uses them instead of reading again. */
+  evalSet?: EvalSet;
   /** How the base checkpoint was chosen (policy, candidates, scores), stored on the run. */
   baseSelection?: Record<string, unknown>;
   /** Steps whose checkpoints retention must keep besides its own rules (the run's pre-plateau one). */
@@ -239,7 +241,7 @@ async function startPoint(options: TrainRunOptions, partitions: TrainingPartitio
 }
 
 /** Errors of the machine rather than of the run: the run is left resumable. */
-export function isEnvironmentError(error: unknown): boolean {
+function isEnvironmentError(error: unknown): boolean {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   return code === 'ENOSPC' || code === 'EDQUOT' || code === 'EIO' || code === 'EROFS' || code === 'EMFILE' || code === 'ENFILE';
 }
@@ -314,7 +316,7 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
     invalidRows: start.continuing ? carried!.invalidRows : 0,
   };
 
-  const evalSet = await loadEvalSet(evalPartitions, columns, split, stats, config.training.evalMaxRows);
+  const evalSet = options.evalSet && !options.resumeRunId ? options.evalSet : await loadEvalSet(evalPartitions, columns, split, stats, config.training.evalMaxRows);
   const counts = { rows: 0, invalid: state.invalidRows };
   const batches = prefetchedBatches(partitions, { columns, split, stats, batchSize: lineage.batch_size, shuffleBuffer: config.training.shuffleBuffer, counts }, state.cursor);
   const dim = columns.features.length;
@@ -325,7 +327,18 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
   let lastCheckpointId: string | null = null;
   let stepsThisProcess = 0;
   const metrics = options.metrics;
-  let throughputMark = { steps: 0, at: performance.now() };
+  const throughputMark = { steps: 0, at: performance.now() };
+  /** Steps and throughput since the last report: at logged steps and checkpoints, never per step. */
+  const reportThroughput = (): void => {
+    if (!metrics) return;
+    const now = performance.now();
+    const steps = stepsThisProcess - throughputMark.steps;
+    if (steps <= 0) return;
+    metrics.trainStepsTotal.inc(steps);
+    metrics.trainExamplesPerSecond.set((steps * lineage.batch_size) / ((now - throughputMark.at) / 1000));
+    throughputMark.steps = stepsThisProcess;
+    throughputMark.at = now;
+  };
 
   const leaseLost = options.leaseLost ?? (() => false);
   const retryWrites = options.retryWrites ?? (<T,>(_what: string, write: () => Promise<T>) => write());
@@ -335,6 +348,7 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
     state.adam.accBeta1 = adam.accBeta1.dataSync()[0]!;
     state.adam.accBeta2 = adam.accBeta2.dataSync()[0]!;
     state.invalidRows = counts.invalid;
+    reportThroughput(); // before the write, so the checkpoint's time is not counted as training
     const uri = checkpointUri(lineage.id, run.id, state.globalStep);
     const started = performance.now();
     const written = await writeCheckpoint(path.join(config.artifactsDir, uri), trainable.model, optimizer, state);
@@ -361,6 +375,7 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
     lastCheckpointStep = state.globalStep;
     lastCheckpointId = row.id;
     metrics?.checkpointWriteSeconds.observe((performance.now() - started) / 1000);
+    throughputMark.at = performance.now(); // the next throughput figure starts after the write
     metrics?.checkpointBytes.set(written.bytes);
     metrics?.virtualEpoch.set(state.virtualEpoch);
     if (state.valLoss !== null && Number.isFinite(state.valLoss)) metrics?.valLoss.set(state.valLoss);
@@ -400,18 +415,13 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
       if (batchLoss !== null) {
         lastLogged = batchLoss;
         pendingPoints.push({ step: state.globalStep + 1, loss: batchLoss });
-        if (metrics) {
-          const now = performance.now();
-          metrics.trainLoss.set(batchLoss);
-          metrics.trainExamplesPerSecond.set(((stepsThisProcess + 1 - throughputMark.steps) * lineage.batch_size) / ((now - throughputMark.at) / 1000));
-          throughputMark = { steps: stepsThisProcess + 1, at: now };
-        }
+        metrics?.trainLoss.set(batchLoss);
       }
-      metrics?.trainStepsTotal.inc();
       state.globalStep += 1;
       state.stepInEpoch += 1;
       state.cursor = cursor;
       stepsThisProcess += 1;
+      if (batchLoss !== null) reportThroughput();
 
       if (state.stepInEpoch === state.stepsPerEpoch) {
         const epochLoss = trainStep.epochLoss();

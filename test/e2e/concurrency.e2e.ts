@@ -3,10 +3,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import { sql } from 'kysely';
-import { spawnFreshet } from '../support/cli.ts';
 import { createTestDatabase } from '../support/database.ts';
-import { dropPartition, slowTrainingEnv } from '../support/daemon.ts';
+import { backlog, dropPartition, quickClusterEnv, startDaemons, stopDaemons } from '../support/daemon.ts';
 import { tempDir } from '../support/partitions.ts';
 import { waitFor } from '../support/wait.ts';
 
@@ -15,34 +13,20 @@ const PARTITIONS = 50;
 test(`3 daemons, ${PARTITIONS} partitions arriving: registered once each, each job run once, no duplicate version or decision`, async () => {
   const { db, url } = await createTestDatabase();
   const dir = tempDir('freshet-concurrency-');
-  const env = slowTrainingEnv(dir, url, {
-    FRESHET_SERVING_DIR: `${dir}/serving`,
-    FRESHET_RETRAIN__ON_ARRIVAL: 'true',
-    FRESHET_RETRAIN__VIRTUAL_EPOCHS: '2',
-    FRESHET_TRAINING__NUM_CHECKPOINTS: '4',
-    FRESHET_TRAINING__STOP_POINT: '2',
-    FRESHET_QUEUE__POLL_INTERVAL_SECONDS: '0.5',
-    FRESHET_WATCHER__RESCAN_INTERVAL_SECONDS: '2',
-  });
-  const daemons = [0, 1, 2].map(() => spawnFreshet(['daemon'], { env }));
-  await Promise.all(daemons.map((d) => d.waitForLog('freshet running')));
+  const daemons = await startDaemons(
+    3,
+    quickClusterEnv(dir, url, { FRESHET_SERVING_DIR: `${dir}/serving`, FRESHET_RETRAIN__ON_ARRIVAL: 'true', FRESHET_WATCHER__RESCAN_INTERVAL_SECONDS: '2' }),
+  );
   for (let i = 0; i < PARTITIONS; i++) {
     const day = new Date(Date.UTC(2026, 0, 1 + i)).toISOString().slice(0, 10);
     dropPartition(`${dir}/data`, day, 300);
     await delay(100); // 10 a second
   }
   await waitFor('every partition trained on and the queue idle', async () => {
-    const row = await sql<{ registered: string; untrained: string; live: string }>`
-      select (select count(*) from partitions where status = 'registered') as registered,
-             (select count(*) from partitions p where not exists (
-                select 1 from run_partitions rp join runs r on r.id = rp.run_id
-                where rp.partition_id = p.id and rp.role = 'train' and r.status = 'succeeded')) as untrained,
-             (select count(*) from jobs where state in ('queued', 'running')) as live`.execute(db);
-    const r = row.rows[0]!;
-    return Number(r.registered) === PARTITIONS && Number(r.untrained) === 0 && Number(r.live) === 0;
+    const { registered, untrained, live } = await backlog(db);
+    return registered === PARTITIONS && untrained === 0 && live === 0;
   }, 300_000, 250);
-  await Promise.all(daemons.map((d) => (d.child.kill('SIGTERM'), d.exited)));
-  for (const d of daemons) assert.equal((await d.exited).code, 0, d.stderr().slice(-2000));
+  await stopDaemons(daemons);
 
   const partitions = await db.selectFrom('partitions').select(['path', 'status']).execute();
   assert.equal(partitions.length, PARTITIONS, 'one row per partition although three watchers saw each');

@@ -55,7 +55,7 @@ async function champion(db: Registry): Promise<number | undefined> {
   return lineage ? (await getAliasedVersion(db, lineage.id, CHAMPION))?.version : undefined;
 }
 
-async function describe(db: Registry): Promise<string> {
+async function registryState(db: Registry): Promise<string> {
   const jobs = await db.selectFrom('jobs').select(['id', 'state', 'attempts', 'last_error']).execute();
   const runs = await db.selectFrom('runs').select(['id', 'job_id', 'status', 'error']).execute();
   const decisions = await db.selectFrom('promotions').select(['run_id', 'decision']).execute();
@@ -156,7 +156,7 @@ test(`kill -9 at ${KILLS} random moments: the registry stays consistent and the 
   await last.waitForLog('freshet running', 60_000);
   const finish = async (decisions: number): Promise<void> => {
     await waitFor(`decision ${decisions} after the kills`, () => settled(db, decisions), 180_000, 100).catch(async (error: Error) => {
-      throw new Error(`${error.message}: ${await describe(db)}\n${last.stderr().slice(-3000)}`);
+      throw new Error(`${error.message}: ${await registryState(db)}\n${last.stderr().slice(-3000)}`);
     });
   };
   await finish(1 + written);

@@ -1,8 +1,11 @@
-// Partitions as producers write them, and a daemon configuration whose runs last long
-// enough to interrupt.
+// Partitions as producers write them, daemon configurations (runs long enough to
+// interrupt, or quick ones for several daemons), and starting, stopping and watching daemons.
+import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { cleanEnv } from './cli.ts';
+import { sql } from 'kysely';
+import type { Registry } from '../../src/registry/index.ts';
+import { cleanEnv, spawnFreshet } from './cli.ts';
 import { syntheticRows, writeCsv } from './partitions.ts';
 import { trainEnv } from './train-config.ts';
 
@@ -26,3 +29,39 @@ export function slowTrainingEnv(dir: string, url: string, extra: Record<string, 
   });
 }
 
+
+/** Small, quick runs for tests with several daemons: the point is coordination, not training. */
+export function quickClusterEnv(dir: string, url: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return slowTrainingEnv(dir, url, {
+    FRESHET_RETRAIN__VIRTUAL_EPOCHS: '2',
+    FRESHET_TRAINING__NUM_CHECKPOINTS: '4',
+    FRESHET_TRAINING__STOP_POINT: '2',
+    FRESHET_QUEUE__POLL_INTERVAL_SECONDS: '0.5',
+    ...extra,
+  });
+}
+
+/** Starts `count` daemon processes on one configuration and waits until each runs. */
+export async function startDaemons(count: number, env: NodeJS.ProcessEnv): Promise<Array<ReturnType<typeof spawnFreshet>>> {
+  const daemons = Array.from({ length: count }, () => spawnFreshet(['daemon'], { env }));
+  await Promise.all(daemons.map((d) => d.waitForLog('freshet running')));
+  return daemons;
+}
+
+/** SIGTERM to each; each must exit 0 (a graceful stop within the bound). */
+export async function stopDaemons(daemons: ReadonlyArray<ReturnType<typeof spawnFreshet>>): Promise<void> {
+  for (const d of daemons) d.child.kill('SIGTERM');
+  for (const d of daemons) assert.equal((await d.exited).code, 0, d.stderr().slice(-2000));
+}
+
+/** Registered partitions, those no finished run trained on yet, and jobs queued or running. */
+export async function backlog(db: Registry): Promise<{ registered: number; untrained: number; live: number }> {
+  const row = await sql<{ registered: string; untrained: string; live: string }>`
+    select (select count(*) from partitions where status = 'registered') as registered,
+           (select count(*) from partitions p where not exists (
+              select 1 from run_partitions rp join runs r on r.id = rp.run_id
+              where rp.partition_id = p.id and rp.role = 'train' and r.status = 'succeeded')) as untrained,
+           (select count(*) from jobs where state in ('queued', 'running')) as live`.execute(db);
+  const r = row.rows[0]!;
+  return { registered: Number(r.registered), untrained: Number(r.untrained), live: Number(r.live) };
+}

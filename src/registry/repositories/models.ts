@@ -66,3 +66,14 @@ export async function recordPromotion(db: Registry, promotion: NewPromotion): Pr
 export async function listPromotions(db: Registry, lineageId: string, limit = 50): Promise<Promotion[]> {
   return db.selectFrom('promotions').selectAll().where('lineage_id', '=', lineageId).orderBy('id', 'desc').limit(limit).execute();
 }
+
+/** When the newest partition a version was trained on arrived (its data freshness); null without partitions. */
+export async function newestTrainingDataArrival(db: Registry, modelVersionId: string): Promise<Date | null> {
+  const row = await db
+    .selectFrom('model_version_partitions')
+    .innerJoin('partitions', 'partitions.id', 'model_version_partitions.partition_id')
+    .select((eb) => eb.fn.max<Date | null>('partitions.arrived_at').as('newest'))
+    .where('model_version_partitions.model_version_id', '=', modelVersionId)
+    .executeTakeFirst();
+  return row?.newest ?? null;
+}
