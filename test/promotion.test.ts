@@ -7,9 +7,9 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { createLogger } from '../src/log.ts';
-import { CHAMPION, getAliasedVersion, getCheckpoint, getRun, listModelVersions, listPromotions } from '../src/registry/index.ts';
-import { gateDecision, reconcileServing, rollbackChampion, currentServingVersion } from '../src/scheduler/index.ts';
-import { lineageEvalSet, registeredPartitions, tf } from '../src/trainer/index.ts';
+import { CHAMPION, getAliasedVersion, getCheckpoint, getRun, listModelVersions, listPromotions, listRunCheckpoints } from '../src/registry/index.ts';
+import { gateDecision, prePlateauStepsToKeep, reconcileServing, rollbackChampion, currentServingVersion, selectBase } from '../src/scheduler/index.ts';
+import { lineageEvalSet, registeredPartitions, tf, trainRun } from '../src/trainer/index.ts';
 import { createTestDatabase } from './support/database.ts';
 import { runRetrainJob } from './support/retrain.ts';
 import { addPartition, syntheticRows, tempDir } from './support/partitions.ts';
@@ -29,6 +29,31 @@ async function serveFolder(root: string): Promise<{ url: string; close: () => vo
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => server.close() };
 }
+
+describe('retention keeps what base selection needs', () => {
+  test('a retrain keeps the checkpoint before the plateau of its whole chain, when that plateau starts inside it', async () => {
+    const { db, url } = await createTestDatabase();
+    const dir = tempDir('freshet-chain-');
+    const config = trainConfig(dir, url, {
+      FRESHET_TRAINING__NUM_CHECKPOINTS: '3',
+      FRESHET_TRAINING__RETENTION__KEEP_LAST: '1',
+      FRESHET_TRAINING__RETENTION__KEEP_BEST: '1',
+      FRESHET_TRAINING__EARLY_STOPPING__ENABLED: 'false',
+      FRESHET_RETRAIN__BASE: 'pre-plateau',
+    });
+    for (let d = 1; d <= 3; d++) await addPartition(db, config.dataDir, `2026-11-0${d}`, syntheticRows(1500, d));
+    const common = { db, config, log, signal: new AbortController().signal, protectSteps: (runId: string) => prePlateauStepsToKeep(db, config, runId) };
+    // The first run stops while the loss still falls; the second continues it to a plateau.
+    const first = await trainRun(common);
+    const base = (await listRunCheckpoints(db, first.runId)).at(-1)!;
+    const second = await trainRun({ ...common, fromCheckpointId: base.id, virtualEpochs: 12 });
+    const evalSet = await lineageEvalSet(db, config, base.lineage_id, await registeredPartitions(db, config.dataDir));
+    const selection = await selectBase(db, config, second.runId, evalSet, log);
+    assert.ok(selection.plateau!.start !== null && selection.plateau!.chosenEpoch > 3, `the chain's plateau is inside the second run: ${selection.plateau!.reason}`);
+    assert.equal(selection.chosen!.virtualEpoch, selection.plateau!.chosenEpoch, `its checkpoint was kept: ${selection.reason}`);
+    assert.equal(selection.chosen!.runId, second.runId);
+  });
+});
 
 describe('retrain, gate and promotion', () => {
   test('the whole cycle: first model promoted and exported, a retrain from the chosen checkpoint, rejection, promotion, rollback', async () => {

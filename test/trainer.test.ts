@@ -242,6 +242,21 @@ describe('retention', () => {
     assert.deepEqual(fs.readdirSync(runDir).sort(), rows.map((r) => path.basename(r.uri)).sort(), 'files match rows exactly');
   });
 
+  test('a run killed after its last checkpoint row, before that retention, ends with the checkpoints of an uninterrupted run', async () => {
+    const { db, url, dir } = await setup();
+    const policy = { FRESHET_TRAINING__RETENTION__KEEP_LAST: '1', FRESHET_TRAINING__RETENTION__KEEP_BEST: '1', FRESHET_TRAINING__NUM_CHECKPOINTS: '5' };
+    const reference = await train(db, dir, url, { ...policy, FRESHET_LINEAGE: 'reference' });
+    // The state such a kill leaves: every checkpoint row written, retention not yet applied, the run still running.
+    const killed = await train(db, dir, url, { ...policy, FRESHET_LINEAGE: 'killed', FRESHET_TRAINING__RETENTION__KEEP_LAST: '10' });
+    assert.equal((await listRunCheckpoints(db, killed.runId)).length, 5);
+    await db.updateTable('runs').set({ status: 'running', finished_at: null, result_checkpoint_id: null }).where('id', '=', killed.runId).execute();
+    const resumed = await train(db, dir, url, { ...policy, FRESHET_LINEAGE: 'killed' }, { resumeRunId: killed.runId });
+    assert.equal(resumed.status, 'succeeded');
+    const steps = async (runId: string) => (await listRunCheckpoints(db, runId)).map((c) => Number(c.global_step));
+    assert.deepEqual(await steps(killed.runId), await steps(reference.runId));
+    assert.deepEqual(Buffer.from(resumed.weightBytes), Buffer.from(reference.weightBytes));
+  });
+
   test('files left without a row by a crash are swept at the next start', async () => {
     const { db, url, dir } = await setup(2, 800);
     const first = await train(db, dir, url, { FRESHET_TRAINING__NUM_CHECKPOINTS: '1' });

@@ -50,6 +50,25 @@ function keptAtOrBefore(curve: readonly CurvePoint[], index: number): CurvePoint
   return curve.slice(index + 1).find((p) => p.checkpointId);
 }
 
+/**
+ * The steps of run `runId` whose checkpoints retention must keep so that the pre-plateau
+ * checkpoint `selectBase` will look for survives. The plateau is found on the chain's
+ * curve (the run's ancestors up to its base, then the run), as `selectBase` finds it. The
+ * plateau at index p can only be seen once p + window points exist, and it never moves
+ * after (it depends on the points up to p + window only), so: once seen, keep its choice;
+ * until then, keep the last window + offset + 1 epoch checkpoints, among which the choice
+ * will fall. Ancestors' checkpoints were kept by the same rule on their own chains; where
+ * this chain finds a plateau an ancestor's did not, selectBase takes the nearest kept
+ * checkpoint before it and says so.
+ */
+export async function prePlateauStepsToKeep(db: Registry, config: ResolvedConfig, runId: string): Promise<number[]> {
+  const curve = await chainCurve(db, runId);
+  if (curve.length === 0) return [];
+  const plateau = detectPlateau(curve.map((p) => p.trainLoss), config.plateau);
+  const keep = plateau.plateauStart !== null ? [curve[plateau.chosen]!] : curve.slice(-(config.plateau.window + config.plateau.offset + 1));
+  return keep.filter((p) => p.runId === runId).map((p) => p.globalStep);
+}
+
 export async function selectBase(db: Registry, config: ResolvedConfig, headRunId: string | undefined, evalSet: EvalSet, log: Logger): Promise<BaseSelection> {
   const policy = config.retrain.base;
   const curve = headRunId ? await chainCurve(db, headRunId) : [];

@@ -7,7 +7,7 @@ export { evaluateRetrainPolicy, enqueueRetrain, type PolicyVerdict, type Retrain
 export { RetrainScheduler } from './retrain-scheduler.ts';
 export { retrainJobHandler } from './retrain-job.ts';
 export { detectPlateau, smooth, DEFAULT_PLATEAU, PlateauInputError, type PlateauOptions, type PlateauResult } from './plateau.ts';
-export { selectBase, type BaseSelection, type BaseCandidate, type BasePolicy } from './base-selection.ts';
+export { prePlateauStepsToKeep, selectBase, type BaseSelection, type BaseCandidate, type BasePolicy } from './base-selection.ts';
 export { gateDecision, metricValue, higherIsBetter, type GateDecision } from './evaluation-gate.ts';
 export { recordGateDecision, promoteVersion, rollbackChampion } from './promotion.ts';
 export { exportVersion, switchCurrent, currentServingVersion, reconcileServing, CURRENT } from './serving-export.ts';

@@ -9,13 +9,12 @@ import type { ResolvedConfig } from '../config.ts';
 import { UsageError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
-import { CHAMPION, findLineageByName, getAliasedVersion, getCheckpoint, isTransientDatabaseError, listEpochLosses, type Job, type Registry, type Run } from '../registry/index.ts';
+import { CHAMPION, findLineageByName, getAliasedVersion, getCheckpoint, isTransientDatabaseError, type Job, type Registry, type Run } from '../registry/index.ts';
 import { retryTransient } from '../retry.ts';
 import { evaluateCheckpoint, lineageEvalSet, registeredPartitions, trainRun, type EvalSet, type TrainRunResult, type TrainingPartition } from '../trainer/index.ts';
-import { selectBase, type BaseSelection } from './base-selection.ts';
+import { prePlateauStepsToKeep, selectBase, type BaseSelection } from './base-selection.ts';
 import { gateDecision, metricValue } from './evaluation-gate.ts';
 import { PermanentJobError, type JobHandler } from './job-worker.ts';
-import { detectPlateau } from './plateau.ts';
 import { recordGateDecision } from './promotion.ts';
 import { chainPartitionIds, headRun } from './run-chain.ts';
 import { reconcileServing } from './serving-export.ts';
@@ -85,23 +84,6 @@ async function planRun(db: Registry, config: ResolvedConfig, log: Logger): Promi
   return { kind: 'retrain', train: [...fresh, ...replay], eval: fresh, base, virtualEpochs: config.retrain.virtualEpochs, evalSet };
 }
 
-/**
- * Steps whose checkpoints retention must keep so that the run's pre-plateau checkpoint
- * survives until the next retrain needs it. The plateau at index p can only be seen once
- * p + window points exist, and it never moves after (it depends on the points up to
- * p + window only), so: once seen, keep its choice; until then, keep the last
- * window + offset + 1 epoch checkpoints, among which the choice will fall.
- */
-function protectPrePlateau(db: Registry, config: ResolvedConfig): (runId: string) => Promise<number[]> {
-  return async (runId) => {
-    const curve = await listEpochLosses(db, runId);
-    if (curve.length === 0) return [];
-    const plateau = detectPlateau(curve.map((p) => p.train_loss), config.plateau);
-    if (plateau.plateauStart !== null) return [Number(curve[plateau.chosen]!.global_step)];
-    return curve.slice(-(config.plateau.window + config.plateau.offset + 1)).map((p) => Number(p.global_step));
-  };
-}
-
 /** The held-out rows of the partitions a run was validated on (its `eval` role). */
 async function runEvalSet(db: Registry, config: ResolvedConfig, run: Run): Promise<EvalSet> {
   const evalIds = new Set((await db.selectFrom('run_partitions').select('partition_id').where('run_id', '=', run.id).where('role', '=', 'eval').execute()).map((r) => r.partition_id));
@@ -161,7 +143,7 @@ export function retrainJobHandler(deps: RetrainDependencies): JobHandler {
       signal: context.signal,
       jobId: job.id,
       leaseLost: context.leaseLost,
-      protectSteps: protectPrePlateau(db, config),
+      protectSteps: (runId: string) => prePlateauStepsToKeep(db, config, runId),
       metrics: deps.metrics,
       retryWrites: <T,>(what: string, write: () => Promise<T>) =>
         retryTransient(write, { signal: context.signal, log: baseLog, what, maxBackoffSeconds: config.database.maxBackoffSeconds, isTransient: isTransientDatabaseError }),

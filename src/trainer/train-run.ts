@@ -217,25 +217,31 @@ async function startPoint(options: TrainRunOptions, partitions: TrainingPartitio
   const startEpoch = loaded?.state.virtualEpoch ?? 0;
   const targetEpochs = startEpoch + (options.virtualEpochs ?? lineage.num_checkpoints);
   const examples = await examplesAvailable(db, lineage, partitions, config.training.evalFraction, loaded !== undefined);
-  const run = await createRun(db, {
-    lineage_id: lineage.id,
-    job_id: options.jobId ?? null,
-    kind: options.kind ?? (loaded ? 'manual' : 'initial'),
-    seed: config.training.seed,
-    backend,
-    config: { training: config.training, model: config.model, columns: config.columns, retrain: config.retrain },
-    base_checkpoint_id: options.fromCheckpointId ?? null,
-    base_selection: options.baseSelection ? JSON.stringify(options.baseSelection) : null,
-    data_watermark: partitions.length ? partitions.reduce((max, p) => (BigInt(p.id) > BigInt(max) ? p.id : max), partitions[0]!.id) : null,
-    target_virtual_epochs: targetEpochs,
-    examples_available: examples || null,
-    effective_stop_point: examples ? effectiveStopPoint(lineage.steps_per_epoch, { batchSize: lineage.batch_size, numCheckpoints: lineage.num_checkpoints }, examples) : null,
-  });
-  const roles = [
-    ...partitions.map((p) => ({ run_id: run.id, partition_id: p.id, role: p.replay ? ('replay' as const) : ('train' as const) })),
-    ...evalPartitions.map((p) => ({ run_id: run.id, partition_id: p.id, role: 'eval' as const })),
+  // The run and its partition roles in one transaction: a run resumed after a crash must
+  // find the partitions it started with.
+  const roles = (runId: string) => [
+    ...partitions.map((p) => ({ run_id: runId, partition_id: p.id, role: p.replay ? ('replay' as const) : ('train' as const) })),
+    ...evalPartitions.map((p) => ({ run_id: runId, partition_id: p.id, role: 'eval' as const })),
   ];
-  if (roles.length) await db.insertInto('run_partitions').values(roles).execute();
+  const run = await db.transaction().execute(async (trx) => {
+    const created = await createRun(trx, {
+      lineage_id: lineage.id,
+      job_id: options.jobId ?? null,
+      kind: options.kind ?? (loaded ? 'manual' : 'initial'),
+      seed: config.training.seed,
+      backend,
+      config: { training: config.training, model: config.model, columns: config.columns, retrain: config.retrain },
+      base_checkpoint_id: options.fromCheckpointId ?? null,
+      base_selection: options.baseSelection ? JSON.stringify(options.baseSelection) : null,
+      data_watermark: partitions.length ? partitions.reduce((max, p) => (BigInt(p.id) > BigInt(max) ? p.id : max), partitions[0]!.id) : null,
+      target_virtual_epochs: targetEpochs,
+      examples_available: examples || null,
+      effective_stop_point: examples ? effectiveStopPoint(lineage.steps_per_epoch, { batchSize: lineage.batch_size, numCheckpoints: lineage.num_checkpoints }, examples) : null,
+    });
+    const rows = roles(created.id);
+    if (rows.length) await trx.insertInto('run_partitions').values(rows).execute();
+    return created;
+  });
   log.info({ run: run.id, lineage: lineage.id, base: options.fromCheckpointId ?? null, targetEpochs }, 'training run started');
   return { run, lineage, loaded, continuing: false, targetEpochs };
 }
@@ -383,12 +389,19 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
       { checkpoint: row.id, step: state.globalStep, virtualEpoch: state.virtualEpoch, trainLoss: state.trainLoss, valLoss: state.valLoss, ms: Math.round(performance.now() - started), bytes: written.bytes },
       'checkpoint written',
     );
-    await retryWrites('applying checkpoint retention', async () => {
+    await retain();
+    return row;
+  };
+  /**
+   * Retention after each checkpoint, and once more when the run ends: a kill between a
+   * checkpoint's row and its retention must not leave more checkpoints (hence other base
+   * candidates for the next retrain) than a run that was never interrupted.
+   */
+  const retain = (): Promise<string[]> =>
+    retryWrites('applying checkpoint retention', async () => {
       const protectedSteps = [...(state.earlyStopping.bestStep === null ? [] : [state.earlyStopping.bestStep]), ...((await options.protectSteps?.(run.id)) ?? [])];
       return applyRetention(db, config.artifactsDir, run.id, config.training.retention, protectedSteps, log);
     });
-    return row;
-  };
 
   const check = (): void => {
     const { valLoss, metrics } = evaluateModel(trainable.model, evalSet, config);
@@ -451,6 +464,7 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
     }
 
     // The end: optionally go back to the best checkpoint, then close the run.
+    await retain();
     const checkpoints = await listRunCheckpoints(db, run.id);
     let resultId = lastCheckpointId ?? checkpoints.at(-1)?.id ?? null;
     const bestStep = state.earlyStopping.bestStep;

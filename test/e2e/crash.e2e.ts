@@ -100,6 +100,35 @@ async function assertNoOrphanFiles(db: Registry, dir: string): Promise<void> {
   }
 }
 
+/**
+ * What each run did, in terms that do not depend on ids or timing: its base (run ordinal
+ * and step), the checkpoints it kept, its epoch losses and the gate's decision. Compared
+ * with the uninterrupted run's before the weights, so that a difference names the run.
+ */
+async function runHistory(db: Registry): Promise<unknown[]> {
+  const runs = await db.selectFrom('runs').selectAll().where('status', '=', 'succeeded').orderBy('id').execute();
+  const ordinal = new Map(runs.map((r, i) => [r.id, i + 1]));
+  const history = [];
+  for (const run of runs) {
+    const base = run.base_checkpoint_id ? await db.selectFrom('checkpoints').select(['run_id', 'global_step']).where('id', '=', run.base_checkpoint_id).executeTakeFirst() : undefined;
+    const kept = await db.selectFrom('checkpoints').select('global_step').where('run_id', '=', run.id).orderBy('global_step').execute();
+    const losses = await db.selectFrom('epoch_losses').select(['virtual_epoch', 'train_loss', 'val_loss']).where('run_id', '=', run.id).orderBy('virtual_epoch').execute();
+    const partitions = await db.selectFrom('run_partitions').innerJoin('partitions', 'partitions.id', 'run_partitions.partition_id').select(['partitions.path', 'run_partitions.role']).where('run_id', '=', run.id).orderBy('partitions.path').orderBy('role').execute();
+    const decision = await db.selectFrom('promotions').select(['decision', 'candidate_metric', 'champion_metric']).where('run_id', '=', run.id).executeTakeFirst();
+    history.push({
+      run: ordinal.get(run.id),
+      kind: run.kind,
+      base: base ? `run ${ordinal.get(base.run_id)} step ${base.global_step}` : null,
+      basePolicy: (run.base_selection as { chosen?: { name?: string } } | null)?.chosen?.name ?? null,
+      kept: kept.map((c) => Number(c.global_step)),
+      losses: losses.map((l) => [l.virtual_epoch, l.train_loss, l.val_loss]),
+      partitions: partitions.map((p) => `${p.role} ${p.path}`),
+      decision,
+    });
+  }
+  return history;
+}
+
 async function servedWeights(dir: string): Promise<Buffer> {
   return fs.readFileSync(path.join(dir, 'serving', 'current', 'weights.bin'));
 }
@@ -170,6 +199,7 @@ test(`kill -9 at ${KILLS} random moments: the registry stays consistent and the 
   await assertNoOrphanFiles(db, dir);
   const stuck = await db.selectFrom('jobs').select(['id', 'state']).where('state', '!=', 'succeeded').execute();
   assert.deepEqual(stuck, [], 'every job succeeded: none stuck running');
+  assert.deepEqual(await runHistory(db), await runHistory(reference.db), 'every run as in the uninterrupted scenario (base, kept checkpoints, losses, partitions, decision)');
   assert.equal(await champion(db), refChampion, 'the same champion version as the uninterrupted run');
   assert.deepEqual(await servedWeights(dir), await servedWeights(refDir), 'the champion\'s weights equal the uninterrupted run\'s, bit for bit');
   process.stderr.write(`crash test (seed ${SEED}): last log line before each kill:\n${[...new Set(phases)].map((p) => `  ${phases.filter((q) => q === p).length}× ${p}`).join('\n')}\n`);
