@@ -20,6 +20,7 @@ export const configSchema = z.strictObject({
       url: z.string().min(1).optional().describe('PostgreSQL connection string (also DATABASE_URL). Unset: freshet runs an embedded server.'),
       connectTimeoutSeconds: z.number().positive().max(300).default(5).describe('Seconds a one-shot command waits for the server before it fails (exit 3).'),
       maxBackoffSeconds: z.number().positive().default(30).describe('Longest pause, in seconds, between the daemon\'s reconnection attempts.'),
+      queryTimeoutSeconds: z.number().positive().default(120).describe('Seconds a statement waits for the server\'s reply before it fails and its connection is dropped (a network that silently loses packets).'),
       embedded: z
         .strictObject({
           dataDir: z.string().min(1).default('.freshet/pg').describe('Data directory of the embedded server. Relative to the config file.'),

@@ -68,6 +68,7 @@ export async function runDaemon({ config, log, signal, role = 'all' }: DaemonOpt
       log: log.child({ module: 'listener' }),
       maxBackoffSeconds: config.database.maxBackoffSeconds,
       connectTimeoutSeconds: config.database.connectTimeoutSeconds,
+      queryTimeoutSeconds: config.database.queryTimeoutSeconds,
     });
     listener.start();
     stops.push(['listener', () => listener.stop()]);

@@ -13,6 +13,11 @@ export type Registry = Kysely<Database>;
 export interface ConnectOptions {
   /** Seconds to wait for a TCP connection before a connect attempt fails. */
   connectTimeoutSeconds: number;
+  /**
+   * Seconds a statement may wait for its reply before it fails and its connection is
+   * discarded: what ends a statement stuck on a network that silently drops packets.
+   */
+  queryTimeoutSeconds?: number;
   /** Pool size; the daemon needs few connections (queries are short, training is not in SQL). */
   maxConnections?: number;
   log?: Logger | undefined;
@@ -29,6 +34,28 @@ export function redactUrl(url: string): string {
   }
 }
 
+/** pg's message when query_timeout expires. */
+const READ_TIMEOUT = 'Query read timeout';
+
+/**
+ * A client that gives up its connection when a statement times out. pg's query_timeout
+ * rejects the statement but leaves the client waiting for the lost reply, so every later
+ * statement on it would time out too (brianc/node-postgres#3399). Destroying the socket
+ * makes the client unqueryable, and pg-pool drops it when it is released.
+ */
+class AbandonOnTimeoutClient extends pg.Client {
+  // pg's query has many overloads; this passes them all through.
+  override query(...args: any[]): any {
+    const result: unknown = (super.query as (...a: unknown[]) => unknown)(...args);
+    if (result instanceof Promise) {
+      result.catch((error: unknown) => {
+        if ((error as Error | undefined)?.message === READ_TIMEOUT) (this as unknown as { connection: { stream: { destroy(e?: Error): void } } }).connection.stream.destroy();
+      });
+    }
+    return result;
+  }
+}
+
 /** Opens a pool-backed Kysely instance. Nothing connects until the first query. */
 export function openRegistry(url: string, options: ConnectOptions): Registry {
   const pool = new pg.Pool({
@@ -37,6 +64,11 @@ export function openRegistry(url: string, options: ConnectOptions): Registry {
     connectionTimeoutMillis: options.connectTimeoutSeconds * 1000,
     max: options.maxConnections ?? 10,
     idleTimeoutMillis: 30_000,
+    query_timeout: (options.queryTimeoutSeconds ?? 120) * 1000,
+    // Notice a silently dead server under an idle connection instead of keeping it forever.
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
+    Client: AbandonOnTimeoutClient,
   });
   // An idle client that loses its server (Postgres restarting) emits 'error' on the pool;
   // unhandled, that would crash the process. The next query simply gets a new client.

@@ -36,7 +36,7 @@ export async function openConfiguredRegistry({ config, log, wait, signal }: Open
   } else {
     dbLog.info({ url: redactUrl(url) }, 'using PostgreSQL from configuration');
   }
-  const db = openRegistry(url, { connectTimeoutSeconds: config.database.connectTimeoutSeconds, log: dbLog });
+  const db = openRegistry(url, { connectTimeoutSeconds: config.database.connectTimeoutSeconds, queryTimeoutSeconds: config.database.queryTimeoutSeconds, log: dbLog });
   let closed = false;
   const close = async (): Promise<void> => {
     if (closed) return;

@@ -18,7 +18,7 @@ export function isTransientDatabaseError(error: unknown): boolean {
     const code = (e as { code?: unknown }).code;
     if (typeof code === 'string' && (RETRYABLE_SQLSTATES.has(code) || code.startsWith('08') || RETRYABLE_NODE_CODES.has(code))) return true;
     const message = (e as { message?: unknown }).message;
-    if (typeof message === 'string' && /Connection terminated|timeout exceeded when trying to connect|cannot reach PostgreSQL/i.test(message)) return true;
+    if (typeof message === 'string' && /Connection terminated|timeout exceeded when trying to connect|cannot reach PostgreSQL|Query read timeout|not queryable/i.test(message)) return true;
     if ((e as { name?: unknown }).name === 'DatabaseUnavailableError') return true;
   }
   return false;

@@ -29,6 +29,10 @@ export interface NotificationListenerOptions {
   log: Logger;
   maxBackoffSeconds: number;
   connectTimeoutSeconds: number;
+  /** Seconds a statement (LISTEN, the ping) waits for its reply before the connection counts as lost. */
+  queryTimeoutSeconds?: number;
+  /** Seconds between pings on the idle connection; default 30. */
+  pingSeconds?: number;
 }
 
 export class NotificationListener extends EventEmitter<ListenerEvents> {
@@ -69,7 +73,19 @@ export class NotificationListener extends EventEmitter<ListenerEvents> {
       log[reconnect ? 'info' : 'debug']({ channels: this.#options.channels }, reconnect ? 'listening for notifications again' : 'listening for notifications');
       this.#connected = true;
       this.emit('connected');
+      // A connection idle in LISTEN on a network that silently drops packets looks alive
+      // for as long as TCP keepalive takes (minutes); a ping that times out ends it sooner.
+      let pinging = false;
+      const ping = setInterval(() => {
+        if (pinging) return;
+        pinging = true;
+        session.client
+          .query('SELECT 1')
+          .then(() => (pinging = false))
+          .catch((error: Error) => session.client.emit('error', error));
+      }, (this.#options.pingSeconds ?? 30) * 1000);
       const error = await session.lost;
+      clearInterval(ping);
       this.#connected = false;
       await session.client.end().catch(() => {});
       if (this.#stop.signal.aborted) return;
@@ -83,6 +99,7 @@ export class NotificationListener extends EventEmitter<ListenerEvents> {
       connectionString: this.#options.url,
       application_name: 'freshet-listener',
       connectionTimeoutMillis: this.#options.connectTimeoutSeconds * 1000,
+      query_timeout: (this.#options.queryTimeoutSeconds ?? 120) * 1000,
       // Notice a silently dead server (a pulled cable) instead of waiting forever.
       keepAlive: true,
       keepAliveInitialDelayMillis: 10_000,
