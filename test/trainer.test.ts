@@ -107,6 +107,17 @@ describe('exact resume', () => {
     assert.equal(part3.valLoss, reference.valLoss);
   });
 
+  test('killed before its first checkpoint, a run resumes from the start, bit-identical to never stopping', async () => {
+    const { db, url, dir } = await setup(2, 1000);
+    const reference = await train(db, dir, url, { FRESHET_LINEAGE: 'reference' });
+    const killed = await train(db, dir, url, { FRESHET_LINEAGE: 'killed' }, { stopAfterSteps: 0 });
+    assert.equal(killed.status, 'interrupted');
+    assert.deepEqual(await listRunCheckpoints(db, killed.runId), [], 'no checkpoint yet');
+    const resumed = await train(db, dir, url, { FRESHET_LINEAGE: 'killed' }, { resumeRunId: killed.runId });
+    assert.equal(resumed.status, 'succeeded');
+    assert.deepEqual(Buffer.from(resumed.weightBytes), Buffer.from(reference.weightBytes));
+  });
+
   test('a corrupted newest checkpoint is refused and the previous good one is used; the result is still exact', async () => {
     const { db, url, dir } = await setup();
     const reference = await train(db, dir, url, { FRESHET_LINEAGE: 'reference' });

@@ -198,12 +198,9 @@ async function startPoint(options: TrainRunOptions, partitions: TrainingPartitio
     const lineage = await getLineage(db, run.lineage_id);
     const newest = await newestGoodCheckpoint(db, config.artifactsDir, run.id, log);
     let loaded = newest?.loaded;
-    let continuing = true;
-    if (!loaded && run.base_checkpoint_id) {
-      const base = await getCheckpoint(db, run.base_checkpoint_id);
-      loaded = await loadCheckpoint(db, config.artifactsDir, base);
-      continuing = false;
-    }
+    // Killed before its first checkpoint, a run starts again from its base (or from scratch).
+    const continuing = loaded !== undefined;
+    if (!loaded && run.base_checkpoint_id) loaded = await loadCheckpoint(db, config.artifactsDir, await getCheckpoint(db, run.base_checkpoint_id));
     log.info({ run: run.id, fromStep: loaded?.state.globalStep ?? 0 }, 'resuming run');
     return { run, lineage, loaded, continuing, targetEpochs: run.target_virtual_epochs ?? lineage.num_checkpoints };
   }

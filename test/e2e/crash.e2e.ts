@@ -147,11 +147,15 @@ test(`kill -9 at ${KILLS} random moments: the registry stays consistent and the 
   }
   refDaemon.child.kill('SIGTERM');
   assert.equal((await refDaemon.exited).code, 0, refDaemon.stderr());
+  fs.writeFileSync(path.join(refDir, 'daemon.log'), refDaemon.stderr());
   const refChampion = await champion(reference.db);
 
   // The same scenario, killed again and again.
   const { db, url } = await createTestDatabase();
   const dir = tempDir('freshet-crash-');
+  // Every daemon's log, for whoever reads a failure.
+  process.stderr.write(`crash test (seed ${SEED}): daemon logs in ${refDir}/daemon.log (uninterrupted) and ${dir}/daemon.log\n`);
+  const keepLog = (daemon: ReturnType<typeof spawnFreshet>, title: string): void => fs.appendFileSync(path.join(dir, 'daemon.log'), `=== ${title}\n${daemon.stderr()}`);
   for (const day of ['2026-11-01', '2026-11-02', '2026-11-03']) dropPartition(`${dir}/data`, day, 1500);
   assert.equal((await runFreshet(['scan'], { env: scenarioEnv(dir, url) })).code, 0);
   const rng = new Rng(SEED);
@@ -176,6 +180,7 @@ test(`kill -9 at ${KILLS} random moments: the registry stays consistent and the 
     }
     daemon.child.kill('SIGKILL');
     await daemon.exited;
+    keepLog(daemon, `daemon ${kill}, killed`);
     const last = [...daemon.lines].reverse().find((l) => l.msg && l.level !== 20);
     phases.push(String(last?.msg ?? '(before the first log line)'));
     await assertConsistent(db, dir, `after kill ${kill} (last log: ${phases.at(-1)})`);
@@ -195,6 +200,7 @@ test(`kill -9 at ${KILLS} random moments: the registry stays consistent and the 
   }
   last.child.kill('SIGTERM');
   assert.equal((await last.exited).code, 0, last.stderr());
+  keepLog(last, 'the last daemon, stopped');
   await assertConsistent(db, dir, 'at the end');
   await assertNoOrphanFiles(db, dir);
   const stuck = await db.selectFrom('jobs').select(['id', 'state']).where('state', '!=', 'succeeded').execute();
