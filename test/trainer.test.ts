@@ -47,6 +47,18 @@ describe('a first training run', () => {
     assert.ok(points.every((p, i) => p.step === (i + 1) * 5 && Number.isFinite(p.loss)));
   });
 
+  test('the same partitions registered in another order train the same model (path order, not registration order)', async () => {
+    const days = ['2026-11-01', '2026-11-02', '2026-11-03'];
+    const trained = [];
+    for (const order of [days, [...days].reverse()]) {
+      const { db, url } = await createTestDatabase();
+      const dir = tempDir('freshet-order-');
+      for (const day of order) await addPartition(db, `${dir}/data`, day, syntheticRows(800, Number(day.slice(-1))));
+      trained.push(await train(db, dir, url));
+    }
+    assert.deepEqual(Buffer.from(trained[1]!.weightBytes), Buffer.from(trained[0]!.weightBytes));
+  });
+
   test('a checkpoint holds the full training state, verified by its manifest', async () => {
     const { db, url, dir } = await setup(2, 1000);
     const result = await train(db, dir, url, { FRESHET_TRAINING__NUM_CHECKPOINTS: '2' });

@@ -73,7 +73,7 @@ async function planRun(db: Registry, config: ResolvedConfig, log: Logger): Promi
   const seen = new Set(await chainPartitionIds(db, head.runId));
   const fresh = registered.filter((p) => !seen.has(p.id));
   if (fresh.length === 0) return undefined;
-  const older = registered.filter((p) => seen.has(p.id)); // oldest first
+  const older = registered.filter((p) => seen.has(p.id)); // path order: the newest last (dt=…)
   const replay = (config.retrain.replayPartitions > 0 ? older.slice(-config.retrain.replayPartitions) : []).map((p) => ({
     ...p,
     replay: true,

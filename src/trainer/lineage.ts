@@ -17,9 +17,14 @@ export function splitSpec(config: ResolvedConfig): SplitSpec {
   return { evalFraction: config.training.evalFraction, seed: config.training.seed, invalidRows: config.training.invalidRows };
 }
 
-/** The registered partitions, oldest first, as the trainer reads them. */
+/**
+ * The registered partitions in path order, oldest first for Hive-style keys (dt=… sorts by
+ * date), as the trainer reads them. Path order, not registration order: a startup scan
+ * registers several partitions at once in whatever order their checks finish, and the same
+ * data must give the same batches, the same replay window and the same model.
+ */
 export async function registeredPartitions(db: Registry, dataDir: string): Promise<TrainingPartition[]> {
-  const rows = (await listPartitions(db, { status: 'registered', limit: 1_000_000 })).reverse();
+  const rows = (await listPartitions(db, { status: 'registered', limit: 1_000_000 })).sort((a, b) => comparePaths(a.path, b.path));
   return rows.map((row) => ({
     id: row.id,
     path: row.path,
@@ -27,6 +32,11 @@ export async function registeredPartitions(db: Registry, dataDir: string): Promi
     files: row.files.map((f) => f.name).filter(isDataFile).sort(),
     rows: row.row_count === null ? null : Number(row.row_count),
   }));
+}
+
+/** Byte order of partition paths, whatever the locale. */
+export function comparePaths(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** What fixes a lineage: changing any of it needs a new lineage name. */

@@ -29,7 +29,7 @@ import { adamInternals, restoreModelWeights, restoreOptimizer, writeCheckpoint, 
 import { loadEvalSet, type EvalSet, type FeatureStats, type TrainingPartition } from './dataset.ts';
 import { prefetchedBatches } from './prefetch.ts';
 import { initialEarlyStopping, updateEarlyStopping } from './early-stopping.ts';
-import { columnSpec, ensureLineage, registeredPartitions, splitSpec } from './lineage.ts';
+import { columnSpec, comparePaths, ensureLineage, registeredPartitions, splitSpec } from './lineage.ts';
 import { evaluateAll } from './metrics.ts';
 import { buildMlp, loadUserModel, type TrainableModel } from './model.ts';
 import { TrainStep, type LossFn } from './train-step.ts';
@@ -272,11 +272,12 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
       .map((p) => (replay.has(p.id) ? { ...p, replay: true, sample: runConfig.retrain?.replayFraction ?? 1 } : p));
     evalPartitions = registered.filter((p) => evaluated.has(p.id));
   }
-  // One canonical order (registration order), whatever order the caller listed them in:
-  // a resumed run rebuilds the list from the registry and must stream the same batches.
-  const byId = (a: TrainingPartition, b: TrainingPartition): number => (BigInt(a.id) < BigInt(b.id) ? -1 : BigInt(a.id) > BigInt(b.id) ? 1 : 0);
-  partitions = [...partitions].sort(byId);
-  evalPartitions = [...evalPartitions].sort(byId);
+  // One canonical order (path order, as registeredPartitions gives), whatever order the
+  // caller listed them in: a resumed run rebuilds the list from the registry and must
+  // stream the same batches.
+  const byPath = (a: TrainingPartition, b: TrainingPartition): number => comparePaths(a.path, b.path);
+  partitions = [...partitions].sort(byPath);
+  evalPartitions = [...evalPartitions].sort(byPath);
   const start = await startPoint(options, partitions, evalPartitions, backend);
   const { run, lineage, targetEpochs } = start;
   const log = options.log.child({ lineage: lineage.id, run: run.id });
