@@ -18,10 +18,13 @@ import { waitFor } from '../support/wait.ts';
 
 const KILLS = Number(process.env.CRASH_KILLS ?? 20);
 const SEED = Number(process.env.CRASH_SEED ?? 20261126);
+/** `postgres` runs the same scenario with checkpoints stored in the registry too. */
+const ARTIFACT_STORE = process.env.CRASH_ARTIFACT_STORE ?? 'fs';
 
 function scenarioEnv(dir: string, url: string): NodeJS.ProcessEnv {
   return slowTrainingEnv(dir, url, {
     FRESHET_SERVING_DIR: `${dir}/serving`,
+    FRESHET_ARTIFACT_STORE: ARTIFACT_STORE,
     FRESHET_TRAINING__NUM_CHECKPOINTS: '10',
     FRESHET_TRAINING__STOP_POINT: '40',
     FRESHET_RETRAIN__VIRTUAL_EPOCHS: '6',
