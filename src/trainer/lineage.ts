@@ -34,7 +34,7 @@ export async function registeredPartitions(db: Registry, dataDir: string): Promi
   }));
 }
 
-/** Byte order of partition paths, whatever the locale. */
+/** Code-unit order of partition paths: the same on every machine, whatever its locale. */
 export function comparePaths(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
