@@ -326,16 +326,10 @@ Exit codes: 0 ok, 1 failure, 2 bad usage or configuration, 3 database unreachabl
     .option('--rows <n>', 'trips per day', (v) => positiveInt('--rows', v), 6000)
     .option('--verbose', 'show the daemon\'s info logs on stderr')
     .action(async (options: { dir: string; days: number; rows: number; verbose?: boolean }) => {
-      const controller = new AbortController();
-      const onSignal = (): void => controller.abort();
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
-      try {
-        await runDemo({ dir: path.resolve(options.dir), days: options.days, rowsPerDay: options.rows, shiftDay: 6, logLevel: options.verbose ? 'info' : 'warn', signal: controller.signal, out: print });
-      } finally {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
-      }
+      const logLevel = options.verbose ? 'info' : 'warn';
+      // The daemon's default shutdown bound: the demo stops a daemon it runs in this process.
+      const controller = shutdownOnSignals(createLogger({ level: logLevel, format: 'auto' }), 30);
+      await runDemo({ dir: path.resolve(options.dir), days: options.days, rowsPerDay: options.rows, shiftDay: 6, logLevel, signal: controller.signal, out: print });
     });
 
   return program;

@@ -133,15 +133,8 @@ export async function runDaemon({ config, log, signal, role = 'all' }: DaemonOpt
         ...(workers.length ? [{ name: 'workers', check: () => workers.every((w) => w.running) }] : []),
       ];
       const routes = {
-        '/': async (_request: unknown, response: import('node:http').ServerResponse) => {
-          const page = renderStatusPage(await statusReport(db, config));
-          response.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
-          response.end(page);
-        },
-        '/status.json': async (_request: unknown, response: import('node:http').ServerResponse) => {
-          response.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-          response.end(JSON.stringify(await statusReport(db, config)));
-        },
+        '/': async () => ({ type: 'text/html; charset=utf-8', body: renderStatusPage(await statusReport(db, config)) }),
+        '/status.json': async () => ({ type: 'application/json', body: JSON.stringify(await statusReport(db, config)) }),
       };
       http = await startHttpServer({ host: config.http.host, port: config.http.port, metrics, readiness, log, routes });
     }

@@ -18,8 +18,8 @@ export interface HttpServerOptions {
   metrics: Metrics;
   readiness: readonly ReadinessCheck[];
   log: Logger;
-  /** Extra routes (the status page), tried before the 404. */
-  routes?: Record<string, (request: http.IncomingMessage, response: http.ServerResponse) => Promise<void> | void>;
+  /** Extra GET routes (the status page), tried before the 404: each returns its content type and body. */
+  routes?: Record<string, () => Promise<{ type: string; body: string }>>;
 }
 
 export interface RunningHttpServer {
@@ -55,7 +55,10 @@ export async function startHttpServer({ host, port, metrics, readiness: checks, 
         return send(result.ready ? 200 : 503, 'application/json', `${JSON.stringify(result)}\n`);
       }
       const route = routes[url.pathname];
-      if (route) return route(request, response);
+      if (route) {
+        const { type, body } = await route();
+        return send(200, type, body);
+      }
       send(404, 'text/plain', 'not found: try /metrics, /healthz or /readyz\n');
     })().catch((error: Error) => {
       log.error({ err: error, path: url.pathname }, 'http request failed');

@@ -4,7 +4,7 @@ import os from 'node:os';
 import type { ResolvedConfig } from './config.ts';
 import { UsageError } from './errors.ts';
 import type { Logger } from './log.ts';
-import { CHAMPION, findLineageByName, getAliasedVersion, getRun, listModelVersions, listPromotions, type Registry } from './registry/index.ts';
+import { CHAMPION, findLineageByName, getAliasedVersion, getLineage, getRun, listModelVersions, listPromotions, type Registry } from './registry/index.ts';
 import { chainCurve, detectPlateau, headRun, promoteVersion, reconcileServing, rollbackChampion } from './scheduler/index.ts';
 import { markerLine, sparkline } from './sparkline.ts';
 import { formatTable } from './table.ts';
@@ -34,7 +34,7 @@ export async function plateauReport(db: Registry, config: ResolvedConfig, target
       throw new UsageError(`run ${target} does not exist`);
     });
     runId = run.id;
-    lineageName = (await db.selectFrom('lineages').select('name').where('id', '=', run.lineage_id).executeTakeFirstOrThrow()).name;
+    lineageName = (await getLineage(db, run.lineage_id)).name;
   } else {
     await lineageOrThrow(db, target);
     const head = await headRun(db, target);

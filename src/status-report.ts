@@ -2,6 +2,7 @@
 // the queue, the latest runs and decisions, and the loss curve behind the champion with
 // its plateau. One read of the registry, shared by `freshet status` and the status page.
 import type { ResolvedConfig } from './config.ts';
+import { UsageError } from './errors.ts';
 import { CHAMPION, findLineageByName, getAliasedVersion, listPromotions, newestTrainingDataArrival, registryStatus, type Registry, type RegistryStatus } from './registry/index.ts';
 import { countJobsByState } from './scheduler/index.ts';
 import { plateauReport, type PlateauReport } from './model-commands.ts';
@@ -90,8 +91,8 @@ export async function statusReport(db: Registry, config: ResolvedConfig): Promis
   let lossCurve: PlateauReport | null = null;
   try {
     lossCurve = await plateauReport(db, config, config.lineage);
-  } catch {
-    // no finished run yet
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error; // UsageError: no finished run or epoch yet
   }
   return {
     ...base,

@@ -44,6 +44,12 @@ describe('daemon and workers', () => {
     assert.match(running, /^freshet_jobs\{state="running"\} 1$/m);
     assert.match(running, /^freshet_registry_up 1$/m);
     assert.match(running, /^process_cpu_seconds_total /m, 'default Node.js metrics');
+    const page = await fetch(`${http}/`);
+    assert.equal(page.headers.get('content-type'), 'text/html; charset=utf-8');
+    assert.match(await page.text(), /<h1>freshet — lineage default<\/h1>/);
+    const status = (await fetch(`${http}/status.json`).then((r) => r.json())) as { lineage: string; activeJobs: Array<{ id: string; state: string }> };
+    assert.equal(status.lineage, 'default');
+    assert.deepEqual(status.activeJobs.map((j) => [j.id, j.state]), [[jobId, 'running']]);
 
     first.child.kill('SIGTERM');
     const exit = await first.exited;

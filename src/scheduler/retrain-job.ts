@@ -98,7 +98,9 @@ async function gate({ db, config, metrics }: RetrainDependencies, run: Run, log:
   const evalSet = loaded ?? (await runEvalSet(db, config, run));
   const champion = await getAliasedVersion(db, run.lineage_id, CHAMPION);
   const metric = config.eval.metric;
-  const candidateMetric = metricValue(metric, await evaluateCheckpoint(db, config, candidateCheckpoint, evalSet), config.model.task);
+  // The run scored its result checkpoint on these very rows (its eval partitions, read the
+  // same way) when it wrote it: the gate reads that score instead of computing it again.
+  const candidateMetric = metricValue(metric, { valLoss: candidateCheckpoint.val_loss ?? Number.NaN, metrics: candidateCheckpoint.metrics }, config.model.task);
   const championMetric = champion ? metricValue(metric, await evaluateCheckpoint(db, config, await getCheckpoint(db, champion.checkpoint_id), evalSet), config.model.task) : null;
   const decision = gateDecision({ metric, candidate: candidateMetric, champion: championMetric, evalRows: evalSet.rows }, config.eval);
   const selection = run.base_selection as { policy?: string; candidates?: unknown } | null;

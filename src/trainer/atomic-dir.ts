@@ -19,16 +19,18 @@ export interface WrittenDir {
   /** sha256 of manifest.json: one hash that pins every byte of the directory. */
   manifestSha256: string;
   bytes: number;
+  /** Every file as written, the manifest included (what a store that copies them needs). */
+  files: Record<string, Buffer>;
 }
 
-function sha256(data: Uint8Array | string): string {
+function sha256(data: Uint8Array): string {
   return crypto.createHash('sha256').update(data).digest('hex');
 }
 
-function writeFileSynced(file: string, data: Uint8Array | string): void {
+function writeFileSynced(file: string, data: Uint8Array): void {
   const fd = fs.openSync(file, 'wx');
   try {
-    fs.writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
+    fs.writeSync(fd, data);
     fs.fsyncSync(fd);
   } finally {
     fs.closeSync(fd);
@@ -55,16 +57,19 @@ export function writeDirAtomically(dir: string, files: Record<string, Uint8Array
   fs.mkdirSync(temp);
   try {
     const manifest: Manifest = { format: 1, files: {} };
+    const written: Record<string, Buffer> = {};
     let bytes = 0;
-    for (const [name, data] of Object.entries(files)) {
+    for (const [name, content] of Object.entries(files)) {
       if (name === MANIFEST || name.includes('/')) throw new Error(`invalid file name in a checkpoint: ${name}`);
+      const data = typeof content === 'string' ? Buffer.from(content) : Buffer.from(content.buffer, content.byteOffset, content.byteLength);
       writeFileSynced(path.join(temp, name), data);
-      const size = typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
-      manifest.files[name] = { sha256: sha256(data), bytes: size };
-      bytes += size;
+      manifest.files[name] = { sha256: sha256(data), bytes: data.byteLength };
+      written[name] = data;
+      bytes += data.byteLength;
     }
-    const manifestText = `${JSON.stringify(manifest, null, 2)}\n`;
-    writeFileSynced(path.join(temp, MANIFEST), manifestText);
+    const manifestBytes = Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`);
+    writeFileSynced(path.join(temp, MANIFEST), manifestBytes);
+    written[MANIFEST] = manifestBytes;
     fsyncDir(temp);
     if (fs.existsSync(dir)) {
       if (!replace) throw new Error(`${dir} already exists`);
@@ -72,7 +77,7 @@ export function writeDirAtomically(dir: string, files: Record<string, Uint8Array
     }
     fs.renameSync(temp, dir);
     fsyncDir(parent);
-    return { dir, manifestSha256: sha256(manifestText), bytes: bytes + Buffer.byteLength(manifestText) };
+    return { dir, manifestSha256: sha256(manifestBytes), bytes: bytes + manifestBytes.byteLength, files: written };
   } catch (error) {
     fs.rmSync(temp, { recursive: true, force: true });
     throw error;

@@ -3,7 +3,6 @@
 // artifacts dir is then only a local cache). Either way a reader verifies every byte
 // against the manifest hash recorded in the checkpoints row.
 import crypto from 'node:crypto';
-import fs from 'node:fs';
 import path from 'node:path';
 import { insertArtifactFiles, insertCheckpoint, readArtifactFiles, type Checkpoint, type NewCheckpoint, type Registry } from '../registry/index.ts';
 import { CorruptDirError, MANIFEST, writeDirAtomically, type Manifest } from './atomic-dir.ts';
@@ -12,15 +11,12 @@ import { readCheckpoint, type LoadedCheckpoint } from './checkpoint-io.ts';
 export type ArtifactStore = 'fs' | 'postgres';
 
 /**
- * Records a checkpoint whose files were written under artifactsDir/row.uri. For the
+ * Records a checkpoint whose `files` were just written under artifactsDir/row.uri. For the
  * postgres store the files go into the registry in the same transaction as the row:
  * another machine sees both or neither.
  */
-export async function recordCheckpoint(db: Registry, artifactsDir: string, store: ArtifactStore, row: NewCheckpoint): Promise<Checkpoint> {
+export async function recordCheckpoint(db: Registry, store: ArtifactStore, row: NewCheckpoint, files: Record<string, Buffer>): Promise<Checkpoint> {
   if (store === 'fs') return insertCheckpoint(db, row);
-  const dir = path.join(artifactsDir, row.uri);
-  const files: Record<string, Buffer> = {};
-  for (const name of fs.readdirSync(dir)) files[name] = fs.readFileSync(path.join(dir, name));
   return db.transaction().execute(async (trx) => {
     await insertArtifactFiles(trx, row.uri, files);
     return insertCheckpoint(trx, { ...row, store: 'postgres' });

@@ -190,10 +190,11 @@ interface StartPoint {
   targetEpochs: number;
 }
 
-async function startPoint(options: TrainRunOptions, partitions: TrainingPartition[], evalPartitions: TrainingPartition[], backend: string): Promise<StartPoint> {
+/** `resumed`: the run to continue (options.resumeRunId's row), read once by the caller. */
+async function startPoint(options: TrainRunOptions, resumed: Run | undefined, partitions: TrainingPartition[], evalPartitions: TrainingPartition[], backend: string): Promise<StartPoint> {
   const { db, config, log } = options;
-  if (options.resumeRunId) {
-    const run = await getRun(db, options.resumeRunId);
+  if (resumed) {
+    const run = resumed;
     if (run.status !== 'running') throw new UsageError(`run ${run.id} is ${run.status}; only an unfinished run can be resumed`);
     const lineage = await getLineage(db, run.lineage_id);
     const newest = await newestGoodCheckpoint(db, config.artifactsDir, run.id, log);
@@ -257,14 +258,18 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
   }
   const backend = await initBackend(config.training.backend, options.log);
   const loss = lossFunction(config);
-  let partitions = options.partitions ?? (await registeredPartitions(db, config.dataDir));
-  let evalPartitions = options.evalPartitions ?? partitions;
-  if (options.resumeRunId) {
+  const resumed = options.resumeRunId ? await getRun(db, options.resumeRunId) : undefined;
+  let partitions: TrainingPartition[];
+  let evalPartitions: TrainingPartition[];
+  if (!resumed) {
+    partitions = options.partitions ?? (await registeredPartitions(db, config.dataDir));
+    evalPartitions = options.evalPartitions ?? partitions;
+  } else {
     // A resumed run reads exactly the partitions it started with, in the same roles,
     // whatever arrived since.
     const registered = await registeredPartitions(db, config.dataDir);
-    const roles = await db.selectFrom('run_partitions').select(['partition_id', 'role']).where('run_id', '=', options.resumeRunId).execute();
-    const runConfig = (await getRun(db, options.resumeRunId)).config as { retrain?: { replayFraction?: number } };
+    const roles = await db.selectFrom('run_partitions').select(['partition_id', 'role']).where('run_id', '=', resumed.id).execute();
+    const runConfig = resumed.config as { retrain?: { replayFraction?: number } };
     const withRole = (role: string) => new Set(roles.filter((r) => r.role === role).map((r) => r.partition_id));
     const [train, replay, evaluated] = [withRole('train'), withRole('replay'), withRole('eval')];
     partitions = registered
@@ -278,7 +283,7 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
   const byPath = (a: TrainingPartition, b: TrainingPartition): number => comparePaths(a.path, b.path);
   partitions = [...partitions].sort(byPath);
   evalPartitions = [...evalPartitions].sort(byPath);
-  const start = await startPoint(options, partitions, evalPartitions, backend);
+  const start = await startPoint(options, resumed, partitions, evalPartitions, backend);
   const { run, lineage, targetEpochs } = start;
   const log = options.log.child({ lineage: lineage.id, run: run.id });
   await sweepCheckpointFiles(db, config.artifactsDir, lineage.id, log);
@@ -362,18 +367,19 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
       await insertLossPoints(db, run.id, points);
       // The curve first: a crash before the checkpoint row repeats the epoch, which upserts the same values.
       if (epochEnd) await recordEpochLoss(db, { run_id: run.id, virtual_epoch: state.virtualEpoch, global_step: state.globalStep, train_loss: state.trainLoss!, val_loss: state.valLoss });
-      return recordCheckpoint(db, config.artifactsDir, config.artifactStore, {
-      run_id: run.id,
-      lineage_id: lineage.id,
-      virtual_epoch: state.virtualEpoch,
-      global_step: state.globalStep,
-      uri,
-      manifest_sha256: written.manifestSha256,
-      bytes: written.bytes,
-      train_loss: state.trainLoss,
-      val_loss: state.valLoss,
-      metrics: state.metrics,
-      });
+      const checkpointRow = {
+        run_id: run.id,
+        lineage_id: lineage.id,
+        virtual_epoch: state.virtualEpoch,
+        global_step: state.globalStep,
+        uri,
+        manifest_sha256: written.manifestSha256,
+        bytes: written.bytes,
+        train_loss: state.trainLoss,
+        val_loss: state.valLoss,
+        metrics: state.metrics,
+      };
+      return recordCheckpoint(db, config.artifactStore, checkpointRow, written.files);
     });
     pendingPoints = [];
     lastCheckpointStep = state.globalStep;

@@ -2,6 +2,7 @@
 // deleted together with them (retention), so rows and files never disagree.
 import type { Registry } from '../connect.ts';
 import type { Checkpoint, NewCheckpoint } from '../schema.ts';
+import { deleteArtifactFiles } from './artifact-chunks.ts';
 
 export async function insertCheckpoint(db: Registry, checkpoint: NewCheckpoint): Promise<Checkpoint> {
   return db.insertInto('checkpoints').values(checkpoint).returningAll().executeTakeFirstOrThrow();
@@ -27,6 +28,6 @@ export async function listLineageCheckpoints(db: Registry, lineageId: string): P
 export async function deleteCheckpointRow(db: Registry, id: string): Promise<void> {
   await db.transaction().execute(async (trx) => {
     const row = await trx.deleteFrom('checkpoints').where('id', '=', id).returning(['uri', 'store']).executeTakeFirst();
-    if (row?.store === 'postgres') await trx.deleteFrom('artifact_chunks').where('uri', '=', row.uri).execute();
+    if (row?.store === 'postgres') await deleteArtifactFiles(trx, row.uri);
   });
 }
