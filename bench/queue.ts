@@ -15,10 +15,12 @@ import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { sql } from 'kysely';
 import pg from 'pg';
-import { loadConfig } from '../src/config.ts';
-import { createLogger } from '../src/log.ts';
+import { loadConfig } from '../src/core/config.ts';
+import { createLogger } from '../src/core/log.ts';
 import { migrateToLatest, openRegistry, startEmbeddedPostgres, type Registry } from '../src/registry/index.ts';
-import { CHANNELS, JobWorker, NotificationListener, RetrainScheduler, claimJob, completeJob } from '../src/scheduler/index.ts';
+import { CHANNELS } from '../src/registry/index.ts';
+import { JobWorker, NotificationListener, claimJob, completeJob } from '../src/queue/index.ts';
+import { RetrainScheduler } from '../src/scheduler/index.ts';
 
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 200);
 const POLL_SAMPLES = Number(process.env.BENCH_POLL_SAMPLES ?? 20);

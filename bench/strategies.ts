@@ -15,13 +15,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { loadConfig, type ResolvedConfig } from '../src/config.ts';
-import { createLogger } from '../src/log.ts';
+import { loadConfig, type ResolvedConfig } from '../src/core/config.ts';
+import { createLogger } from '../src/core/log.ts';
 import { listRunCheckpoints, migrateToLatest, openRegistry, startEmbeddedPostgres, type Registry } from '../src/registry/index.ts';
-import { selectBase } from '../src/scheduler/index.ts';
+import { selectBase } from '../src/selection/index.ts';
 import { taxiDate as dateOf, taxiTrips, writeTaxiPartition, TAXI_FEATURES, TAXI_LABEL } from '../src/demo/taxi-fares.ts';
 import { lineageEvalSet, registeredPartitions, trainRun } from '../src/trainer/index.ts';
-import { Rng } from '../src/trainer/rng.ts';
+import { Rng } from '../src/core/rng.ts';
 import { PartitionWatcher } from '../src/watcher/index.ts';
 
 const POLICIES = ['scratch', 'last', 'best-val', 'pre-plateau', 'auto'] as const;

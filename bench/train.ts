@@ -34,7 +34,7 @@ type Result = Record<string, number | string>;
 
 /** The same data as torch_mlp.py: x ~ N(0, 1), y = x·w + 0.1·noise (seeded here). */
 async function syntheticData(rows: number, seed: number): Promise<{ x: Float32Array; y: Float32Array }> {
-  const { Rng } = await import('../src/trainer/rng.ts');
+  const { Rng } = await import('../src/core/rng.ts');
   const rng = new Rng(seed);
   const normal = (): number => Math.sqrt(-2 * Math.log(1 - rng.next())) * Math.cos(2 * Math.PI * rng.next());
   const w = Array.from({ length: DIM }, normal);
@@ -102,7 +102,7 @@ async function freshetStep(source: 'memory' | 'stream'): Promise<Result> {
     let i = 0;
     next = async () => batches[i++ % batches.length]!;
   } else {
-    const { prefetchedBatches } = await import('../src/trainer/prefetch.ts');
+    const { prefetchedBatches } = await import('../src/trainer/stream/prefetch.ts');
     const root = await csvPartitions(1);
     const stats = { features: FEATURES, mean: new Array(DIM).fill(0), std: new Array(DIM).fill(1), count: ROWS };
     const stream = prefetchedBatches(
@@ -148,7 +148,7 @@ async function plainFit(backend: 'cpu' | 'wasm'): Promise<Result> {
 
 async function rss(copies: number): Promise<Result> {
   const { initBackend, buildMlp, TrainStep, tf } = await import('../src/trainer/index.ts');
-  const { computeFeatureStats, trainBatches } = await import('../src/trainer/dataset.ts');
+  const { computeFeatureStats, trainBatches } = await import('../src/trainer/stream/dataset.ts');
   await initBackend('wasm');
   const root = await csvPartitions(copies);
   const partitions = partitionsUnder(root);
@@ -170,7 +170,7 @@ async function rss(copies: number): Promise<Result> {
 
 async function checkpointWrites(): Promise<Result> {
   const { initBackend, buildMlp, tf } = await import('../src/trainer/index.ts');
-  const { writeCheckpoint } = await import('../src/trainer/checkpoint-io.ts');
+  const { writeCheckpoint } = await import('../src/trainer/checkpoints/checkpoint-io.ts');
   await initBackend('wasm');
   const model = buildMlp({ task: 'regression', hidden: [1024, 1024], activation: 'relu', dropout: 0, l2: 0 }, DIM, 0);
   const optimizer = tf.train.adam(1e-3);

@@ -12,8 +12,8 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadConfig } from '../src/config.ts';
-import { createLogger } from '../src/log.ts';
+import { loadConfig } from '../src/core/config.ts';
+import { createLogger } from '../src/core/log.ts';
 import { migrateToLatest, openRegistry, startEmbeddedPostgres } from '../src/registry/index.ts';
 import { PartitionWatcher, hashPartition, validatePartition } from '../src/watcher/index.ts';
 

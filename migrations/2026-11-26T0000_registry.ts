@@ -1,4 +1,4 @@
-// The registry: every table in DESIGN.md, with the constraints that protect the data.
+// The registry: every table of docs/architecture.md, with the constraints that protect the data.
 // Migrations never import application code (they must keep working as the code moves on).
 import { sql, type Kysely } from 'kysely';
 

@@ -1,5 +1,5 @@
 // Views for people who query the registry with SQL (and for the Grafana PostgreSQL panels).
-// Names and columns are a contract (DESIGN.md): add columns, never rename or drop them.
+// Names and columns are a contract (docs/definitions.md): add columns, never rename or drop them.
 import { sql, type Kysely } from 'kysely';
 
 export async function up(db: Kysely<any>): Promise<void> {

@@ -1,6 +1,12 @@
 // The composition root: opens the registry (embedded or given), migrates it, starts the
-// modules and stops them in reverse order when the signal aborts. Modules receive the
-// AbortSignal; they never import this file.
+// modules and wires their events (metrics hang off the modules' observers and events;
+// modules never import this file or prom-client). Each start registers its release at
+// once; on SIGTERM/SIGINT, or when a later step of startup fails, everything started is
+// released in reverse order, so a daemon that cannot start leaves nothing running.
+//
+// Startup order: registry → migrations → HTTP (the port is bound before any work is
+// claimed, so a taken port fails fast) → listener → serving reconcile → watcher →
+// scheduler → workers.
 //
 // Roles: `all` (freshet daemon) runs the watcher, the retrain scheduler and a worker;
 // `worker` (freshet worker) only claims and runs jobs, to scale training out.
@@ -8,15 +14,16 @@ import { once } from 'node:events';
 import crypto from 'node:crypto';
 import os from 'node:os';
 import { sql } from 'kysely';
-import type { ResolvedConfig } from './config.ts';
-import { startHttpServer, type ReadinessCheck, type RunningHttpServer } from './http-server.ts';
-import type { Logger } from './log.ts';
-import { createMetrics } from './metrics.ts';
-import { CHAMPION, findLineageByName, getAliasedVersion, isTransientDatabaseError, migrateToLatest, newestTrainingDataArrival, openConfiguredRegistry } from './registry/index.ts';
-import { retryTransient } from './retry.ts';
-import { CHANNELS, JobWorker, NotificationListener, RetrainScheduler, countJobsByState, reconcileServing, retrainJobHandler } from './scheduler/index.ts';
-import { renderStatusPage } from './status-page.ts';
-import { statusReport } from './status-report.ts';
+import type { ResolvedConfig } from './core/config.ts';
+import type { Logger } from './core/log.ts';
+import { Releasers } from './core/releasers.ts';
+import { retryTransient } from './core/retry.ts';
+import { countRegistration, createMetrics, recordDecision, renderStatusPage, startHttpServer, statusReport, trainingMetrics } from './observability/index.ts';
+import { JobWorker, NotificationListener, countJobsByState } from './queue/index.ts';
+import { CHAMPION, CHANNELS, findLineageByName, getAliasedVersion, isTransientDatabaseError, migrateToLatest, newestTrainingDataArrival, openConfiguredRegistry } from './registry/index.ts';
+import { retrainJobHandler } from './retrain/index.ts';
+import { RetrainScheduler } from './scheduler/index.ts';
+import { reconcileServing } from './serving/index.ts';
 import { PartitionWatcher } from './watcher/index.ts';
 
 export type DaemonRole = 'all' | 'worker';
@@ -34,15 +41,19 @@ function newProcessId(): string {
   return `${os.hostname()}:${process.pid}:${crypto.randomBytes(3).toString('hex')}`;
 }
 
-/** Runs until `signal` aborts, then shuts down gracefully. Resolves when everything is closed. */
+/**
+ * Runs until `signal` aborts, then shuts down gracefully. Resolves when everything is
+ * closed; rejects (after releasing whatever had started) when startup fails.
+ */
 export async function runDaemon({ config, log, signal, role = 'all' }: DaemonOptions): Promise<void> {
   const processId = newProcessId();
   log = log.child({ process: processId });
   log.info({ config: config.source, dataDir: config.dataDir, role }, `freshet ${role === 'all' ? 'daemon' : 'worker'} starting`);
-  const registry = await openConfiguredRegistry({ config, log, wait: 'patient', signal });
-  const { db } = registry;
-  const stops: Array<[string, () => Promise<void>]> = [];
+  const releasers = new Releasers();
   try {
+    const registry = await openConfiguredRegistry({ config, log, wait: 'patient', signal });
+    releasers.add('registry', () => registry.close());
+    const { db } = registry;
     const { applied, version } = await retryTransient(() => migrateToLatest(db), {
       signal,
       log,
@@ -51,6 +62,7 @@ export async function runDaemon({ config, log, signal, role = 'all' }: DaemonOpt
       isTransient: isTransientDatabaseError,
     });
     log.info({ schemaVersion: version, applied }, 'registry ready');
+
     const registryReachable = async (): Promise<boolean> => {
       const timeout = new Promise<boolean>((resolve) => setTimeout(resolve, 1500, false).unref());
       return Promise.race([sql`select 1`.execute(db).then(() => true), timeout]);
@@ -62,6 +74,30 @@ export async function runDaemon({ config, log, signal, role = 'all' }: DaemonOpt
     };
     const metrics = createMetrics({ jobCounts: () => countJobsByState(db), registryReachable, champion });
 
+    // The modules, built (not started) so that readiness can ask them.
+    const workers: JobWorker[] = [];
+    const watcher = role === 'all' ? new PartitionWatcher({ db, config, log }) : undefined;
+    const scheduler = role === 'all' ? new RetrainScheduler({ db, config, log, processId, onEnqueued: () => workers.forEach((w) => w.wake()) }) : undefined;
+
+    if (config.http.enabled) {
+      const http = await startHttpServer({
+        host: config.http.host,
+        port: config.http.port,
+        metrics,
+        log,
+        readiness: [
+          { name: 'registry', check: registryReachable },
+          ...(watcher ? [{ name: 'watcher', check: () => watcher.ready }] : []),
+          ...(config.queue.concurrency > 0 ? [{ name: 'workers', check: () => workers.length > 0 && workers.every((w) => w.running) }] : []),
+        ],
+        routes: {
+          '/': async () => ({ type: 'text/html; charset=utf-8', body: renderStatusPage(await statusReport(db, config)) }),
+          '/status.json': async () => ({ type: 'application/json', body: JSON.stringify(await statusReport(db, config)) }),
+        },
+      });
+      releasers.add('http', () => http.close());
+    }
+
     const listener = new NotificationListener({
       url: registry.url,
       channels: [CHANNELS.jobs, CHANNELS.partitions],
@@ -71,21 +107,19 @@ export async function runDaemon({ config, log, signal, role = 'all' }: DaemonOpt
       queryTimeoutSeconds: config.database.queryTimeoutSeconds,
     });
     listener.start();
-    stops.push(['listener', () => listener.stop()]);
+    releasers.add('listener', () => listener.stop());
 
-    const workers: JobWorker[] = [];
-    const scheduler = role === 'all' ? new RetrainScheduler({ db, config, log, processId, onEnqueued: () => workers.forEach((w) => w.wake()) }) : undefined;
-    const handler = retrainJobHandler({ db, config, log, metrics });
     if (role === 'all') {
       // A crash between a promotion and its export leaves servingDir behind the registry.
       await reconcileServing(db, config, log).catch((error: Error) => log.error({ err: error }, 'could not bring servingDir up to date with the champion; the next decision retries'));
     }
+    const handler = retrainJobHandler({ db, config, log, observer: trainingMetrics(metrics), onDecision: (decision) => recordDecision(metrics, decision) });
     for (let i = 0; i < config.queue.concurrency; i++) {
       const worker = new JobWorker({
         db,
         workerId: config.queue.concurrency > 1 ? `${processId}#${i}` : processId,
         lineage: config.lineage,
-        handlers: { retrain: handler, train: handler },
+        handlers: { retrain: handler },
         log: log.child({ module: 'worker' }),
         leaseSeconds: config.queue.leaseSeconds,
         heartbeatSeconds: config.queue.heartbeatSeconds,
@@ -109,46 +143,28 @@ export async function runDaemon({ config, log, signal, role = 'all' }: DaemonOpt
       scheduler?.dataArrived();
     });
 
-    let watcher: PartitionWatcher | undefined;
-    if (role === 'all') {
-      watcher = new PartitionWatcher({ db, config, log, metrics });
-      watcher.on('outcome', (outcome) => outcome.kind === 'registered' && scheduler?.dataArrived());
+    if (watcher) {
+      watcher.on('outcome', (outcome, arrivedAt) => {
+        countRegistration(metrics, outcome, arrivedAt);
+        if (outcome.kind === 'registered') scheduler?.dataArrived();
+      });
+      releasers.add('watcher', () => watcher.stop()); // before start: a start that fails half-way still stops its worker thread
       await watcher.start();
-      stops.push(['watcher', () => watcher!.stop()]);
     }
     if (scheduler) {
       scheduler.start();
+      releasers.add('scheduler', () => scheduler.stop());
       scheduler.dataArrived(); // partitions that arrived while no daemon ran
-      stops.push(['scheduler', () => scheduler.stop()]);
     }
     for (const worker of workers) worker.start();
-    // Workers stop first (they wait for a checkpoint), so they go last in `stops`.
-    stops.push(['workers', () => Promise.all(workers.map((w) => w.stop())).then(() => {})]);
-
-    let http: RunningHttpServer | undefined;
-    if (config.http.enabled) {
-      const readiness: ReadinessCheck[] = [
-        { name: 'registry', check: registryReachable },
-        ...(watcher ? [{ name: 'watcher', check: () => watcher!.ready }] : []),
-        ...(workers.length ? [{ name: 'workers', check: () => workers.every((w) => w.running) }] : []),
-      ];
-      const routes = {
-        '/': async () => ({ type: 'text/html; charset=utf-8', body: renderStatusPage(await statusReport(db, config)) }),
-        '/status.json': async () => ({ type: 'application/json', body: JSON.stringify(await statusReport(db, config)) }),
-      };
-      http = await startHttpServer({ host: config.http.host, port: config.http.port, metrics, readiness, log, routes });
-    }
+    // Released first: a running job stops at its next step and checkpoints.
+    releasers.add('workers', () => Promise.all(workers.map((w) => w.stop())).then(() => {}));
 
     log.info({ role, workers: workers.length }, 'freshet running');
     if (!signal.aborted) await once(signal, 'abort');
     log.info('shutting down: no new jobs; the running job stops at its next step and checkpoints');
-    for (const [name, stop] of stops.reverse()) {
-      await stop().catch((error: Error) => log.error({ err: error, module: name }, 'error while stopping'));
-      log.debug({ module: name }, 'stopped');
-    }
-    await http?.close();
   } finally {
-    await registry.close();
+    await releasers.releaseAll(log);
     log.info('freshet stopped');
   }
 }

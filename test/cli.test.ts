@@ -24,6 +24,33 @@ describe('freshet CLI', () => {
     assert.match(help.stdout, /Exit codes: 0 ok, 1 failure, 2 bad usage or configuration, 3 database unreachable/);
   });
 
+  test('exit codes come from the error class: a missing run exits 2, the same command on a dead server exits 3', async () => {
+    const { url } = await createTestDatabase();
+    const missing = await runFreshet(['checkpoints', '99'], { env: cleanEnv({ DATABASE_URL: url }) });
+    assert.equal(missing.code, 2, missing.stderr);
+    assert.match(missing.stderr, /run 99 does not exist/);
+    const dead = await runFreshet(['checkpoints', '99'], { env: cleanEnv({ DATABASE_URL: 'postgres://postgres@127.0.0.1:1/nowhere' }) });
+    assert.equal(dead.code, 3, dead.stderr);
+    assert.doesNotMatch(dead.stderr, /does not exist/, 'a lost connection is not reported as a missing run');
+  });
+
+  test('exitCodeFor maps classes, not messages', async () => {
+    const { exitCodeFor } = await import('../src/cli/exit-codes.ts');
+    const { ConfigError, ConflictError, NotFoundError, TrainingError, DatabaseUnavailableError } = await import('../src/core/errors.ts');
+    const { UsageError } = await import('../src/cli/usage-error.ts');
+    const { openRegistry, getRun } = await import('../src/registry/index.ts');
+    const { createLogger } = await import('../src/core/log.ts');
+    assert.deepEqual(
+      [new UsageError('x'), new ConfigError('x'), new NotFoundError('x'), new ConflictError('x'), new TrainingError('x'), new DatabaseUnavailableError('x'), new Error('run 99 does not exist')].map(exitCodeFor),
+      [2, 2, 2, 2, 1, 3, 1],
+    );
+    // A real lost connection (refused), as a repository call sees it mid-command.
+    const dead = openRegistry('postgres://postgres@127.0.0.1:1/nowhere', { connectTimeoutSeconds: 2, log: createLogger({ level: 'silent', format: 'json' }) });
+    const error = await getRun(dead, '99').catch((e: unknown) => e);
+    await dead.destroy();
+    assert.equal(exitCodeFor(error), 3, String(error));
+  });
+
   test('an unknown verb or option exits 2', async () => {
     assert.equal((await runFreshet(['frobnicate'])).code, 2);
     assert.equal((await runFreshet(['status', '--jsn'])).code, 2);

@@ -4,9 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import YAML from 'yaml';
-import { configReferenceTable, describeConfigKeys, loadConfig } from '../src/config.ts';
-import { UsageError } from '../src/errors.ts';
-import { starterConfig } from '../src/init.ts';
+import { configReferenceTable, describeConfigKeys, loadConfig } from '../src/core/config.ts';
+import { ConfigError } from '../src/core/errors.ts';
+import { starterConfig } from '../src/cli/init-command.ts';
 
 function tempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'freshet-config-'));
@@ -50,7 +50,7 @@ describe('loadConfig', () => {
     const file = write(dir, 'freshet.config.yaml', 'database:\n  embedded:\n    prot: 5432\n');
     assert.throws(
       () => loadConfig({ file, env: {} }),
-      (error: Error) => error instanceof UsageError && error.message.includes(file) && error.message.includes('database.embedded.prot: unknown key'),
+      (error: Error) => error instanceof ConfigError && error.message.includes(file) && error.message.includes('database.embedded.prot: unknown key'),
     );
   });
 
@@ -60,7 +60,7 @@ describe('loadConfig', () => {
     assert.throws(
       () => loadConfig({ file, env: {} }),
       (error: Error) =>
-        error instanceof UsageError && error.message.includes(file) && /database\.connectTimeoutSeconds: .*expected number/i.test(error.message),
+        error instanceof ConfigError && error.message.includes(file) && /database\.connectTimeoutSeconds: .*expected number/i.test(error.message),
     );
   });
 
@@ -71,7 +71,7 @@ describe('loadConfig', () => {
   test('invalid YAML names the file, line and column', () => {
     const dir = tempDir();
     const file = write(dir, 'freshet.config.yaml', 'log:\n  level: [info\n');
-    assert.throws(() => loadConfig({ file, env: {} }), (error: Error) => error instanceof UsageError && error.message.startsWith(`${file}:`) && /not valid YAML/.test(error.message));
+    assert.throws(() => loadConfig({ file, env: {} }), (error: Error) => error instanceof ConfigError && error.message.startsWith(`${file}:`) && /not valid YAML/.test(error.message));
   });
 
   test('environment overrides: DATABASE_URL and FRESHET_<SECTION>__<KEY>', () => {

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { openRegistry, startEmbeddedPostgres } from '../src/registry/index.ts';
-import { createLogger } from '../src/log.ts';
+import { createLogger } from '../src/core/log.ts';
 import { spawnFreshet } from './support/cli.ts';
 import { createTestDatabase } from './support/database.ts';
 import { tempDir } from './support/partitions.ts';

@@ -2,7 +2,9 @@
 // unreachable database with capped backoff instead of crashing.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import net from 'node:net';
 import { sql } from 'kysely';
+import { enqueueRetrain } from '../src/scheduler/index.ts';
 import { cleanEnv, spawnFreshet } from './support/cli.ts';
 import { createTestDatabase } from './support/database.ts';
 
@@ -32,5 +34,27 @@ describe('freshet daemon', () => {
     daemon.child.kill('SIGINT');
     const exit = await daemon.exited;
     assert.equal(exit.code, 0, daemon.stderr());
+  });
+});
+
+describe('freshet daemon that cannot start', () => {
+  test('with its HTTP port taken it exits non-zero naming the address, claims no job and leaves nothing running', async () => {
+    const { url, db } = await createTestDatabase();
+    const { job } = await enqueueRetrain(db, { lineage: 'default', trigger: 'manual', maxAttempts: 3, reason: 'waiting for a worker' });
+    const taken = net.createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as net.AddressInfo).port;
+    try {
+      const daemon = spawnFreshet(['daemon'], { env: cleanEnv({ DATABASE_URL: url, FRESHET_HTTP__PORT: String(port) }) });
+      const exit = await daemon.exited; // it exits on its own: nothing was left running
+      assert.equal(exit.code, 2, daemon.stderr());
+      assert.match(daemon.stderr(), new RegExp(`freshet: http: 127\\.0\\.0\\.1:${port} is already in use`));
+      assert.doesNotMatch(daemon.stderr(), /driver has already been destroyed|\n\s+at /, 'no crash, no stack trace');
+      assert.ok(daemon.lines.some((l) => l.msg === 'freshet stopped'), 'released what it had started');
+      const row = await db.selectFrom('jobs').selectAll().where('id', '=', job.id).executeTakeFirstOrThrow();
+      assert.deepEqual([row.state, row.attempts], ['queued', 0], 'no worker started, so no job was claimed');
+    } finally {
+      taken.close();
+    }
   });
 });

@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { computeFeatureStats, loadEvalSet, trainBatches, type TrainStreamOptions, type TrainingPartition } from '../src/trainer/dataset.ts';
-import { prefetchedBatches } from '../src/trainer/prefetch.ts';
+import { computeFeatureStats, loadEvalSet, trainBatches, type TrainStreamOptions, type TrainingPartition } from '../src/trainer/stream/dataset.ts';
+import { prefetchedBatches } from '../src/trainer/stream/prefetch.ts';
 import { FEATURES, LABEL, syntheticRows, tempDir, writeCsv } from './support/partitions.ts';
 
 function partitions(count: number, rows: number): TrainingPartition[] {

@@ -7,7 +7,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { describe, test } from 'node:test';
 import pg from 'pg';
-import { createLogger } from '../src/log.ts';
+import { createLogger } from '../src/core/log.ts';
 import { startEmbeddedPostgres } from '../src/registry/index.ts';
 import { binariesReachableBy, serverUser } from '../src/registry/embedded-postgres.ts';
 import { execFileSync } from 'node:child_process';

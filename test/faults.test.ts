@@ -5,9 +5,12 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { createLogger } from '../src/log.ts';
+import { createLogger } from '../src/core/log.ts';
 import { getRun, getLineage, listRunCheckpoints } from '../src/registry/index.ts';
-import { enqueueRetrain, claimJob, retrainJobHandler, PermanentJobError } from '../src/scheduler/index.ts';
+import { enqueueRetrain } from '../src/scheduler/index.ts';
+import { claimJob } from '../src/queue/index.ts';
+import { retrainJobHandler } from '../src/retrain/index.ts';
+import { PermanentError } from '../src/core/errors.ts';
 import { readDirVerified, trainRun } from '../src/trainer/index.ts';
 import { createTestDatabase } from './support/database.ts';
 import { addPartition, syntheticRows, tempDir } from './support/partitions.ts';
@@ -65,8 +68,8 @@ test('a loss that becomes infinite fails the run and the job for good, with no d
   const config = trainConfig(dir, url, { FRESHET_SERVING_DIR: `${dir}/serving` });
   const { job } = await enqueueRetrain(db, { lineage: config.lineage, trigger: 'manual', maxAttempts: 3, reason: 'test' });
   const claimed = (await claimJob(db, { workerId: 'test', leaseSeconds: 60 }))!;
-  await assert.rejects(retrainJobHandler({ db, config, log })(claimed, { signal: never, leaseLost: () => false, log }), (error: Error) => {
-    assert.ok(error instanceof PermanentJobError, 'no point retrying');
+  await assert.rejects(retrainJobHandler({ db, config, log })(claimed, { signal: never, leaseLost: () => false, progressed: () => {}, log }), (error: Error) => {
+    assert.ok(error instanceof PermanentError, 'no point retrying');
     assert.match(error.message, /training loss became (NaN|Infinity) in virtual epoch 1/);
     return true;
   });

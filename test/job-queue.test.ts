@@ -5,27 +5,31 @@ import { once } from 'node:events';
 import { test } from 'node:test';
 import { sql } from 'kysely';
 import pg from 'pg';
-import { createLogger } from '../src/log.ts';
+import { createLogger } from '../src/core/log.ts';
 import { enqueueJob, type Registry } from '../src/registry/index.ts';
-import {
-  claimCronSlot,
-  claimJob,
-  completeJob,
-  enqueueRetrain,
-  evaluateRetrainPolicy,
-  failExhaustedJobs,
-  failJob,
-  heartbeatJob,
-  JobWorker,
-  releaseJob,
-  type JobContext,
-  retryDelaySeconds,
-  slotOf,
-} from '../src/scheduler/index.ts';
+import { claimCronSlot, enqueueRetrain, evaluateRetrainPolicy, slotOf } from '../src/scheduler/index.ts';
+import { claimJob, completeJob, failExhaustedJobs, failJob, heartbeatJob, JobWorker, recordJobProgress, releaseJob, type JobContext, type JobHandler, retryDelaySeconds } from '../src/queue/index.ts';
+import { ConfigError } from '../src/core/errors.ts';
 import { createTestDatabase } from './support/database.ts';
 import { addPartition, syntheticRows, tempDir } from './support/partitions.ts';
 
 const lease = (workerId: string, leaseSeconds = 30) => ({ workerId, leaseSeconds });
+
+/** A worker 'a' for lineage 'default' with one retrain handler, a fast heartbeat and poll. */
+function testWorker(db: Registry, retrain: JobHandler): JobWorker {
+  return new JobWorker({
+    db,
+    workerId: 'a',
+    lineage: 'default',
+    handlers: { retrain },
+    log: createLogger({ level: 'silent', format: 'json' }),
+    leaseSeconds: 30,
+    heartbeatSeconds: 0.2,
+    pollIntervalSeconds: 0.1,
+    maxBackoffSeconds: 1,
+    backoff: { backoffSeconds: 60, maxBackoffSeconds: 60 },
+  });
+}
 
 async function expireLease(db: Registry, jobId: string): Promise<void> {
   await db.updateTable('jobs').set({ lease_expires_at: sql`now() - interval '1 second'` }).where('id', '=', jobId).execute();
@@ -217,24 +221,11 @@ test('a worker whose lease is taken over stops its handler (signal aborted, leas
   let context: JobContext | undefined;
   let started!: () => void;
   const running = new Promise<void>((resolve) => (started = resolve));
-  const worker = new JobWorker({
-    db,
-    workerId: 'a',
-    lineage: 'default',
-    handlers: {
-      retrain: async (_job, ctx) => {
-        context = ctx;
-        started();
-        await once(ctx.signal, 'abort');
-        return 'interrupted'; // what trainRun returns when aborted
-      },
-    },
-    log: createLogger({ level: 'silent', format: 'json' }),
-    leaseSeconds: 30,
-    heartbeatSeconds: 0.2,
-    pollIntervalSeconds: 0.1,
-    maxBackoffSeconds: 1,
-    backoff: { backoffSeconds: 1, maxBackoffSeconds: 1 },
+  const worker = testWorker(db, async (_job, ctx) => {
+    context = ctx;
+    started();
+    await once(ctx.signal, 'abort');
+    return 'interrupted'; // what trainRun returns when aborted
   });
   const settled = once(worker, 'settled');
   worker.start();
@@ -249,4 +240,61 @@ test('a worker whose lease is taken over stops its handler (signal aborted, leas
   assert.match(String((context!.signal.reason as Error).message), /lease lost/);
   const row = await db.selectFrom('jobs').selectAll().where('id', '=', job.id).executeTakeFirstOrThrow();
   assert.deepEqual([row.state, row.locked_by, row.attempts], ['running', 'b', 2], 'the new holder\'s job, untouched by the old one (no release)');
+});
+
+test('retries count failures, not restarts: an attempt killed after its run advanced does not use up max_attempts', async () => {
+  const { db } = await createTestDatabase();
+  const { job } = await enqueueJob(db, { kind: 'retrain', max_attempts: 2 });
+  // Five kills, each just after the attempt recorded a new checkpoint (as preemption or an
+  // OOM kill would do): the job keeps going, and never counts more than one attempt.
+  for (let kill = 1; kill <= 5; kill++) {
+    const claimed = await claimJob(db, lease(`w${kill}`));
+    assert.equal(claimed?.id, job.id, `claimable again after kill ${kill - 1}`);
+    assert.equal(claimed!.attempts, 1, 'the killed attempts that advanced were not counted');
+    assert.equal(await recordJobProgress(db, job.id, `w${kill}`), true);
+    await expireLease(db, job.id);
+    assert.deepEqual(await failExhaustedJobs(db), [], 'an attempt that advanced is not exhausted');
+  }
+  const last = await claimJob(db, lease('w6'));
+  assert.equal(await completeJob(db, job.id, last!.locked_by!), true);
+  assert.equal(await recordJobProgress(db, job.id, 'w1'), false, 'only the holder records progress');
+});
+
+test('a crash loop that makes no progress still fails for good after max_attempts', async () => {
+  const { db } = await createTestDatabase();
+  const { job } = await enqueueJob(db, { kind: 'retrain', max_attempts: 3 });
+  const first = (await claimJob(db, lease('a')))!;
+  await recordJobProgress(db, job.id, 'a'); // the first attempt advanced, then died
+  await expireLease(db, job.id);
+  const attempts = [first.attempts];
+  for (const worker of ['b', 'c', 'd']) {
+    const claimed = await claimJob(db, lease(worker)); // these die before any checkpoint
+    if (!claimed) break;
+    attempts.push(claimed.attempts);
+    await expireLease(db, job.id);
+  }
+  assert.deepEqual(attempts, [1, 1, 2, 3], 'the advancing attempt was free, the three stuck ones were counted');
+  assert.equal(await claimJob(db, lease('e')), undefined, 'no attempts left');
+  assert.deepEqual(await failExhaustedJobs(db), [job.id]);
+  const row = await db.selectFrom('jobs').selectAll().where('id', '=', job.id).executeTakeFirstOrThrow();
+  assert.equal(row.state, 'failed');
+  assert.match(row.last_error!, /lease expired on attempt 3 of 3/);
+});
+
+test('whether a failure is permanent is decided by class: a ConfigError fails at once whatever its message, a plain Error is retried', async () => {
+  const { db } = await createTestDatabase();
+  const worker = (thrown: Error) => testWorker(db, async () => Promise.reject(thrown));
+  for (const [thrown, expected] of [
+    [new ConfigError('a reworded message nobody matches'), 'failed'],
+    [new Error('the disk hiccuped'), 'retrying'],
+  ] as const) {
+    const { job } = await enqueueJob(db, { kind: 'retrain', max_attempts: 5, singleton_key: thrown.message, payload: { lineage: 'default' } });
+    const w = worker(thrown);
+    const settled = once(w, 'settled');
+    w.start();
+    const [settledJob, outcome] = await settled;
+    await w.stop();
+    assert.equal(settledJob.id, job.id);
+    assert.equal(outcome, expected, thrown.message);
+  }
 });

@@ -1,12 +1,12 @@
 // Plateau detection on synthetic curves (a pure function: no database, no training).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DEFAULT_PLATEAU, detectPlateau, PlateauInputError, smooth } from '../src/scheduler/plateau.ts';
-import { Rng } from '../src/trainer/rng.ts';
+import { DEFAULT_PLATEAU, detectPlateau, PlateauInputError, smooth } from '../src/selection/plateau.ts';
+import { Rng } from '../src/core/rng.ts';
 
 const decay = (n: number, rate: number, floor = 0.1): number[] => Array.from({ length: n }, (_, i) => floor + Math.exp(-rate * i));
 
-test('smoothing is the EMA of DESIGN.md', () => {
+test('smoothing is the EMA of docs/definitions.md', () => {
   assert.deepEqual(smooth([4, 2, 2, 0], 0.5), [4, 3, 2.5, 1.25]);
   assert.deepEqual(smooth([4, 2], 1), [4, 2]);
 });

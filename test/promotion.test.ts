@@ -6,15 +6,19 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { createLogger } from '../src/log.ts';
-import { CHAMPION, getAliasedVersion, getCheckpoint, getRun, listModelVersions, listPromotions, listRunCheckpoints } from '../src/registry/index.ts';
-import { gateDecision, prePlateauStepsToKeep, reconcileServing, rollbackChampion, currentServingVersion, selectBase } from '../src/scheduler/index.ts';
+import { createLogger } from '../src/core/log.ts';
+import { CHAMPION, freshPartitions, getAliasedVersion, getCheckpoint, getRun, listModelVersions, listPromotions, listRunCheckpoints } from '../src/registry/index.ts';
+import { gateDecision, rollbackChampion } from '../src/promotion/index.ts';
+import { prePlateauStepsToKeep, selectBase } from '../src/selection/index.ts';
+import { reconcileServing, currentServingVersion } from '../src/serving/index.ts';
 import { lineageEvalSet, registeredPartitions, tf, trainRun } from '../src/trainer/index.ts';
 import { createTestDatabase } from './support/database.ts';
 import { runRetrainJob } from './support/retrain.ts';
 import { addPartition, syntheticRows, tempDir } from './support/partitions.ts';
 import { trainConfig } from './support/train-config.ts';
 import { runFreshet, cleanEnv } from './support/cli.ts';
+import { evaluateRetrainPolicy } from '../src/scheduler/index.ts';
+import { statusReport } from '../src/observability/index.ts';
 import { trainEnv } from './support/train-config.ts';
 
 const log = createLogger({ level: 'warn', format: 'json' });
@@ -129,6 +133,16 @@ describe('retrain, gate and promotion', () => {
     assert.equal((await getAliasedVersion(db, rejectedRun.lineage_id, CHAMPION))!.id, v1.id, 'the champion stays');
     assert.equal(currentServingVersion(config), 1);
 
+    // One definition of fresh, after a rejection: day 4 is still fresh (the champion has not
+    // learned from it, so the next retrain trains on it) but tried (it does not trigger one
+    // again); the policy, the planner's source and the status report all say so.
+    const fresh = await freshPartitions(db, rejectedRun.lineage_id);
+    assert.deepEqual(fresh.map((p) => [p.path, p.tried]), [['dt=2026-11-04', true]]);
+    const verdict = await evaluateRetrainPolicy(db, config.lineage, { minNewPartitions: 1, minNewExamples: 0, maxStalenessSeconds: 0 });
+    assert.deepEqual([verdict.due, verdict.newPartitions], [false, 0], verdict.reason);
+    const status = await statusReport(db, config);
+    assert.deepEqual([status.freshness.partitionsWaiting, status.freshness.partitionsUntried], [1, 0]);
+
     // 3. The data shifts: the champion is wrong on it, a retrain on it is better and promoted.
     await addPartition(db, config.dataDir, '2026-11-05', syntheticRows(1200, 5, 1.5));
     await addPartition(db, config.dataDir, '2026-11-06', syntheticRows(1200, 6, 1.5));
@@ -212,7 +226,7 @@ describe('retrain, gate and promotion', () => {
     assert.match(status.stdout, /last decisions/);
     const statusJson = JSON.parse((await runFreshet(['status', '--json'], { env })).stdout) as { champion: { version: number }; schemaVersion: string; jobs: Record<string, number>; lossCurve: { points: unknown[] } };
     assert.equal(statusJson.champion.version, 2);
-    assert.match(statusJson.schemaVersion, /_views$/);
+    assert.match(statusJson.schemaVersion, /_job-progress$/);
     assert.ok(statusJson.lossCurve.points.length > 0);
     const runs = await runFreshet(['runs', '--json'], { env });
     assert.deepEqual((JSON.parse(runs.stdout) as Array<{ kind: string }>).map((r) => r.kind), ['retrain', 'initial']);

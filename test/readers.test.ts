@@ -6,8 +6,8 @@ import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
 import { describe, test } from 'node:test';
 import { parquetWriteBuffer } from 'hyparquet-writer';
-import { DataFileError, readTable } from '../src/trainer/index.ts';
-import { splitCsvLine } from '../src/trainer/readers/index.ts';
+import { DataFileError, readTable } from '../src/data/index.ts';
+import { splitCsvLine } from '../src/data/index.ts';
 import { tempDir } from './support/partitions.ts';
 
 async function readAll(file: string, columns: string[]): Promise<{ rows: number[][]; lines: number[] }> {

@@ -5,7 +5,7 @@ import {
   CHAMPION,
   createLineage,
   createModelVersion,
-  createRun,
+  createRunWithPartitions,
   enqueueJob,
   finishRun,
   findPartitionByContent,
@@ -53,7 +53,7 @@ async function lineageWithRun(db: Registry, name: string) {
     steps_per_epoch: 39,
     feature_stats: {},
   });
-  const run = await createRun(db, { lineage_id: lineage.id, kind: 'initial', seed: 1, backend: 'wasm' });
+  const run = await createRunWithPartitions(db, { lineage_id: lineage.id, kind: 'initial', seed: 1, backend: 'wasm' }, []);
   return { lineage, run };
 }
 
@@ -153,7 +153,8 @@ describe('jobs', () => {
 
   test('states are checked, and a running job must hold a lease', async () => {
     const { db } = await createTestDatabase();
-    const { job } = await enqueueJob(db, { kind: 'train' });
+    const { job } = await enqueueJob(db, { kind: 'retrain' });
+    await rejectsWith(db.updateTable('jobs').set({ kind: 'train' as 'retrain' }).where('id', '=', job.id).execute(), '23514', 'the unused kind train is gone');
     await rejectsWith(db.updateTable('jobs').set({ state: 'exploded' as 'failed' }).where('id', '=', job.id).execute(), '23514', 'unknown state');
     await rejectsWith(db.updateTable('jobs').set({ state: 'running' }).where('id', '=', job.id).execute(), '23514', 'running without a lease');
   });

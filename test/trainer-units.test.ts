@@ -5,8 +5,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { CorruptDirError, effectiveStopPoint, initialEarlyStopping, readDirVerified, stepsPerEpoch, updateEarlyStopping, writeDirAtomically } from '../src/trainer/index.ts';
-import { rocAuc, logLoss } from '../src/trainer/metrics.ts';
-import { Rng, mixSeed } from '../src/trainer/rng.ts';
+import { rocAuc, logLoss } from '../src/trainer/model/eval-metrics.ts';
+import { Rng, mixSeed } from '../src/core/rng.ts';
 import { tempDir } from './support/partitions.ts';
 
 describe('virtual epochs', () => {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { createLogger } from '../src/log.ts';
+import { createLogger } from '../src/core/log.ts';
 import { getLineage, getRun, listLossPoints, listRunCheckpoints, type Registry } from '../src/registry/index.ts';
 import { readCheckpoint, trainRun, type TrainRunOptions } from '../src/trainer/index.ts';
 import { createTestDatabase } from './support/database.ts';

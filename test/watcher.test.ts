@@ -5,11 +5,11 @@ import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import pg from 'pg';
 import { parquetWriteBuffer } from 'hyparquet-writer';
-import { loadConfig } from '../src/config.ts';
-import { createLogger } from '../src/log.ts';
-import { createMetrics } from '../src/metrics.ts';
-import { listEvents, listPartitions, type Registry } from '../src/registry/index.ts';
-import { PARTITIONS_CHANNEL, PartitionWatcher, parsePartitionPath, registerPartition, type RegistrationOutcome } from '../src/watcher/index.ts';
+import { loadConfig } from '../src/core/config.ts';
+import { createLogger } from '../src/core/log.ts';
+import { countRegistration, createMetrics } from '../src/observability/index.ts';
+import { CHANNELS, listEvents, listPartitions, type Registry } from '../src/registry/index.ts';
+import { PartitionWatcher, parsePartitionPath, registerPartition, type RegistrationOutcome } from '../src/watcher/index.ts';
 import { waitFor } from './support/wait.ts';
 import { createTestDatabase } from './support/database.ts';
 import { FEATURES, LABEL, syntheticRows, tempDir, writeCsv } from './support/partitions.ts';
@@ -31,8 +31,9 @@ function config(dir: string, extra: Record<string, string> = {}) {
 
 async function startWatcher(db: Registry, dir: string, extra: Record<string, string> = {}) {
   const metrics = createMetrics();
-  const watcher = new PartitionWatcher({ db, config: config(dir, extra), log, metrics });
+  const watcher = new PartitionWatcher({ db, config: config(dir, extra), log });
   const outcomes: RegistrationOutcome[] = [];
+  watcher.on('outcome', (o, arrivedAt) => countRegistration(metrics, o, arrivedAt)); // as the daemon wires it
   watcher.on('outcome', (o) => outcomes.push(o));
   await watcher.start();
   after(() => watcher.stop());
@@ -267,7 +268,7 @@ describe('watcher', () => {
     listener.on('error', () => {}); // the database is dropped when the file ends
     await listener.connect();
     const notified = new Promise<string>((resolve) => listener.on('notification', (n) => resolve(n.payload!)));
-    await listener.query(`LISTEN ${PARTITIONS_CHANNEL}`);
+    await listener.query(`LISTEN ${CHANNELS.partitions}`);
     const dir = tempDir('freshet-watch-');
     writePartition(dir, 'dt=2026-11-12', syntheticRows(10, 1));
     await startWatcher(db, dir);

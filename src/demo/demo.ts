@@ -6,13 +6,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { loadConfig } from '../config.ts';
-import { UsageError } from '../errors.ts';
+import { loadConfig } from '../core/config.ts';
 import { runDaemon } from '../daemon.ts';
-import { createLogger, type Logger } from '../log.ts';
-import { CHAMPION, findLineageByName, getAliasedVersion, listModelVersions, listPromotions, migrateToLatest, newestTrainingDataArrival, openRegistry, startEmbeddedPostgres, type Registry } from '../registry/index.ts';
-import { formatTable } from '../table.ts';
-import { humanSeconds } from '../status-report.ts';
+import { createLogger, type Logger } from '../core/log.ts';
+import { countJobsByState } from '../queue/index.ts';
+import { CHAMPION, FolderNotEnterableError, findLineageByName, freshPartitions, getAliasedVersion, listModelVersions, listPartitions, listPromotions, migrateToLatest, newestTrainingDataArrival, openRegistry, startEmbeddedPostgres, type Registry } from '../registry/index.ts';
+import { formatTable } from '../cli/table.ts';
+import { humanSeconds } from '../core/human-seconds.ts';
 import { TAXI_FEATURES, TAXI_LABEL, taxiDate as dateOf, taxiTrips, writeTaxiPartition } from './taxi-fares.ts';
 
 export interface DemoOptions {
@@ -29,20 +29,19 @@ export interface DemoOptions {
 
 const BACKFILL = 3;
 
-/** Waits until the partition of `date` has been trained on by a finished run and the queue is idle. */
-async function waitForDecision(db: Registry, date: string, signal: AbortSignal): Promise<void> {
+/**
+ * Waits until the partition of `date` is registered and no longer untried fresh data (a
+ * finished run trained on it: promoted, or tried by a rejected candidate), and the queue
+ * is idle. "Fresh" is the registry's one definition (freshPartitions).
+ */
+async function waitForDecision(db: Registry, lineageName: string, date: string, signal: AbortSignal): Promise<void> {
   for (;;) {
     if (signal.aborted) throw new Error('interrupted');
-    const row = await db
-      .selectFrom('partitions')
-      .leftJoin('run_partitions', (join) => join.onRef('run_partitions.partition_id', '=', 'partitions.id').on('run_partitions.role', '=', 'train'))
-      .leftJoin('runs', 'runs.id', 'run_partitions.run_id')
-      .select(['partitions.id', 'partitions.status', 'runs.status as run_status'])
-      .where('partitions.path', '=', `dt=${date}`)
-      .execute();
-    const trained = row.some((r) => r.run_status === 'succeeded');
-    const live = await db.selectFrom('jobs').select('id').where('state', 'in', ['queued', 'running']).executeTakeFirst();
-    if (trained && !live) return;
+    const registered = (await listPartitions(db, { status: 'registered', limit: 1_000_000 })).some((p) => p.path === `dt=${date}`);
+    const lineage = await findLineageByName(db, lineageName);
+    const untried = lineage ? (await freshPartitions(db, lineage.id)).some((p) => p.path === `dt=${date}` && !p.tried) : true;
+    const jobs = await countJobsByState(db);
+    if (registered && !untried && jobs.queued + jobs.running === 0) return;
     await delay(100);
   }
 }
@@ -78,7 +77,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   } catch (error) {
     // As root the server runs as another user, who may not be able to enter the checkout
     // (under /root, say): then keep the demo's database under the temp folder instead.
-    if (!(error instanceof UsageError) || !/cannot enter/.test(error.message)) throw error;
+    if (!(error instanceof FolderNotEnterableError)) throw error;
     pgDir = path.join(os.tmpdir(), `freshet-demo-pg-${process.getuid?.() ?? 'user'}`);
     fs.rmSync(pgDir, { recursive: true, force: true });
     out(`    (${error.message.split(';')[0]}: the demo's database goes to ${pgDir} instead)`);
@@ -136,7 +135,7 @@ log:
     out(`\nday 0–${BACKFILL - 1}: ${BACKFILL} partitions of ${options.rowsPerDay} trips written; starting the daemon (watcher, scheduler, worker)`);
     daemon = runDaemon({ config, log, signal: daemonStop.signal });
     const seen = new Set<string>();
-    await waitForDecision(db, dateOf(BACKFILL - 1), signal);
+    await waitForDecision(db, config.lineage, dateOf(BACKFILL - 1), signal);
     const lineage = (await findLineageByName(db, config.lineage))!;
     out(`    first model: steps_per_epoch fixed at ${lineage.steps_per_epoch} (virtual epochs: a retrain costs the same however much data arrives); the gate asks for 5% better on fresh rows`);
     await tellLatest(db, config.lineage, seen, out);
@@ -144,7 +143,7 @@ log:
       const date = dateOf(day);
       writeTaxiPartition(config.dataDir, date, trips(day));
       out(`\nday ${day} (${date})${day === options.shiftDay ? ' — the new tariff starts today' : ''}: partition written`);
-      await waitForDecision(db, date, signal);
+      await waitForDecision(db, config.lineage, date, signal);
       await tellLatest(db, config.lineage, seen, out);
     }
     stopDaemon();

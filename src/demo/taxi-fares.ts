@@ -4,7 +4,7 @@
 // creep up 1% a day). Seeded: the same day is the same data.
 import fs from 'node:fs';
 import path from 'node:path';
-import { Rng } from '../trainer/rng.ts';
+import { Rng } from '../core/rng.ts';
 
 export const TAXI_FEATURES = ['trip_km', 'hour', 'weekday', 'passengers', 'pickup_zone', 'airport'];
 export const TAXI_LABEL = 'fare';

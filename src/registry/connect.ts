@@ -2,8 +2,8 @@
 // check with a bounded wait, and the daemon's patient version with capped backoff.
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
-import { DatabaseUnavailableError } from '../errors.ts';
-import type { Logger } from '../log.ts';
+import { DatabaseUnavailableError } from '../core/errors.ts';
+import type { Logger } from '../core/log.ts';
 import type { Database } from './schema.ts';
 
 // int8 and numeric stay strings (ids can exceed 2^53); float8 arrives as a JS number already.

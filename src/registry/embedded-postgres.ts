@@ -20,8 +20,8 @@ import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import { DatabaseUnavailableError, UsageError } from '../errors.ts';
-import type { Logger } from '../log.ts';
+import { ConfigError, DatabaseUnavailableError } from '../core/errors.ts';
+import type { Logger } from '../core/log.ts';
 
 const run = promisify(execFile);
 const SUPERUSER = 'postgres';
@@ -105,12 +105,23 @@ function blockingFolder(runAs: RunAs, target: string): string | null {
   }
 }
 
+/** The server's system user cannot enter a folder on the way to the data dir. */
+export class FolderNotEnterableError extends ConfigError {
+  override name = 'FolderNotEnterableError';
+  readonly folder: string;
+  constructor(folder: string, message: string) {
+    super(message);
+    this.folder = folder;
+  }
+}
+
 /** The server user must be able to walk down to the data dir; say which folder blocks it. */
 function assertReachableBy(runAs: RunAs, dataDir: string): void {
   const blocked = blockingFolder(runAs, dataDir);
   if (blocked) {
     const mode = (fs.statSync(blocked).mode & 0o777).toString(8);
-    throw new UsageError(
+    throw new FolderNotEnterableError(
+      blocked,
       `embedded PostgreSQL runs as system user ${runAs.user}, which cannot enter ${blocked} (mode ${mode}); ` +
         `run \`chmod o+x ${blocked}\` or set database.embedded.dataDir under a folder others can enter`,
     );

@@ -1,9 +1,9 @@
 // Opens the registry the configuration asks for: the server at database.url, or an
 // embedded server started (or reused) under database.embedded.dataDir.
-import { DatabaseUnavailableError } from '../errors.ts';
-import type { ResolvedConfig } from '../config.ts';
-import type { Logger } from '../log.ts';
-import { retryTransient } from '../retry.ts';
+import { DatabaseUnavailableError } from '../core/errors.ts';
+import type { ResolvedConfig } from '../core/config.ts';
+import type { Logger } from '../core/log.ts';
+import { retryTransient } from '../core/retry.ts';
 import { checkReachable, openRegistry, redactUrl, type Registry } from './connect.ts';
 import { startEmbeddedPostgres, type EmbeddedServer } from './embedded-postgres.ts';
 

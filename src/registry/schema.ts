@@ -12,9 +12,11 @@ type JsonWithDefault<T> = ColumnType<T, T | string | undefined, T | string>;
 
 export type PartitionStatus = 'registered' | 'rejected' | 'superseded';
 export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
-export type JobKind = 'train' | 'retrain';
+/** The one job kind: a retrain trains a lineage's first model too. */
+export type JobKind = 'retrain';
 export type RunKind = 'initial' | 'retrain' | 'manual';
-export type RunStatus = 'running' | 'succeeded' | 'failed' | 'cancelled';
+/** A stopped run stays `running` and is resumed; there is no cancelled run. */
+export type RunStatus = 'running' | 'succeeded' | 'failed';
 export type PromotionDecision = 'promoted' | 'rejected' | 'manual' | 'rollback';
 export type Task = 'regression' | 'binary';
 
@@ -77,6 +79,10 @@ export interface JobsTable {
   last_error: string | null;
   created_at: Generated<Date>;
   finished_at: Date | null;
+  /** Checkpoints its runs recorded (bumped by the worker holding the lease). */
+  progress: Generated<number>;
+  /** `progress` when the current attempt claimed the job: an attempt that advanced it is not counted when its lease expires. */
+  progress_at_claim: Generated<number>;
 }
 
 export interface CronSlotsTable {

@@ -2,7 +2,7 @@
 // exactly one daemon acts on each tick however many run the same schedule.
 import cron, { type ScheduledTask } from 'node-cron';
 import { sql } from 'kysely';
-import type { Logger } from '../log.ts';
+import type { Logger } from '../core/log.ts';
 import type { Registry } from '../registry/index.ts';
 
 /**

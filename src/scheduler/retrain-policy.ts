@@ -1,13 +1,15 @@
-// When to retrain: enough new data, or new data that has waited too long. "New" means
-// registered and not yet trained on by a finished run of the lineage, so a candidate that
-// the gate rejected does not make the same data trigger again and again.
-import { sql } from 'kysely';
-import type { ResolvedConfig } from '../config.ts';
-import { enqueueJob, findLineageByName, type Job, type Registry } from '../registry/index.ts';
+// When to retrain: enough fresh data that no finished run has tried yet, or fresh data
+// that has waited too long. Fresh is the one definition in the registry's
+// fresh-partitions.ts; counting only untried partitions means a candidate the gate
+// rejected does not make the same data trigger again and again (the next retrain, started
+// by new data, still trains on it).
+import type { ResolvedConfig } from '../core/config.ts';
+import { enqueueJob, findLineageByName, freshPartitions, type Job, type Registry } from '../registry/index.ts';
 
 export interface PolicyVerdict {
   due: boolean;
   reason: string;
+  /** Fresh partitions no finished run has tried yet, and their rows. */
   newPartitions: number;
   newExamples: number;
   /** Seconds the oldest new partition has waited since it arrived; null without new data. */
@@ -23,21 +25,13 @@ type PolicyConfig = Pick<ResolvedConfig['retrain'], 'minNewPartitions' | 'minNew
 /** Evaluates the policy for a lineage (by name; it may not exist yet: then all data is new). */
 export async function evaluateRetrainPolicy(db: Registry, lineageName: string, policy: PolicyConfig): Promise<PolicyVerdict> {
   const lineage = await findLineageByName(db, lineageName);
-  const row = await sql<{ partitions: string; examples: string | null; oldest_arrival: Date | null; watermark: string | null; now: Date }>`
-    SELECT count(*) AS partitions, sum(p.row_count) AS examples, min(p.arrived_at) AS oldest_arrival,
-           max(p.id) AS watermark, now() AS now
-    FROM partitions p
-    WHERE p.status = 'registered'
-      AND NOT EXISTS (
-        SELECT 1 FROM run_partitions rp JOIN runs r ON r.id = rp.run_id
-        WHERE rp.partition_id = p.id AND rp.role = 'train' AND r.status = 'succeeded'
-          AND r.lineage_id = ${lineage?.id ?? null})
-  `.execute(db);
-  const stats = row.rows[0]!;
-  const newPartitions = Number(stats.partitions);
-  const newExamples = Number(stats.examples ?? 0);
-  const oldestWaitingSeconds = stats.oldest_arrival ? Math.max(0, (stats.now.getTime() - stats.oldest_arrival.getTime()) / 1000) : null;
-  const verdict = { newPartitions, newExamples, oldestWaitingSeconds, watermark: stats.watermark, lineageId: lineage?.id ?? null };
+  const untried = (await freshPartitions(db, lineage?.id ?? null)).filter((p) => !p.tried);
+  const newPartitions = untried.length;
+  const newExamples = untried.reduce((n, p) => n + (p.rows ?? 0), 0);
+  const oldestArrival = untried.reduce<number | null>((min, p) => (min === null || p.arrivedAt.getTime() < min ? p.arrivedAt.getTime() : min), null);
+  const oldestWaitingSeconds = oldestArrival === null ? null : Math.max(0, (Date.now() - oldestArrival) / 1000);
+  const watermark = untried.reduce<string | null>((max, p) => (max === null || BigInt(p.id) > BigInt(max) ? p.id : max), null);
+  const verdict = { newPartitions, newExamples, oldestWaitingSeconds, watermark, lineageId: lineage?.id ?? null };
   if (newPartitions === 0) return { ...verdict, due: false, reason: 'no new partitions' };
   if (newPartitions >= policy.minNewPartitions && newExamples >= policy.minNewExamples) {
     return { ...verdict, due: true, reason: `${newPartitions} new partitions with ${newExamples} rows (thresholds ${policy.minNewPartitions} and ${policy.minNewExamples})` };

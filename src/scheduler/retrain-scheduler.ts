@@ -3,8 +3,8 @@
 // finished job (data that arrived during a run). Checks never overlap in one process; one
 // asked for during a check runs once more after it, so a burst of arrivals costs two
 // checks and yields at most one queued job (the enqueue is idempotent as well).
-import type { ResolvedConfig } from '../config.ts';
-import type { Logger } from '../log.ts';
+import type { ResolvedConfig } from '../core/config.ts';
+import type { Logger } from '../core/log.ts';
 import type { Registry } from '../registry/index.ts';
 import { startCronTrigger } from './cron-trigger.ts';
 import { enqueueRetrain, evaluateRetrainPolicy } from './retrain-policy.ts';

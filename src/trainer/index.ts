@@ -1,16 +1,18 @@
-// The trainer module's public surface.
+// The trainer module's public surface: TensorFlow.js backends and models (model/), the
+// batch streams (stream/), full-state checkpoints (checkpoints/) and the run loop with
+// its observer (run/).
 export { initBackend, tf, type BackendChoice } from './backend.ts';
-export { trainRun, evaluateModel, type TrainRunOptions, type TrainRunResult, type TrainProgress } from './train-run.ts';
-export { readCheckpoint, layersModelFiles, type TrainingState } from './checkpoint-io.ts';
-export { loadCheckpoint, recordCheckpoint, type ArtifactStore } from './checkpoint-store.ts';
-export { CorruptDirError, writeDirAtomically, readDirVerified } from './atomic-dir.ts';
-export { stepsPerEpoch, effectiveStopPoint } from './virtual-epochs.ts';
-export { updateEarlyStopping, initialEarlyStopping, type EarlyStoppingState } from './early-stopping.ts';
-export { registeredPartitions, ensureLineage } from './lineage.ts';
-export { readTable, tableSchema, DataFileError, isDataFile } from './readers/index.ts';
-export { applyRetention, sweepCheckpointFiles } from './retention.ts';
-export type { TrainingPartition, FeatureStats } from './dataset.ts';
-export { TrainStep } from './train-step.ts';
-export { buildMlp } from './model.ts';
-export { modelFromCheckpoint, lineageEvalSet, evaluateCheckpoint } from './checkpoint-model.ts';
-export type { EvalSet } from './dataset.ts';
+export { trainRun, type TrainRunOptions, type TrainRunResult } from './run/train-run.ts';
+export { combineObservers, type TrainObserver, type TrainProgress, type CheckpointEvent } from './run/train-observer.ts';
+export { evaluateModel, predict } from './model/evaluate.ts';
+export { readCheckpoint, layersModelFiles, type TrainingState } from './checkpoints/checkpoint-io.ts';
+export { loadCheckpoint, recordCheckpoint, type ArtifactStore } from './checkpoints/checkpoint-store.ts';
+export { CorruptDirError, writeDirAtomically, readDirVerified } from './checkpoints/atomic-dir.ts';
+export { stepsPerEpoch, effectiveStopPoint } from './run/virtual-epochs.ts';
+export { updateEarlyStopping, initialEarlyStopping, type EarlyStoppingState } from './run/early-stopping.ts';
+export { registeredPartitions, ensureLineage } from './run/lineage.ts';
+export { applyRetention, sweepCheckpointFiles } from './checkpoints/retention.ts';
+export type { TrainingPartition, FeatureStats, EvalSet } from './stream/dataset.ts';
+export { TrainStep } from './model/train-step.ts';
+export { buildMlp } from './model/trainable-model.ts';
+export { modelFromCheckpoint, lineageEvalSet, evaluateCheckpoint } from './checkpoints/checkpoint-model.ts';

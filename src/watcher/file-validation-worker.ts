@@ -1,7 +1,7 @@
 // Worker-thread side of validateFileIsolated: validates one file and posts the result or
 // the error (with its file, line and column parts, so the main thread can rebuild it).
 import { parentPort, workerData } from 'node:worker_threads';
-import { DataFileError } from '../trainer/index.ts';
+import { DataFileError } from '../data/index.ts';
 import { validateFile, type ValidationRules } from './inspect-partition.ts';
 
 const { file, rules } = workerData as { file: string; rules: ValidationRules };

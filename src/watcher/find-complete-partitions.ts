@@ -2,7 +2,7 @@
 // periodic rescan (the safety net for events the watcher missed).
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Logger } from '../log.ts';
+import type { Logger } from '../core/log.ts';
 import { isBookkeeping } from './inspect-partition.ts';
 import { parsePartitionPath } from './partition-path.ts';
 

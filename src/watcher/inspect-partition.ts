@@ -5,7 +5,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { DataFileError, isDataFile, readTable, tableSchema } from '../trainer/index.ts';
+import { DataFileError, isDataFile, readTable, tableSchema } from '../data/index.ts';
 import { parquetTimeLimitMs, validateFileIsolated } from './isolated-validation.ts';
 
 export interface PartitionFileInfo {

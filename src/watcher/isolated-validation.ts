@@ -2,7 +2,7 @@
 // returns (a damaged file sending a decoder into a loop) is terminated, and the file is
 // rejected with a message that says so, instead of freezing the daemon's event loop.
 import { Worker } from 'node:worker_threads';
-import { DataFileError } from '../trainer/index.ts';
+import { DataFileError } from '../data/index.ts';
 import type { FileValidation, ValidationRules } from './inspect-partition.ts';
 
 /** Generous: decoding runs at tens of MB/s; the base limit plus a second per MB. */

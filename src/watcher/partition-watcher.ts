@@ -7,19 +7,18 @@ import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { ResolvedConfig } from '../config.ts';
-import type { Logger } from '../log.ts';
-import type { Metrics } from '../metrics.ts';
+import type { ResolvedConfig } from '../core/config.ts';
+import type { Logger } from '../core/log.ts';
 import { isTransientDatabaseError, type Registry } from '../registry/index.ts';
-import { retryTransient } from '../retry.ts';
+import { retryTransient } from '../core/retry.ts';
 import { completion, findCompletePartitions, isInside, type CompletionRules } from './find-complete-partitions.ts';
 import { isBookkeeping } from './inspect-partition.ts';
 import { parsePartitionPath } from './partition-path.ts';
 import { registerPartition, type RegistrationOutcome } from './register-partition.ts';
 
 export interface WatcherEvents {
-  /** After the registration committed (registered, rejected, duplicate or vanished). */
-  outcome: [RegistrationOutcome];
+  /** After the registration committed (registered, rejected, duplicate or vanished), with the partition's arrival (its marker's time). */
+  outcome: [RegistrationOutcome, Date];
   /** A registration failed for a reason other than the data (e.g. the database is down). */
   failure: [Error, string];
 }
@@ -28,14 +27,12 @@ export interface WatcherOptions {
   db: Registry;
   config: ResolvedConfig;
   log: Logger;
-  metrics?: Metrics | undefined;
 }
 
 export class PartitionWatcher extends EventEmitter<WatcherEvents> {
   readonly #db: Registry;
   readonly #config: ResolvedConfig;
   readonly #log: Logger;
-  readonly #metrics: Metrics | undefined;
   readonly #rules: CompletionRules;
   readonly #root: string;
   #events: Worker | undefined;
@@ -52,12 +49,11 @@ export class PartitionWatcher extends EventEmitter<WatcherEvents> {
   readonly #stopping = new AbortController();
   #ready = false;
 
-  constructor({ db, config, log, metrics }: WatcherOptions) {
+  constructor({ db, config, log }: WatcherOptions) {
     super();
     this.#db = db;
     this.#config = config;
     this.#log = log.child({ module: 'watcher' });
-    this.#metrics = metrics;
     this.#rules = { mode: config.watcher.mode, marker: config.watcher.marker, stableMs: config.watcher.stableMs };
     this.#root = config.dataDir;
   }
@@ -231,24 +227,13 @@ export class PartitionWatcher extends EventEmitter<WatcherEvents> {
           }),
         { signal: this.#stopping.signal, log: this.#log.child({ path: relative }), what: 'registering the partition', maxBackoffSeconds: this.#config.database.maxBackoffSeconds, isTransient: isTransientDatabaseError },
       );
-      this.#count(outcome, arrivedAt);
       if (outcome.kind !== 'vanished') this.#handled.set(relative, arrivedAt.getTime());
       if (outcome.kind === 'vanished') this.#log.warn({ path: relative, reason: outcome.reason }, 'partition vanished while it was registered; nothing recorded');
-      this.emit('outcome', outcome);
+      this.emit('outcome', outcome, arrivedAt);
     } catch (error) {
       if (this.#stopped) return;
       this.#log.error({ path: relative, err: (error as Error).message }, 'registration failed; the next rescan retries it');
       this.emit('failure', error as Error, relative);
-    }
-  }
-
-  #count(outcome: RegistrationOutcome, arrivedAt: Date): void {
-    if (!this.#metrics) return;
-    if (outcome.kind === 'vanished') return;
-    this.#metrics.partitionsTotal.inc({ status: outcome.kind });
-    if (outcome.kind === 'registered' && outcome.superseded) this.#metrics.partitionsTotal.inc({ status: 'superseded' });
-    if (outcome.kind === 'registered' || outcome.kind === 'rejected') {
-      this.#metrics.partitionDetectSeconds.observe(Math.max(0, (Date.now() - arrivedAt.getTime()) / 1000));
     }
   }
 }

@@ -6,13 +6,12 @@
 // so Postgres delivers it only if the row commits.
 import path from 'node:path';
 import { sql } from 'kysely';
-import type { Logger } from '../log.ts';
-import { findPartitionByContent, findRegisteredPartition, recordEvent, supersedePartition, type Partition, type Registry } from '../registry/index.ts';
-import { DataFileError } from '../trainer/index.ts';
+import type { Logger } from '../core/log.ts';
+import { CHANNELS, findPartitionByContent, findRegisteredPartition, recordEvent, supersedePartition, type Partition, type Registry } from '../registry/index.ts';
+import { DataFileError } from '../data/index.ts';
 import { hashPartition, validatePartition, type ValidationRules } from './inspect-partition.ts';
 import { parsePartitionPath } from './partition-path.ts';
 
-export const PARTITIONS_CHANNEL = 'freshet_partitions';
 
 export type RegistrationOutcome =
   | { kind: 'registered'; partition: Partition; superseded: Partition | undefined }
@@ -118,7 +117,7 @@ export async function registerPartition(options: RegisterOptions): Promise<Regis
       message: `registered ${relativePath} (${validation!.rowCount} rows)`,
       data: { path: relativePath, rows: validation!.rowCount, invalidRows: validation!.invalidRows },
     });
-    await sql`select pg_notify(${PARTITIONS_CHANNEL}, ${row.id})`.execute(trx);
+    await sql`select pg_notify(${CHANNELS.partitions}, ${row.id})`.execute(trx);
     log.info({ partition: row.id, path: relativePath, rows: validation!.rowCount, version: row.version }, 'partition registered');
     return { kind: 'registered', partition: row, superseded } as const;
   });

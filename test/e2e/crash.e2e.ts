@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { CHAMPION, getAliasedVersion, findLineageByName, type Registry } from '../../src/registry/index.ts';
 import { readDirVerified } from '../../src/trainer/index.ts';
-import { Rng } from '../../src/trainer/rng.ts';
+import { Rng } from '../../src/core/rng.ts';
 import { runFreshet, spawnFreshet } from '../support/cli.ts';
 import { createTestDatabase } from '../support/database.ts';
 import { dropPartition, slowTrainingEnv } from '../support/daemon.ts';

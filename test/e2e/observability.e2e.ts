@@ -17,7 +17,7 @@ import { dropPartition, slowTrainingEnv } from '../support/daemon.ts';
 import { tempDir } from '../support/partitions.ts';
 import { waitFor } from '../support/wait.ts';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const ARTIFACTS = path.join(ROOT, 'test-artifacts');
 const PROMETHEUS = process.env.PROMETHEUS_BIN ?? '/usr/bin/prometheus';
 const CHROMIUM = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';

@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { sql } from 'kysely';
-import type { Registry } from '../../src/registry/index.ts';
+import { countJobsByState } from '../../src/queue/index.ts';
+import { findLineageByName, freshPartitions, listPartitions, type Registry } from '../../src/registry/index.ts';
 import { cleanEnv, spawnFreshet } from './cli.ts';
 import { syntheticRows, writeCsv } from './partitions.ts';
 import { trainEnv } from './train-config.ts';
@@ -54,14 +54,14 @@ export async function stopDaemons(daemons: ReadonlyArray<ReturnType<typeof spawn
   for (const d of daemons) assert.equal((await d.exited).code, 0, d.stderr().slice(-2000));
 }
 
-/** Registered partitions, those no finished run trained on yet, and jobs queued or running. */
-export async function backlog(db: Registry): Promise<{ registered: number; untrained: number; live: number }> {
-  const row = await sql<{ registered: string; untrained: string; live: string }>`
-    select (select count(*) from partitions where status = 'registered') as registered,
-           (select count(*) from partitions p where not exists (
-              select 1 from run_partitions rp join runs r on r.id = rp.run_id
-              where rp.partition_id = p.id and rp.role = 'train' and r.status = 'succeeded')) as untrained,
-           (select count(*) from jobs where state in ('queued', 'running')) as live`.execute(db);
-  const r = row.rows[0]!;
-  return { registered: Number(r.registered), untrained: Number(r.untrained), live: Number(r.live) };
+/**
+ * Registered partitions, the fresh ones no finished run has tried yet (the registry's one
+ * definition: what the retrain policy counts), and jobs queued or running.
+ */
+export async function backlog(db: Registry, lineage = 'default'): Promise<{ registered: number; untrained: number; live: number }> {
+  const registered = (await listPartitions(db, { status: 'registered', limit: 1_000_000 })).length;
+  const lineageRow = await findLineageByName(db, lineage);
+  const untrained = (await freshPartitions(db, lineageRow?.id ?? null)).filter((p) => !p.tried).length;
+  const jobs = await countJobsByState(db);
+  return { registered, untrained, live: jobs.queued + jobs.running };
 }

@@ -1,7 +1,7 @@
 // A separate process that starts (or shares) an embedded server, prints its URL as one
 // JSON line, and stops it when told "stop" on stdin. Used to test sharing across processes.
 import readline from 'node:readline';
-import { createLogger } from '../../src/log.ts';
+import { createLogger } from '../../src/core/log.ts';
 import { startEmbeddedPostgres } from '../../src/registry/index.ts';
 import pg from 'pg';
 

@@ -6,7 +6,7 @@ import crypto from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { createLogger } from '../../src/log.ts';
+import { createLogger } from '../../src/core/log.ts';
 import { migrateToLatest, openRegistry, startEmbeddedPostgres, type EmbeddedServer } from '../../src/registry/index.ts';
 
 let embedded: EmbeddedServer | undefined;

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { insertPartition, type Registry } from '../../src/registry/index.ts';
-import { Rng } from '../../src/trainer/rng.ts';
+import { Rng } from '../../src/core/rng.ts';
 
 export const FEATURES = ['x0', 'x1', 'x2', 'x3'];
 export const LABEL = 'y';

@@ -1,6 +1,6 @@
 // A small, fast training configuration over a temp data dir, as environment overrides
 // (the same form the CLI tests pass to child processes).
-import { loadConfig, type ResolvedConfig } from '../../src/config.ts';
+import { loadConfig, type ResolvedConfig } from '../../src/core/config.ts';
 import { FEATURES, LABEL } from './partitions.ts';
 
 export function trainEnv(dir: string, databaseUrl: string, extra: Record<string, string> = {}): Record<string, string> {

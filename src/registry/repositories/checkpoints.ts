@@ -1,5 +1,6 @@
 // Checkpoint rows. A row is inserted only after its files were renamed into place, and
 // deleted together with them (retention), so rows and files never disagree.
+import { NotFoundError } from '../../core/errors.ts';
 import type { Registry } from '../connect.ts';
 import type { Checkpoint, NewCheckpoint } from '../schema.ts';
 import { deleteArtifactFiles } from './artifact-chunks.ts';
@@ -10,7 +11,7 @@ export async function insertCheckpoint(db: Registry, checkpoint: NewCheckpoint):
 
 export async function getCheckpoint(db: Registry, id: string): Promise<Checkpoint> {
   const row = await db.selectFrom('checkpoints').selectAll().where('id', '=', id).executeTakeFirst();
-  if (!row) throw new Error(`checkpoint ${id} does not exist`);
+  if (!row) throw new NotFoundError(`checkpoint ${id} does not exist`);
   return row;
 }
 

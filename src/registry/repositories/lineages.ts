@@ -1,4 +1,5 @@
 // Lineages: a model family trained on one configuration, with its fixed steps_per_epoch.
+import { NotFoundError } from '../../core/errors.ts';
 import type { Registry } from '../connect.ts';
 import type { Lineage, NewLineage } from '../schema.ts';
 
@@ -10,9 +11,16 @@ export async function findLineageByName(db: Registry, name: string): Promise<Lin
   return db.selectFrom('lineages').selectAll().where('name', '=', name).executeTakeFirst();
 }
 
+/** The lineage named `name`; NotFoundError when there is none. */
+export async function getLineageByName(db: Registry, name: string): Promise<Lineage> {
+  const row = await findLineageByName(db, name);
+  if (!row) throw new NotFoundError(`lineage "${name}" does not exist (train a first model, or check \`lineage\` in the configuration)`);
+  return row;
+}
+
 export async function getLineage(db: Registry, id: string): Promise<Lineage> {
   const row = await db.selectFrom('lineages').selectAll().where('id', '=', id).executeTakeFirst();
-  if (!row) throw new Error(`lineage ${id} does not exist`);
+  if (!row) throw new NotFoundError(`lineage ${id} does not exist`);
   return row;
 }
 

@@ -1,22 +1,94 @@
-// Runs: one training run (initial, retrain or manual) of a lineage.
+// Runs: one training run (initial, retrain or manual) of a lineage, and the partitions it
+// read in each role (train, replay, eval).
+import { NotFoundError } from '../../core/errors.ts';
 import type { Registry } from '../connect.ts';
 import type { NewRun, Run, RunStatus } from '../schema.ts';
 
-export async function createRun(db: Registry, run: NewRun): Promise<Run> {
-  return db.insertInto('runs').values(run).returningAll().executeTakeFirstOrThrow();
+export type PartitionRole = 'train' | 'replay' | 'eval';
+
+/**
+ * Creates a run and its partition roles in one transaction: a run resumed after a crash
+ * must find exactly the partitions it started with.
+ */
+export async function createRunWithPartitions(db: Registry, run: NewRun, roles: ReadonlyArray<{ partitionId: string; role: PartitionRole }>): Promise<Run> {
+  return db.transaction().execute(async (trx) => {
+    const created = await trx.insertInto('runs').values(run).returningAll().executeTakeFirstOrThrow();
+    if (roles.length) await trx.insertInto('run_partitions').values(roles.map((r) => ({ run_id: created.id, partition_id: r.partitionId, role: r.role }))).execute();
+    return created;
+  });
 }
 
 export async function getRun(db: Registry, id: string): Promise<Run> {
   const row = await db.selectFrom('runs').selectAll().where('id', '=', id).executeTakeFirst();
-  if (!row) throw new Error(`run ${id} does not exist`);
+  if (!row) throw new NotFoundError(`run ${id} does not exist`);
   return row;
 }
 
-/** Ends a running run. Throws when the run is not running (it was finished elsewhere). */
-export async function finishRun(db: Registry, id: string, status: Exclude<RunStatus, 'running'>, error?: string): Promise<Run> {
+/** The ids of the partitions a run read in `role`. */
+export async function runPartitionIds(db: Registry, runId: string, role: PartitionRole): Promise<Set<string>> {
+  const rows = await db.selectFrom('run_partitions').select('partition_id').where('run_id', '=', runId).where('role', '=', role).execute();
+  return new Set(rows.map((r) => r.partition_id));
+}
+
+/** True when the lineage has any run (a new run then is not its first). */
+export async function lineageHasRuns(db: Registry, lineageId: string): Promise<boolean> {
+  return (await db.selectFrom('runs').select('id').where('lineage_id', '=', lineageId).limit(1).executeTakeFirst()) !== undefined;
+}
+
+/** The lineage's newest run still `running`, if any (what `freshet train` resumes by default). */
+export async function findUnfinishedRun(db: Registry, lineageId: string): Promise<Run | undefined> {
+  return db.selectFrom('runs').selectAll().where('lineage_id', '=', lineageId).where('status', '=', 'running').orderBy('id', 'desc').executeTakeFirst();
+}
+
+/** The newest run a job started (an earlier attempt's, when the job is retried). */
+export async function latestRunOfJob(db: Registry, jobId: string): Promise<Run | undefined> {
+  return db.selectFrom('runs').selectAll().where('job_id', '=', jobId).orderBy('id', 'desc').executeTakeFirst();
+}
+
+/** The lineage's newest succeeded run, if any. */
+export async function latestSucceededRun(db: Registry, lineageId: string): Promise<Run | undefined> {
+  return db.selectFrom('runs').selectAll().where('lineage_id', '=', lineageId).where('status', '=', 'succeeded').orderBy('id', 'desc').executeTakeFirst();
+}
+
+/**
+ * Hands the lineage's newest unfinished run that no live job owns (its job failed for good
+ * or was cancelled, or `freshet train` was killed) to `jobId`, which resumes it rather than
+ * start over: no finished virtual epoch is lost. One statement, so two jobs cannot both
+ * adopt it (the second finds it owned by a live job).
+ */
+export async function adoptOrphanRun(db: Registry, lineageId: string, jobId: string): Promise<Run | undefined> {
+  return db
+    .updateTable('runs')
+    .set({ job_id: jobId })
+    .where('id', '=', (eb) =>
+      eb
+        .selectFrom('runs as r')
+        .leftJoin('jobs', 'jobs.id', 'r.job_id')
+        .select('r.id')
+        .where('r.lineage_id', '=', lineageId)
+        .where('r.status', '=', 'running')
+        .where((w) => w.or([w('r.job_id', 'is', null), w('jobs.state', 'not in', ['queued', 'running'])]))
+        .orderBy('r.id', 'desc')
+        .limit(1),
+    )
+    .returningAll()
+    .executeTakeFirst();
+}
+
+/**
+ * Ends a running run, with its result checkpoint and invalid-row count when it succeeded.
+ * Throws when the run is not running (it was finished elsewhere).
+ */
+export async function finishRun(db: Registry, id: string, status: Exclude<RunStatus, 'running'>, outcome: { error?: string; resultCheckpointId?: string | null; invalidRows?: number } = {}): Promise<Run> {
   const row = await db
     .updateTable('runs')
-    .set({ status, finished_at: new Date(), error: error ?? null })
+    .set({
+      status,
+      finished_at: new Date(),
+      error: outcome.error ?? null,
+      ...(outcome.resultCheckpointId !== undefined ? { result_checkpoint_id: outcome.resultCheckpointId } : {}),
+      ...(outcome.invalidRows !== undefined ? { invalid_rows: outcome.invalidRows } : {}),
+    })
     .where('id', '=', id)
     .where('status', '=', 'running')
     .returningAll()

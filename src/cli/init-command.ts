@@ -1,0 +1,79 @@
+// `freshet init [dir]`: a commented starter config (generated from the schema, so it
+// always shows the real defaults) and the data-dir layout.
+import fs from 'node:fs';
+import path from 'node:path';
+import YAML from 'yaml';
+import { describeConfigKeys } from '../core/config.ts';
+import { UsageError } from './usage-error.ts';
+
+/** The starter config: every key at its default, each with its description as a comment. */
+export function starterConfig(): string {
+  const lines = [
+    '# freshet configuration. Every key is shown at its default; delete what you do not change.',
+    '# Environment overrides: DATABASE_URL, and FRESHET_<SECTION>__<KEY> (e.g. FRESHET_LOG__LEVEL=debug).',
+    '',
+  ];
+  let section = '';
+  for (const key of describeConfigKeys()) {
+    const parts = key.path.split('.');
+    const parents = parts.slice(0, -1);
+    const parentPath = parents.join('.');
+    if (parentPath !== section) {
+      // Open every parent level that is new compared with the previous key.
+      const previous = section ? section.split('.') : [];
+      parents.forEach((name, depth) => {
+        if (previous[depth] !== name || depth >= previous.length) {
+          if (depth === 0) lines.push('');
+          lines.push(`${'  '.repeat(depth)}${name}:`);
+        }
+      });
+      section = parentPath;
+    }
+    const indent = '  '.repeat(parents.length);
+    lines.push(`${indent}# ${key.description}`);
+    const leaf = parts.at(-1)!;
+    if (key.default === undefined) lines.push(`${indent}# ${leaf}:`);
+    // JSON is YAML's flow style: arrays stay on the key's line.
+    else lines.push(`${indent}${leaf}: ${typeof key.default === 'string' ? YAML.stringify(key.default).trim() : JSON.stringify(key.default)}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+const DATA_README = `Partitions land here, one directory per partition, Hive style:
+
+  dt=2026-11-26/part-0000.csv         (CSV with a header row, *.jsonl or *.parquet)
+  dt=2026-11-26/_SUCCESS              (written last: the partition is complete)
+  dt=2026-11-26/hour=13/...           (nested keys are allowed)
+
+freshet never moves, modifies or deletes anything in this directory.
+`;
+
+export interface InitResult {
+  configFile: string;
+  created: string[];
+}
+
+/** Writes the starter config and directories into `dir`; refuses to overwrite a config unless `force`. */
+export function initProject(dir: string, { force = false }: { force?: boolean } = {}): InitResult {
+  const root = path.resolve(dir);
+  const configFile = path.join(root, 'freshet.config.yaml');
+  if (fs.existsSync(configFile) && !force) {
+    throw new UsageError(`${configFile} already exists; pass --force to overwrite it`);
+  }
+  const created: string[] = [];
+  for (const sub of ['data', '.freshet/artifacts']) {
+    const full = path.join(root, sub);
+    if (!fs.existsSync(full)) {
+      fs.mkdirSync(full, { recursive: true });
+      created.push(full);
+    }
+  }
+  const readme = path.join(root, 'data', 'README.txt');
+  if (!fs.existsSync(readme)) {
+    fs.writeFileSync(readme, DATA_README);
+    created.push(readme);
+  }
+  fs.writeFileSync(configFile, starterConfig());
+  created.push(configFile);
+  return { configFile, created };
+}

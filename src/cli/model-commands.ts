@@ -1,0 +1,71 @@
+// `freshet plateau`, `models`, `promote`, `rollback`: the decision-making half, for people
+// (aligned text) and scripts (--json).
+import os from 'node:os';
+import type { ResolvedConfig } from '../core/config.ts';
+import type { Logger } from '../core/log.ts';
+import { CHAMPION, getAliasedVersion, getLineageByName, listModelVersions, listPromotions, type Registry } from '../registry/index.ts';
+import type { PlateauReport } from '../selection/index.ts';
+import { promoteVersion, rollbackChampion } from '../promotion/index.ts';
+import { reconcileServing } from '../serving/index.ts';
+import { markerLine, sparkline } from './sparkline.ts';
+import { formatTable } from './table.ts';
+
+export function formatPlateau(report: PlateauReport): string {
+  const losses = report.points.map((p) => p.trainLoss);
+  const index = (epoch: number | null) => (epoch === null ? null : report.points.findIndex((p) => p.virtualEpoch === epoch));
+  const first = report.points[0]!;
+  const last = report.points.at(-1)!;
+  return [
+    `lineage ${report.lineage}, run ${report.run}: training loss per virtual epoch ${first.virtualEpoch}–${last.virtualEpoch}, ${first.trainLoss.toPrecision(4)} → ${last.trainLoss.toPrecision(4)}`,
+    `  ${sparkline(losses)}`,
+    `  ${markerLine(losses.length, [[index(report.plateauStartEpoch), 'P'], [index(report.chosenEpoch), '^']])}`,
+    `  (log scale) P plateau start${report.plateauStartEpoch === null ? ' (none yet)' : ` (epoch ${report.plateauStartEpoch})`}, ^ pre-plateau choice (epoch ${report.chosenEpoch})`,
+    report.reason,
+  ].join('\n');
+}
+
+export async function modelsReport(db: Registry, lineageName: string) {
+  const lineage = await getLineageByName(db, lineageName);
+  const [versions, champion, decisions] = await Promise.all([listModelVersions(db, lineage.id), getAliasedVersion(db, lineage.id, CHAMPION), listPromotions(db, lineage.id, 20)]);
+  return { lineage: lineage.name, champion: champion?.version ?? null, versions, decisions };
+}
+
+export function formatModels(report: Awaited<ReturnType<typeof modelsReport>>): string {
+  const versions = formatTable(
+    ['version', '', 'metric', 'value', 'run', 'checkpoint', 'created', 'serving'],
+    report.versions.map((v) => [v.version, v.version === report.champion ? 'champion' : '', v.metric_name, v.eval_metric.toPrecision(5), v.run_id, v.checkpoint_id, v.created_at.toISOString(), v.serving_uri]),
+  );
+  const byId = new Map(report.versions.map((v) => [v.id, v.version]));
+  const history = formatTable(
+    ['decision', 'at', 'candidate', 'champion', 'metric', 'candidate value', 'champion value', 'eval rows', 'actor', 'reason'],
+    report.decisions.map((d) => [
+      d.decision,
+      d.created_at.toISOString(),
+      d.candidate_version_id ? `v${byId.get(d.candidate_version_id)}` : `run ${d.run_id}`,
+      d.champion_version_id ? `v${byId.get(d.champion_version_id)}` : null,
+      d.metric_name,
+      d.candidate_metric?.toPrecision(5),
+      d.champion_metric?.toPrecision(5),
+      d.eval_rows,
+      d.actor,
+      d.reason,
+    ]),
+  );
+  return `lineage ${report.lineage}: champion ${report.champion === null ? '(none)' : `v${report.champion}`}\n\n${versions}\n\ndecisions (newest first)\n${history}`;
+}
+
+export function actor(): string {
+  return `${os.userInfo().username}@${os.hostname()} (cli)`;
+}
+
+export async function promoteCommand(db: Registry, config: ResolvedConfig, log: Logger, version: number, reason: string): Promise<string> {
+  const { version: promoted, previous } = await promoteVersion(db, config.lineage, version, actor(), reason);
+  await reconcileServing(db, config, log);
+  return `version ${promoted.version} is the champion of ${config.lineage} (was ${previous ? `v${previous.version}` : 'none'}); serving/current updated`;
+}
+
+export async function rollbackCommand(db: Registry, config: ResolvedConfig, log: Logger, reason: string): Promise<string> {
+  const { version, previous } = await rollbackChampion(db, config.lineage, actor(), reason);
+  await reconcileServing(db, config, log);
+  return `rolled back ${config.lineage} from v${previous.version} to v${version.version}; serving/current updated`;
+}

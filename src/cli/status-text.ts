@@ -1,0 +1,29 @@
+// `freshet status` for people: the status report as aligned text.
+import { formatTable } from './table.ts';
+import { humanSeconds } from '../core/human-seconds.ts';
+import type { StatusReport } from '../observability/index.ts';
+
+const num = (n: number | null | undefined): string | null => (n === null || n === undefined ? null : n.toPrecision(5));
+
+export function formatStatus(report: StatusReport): string {
+  const { champion: c, freshness: f } = report;
+  const registry = report;
+  const lines = [
+    `lineage ${report.lineage}`,
+    c ? `champion: v${c.version}, ${c.metricName} ${num(c.metric)}, run ${c.run}, since ${c.promotedAt}` : 'champion: none yet',
+    `freshness: champion's newest data ${f.championDataArrivedAt ?? '-'} (${humanSeconds(f.championDataAgeSeconds)} old); newest partition ${f.newestPartitionArrivedAt ?? '-'}; ${f.partitionsWaiting} partitions waiting (fresh: not learned by the champion; ${f.partitionsUntried} not yet tried by any run)`,
+    `partitions: ${Object.entries(report.partitions).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`,
+    `jobs: ${Object.entries(report.jobs).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`,
+  ];
+  if (report.activeJobs.length) lines.push('', formatTable(['job', 'state', 'attempts', 'held by', 'lease until', 'last error'], report.activeJobs.map((j) => [j.id, j.state, j.attempts, j.lockedBy, j.leaseExpiresAt, j.lastError])));
+  if (report.decisions.length) {
+    lines.push('', 'last decisions', formatTable(['at', 'decision', 'metric', 'candidate', 'champion', 'reason'], report.decisions.slice(0, 5).map((d) => [d.at, d.decision, d.metricName, num(d.candidateMetric), num(d.championMetric), d.reason])));
+  }
+  if (report.runs.length) {
+    lines.push('', 'latest runs', formatTable(['run', 'kind', 'status', 'started', 'finished', 'val loss'], report.runs.slice(0, 5).map((r) => [r.id, r.kind, r.status, r.startedAt, r.finishedAt, num(r.valLoss)])));
+  }
+  lines.push('', `schema version: ${registry.schemaVersion ?? '(not migrated)'}`);
+  if (registry.pendingMigrations.length) lines.push(`pending migrations: ${registry.pendingMigrations.join(', ')} (run \`freshet migrate\`)`);
+  if (Object.keys(registry.tables).length) lines.push('', formatTable(['table', 'rows'], Object.entries(registry.tables)));
+  return lines.join('\n');
+}

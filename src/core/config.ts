@@ -1,0 +1,326 @@
+// Configuration: one zod schema that is also the single place where defaults live.
+// Read once at the edge (file + environment), validated, frozen, passed explicitly.
+import fs from 'node:fs';
+import path from 'node:path';
+import cron from 'node-cron';
+import YAML from 'yaml';
+import { z } from 'zod';
+import { ConfigError } from './errors.ts';
+
+const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
+/** The configuration schema. Every key has its default and its description here and nowhere else. */
+export const configSchema = z.strictObject({
+  dataDir: z.string().min(1).default('data').describe('Root of the Hive-style partition tree (dt=2026-11-26/...). Relative paths are relative to the config file.'),
+  artifactsDir: z.string().min(1).default('.freshet/artifacts').describe('Where checkpoints and serving exports are written. Relative to the config file.'),
+  servingDir: z.string().min(1).default('.freshet/serving').describe('Where the champion is exported for serving: <version>/ (tfjs model.json + weights, normalization, metadata) and current -> <version>. Relative to the config file.'),
+  artifactStore: z.enum(['fs', 'postgres']).default('fs').describe('Where checkpoints are kept: fs (artifactsDir, shared by all workers) or postgres (chunked rows in the registry, for workers without a shared filesystem; artifactsDir is then a local cache).'),
+  database: z
+    .strictObject({
+      url: z.string().min(1).optional().describe('PostgreSQL connection string (also DATABASE_URL). Unset: freshet runs an embedded server.'),
+      connectTimeoutSeconds: z.number().positive().max(300).default(5).describe('Seconds a one-shot command waits for the server before it fails (exit 3).'),
+      maxBackoffSeconds: z.number().positive().default(30).describe('Longest pause, in seconds, between the daemon\'s reconnection attempts.'),
+      queryTimeoutSeconds: z.number().positive().default(120).describe('Seconds a statement waits for the server\'s reply before it fails and its connection is dropped (a network that silently loses packets).'),
+      embedded: z
+        .strictObject({
+          dataDir: z.string().min(1).default('.freshet/pg').describe('Data directory of the embedded server. Relative to the config file.'),
+          port: z.number().int().min(0).max(65535).default(0).describe('TCP port on 127.0.0.1 for the embedded server; 0 picks a free port at each start.'),
+          database: z.string().regex(/^[a-z_][a-z0-9_]*$/, 'must be a lower-case SQL identifier').default('freshet').describe('Database freshet creates and uses inside the embedded server.'),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  watcher: z
+    .strictObject({
+      mode: z.enum(['marker', 'stable']).default('marker').describe('marker: a partition is complete when its marker file appears; stable: when no file in it changed for stableMs.'),
+      marker: z.string().min(1).default('_SUCCESS').describe('Name of the completion marker file (the Hadoop/Spark convention).'),
+      stableMs: z.number().int().positive().default(5000).describe('stable mode: milliseconds without a change before a partition counts as complete.'),
+      polling: z.boolean().default(false).describe('Poll the filesystem instead of using OS events (for network filesystems).'),
+      pollIntervalMs: z.number().int().positive().default(1000).describe('Polling interval in milliseconds, when polling.'),
+      rescanIntervalSeconds: z.number().min(0).default(300).describe('Full rescan every N seconds, the safety net for missed events; 0 turns it off.'),
+      concurrency: z.number().int().positive().default(2).describe('Partitions inspected (hashed, validated) at once.'),
+      parquetTimeLimitSeconds: z.number().positive().default(60).describe('A Parquet file not decoded within this many seconds (plus one per MB) is rejected: a damaged file can send the decoder into a loop, so it runs on a worker thread that is stopped.'),
+    })
+    .prefault({}),
+  lineage: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, dot, dash, underscore').default('default').describe('Name of the model lineage this configuration trains (a model family on one config).'),
+  columns: z
+    .strictObject({
+      features: z.array(z.string().min(1)).default([]).describe('Numeric feature columns, in model input order. Required to train.'),
+      label: z.string().default('').describe('Label column: a number (regression) or 0/1 (binary). Required to train.'),
+    })
+    .prefault({}),
+  model: z
+    .strictObject({
+      task: z.enum(['regression', 'binary']).default('regression').describe('regression (loss MSE or MAE) or binary classification (log loss; AUC reported).'),
+      loss: z.enum(['mse', 'mae', 'logloss']).optional().describe('Training loss; default mse for regression, logloss for binary.'),
+      hidden: z.array(z.number().int().positive()).default([64, 64]).describe('Hidden layer sizes of the built-in MLP.'),
+      activation: z.enum(['relu', 'tanh', 'elu', 'sigmoid']).default('relu').describe('Hidden-layer activation of the built-in MLP.'),
+      dropout: z.number().min(0).max(0.9).default(0).describe('Dropout rate after each hidden layer (seeded per step, so resume stays exact).'),
+      l2: z.number().min(0).default(0).describe('L2 penalty on the MLP kernels, added to the loss.'),
+      module: z.string().optional().describe('User model: an ES module exporting createModel(tf, { inputDim }) that returns a tf.LayersModel. Relative to the config file.'),
+    })
+    .prefault({}),
+  training: z
+    .strictObject({
+      backend: z.enum(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto').describe('tfjs backend: auto uses @tensorflow/tfjs-node when installed, else wasm.'),
+      batchSize: z.number().int().positive().default(256).describe('Examples per step. Fixed for a lineage.'),
+      learningRate: z.number().positive().default(0.001).describe('Adam learning rate.'),
+      numCheckpoints: z.number().int().positive().default(15).describe('Virtual epochs in a first training run; one checkpoint at the end of each. Fixed for a lineage.'),
+      stopPoint: z.number().positive().default(3).describe('Passes over the training data a first run makes; with numCheckpoints and batchSize it fixes steps_per_epoch.'),
+      seed: z.number().int().min(0).default(42).describe('Seed for initialisation, shuffling, the eval split and dropout.'),
+      shuffleBuffer: z.number().int().positive().default(10000).describe('Rows in the seeded shuffle buffer.'),
+      evalFraction: z.number().gt(0).lt(1).default(0.1).describe('Share of each partition held out for evaluation (by a hash of partition and row; never trained on).'),
+      evalMaxRows: z.number().int().positive().default(100000).describe('Most eval rows kept in memory for validation loss and metrics.'),
+      checkpointEvery: z.number().int().min(0).default(0).describe('Extra checkpoint (and early-stopping check) every N steps inside a virtual epoch; 0 = only at virtual-epoch ends.'),
+      logEvery: z.number().int().positive().default(50).describe('Record the training loss into loss_points every N steps.'),
+      invalidRows: z.enum(['skip', 'reject']).default('skip').describe('Rows with missing, NaN or infinite values: skip and count them, or fail the partition.'),
+      earlyStopping: z
+        .strictObject({
+          enabled: z.boolean().default(true).describe('Stop when val_loss stops improving (Keras semantics).'),
+          patience: z.number().int().min(0).default(3).describe('Checks without improvement before stopping (above 0: a rising val_loss may fall again).'),
+          minDelta: z.number().min(0).default(0).describe('Improvement means val_loss < best - minDelta.'),
+          startFromEpoch: z.number().int().min(0).default(0).describe('Virtual epochs to train before early stopping may stop the run.'),
+          restoreBestWeights: z.boolean().default(true).describe('End the run with the weights of the best val_loss checkpoint, whether or not stopping fired.'),
+        })
+        .prefault({}),
+      retention: z
+        .strictObject({
+          keepLast: z.number().int().min(1).default(3).describe('Checkpoints kept per run: the most recent N.'),
+          keepBest: z.number().int().min(1).default(3).describe('Checkpoints kept per run: the N with the lowest val_loss.'),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  retrain: z
+    .strictObject({
+      schedule: z.string().refine((value) => value === '' || cron.validate(value), 'not a valid cron expression (5 fields, or 6 with seconds)').default('*/15 * * * *').describe('node-cron schedule at which the retrain policy is checked (5 fields, or 6 with seconds); empty: no schedule. One tick per slot across all daemons.'),
+      onArrival: z.boolean().default(true).describe('Also check the retrain policy whenever a partition is registered (by any daemon: LISTEN).'),
+      minNewPartitions: z.number().int().min(1).default(1).describe('Retrain when at least this many fresh partitions (not learned by the champion) are untried by any finished run ...'),
+      minNewExamples: z.number().int().min(0).default(0).describe('... and together hold at least this many rows ...'),
+      maxStalenessSeconds: z.number().min(0).default(3600).describe('... or when the oldest such partition has waited this long, whatever the two thresholds say; 0 turns this off.'),
+      virtualEpochs: z.number().int().positive().default(5).describe('Virtual epochs a retrain runs (of the lineage\'s fixed steps_per_epoch).'),
+      base: z.enum(['pre-plateau', 'last', 'best-val', 'scratch', 'auto']).default('auto').describe('Checkpoint a retrain starts from: auto (of pre-plateau, last and best-val, the one with the lowest loss on the fresh eval rows; the default, see BENCHMARKS.md), pre-plateau (the one before the training-loss plateau), last, best-val, or scratch.'),
+      replayPartitions: z.number().int().min(0).default(3).describe('Older partitions (the newest the champion was trained on) mixed into a retrain so it does not forget.'),
+      replayFraction: z.number().gt(0).max(1).default(0.5).describe('Share of each replayed partition\'s training rows used (new partitions use all of theirs).'),
+    })
+    .prefault({}),
+  plateau: z
+    .strictObject({
+      alpha: z.number().gt(0).max(1).default(0.5).describe('EMA smoothing of the per-virtual-epoch training loss (1: none).'),
+      window: z.number().int().positive().default(3).describe('Checkpoints to look ahead: a plateau starts where the next `window` gain at most minGain of the descent so far.'),
+      minGain: z.number().min(0).default(0.05).describe('Share of the descent so far below which the next window counts as flat.'),
+      offset: z.number().int().min(0).default(1).describe('Checkpoints before the plateau start to choose as the retraining base.'),
+    })
+    .prefault({}),
+  eval: z
+    .strictObject({
+      metric: z.enum(['loss', 'mse', 'mae', 'logloss', 'auc']).default('loss').describe('Metric the gate compares on the fresh eval rows: loss (the training loss), mse, mae, logloss (lower is better) or auc (higher is better).'),
+      minImprovement: z.number().min(0).default(0.01).describe('A candidate replaces the champion only if better by at least this share of the champion\'s metric (0.01 = 1%).'),
+      minAbsoluteImprovement: z.number().min(0).default(0).describe('... and by at least this much in absolute terms (TFX change threshold).'),
+      upperBound: z.number().optional().describe('A candidate whose metric is above this is never promoted (TFX value threshold), champion or not.'),
+      lowerBound: z.number().optional().describe('A candidate whose metric is below this is never promoted (for metrics where higher is better, e.g. auc).'),
+    })
+    .prefault({}),
+  queue: z
+    .strictObject({
+      leaseSeconds: z.number().positive().default(60).describe('A claimed job\'s lease; a worker that stops heartbeating loses the job after this long and another resumes it.'),
+      heartbeatSeconds: z.number().positive().default(15).describe('How often a worker renews its lease. Must be below leaseSeconds.'),
+      pollIntervalSeconds: z.number().positive().default(5).describe('An idle worker looks for jobs this often; NOTIFY wakes it sooner.'),
+      maxAttempts: z.number().int().positive().default(5).describe('Attempts before a job fails for good (a lease that expired counts as one).'),
+      backoffSeconds: z.number().min(0).default(10).describe('Delay before the first retry of a failed job; doubles with each attempt ...'),
+      maxBackoffSeconds: z.number().min(0).default(600).describe('... up to this.'),
+      concurrency: z.number().int().min(0).default(1).describe('Jobs one process runs at once (training is CPU-bound: one per core at most); 0: this daemon runs no jobs.'),
+    })
+    .refine((queue) => queue.heartbeatSeconds < queue.leaseSeconds, { message: 'must be below queue.leaseSeconds', path: ['heartbeatSeconds'] })
+    .prefault({}),
+  http: z
+    .strictObject({
+      enabled: z.boolean().default(true).describe('Serve /metrics, /healthz, /readyz and the status page.'),
+      host: z.string().min(1).default('127.0.0.1').describe('Address to bind. Anything but loopback exposes the registry\'s contents: an explicit choice.'),
+      port: z.number().int().min(0).max(65535).default(9464).describe('TCP port; 0 picks a free one (logged).'),
+    })
+    .prefault({}),
+  log: z
+    .strictObject({
+      level: logLevel.default('info').describe('pino log level: fatal, error, warn, info, debug, trace or silent.'),
+      format: z.enum(['auto', 'json', 'pretty']).default('auto').describe('json (one object a line), pretty, or auto: pretty when stderr is a terminal.'),
+    })
+    .prefault({}),
+  daemon: z
+    .strictObject({
+      shutdownTimeoutSeconds: z.number().positive().default(30).describe('Seconds a graceful shutdown may take before it is forced.'),
+    })
+    .prefault({}),
+});
+
+/** One leaf of the schema, for the starter config and the README reference. */
+export interface ConfigKey {
+  path: string;
+  default: unknown;
+  description: string;
+}
+
+/** Lists every leaf key with its default and description, in schema order. */
+export function describeConfigKeys(schema: z.ZodType = configSchema, prefix = ''): ConfigKey[] {
+  const def = (schema as unknown as { _zod: { def: { type: string; innerType?: z.ZodType; shape?: Record<string, z.ZodType> } } })._zod.def;
+  if (def.type === 'object' && def.shape) {
+    return Object.entries(def.shape).flatMap(([key, inner]) => describeConfigKeys(inner, prefix ? `${prefix}.${key}` : key));
+  }
+  if ((def.type === 'prefault' || def.type === 'optional') && def.innerType && !schema.description) {
+    return describeConfigKeys(def.innerType, prefix);
+  }
+  const parsed = schema.safeParse(undefined);
+  return [{ path: prefix, default: parsed.success ? parsed.data : undefined, description: schema.description ?? '' }];
+}
+
+/** The configuration reference as a Markdown table (the README embeds it; a test keeps them equal). */
+export function configReferenceTable(): string {
+  const rows = describeConfigKeys().map(
+    (key) => `| \`${key.path}\` | ${key.default === undefined ? '(unset)' : `\`${JSON.stringify(key.default)}\``} | ${key.description} |`,
+  );
+  return ['| key | default | meaning |', '| --- | --- | --- |', ...rows].join('\n');
+}
+
+export type Config = z.output<typeof configSchema>;
+/** A validated, frozen configuration plus where it came from. */
+export type ResolvedConfig = Readonly<Config> & { readonly source: string; readonly baseDir: string };
+
+export const CONFIG_FILE_NAMES = ['freshet.config.yaml', 'freshet.config.yml', 'freshet.config.json'];
+
+/**
+ * Environment overrides. `DATABASE_URL` is the conventional name; every other key is
+ * `FRESHET_` + the key path with `__` between levels, in upper snake case:
+ * `FRESHET_LOG__LEVEL=debug`, `FRESHET_DATABASE__EMBEDDED__PORT=5433`, `FRESHET_DATA_DIR=/data`.
+ * Values are parsed as JSON when they parse (numbers, booleans, arrays), else taken as strings.
+ */
+function environmentOverrides(env: NodeJS.ProcessEnv): Array<{ variable: string; keyPath: string[]; value: unknown }> {
+  const out: Array<{ variable: string; keyPath: string[]; value: unknown }> = [];
+  if (env.DATABASE_URL) out.push({ variable: 'DATABASE_URL', keyPath: ['database', 'url'], value: env.DATABASE_URL });
+  for (const [variable, raw] of Object.entries(env)) {
+    if (!variable.startsWith('FRESHET_') || raw === undefined) continue;
+    if (variable === 'FRESHET_CONFIG') continue;
+    const keyPath = variable
+      .slice('FRESHET_'.length)
+      .split('__')
+      .map((part) => part.toLowerCase().replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase()));
+    let value: unknown = raw;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      // Not JSON: a plain string such as a path or a URL.
+    }
+    out.push({ variable, keyPath, value });
+  }
+  return out;
+}
+
+function setPath(target: Record<string, unknown>, keyPath: string[], value: unknown): void {
+  let node = target;
+  for (const key of keyPath.slice(0, -1)) {
+    const next = node[key];
+    if (next === undefined) node[key] = {};
+    else if (typeof next !== 'object' || next === null || Array.isArray(next)) return; // the schema will name it
+    node = node[key] as Record<string, unknown>;
+  }
+  node[keyPath.at(-1)!] = value;
+}
+
+function parseFile(file: string, text: string): unknown {
+  if (file.endsWith('.json')) {
+    try {
+      return JSON.parse(text);
+    } catch (error) {
+      throw new ConfigError(`${file}: not valid JSON: ${(error as Error).message}`);
+    }
+  }
+  const doc = YAML.parseDocument(text, { prettyErrors: true });
+  if (doc.errors.length > 0) {
+    const first = doc.errors[0]!;
+    const where = first.linePos?.[0] ? `:${first.linePos[0].line}:${first.linePos[0].col}` : '';
+    throw new ConfigError(`${file}${where}: not valid YAML: ${first.message.split('\n')[0]}`);
+  }
+  return doc.toJS() ?? {};
+}
+
+/** Flattens zod issues into (key path, message) pairs: one per unknown key. */
+function flattenIssues(issues: readonly z.core.$ZodIssue[]): Array<{ keyPath: string; message: string }> {
+  return issues.flatMap((issue) => {
+    const base = issue.path.map(String);
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((key) => ({ keyPath: [...base, key].join('.'), message: 'unknown key' }));
+    }
+    return [{ keyPath: base.join('.') || '(top level)', message: issue.message }];
+  });
+}
+
+export interface LoadConfigOptions {
+  /** Explicit config file (`--config`); a missing explicit file is an error. */
+  file?: string | undefined;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+}
+
+/**
+ * Loads, validates and freezes the configuration. Without an explicit file it looks for
+ * `freshet.config.{yaml,yml,json}` in `cwd` and falls back to the defaults.
+ * Throws ConfigError naming the file (or environment variable) and key path.
+ */
+export function loadConfig({ file, env = process.env, cwd = process.cwd() }: LoadConfigOptions = {}): ResolvedConfig {
+  const explicit = file ?? env.FRESHET_CONFIG;
+  let source = '(defaults)';
+  let raw: unknown = {};
+  let baseDir = cwd;
+  if (explicit) {
+    const resolved = path.resolve(cwd, explicit);
+    if (!fs.existsSync(resolved)) throw new ConfigError(`config file ${resolved} does not exist`);
+    source = resolved;
+  } else {
+    const found = CONFIG_FILE_NAMES.map((name) => path.join(cwd, name)).find((candidate) => fs.existsSync(candidate));
+    if (found) source = found;
+  }
+  if (source !== '(defaults)') {
+    let text: string;
+    try {
+      text = fs.readFileSync(source, 'utf8');
+    } catch (error) {
+      throw new ConfigError(`config file ${source} cannot be read: ${(error as Error).message}`, { cause: error });
+    }
+    raw = parseFile(source, text);
+    baseDir = path.dirname(source);
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new ConfigError(`${source}: the configuration must be a mapping of keys to values`);
+  }
+
+  const merged = structuredClone(raw) as Record<string, unknown>;
+  const fromEnv = new Map<string, string>();
+  for (const { variable, keyPath, value } of environmentOverrides(env)) {
+    setPath(merged, keyPath, value);
+    fromEnv.set(keyPath.join('.'), variable);
+  }
+
+  const result = configSchema.safeParse(merged);
+  if (!result.success) {
+    const lines = flattenIssues(result.error.issues).map(({ keyPath, message }) => {
+      const variable = [...fromEnv].find(([envPath]) => keyPath === envPath || keyPath.startsWith(`${envPath}.`))?.[1];
+      return `${variable ? `environment variable ${variable}` : source}: ${keyPath}: ${message}`;
+    });
+    throw new ConfigError(`invalid configuration\n  ${lines.join('\n  ')}`);
+  }
+  const config = result.data;
+  const absolute = (p: string): string => path.resolve(baseDir, p);
+  config.dataDir = absolute(config.dataDir);
+  config.artifactsDir = absolute(config.artifactsDir);
+  config.servingDir = absolute(config.servingDir);
+  config.database.embedded.dataDir = absolute(config.database.embedded.dataDir);
+  if (config.model.module) config.model.module = absolute(config.model.module);
+  return deepFreeze({ ...config, source, baseDir });
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,8 @@
+// The data module's public surface: reading partition files (CSV, JSON Lines, Parquet) as
+// numeric chunks, and their schemas. No TensorFlow.js here: the watcher's validation
+// threads load this module and nothing heavier.
+export { readTable, isDataFile, DATA_FILE_EXTENSIONS, type ReadOptions } from './read-table.ts';
+export { DataFileError } from './data-file-error.ts';
+export { tableSchema } from './table-schema.ts';
+export { splitCsvLine } from './csv.ts';
+export type { RowChunk } from './row-chunk.ts';

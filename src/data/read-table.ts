@@ -1,0 +1,35 @@
+// Picks the reader by file extension.
+import path from 'node:path';
+import { readCsv } from './csv.ts';
+import { DataFileError } from './data-file-error.ts';
+import { readJsonl } from './jsonl.ts';
+import { readParquet } from './parquet.ts';
+import type { RowChunk } from './row-chunk.ts';
+
+export const DATA_FILE_EXTENSIONS = ['.csv', '.jsonl', '.parquet'] as const;
+
+export function isDataFile(file: string): boolean {
+  return (DATA_FILE_EXTENSIONS as readonly string[]).includes(path.extname(file).toLowerCase());
+}
+
+export interface ReadOptions {
+  /**
+   * Reject (DataFileError naming line and column) a value that is present but not a
+   * number. Off: such values read as NaN, like missing ones (the trainer skips the row).
+   */
+  strict?: boolean;
+}
+
+/** Streams the requested columns of a data file as numeric chunks. */
+export function readTable(file: string, columns: readonly string[], options: ReadOptions = {}): AsyncGenerator<RowChunk> {
+  switch (path.extname(file).toLowerCase()) {
+    case '.csv':
+      return readCsv(file, columns, options.strict ?? false);
+    case '.jsonl':
+      return readJsonl(file, columns, options.strict ?? false);
+    case '.parquet':
+      return readParquet(file, columns, options.strict ?? false);
+    default:
+      throw new DataFileError(file, `unknown file type (expected ${DATA_FILE_EXTENSIONS.join(', ')})`);
+  }
+}

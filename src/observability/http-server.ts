@@ -1,0 +1,89 @@
+// The daemon's HTTP side: /metrics for Prometheus, /healthz (the process answers) and
+// /readyz (it can do its work: registry reachable, its modules running). Bound to
+// loopback by default; anything else is an explicit choice in the configuration.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ConfigError } from '../core/errors.ts';
+import type { Logger } from '../core/log.ts';
+import type { Metrics } from './metrics.ts';
+
+export interface ReadinessCheck {
+  name: string;
+  /** Resolves true when ready; a rejection or false means not ready. */
+  check: () => Promise<boolean> | boolean;
+}
+
+export interface HttpServerOptions {
+  host: string;
+  port: number;
+  metrics: Metrics;
+  readiness: readonly ReadinessCheck[];
+  log: Logger;
+  /** Extra GET routes (the status page), tried before the 404: each returns its content type and body. */
+  routes?: Record<string, () => Promise<{ type: string; body: string }>>;
+}
+
+export interface RunningHttpServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Runs every check with a short timeout; a hung check counts as not ready. */
+async function readiness(checks: readonly ReadinessCheck[]): Promise<{ ready: boolean; checks: Record<string, boolean> }> {
+  const results = await Promise.all(
+    checks.map(async ({ name, check }) => {
+      const timeout = new Promise<boolean>((resolve) => setTimeout(resolve, 2000, false).unref());
+      const ok = await Promise.race([Promise.resolve().then(check), timeout]).catch(() => false);
+      return [name, ok === true] as const;
+    }),
+  );
+  return { ready: results.every(([, ok]) => ok), checks: Object.fromEntries(results) };
+}
+
+export async function startHttpServer({ host, port, metrics, readiness: checks, log, routes = {} }: HttpServerOptions): Promise<RunningHttpServer> {
+  const server = http.createServer((request, response) => {
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    const send = (status: number, type: string, body: string): void => {
+      response.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
+      response.end(body);
+    };
+    void (async () => {
+      if (request.method !== 'GET' && request.method !== 'HEAD') return send(405, 'text/plain', 'method not allowed\n');
+      if (url.pathname === '/metrics') return send(200, metrics.registry.contentType, await metrics.registry.metrics());
+      if (url.pathname === '/healthz') return send(200, 'application/json', '{"status":"ok"}\n');
+      if (url.pathname === '/readyz') {
+        const result = await readiness(checks);
+        return send(result.ready ? 200 : 503, 'application/json', `${JSON.stringify(result)}\n`);
+      }
+      const route = routes[url.pathname];
+      if (route) {
+        const { type, body } = await route();
+        return send(200, type, body);
+      }
+      send(404, 'text/plain', 'not found: try /metrics, /healthz or /readyz\n');
+    })().catch((error: Error) => {
+      log.error({ err: error, path: url.pathname }, 'http request failed');
+      if (!response.headersSent) send(500, 'text/plain', `internal error: ${error.message}\n`);
+      else response.end();
+    });
+  });
+  server.keepAliveTimeout = 5000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(error.code === 'EADDRINUSE' ? new ConfigError(`http: ${host}:${port} is already in use (set http.port, or 0 for a free port)`, { cause: error }) : error),
+    );
+    server.listen(port, host, resolve);
+  });
+  const address = server.address() as AddressInfo;
+  const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${shownHost}:${address.port}`;
+  log.info({ url, metrics: `${url}/metrics` }, 'http listening');
+  return {
+    url,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,7 @@
+// The observability module's public surface: Prometheus metrics, the daemon's HTTP
+// server (/metrics, /healthz, /readyz), and the status report and page.
+export { createMetrics, type Metrics } from './metrics.ts';
+export { startHttpServer, type ReadinessCheck, type RunningHttpServer, type HttpServerOptions } from './http-server.ts';
+export { statusReport, type StatusReport } from './status-report.ts';
+export { renderStatusPage } from './status-page.ts';
+export { trainingMetrics, countRegistration, recordDecision } from './metric-observers.ts';

@@ -1,0 +1,122 @@
+// Prometheus metrics (prom-client), prefix `freshet_`. Names are a contract with the
+// dashboards (docs/definitions.md › Metrics); help texts give the unit. One registry per process, created by
+// the composition root and passed to modules; modules never create metrics themselves.
+import client from 'prom-client';
+
+export interface MetricSources {
+  /** Jobs per state, read from the registry at each scrape (the queue is shared by all daemons). */
+  jobCounts?: () => Promise<Record<string, number>>;
+  /** Probes the registry at each scrape (a `select 1` with a short timeout). */
+  registryReachable?: () => Promise<boolean>;
+  /** The champion's version number and the arrival time of the newest partition it was trained on. */
+  champion?: () => Promise<{ version: number; newestDataArrivedAt: Date | null } | undefined>;
+}
+
+export function createMetrics(sources: MetricSources = {}) {
+  const registry = new client.Registry();
+  client.collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+  const gauge = <L extends string = never>(config: Omit<client.GaugeConfiguration<L>, 'registers'>) => new client.Gauge<L>({ ...config, registers });
+  const counter = <L extends string = never>(config: Omit<client.CounterConfiguration<L>, 'registers'>) => new client.Counter<L>({ ...config, registers });
+  const histogram = <L extends string = never>(config: Omit<client.HistogramConfiguration<L>, 'registers'>) => new client.Histogram<L>({ ...config, registers });
+  let lastJobCounts: Record<string, number> = {};
+
+  // Both champion gauges are collected concurrently (Promise.all over the registry); the
+  // first to ask starts one registry read, the other joins it.
+  let championReading: ReturnType<NonNullable<MetricSources['champion']>> | undefined;
+  const readChampion = () =>
+    (championReading ??= (sources.champion?.() ?? Promise.resolve(undefined)).catch(() => undefined).finally(() => (championReading = undefined)));
+  return {
+    registry,
+    championVersion: gauge({
+      name: 'freshet_champion_version',
+      help: 'Version number of the lineage\'s champion (0: none yet), read from the registry at scrape time. Unit: version number.',
+      async collect() {
+        if (sources.champion) this.set((await readChampion())?.version ?? 0);
+      },
+    }),
+    dataFreshnessSeconds: gauge({
+      name: 'freshet_data_freshness_seconds',
+      help: 'Age of the newest data the champion was trained on: now minus the arrival of its newest partition. Unit: seconds.',
+      async collect() {
+        const arrived = (await readChampion())?.newestDataArrivedAt;
+        if (arrived) this.set((Date.now() - arrived.getTime()) / 1000);
+      },
+    }),
+    jobs: gauge({
+      name: 'freshet_jobs',
+      help: 'Jobs in the shared queue by state (queued, running, succeeded, failed, cancelled), read from the registry at scrape time. Unit: jobs.',
+      labelNames: ['state'] as const,
+      async collect() {
+        if (!sources.jobCounts) return;
+        // Registry down: report the last counts rather than failing the whole scrape.
+        lastJobCounts = await sources.jobCounts().catch(() => lastJobCounts);
+        for (const [state, n] of Object.entries(lastJobCounts)) this.set({ state }, n);
+      },
+    }),
+    jobDurationSeconds: histogram({
+      name: 'freshet_job_duration_seconds',
+      help: 'Wall time of a job attempt in this process, from claim to settle, by job kind. Unit: seconds.',
+      labelNames: ['kind'] as const,
+      buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200, 14400],
+    }),
+    evalMetric: gauge({
+      name: 'freshet_eval_metric',
+      help: 'The gate\'s metric (eval.metric) at the last decision, on the fresh eval rows, for the candidate and the champion. Unit: that of the metric (loss, mse, mae, logloss or auc).',
+      labelNames: ['model'] as const,
+    }),
+    promotionsTotal: counter({
+      name: 'freshet_promotions_total',
+      help: 'Gate decisions made by this process, by decision (promoted, rejected). Unit: decisions.',
+      labelNames: ['decision'] as const,
+    }),
+    trainStepsTotal: counter({
+      name: 'freshet_train_steps_total',
+      help: 'Optimizer steps taken by this process\'s training runs, counted at each logged step and checkpoint. Unit: steps.',
+    }),
+    trainExamplesPerSecond: gauge({
+      name: 'freshet_train_examples_per_second',
+      help: 'Training throughput since the previous logged step or checkpoint. Unit: examples per second.',
+    }),
+    trainLoss: gauge({
+      name: 'freshet_train_loss',
+      help: 'Training loss of the running run: the batch loss at the last logged step. Unit: that of the training loss (mse, mae or logloss).',
+    }),
+    valLoss: gauge({
+      name: 'freshet_val_loss',
+      help: 'Validation loss at the running run\'s last check (the training loss on the held-out rows). Unit: that of the training loss.',
+    }),
+    virtualEpoch: gauge({
+      name: 'freshet_virtual_epoch',
+      help: 'Virtual epoch the running run has completed (continues across retrains from a base checkpoint). Unit: virtual epochs.',
+    }),
+    checkpointWriteSeconds: histogram({
+      name: 'freshet_checkpoint_write_seconds',
+      help: 'Time to write one full-state checkpoint (files fsync\'d and renamed, registry row inserted). Unit: seconds.',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    }),
+    checkpointBytes: gauge({
+      name: 'freshet_checkpoint_bytes',
+      help: 'Size of the last checkpoint written (every file of it). Unit: bytes.',
+    }),
+    registryUp: gauge({
+      name: 'freshet_registry_up',
+      help: 'Whether this process reaches the registry database, probed at scrape time: 1 yes, 0 no. Unit: boolean.',
+      async collect() {
+        if (sources.registryReachable) this.set((await sources.registryReachable().catch(() => false)) ? 1 : 0);
+      },
+    }),
+    partitionsTotal: counter({
+      name: 'freshet_partitions_total',
+      help: 'Partitions seen by the watcher, by outcome (registered, rejected, superseded, duplicate). Unit: partitions.',
+      labelNames: ['status'] as const,
+    }),
+    partitionDetectSeconds: histogram({
+      name: 'freshet_partition_detect_seconds',
+      help: 'Time from a partition becoming complete (marker mtime) to its registry row committing. Unit: seconds.',
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+    }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

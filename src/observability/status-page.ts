@@ -1,0 +1,114 @@
+// The status page at `/`: server-rendered HTML with an inline SVG loss curve. No script,
+// no build step, no external asset: it reads the same without JavaScript, and in a
+// terminal browser the tables still make sense.
+import { type PlateauReport } from '../selection/index.ts';
+import { humanSeconds } from '../core/human-seconds.ts';
+import type { StatusReport } from './status-report.ts';
+
+const escape = (value: unknown): string =>
+  String(value ?? '-').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+const num = (n: number | null | undefined): string => (n === null || n === undefined || !Number.isFinite(n) ? '-' : n.toPrecision(4));
+
+function table(headers: string[], rows: unknown[][], id: string): string {
+  if (rows.length === 0) return `<p id="${id}" class="empty">none yet</p>`;
+  const head = headers.map((h) => `<th>${escape(h)}</th>`).join('');
+  const body = rows.map((row) => `<tr>${row.map((cell) => `<td>${escape(cell)}</td>`).join('')}</tr>`).join('\n');
+  return `<table id="${id}"><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
+}
+
+/**
+ * The training (and validation) loss per virtual epoch on a log scale, with the plateau
+ * start, the checkpoint the plateau rule chooses before it, and — when the model was
+ * retrained — the base checkpoint it actually started from (retrain.base decides that).
+ */
+export function lossCurveSvg(curve: PlateauReport): string {
+  const width = 720;
+  const height = 240;
+  const pad = { left: 56, right: 16, top: 16, bottom: 36 };
+  const points = curve.points;
+  const values = points.flatMap((p) => [p.trainLoss, p.valLoss]).filter((v): v is number => v !== null && Number.isFinite(v) && v > 0);
+  const lo = Math.log(Math.min(...values));
+  const hi = Math.log(Math.max(...values));
+  const span = hi - lo || 1;
+  const epochs = points.map((p) => p.virtualEpoch);
+  const first = Math.min(...epochs);
+  const last = Math.max(...epochs);
+  const x = (epoch: number): number => pad.left + ((epoch - first) / (last - first || 1)) * (width - pad.left - pad.right);
+  const y = (loss: number): number => pad.top + (1 - (Math.log(loss) - lo) / span) * (height - pad.top - pad.bottom);
+  const line = (pick: (p: PlateauReport['points'][number]) => number | null): string =>
+    points
+      .filter((p) => pick(p) !== null && pick(p)! > 0)
+      .map((p) => `${x(p.virtualEpoch).toFixed(1)},${y(pick(p)!).toFixed(1)}`)
+      .join(' ');
+  const chosen = points.find((p) => p.virtualEpoch === curve.chosenEpoch)!;
+  // The run's base: the last point of its parent run on the chain, if it has one.
+  const firstOwn = points.findIndex((p) => p.run === curve.run);
+  const base = firstOwn > 0 ? points[firstOwn - 1]! : undefined;
+  const plateauX = curve.plateauStartEpoch === null ? null : x(curve.plateauStartEpoch);
+  const ticks = [Math.exp(lo), Math.exp((lo + hi) / 2), Math.exp(hi)];
+  // A label near the right edge goes on the left of its mark, so it is not cut off.
+  const label = (px: number, py: number, color: string, text: string): string =>
+    px > width * 0.65
+      ? `<text x="${(px - 9).toFixed(1)}" y="${py.toFixed(1)}" font-size="11" fill="${color}" text-anchor="end">${text}</text>`
+      : `<text x="${(px + 9).toFixed(1)}" y="${py.toFixed(1)}" font-size="11" fill="${color}">${text}</text>`;
+  return `<svg id="loss-curve" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="training loss per virtual epoch, log scale">
+  <title>Training loss per virtual epoch (log scale). ${escape(curve.reason)}</title>
+  <rect x="0" y="0" width="${width}" height="${height}" fill="#fff"/>
+  ${ticks.map((t) => `<g class="tick"><line x1="${pad.left}" x2="${width - pad.right}" y1="${y(t).toFixed(1)}" y2="${y(t).toFixed(1)}" stroke="#eee"/><text x="${pad.left - 6}" y="${(y(t) + 4).toFixed(1)}" text-anchor="end" font-size="11">${t.toPrecision(3)}</text></g>`).join('\n  ')}
+  <text x="${pad.left}" y="${height - 8}" font-size="11">virtual epoch ${first}</text>
+  <text x="${width - pad.right}" y="${height - 8}" font-size="11" text-anchor="end">${last}</text>
+  ${plateauX === null ? '' : `<g class="plateau-marker"><line x1="${plateauX.toFixed(1)}" x2="${plateauX.toFixed(1)}" y1="${pad.top}" y2="${height - pad.bottom}" stroke="#d97706" stroke-dasharray="4 3"/><text x="${(plateauX + 4).toFixed(1)}" y="${pad.top + 12}" font-size="11" fill="#d97706">plateau starts (epoch ${curve.plateauStartEpoch})</text></g>`}
+  <polyline class="val-loss" points="${line((p) => p.valLoss)}" fill="none" stroke="#9ca3af" stroke-width="1.5" stroke-dasharray="5 3"/>
+  <polyline class="train-loss" points="${line((p) => p.trainLoss)}" fill="none" stroke="#2563eb" stroke-width="2"/>
+  <g class="chosen-marker"><circle cx="${x(chosen.virtualEpoch).toFixed(1)}" cy="${y(chosen.trainLoss).toFixed(1)}" r="6" fill="none" stroke="#dc2626" stroke-width="2.5"/>${label(x(chosen.virtualEpoch), y(chosen.trainLoss) - 9, '#dc2626', `pre-plateau (epoch ${chosen.virtualEpoch})`)}</g>
+  ${base ? `<g class="base-marker"><rect x="${(x(base.virtualEpoch) - 5).toFixed(1)}" y="${(y(base.trainLoss) - 5).toFixed(1)}" width="10" height="10" fill="none" stroke="#059669" stroke-width="2.5"/>${label(x(base.virtualEpoch), y(base.trainLoss) + 16, '#059669', `this model's base (epoch ${base.virtualEpoch})`)}</g>` : ''}
+</svg>`;
+}
+
+export function renderStatusPage(report: StatusReport): string {
+  const c = report.champion;
+  const f = report.freshness;
+  const champion = c
+    ? `<dl id="champion"><dt>version</dt><dd>v${c.version}</dd><dt>${escape(c.metricName)}</dt><dd>${num(c.metric)}</dd><dt>run</dt><dd>${escape(c.run)}</dd><dt>champion since</dt><dd>${escape(c.promotedAt)}</dd><dt>serving</dt><dd>${escape(c.servingUri)}</dd></dl>`
+    : '<p id="champion" class="empty">no champion yet</p>';
+  const curve = report.lossCurve
+    ? `${lossCurveSvg(report.lossCurve)}\n<p class="reason">${escape(report.lossCurve.reason)}</p>
+<p class="legend"><span class="swatch train"></span> training loss <span class="swatch val"></span> validation loss (log scale)</p>`
+    : '<p id="loss-curve" class="empty">no finished run yet</p>';
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>freshet — ${escape(report.lineage)}</title>
+<style>
+  body { font: 14px/1.45 system-ui, sans-serif; margin: 24px auto; max-width: 1000px; padding: 0 16px; color: #111; }
+  h1 { font-size: 20px; } h2 { font-size: 16px; margin-top: 28px; border-bottom: 1px solid #ddd; }
+  table { border-collapse: collapse; width: 100%; } th, td { text-align: left; padding: 3px 8px; border-bottom: 1px solid #eee; vertical-align: top; }
+  dl { display: grid; grid-template-columns: max-content auto; gap: 2px 16px; } dt { color: #555; } dd { margin: 0; font-weight: 600; }
+  .empty { color: #777; } .reason { color: #444; }
+  .swatch { display: inline-block; width: 18px; height: 3px; vertical-align: middle; } .train { background: #2563eb; } .val { background: #9ca3af; }
+</style>
+</head>
+<body>
+<h1>freshet — lineage ${escape(report.lineage)}</h1>
+<p>Generated ${escape(report.generatedAt)} · schema ${escape(report.schemaVersion)} · <a href="/metrics">/metrics</a> · <a href="/readyz">/readyz</a></p>
+<h2>Champion</h2>
+${champion}
+<h2>Data freshness</h2>
+<dl id="freshness"><dt>champion's newest data</dt><dd>${escape(f.championDataArrivedAt)} (${humanSeconds(f.championDataAgeSeconds)} old)</dd><dt>newest partition</dt><dd>${escape(f.newestPartitionArrivedAt)}</dd><dt>partitions waiting</dt><dd>${f.partitionsWaiting} fresh, ${f.partitionsUntried} not yet tried</dd>
+<dt>partitions</dt><dd>${Object.entries(report.partitions).map(([k, v]) => `${escape(k)} ${v}`).join(' · ') || '-'}</dd></dl>
+<h2>Loss curve behind the champion</h2>
+${curve}
+<h2>Recent decisions</h2>
+${table(['at', 'decision', 'metric', 'candidate', 'champion', 'actor', 'reason'], report.decisions.map((d) => [d.at, d.decision, d.metricName, num(d.candidateMetric), num(d.championMetric), d.actor, d.reason]), 'decisions')}
+<h2>Latest runs</h2>
+${table(['run', 'kind', 'status', 'started', 'finished', 'base checkpoint', 'val loss', 'error'], report.runs.map((r) => [r.id, r.kind, r.status, r.startedAt, r.finishedAt, r.baseCheckpoint, num(r.valLoss), r.error]), 'runs')}
+<h2>Job queue</h2>
+<p id="job-counts">${Object.entries(report.jobs).map(([k, v]) => `${escape(k)} ${v}`).join(' · ') || '-'}</p>
+${table(['job', 'state', 'attempts', 'held by', 'lease until', 'last error'], report.activeJobs.map((j) => [j.id, j.state, j.attempts, j.lockedBy, j.leaseExpiresAt, j.lastError]), 'jobs')}
+</body>
+</html>
+`;
+}

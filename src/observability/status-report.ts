@@ -1,0 +1,126 @@
+// What an operator looks at first: the champion and its metric, how fresh its data is,
+// the queue, the latest runs and decisions, and the loss curve behind the champion with
+// its plateau. One read of the registry, shared by `freshet status` and the status page.
+import type { ResolvedConfig } from '../core/config.ts';
+import { NotFoundError } from '../core/errors.ts';
+import { CHAMPION, findLineageByName, freshPartitions, getAliasedVersion, listPromotions, newestTrainingDataArrival, registryStatus, type Registry, type RegistryStatus } from '../registry/index.ts';
+import { countJobsByState } from '../queue/index.ts';
+import { plateauReport, type PlateauReport } from '../selection/index.ts';
+
+/** The registry summary (schema version, pending migrations, rows per table) and the rest. */
+export interface StatusReport extends RegistryStatus {
+  generatedAt: string;
+  lineage: string;
+  champion: {
+    version: number;
+    metricName: string;
+    metric: number;
+    run: string;
+    promotedAt: string;
+    servingUri: string | null;
+  } | null;
+  freshness: {
+    /** Arrival of the newest registered partition. */
+    newestPartitionArrivedAt: string | null;
+    /** Arrival of the newest partition the champion was trained on. */
+    championDataArrivedAt: string | null;
+    /** Now minus championDataArrivedAt (freshet_data_freshness_seconds). */
+    championDataAgeSeconds: number | null;
+    /** Fresh partitions: registered, and not learned by the champion (registry › freshPartitions). */
+    partitionsWaiting: number;
+    /** Fresh partitions no finished run has tried yet: what the retrain policy counts. */
+    partitionsUntried: number;
+  };
+  partitions: Record<string, number>;
+  jobs: Record<string, number>;
+  activeJobs: Array<{ id: string; state: string; attempts: number; lockedBy: string | null; leaseExpiresAt: string | null; lastError: string | null }>;
+  runs: Array<{ id: string; kind: string; status: string; startedAt: string; finishedAt: string | null; baseCheckpoint: string | null; valLoss: number | null; error: string | null }>;
+  decisions: Array<{ id: string; at: string; decision: string; candidateMetric: number | null; championMetric: number | null; metricName: string | null; actor: string; reason: string }>;
+  lossCurve: PlateauReport | null;
+}
+
+export async function statusReport(db: Registry, config: ResolvedConfig): Promise<StatusReport> {
+  const registry = await registryStatus(db);
+  const base = { generatedAt: new Date().toISOString(), lineage: config.lineage, ...registry };
+  const empty = { champion: null, freshness: { newestPartitionArrivedAt: null, championDataArrivedAt: null, championDataAgeSeconds: null, partitionsWaiting: 0, partitionsUntried: 0 }, partitions: {}, jobs: {}, activeJobs: [], runs: [], decisions: [], lossCurve: null };
+  if (registry.pendingMigrations.length > 0) return { ...base, ...empty }; // tables may be missing: `freshet migrate` first
+
+  const lineage = await findLineageByName(db, config.lineage);
+  const partitionRows = await db.selectFrom('partitions').select(['status', db.fn.countAll<string>().as('n'), db.fn.max('arrived_at').as('newest')]).groupBy('status').execute();
+  const partitions = Object.fromEntries(partitionRows.map((r) => [r.status, Number(r.n)]));
+  const newestPartition = partitionRows.find((r) => r.status === 'registered')?.newest ?? null;
+  const jobs = await countJobsByState(db);
+  const activeJobs = (await db.selectFrom('jobs').selectAll().where('state', 'in', ['queued', 'running']).orderBy('id').limit(20).execute()).map((j) => ({
+    id: j.id,
+    state: j.state,
+    attempts: j.attempts,
+    lockedBy: j.locked_by,
+    leaseExpiresAt: j.lease_expires_at?.toISOString() ?? null,
+    lastError: j.last_error,
+  }));
+  if (!lineage) {
+    const registered = partitions.registered ?? 0;
+    return { ...base, ...empty, partitions, jobs, activeJobs, freshness: { ...empty.freshness, newestPartitionArrivedAt: newestPartition?.toISOString() ?? null, partitionsWaiting: registered, partitionsUntried: registered } };
+  }
+
+  const version = await getAliasedVersion(db, lineage.id, CHAMPION);
+  let champion: StatusReport['champion'] = null;
+  let championData: Date | null = null;
+  if (version) {
+    const promoted = await db.selectFrom('aliases').select('updated_at').where('lineage_id', '=', lineage.id).where('name', '=', CHAMPION).executeTakeFirstOrThrow();
+    champion = { version: version.version, metricName: version.metric_name, metric: version.eval_metric, run: version.run_id, promotedAt: promoted.updated_at.toISOString(), servingUri: version.serving_uri };
+    championData = await newestTrainingDataArrival(db, version.id);
+  }
+  const fresh = await freshPartitions(db, lineage.id);
+  const runs = await db
+    .selectFrom('runs')
+    .leftJoin('checkpoints as result', 'result.id', 'runs.result_checkpoint_id')
+    .selectAll('runs')
+    .select('result.val_loss as result_val_loss')
+    .where('runs.lineage_id', '=', lineage.id)
+    .orderBy('runs.id', 'desc')
+    .limit(8)
+    .execute();
+  const decisions = await listPromotions(db, lineage.id, 8);
+  let lossCurve: PlateauReport | null = null;
+  try {
+    lossCurve = await plateauReport(db, config, config.lineage);
+  } catch (error) {
+    if (!(error instanceof NotFoundError)) throw error; // no finished run or epoch yet: nothing to draw
+  }
+  return {
+    ...base,
+    champion,
+    freshness: {
+      newestPartitionArrivedAt: newestPartition?.toISOString() ?? null,
+      championDataArrivedAt: championData?.toISOString() ?? null,
+      championDataAgeSeconds: championData ? Math.round((Date.now() - championData.getTime()) / 1000) : null,
+      partitionsWaiting: fresh.length,
+      partitionsUntried: fresh.filter((p) => !p.tried).length,
+    },
+    partitions,
+    jobs,
+    activeJobs,
+    runs: runs.map((r) => ({
+      id: r.id,
+      kind: r.kind,
+      status: r.status,
+      startedAt: r.started_at.toISOString(),
+      finishedAt: r.finished_at?.toISOString() ?? null,
+      baseCheckpoint: r.base_checkpoint_id,
+      valLoss: r.result_val_loss,
+      error: r.error,
+    })),
+    decisions: decisions.map((d) => ({
+      id: d.id,
+      at: d.created_at.toISOString(),
+      decision: d.decision,
+      candidateMetric: d.candidate_metric,
+      championMetric: d.champion_metric,
+      metricName: d.metric_name,
+      actor: d.actor,
+      reason: d.reason,
+    })),
+    lossCurve,
+  };
+}

@@ -1,0 +1,112 @@
+// LISTEN on the registry's channels over one dedicated connection, reconnecting with a
+// capped backoff when the server goes away. Notifications are wake-up hints only: a
+// listener that was down misses them, and the pollers it wakes find the work anyway.
+import { EventEmitter } from 'node:events';
+import pg from 'pg';
+import type { Logger } from '../core/log.ts';
+import { retryTransient } from '../core/retry.ts';
+import type { Channel } from '../registry/index.ts';
+
+interface ListenerEvents {
+  notification: [channel: Channel, payload: string];
+  /** Each (re)connection: listeners should poll once, since they may have missed hints. */
+  connected: [];
+}
+
+export interface NotificationListenerOptions {
+  url: string;
+  channels: readonly Channel[];
+  log: Logger;
+  maxBackoffSeconds: number;
+  connectTimeoutSeconds: number;
+  /** Seconds a statement (LISTEN, the ping) waits for its reply before the connection counts as lost. */
+  queryTimeoutSeconds?: number;
+  /** Seconds between pings on the idle connection; default 30. */
+  pingSeconds?: number;
+}
+
+export class NotificationListener extends EventEmitter<ListenerEvents> {
+  readonly #options: NotificationListenerOptions;
+  readonly #stop = new AbortController();
+  #client: pg.Client | undefined;
+  #loop: Promise<void> | undefined;
+  #connected = false;
+
+  constructor(options: NotificationListenerOptions) {
+    super();
+    this.#options = options;
+  }
+
+  get connected(): boolean {
+    return this.#connected;
+  }
+
+  start(): void {
+    this.#loop ??= this.#run();
+  }
+
+  async stop(): Promise<void> {
+    this.#stop.abort();
+    await this.#client?.end().catch(() => {});
+    await this.#loop;
+  }
+
+  async #run(): Promise<void> {
+    const { log, maxBackoffSeconds } = this.#options;
+    for (let reconnect = false; !this.#stop.signal.aborted; reconnect = true) {
+      let session: { lost: Promise<Error>; client: pg.Client };
+      try {
+        session = await retryTransient(() => this.#listen(), { signal: this.#stop.signal, log, what: 'LISTEN', maxBackoffSeconds, isTransient: () => true });
+      } catch {
+        return; // stopped while waiting to reconnect
+      }
+      log[reconnect ? 'info' : 'debug']({ channels: this.#options.channels }, reconnect ? 'listening for notifications again' : 'listening for notifications');
+      this.#connected = true;
+      this.emit('connected');
+      // A connection idle in LISTEN on a network that silently drops packets looks alive
+      // for as long as TCP keepalive takes (minutes); a ping that times out ends it sooner.
+      let pinging = false;
+      const ping = setInterval(() => {
+        if (pinging) return;
+        pinging = true;
+        session.client
+          .query('SELECT 1')
+          .then(() => (pinging = false))
+          .catch((error: Error) => session.client.emit('error', error));
+      }, (this.#options.pingSeconds ?? 30) * 1000);
+      const error = await session.lost;
+      clearInterval(ping);
+      this.#connected = false;
+      await session.client.end().catch(() => {});
+      if (this.#stop.signal.aborted) return;
+      log.warn({ err: error.message }, 'notification connection lost; reconnecting (polling continues meanwhile)');
+    }
+  }
+
+  /** Connects and LISTENs; `lost` resolves with the error that ends the connection. */
+  async #listen(): Promise<{ lost: Promise<Error>; client: pg.Client }> {
+    const client = new pg.Client({
+      connectionString: this.#options.url,
+      application_name: 'freshet-listener',
+      connectionTimeoutMillis: this.#options.connectTimeoutSeconds * 1000,
+      query_timeout: (this.#options.queryTimeoutSeconds ?? 120) * 1000,
+      // Notice a silently dead server (a pulled cable) instead of waiting forever.
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
+    });
+    const lost = new Promise<Error>((resolve) => {
+      client.on('error', resolve);
+      client.on('end', () => resolve(new Error('connection ended')));
+    });
+    this.#client = client;
+    try {
+      await client.connect();
+      for (const channel of this.#options.channels) await client.query(`LISTEN ${channel}`);
+    } catch (error) {
+      await client.end().catch(() => {});
+      throw error;
+    }
+    client.on('notification', (message) => this.emit('notification', message.channel as Channel, message.payload ?? ''));
+    return { lost, client };
+  }
+}

@@ -1,0 +1,83 @@
+// The champion, exported for serving: servingDir/<version>/ holds the tfjs LayersModel
+// (model.json + weights.bin, what tf.loadLayersModel reads), the normalization statistics
+// the inputs need, and a metadata file; servingDir/current is a symlink switched
+// atomically (a new link renamed over the old) to the champion's folder.
+// Registry first, files second: a crash in between is repaired by reconcileServing,
+// which the daemon runs at start and after every decision.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { ResolvedConfig } from '../core/config.ts';
+import type { Logger } from '../core/log.ts';
+import { CHAMPION, findLineageByName, getAliasedVersion, getCheckpoint, getLineage, type ModelVersion, type Registry } from '../registry/index.ts';
+import { layersModelFiles, modelFromCheckpoint, readDirVerified, writeDirAtomically } from '../trainer/index.ts';
+
+export const CURRENT = 'current';
+
+function versionDir(config: ResolvedConfig, version: ModelVersion): string {
+  return path.join(config.servingDir, String(version.version));
+}
+
+/** Writes servingDir/<version>/ unless a verified copy is there; returns its path. */
+export async function exportVersion(db: Registry, config: ResolvedConfig, version: ModelVersion): Promise<string> {
+  const dir = versionDir(config, version);
+  try {
+    readDirVerified(dir);
+    return dir;
+  } catch {
+    // missing or damaged: (re)write it
+  }
+  const [checkpoint, lineage] = await Promise.all([getCheckpoint(db, version.checkpoint_id), getLineage(db, version.lineage_id)]);
+  const model = await modelFromCheckpoint(db, config, checkpoint);
+  try {
+    const files = await layersModelFiles(model);
+    const metadata = {
+      lineage: lineage.name,
+      version: version.version,
+      task: lineage.task,
+      features: config.columns.features,
+      label: config.columns.label,
+      metric: { name: version.metric_name, value: version.eval_metric },
+      run: version.run_id,
+      checkpoint: version.checkpoint_id,
+      dataWatermark: version.data_watermark,
+      createdAt: version.created_at.toISOString(),
+      input: 'standardise each feature as (x - mean) / std with normalization.json, in the order of `features`',
+    };
+    writeDirAtomically(dir, { ...files, 'normalization.json': JSON.stringify(lineage.feature_stats, null, 2), 'metadata.json': JSON.stringify(metadata, null, 2) }, { replace: true });
+  } finally {
+    model.dispose();
+  }
+  await db.updateTable('model_versions').set({ serving_uri: dir }).where('id', '=', version.id).execute();
+  return dir;
+}
+
+/** Points servingDir/current at a version's folder, atomically. */
+export function switchCurrent(config: ResolvedConfig, version: ModelVersion): void {
+  const link = path.join(config.servingDir, CURRENT);
+  const temp = path.join(config.servingDir, `.${CURRENT}-${process.pid}-${Date.now()}`);
+  fs.symlinkSync(String(version.version), temp); // relative: the folder can move as a whole
+  fs.renameSync(temp, link);
+}
+
+/** Which version servingDir/current points at, if any. */
+export function currentServingVersion(config: ResolvedConfig): number | undefined {
+  try {
+    return Number(fs.readlinkSync(path.join(config.servingDir, CURRENT)));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Makes servingDir match the registry: the champion exported, current pointing at it. */
+export async function reconcileServing(db: Registry, config: ResolvedConfig, log: Logger): Promise<ModelVersion | undefined> {
+  const lineage = await findLineageByName(db, config.lineage);
+  if (!lineage) return undefined;
+  const champion = await getAliasedVersion(db, lineage.id, CHAMPION);
+  if (!champion) return undefined;
+  const dir = await exportVersion(db, config, champion);
+  if (currentServingVersion(config) !== champion.version) {
+    switchCurrent(config, champion);
+    log.info({ version: champion.version, dir }, 'serving/current now points at the champion');
+  }
+  return champion;
+}

@@ -1,0 +1,37 @@
+// A checkpoint's model for evaluation and export: the configured architecture with the
+// checkpoint's weights, and the lineage's held-out rows of chosen partitions to score it on.
+import type { ResolvedConfig } from '../../core/config.ts';
+import { getLineage, type Checkpoint, type Registry } from '../../registry/index.ts';
+import { initBackend, tf } from '../backend.ts';
+import { restoreModelWeights } from './checkpoint-io.ts';
+import { loadCheckpoint } from './checkpoint-store.ts';
+import { loadEvalSet, type EvalSet, type FeatureStats, type TrainingPartition } from '../stream/dataset.ts';
+import { columnSpec, splitSpec } from '../run/lineage.ts';
+import { evaluateModel } from '../model/evaluate.ts';
+import { buildModel } from '../model/trainable-model.ts';
+
+/** The model as it was at `checkpoint` (weights only: optimizer state is not needed to predict). */
+export async function modelFromCheckpoint(db: Registry, config: ResolvedConfig, checkpoint: Checkpoint): Promise<tf.LayersModel> {
+  await initBackend(config.training.backend);
+  const loaded = await loadCheckpoint(db, config.artifactsDir, checkpoint);
+  const { model } = await buildModel(config, config.columns.features.length);
+  restoreModelWeights(model, loaded.weights);
+  tf.dispose([...loaded.weights, ...loaded.optimizerWeights.map((w) => w.tensor)]);
+  return model;
+}
+
+/** The held-out (eval split) rows of `partitions`, standardised with the lineage's statistics. */
+export async function lineageEvalSet(db: Registry, config: ResolvedConfig, lineageId: string, partitions: readonly TrainingPartition[]): Promise<EvalSet> {
+  const lineage = await getLineage(db, lineageId);
+  return loadEvalSet(partitions, columnSpec(config), splitSpec(config), lineage.feature_stats as unknown as FeatureStats, config.training.evalMaxRows);
+}
+
+/** Loss and metrics of a checkpoint on an eval set. */
+export async function evaluateCheckpoint(db: Registry, config: ResolvedConfig, checkpoint: Checkpoint, evalSet: EvalSet): Promise<{ valLoss: number; metrics: Record<string, number> }> {
+  const model = await modelFromCheckpoint(db, config, checkpoint);
+  try {
+    return evaluateModel(model, evalSet, config);
+  } finally {
+    model.dispose();
+  }
+}

@@ -1,0 +1,93 @@
+// A lineage starts once: its feature statistics and steps_per_epoch are computed from the
+// data present then and stored, and never recomputed as data grows (virtual epochs).
+import crypto from 'node:crypto';
+import path from 'node:path';
+import type { ResolvedConfig } from '../../core/config.ts';
+import { ConfigError, NotFoundError } from '../../core/errors.ts';
+import type { Logger } from '../../core/log.ts';
+import { createLineage, findLineageByName, listPartitions, type Lineage, type Registry } from '../../registry/index.ts';
+import { computeFeatureStats, type ColumnSpec, type FeatureStats, type SplitSpec, type TrainingPartition } from '../stream/dataset.ts';
+import { isDataFile } from '../../data/index.ts';
+import { stepsPerEpoch } from './virtual-epochs.ts';
+
+export function columnSpec(config: ResolvedConfig): ColumnSpec {
+  return { features: config.columns.features, label: config.columns.label, task: config.model.task };
+}
+
+export function splitSpec(config: ResolvedConfig): SplitSpec {
+  return { evalFraction: config.training.evalFraction, seed: config.training.seed, invalidRows: config.training.invalidRows };
+}
+
+/**
+ * The registered partitions in path order, oldest first for Hive-style keys (dt=… sorts by
+ * date), as the trainer reads them. Path order, not registration order: a startup scan
+ * registers several partitions at once in whatever order their checks finish, and the same
+ * data must give the same batches, the same replay window and the same model.
+ */
+export async function registeredPartitions(db: Registry, dataDir: string): Promise<TrainingPartition[]> {
+  const rows = (await listPartitions(db, { status: 'registered', limit: 1_000_000 })).sort((a, b) => comparePaths(a.path, b.path));
+  return rows.map((row) => ({
+    id: row.id,
+    path: row.path,
+    dir: path.join(dataDir, row.path),
+    files: row.files.map((f) => f.name).filter(isDataFile).sort(),
+    rows: row.row_count === null ? null : Number(row.row_count),
+  }));
+}
+
+/** Code-unit order of partition paths: the same on every machine, whatever its locale. */
+export function comparePaths(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** What fixes a lineage: changing any of it needs a new lineage name. */
+function lineageDefinition(config: ResolvedConfig) {
+  return {
+    columns: config.columns,
+    model: config.model,
+    batchSize: config.training.batchSize,
+    numCheckpoints: config.training.numCheckpoints,
+    stopPoint: config.training.stopPoint,
+    evalFraction: config.training.evalFraction,
+    seed: config.training.seed,
+  };
+}
+
+/** Finds the configured lineage, or starts it from the partitions present now. */
+export async function ensureLineage(db: Registry, config: ResolvedConfig, partitions: readonly TrainingPartition[], log: Logger): Promise<Lineage> {
+  const definition = lineageDefinition(config);
+  const definitionSha = crypto.createHash('sha256').update(JSON.stringify(definition)).digest('hex');
+  const existing = await findLineageByName(db, config.lineage);
+  if (existing) {
+    if (existing.config_sha256 !== definitionSha) {
+      throw new ConfigError(
+        `lineage "${config.lineage}" was started with a different columns/model/batch/checkpoint configuration; ` +
+          'choose a new `lineage` name to train with this one (the old lineage keeps its steps_per_epoch and statistics)',
+      );
+    }
+    return existing;
+  }
+  if (partitions.length === 0) throw new NotFoundError('no registered partitions to train on');
+  const stats: FeatureStats = await computeFeatureStats(partitions, columnSpec(config), splitSpec(config));
+  if (stats.count === 0) throw new Error('the registered partitions hold no valid training rows');
+  const steps = stepsPerEpoch(stats.count, config.training);
+  log.info({ lineage: config.lineage, trainExamples: stats.count, stepsPerEpoch: steps }, 'starting lineage');
+  try {
+    return await createLineage(db, {
+      name: config.lineage,
+      task: config.model.task,
+      config: definition,
+      config_sha256: definitionSha,
+      batch_size: config.training.batchSize,
+      num_checkpoints: config.training.numCheckpoints,
+      stop_point: config.training.stopPoint,
+      train_examples: stats.count,
+      steps_per_epoch: steps,
+      feature_stats: stats as unknown as Record<string, unknown>,
+    });
+  } catch (error) {
+    // Another process started it first: use theirs.
+    if ((error as { code?: string }).code === '23505') return (await findLineageByName(db, config.lineage))!;
+    throw error;
+  }
+}

@@ -1,0 +1,329 @@
+// One training run: virtual epochs of a fixed number of steps, a full-state checkpoint at
+// the end of each, early stopping on validation loss, and exact resume.
+//
+// Hot path (one step): copy the batch into two tensors, one fused forward/backward/Adam
+// update inside optimizer.minimize, and one add into an on-device loss accumulator. The
+// loss is read back only every `logEvery` steps and at checkpoints, never per step.
+import path from 'node:path';
+import type { ResolvedConfig } from '../../core/config.ts';
+import { ConfigError, TrainingError } from '../../core/errors.ts';
+import type { Logger } from '../../core/log.ts';
+import { finishRun, getRun, insertLossPoints, recordEpochLoss, listRunCheckpoints, type Checkpoint, type Registry, type RunKind } from '../../registry/index.ts';
+import { initBackend, tf } from '../backend.ts';
+import { adamInternals, restoreModelWeights, restoreOptimizer, writeCheckpoint, type TrainingState } from '../checkpoints/checkpoint-io.ts';
+import { loadCheckpoint, recordCheckpoint } from '../checkpoints/checkpoint-store.ts';
+import { applyRetention, checkpointUri, sweepCheckpointFiles } from '../checkpoints/retention.ts';
+import { evaluateModel, weightBytes } from '../model/evaluate.ts';
+import { TrainStep } from '../model/train-step.ts';
+import { buildModel } from '../model/trainable-model.ts';
+import { loadEvalSet, type EvalSet, type FeatureStats, type TrainingPartition } from '../stream/dataset.ts';
+import { prefetchedBatches } from '../stream/prefetch.ts';
+import { initialEarlyStopping, updateEarlyStopping } from './early-stopping.ts';
+import { columnSpec, registeredPartitions, splitSpec } from './lineage.ts';
+import { lossFunction } from './loss-function.ts';
+import { resumeRun, startNewRun } from './run-start.ts';
+import { combineObservers, type TrainObserver } from './train-observer.ts';
+
+export interface TrainRunOptions {
+  db: Registry;
+  config: ResolvedConfig;
+  log: Logger;
+  /** Aborting finishes the current step, writes a checkpoint and returns `interrupted`. */
+  signal: AbortSignal;
+  /** Continue this unfinished run from its newest good checkpoint. */
+  resumeRunId?: string;
+  /** Start a new run from this checkpoint's full state (early-stopping counters reset). */
+  fromCheckpointId?: string;
+  kind?: RunKind;
+  jobId?: string;
+  /** Virtual epochs to train; default: the lineage's numCheckpoints. */
+  virtualEpochs?: number;
+  /** Partitions to train on (new ones, and replayed older ones); default: every registered partition. */
+  partitions?: TrainingPartition[];
+  /** Partitions whose held-out rows are the validation set; default: the training partitions. */
+  evalPartitions?: TrainingPartition[];
+  /** Those rows already loaded (with the lineage's statistics) by the caller; a new run uses them instead of reading again. */
+  evalSet?: EvalSet;
+  /** How the base checkpoint was chosen (policy, candidates, scores), stored on the run. */
+  baseSelection?: Record<string, unknown>;
+  /** Steps whose checkpoints retention must keep besides its own rules (the run's pre-plateau one). */
+  protectSteps?: (runId: string) => Promise<number[]>;
+  /**
+   * True when another process may own this run now (a job whose lease was lost): the run
+   * stops without writing anything more.
+   */
+  leaseLost?: () => boolean;
+  /** Retry registry writes through an outage (the daemon); default: fail at once. */
+  retryWrites?: <T>(what: string, write: () => Promise<T>) => Promise<T>;
+  /** Who listens to the run (metrics, a progress bar, the job's lease progress). */
+  observer?: TrainObserver | undefined;
+  /** Stop (as if aborted) after this many steps in this process; for crash and resume tests. */
+  stopAfterSteps?: number;
+}
+
+export interface TrainRunResult {
+  runId: string;
+  status: 'succeeded' | 'interrupted';
+  globalStep: number;
+  virtualEpoch: number;
+  earlyStopped: boolean;
+  /** The checkpoint the run ended with (its best one when restoreBestWeights is on). */
+  resultCheckpointId: string | null;
+  trainLoss: number | null;
+  valLoss: number | null;
+  metrics: Record<string, number>;
+  /** Final model weights as bytes, in model.weights order (what tests compare). */
+  weightBytes: Uint8Array;
+}
+
+/** Errors of the machine rather than of the run: the run is left resumable. */
+function isEnvironmentError(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT' || code === 'EIO' || code === 'EROFS' || code === 'EMFILE' || code === 'ENFILE';
+}
+
+/** Trains one run to its end (or to an abort) and returns what it produced. */
+export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult> {
+  const { db, config, signal } = options;
+  if (config.columns.features.length === 0 || !config.columns.label) {
+    throw new ConfigError('columns.features and columns.label must be set in the configuration to train');
+  }
+  const backend = await initBackend(config.training.backend, options.log);
+  const loss = lossFunction(config);
+  let start;
+  if (options.resumeRunId) start = await resumeRun(db, config, await getRun(db, options.resumeRunId), options.log);
+  else {
+    const partitions = options.partitions ?? (await registeredPartitions(db, config.dataDir));
+    start = await startNewRun(db, config, options, { partitions, evalPartitions: options.evalPartitions ?? partitions }, backend, options.log);
+  }
+  const { partitions, evalPartitions } = start;
+  const { run, lineage, targetEpochs } = start;
+  const log = options.log.child({ lineage: lineage.id, run: run.id });
+  await sweepCheckpointFiles(db, config.artifactsDir, lineage.id, log);
+
+  const stats = lineage.feature_stats as unknown as FeatureStats;
+  const columns = columnSpec(config);
+  const split = splitSpec(config);
+  const trainable = await buildModel(config, columns.features.length);
+  const optimizer = tf.train.adam(config.training.learningRate);
+  const adam = adamInternals(optimizer);
+  const loaded = start.loaded;
+  if (loaded) {
+    restoreModelWeights(trainable.model, loaded.weights);
+    await restoreOptimizer(optimizer, loaded);
+    tf.dispose([...loaded.weights, ...loaded.optimizerWeights.map((w) => w.tensor)]);
+  }
+
+  // The state this run continues from. A new run from a base checkpoint keeps its step,
+  // epoch and optimizer, but gets fresh early-stopping counters and a fresh data cursor.
+  const carried = loaded?.state;
+  const state: TrainingState = {
+    format: 1,
+    lineageId: lineage.id,
+    runId: run.id,
+    globalStep: carried?.globalStep ?? 0,
+    virtualEpoch: carried?.virtualEpoch ?? 0,
+    stepInEpoch: start.continuing ? carried!.stepInEpoch : 0,
+    stepsPerEpoch: lineage.steps_per_epoch,
+    learningRate: config.training.learningRate,
+    adam: { beta1: adam.beta1, beta2: adam.beta2, epsilon: adam.epsilon, accBeta1: 0, accBeta2: 0 },
+    earlyStopping: start.continuing ? carried!.earlyStopping : initialEarlyStopping(),
+    featureStats: stats,
+    cursor: start.continuing ? carried!.cursor : { pass: 0, offset: 0 },
+    seed: config.training.seed,
+    epochLoss: start.continuing ? carried!.epochLoss : { sum: 0, count: 0 },
+    trainLoss: carried?.trainLoss ?? null,
+    valLoss: carried?.valLoss ?? null,
+    metrics: carried?.metrics ?? {},
+    invalidRows: start.continuing ? carried!.invalidRows : 0,
+  };
+
+  const evalSet = options.evalSet && !options.resumeRunId ? options.evalSet : await loadEvalSet(evalPartitions, columns, split, stats, config.training.evalMaxRows);
+  const counts = { rows: 0, invalid: state.invalidRows };
+  const batches = prefetchedBatches(partitions, { columns, split, stats, batchSize: lineage.batch_size, shuffleBuffer: config.training.shuffleBuffer, counts }, state.cursor);
+  const dim = columns.features.length;
+  const trainStep = new TrainStep(trainable, optimizer, loss.fn, { batchSize: lineage.batch_size, dim }, state.epochLoss);
+  let lastLogged: number | null = null;
+  let pendingPoints: Array<{ step: number; loss: number }> = [];
+  let lastCheckpointStep = -1;
+  let lastCheckpointId: string | null = null;
+  let stepsThisProcess = 0;
+  const observer = combineObservers(log, options.observer);
+  const throughputMark = { steps: 0, at: performance.now() };
+  /** Steps and throughput since the last report: at logged steps and checkpoints, never per step. */
+  const reportThroughput = (): void => {
+    const now = performance.now();
+    const steps = stepsThisProcess - throughputMark.steps;
+    if (steps <= 0) return;
+    observer.onThroughput({ steps, examples: steps * lineage.batch_size, seconds: (now - throughputMark.at) / 1000 });
+    throughputMark.steps = stepsThisProcess;
+    throughputMark.at = now;
+  };
+
+  const leaseLost = options.leaseLost ?? (() => false);
+  const retryWrites = options.retryWrites ?? (<T,>(_what: string, write: () => Promise<T>) => write());
+  const checkpoint = async (): Promise<Checkpoint | undefined> => {
+    if (leaseLost()) return undefined;
+    state.epochLoss = trainStep.epochLoss();
+    state.adam.accBeta1 = adam.accBeta1.dataSync()[0]!;
+    state.adam.accBeta2 = adam.accBeta2.dataSync()[0]!;
+    state.invalidRows = counts.invalid;
+    reportThroughput(); // before the write, so the checkpoint's time is not counted as training
+    const uri = checkpointUri(lineage.id, run.id, state.globalStep);
+    const started = performance.now();
+    const written = await writeCheckpoint(path.join(config.artifactsDir, uri), trainable.model, optimizer, state);
+    const points = pendingPoints;
+    const epochEnd = state.stepInEpoch === 0 && state.virtualEpoch > 0 && state.trainLoss !== null;
+    const row = await retryWrites('recording the checkpoint', async () => {
+      await insertLossPoints(db, run.id, points);
+      // The curve first: a crash before the checkpoint row repeats the epoch, which upserts the same values.
+      if (epochEnd) await recordEpochLoss(db, { run_id: run.id, virtual_epoch: state.virtualEpoch, global_step: state.globalStep, train_loss: state.trainLoss!, val_loss: state.valLoss });
+      const checkpointRow = {
+        run_id: run.id,
+        lineage_id: lineage.id,
+        virtual_epoch: state.virtualEpoch,
+        global_step: state.globalStep,
+        uri,
+        manifest_sha256: written.manifestSha256,
+        bytes: written.bytes,
+        train_loss: state.trainLoss,
+        val_loss: state.valLoss,
+        metrics: state.metrics,
+      };
+      return recordCheckpoint(db, config.artifactStore, checkpointRow, written.files);
+    });
+    pendingPoints = [];
+    lastCheckpointStep = state.globalStep;
+    lastCheckpointId = row.id;
+    const seconds = (performance.now() - started) / 1000;
+    throughputMark.at = performance.now(); // the next throughput figure starts after the write
+    observer.onCheckpoint({ runId: run.id, checkpointId: row.id, globalStep: state.globalStep, virtualEpoch: state.virtualEpoch, trainLoss: state.trainLoss, valLoss: state.valLoss, bytes: written.bytes, seconds });
+    log.info(
+      { checkpoint: row.id, step: state.globalStep, virtualEpoch: state.virtualEpoch, trainLoss: state.trainLoss, valLoss: state.valLoss, ms: Math.round(performance.now() - started), bytes: written.bytes },
+      'checkpoint written',
+    );
+    await retain();
+    return row;
+  };
+  /**
+   * Retention after each checkpoint, and once more when the run ends: a kill between a
+   * checkpoint's row and its retention must not leave more checkpoints (hence other base
+   * candidates for the next retrain) than a run that was never interrupted.
+   */
+  const retain = (): Promise<string[]> =>
+    retryWrites('applying checkpoint retention', async () => {
+      const protectedSteps = [...(state.earlyStopping.bestStep === null ? [] : [state.earlyStopping.bestStep]), ...((await options.protectSteps?.(run.id)) ?? [])];
+      return applyRetention(db, config.artifactsDir, run.id, config.training.retention, protectedSteps, log);
+    });
+
+  const check = (): void => {
+    const { valLoss, metrics } = evaluateModel(trainable.model, evalSet, config);
+    state.valLoss = valLoss;
+    state.metrics = metrics;
+    state.earlyStopping = updateEarlyStopping(state.earlyStopping, config.training.earlyStopping, valLoss, { step: state.globalStep, virtualEpoch: state.virtualEpoch });
+  };
+
+  const report = (): void =>
+    observer.onProgress({ runId: run.id, globalStep: state.globalStep, virtualEpoch: state.virtualEpoch, stepInEpoch: state.stepInEpoch, stepsPerEpoch: state.stepsPerEpoch, targetEpochs, loss: lastLogged });
+
+  let interrupted = false;
+  try {
+    while (state.virtualEpoch < targetEpochs && !state.earlyStopping.stopped) {
+      if (signal.aborted || (options.stopAfterSteps !== undefined && stepsThisProcess >= options.stopAfterSteps)) {
+        interrupted = true;
+        break;
+      }
+      const next = await batches.next();
+      if (next.done) throw new Error('the training stream ended');
+      const { x, y, cursor } = next.value;
+      const readBack = (state.globalStep + 1) % config.training.logEvery === 0;
+      const batchLoss = trainStep.run(x, y, state.globalStep, readBack);
+      if (batchLoss !== null) {
+        lastLogged = batchLoss;
+        pendingPoints.push({ step: state.globalStep + 1, loss: batchLoss });
+        observer.onLoggedLoss({ runId: run.id, globalStep: state.globalStep + 1, loss: batchLoss });
+      }
+      state.globalStep += 1;
+      state.stepInEpoch += 1;
+      state.cursor = cursor;
+      stepsThisProcess += 1;
+      if (batchLoss !== null) reportThroughput();
+
+      if (state.stepInEpoch === state.stepsPerEpoch) {
+        const epochLoss = trainStep.epochLoss();
+        state.trainLoss = epochLoss.sum / epochLoss.count;
+        if (!Number.isFinite(state.trainLoss)) throw new TrainingError(`training loss became ${state.trainLoss} in virtual epoch ${state.virtualEpoch + 1}: the run fails (check the data and the learning rate)`);
+        state.virtualEpoch += 1;
+        state.stepInEpoch = 0;
+        trainStep.resetEpoch();
+        check();
+        await checkpoint();
+      } else if (config.training.checkpointEvery > 0 && state.globalStep % config.training.checkpointEvery === 0) {
+        check();
+        await checkpoint();
+      }
+      if (state.globalStep % 10 === 0) report();
+    }
+
+    if (interrupted) {
+      if (leaseLost()) {
+        log.warn({ step: state.globalStep }, 'training stopped: the lease was lost, another worker continues this run');
+        return result('interrupted');
+      }
+      if (lastCheckpointStep !== state.globalStep && state.globalStep > 0) await checkpoint();
+      log.info({ step: state.globalStep }, 'training interrupted; checkpoint written, the run can be resumed');
+      report();
+      return result('interrupted');
+    }
+
+    // The end: optionally go back to the best checkpoint, then close the run.
+    await retain();
+    const checkpoints = await listRunCheckpoints(db, run.id);
+    let resultId = lastCheckpointId ?? checkpoints.at(-1)?.id ?? null;
+    const bestStep = state.earlyStopping.bestStep;
+    if (config.training.earlyStopping.restoreBestWeights && bestStep !== null && bestStep !== state.globalStep) {
+      const best = checkpoints.find((c) => Number(c.global_step) === bestStep);
+      if (best) {
+        const bestLoaded = await loadCheckpoint(db, config.artifactsDir, best);
+        restoreModelWeights(trainable.model, bestLoaded.weights);
+        tf.dispose([...bestLoaded.weights, ...bestLoaded.optimizerWeights.map((w) => w.tensor)]);
+        state.valLoss = best.val_loss;
+        state.trainLoss = best.train_loss;
+        state.metrics = best.metrics;
+        resultId = best.id;
+        log.info({ checkpoint: best.id, step: bestStep }, 'restored the best weights');
+      }
+    }
+    await retryWrites('finishing the run', () => finishRun(db, run.id, 'succeeded', { resultCheckpointId: resultId, invalidRows: counts.invalid }));
+    log.info({ step: state.globalStep, virtualEpoch: state.virtualEpoch, earlyStopped: state.earlyStopping.stopped, valLoss: state.valLoss, metrics: state.metrics }, 'training run finished');
+    report();
+    return result('succeeded', resultId);
+  } catch (error) {
+    if (isEnvironmentError(error)) {
+      // Disk full, quota, I/O error: not the run's fault. Its newest checkpoint is intact
+      // (written atomically), so it stays resumable once the machine is fixed.
+      log.error({ err: (error as Error).message, step: state.globalStep }, 'training stopped by the machine; the run stays resumable from its newest checkpoint');
+    } else if (!leaseLost()) await finishRun(db, run.id, 'failed', { error: (error as Error).message }).catch(() => {});
+    throw error;
+  } finally {
+    await batches.return(undefined);
+    trainStep.dispose();
+    optimizer.dispose();
+    trainable.model.dispose();
+  }
+
+  function result(status: 'succeeded' | 'interrupted', resultCheckpointId: string | null = lastCheckpointId): TrainRunResult {
+    return {
+      runId: run.id,
+      status,
+      globalStep: state.globalStep,
+      virtualEpoch: state.virtualEpoch,
+      earlyStopped: state.earlyStopping.stopped,
+      resultCheckpointId,
+      trainLoss: state.trainLoss,
+      valLoss: state.valLoss,
+      metrics: state.metrics,
+      weightBytes: weightBytes(trainable.model),
+    };
+  }
+}

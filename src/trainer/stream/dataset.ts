@@ -1,0 +1,281 @@
+// Streaming the registered partitions into training batches and an eval set.
+//
+// Nothing loads a whole partition: readers yield chunks of rows, a seeded shuffle buffer
+// mixes them, and batches are written straight into typed arrays. Every row belongs to
+// the train or the eval split by a hash of (partition, file, line) — stable as data grows,
+// so an eval row is never trained on by any run of the lineage.
+import path from 'node:path';
+import { readTable, DataFileError } from '../../data/index.ts';
+import { Rng, hashString, mixSeed, shuffled } from '../../core/rng.ts';
+
+export interface TrainingPartition {
+  id: string;
+  /** Path relative to the data root, as registered (e.g. `dt=2026-11-26`). */
+  path: string;
+  /** Absolute directory. */
+  dir: string;
+  /** Data file names inside the directory, sorted. */
+  files: string[];
+  /** Rows counted at registration, when known. */
+  rows: number | null;
+  /**
+   * Share of the partition's training rows to use, by a second row hash (replayed older
+   * partitions are mixed in at a lower rate than new ones); default 1: every row.
+   */
+  sample?: number;
+  /** An older partition mixed in to keep the model from forgetting (recorded as role `replay`). */
+  replay?: boolean;
+}
+
+export interface ColumnSpec {
+  features: readonly string[];
+  label: string;
+  task: 'regression' | 'binary';
+}
+
+export interface SplitSpec {
+  evalFraction: number;
+  seed: number;
+  invalidRows: 'skip' | 'reject';
+}
+
+export type Split = 'train' | 'eval';
+
+/** Standardisation statistics, computed once when a lineage starts and stored in every checkpoint. */
+export interface FeatureStats {
+  features: string[];
+  mean: number[];
+  std: number[];
+  /** Training rows seen when the statistics were computed. */
+  count: number;
+}
+
+/** Where the training stream is: the pass, and how many rows of it were already emitted. */
+export interface DataCursor {
+  pass: number;
+  offset: number;
+}
+
+export interface RowCounts {
+  rows: number;
+  invalid: number;
+}
+
+function splitOf(fileHash: number, line: number, split: SplitSpec): Split {
+  return mixSeed(fileHash, line, split.seed) / 4294967296 < split.evalFraction ? 'eval' : 'train';
+}
+
+/**
+ * Streams the valid rows of one split, in partition and file order, as compact chunks:
+ * `values` holds, per row, the features then the label (raw, not standardised). The
+ * array is reused: consume a chunk before asking for the next.
+ * Invalid rows are counted and skipped, or throw (invalidRows: reject) naming file, line, column.
+ */
+export async function* validRowChunks(
+  partitions: readonly TrainingPartition[],
+  columns: ColumnSpec,
+  split: SplitSpec,
+  which: Split,
+  counts: RowCounts = { rows: 0, invalid: 0 },
+): AsyncGenerator<{ values: Float64Array; rows: number }> {
+  const names = [...columns.features, columns.label];
+  const width = names.length;
+  let out = new Float64Array(0); // reused: each yielded chunk is consumed before the next
+  for (const partition of partitions) {
+    const sample = partition.sample ?? 1;
+    for (const name of partition.files) {
+      const file = path.join(partition.dir, name);
+      const fileHash = hashString(`${partition.path}/${name}`);
+      for await (const chunk of readTable(file, names)) {
+        if (out.length < chunk.rowCount * width) out = new Float64Array(chunk.rowCount * width);
+        let kept = 0;
+        rows: for (let r = 0; r < chunk.rowCount; r++) {
+          const line = chunk.lines[r]!;
+          if (splitOf(fileHash, line, split) !== which) continue;
+          if (sample < 1 && which === 'train' && mixSeed(fileHash, line, split.seed ^ 0x7e91a) / 4294967296 >= sample) continue;
+          const base = r * width;
+          for (let c = 0; c < width; c++) {
+            if (!Number.isFinite(chunk.values[base + c]!)) {
+              if (split.invalidRows === 'reject') throw new DataFileError(file, 'missing, NaN or infinite value', { line, column: names[c]! });
+              counts.invalid += 1;
+              continue rows;
+            }
+          }
+          const label = chunk.values[base + width - 1]!;
+          if (columns.task === 'binary' && label !== 0 && label !== 1) {
+            if (split.invalidRows === 'reject') throw new DataFileError(file, `binary label must be 0 or 1, found ${label}`, { line, column: columns.label });
+            counts.invalid += 1;
+            continue;
+          }
+          out.set(chunk.values.subarray(base, base + width), kept * width);
+          kept += 1;
+        }
+        counts.rows += kept;
+        if (kept > 0) yield { values: out.subarray(0, kept * width), rows: kept };
+      }
+    }
+  }
+}
+
+/** Calls `onRow` for every valid row of a split (the row array is reused); `false` stops early. */
+export async function forEachRow(
+  partitions: readonly TrainingPartition[],
+  columns: ColumnSpec,
+  split: SplitSpec,
+  which: Split,
+  onRow: (values: Float64Array) => void | false,
+): Promise<RowCounts> {
+  const counts = { rows: 0, invalid: 0 };
+  const width = columns.features.length + 1;
+  for await (const chunk of validRowChunks(partitions, columns, split, which, counts)) {
+    for (let r = 0; r < chunk.rows; r++) {
+      if (onRow(chunk.values.subarray(r * width, r * width + width)) === false) return counts;
+    }
+  }
+  return counts;
+}
+
+/** Mean and standard deviation of each feature over the training split (Welford, one pass). */
+export async function computeFeatureStats(partitions: readonly TrainingPartition[], columns: ColumnSpec, split: SplitSpec): Promise<FeatureStats> {
+  const dim = columns.features.length;
+  const mean = new Float64Array(dim);
+  const m2 = new Float64Array(dim);
+  let n = 0;
+  await forEachRow(partitions, columns, split, 'train', (row) => {
+    n += 1;
+    for (let c = 0; c < dim; c++) {
+      const delta = row[c]! - mean[c]!;
+      mean[c] = mean[c]! + delta / n;
+      m2[c] = m2[c]! + delta * (row[c]! - mean[c]!);
+    }
+  });
+  const std = Array.from(m2, (s) => {
+    const sd = n > 1 ? Math.sqrt(s / (n - 1)) : 0;
+    return sd > 1e-12 ? sd : 1; // a constant feature: leave it centred, unscaled
+  });
+  return { features: [...columns.features], mean: Array.from(mean), std, count: n };
+}
+
+/** Writes a standardised feature vector into `out` at `offset`. */
+function standardise(row: ArrayLike<number>, stats: FeatureStats, out: Float32Array, offset: number): void {
+  for (let c = 0; c < stats.mean.length; c++) out[offset + c] = (row[c]! - stats.mean[c]!) / stats.std[c]!;
+}
+
+export interface EvalSet {
+  x: Float32Array;
+  y: Float32Array;
+  rows: number;
+  dim: number;
+  partitionIds: string[];
+}
+
+/** Loads (at most `maxRows`) eval rows into memory, standardised with the lineage's statistics. */
+export async function loadEvalSet(
+  partitions: readonly TrainingPartition[],
+  columns: ColumnSpec,
+  split: SplitSpec,
+  stats: FeatureStats,
+  maxRows: number,
+): Promise<EvalSet> {
+  const dim = columns.features.length;
+  let x = new Float32Array(Math.min(maxRows, 4096) * dim);
+  let y = new Float32Array(Math.min(maxRows, 4096));
+  let rows = 0;
+  await forEachRow(partitions, columns, split, 'eval', (row) => {
+    if (rows === y.length) {
+      const grown = Math.min(maxRows, y.length * 2);
+      const nx = new Float32Array(grown * dim);
+      nx.set(x);
+      const ny = new Float32Array(grown);
+      ny.set(y);
+      x = nx;
+      y = ny;
+    }
+    standardise(row, stats, x, rows * dim);
+    y[rows] = row[dim]!;
+    rows += 1;
+    if (rows >= maxRows) return false;
+  });
+  return { x: x.subarray(0, rows * dim), y: y.subarray(0, rows), rows, dim, partitionIds: partitions.map((p) => p.id) };
+}
+
+export interface Batch {
+  x: Float32Array;
+  y: Float32Array;
+  /** The cursor after this batch: where a resumed stream continues. */
+  cursor: DataCursor;
+}
+
+export interface TrainStreamOptions {
+  columns: ColumnSpec;
+  split: SplitSpec;
+  stats: FeatureStats;
+  batchSize: number;
+  shuffleBuffer: number;
+  /** Counts of invalid rows skipped, for the run's report. */
+  counts?: RowCounts;
+}
+
+/**
+ * An endless stream of training batches: pass after pass over the partitions, each pass
+ * with its own seeded partition order and shuffle, so (seed, pass, offset) pins down the
+ * stream exactly and a resumed run sees the same batches as one that never stopped.
+ */
+export async function* trainBatches(partitions: readonly TrainingPartition[], options: TrainStreamOptions, from: DataCursor): AsyncGenerator<Batch> {
+  const { columns, split, stats, batchSize } = options;
+  const dim = columns.features.length;
+  const width = dim + 1;
+  const capacity = Math.max(1, options.shuffleBuffer);
+  const buffer = new Float32Array(capacity * width);
+  let bx = new Float32Array(batchSize * dim);
+  let by = new Float32Array(batchSize);
+  let filled = 0;
+  for (let pass = from.pass; ; pass++) {
+    const rng = new Rng(mixSeed(split.seed, pass, 0x5eed));
+    const order = shuffled(partitions, rng);
+    let buffered = 0;
+    let emitted = 0;
+    let produced = 0;
+    const skip = pass === from.pass ? from.offset : 0;
+    const ready: Batch[] = [];
+    const emit = (slot: number): void => {
+      emitted += 1;
+      if (emitted <= skip) return;
+      bx.set(buffer.subarray(slot * width, slot * width + dim), filled * dim);
+      by[filled] = buffer[slot * width + dim]!;
+      filled += 1;
+      if (filled === batchSize) {
+        ready.push({ x: bx, y: by, cursor: { pass, offset: emitted } });
+        bx = new Float32Array(batchSize * dim);
+        by = new Float32Array(batchSize);
+        filled = 0;
+      }
+    };
+    const counts = pass === from.pass && options.counts ? options.counts : { rows: 0, invalid: 0 };
+    for await (const chunk of validRowChunks(order, columns, split, 'train', counts)) {
+      for (let r = 0; r < chunk.rows; r++) {
+        const row = chunk.values.subarray(r * width, r * width + width);
+        produced += 1;
+        let slot = buffered;
+        if (buffered < capacity) buffered += 1;
+        else {
+          slot = rng.int(capacity);
+          emit(slot);
+        }
+        standardise(row, stats, buffer, slot * width);
+        buffer[slot * width + dim] = row[dim]!;
+      }
+      // Hand out finished batches chunk by chunk: memory stays bounded by the buffer.
+      yield* ready.splice(0);
+    }
+    if (produced === 0) throw new Error('no valid training rows in the partitions');
+    // Drain: emit what is left in random order.
+    while (buffered > 0) {
+      const slot = rng.int(buffered);
+      emit(slot);
+      buffered -= 1;
+      if (slot !== buffered) buffer.copyWithin(slot * width, buffered * width, buffered * width + width);
+    }
+    yield* ready.splice(0);
+  }
+}

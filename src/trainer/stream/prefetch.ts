@@ -1,0 +1,61 @@
+// The training stream, produced on a worker thread and consumed here: parsing CSV and
+// filling batches overlaps the training step instead of adding to it (measured in
+// BENCHMARKS.md). The worker runs the very same trainBatches(), so the batches, their
+// order and the cursors are identical to the in-thread stream, and resume stays exact.
+import { Worker } from 'node:worker_threads';
+import type { Batch, DataCursor, RowCounts, TrainStreamOptions, TrainingPartition } from './dataset.ts';
+import { DataFileError } from '../../data/index.ts';
+
+type Message =
+  | { batch: Batch; invalid: number }
+  | { error: { name: string; message: string; file?: string; line?: number; column?: string } };
+
+/** Like trainBatches(), with up to `depth` batches prepared ahead on another thread. */
+export async function* prefetchedBatches(
+  partitions: readonly TrainingPartition[],
+  options: TrainStreamOptions,
+  from: DataCursor,
+  depth = 16,
+): AsyncGenerator<Batch> {
+  const { counts, ...plain } = options;
+  const worker = new Worker(new URL('./batch-worker.ts', import.meta.url), {
+    workerData: { partitions, options: plain, from, invalidSoFar: counts?.invalid ?? 0 },
+  });
+  worker.unref(); // an abandoned stream must not keep the process alive
+  const queue: Message[] = [];
+  let failure: Error | undefined;
+  let notify: (() => void) | undefined;
+  worker.on('message', (message: Message) => {
+    queue.push(message);
+    notify?.();
+  });
+  worker.on('error', (error) => {
+    failure = error;
+    notify?.();
+  });
+  worker.on('exit', (code) => {
+    if (code !== 0 && !failure) failure = new Error(`the data worker exited with code ${code}`);
+    notify?.();
+  });
+  worker.postMessage({ credits: depth });
+  try {
+    for (;;) {
+      while (queue.length === 0 && !failure) await new Promise<void>((resolve) => (notify = resolve));
+      const message = queue.shift();
+      if (!message) throw failure!;
+      if ('error' in message) {
+        const { name, message: text, file, line, column } = message.error;
+        if (name === 'DataFileError' && file) {
+          // Rebuild it so callers see the same error type and fields as in-thread.
+          throw Object.assign(new DataFileError(file, text.slice(text.indexOf(': ') + 2), { line, column }), { message: text });
+        }
+        throw new Error(text);
+      }
+      if (counts) (counts as RowCounts).invalid = message.invalid;
+      worker.postMessage({ credits: 1 });
+      yield message.batch;
+    }
+  } finally {
+    await worker.terminate();
+  }
+}
