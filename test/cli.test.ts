@@ -21,7 +21,7 @@ describe('freshet CLI', () => {
     const help = await runFreshet(['--help']);
     assert.equal(help.code, 0);
     for (const verb of ['init', 'migrate', 'status', 'daemon', 'config']) assert.match(help.stdout, new RegExp(`^  ${verb}\\b`, 'm'));
-    assert.match(help.stdout, /Exit codes: 0 ok, 1 failure, 2 bad usage or configuration, 3 database unreachable/);
+    assert.match(help.stdout, /Exit codes: 0 ok, 1 failure, 2 bad usage, configuration or request \(not found, conflict\),\n3 database unreachable/);
   });
 
   test('exit codes come from the error class: a missing run exits 2, the same command on a dead server exits 3', async () => {

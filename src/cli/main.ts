@@ -76,7 +76,8 @@ export function buildProgram(): Command {
 Database: DATABASE_URL (or database.url) selects a PostgreSQL server; without it freshet
 runs an embedded server under .freshet/pg.
 
-Exit codes: 0 ok, 1 failure, 2 bad usage or configuration, 3 database unreachable.`,
+Exit codes: 0 ok, 1 failure, 2 bad usage, configuration or request (not found, conflict),
+3 database unreachable.`,
     );
 
   program

@@ -10,7 +10,7 @@ import { loadConfig } from '../core/config.ts';
 import { runDaemon } from '../daemon.ts';
 import { createLogger, type Logger } from '../core/log.ts';
 import { countJobsByState } from '../queue/index.ts';
-import { CHAMPION, FolderNotEnterableError, findLineageByName, freshPartitions, getAliasedVersion, listModelVersions, listPartitions, listPromotions, migrateToLatest, newestTrainingDataArrival, openRegistry, startEmbeddedPostgres, type Registry } from '../registry/index.ts';
+import { CHAMPION, FolderNotEnterableError, findLineageByName, freshPartitions, getAliasedVersion, getRun, listEpochLosses, listModelVersions, listPartitions, listPromotions, migrateToLatest, newestTrainingDataArrival, openRegistry, startEmbeddedPostgres, type Registry } from '../registry/index.ts';
 import { formatTable } from '../cli/table.ts';
 import { humanSeconds } from '../core/human-seconds.ts';
 import { TAXI_FEATURES, TAXI_LABEL, taxiDate as dateOf, taxiTrips, writeTaxiPartition } from './taxi-fares.ts';
@@ -52,8 +52,8 @@ async function tellLatest(db: Registry, lineageName: string, seen: Set<string>, 
   const decisions = (await listPromotions(db, lineage.id, 50)).reverse().filter((d) => !seen.has(d.id));
   for (const d of decisions) {
     seen.add(d.id);
-    const run = d.run_id ? await db.selectFrom('runs').selectAll().where('id', '=', d.run_id).executeTakeFirst() : undefined;
-    const epochs = run ? await db.selectFrom('epoch_losses').select(['virtual_epoch']).where('run_id', '=', run.id).orderBy('virtual_epoch').execute() : [];
+    const run = d.run_id ? await getRun(db, d.run_id) : undefined;
+    const epochs = run ? await listEpochLosses(db, run.id) : [];
     const selection = run?.base_selection as { reason?: string } | null | undefined;
     const trained = run ? `${run.kind} run ${run.id}: virtual epochs ${epochs[0]?.virtual_epoch ?? '-'}–${epochs.at(-1)?.virtual_epoch ?? '-'} of ${lineage.steps_per_epoch} steps` : '';
     out(`    ${trained}${selection?.reason ? `\n    base: ${selection.reason}` : ''}`);

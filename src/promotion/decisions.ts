@@ -2,23 +2,20 @@
 // `promotions` row and an event: the gate's decision on a candidate run, a person's
 // `freshet promote <version>`, and `freshet rollback`. Each locks the lineage row first,
 // so decisions on one lineage are serialised across every daemon.
-import { sql } from 'kysely';
 import { ConflictError, NotFoundError } from '../core/errors.ts';
 import {
   CHAMPION,
   createModelVersion,
   findLineageByName,
   getAliasedVersion,
+  lockLineage,
   recordEvent,
+  recordPromotion,
   setAlias,
   type ModelVersion,
   type Promotion,
   type Registry,
 } from '../registry/index.ts';
-
-async function lockLineage(trx: Registry, lineageId: string): Promise<void> {
-  await trx.selectFrom('lineages').select('id').where('id', '=', lineageId).forUpdate().executeTakeFirstOrThrow();
-}
 
 export interface GateRecord {
   lineageId: string;
@@ -73,9 +70,7 @@ export async function recordGateDecision(db: Registry, record: GateRecord): Prom
       );
       await setAlias(trx, record.lineageId, CHAMPION, version.id);
     }
-    const promotion = await trx
-      .insertInto('promotions')
-      .values({
+    const promotion = await recordPromotion(trx, {
         lineage_id: record.lineageId,
         run_id: record.runId,
         candidate_checkpoint_id: record.candidateCheckpointId,
@@ -85,14 +80,12 @@ export async function recordGateDecision(db: Registry, record: GateRecord): Prom
         metric_name: record.metricName,
         candidate_metric: record.candidateMetric,
         champion_metric: record.championMetric,
-        eval_partition_ids: sql`${`{${record.evalPartitionIds.join(',')}}`}::bigint[]`,
+        eval_partition_ids: [...record.evalPartitionIds],
         eval_rows: record.evalRows,
         base_policy: record.basePolicy,
         base_candidates: JSON.stringify(record.baseCandidates ?? null),
         reason,
-      })
-      .returningAll()
-      .executeTakeFirstOrThrow();
+      });
     await recordEvent(trx, {
       kind: promote ? 'model.promoted' : 'model.rejected',
       lineage_id: record.lineageId,
@@ -154,9 +147,7 @@ async function changeChampion(
   change: { lineageId: string; to: ModelVersion; from: ModelVersion | undefined; decision: 'manual' | 'rollback'; actor: string; reason: string },
 ): Promise<void> {
   await setAlias(trx, change.lineageId, CHAMPION, change.to.id);
-  await trx
-    .insertInto('promotions')
-    .values({
+  await recordPromotion(trx, {
       lineage_id: change.lineageId,
       run_id: change.to.run_id,
       candidate_checkpoint_id: change.to.checkpoint_id,
@@ -168,8 +159,7 @@ async function changeChampion(
       champion_metric: change.from?.eval_metric ?? null,
       reason: change.reason,
       actor: change.actor,
-    })
-    .execute();
+    });
   await recordEvent(trx, {
     kind: change.decision === 'rollback' ? 'model.rollback' : 'model.manual_promotion',
     lineage_id: change.lineageId,

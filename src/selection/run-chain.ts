@@ -4,7 +4,7 @@
 // run. Virtual epochs carry across runs (a retrain from epoch 8 continues at 9), so the
 // chain reads as one curve. Each point says whether its checkpoint still exists.
 import { sql } from 'kysely';
-import { CHAMPION, findLineageByName, getAliasedVersion, type Registry } from '../registry/index.ts';
+import { CHAMPION, findLineageByName, getAliasedVersion, latestSucceededRun, type Registry } from '../registry/index.ts';
 
 export interface CurvePoint {
   runId: string;
@@ -63,6 +63,6 @@ export async function headRun(db: Registry, lineageName: string): Promise<{ line
   if (!lineage) return undefined;
   const champion = await getAliasedVersion(db, lineage.id, CHAMPION);
   if (champion) return { lineageId: lineage.id, runId: champion.run_id };
-  const latest = await db.selectFrom('runs').select('id').where('lineage_id', '=', lineage.id).where('status', '=', 'succeeded').orderBy('id', 'desc').executeTakeFirst();
+  const latest = await latestSucceededRun(db, lineage.id);
   return latest ? { lineageId: lineage.id, runId: latest.id } : undefined;
 }

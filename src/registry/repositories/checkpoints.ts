@@ -20,10 +20,6 @@ export async function listRunCheckpoints(db: Registry, runId: string): Promise<C
   return db.selectFrom('checkpoints').selectAll().where('run_id', '=', runId).orderBy('global_step').execute();
 }
 
-/** A lineage's checkpoints in the order they were written. */
-export async function listLineageCheckpoints(db: Registry, lineageId: string): Promise<Checkpoint[]> {
-  return db.selectFrom('checkpoints').selectAll().where('lineage_id', '=', lineageId).orderBy('id').execute();
-}
 
 /** Deletes the row and, for the postgres store, its files in the same transaction. */
 export async function deleteCheckpointRow(db: Registry, id: string): Promise<void> {

@@ -11,6 +11,14 @@ export async function findLineageByName(db: Registry, name: string): Promise<Lin
   return db.selectFrom('lineages').selectAll().where('name', '=', name).executeTakeFirst();
 }
 
+/**
+ * Locks the lineage's row until the transaction ends: what serialises version numbering
+ * and every change of its champion (two deciders on one lineage take turns).
+ */
+export async function lockLineage(trx: Registry, lineageId: string): Promise<void> {
+  await trx.selectFrom('lineages').select('id').where('id', '=', lineageId).forUpdate().executeTakeFirstOrThrow();
+}
+
 /** The lineage named `name`; NotFoundError when there is none. */
 export async function getLineageByName(db: Registry, name: string): Promise<Lineage> {
   const row = await findLineageByName(db, name);
@@ -24,6 +32,3 @@ export async function getLineage(db: Registry, id: string): Promise<Lineage> {
   return row;
 }
 
-export async function listLineages(db: Registry): Promise<Lineage[]> {
-  return db.selectFrom('lineages').selectAll().orderBy('id').execute();
-}

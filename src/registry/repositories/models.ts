@@ -1,6 +1,7 @@
 // Model versions, aliases (`champion`) and promotion decisions: an MLflow-like registry.
 import type { Insertable } from 'kysely';
 import type { Registry } from '../connect.ts';
+import { lockLineage } from './lineages.ts';
 import type { ModelVersion, ModelVersionsTable, NewPromotion, Promotion } from '../schema.ts';
 
 export const CHAMPION = 'champion';
@@ -14,8 +15,7 @@ export async function createModelVersion(
   const lineageId = String(version.lineage_id);
   const inTransaction = <T,>(work: (trx: Registry) => Promise<T>): Promise<T> => (db.isTransaction ? work(db) : db.transaction().execute(work));
   return inTransaction(async (trx) => {
-    // Serialise version numbering per lineage: the row lock is held until commit.
-    await trx.selectFrom('lineages').select('id').where('id', '=', lineageId).forUpdate().executeTakeFirstOrThrow();
+    await lockLineage(trx, lineageId); // version numbering per lineage, held until commit
     const last = await trx
       .selectFrom('model_versions')
       .select((eb) => eb.fn.max('version').as('max'))
