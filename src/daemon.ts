@@ -13,14 +13,13 @@
 import { once } from 'node:events';
 import crypto from 'node:crypto';
 import os from 'node:os';
-import { sql } from 'kysely';
 import type { ResolvedConfig } from './core/config.ts';
 import type { Logger } from './core/log.ts';
 import { Releasers } from './core/releasers.ts';
 import { retryTransient } from './core/retry.ts';
 import { countRegistration, createMetrics, recordDecision, renderStatusPage, startHttpServer, statusReport, trainingMetrics } from './observability/index.ts';
 import { JobWorker, NotificationListener, countJobsByState } from './queue/index.ts';
-import { CHAMPION, CHANNELS, findLineageByName, getAliasedVersion, isTransientDatabaseError, migrateToLatest, newestTrainingDataArrival, openConfiguredRegistry } from './registry/index.ts';
+import { checkReachable, findChampion, CHANNELS, isTransientDatabaseError, migrateToLatest, newestTrainingDataArrival, openConfiguredRegistry } from './registry/index.ts';
 import { retrainJobHandler } from './retrain/index.ts';
 import { RetrainScheduler } from './scheduler/index.ts';
 import { reconcileServing } from './serving/index.ts';
@@ -65,12 +64,11 @@ export async function runDaemon({ config, log, signal, role = 'all' }: DaemonOpt
 
     const registryReachable = async (): Promise<boolean> => {
       const timeout = new Promise<boolean>((resolve) => setTimeout(resolve, 1500, false).unref());
-      return Promise.race([sql`select 1`.execute(db).then(() => true), timeout]);
+      return Promise.race([checkReachable(db, registry.url).then(() => true), timeout]);
     };
     const champion = async () => {
-      const lineage = await findLineageByName(db, config.lineage);
-      const version = lineage ? await getAliasedVersion(db, lineage.id, CHAMPION) : undefined;
-      return version ? { version: version.version, newestDataArrivedAt: await newestTrainingDataArrival(db, version.id) } : undefined;
+      const found = await findChampion(db, config.lineage);
+      return found ? { version: found.version.version, newestDataArrivedAt: await newestTrainingDataArrival(db, found.version.id) } : undefined;
     };
     const metrics = createMetrics({ jobCounts: () => countJobsByState(db), registryReachable, champion });
 

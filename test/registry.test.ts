@@ -10,7 +10,7 @@ import {
   finishRun,
   findPartitionByContent,
   findRegisteredPartition,
-  getAliasedVersion,
+  getChampion,
   insertCheckpoint,
   insertLossPoints,
   insertPartition,
@@ -172,7 +172,7 @@ describe('model versions and aliases', () => {
     await rejectsWith(createModelVersion(db, { lineage_id: lineage.id, run_id: run.id, checkpoint_id: ckpt.id, metric_name: 'mse', eval_metric: 2 }, []), '23505', 'two versions of one checkpoint');
     await setAlias(db, lineage.id, CHAMPION, v1.id);
     await setAlias(db, lineage.id, CHAMPION, v2.id);
-    assert.equal((await getAliasedVersion(db, lineage.id, CHAMPION))?.id, v2.id);
+    assert.equal((await getChampion(db, lineage.id))?.id, v2.id);
     const count = await db.selectFrom('aliases').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
     assert.equal(Number(count.n), 1);
     await rejectsWith(

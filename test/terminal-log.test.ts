@@ -31,8 +31,11 @@ test('on a terminal a checkpoint log is one line, printed above the progress bar
   assert.match(logged, /INFO.*checkpoint written.*"step":230/);
   assert.ok(out.endsWith('[######........] run 1 epoch 6/15 step 230 loss 24.28'), 'the bar is redrawn below the log line');
   bar.finish();
+  const finished = text().length;
   log.info('training run finished');
-  assert.ok(text().endsWith('training run finished\n') || /training run finished.*\n$/.test(text()), 'after finish, logs print below the last bar');
+  const after = text().slice(finished);
+  assert.ok(text().slice(0, finished).endsWith('loss 24.28\n'), 'finish leaves the last bar as a line of its own');
+  assert.match(after, /^[^\r]*training run finished[^\n]*\n$/, 'a later log is a plain line below it: no bar to erase or redraw');
 });
 
 test('not a terminal: JSON lines, unchanged by a status line', () => {

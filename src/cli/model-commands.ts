@@ -3,12 +3,12 @@
 import os from 'node:os';
 import type { ResolvedConfig } from '../core/config.ts';
 import type { Logger } from '../core/log.ts';
-import { CHAMPION, getAliasedVersion, getLineageByName, listModelVersions, listPromotions, type Registry } from '../registry/index.ts';
+import { getChampion, getLineageByName, listModelVersions, listPromotions, type Registry } from '../registry/index.ts';
 import type { PlateauReport } from '../selection/index.ts';
 import { promoteVersion, rollbackChampion } from '../promotion/index.ts';
 import { reconcileServing } from '../serving/index.ts';
 import { markerLine, sparkline } from './sparkline.ts';
-import { formatTable } from './table.ts';
+import { formatTable } from '../core/table.ts';
 
 export function formatPlateau(report: PlateauReport): string {
   const losses = report.points.map((p) => p.trainLoss);
@@ -26,7 +26,7 @@ export function formatPlateau(report: PlateauReport): string {
 
 export async function modelsReport(db: Registry, lineageName: string) {
   const lineage = await getLineageByName(db, lineageName);
-  const [versions, champion, decisions] = await Promise.all([listModelVersions(db, lineage.id), getAliasedVersion(db, lineage.id, CHAMPION), listPromotions(db, lineage.id, 20)]);
+  const [versions, champion, decisions] = await Promise.all([listModelVersions(db, lineage.id), getChampion(db, lineage.id), listPromotions(db, lineage.id, 20)]);
   return { lineage: lineage.name, champion: champion?.version ?? null, versions, decisions };
 }
 

@@ -1,5 +1,5 @@
 // `freshet status` for people: the status report as aligned text.
-import { formatTable } from './table.ts';
+import { formatTable } from '../core/table.ts';
 import { humanSeconds } from '../core/human-seconds.ts';
 import type { StatusReport } from '../observability/index.ts';
 

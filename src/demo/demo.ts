@@ -10,8 +10,8 @@ import { loadConfig } from '../core/config.ts';
 import { runDaemon } from '../daemon.ts';
 import { createLogger, type Logger } from '../core/log.ts';
 import { countJobsByState } from '../queue/index.ts';
-import { CHAMPION, FolderNotEnterableError, findLineageByName, freshPartitions, getAliasedVersion, getRun, listEpochLosses, listModelVersions, listPartitions, listPromotions, migrateToLatest, newestTrainingDataArrival, openRegistry, startEmbeddedPostgres, type Registry } from '../registry/index.ts';
-import { formatTable } from '../cli/table.ts';
+import { listRuns, getModelVersion, getChampion, FolderNotEnterableError, findLineageByName, freshPartitions, getRun, listEpochLosses, listModelVersions, listPartitions, listPromotions, migrateToLatest, newestTrainingDataArrival, openRegistry, startEmbeddedPostgres, type Registry } from '../registry/index.ts';
+import { formatTable } from '../core/table.ts';
 import { humanSeconds } from '../core/human-seconds.ts';
 import { TAXI_FEATURES, TAXI_LABEL, taxiDate as dateOf, taxiTrips, writeTaxiPartition } from './taxi-fares.ts';
 
@@ -57,7 +57,7 @@ async function tellLatest(db: Registry, lineageName: string, seen: Set<string>, 
     const selection = run?.base_selection as { reason?: string } | null | undefined;
     const trained = run ? `${run.kind} run ${run.id}: virtual epochs ${epochs[0]?.virtual_epoch ?? '-'}–${epochs.at(-1)?.virtual_epoch ?? '-'} of ${lineage.steps_per_epoch} steps` : '';
     out(`    ${trained}${selection?.reason ? `\n    base: ${selection.reason}` : ''}`);
-    const version = d.candidate_version_id ? (await db.selectFrom('model_versions').select('version').where('id', '=', d.candidate_version_id).executeTakeFirst())?.version : undefined;
+    const version = d.candidate_version_id ? (await getModelVersion(db, d.candidate_version_id)).version : undefined;
     out(`    gate: ${d.decision.toUpperCase()}${version ? ` → champion v${version}` : ''}: ${d.reason}`);
   }
 }
@@ -163,9 +163,9 @@ log:
 async function summary(db: Registry, lineageName: string): Promise<string> {
   const lineage = (await findLineageByName(db, lineageName))!;
   const versions = await listModelVersions(db, lineage.id);
-  const champion = await getAliasedVersion(db, lineage.id, CHAMPION);
+  const champion = await getChampion(db, lineage.id);
   const decisions = (await listPromotions(db, lineage.id, 100)).reverse();
-  const runs = new Map((await db.selectFrom('runs').select(['id', 'kind', 'base_selection']).where('lineage_id', '=', lineage.id).execute()).map((r) => [r.id, r]));
+  const runs = new Map((await listRuns(db, { lineageId: lineage.id, limit: 1_000_000 })).map((r) => [r.id, r]));
   const newest = champion ? await newestTrainingDataArrival(db, champion.id) : null;
   const counts = { promoted: 0, rejected: 0 };
   for (const d of decisions) if (d.decision === 'promoted' || d.decision === 'rejected') counts[d.decision] += 1;

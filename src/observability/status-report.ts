@@ -3,7 +3,7 @@
 // its plateau. One read of the registry, shared by `freshet status` and the status page.
 import type { ResolvedConfig } from '../core/config.ts';
 import { NotFoundError } from '../core/errors.ts';
-import { CHAMPION, findLineageByName, freshPartitions, getAliasedVersion, listPromotions, newestTrainingDataArrival, registryStatus, type Registry, type RegistryStatus } from '../registry/index.ts';
+import { championSince, listLiveJobs, listRunsWithResult, partitionCounts, getChampion, findLineageByName, freshPartitions, listPromotions, newestTrainingDataArrival, registryStatus, type Registry, type RegistryStatus } from '../registry/index.ts';
 import { countJobsByState } from '../queue/index.ts';
 import { plateauReport, type PlateauReport } from '../selection/index.ts';
 
@@ -46,11 +46,9 @@ export async function statusReport(db: Registry, config: ResolvedConfig): Promis
   if (registry.pendingMigrations.length > 0) return { ...base, ...empty }; // tables may be missing: `freshet migrate` first
 
   const lineage = await findLineageByName(db, config.lineage);
-  const partitionRows = await db.selectFrom('partitions').select(['status', db.fn.countAll<string>().as('n'), db.fn.max('arrived_at').as('newest')]).groupBy('status').execute();
-  const partitions = Object.fromEntries(partitionRows.map((r) => [r.status, Number(r.n)]));
-  const newestPartition = partitionRows.find((r) => r.status === 'registered')?.newest ?? null;
+  const { byStatus: partitions, newestRegisteredArrival: newestPartition } = await partitionCounts(db);
   const jobs = await countJobsByState(db);
-  const activeJobs = (await db.selectFrom('jobs').selectAll().where('state', 'in', ['queued', 'running']).orderBy('id').limit(20).execute()).map((j) => ({
+  const activeJobs = (await listLiveJobs(db)).map((j) => ({
     id: j.id,
     state: j.state,
     attempts: j.attempts,
@@ -63,24 +61,16 @@ export async function statusReport(db: Registry, config: ResolvedConfig): Promis
     return { ...base, ...empty, partitions, jobs, activeJobs, freshness: { ...empty.freshness, newestPartitionArrivedAt: newestPartition?.toISOString() ?? null, partitionsWaiting: registered, partitionsUntried: registered } };
   }
 
-  const version = await getAliasedVersion(db, lineage.id, CHAMPION);
+  const version = await getChampion(db, lineage.id);
   let champion: StatusReport['champion'] = null;
   let championData: Date | null = null;
   if (version) {
-    const promoted = await db.selectFrom('aliases').select('updated_at').where('lineage_id', '=', lineage.id).where('name', '=', CHAMPION).executeTakeFirstOrThrow();
-    champion = { version: version.version, metricName: version.metric_name, metric: version.eval_metric, run: version.run_id, promotedAt: promoted.updated_at.toISOString(), servingUri: version.serving_uri };
+    const promotedAt = (await championSince(db, lineage.id)) ?? version.created_at;
+    champion = { version: version.version, metricName: version.metric_name, metric: version.eval_metric, run: version.run_id, promotedAt: promotedAt.toISOString(), servingUri: version.serving_uri };
     championData = await newestTrainingDataArrival(db, version.id);
   }
   const fresh = await freshPartitions(db, lineage.id);
-  const runs = await db
-    .selectFrom('runs')
-    .leftJoin('checkpoints as result', 'result.id', 'runs.result_checkpoint_id')
-    .selectAll('runs')
-    .select('result.val_loss as result_val_loss')
-    .where('runs.lineage_id', '=', lineage.id)
-    .orderBy('runs.id', 'desc')
-    .limit(8)
-    .execute();
+  const runs = await listRunsWithResult(db, lineage.id, 8);
   const decisions = await listPromotions(db, lineage.id, 8);
   let lossCurve: PlateauReport | null = null;
   try {

@@ -6,11 +6,15 @@ import { ConflictError, NotFoundError } from '../core/errors.ts';
 import {
   CHAMPION,
   createModelVersion,
-  findLineageByName,
-  getAliasedVersion,
+  findGateDecision,
+  findModelVersion,
+  getChampion,
+  getLineageByName,
+  getModelVersion,
   lockLineage,
   recordEvent,
   recordPromotion,
+  replacedChampionId,
   setAlias,
   type ModelVersion,
   type Promotion,
@@ -48,13 +52,13 @@ export interface GateOutcome {
 export async function recordGateDecision(db: Registry, record: GateRecord): Promise<GateOutcome> {
   return db.transaction().execute(async (trx) => {
     await lockLineage(trx, record.lineageId);
-    const existing = await trx.selectFrom('promotions').selectAll().where('run_id', '=', record.runId).where('decision', 'in', ['promoted', 'rejected']).executeTakeFirst();
+    const existing = await findGateDecision(trx, record.runId);
     if (existing) {
-      const version = existing.candidate_version_id ? await trx.selectFrom('model_versions').selectAll().where('id', '=', existing.candidate_version_id).executeTakeFirst() : undefined;
+      const version = existing.candidate_version_id ? await getModelVersion(trx, existing.candidate_version_id) : undefined;
       return { promotion: existing, version, created: false };
     }
     // The champion may have changed since the evaluation (a person promoted or rolled back).
-    const current = await getAliasedVersion(trx, record.lineageId, CHAMPION);
+    const current = await getChampion(trx, record.lineageId);
     let promote = record.promote;
     let reason = record.reason;
     if ((current?.id ?? null) !== record.championVersionId) {
@@ -71,21 +75,21 @@ export async function recordGateDecision(db: Registry, record: GateRecord): Prom
       await setAlias(trx, record.lineageId, CHAMPION, version.id);
     }
     const promotion = await recordPromotion(trx, {
-        lineage_id: record.lineageId,
-        run_id: record.runId,
-        candidate_checkpoint_id: record.candidateCheckpointId,
-        candidate_version_id: version?.id ?? null,
-        champion_version_id: record.championVersionId,
-        decision: promote ? 'promoted' : 'rejected',
-        metric_name: record.metricName,
-        candidate_metric: record.candidateMetric,
-        champion_metric: record.championMetric,
-        eval_partition_ids: [...record.evalPartitionIds],
-        eval_rows: record.evalRows,
-        base_policy: record.basePolicy,
-        base_candidates: JSON.stringify(record.baseCandidates ?? null),
-        reason,
-      });
+      lineage_id: record.lineageId,
+      run_id: record.runId,
+      candidate_checkpoint_id: record.candidateCheckpointId,
+      candidate_version_id: version?.id ?? null,
+      champion_version_id: record.championVersionId,
+      decision: promote ? 'promoted' : 'rejected',
+      metric_name: record.metricName,
+      candidate_metric: record.candidateMetric,
+      champion_metric: record.championMetric,
+      eval_partition_ids: [...record.evalPartitionIds],
+      eval_rows: record.evalRows,
+      base_policy: record.basePolicy,
+      base_candidates: JSON.stringify(record.baseCandidates ?? null),
+      reason,
+    });
     await recordEvent(trx, {
       kind: promote ? 'model.promoted' : 'model.rejected',
       lineage_id: record.lineageId,
@@ -97,20 +101,14 @@ export async function recordGateDecision(db: Registry, record: GateRecord): Prom
   });
 }
 
-async function lineageIdOf(db: Registry, lineageName: string): Promise<string> {
-  const lineage = await findLineageByName(db, lineageName);
-  if (!lineage) throw new NotFoundError(`lineage "${lineageName}" does not exist`);
-  return lineage.id;
-}
-
 /** Makes a version the champion by hand (a person's decision, recorded with who and why). */
 export async function promoteVersion(db: Registry, lineageName: string, versionNumber: number, actor: string, why: string): Promise<{ version: ModelVersion; previous: ModelVersion | undefined }> {
-  const lineageId = await lineageIdOf(db, lineageName);
+  const lineageId = (await getLineageByName(db, lineageName)).id;
   return db.transaction().execute(async (trx) => {
     await lockLineage(trx, lineageId);
-    const version = await trx.selectFrom('model_versions').selectAll().where('lineage_id', '=', lineageId).where('version', '=', versionNumber).executeTakeFirst();
+    const version = await findModelVersion(trx, lineageId, versionNumber);
     if (!version) throw new NotFoundError(`lineage "${lineageName}" has no version ${versionNumber} (see \`freshet models\`)`);
-    const previous = await getAliasedVersion(trx, lineageId, CHAMPION);
+    const previous = await getChampion(trx, lineageId);
     if (previous?.id === version.id) throw new ConflictError(`version ${versionNumber} is already the champion`);
     await changeChampion(trx, { lineageId, to: version, from: previous, decision: 'manual', actor, reason: why || `promoted by ${actor}` });
     return { version, previous };
@@ -122,21 +120,14 @@ export async function promoteVersion(db: Registry, lineageName: string, versionN
  * replaced (a second rollback therefore undoes the first).
  */
 export async function rollbackChampion(db: Registry, lineageName: string, actor: string, why: string): Promise<{ version: ModelVersion; previous: ModelVersion }> {
-  const lineageId = await lineageIdOf(db, lineageName);
+  const lineageId = (await getLineageByName(db, lineageName)).id;
   return db.transaction().execute(async (trx) => {
     await lockLineage(trx, lineageId);
-    const current = await getAliasedVersion(trx, lineageId, CHAMPION);
+    const current = await getChampion(trx, lineageId);
     if (!current) throw new ConflictError(`lineage "${lineageName}" has no champion to roll back`);
-    const installed = await trx
-      .selectFrom('promotions')
-      .select('champion_version_id')
-      .where('lineage_id', '=', lineageId)
-      .where('candidate_version_id', '=', current.id)
-      .where('decision', 'in', ['promoted', 'manual', 'rollback'])
-      .orderBy('id', 'desc')
-      .executeTakeFirst();
-    if (!installed?.champion_version_id) throw new ConflictError(`version ${current.version} was the first champion: there is nothing to roll back to`);
-    const target = await trx.selectFrom('model_versions').selectAll().where('id', '=', installed.champion_version_id).executeTakeFirstOrThrow();
+    const replaced = await replacedChampionId(trx, lineageId, current.id);
+    if (!replaced) throw new ConflictError(`version ${current.version} was the first champion: there is nothing to roll back to`);
+    const target = await getModelVersion(trx, replaced);
     await changeChampion(trx, { lineageId, to: target, from: current, decision: 'rollback', actor, reason: why || `rolled back by ${actor}` });
     return { version: target, previous: current };
   });
@@ -148,18 +139,18 @@ async function changeChampion(
 ): Promise<void> {
   await setAlias(trx, change.lineageId, CHAMPION, change.to.id);
   await recordPromotion(trx, {
-      lineage_id: change.lineageId,
-      run_id: change.to.run_id,
-      candidate_checkpoint_id: change.to.checkpoint_id,
-      candidate_version_id: change.to.id,
-      champion_version_id: change.from?.id ?? null,
-      decision: change.decision,
-      metric_name: change.to.metric_name,
-      candidate_metric: change.to.eval_metric,
-      champion_metric: change.from?.eval_metric ?? null,
-      reason: change.reason,
-      actor: change.actor,
-    });
+    lineage_id: change.lineageId,
+    run_id: change.to.run_id,
+    candidate_checkpoint_id: change.to.checkpoint_id,
+    candidate_version_id: change.to.id,
+    champion_version_id: change.from?.id ?? null,
+    decision: change.decision,
+    metric_name: change.to.metric_name,
+    candidate_metric: change.to.eval_metric,
+    champion_metric: change.from?.eval_metric ?? null,
+    reason: change.reason,
+    actor: change.actor,
+  });
   await recordEvent(trx, {
     kind: change.decision === 'rollback' ? 'model.rollback' : 'model.manual_promotion',
     lineage_id: change.lineageId,

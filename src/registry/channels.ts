@@ -1,5 +1,7 @@
 // The NOTIFY channels of the registry. A notification is a wake-up hint only: whoever
 // listens polls the tables for the truth, so a missed one costs latency, never work.
+import { sql } from 'kysely';
+import type { Registry } from './connect.ts';
 
 /** Channels freshet notifies on. */
 export const CHANNELS = {
@@ -10,3 +12,8 @@ export const CHANNELS = {
 } as const;
 
 export type Channel = (typeof CHANNELS)[keyof typeof CHANNELS];
+
+/** Sends a hint on a channel; inside a transaction, Postgres delivers it at commit. */
+export async function notify(db: Registry, channel: Channel, payload: string): Promise<void> {
+  await sql`select pg_notify(${channel}, ${payload})`.execute(db);
+}

@@ -15,5 +15,7 @@ export * from './repositories/events.ts';
 export * from './repositories/models.ts';
 export * from './repositories/artifact-chunks.ts';
 export * from './repositories/fresh-partitions.ts';
-export { CHANNELS, type Channel } from './channels.ts';
+export * from './repositories/run-chain.ts';
+export * from './repositories/cron-slots.ts';
+export { CHANNELS, notify, type Channel } from './channels.ts';
 export { isTransientDatabaseError } from './transient-errors.ts';

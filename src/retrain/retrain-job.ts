@@ -11,14 +11,16 @@ import type { Logger } from '../core/log.ts';
 import {
   CHAMPION,
   adoptOrphanRun,
+  chainPartitionIds,
   findLineageByName,
   freshPartitions,
   getAliasedVersion,
   getCheckpoint,
   getRun,
+  headRunId,
   isTransientDatabaseError,
   latestRunOfJob,
-  runPartitionIds,
+  runPartitionRoles,
   type Job,
   type Promotion,
   type Registry,
@@ -26,7 +28,7 @@ import {
 } from '../registry/index.ts';
 import { retryTransient } from '../core/retry.ts';
 import { combineObservers, evaluateCheckpoint, lineageEvalSet, registeredPartitions, trainRun, type EvalSet, type TrainObserver, type TrainRunResult, type TrainingPartition } from '../trainer/index.ts';
-import { chainPartitionIds, headRun, prePlateauStepsToKeep, selectBase, type BaseSelection } from '../selection/index.ts';
+import { prePlateauStepsToKeep, selectBase, type BaseSelection } from '../selection/index.ts';
 import { gateDecision, metricValue, recordGateDecision } from '../promotion/index.ts';
 import type { JobHandler } from '../queue/index.ts';
 import { reconcileServing } from '../serving/index.ts';
@@ -54,12 +56,13 @@ interface Plan {
 /** What to train on and from where; undefined when the champion has seen every partition. */
 async function planRun(db: Registry, config: ResolvedConfig, log: Logger): Promise<Plan | undefined> {
   const registered = await registeredPartitions(db, config.dataDir);
-  const head = await headRun(db, config.lineage);
-  if (!head) {
+  const lineage = await findLineageByName(db, config.lineage);
+  const head = lineage ? await headRunId(db, lineage.id) : undefined;
+  if (!lineage || !head) {
     if (registered.length === 0) throw new NotFoundError('no registered partitions to train on');
     return { kind: 'initial', train: registered, eval: registered, base: undefined, virtualEpochs: undefined, evalSet: undefined };
   }
-  const freshIds = new Set((await freshPartitions(db, head.lineageId)).map((p) => p.id));
+  const freshIds = new Set((await freshPartitions(db, lineage.id)).map((p) => p.id));
   const fresh = registered.filter((p) => freshIds.has(p.id));
   if (fresh.length === 0) return undefined;
   const older = registered.filter((p) => !freshIds.has(p.id)); // path order: the newest last (dt=…)
@@ -68,14 +71,14 @@ async function planRun(db: Registry, config: ResolvedConfig, log: Logger): Promi
     replay: true,
     sample: config.retrain.replayFraction,
   }));
-  const evalSet = await lineageEvalSet(db, config, head.lineageId, fresh);
-  const base = await selectBase(db, config, head.runId, evalSet, log);
+  const evalSet = await lineageEvalSet(db, config, lineage.id, fresh);
+  const base = await selectBase(db, config, head, evalSet, log);
   return { kind: 'retrain', train: [...fresh, ...replay], eval: fresh, base, virtualEpochs: config.retrain.virtualEpochs, evalSet };
 }
 
 /** The held-out rows of the partitions a run was validated on (its `eval` role). */
 async function runEvalSet(db: Registry, config: ResolvedConfig, run: Run): Promise<EvalSet> {
-  const evalIds = await runPartitionIds(db, run.id, 'eval');
+  const evalIds = (await runPartitionRoles(db, run.id)).eval;
   const evalPartitions = (await registeredPartitions(db, config.dataDir)).filter((p) => evalIds.has(p.id));
   return lineageEvalSet(db, config, run.lineage_id, evalPartitions);
 }

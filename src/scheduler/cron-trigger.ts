@@ -1,21 +1,8 @@
 // The schedule: a node-cron task in every daemon, and a row per slot in Postgres so that
 // exactly one daemon acts on each tick however many run the same schedule.
 import cron, { type ScheduledTask } from 'node-cron';
-import { sql } from 'kysely';
 import type { Logger } from '../core/log.ts';
-import type { Registry } from '../registry/index.ts';
-
-/**
- * Claims a slot of a schedule. True for exactly one caller per (schedule, slot): the
- * primary key decides, so clocks only need to agree to within the schedule's resolution.
- */
-export async function claimCronSlot(db: Registry, schedule: string, slot: Date, claimedBy: string): Promise<boolean> {
-  const result = await sql`
-    INSERT INTO cron_slots (schedule, slot, claimed_by) VALUES (${schedule}, ${slot}, ${claimedBy})
-    ON CONFLICT DO NOTHING
-  `.execute(db);
-  return Number(result.numAffectedRows ?? 0) === 1;
-}
+import { claimCronSlot, type Registry } from '../registry/index.ts';
 
 /** The scheduled time of a tick, to the second: every process derives the same slot from it. */
 export function slotOf(scheduledAt: Date): Date {

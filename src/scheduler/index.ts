@@ -1,5 +1,5 @@
 // The scheduler module's public surface: when to retrain (the policy over fresh data),
 // and the triggers that ask (node-cron slots, data arrivals) and enqueue a retrain job.
-export { claimCronSlot, slotOf, startCronTrigger } from './cron-trigger.ts';
+export { slotOf, startCronTrigger } from './cron-trigger.ts';
 export { evaluateRetrainPolicy, enqueueRetrain, type PolicyVerdict, type RetrainRequest } from './retrain-policy.ts';
 export { RetrainScheduler } from './retrain-scheduler.ts';

@@ -4,9 +4,8 @@
 // policies can be compared on real runs with SQL.
 import type { ResolvedConfig } from '../core/config.ts';
 import type { Logger } from '../core/log.ts';
-import { getCheckpoint, type Registry } from '../registry/index.ts';
+import { chainCurve, getCheckpoint, type CurvePoint, type Registry } from '../registry/index.ts';
 import { evaluateCheckpoint, type EvalSet } from '../trainer/index.ts';
-import { chainCurve, type CurvePoint } from './run-chain.ts';
 import { detectPlateau } from './plateau.ts';
 
 export type BasePolicy = ResolvedConfig['retrain']['base'];

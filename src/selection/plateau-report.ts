@@ -2,9 +2,8 @@
 // what `freshet plateau`, `freshet status` and the status page draw.
 import type { ResolvedConfig } from '../core/config.ts';
 import { NotFoundError } from '../core/errors.ts';
-import { getLineage, getLineageByName, getRun, type Registry } from '../registry/index.ts';
+import { chainCurve, getLineage, getLineageByName, getRun, headRunId, type Registry } from '../registry/index.ts';
 import { detectPlateau } from './plateau.ts';
-import { chainCurve, headRun } from './run-chain.ts';
 
 export interface PlateauReport {
   lineage: string;
@@ -25,10 +24,9 @@ export async function plateauReport(db: Registry, config: ResolvedConfig, target
     runId = run.id;
     lineageName = (await getLineage(db, run.lineage_id)).name;
   } else {
-    await getLineageByName(db, target);
-    const head = await headRun(db, target);
+    const head = await headRunId(db, (await getLineageByName(db, target)).id);
     if (!head) throw new NotFoundError(`lineage "${target}" has no finished run yet`);
-    runId = head.runId;
+    runId = head;
     lineageName = target;
   }
   const curve = await chainCurve(db, runId);

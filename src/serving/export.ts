@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { ResolvedConfig } from '../core/config.ts';
 import type { Logger } from '../core/log.ts';
-import { CHAMPION, findLineageByName, getAliasedVersion, getCheckpoint, getLineage, type ModelVersion, type Registry } from '../registry/index.ts';
+import { findChampion, getCheckpoint, setServingUri, getLineage, type ModelVersion, type Registry } from '../registry/index.ts';
 import { layersModelFiles, modelFromCheckpoint, readDirVerified, writeDirAtomically } from '../trainer/index.ts';
 
 export const CURRENT = 'current';
@@ -47,7 +47,7 @@ export async function exportVersion(db: Registry, config: ResolvedConfig, versio
   } finally {
     model.dispose();
   }
-  await db.updateTable('model_versions').set({ serving_uri: dir }).where('id', '=', version.id).execute();
+  await setServingUri(db, version.id, dir);
   return dir;
 }
 
@@ -70,9 +70,7 @@ export function currentServingVersion(config: ResolvedConfig): number | undefine
 
 /** Makes servingDir match the registry: the champion exported, current pointing at it. */
 export async function reconcileServing(db: Registry, config: ResolvedConfig, log: Logger): Promise<ModelVersion | undefined> {
-  const lineage = await findLineageByName(db, config.lineage);
-  if (!lineage) return undefined;
-  const champion = await getAliasedVersion(db, lineage.id, CHAMPION);
+  const champion = (await findChampion(db, config.lineage))?.version;
   if (!champion) return undefined;
   const dir = await exportVersion(db, config, champion);
   if (currentServingVersion(config) !== champion.version) {

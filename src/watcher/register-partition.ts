@@ -5,9 +5,8 @@
 // committed and records nothing (a duplicate). The NOTIFY is sent inside the transaction,
 // so Postgres delivers it only if the row commits.
 import path from 'node:path';
-import { sql } from 'kysely';
 import type { Logger } from '../core/log.ts';
-import { CHANNELS, findPartitionByContent, findRegisteredPartition, recordEvent, supersedePartition, type Partition, type Registry } from '../registry/index.ts';
+import { retirePartition, insertPartition, lockPartitionPath, notify, nextPartitionVersion, CHANNELS, findPartitionByContent, findRegisteredPartition, recordEvent, supersedePartition, type Partition, type Registry } from '../registry/index.ts';
 import { DataFileError } from '../data/index.ts';
 import { hashPartition, validatePartition, type ValidationRules } from './inspect-partition.ts';
 import { parsePartitionPath } from './partition-path.ts';
@@ -69,33 +68,25 @@ export async function registerPartition(options: RegisterOptions): Promise<Regis
   }
 
   return db.transaction().execute(async (trx) => {
-    await sql`select pg_advisory_xact_lock(hashtext(${`freshet.partition:${relativePath}`}))`.execute(trx);
+    await lockPartitionPath(trx, relativePath);
     const raced = await findPartitionByContent(trx, relativePath, content.sha256);
     if (raced) return { kind: 'duplicate', partition: raced } as const;
-    const last = await trx.selectFrom('partitions').select((eb) => eb.fn.max('version').as('v')).where('path', '=', relativePath).executeTakeFirst();
+    const version = await nextPartitionVersion(trx, relativePath);
     const current = await findRegisteredPartition(trx, relativePath);
-    if (current && !rejection) {
-      // Out of the way first: at most one registered row per path (a partial unique index,
-      // which cannot be deferred); the link to the new row follows once it exists.
-      await trx.updateTable('partitions').set({ status: 'superseded' }).where('id', '=', current.id).execute();
-    }
-    const row = await trx
-      .insertInto('partitions')
-      .values({
-        path: relativePath,
-        keys: JSON.stringify(keys),
-        version: (last?.v ?? 0) + 1,
-        sha256: content.sha256,
-        files: JSON.stringify(content.files),
-        row_count: validation?.rowCount ?? null,
-        schema: validation ? JSON.stringify(validation.schema) : null,
-        status: rejection ? 'rejected' : 'registered',
-        error: rejection,
-        arrived_at: options.arrivedAt,
-        detected_at: detectedAt,
-      })
-      .returningAll()
-      .executeTakeFirstOrThrow();
+    if (current && !rejection) await retirePartition(trx, current.id);
+    const row = await insertPartition(trx, {
+      path: relativePath,
+      keys: JSON.stringify(keys),
+      version,
+      sha256: content.sha256,
+      files: JSON.stringify(content.files),
+      row_count: validation?.rowCount ?? null,
+      schema: validation ? JSON.stringify(validation.schema) : null,
+      status: rejection ? 'rejected' : 'registered',
+      error: rejection,
+      arrived_at: options.arrivedAt,
+      detected_at: detectedAt,
+    });
     if (rejection) {
       await recordEvent(trx, { kind: 'partition.rejected', partition_id: row.id, message: rejection, data: { path: relativePath } });
       log.warn({ partition: row.id, path: relativePath, error: rejection }, 'partition rejected');
@@ -117,7 +108,7 @@ export async function registerPartition(options: RegisterOptions): Promise<Regis
       message: `registered ${relativePath} (${validation!.rowCount} rows)`,
       data: { path: relativePath, rows: validation!.rowCount, invalidRows: validation!.invalidRows },
     });
-    await sql`select pg_notify(${CHANNELS.partitions}, ${row.id})`.execute(trx);
+    await notify(trx, CHANNELS.partitions, row.id); // delivered at commit, so a listener never sees an uncommitted id
     log.info({ partition: row.id, path: relativePath, rows: validation!.rowCount, version: row.version }, 'partition registered');
     return { kind: 'registered', partition: row, superseded } as const;
   });

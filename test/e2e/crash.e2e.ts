@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import { CHAMPION, getAliasedVersion, findLineageByName, type Registry } from '../../src/registry/index.ts';
+import { getChampion, findLineageByName, type Registry } from '../../src/registry/index.ts';
 import { readDirVerified } from '../../src/trainer/index.ts';
 import { Rng } from '../../src/core/rng.ts';
 import { runFreshet, spawnFreshet } from '../support/cli.ts';
@@ -55,7 +55,7 @@ function writeLater(dataDir: string, index: number): void {
 
 async function champion(db: Registry): Promise<number | undefined> {
   const lineage = await findLineageByName(db, 'default');
-  return lineage ? (await getAliasedVersion(db, lineage.id, CHAMPION))?.version : undefined;
+  return lineage ? (await getChampion(db, lineage.id))?.version : undefined;
 }
 
 async function registryState(db: Registry): Promise<string> {

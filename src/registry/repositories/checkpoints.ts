@@ -21,6 +21,11 @@ export async function listRunCheckpoints(db: Registry, runId: string): Promise<C
 }
 
 
+/** The location of every checkpoint row of a lineage (what the file sweep keeps). */
+export async function lineageCheckpointUris(db: Registry, lineageId: string): Promise<string[]> {
+  return (await db.selectFrom('checkpoints').select('uri').where('lineage_id', '=', lineageId).execute()).map((row) => row.uri);
+}
+
 /** Deletes the row and, for the postgres store, its files in the same transaction. */
 export async function deleteCheckpointRow(db: Registry, id: string): Promise<void> {
   await db.transaction().execute(async (trx) => {

@@ -2,6 +2,7 @@
 // status report and page, the demo and the tests all use (docs/architecture.md › Fresh data).
 import { sql } from 'kysely';
 import type { Registry } from '../connect.ts';
+import { chainCteSql, headRunSql } from './run-chain.ts';
 
 export interface FreshPartition {
   id: string;
@@ -19,26 +20,15 @@ export interface FreshPartition {
 /**
  * The lineage's fresh partitions: registered partitions that the weights of its head
  * model have not learned from, i.e. no run in the head's chain trained or replayed them.
- * The head is the champion's run, else the newest succeeded run (every candidate so far
- * rejected), else none (then everything registered is fresh). A lineage that does not
+ * The head and the chain are run-chain.ts's (the champion's run, else the newest
+ * succeeded run, else none: then everything registered is fresh). A lineage that does not
  * exist yet (`lineageId` null) has everything fresh and nothing tried.
  *
  * One statement, so a decision committed meanwhile is either wholly seen or not at all.
  */
 export async function freshPartitions(db: Registry, lineageId: string | null): Promise<FreshPartition[]> {
   const rows = await sql<{ id: string; path: string; row_count: string | null; arrived_at: Date; tried: boolean }>`
-    WITH RECURSIVE
-    head (run_id) AS (
-      SELECT coalesce(
-        (SELECT mv.run_id FROM aliases a JOIN model_versions mv ON mv.id = a.model_version_id
-         WHERE a.lineage_id = ${lineageId} AND a.name = 'champion'),
-        (SELECT r.id FROM runs r WHERE r.lineage_id = ${lineageId} AND r.status = 'succeeded' ORDER BY r.id DESC LIMIT 1))
-    ),
-    chain (run_id) AS (
-      SELECT run_id FROM head WHERE run_id IS NOT NULL
-      UNION
-      SELECT base.run_id FROM chain JOIN runs r ON r.id = chain.run_id JOIN checkpoints base ON base.id = r.base_checkpoint_id
-    ),
+    WITH RECURSIVE ${chainCteSql(headRunSql(lineageId))},
     learned AS (
       SELECT rp.partition_id FROM chain JOIN run_partitions rp ON rp.run_id = chain.run_id WHERE rp.role IN ('train', 'replay')
     )

@@ -31,3 +31,8 @@ export async function listJobs(db: Registry, filter: { state?: JobState; limit?:
   if (filter.state) query = query.where('state', '=', filter.state);
   return query.limit(filter.limit ?? 100).execute();
 }
+
+/** Jobs queued or running, oldest first (at most `limit`). */
+export async function listLiveJobs(db: Registry, limit = 20): Promise<Job[]> {
+  return db.selectFrom('jobs').selectAll().where('state', 'in', ['queued', 'running']).orderBy('id').limit(limit).execute();
+}

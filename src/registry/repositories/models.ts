@@ -1,8 +1,9 @@
 // Model versions, aliases (`champion`) and promotion decisions: an MLflow-like registry.
 import type { Insertable } from 'kysely';
 import type { Registry } from '../connect.ts';
-import { lockLineage } from './lineages.ts';
-import type { ModelVersion, ModelVersionsTable, NewPromotion, Promotion } from '../schema.ts';
+import { NotFoundError } from '../../core/errors.ts';
+import { findLineageByName, lockLineage } from './lineages.ts';
+import type { Lineage, ModelVersion, ModelVersionsTable, NewPromotion, Promotion } from '../schema.ts';
 
 export const CHAMPION = 'champion';
 
@@ -76,4 +77,59 @@ export async function newestTrainingDataArrival(db: Registry, modelVersionId: st
     .where('model_version_partitions.model_version_id', '=', modelVersionId)
     .executeTakeFirst();
   return row?.newest ?? null;
+}
+
+/** A model version by id; NotFoundError when there is none. */
+export async function getModelVersion(db: Registry, id: string): Promise<ModelVersion> {
+  const row = await db.selectFrom('model_versions').selectAll().where('id', '=', id).executeTakeFirst();
+  if (!row) throw new NotFoundError(`model version ${id} does not exist`);
+  return row;
+}
+
+/** Version number `version` of a lineage, if it exists. */
+export async function findModelVersion(db: Registry, lineageId: string, version: number): Promise<ModelVersion | undefined> {
+  return db.selectFrom('model_versions').selectAll().where('lineage_id', '=', lineageId).where('version', '=', version).executeTakeFirst();
+}
+
+/** The gate's decision on a run, if it was made (one per run: a unique index). */
+export async function findGateDecision(db: Registry, runId: string): Promise<Promotion | undefined> {
+  return db.selectFrom('promotions').selectAll().where('run_id', '=', runId).where('decision', 'in', ['promoted', 'rejected']).executeTakeFirst();
+}
+
+/**
+ * The champion that version `versionId` replaced when it last became champion (by the
+ * gate, by hand or by a rollback); null when it was the lineage's first champion.
+ */
+export async function replacedChampionId(db: Registry, lineageId: string, versionId: string): Promise<string | null> {
+  const row = await db
+    .selectFrom('promotions')
+    .select('champion_version_id')
+    .where('lineage_id', '=', lineageId)
+    .where('candidate_version_id', '=', versionId)
+    .where('decision', 'in', ['promoted', 'manual', 'rollback'])
+    .orderBy('id', 'desc')
+    .executeTakeFirst();
+  return row?.champion_version_id ?? null;
+}
+
+/** The lineage named `lineageName` and its champion version, if it has both. */
+export async function findChampion(db: Registry, lineageName: string): Promise<{ lineage: Lineage; version: ModelVersion } | undefined> {
+  const lineage = await findLineageByName(db, lineageName);
+  const version = lineage ? await getChampion(db, lineage.id) : undefined;
+  return lineage && version ? { lineage, version } : undefined;
+}
+
+/** The lineage's champion version (the `champion` alias), if it has one. */
+export function getChampion(db: Registry, lineageId: string): Promise<ModelVersion | undefined> {
+  return getAliasedVersion(db, lineageId, CHAMPION);
+}
+
+/** Records where a version's serving export lives. */
+export async function setServingUri(db: Registry, versionId: string, uri: string): Promise<void> {
+  await db.updateTable('model_versions').set({ serving_uri: uri }).where('id', '=', versionId).execute();
+}
+
+/** When the lineage's champion alias last moved (the current champion's promotion time). */
+export async function championSince(db: Registry, lineageId: string): Promise<Date | undefined> {
+  return (await db.selectFrom('aliases').select('updated_at').where('lineage_id', '=', lineageId).where('name', '=', CHAMPION).executeTakeFirst())?.updated_at;
 }

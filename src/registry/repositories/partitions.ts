@@ -1,4 +1,5 @@
 // Partitions: one row per version of a partition directory's content.
+import { sql } from 'kysely';
 import type { Registry } from '../connect.ts';
 import type { NewPartition, Partition, PartitionStatus } from '../schema.ts';
 
@@ -10,6 +11,29 @@ export async function findPartitionByContent(db: Registry, path: string, sha256:
 /** The registered version at a path, if any. */
 export async function findRegisteredPartition(db: Registry, path: string): Promise<Partition | undefined> {
   return db.selectFrom('partitions').selectAll().where('path', '=', path).where('status', '=', 'registered').executeTakeFirst();
+}
+
+/**
+ * Serialises registrations of one path until the transaction ends, across every process:
+ * two daemons that see the same new directory register it once.
+ */
+export async function lockPartitionPath(trx: Registry, path: string): Promise<void> {
+  await sql`select pg_advisory_xact_lock(hashtext(${`freshet.partition:${path}`}))`.execute(trx);
+}
+
+/** The next version number at a path (1 for a new path); call under lockPartitionPath. */
+export async function nextPartitionVersion(trx: Registry, path: string): Promise<number> {
+  const last = await trx.selectFrom('partitions').select((eb) => eb.fn.max('version').as('v')).where('path', '=', path).executeTakeFirst();
+  return (last?.v ?? 0) + 1;
+}
+
+/**
+ * Takes the registered version at a path out of the way before its successor is inserted:
+ * at most one registered row per path is a partial unique index, which cannot be
+ * deferred; supersedePartition links it to the new row once that exists.
+ */
+export async function retirePartition(trx: Registry, id: string): Promise<void> {
+  await trx.updateTable('partitions').set({ status: 'superseded' }).where('id', '=', id).execute();
 }
 
 export async function insertPartition(db: Registry, partition: NewPartition): Promise<Partition> {
@@ -25,4 +49,10 @@ export async function listPartitions(db: Registry, filter: { status?: PartitionS
   let query = db.selectFrom('partitions').selectAll().orderBy('id', 'desc');
   if (filter.status) query = query.where('status', '=', filter.status);
   return query.limit(filter.limit ?? 1000).execute();
+}
+
+/** Partitions per status, and when the newest registered one arrived. */
+export async function partitionCounts(db: Registry): Promise<{ byStatus: Record<string, number>; newestRegisteredArrival: Date | null }> {
+  const rows = await db.selectFrom('partitions').select(['status', db.fn.countAll<string>().as('n'), db.fn.max('arrived_at').as('newest')]).groupBy('status').execute();
+  return { byStatus: Object.fromEntries(rows.map((r) => [r.status, Number(r.n)])), newestRegisteredArrival: rows.find((r) => r.status === 'registered')?.newest ?? null };
 }

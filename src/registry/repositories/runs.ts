@@ -24,10 +24,12 @@ export async function getRun(db: Registry, id: string): Promise<Run> {
   return row;
 }
 
-/** The ids of the partitions a run read in `role`. */
-export async function runPartitionIds(db: Registry, runId: string, role: PartitionRole): Promise<Set<string>> {
-  const rows = await db.selectFrom('run_partitions').select('partition_id').where('run_id', '=', runId).where('role', '=', role).execute();
-  return new Set(rows.map((r) => r.partition_id));
+/** The ids of the partitions a run read, by role (a fresh partition is both `train` and `eval`). */
+export async function runPartitionRoles(db: Registry, runId: string): Promise<Record<PartitionRole, Set<string>>> {
+  const rows = await db.selectFrom('run_partitions').select(['partition_id', 'role']).where('run_id', '=', runId).execute();
+  const roles: Record<PartitionRole, Set<string>> = { train: new Set(), replay: new Set(), eval: new Set() };
+  for (const row of rows) roles[row.role].add(row.partition_id);
+  return roles;
 }
 
 /** True when the lineage has any run (a new run then is not its first). */
@@ -45,10 +47,6 @@ export async function latestRunOfJob(db: Registry, jobId: string): Promise<Run |
   return db.selectFrom('runs').selectAll().where('job_id', '=', jobId).orderBy('id', 'desc').executeTakeFirst();
 }
 
-/** The lineage's newest succeeded run, if any. */
-export async function latestSucceededRun(db: Registry, lineageId: string): Promise<Run | undefined> {
-  return db.selectFrom('runs').selectAll().where('lineage_id', '=', lineageId).where('status', '=', 'succeeded').orderBy('id', 'desc').executeTakeFirst();
-}
 
 /**
  * Hands the lineage's newest unfinished run that no live job owns (its job failed for good
@@ -95,6 +93,19 @@ export async function finishRun(db: Registry, id: string, status: Exclude<RunSta
     .executeTakeFirst();
   if (!row) throw new Error(`run ${id} is not running; cannot mark it ${status}`);
   return row;
+}
+
+/** The lineage's newest runs with their result checkpoint's validation loss. */
+export async function listRunsWithResult(db: Registry, lineageId: string, limit: number): Promise<Array<Run & { result_val_loss: number | null }>> {
+  return db
+    .selectFrom('runs')
+    .leftJoin('checkpoints as result', 'result.id', 'runs.result_checkpoint_id')
+    .selectAll('runs')
+    .select('result.val_loss as result_val_loss')
+    .where('runs.lineage_id', '=', lineageId)
+    .orderBy('runs.id', 'desc')
+    .limit(limit)
+    .execute();
 }
 
 export async function listRuns(db: Registry, filter: { lineageId?: string; limit?: number } = {}): Promise<Run[]> {

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { sql } from 'kysely';
 import type { Logger } from '../../core/log.ts';
-import { deleteCheckpointRow, listRunCheckpoints, type Registry } from '../../registry/index.ts';
+import { lineageCheckpointUris, deleteCheckpointRow, listRunCheckpoints, type Registry } from '../../registry/index.ts';
 import { TEMP_PREFIX } from './atomic-dir.ts';
 
 export const CHECKPOINTS_DIR = 'checkpoints';
@@ -71,8 +71,7 @@ export async function applyRetention(
 export async function sweepCheckpointFiles(db: Registry, artifactsDir: string, lineageId: string, log: Logger): Promise<string[]> {
   const lineageDir = path.join(artifactsDir, CHECKPOINTS_DIR, `lineage-${lineageId}`);
   if (!fs.existsSync(lineageDir)) return [];
-  const rows = await db.selectFrom('checkpoints').select('uri').where('lineage_id', '=', lineageId).execute();
-  const known = new Set(rows.map((row) => path.normalize(row.uri)));
+  const known = new Set((await lineageCheckpointUris(db, lineageId)).map((uri) => path.normalize(uri)));
   const removed: string[] = [];
   for (const runDir of fs.readdirSync(lineageDir)) {
     const runPath = path.join(lineageDir, runDir);

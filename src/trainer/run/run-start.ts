@@ -10,7 +10,7 @@ import {
   getLineage,
   lineageHasRuns,
   listRunCheckpoints,
-  runPartitionIds,
+  runPartitionRoles,
   type Checkpoint,
   type Lineage,
   type Registry,
@@ -66,7 +66,7 @@ async function newestGoodCheckpoint(db: Registry, artifactsDir: string, runId: s
 /** A resumed run reads exactly the partitions it started with, in the same roles, whatever arrived since. */
 async function resumedPartitions(db: Registry, config: ResolvedConfig, run: Run): Promise<{ partitions: TrainingPartition[]; evalPartitions: TrainingPartition[] }> {
   const registered = await registeredPartitions(db, config.dataDir);
-  const [train, replay, evaluated] = await Promise.all([runPartitionIds(db, run.id, 'train'), runPartitionIds(db, run.id, 'replay'), runPartitionIds(db, run.id, 'eval')]);
+  const { train, replay, eval: evaluated } = await runPartitionRoles(db, run.id);
   const replayFraction = (run.config as { retrain?: { replayFraction?: number } }).retrain?.replayFraction ?? 1;
   return {
     partitions: registered.filter((p) => train.has(p.id) || replay.has(p.id)).map((p) => (replay.has(p.id) ? { ...p, replay: true, sample: replayFraction } : p)),

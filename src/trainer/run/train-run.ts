@@ -90,14 +90,12 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
   }
   const backend = await initBackend(config.training.backend, options.log);
   const loss = lossFunction(config);
-  let start;
-  if (options.resumeRunId) start = await resumeRun(db, config, await getRun(db, options.resumeRunId), options.log);
-  else {
-    const partitions = options.partitions ?? (await registeredPartitions(db, config.dataDir));
-    start = await startNewRun(db, config, options, { partitions, evalPartitions: options.evalPartitions ?? partitions }, backend, options.log);
-  }
-  const { partitions, evalPartitions } = start;
-  const { run, lineage, targetEpochs } = start;
+  const startNew = async () => {
+    const given = options.partitions ?? (await registeredPartitions(db, config.dataDir));
+    return startNewRun(db, config, options, { partitions: given, evalPartitions: options.evalPartitions ?? given }, backend, options.log);
+  };
+  const start = options.resumeRunId ? await resumeRun(db, config, await getRun(db, options.resumeRunId), options.log) : await startNew();
+  const { run, lineage, targetEpochs, partitions, evalPartitions } = start;
   const log = options.log.child({ lineage: lineage.id, run: run.id });
   await sweepCheckpointFiles(db, config.artifactsDir, lineage.id, log);
 
@@ -199,7 +197,7 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
     throughputMark.at = performance.now(); // the next throughput figure starts after the write
     observer.onCheckpoint({ runId: run.id, checkpointId: row.id, globalStep: state.globalStep, virtualEpoch: state.virtualEpoch, trainLoss: state.trainLoss, valLoss: state.valLoss, bytes: written.bytes, seconds });
     log.info(
-      { checkpoint: row.id, step: state.globalStep, virtualEpoch: state.virtualEpoch, trainLoss: state.trainLoss, valLoss: state.valLoss, ms: Math.round(performance.now() - started), bytes: written.bytes },
+      { checkpoint: row.id, step: state.globalStep, virtualEpoch: state.virtualEpoch, trainLoss: state.trainLoss, valLoss: state.valLoss, ms: Math.round(seconds * 1000), bytes: written.bytes },
       'checkpoint written',
     );
     await retain();

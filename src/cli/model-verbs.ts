@@ -1,0 +1,39 @@
+// `freshet models`, `promote`, `rollback`: model versions and the champion.
+import type { Command } from 'commander';
+import { formatModels, modelsReport, promoteCommand, rollbackCommand } from './model-commands.ts';
+import { positiveInt, print, withRegistry } from './verb-support.ts';
+
+export function addModelVerbs(program: Command): void {
+  program
+    .command('models')
+    .description('model versions of the lineage, the champion, and the decisions (promotions, rejections, manual changes, rollbacks)')
+    .option('--lineage <name>', 'lineage (default: the configured one)')
+    .option('--json', 'machine-readable output')
+    .action(async (options: { lineage?: string; json?: boolean }, command: Command) => {
+      await withRegistry(command, 'current', async (registry, _log, config) => {
+        const report = await modelsReport(registry.db, options.lineage ?? config.lineage);
+        print(options.json ? JSON.stringify(report, null, 2) : formatModels(report));
+      });
+    });
+
+  program
+    .command('promote')
+    .description('make a model version the champion by hand (recorded with who and why) and switch serving/current to it')
+    .argument('<version>', 'version number (see `freshet models`)', (v) => positiveInt('<version>', v))
+    .option('--reason <text>', 'why, for the audit trail', '')
+    .action(async (version: number, options: { reason: string }, command: Command) => {
+      await withRegistry(command, 'current', async (registry, log, config) => {
+        print(await promoteCommand(registry.db, config, log, version, options.reason));
+      });
+    });
+
+  program
+    .command('rollback')
+    .description('make the previous champion (the one the current champion replaced) the champion again, recorded with who and why')
+    .option('--reason <text>', 'why, for the audit trail', '')
+    .action(async (options: { reason: string }, command: Command) => {
+      await withRegistry(command, 'current', async (registry, log, config) => {
+        print(await rollbackCommand(registry.db, config, log, options.reason));
+      });
+    });
+}

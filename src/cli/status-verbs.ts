@@ -1,0 +1,36 @@
+// `freshet status` and `freshet demo`: what to look at first, and the whole loop on generated data.
+import path from 'node:path';
+import type { Command } from 'commander';
+import { createLogger } from '../core/log.ts';
+import { shutdownOnSignals } from '../core/shutdown.ts';
+import { runDemo } from '../demo/index.ts';
+import { statusReport } from '../observability/index.ts';
+import { formatStatus } from './status-text.ts';
+import { positiveInt, print, withRegistry } from './verb-support.ts';
+
+export function addStatusVerbs(program: Command): void {
+  program
+    .command('status')
+    .description('what to look at first: champion and its metric, data freshness, job queue, latest runs and decisions, schema and rows per table')
+    .option('--json', 'machine-readable output')
+    .action(async (options: { json?: boolean }, command: Command) => {
+      await withRegistry(command, 'any', async (registry, _log, config) => {
+        const report = await statusReport(registry.db, config);
+        print(options.json ? JSON.stringify(report, null, 2) : formatStatus(report));
+      });
+    });
+
+  program
+    .command('demo')
+    .description('the whole loop on generated taxi-fare data, on an embedded PostgreSQL of its own: first model, daily partitions with drift and a sudden shift, plateau choice, retrains, the gate, promotions and rejections, then a summary')
+    .option('--dir <dir>', 'working folder (emptied first)', '.freshet/demo')
+    .option('--days <n>', 'days fed one at a time after a 3-day backfill', (v) => positiveInt('--days', v), 7)
+    .option('--rows <n>', 'trips per day', (v) => positiveInt('--rows', v), 6000)
+    .option('--verbose', 'show the daemon\'s info logs on stderr')
+    .action(async (options: { dir: string; days: number; rows: number; verbose?: boolean }) => {
+      const logLevel = options.verbose ? 'info' : 'warn';
+      // The daemon's default shutdown bound: the demo stops a daemon it runs in this process.
+      const controller = shutdownOnSignals(createLogger({ level: logLevel, format: 'auto' }), 30);
+      await runDemo({ dir: path.resolve(options.dir), days: options.days, rowsPerDay: options.rows, shiftDay: 6, logLevel, signal: controller.signal, out: print });
+    });
+}

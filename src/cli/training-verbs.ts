@@ -1,0 +1,87 @@
+// `freshet train`, `runs`, `checkpoints`, `plateau`: training runs and what they kept.
+import type { Command } from 'commander';
+import { shutdownOnSignals } from '../core/shutdown.ts';
+import { findLineageByName, getRun, listRunCheckpoints, listRuns, migrateToLatest, openConfiguredRegistry } from '../registry/index.ts';
+import { plateauReport } from '../selection/index.ts';
+import { formatPlateau } from './model-commands.ts';
+import { formatTable } from '../core/table.ts';
+import { trainCommand, type TrainCommandOptions } from './train-command.ts';
+import { UsageError } from './usage-error.ts';
+import { positiveInt, print, setup, withRegistry } from './verb-support.ts';
+
+export function addTrainingVerbs(program: Command): void {
+  program
+    .command('train')
+    .description('run one training run in the foreground: resumes the lineage\'s unfinished run, else starts one')
+    .option('--from <checkpoint>', 'start a new run from this checkpoint id (full state; early-stopping counters reset)')
+    .option('--resume <run>', 'resume this unfinished run from its newest good checkpoint')
+    .option('--new', 'start a new run even if an unfinished one exists')
+    .option('--epochs <n>', 'virtual epochs to train (default: training.numCheckpoints)', (v) => positiveInt('--epochs', v))
+    .option('--json', 'print the result as JSON')
+    .action(async (options: TrainCommandOptions, command: Command) => {
+      const { config, log } = setup(command);
+      const controller = shutdownOnSignals(log, config.daemon.shutdownTimeoutSeconds);
+      const registry = await openConfiguredRegistry({ config, log, wait: 'once' });
+      try {
+        await migrateToLatest(registry.db);
+        const { weightBytes: _weights, ...result } = await trainCommand({ db: registry.db, config, log, signal: controller.signal }, options);
+        print(options.json ? JSON.stringify(result, null, 2) : formatTable(['run', 'status', 'step', 'virtual epoch', 'val loss', 'checkpoint'], [
+          [result.runId, result.status, result.globalStep, result.virtualEpoch, result.valLoss?.toPrecision(6), result.resultCheckpointId],
+        ]));
+        if (result.status === 'interrupted') process.stderr.write(`interrupted: resume with \`freshet train --resume ${result.runId}\`\n`);
+      } finally {
+        await registry.close();
+      }
+    });
+
+  program
+    .command('runs')
+    .description('training runs of the lineage, newest first: kind, status, base checkpoint, epochs, result, errors')
+    .option('--limit <n>', 'most rows to show', (v) => positiveInt('--limit', v), 20)
+    .option('--json', 'machine-readable output')
+    .action(async (options: { limit: number; json?: boolean }, command: Command) => {
+      await withRegistry(command, 'current', async (registry, _log, config) => {
+        const lineage = await findLineageByName(registry.db, config.lineage);
+        const rows = lineage ? await listRuns(registry.db, { lineageId: lineage.id, limit: options.limit }) : [];
+        if (options.json) return print(JSON.stringify(rows, null, 2));
+        print(
+          formatTable(
+            ['run', 'kind', 'status', 'job', 'base', 'target epochs', 'result', 'started', 'finished', 'invalid rows', 'error'],
+            rows.map((r) => [r.id, r.kind, r.status, r.job_id, r.base_checkpoint_id, r.target_virtual_epochs, r.result_checkpoint_id, r.started_at.toISOString(), r.finished_at?.toISOString(), r.invalid_rows, r.error]),
+          ),
+        );
+      });
+    });
+
+  program
+    .command('checkpoints')
+    .description('the checkpoints a run kept: virtual epoch, step, losses, size, store and location')
+    .argument('<run>', 'run id (see `freshet runs`)')
+    .option('--json', 'machine-readable output')
+    .action(async (runId: string, options: { json?: boolean }, command: Command) => {
+      if (!/^\d+$/.test(runId)) throw new UsageError(`<run> must be a run id (a number), got "${runId}"`);
+      await withRegistry(command, 'current', async (registry) => {
+        await getRun(registry.db, runId); // NotFoundError (exit 2); a lost connection stays exit 3
+        const rows = await listRunCheckpoints(registry.db, runId);
+        if (options.json) return print(JSON.stringify(rows, null, 2));
+        print(
+          formatTable(
+            ['checkpoint', 'epoch', 'step', 'train loss', 'val loss', 'bytes', 'store', 'uri', 'written'],
+            rows.map((c) => [c.id, c.virtual_epoch, c.global_step, c.train_loss?.toPrecision(5), c.val_loss?.toPrecision(5), c.bytes, c.store, c.uri, c.created_at.toISOString()]),
+          ),
+        );
+      });
+    });
+
+  program
+    .command('plateau')
+    .description('the training-loss curve behind a run or a lineage\'s champion as a sparkline, with the plateau start (P) and the checkpoint before it that the plateau rule chooses (^)')
+    .argument('[run|lineage]', 'a run id, or a lineage name (default: the configured lineage)')
+    .option('--json', 'machine-readable output')
+    .action(async (target: string | undefined, options: { json?: boolean }, command: Command) => {
+      await withRegistry(command, 'current', async (registry, _log, config) => {
+        const report = await plateauReport(registry.db, config, target ?? config.lineage);
+        print(options.json ? JSON.stringify(report, null, 2) : formatPlateau(report));
+      });
+    });
+}

@@ -1,0 +1,75 @@
+// The import rules of docs/architecture.md, checked on the source: the tree shows the data
+// flow only while the arrows point the way it says.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const SRC = fileURLToPath(new URL('../src', import.meta.url));
+
+function sourceFiles(dir = SRC): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sourceFiles(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : []));
+}
+
+/** Every specifier a file imports (static, dynamic and worker URLs), relative ones resolved to absolute paths. */
+function importsOf(file: string): string[] {
+  const text = fs.readFileSync(file, 'utf8');
+  const specs = [...text.matchAll(/(?:from\s+|import\s*\(\s*|new URL\(\s*)'([^']+)'/g)].map((m) => m[1]!);
+  return specs.map((s) => (s.startsWith('.') ? path.resolve(path.dirname(file), s) : s));
+}
+
+/** The module a file belongs to: its first folder under src/ ('' for the composition root). */
+const moduleOf = (file: string): string => path.relative(SRC, file).split(path.sep).slice(0, -1)[0] ?? '';
+
+/** Every file and package reachable from `entry` through imports (relative ones followed). */
+function closure(entry: string): Set<string> {
+  const seen = new Set<string>();
+  const visit = (file: string): void => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    if (file.startsWith(SRC)) for (const spec of importsOf(file)) visit(spec);
+  };
+  visit(entry);
+  return seen;
+}
+
+const files = sourceFiles();
+
+test('core/ imports no module of freshet', () => {
+  const offending = files.filter((f) => moduleOf(f) === 'core').flatMap((f) => importsOf(f).filter((s) => s.startsWith(SRC) && moduleOf(s) !== 'core').map((s) => `${path.relative(SRC, f)} → ${path.relative(SRC, s)}`));
+  assert.deepEqual(offending, []);
+});
+
+test("a module reaches another only through that module's index.ts (core/ files excepted)", () => {
+  const offending = files.flatMap((f) =>
+    importsOf(f)
+      .filter((s) => s.startsWith(SRC) && moduleOf(s) !== moduleOf(f) && moduleOf(s) !== 'core' && moduleOf(s) !== '' && path.basename(s) !== 'index.ts')
+      .map((s) => `${path.relative(SRC, f)} → ${path.relative(SRC, s)}`),
+  );
+  assert.deepEqual(offending, []);
+});
+
+test('the data readers and the watcher load no TensorFlow.js (its validation threads import them)', () => {
+  for (const entry of ['data/index.ts', 'watcher/index.ts', 'watcher/file-validation-worker.ts']) {
+    const reached = [...closure(path.join(SRC, entry))];
+    assert.deepEqual(reached.filter((s) => s.startsWith('@tensorflow') || s.includes(`${path.sep}trainer${path.sep}`)), [], entry);
+  }
+});
+
+test('the queue knows no ML, and only observability imports prom-client', () => {
+  const queue = [...closure(path.join(SRC, 'queue/index.ts'))];
+  assert.deepEqual(queue.filter((s) => s.startsWith('@tensorflow') || ['trainer', 'selection', 'promotion', 'retrain', 'serving'].includes(moduleOf(s))), []);
+  const promClient = files.filter((f) => importsOf(f).includes('prom-client')).map((f) => path.relative(SRC, f));
+  assert.deepEqual(promClient, [path.join('observability', 'metrics.ts')]);
+});
+
+test('every file an npm script or the bin runs exists (a move must take them along)', () => {
+  const root = fileURLToPath(new URL('../', import.meta.url));
+  const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string>; bin: Record<string, string> };
+  const scripted = Object.values(pkg.scripts).flatMap((script) => [...script.matchAll(/\bnode (\S+\.(?:ts|mjs|js))/g)].map((m) => m[1]!));
+  const bin = fs.readFileSync(path.join(root, Object.values(pkg.bin)[0]!), 'utf8');
+  const binTargets = [...bin.matchAll(/import\('([^']+)'\)/g)].map((m) => path.join('bin', m[1]!));
+  assert.ok(scripted.length >= 5, `scripts found: ${scripted.join(', ')}`);
+  assert.deepEqual([...scripted, ...binTargets].filter((file) => !fs.existsSync(path.join(root, file))), []);
+});
