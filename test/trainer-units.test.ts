@@ -3,10 +3,13 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import { PassThrough } from 'node:stream';
 import { describe, test } from 'node:test';
 import { CorruptDirError, effectiveStopPoint, initialEarlyStopping, readDirVerified, stepsPerEpoch, updateEarlyStopping, writeDirAtomically } from '../src/trainer/index.ts';
 import { rocAuc, logLoss } from '../src/trainer/model/eval-metrics.ts';
 import { Rng, mixSeed } from '../src/core/rng.ts';
+import { createLogger } from '../src/core/log.ts';
+import { combineObservers } from '../src/trainer/run/train-observer.ts';
 import { tempDir } from './support/partitions.ts';
 
 describe('virtual epochs', () => {
@@ -126,5 +129,25 @@ describe('atomic checkpoint directories', () => {
     writeDirAtomically(dir, { 'a': 'two' }, { replace: true });
     assert.equal(fs.readFileSync(path.join(dir, 'a'), 'utf8'), 'two');
     assert.equal(fs.readdirSync(path.dirname(dir)).length, 1, 'no temp directory left behind');
+  });
+});
+
+describe('training observers', () => {
+  test('every observer hears each event; one that throws is logged and skipped, the others still hear it', () => {
+    const lines: string[] = [];
+    const log = createLogger({ level: 'warn', format: 'json' }, Object.assign(new PassThrough().on('data', (c: Buffer) => lines.push(c.toString())), { isTTY: false }));
+    const heard: number[] = [];
+    const observer = combineObservers(
+      log,
+      { onCheckpoint: () => { throw new Error('dashboard down'); } },
+      undefined,
+      { onCheckpoint: (e) => heard.push(e.globalStep) },
+    );
+    const event = { runId: '1', checkpointId: '2', globalStep: 40, virtualEpoch: 1, trainLoss: 1, valLoss: 1, bytes: 10, seconds: 0.1 };
+    observer.onCheckpoint(event);
+    observer.onProgress({ runId: '1', globalStep: 40, virtualEpoch: 1, stepInEpoch: 0, stepsPerEpoch: 40, targetEpochs: 2, loss: null }); // nobody listens: a no-op
+    assert.deepEqual(heard, [40]);
+    assert.equal(lines.length, 1);
+    assert.match(lines[0]!, /"hook":"onCheckpoint".*a training observer failed/);
   });
 });

@@ -63,7 +63,7 @@ export async function trainCommand({ db, config, log, signal }: Context, options
       fromCheckpointId: options.from,
       virtualEpochs: options.epochs,
       kind: options.from ? 'manual' : undefined,
-      observer: bar,
+      observers: [bar],
     });
   } finally {
     statusLineFor(process.stderr).finish(); // an interrupted or failed run leaves its last bar as a line

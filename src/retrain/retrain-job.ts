@@ -27,7 +27,7 @@ import {
   type Run,
 } from '../registry/index.ts';
 import { retryTransient } from '../core/retry.ts';
-import { combineObservers, evaluateCheckpoint, lineageEvalSet, registeredPartitions, trainRun, type EvalSet, type TrainObserver, type TrainRunResult, type TrainingPartition } from '../trainer/index.ts';
+import { evaluateCheckpoint, lineageEvalSet, registeredPartitions, trainRun, type EvalSet, type TrainObserver, type TrainRunResult, type TrainingPartition } from '../trainer/index.ts';
 import { prePlateauStepsToKeep, selectBase, type BaseSelection } from '../selection/index.ts';
 import { gateDecision, metricValue, recordGateDecision } from '../promotion/index.ts';
 import type { JobHandler } from '../queue/index.ts';
@@ -138,7 +138,7 @@ export function retrainJobHandler(deps: RetrainDependencies): JobHandler {
       protectSteps: (runId: string) => prePlateauStepsToKeep(db, config, runId),
       // The job's lease progress hangs off the same hook as the daemon's metrics: a run
       // that keeps recording checkpoints does not use up attempts when its worker is killed.
-      observer: combineObservers(log, deps.observer, { onCheckpoint: () => context.progressed() }),
+      observers: [deps.observer, { onCheckpoint: () => context.progressed() }],
       retryWrites: <T,>(what: string, write: () => Promise<T>) =>
         retryTransient(write, { signal: context.signal, log: baseLog, what, maxBackoffSeconds: config.database.maxBackoffSeconds, isTransient: isTransientDatabaseError }),
     };

@@ -3,7 +3,7 @@
 // its observer (run/).
 export { initBackend, tf, type BackendChoice } from './backend.ts';
 export { trainRun, type TrainRunOptions, type TrainRunResult } from './run/train-run.ts';
-export { combineObservers, type TrainObserver, type TrainProgress, type CheckpointEvent } from './run/train-observer.ts';
+export { type TrainObserver, type TrainProgress, type CheckpointEvent } from './run/train-observer.ts';
 export { evaluateModel, predict } from './model/evaluate.ts';
 export { readCheckpoint, layersModelFiles, type TrainingState } from './checkpoints/checkpoint-io.ts';
 export { loadCheckpoint, recordCheckpoint, type ArtifactStore } from './checkpoints/checkpoint-store.ts';

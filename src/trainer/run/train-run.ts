@@ -55,8 +55,8 @@ export interface TrainRunOptions {
   leaseLost?: () => boolean;
   /** Retry registry writes through an outage (the daemon); default: fail at once. */
   retryWrites?: <T>(what: string, write: () => Promise<T>) => Promise<T>;
-  /** Who listens to the run (metrics, a progress bar, the job's lease progress). */
-  observer?: TrainObserver | undefined;
+  /** Who listens to the run (metrics, a progress bar, the job's lease progress); absent ones are skipped. */
+  observers?: ReadonlyArray<TrainObserver | undefined>;
   /** Stop (as if aborted) after this many steps in this process; for crash and resume tests. */
   stopAfterSteps?: number;
 }
@@ -146,7 +146,7 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
   let lastCheckpointStep = -1;
   let lastCheckpointId: string | null = null;
   let stepsThisProcess = 0;
-  const observer = combineObservers(log, options.observer);
+  const observer = combineObservers(log, ...(options.observers ?? []));
   const throughputMark = { steps: 0, at: performance.now() };
   /** Steps and throughput since the last report: at logged steps and checkpoints, never per step. */
   const reportThroughput = (): void => {
