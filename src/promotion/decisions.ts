@@ -17,25 +17,27 @@ import {
   replacedChampionId,
   setAlias,
   type ModelVersion,
+  type NewPromotion,
   type Promotion,
   type Registry,
 } from '../registry/index.ts';
 
+/**
+ * A gate decision as the retrain job made it: the `promotions` row it becomes (everything
+ * but the decision and the new version, which are settled in the transaction), and what
+ * a promotion needs besides.
+ */
 export interface GateRecord {
-  lineageId: string;
-  runId: string;
-  candidateCheckpointId: string;
-  /** The champion both were evaluated against (null: none). */
-  championVersionId: string | null;
+  row: Omit<NewPromotion, 'decision' | 'candidate_version_id' | 'actor' | 'lineage_id' | 'run_id' | 'candidate_checkpoint_id' | 'champion_version_id' | 'candidate_metric' | 'metric_name'> & {
+    lineage_id: string;
+    run_id: string;
+    candidate_checkpoint_id: string;
+    /** The champion both were evaluated against (null: none). */
+    champion_version_id: string | null;
+    metric_name: string;
+    candidate_metric: number;
+  };
   promote: boolean;
-  reason: string;
-  metricName: string;
-  candidateMetric: number;
-  championMetric: number | null;
-  evalPartitionIds: string[];
-  evalRows: number;
-  basePolicy: string | null;
-  baseCandidates: unknown;
   dataWatermark: string | null;
   /** Partitions whose rows trained the candidate (its run and its ancestors). */
   trainedPartitionIds: string[];
@@ -51,50 +53,36 @@ export interface GateOutcome {
 /** Records the gate's decision for a candidate run, promoting it when the decision says so. Idempotent per run. */
 export async function recordGateDecision(db: Registry, record: GateRecord): Promise<GateOutcome> {
   return db.transaction().execute(async (trx) => {
-    await lockLineage(trx, record.lineageId);
-    const existing = await findGateDecision(trx, record.runId);
+    const { row } = record;
+    await lockLineage(trx, row.lineage_id);
+    const existing = await findGateDecision(trx, row.run_id);
     if (existing) {
       const version = existing.candidate_version_id ? await getModelVersion(trx, existing.candidate_version_id) : undefined;
       return { promotion: existing, version, created: false };
     }
     // The champion may have changed since the evaluation (a person promoted or rolled back).
-    const current = await getChampion(trx, record.lineageId);
+    const current = await getChampion(trx, row.lineage_id);
     let promote = record.promote;
-    let reason = record.reason;
-    if ((current?.id ?? null) !== record.championVersionId) {
+    let reason = row.reason;
+    if ((current?.id ?? null) !== row.champion_version_id) {
       promote = false;
-      reason = `the champion changed to version ${current?.version ?? '(none)'} while this candidate was evaluated against ${record.championVersionId ? `another` : 'none'}; not promoted (${record.reason})`;
+      reason = `the champion changed to version ${current?.version ?? '(none)'} while this candidate was evaluated against ${row.champion_version_id ? `another` : 'none'}; not promoted (${row.reason})`;
     }
     let version: ModelVersion | undefined;
     if (promote) {
       version = await createModelVersion(
         trx,
-        { lineage_id: record.lineageId, run_id: record.runId, checkpoint_id: record.candidateCheckpointId, metric_name: record.metricName, eval_metric: record.candidateMetric, data_watermark: record.dataWatermark },
+        { lineage_id: row.lineage_id, run_id: row.run_id, checkpoint_id: row.candidate_checkpoint_id, metric_name: row.metric_name, eval_metric: row.candidate_metric, data_watermark: record.dataWatermark },
         record.trainedPartitionIds,
       );
-      await setAlias(trx, record.lineageId, CHAMPION, version.id);
+      await setAlias(trx, row.lineage_id, CHAMPION, version.id);
     }
-    const promotion = await recordPromotion(trx, {
-      lineage_id: record.lineageId,
-      run_id: record.runId,
-      candidate_checkpoint_id: record.candidateCheckpointId,
-      candidate_version_id: version?.id ?? null,
-      champion_version_id: record.championVersionId,
-      decision: promote ? 'promoted' : 'rejected',
-      metric_name: record.metricName,
-      candidate_metric: record.candidateMetric,
-      champion_metric: record.championMetric,
-      eval_partition_ids: [...record.evalPartitionIds],
-      eval_rows: record.evalRows,
-      base_policy: record.basePolicy,
-      base_candidates: JSON.stringify(record.baseCandidates ?? null),
-      reason,
-    });
+    const promotion = await recordPromotion(trx, { ...row, candidate_version_id: version?.id ?? null, decision: promote ? 'promoted' : 'rejected', reason });
     await recordEvent(trx, {
       kind: promote ? 'model.promoted' : 'model.rejected',
-      lineage_id: record.lineageId,
-      run_id: record.runId,
-      message: promote ? `version ${version!.version} is the champion: ${reason}` : `candidate of run ${record.runId} rejected: ${reason}`,
+      lineage_id: row.lineage_id,
+      run_id: row.run_id,
+      message: promote ? `version ${version!.version} is the champion: ${reason}` : `candidate of run ${row.run_id} rejected: ${reason}`,
       data: { promotion: promotion.id, version: version?.version ?? null },
     });
     return { promotion, version, created: true };

@@ -9,12 +9,11 @@ import type { ResolvedConfig } from '../core/config.ts';
 import { ConfigError, NotFoundError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import {
-  CHAMPION,
   adoptOrphanRun,
   chainPartitionIds,
   findLineageByName,
   freshPartitions,
-  getAliasedVersion,
+  getChampion,
   getCheckpoint,
   getRun,
   headRunId,
@@ -88,7 +87,7 @@ async function gate({ db, config, onDecision }: RetrainDependencies, run: Run, l
   if (!run.result_checkpoint_id) throw new Error(`run ${run.id} finished without a result checkpoint`);
   const candidateCheckpoint = await getCheckpoint(db, run.result_checkpoint_id);
   const evalSet = loaded ?? (await runEvalSet(db, config, run));
-  const champion = await getAliasedVersion(db, run.lineage_id, CHAMPION);
+  const champion = await getChampion(db, run.lineage_id);
   const metric = config.eval.metric;
   // The run scored its result checkpoint on these very rows (its eval partitions, read the
   // same way) when it wrote it: the gate reads that score instead of computing it again.
@@ -97,19 +96,21 @@ async function gate({ db, config, onDecision }: RetrainDependencies, run: Run, l
   const decision = gateDecision({ metric, candidate: candidateMetric, champion: championMetric, evalRows: evalSet.rows }, config.eval);
   const selection = run.base_selection as { policy?: string; candidates?: unknown } | null;
   const outcome = await recordGateDecision(db, {
-    lineageId: run.lineage_id,
-    runId: run.id,
-    candidateCheckpointId: candidateCheckpoint.id,
-    championVersionId: champion?.id ?? null,
+    row: {
+      lineage_id: run.lineage_id,
+      run_id: run.id,
+      candidate_checkpoint_id: candidateCheckpoint.id,
+      champion_version_id: champion?.id ?? null,
+      metric_name: metric,
+      candidate_metric: candidateMetric,
+      champion_metric: championMetric,
+      eval_partition_ids: [...evalSet.partitionIds],
+      eval_rows: evalSet.rows,
+      base_policy: selection?.policy ?? null,
+      base_candidates: JSON.stringify(selection?.candidates ?? null),
+      reason: decision.reason,
+    },
     promote: decision.promote,
-    reason: decision.reason,
-    metricName: metric,
-    candidateMetric,
-    championMetric,
-    evalPartitionIds: evalSet.partitionIds,
-    evalRows: evalSet.rows,
-    basePolicy: selection?.policy ?? null,
-    baseCandidates: selection?.candidates ?? null,
     dataWatermark: run.data_watermark,
     trainedPartitionIds: await chainPartitionIds(db, run.id),
   });
