@@ -21,7 +21,7 @@ import { prefetchedBatches } from '../stream/prefetch.ts';
 import { initialEarlyStopping, updateEarlyStopping } from './early-stopping.ts';
 import { columnSpec, registeredPartitions, splitSpec } from './lineage.ts';
 import { lossFunction } from './loss-function.ts';
-import { resumeRun, startNewRun } from './run-start.ts';
+import { resumeRun, startNewRun, type StartPoint } from './run-start.ts';
 import { combineObservers, type TrainObserver } from './train-observer.ts';
 
 export interface TrainRunOptions {
@@ -82,6 +82,43 @@ function isEnvironmentError(error: unknown): boolean {
   return code === 'ENOSPC' || code === 'EDQUOT' || code === 'EIO' || code === 'EROFS' || code === 'EMFILE' || code === 'ENFILE';
 }
 
+/**
+ * The state a run continues from. A resumed run continues its checkpoint exactly; a new
+ * run from a base checkpoint keeps its step, epoch and optimizer, but gets fresh
+ * early-stopping counters, a fresh data cursor and a fresh epoch accumulator.
+ */
+function initialState(start: StartPoint, config: ResolvedConfig, adam: { beta1: number; beta2: number; epsilon: number }): TrainingState {
+  const carried = start.loaded?.state;
+  const continued = start.continuing ? carried : undefined;
+  return {
+    format: 1,
+    lineageId: start.lineage.id,
+    runId: start.run.id,
+    globalStep: carried?.globalStep ?? 0,
+    virtualEpoch: carried?.virtualEpoch ?? 0,
+    stepInEpoch: continued?.stepInEpoch ?? 0,
+    stepsPerEpoch: start.lineage.steps_per_epoch,
+    learningRate: config.training.learningRate,
+    adam: { beta1: adam.beta1, beta2: adam.beta2, epsilon: adam.epsilon, accBeta1: 0, accBeta2: 0 },
+    earlyStopping: continued?.earlyStopping ?? initialEarlyStopping(),
+    featureStats: start.lineage.feature_stats as unknown as FeatureStats,
+    cursor: continued?.cursor ?? { pass: 0, offset: 0 },
+    seed: config.training.seed,
+    epochLoss: continued?.epochLoss ?? { sum: 0, count: 0 },
+    trainLoss: carried?.trainLoss ?? null,
+    valLoss: carried?.valLoss ?? null,
+    metrics: carried?.metrics ?? {},
+    invalidRows: continued?.invalidRows ?? 0,
+  };
+}
+
+/** Puts a recorded checkpoint's weights into `model` (restore-best at a run's end). */
+async function restoreWeights(db: Registry, config: ResolvedConfig, model: tf.LayersModel, checkpoint: Checkpoint): Promise<void> {
+  const loaded = await loadCheckpoint(db, config.artifactsDir, checkpoint);
+  restoreModelWeights(model, loaded.weights);
+  tf.dispose([...loaded.weights, ...loaded.optimizerWeights.map((w) => w.tensor)]);
+}
+
 /** Trains one run to its end (or to an abort) and returns what it produced. */
 export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult> {
   const { db, config, signal } = options;
@@ -112,29 +149,7 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
     tf.dispose([...loaded.weights, ...loaded.optimizerWeights.map((w) => w.tensor)]);
   }
 
-  // The state this run continues from. A new run from a base checkpoint keeps its step,
-  // epoch and optimizer, but gets fresh early-stopping counters and a fresh data cursor.
-  const carried = loaded?.state;
-  const state: TrainingState = {
-    format: 1,
-    lineageId: lineage.id,
-    runId: run.id,
-    globalStep: carried?.globalStep ?? 0,
-    virtualEpoch: carried?.virtualEpoch ?? 0,
-    stepInEpoch: start.continuing ? carried!.stepInEpoch : 0,
-    stepsPerEpoch: lineage.steps_per_epoch,
-    learningRate: config.training.learningRate,
-    adam: { beta1: adam.beta1, beta2: adam.beta2, epsilon: adam.epsilon, accBeta1: 0, accBeta2: 0 },
-    earlyStopping: start.continuing ? carried!.earlyStopping : initialEarlyStopping(),
-    featureStats: stats,
-    cursor: start.continuing ? carried!.cursor : { pass: 0, offset: 0 },
-    seed: config.training.seed,
-    epochLoss: start.continuing ? carried!.epochLoss : { sum: 0, count: 0 },
-    trainLoss: carried?.trainLoss ?? null,
-    valLoss: carried?.valLoss ?? null,
-    metrics: carried?.metrics ?? {},
-    invalidRows: start.continuing ? carried!.invalidRows : 0,
-  };
+  const state = initialState(start, config, adam);
 
   const evalSet = options.evalSet && !options.resumeRunId ? options.evalSet : await loadEvalSet(evalPartitions, columns, split, stats, config.training.evalMaxRows);
   const counts = { rows: 0, invalid: state.invalidRows };
@@ -279,18 +294,12 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
     const checkpoints = await listRunCheckpoints(db, run.id);
     let resultId = lastCheckpointId ?? checkpoints.at(-1)?.id ?? null;
     const bestStep = state.earlyStopping.bestStep;
-    if (config.training.earlyStopping.restoreBestWeights && bestStep !== null && bestStep !== state.globalStep) {
-      const best = checkpoints.find((c) => Number(c.global_step) === bestStep);
-      if (best) {
-        const bestLoaded = await loadCheckpoint(db, config.artifactsDir, best);
-        restoreModelWeights(trainable.model, bestLoaded.weights);
-        tf.dispose([...bestLoaded.weights, ...bestLoaded.optimizerWeights.map((w) => w.tensor)]);
-        state.valLoss = best.val_loss;
-        state.trainLoss = best.train_loss;
-        state.metrics = best.metrics;
-        resultId = best.id;
-        log.info({ checkpoint: best.id, step: bestStep }, 'restored the best weights');
-      }
+    const best = config.training.earlyStopping.restoreBestWeights && bestStep !== null && bestStep !== state.globalStep ? checkpoints.find((c) => Number(c.global_step) === bestStep) : undefined;
+    if (best) {
+      await restoreWeights(db, config, trainable.model, best);
+      Object.assign(state, { valLoss: best.val_loss, trainLoss: best.train_loss, metrics: best.metrics });
+      resultId = best.id;
+      log.info({ checkpoint: best.id, step: bestStep }, 'restored the best weights');
     }
     await retryWrites('finishing the run', () => finishRun(db, run.id, 'succeeded', { resultCheckpointId: resultId, invalidRows: counts.invalid }));
     log.info({ step: state.globalStep, virtualEpoch: state.virtualEpoch, earlyStopped: state.earlyStopping.stopped, valLoss: state.valLoss, metrics: state.metrics }, 'training run finished');
