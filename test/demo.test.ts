@@ -11,7 +11,7 @@ test('freshet demo: first model, retrains with the plateau choice explained, rej
   const dir = tempDir('freshet-demo-');
   fs.chmodSync(dir, 0o755); // as root, the embedded server runs as another user that must enter it
   const demoDir = path.join(dir, 'demo');
-  const result = await runFreshet(['demo', '--dir', demoDir, '--days', '4', '--rows', '3000'], { env: cleanEnv() });
+  const result = await runFreshet(['demo', '--dir', demoDir, '--days', '5', '--rows', '3000'], { env: cleanEnv() });
   assert.equal(result.code, 0, result.stderr);
   const out = result.stdout;
   assert.match(out, /first model: steps_per_epoch fixed at \d+/);

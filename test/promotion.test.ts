@@ -7,11 +7,12 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { createLogger } from '../src/core/log.ts';
+import { configSchema } from '../src/core/config.ts';
 import { CHAMPION, freshPartitions, getAliasedVersion, getCheckpoint, getRun, listModelVersions, listPromotions, listRunCheckpoints } from '../src/registry/index.ts';
 import { gateDecision, rollbackChampion } from '../src/promotion/index.ts';
 import { prePlateauStepsToKeep, selectBase } from '../src/selection/index.ts';
 import { reconcileServing, currentServingVersion } from '../src/serving/index.ts';
-import { lineageEvalSet, registeredPartitions, tf, trainRun } from '../src/trainer/index.ts';
+import { lineageEvalSet, lineageGateSet, registeredPartitions, tf, trainRun } from '../src/trainer/index.ts';
 import { createTestDatabase } from './support/database.ts';
 import { runRetrainJob } from './support/retrain.ts';
 import { addPartition, syntheticRows, tempDir } from './support/partitions.ts';
@@ -84,12 +85,13 @@ describe('retrain, gate and promotion', () => {
     assert.equal(currentServingVersion(config), 1);
     const servedFiles = fs.readdirSync(path.join(config.servingDir, '1')).sort();
     assert.deepEqual(servedFiles, ['manifest.json', 'metadata.json', 'model.json', 'normalization.json', 'weights.bin']);
-    // Plain tfjs loads the export by URL and reproduces the registry's metric on the same rows.
+    // Plain tfjs loads the export by URL and reproduces the registry's metric on the same
+    // rows: the gate rows, every row of the newest partition (eval.holdout newest).
     const served = await serveFolder(config.servingDir);
     try {
       const model = await tf.loadLayersModel(`${served.url}/current/model.json`);
-      const evalPartitions = await registeredPartitions(db, config.dataDir);
-      const evalSet = await lineageEvalSet(db, config, first.lineage_id, evalPartitions);
+      const newest = (await registeredPartitions(db, config.dataDir)).filter((p) => p.path === 'dt=2026-11-03');
+      const evalSet = await lineageGateSet(db, config, first.lineage_id, newest);
       const stats = JSON.parse(fs.readFileSync(path.join(config.servingDir, 'current', 'normalization.json'), 'utf8')) as { mean: number[]; std: number[] };
       assert.equal(stats.mean.length, 4);
       const predictions = (model.predict(tf.tensor2d(evalSet.x, [evalSet.rows, evalSet.dim])) as tf.Tensor).dataSync();
@@ -121,27 +123,35 @@ describe('retrain, gate and promotion', () => {
     assert.equal(Number(epochs[0]!.global_step), Number(baseCheckpoint.global_step) + lineage.steps_per_epoch, 'and so do the optimizer steps');
     assert.equal(epochs.length, 3);
     const roles = await db.selectFrom('run_partitions').innerJoin('partitions', 'partitions.id', 'run_partitions.partition_id').select(['role', 'path']).where('run_id', '=', rejectedRun.id).orderBy('path').execute();
-    assert.deepEqual(roles.map((r) => `${r.role}:${r.path}`).sort(), ['eval:dt=2026-11-04', 'replay:dt=2026-11-03', 'train:dt=2026-11-04']);
+    // The first run kept its newest partition (11-03) out for its gate; this retrain learns
+    // it, and keeps the new newest (11-04) out for its own gate (eval.holdout newest).
+    const firstRoles = await db.selectFrom('run_partitions').innerJoin('partitions', 'partitions.id', 'run_partitions.partition_id').select(['role', 'path']).where('run_id', '=', first.id).execute();
+    assert.deepEqual(firstRoles.map((r) => `${r.role}:${r.path}`).sort(), ['eval:dt=2026-11-01', 'eval:dt=2026-11-02', 'gate:dt=2026-11-03', 'train:dt=2026-11-01', 'train:dt=2026-11-02']);
+    assert.deepEqual(roles.map((r) => `${r.role}:${r.path}`).sort(), ['eval:dt=2026-11-03', 'gate:dt=2026-11-04', 'replay:dt=2026-11-02', 'train:dt=2026-11-03']);
     let decisions = await listPromotions(db, rejectedRun.lineage_id);
     assert.equal(decisions[0]!.decision, 'rejected');
     assert.equal(decisions[0]!.run_id, rejectedRun.id);
     assert.ok(decisions[0]!.candidate_metric !== null && decisions[0]!.champion_metric !== null, 'both metrics recorded');
     const day4 = await db.selectFrom('partitions').select('id').where('path', '=', 'dt=2026-11-04').executeTakeFirstOrThrow();
-    assert.deepEqual(decisions[0]!.eval_partition_ids.map(String), [day4.id], 'evaluated on the fresh partition\'s held-out rows');
+    assert.deepEqual(decisions[0]!.eval_partition_ids.map(String), [day4.id], 'gated on the newest fresh partition, which it did not train on');
+    assert.equal(decisions[0]!.holdout, 'newest');
+    assert.equal(Number(decisions[0]!.eval_rows), 1200, 'every row of the holdout partition is a gate row');
+    assert.ok(decisions[0]!.naive_metric !== null && ['median', 'mean'].includes(decisions[0]!.naive_name!), 'the naive baselines are on the decision');
     assert.match(decisions[0]!.reason, /needed/);
     assert.equal(decisions[0]!.base_policy, 'pre-plateau');
     assert.equal((await getAliasedVersion(db, rejectedRun.lineage_id, CHAMPION))!.id, v1.id, 'the champion stays');
     assert.equal(currentServingVersion(config), 1);
 
-    // One definition of fresh, after a rejection: day 4 is still fresh (the champion has not
-    // learned from it, so the next retrain trains on it) but tried (it does not trigger one
-    // again); the policy, the planner's source and the status report all say so.
+    // One definition of fresh, after a rejection: day 3 (trained on by the rejected run) and
+    // day 4 (its gate partition) are still fresh (the champion has not learned from them, so
+    // the next retrain trains on them) but tried (they do not trigger one again); the
+    // policy, the planner's source and the status report all say so.
     const fresh = await freshPartitions(db, rejectedRun.lineage_id);
-    assert.deepEqual(fresh.map((p) => [p.path, p.tried]), [['dt=2026-11-04', true]]);
+    assert.deepEqual(fresh.map((p) => [p.path, p.tried]), [['dt=2026-11-03', true], ['dt=2026-11-04', true]]);
     const verdict = await evaluateRetrainPolicy(db, config.lineage, { minNewPartitions: 1, minNewExamples: 0, maxStalenessSeconds: 0 });
     assert.deepEqual([verdict.due, verdict.newPartitions], [false, 0], verdict.reason);
     const status = await statusReport(db, config);
-    assert.deepEqual([status.freshness.partitionsWaiting, status.freshness.partitionsUntried], [1, 0]);
+    assert.deepEqual([status.freshness.partitionsWaiting, status.freshness.partitionsUntried], [2, 0]);
 
     // 3. The data shifts: the champion is wrong on it, a retrain on it is better and promoted.
     await addPartition(db, config.dataDir, '2026-11-05', syntheticRows(1200, 5, 1.5));
@@ -155,15 +165,21 @@ describe('retrain, gate and promotion', () => {
     assert.equal(currentServingVersion(config), 2);
     assert.ok(fs.existsSync(path.join(config.servingDir, '2', 'model.json')));
     const trained = await db.selectFrom('model_version_partitions').innerJoin('partitions', 'partitions.id', 'partition_id').select('path').where('model_version_id', '=', v2.id).orderBy('path').execute();
-    // Its own (everything the champion had not seen, 04 included: the rejected run does not
-    // count), its replay, and its ancestors'.
-    assert.deepEqual(trained.map((t) => t.path), ['dt=2026-11-01', 'dt=2026-11-02', 'dt=2026-11-03', 'dt=2026-11-04', 'dt=2026-11-05', 'dt=2026-11-06']);
+    // Its own (everything the champion had not seen, 03 and 04 included: the rejected run
+    // does not count; 06 is its gate partition, not trained on), its replay, and its ancestors'.
+    assert.deepEqual(trained.map((t) => t.path), ['dt=2026-11-01', 'dt=2026-11-02', 'dt=2026-11-03', 'dt=2026-11-04', 'dt=2026-11-05']);
     const betterRoles = await db.selectFrom('run_partitions').innerJoin('partitions', 'partitions.id', 'partition_id').select(['role', 'path']).where('run_id', '=', better.id).execute();
-    assert.deepEqual(betterRoles.filter((r) => r.role === 'train').map((r) => r.path).sort(), ['dt=2026-11-04', 'dt=2026-11-05', 'dt=2026-11-06']);
+    assert.deepEqual(betterRoles.filter((r) => r.role === 'train').map((r) => r.path).sort(), ['dt=2026-11-03', 'dt=2026-11-04', 'dt=2026-11-05']);
+    assert.deepEqual(betterRoles.filter((r) => r.role === 'gate').map((r) => r.path), ['dt=2026-11-06']);
 
-    // 4. Nothing new: the job does nothing.
-    const idle = await runRetrainJob(db, config);
-    assert.equal(idle, undefined, 'no run when the champion has seen every partition');
+    // 4. Only v2's gate partition (11-06) is fresh: a forward holdout would leave nothing to
+    // learn, so this run trains on it and gates on its held-out rows, and says so.
+    const single = (await runRetrainJob(db, strict))!;
+    const singleDecision = (await listPromotions(db, single.lineage_id))[0]!;
+    assert.equal(singleDecision.run_id, single.id);
+    assert.equal(singleDecision.holdout, 'random');
+    assert.match(singleDecision.reason, /only 1 fresh partition, not more than eval\.holdoutPartitions 1/);
+    assert.equal(singleDecision.decision, 'rejected');
     assert.equal((await listModelVersions(db, better.lineage_id)).length, 2);
     assert.equal((await getRun(db, better.id)).status, 'succeeded');
 
@@ -180,7 +196,7 @@ describe('retrain, gate and promotion', () => {
     assert.deepEqual(changes.map((d) => d.decision), ['promoted', 'promoted', 'rollback']);
     assert.equal(changes.at(-1)!.candidate_version_id, (await getAliasedVersion(db, better.lineage_id, CHAMPION))!.id);
     const events = await db.selectFrom('events').select('kind').where('kind', 'like', 'model.%').orderBy('id').execute();
-    assert.deepEqual(events.map((e) => e.kind), ['model.promoted', 'model.rejected', 'model.promoted', 'model.rollback']);
+    assert.deepEqual(events.map((e) => e.kind), ['model.promoted', 'model.rejected', 'model.promoted', 'model.rejected', 'model.rollback']);
 
   });
 
@@ -222,11 +238,12 @@ describe('retrain, gate and promotion', () => {
     const status = await runFreshet(['status'], { env });
     assert.equal(status.code, 0, status.stderr);
     assert.match(status.stdout, /^lineage default\nchampion: v2, loss \d/);
-    assert.match(status.stdout, /freshness: champion's newest data .* old\); newest partition .*; 0 partitions waiting/);
+    // 11-04 was v2's gate partition: fresh (v2 has not learned it), tried, waiting for the next retrain.
+    assert.match(status.stdout, /freshness: champion's newest data .* old\); newest partition .*; 1 partitions waiting .*0 not yet tried/);
     assert.match(status.stdout, /last decisions/);
     const statusJson = JSON.parse((await runFreshet(['status', '--json'], { env })).stdout) as { champion: { version: number }; schemaVersion: string; jobs: Record<string, number>; lossCurve: { points: unknown[] } };
     assert.equal(statusJson.champion.version, 2);
-    assert.match(statusJson.schemaVersion, /_job-progress$/);
+    assert.match(statusJson.schemaVersion, /_forward-gate$/);
     assert.ok(statusJson.lossCurve.points.length > 0);
     const runs = await runFreshet(['runs', '--json'], { env });
     assert.deepEqual((JSON.parse(runs.stdout) as Array<{ kind: string }>).map((r) => r.kind), ['retrain', 'initial']);
@@ -247,8 +264,8 @@ describe('retrain, gate and promotion', () => {
 });
 
 test('the gate: relative and absolute improvement, bounds, no champion, no rows', () => {
-  const rules = { metric: 'loss' as const, minImprovement: 0.01, minAbsoluteImprovement: 0 };
-  const input = { metric: 'loss' as const, evalRows: 100 };
+  const rules = { ...configSchema.parse({}).eval, metric: 'loss' as const, minImprovement: 0.01, minAbsoluteImprovement: 0 };
+  const input = { metric: 'loss' as const, evalRows: 100, naive: null, interval: null };
   assert.equal(gateDecision({ ...input, candidate: 0.98, champion: 1 }, rules).promote, true);
   assert.match(gateDecision({ ...input, candidate: 0.995, champion: 1 }, rules).reason, /better by only 0.005/);
   assert.equal(gateDecision({ ...input, candidate: 1.2, champion: 1 }, rules).promote, false);
@@ -258,7 +275,7 @@ test('the gate: relative and absolute improvement, bounds, no champion, no rows'
   assert.match(gateDecision({ ...input, candidate: 5, champion: null }, { ...rules, upperBound: 4 }).reason, /above eval.upperBound 4/);
   assert.equal(gateDecision({ ...input, candidate: Number.NaN, champion: 1 }, rules).promote, false);
   assert.equal(gateDecision({ ...input, evalRows: 0, candidate: 0.5, champion: 1 }, rules).promote, false);
-  const auc = { metric: 'auc' as const, evalRows: 100 };
+  const auc = { metric: 'auc' as const, evalRows: 100, naive: null, interval: null };
   assert.equal(gateDecision({ ...auc, candidate: 0.9, champion: 0.8 }, { ...rules, metric: 'auc' }).promote, true);
   assert.equal(gateDecision({ ...auc, candidate: 0.7, champion: 0.8 }, { ...rules, metric: 'auc' }).promote, false);
   assert.match(gateDecision({ ...auc, candidate: 0.6, champion: null }, { ...rules, metric: 'auc', lowerBound: 0.7 }).reason, /below eval.lowerBound/);

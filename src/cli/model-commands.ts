@@ -5,7 +5,7 @@ import type { ResolvedConfig } from '../core/config.ts';
 import type { Logger } from '../core/log.ts';
 import { getChampion, getLineageByName, listModelVersions, listPromotions, type Registry } from '../registry/index.ts';
 import type { PlateauReport } from '../selection/index.ts';
-import { promoteVersion, rollbackChampion } from '../promotion/index.ts';
+import { formatSkill, promoteVersion, rollbackChampion, servingSkill } from '../promotion/index.ts';
 import { reconcileServing } from '../serving/index.ts';
 import { markerLine, sparkline } from './sparkline.ts';
 import { formatTable } from '../core/table.ts';
@@ -37,7 +37,7 @@ export function formatModels(report: Awaited<ReturnType<typeof modelsReport>>): 
   );
   const byId = new Map(report.versions.map((v) => [v.id, v.version]));
   const history = formatTable(
-    ['decision', 'at', 'candidate', 'champion', 'metric', 'candidate value', 'champion value', 'eval rows', 'actor', 'reason'],
+    ['decision', 'at', 'candidate', 'champion', 'metric', 'candidate value', 'champion value', 'naive value', 'skill', 'gate rows', 'actor', 'reason'],
     report.decisions.map((d) => [
       d.decision,
       d.created_at.toISOString(),
@@ -46,7 +46,9 @@ export function formatModels(report: Awaited<ReturnType<typeof modelsReport>>): 
       d.metric_name,
       d.candidate_metric?.toPrecision(5),
       d.champion_metric?.toPrecision(5),
-      d.eval_rows,
+      d.naive_metric?.toPrecision(5),
+      formatSkill(servingSkill(d)?.candidateSkill),
+      d.eval_rows === null ? null : `${d.eval_rows}${d.holdout ? ` ${d.holdout}` : ''}`,
       d.actor,
       d.reason,
     ]),

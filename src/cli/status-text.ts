@@ -2,6 +2,7 @@
 import { formatTable } from '../core/table.ts';
 import { humanSeconds } from '../core/human-seconds.ts';
 import type { StatusReport } from '../observability/index.ts';
+import { formatSkill } from '../promotion/index.ts';
 
 const num = (n: number | null | undefined): string | null => (n === null || n === undefined ? null : n.toPrecision(5));
 
@@ -12,12 +13,13 @@ export function formatStatus(report: StatusReport): string {
     `lineage ${report.lineage}`,
     c ? `champion: v${c.version}, ${c.metricName} ${num(c.metric)}, run ${c.run}, since ${c.promotedAt}` : 'champion: none yet',
     `freshness: champion's newest data ${f.championDataArrivedAt ?? '-'} (${humanSeconds(f.championDataAgeSeconds)} old); newest partition ${f.newestPartitionArrivedAt ?? '-'}; ${f.partitionsWaiting} partitions waiting (fresh: not learned by the champion; ${f.partitionsUntried} not yet tried by any run)`,
+    forwardLine(report),
     `partitions: ${Object.entries(report.partitions).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`,
     `jobs: ${Object.entries(report.jobs).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`,
   ];
   if (report.activeJobs.length) lines.push('', formatTable(['job', 'state', 'attempts', 'held by', 'lease until', 'last error'], report.activeJobs.map((j) => [j.id, j.state, j.attempts, j.lockedBy, j.leaseExpiresAt, j.lastError])));
   if (report.decisions.length) {
-    lines.push('', 'last decisions', formatTable(['at', 'decision', 'metric', 'candidate', 'champion', 'reason'], report.decisions.slice(0, 5).map((d) => [d.at, d.decision, d.metricName, num(d.candidateMetric), num(d.championMetric), d.reason])));
+    lines.push('', 'last decisions', formatTable(['at', 'decision', 'metric', 'candidate', 'champion', 'naive', 'skill', 'gate rows', 'reason'], report.decisions.slice(0, 5).map((d) => [d.at, d.decision, d.metricName, num(d.candidateMetric), num(d.championMetric), num(d.naiveMetric), formatSkill(d.candidateSkill), d.holdout, d.reason])));
   }
   if (report.runs.length) {
     lines.push('', 'latest runs', formatTable(['run', 'kind', 'status', 'started', 'finished', 'val loss'], report.runs.slice(0, 5).map((r) => [r.id, r.kind, r.status, r.startedAt, r.finishedAt, num(r.valLoss)])));
@@ -26,4 +28,13 @@ export function formatStatus(report: StatusReport): string {
   if (registry.pendingMigrations.length) lines.push(`pending migrations: ${registry.pendingMigrations.join(', ')} (run \`freshet migrate\`)`);
   if (Object.keys(registry.tables).length) lines.push('', formatTable(['table', 'rows'], Object.entries(registry.tables)));
   return lines.join('\n');
+}
+
+/** The forward check, said plainly: does what serves beat the constant a person would try first? */
+export function forwardLine(report: StatusReport): string {
+  const f = report.forwardCheck;
+  if (!f) return 'naive baseline: no gate decision with a naive baseline yet';
+  const where = f.holdout === 'newest' ? 'the newest partition, which it did not train on' : 'the held-out rows of the partitions it trained on (in-period)';
+  const line = `naive baseline: the serving model's ${num(f.servingMetric)} vs the ${f.naiveName} ${num(f.naiveValue)}'s ${num(f.naiveMetric)} on ${where}, skill ${formatSkill(f.skill) ?? '-'}`;
+  return f.beatsNaive ? line : `${line}\nWARNING: the serving model does not beat its naive baseline: predicting the ${f.naiveName} would serve as well; it is not worth serving until a model beats it (freshet_champion_beats_naive 0)`;
 }

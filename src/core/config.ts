@@ -114,11 +114,17 @@ export const configSchema = z.strictObject({
     .prefault({}),
   eval: z
     .strictObject({
-      metric: z.enum(['loss', 'mse', 'mae', 'logloss', 'auc']).default('loss').describe('Metric the gate compares on the fresh eval rows: loss (the training loss), mse, mae, logloss (lower is better) or auc (higher is better).'),
+      metric: z.enum(['loss', 'mse', 'mae', 'logloss', 'auc']).default('loss').describe('Metric the gate compares on its gate rows (see eval.holdout): loss (the training loss), mse, mae, logloss (lower is better) or auc (higher is better).'),
       minImprovement: z.number().min(0).default(0.01).describe('A candidate replaces the champion only if better by at least this share of the champion\'s metric (0.01 = 1%).'),
       minAbsoluteImprovement: z.number().min(0).default(0).describe('... and by at least this much in absolute terms (TFX change threshold).'),
       upperBound: z.number().optional().describe('A candidate whose metric is above this is never promoted (TFX value threshold), champion or not.'),
       lowerBound: z.number().optional().describe('A candidate whose metric is below this is never promoted (for metrics where higher is better, e.g. auc).'),
+      holdout: z.enum(['newest', 'random']).default('newest').describe('Gate rows. newest: every row of the newest fresh partition(s) in partition-key order, kept out of the candidate\'s training, validation and base choice (a forward test; the next retrain learns them). random: the row-hash held-out rows of the fresh partitions, the same rows that validated the candidate (in-period).'),
+      holdoutPartitions: z.number().int().positive().default(1).describe('holdout newest: how many of the newest fresh partitions are the gate rows. With this many fresh partitions or fewer, that decision falls back to the random holdout and says so.'),
+      confidence: z.number().min(0).lt(1).default(0.9).describe('Promote only when the one-sided paired block-bootstrap lower bound of the improvement at this confidence is above 0; 0 turns the test off.'),
+      bootstrapSamples: z.number().int().min(100).default(1000).describe('Bootstrap resamples for eval.confidence.'),
+      bootstrapBlocks: z.number().int().min(2).default(20).describe('Contiguous blocks (in partition, file and line order, i.e. time blocks) the gate rows are cut into and resampled by, so correlated neighbouring rows are not counted as independent.'),
+      mustBeatNaive: z.boolean().default(true).describe('Never promote a candidate that does no better than the naive baseline (the median or mean label of its training window for regression, the base rate for binary) on the gate rows.'),
     })
     .prefault({}),
   queue: z

@@ -113,7 +113,7 @@ retrain:
   virtualEpochs: 4
   schedule: ""
 eval:
-  minImprovement: 0.05   # a new model must be 5% better on the fresh rows to replace the champion
+  minImprovement: 0.05   # a new model must be 5% better on the newest partition (the holdout) to replace the champion
 queue:
   pollIntervalSeconds: 1
 http:
@@ -137,7 +137,7 @@ log:
     const seen = new Set<string>();
     await waitForDecision(db, config.lineage, dateOf(BACKFILL - 1), signal);
     const lineage = (await findLineageByName(db, config.lineage))!;
-    out(`    first model: steps_per_epoch fixed at ${lineage.steps_per_epoch} (virtual epochs: a retrain costs the same however much data arrives); the gate asks for 5% better on fresh rows`);
+    out(`    first model: steps_per_epoch fixed at ${lineage.steps_per_epoch} (virtual epochs: a retrain costs the same however much data arrives); the gate asks for 5% better on the newest partition, which the candidate did not train on (a forward test: a shift is promoted the day after it is learned)`);
     await tellLatest(db, config.lineage, seen, out);
     for (let day = BACKFILL; day < BACKFILL + options.days; day++) {
       const date = dateOf(day);

@@ -1,6 +1,7 @@
 // The daemon's metrics hang off the modules' events and observers: the trainer, the
 // watcher and the retrain job never import prom-client (their arrows point inwards).
 import type { Promotion } from '../registry/index.ts';
+import { servingSkill } from '../promotion/index.ts';
 import type { TrainObserver } from '../trainer/index.ts';
 import type { RegistrationOutcome } from '../watcher/index.ts';
 import type { Metrics } from './metrics.ts';
@@ -32,9 +33,20 @@ export function countRegistration(metrics: Metrics, outcome: RegistrationOutcome
   }
 }
 
-/** A gate decision: both scores, and the decision counted once (not again when a retried job re-reads it). */
-export function recordDecision(metrics: Metrics, decision: { promotion: Promotion; created: boolean; candidateMetric: number; championMetric: number | null }): void {
-  metrics.evalMetric.set({ model: 'candidate' }, decision.candidateMetric);
-  if (decision.championMetric !== null) metrics.evalMetric.set({ model: 'champion' }, decision.championMetric);
-  if (decision.created) metrics.promotionsTotal.inc({ decision: decision.promotion.decision });
+/**
+ * A gate decision: the scores on its gate rows (candidate, champion, naive baseline), whether
+ * the model now serving beats the naive baseline there, and the decision counted once (not
+ * again when a retried job re-reads it).
+ */
+export function recordDecision(metrics: Metrics, decision: { promotion: Promotion; created: boolean }): void {
+  const p = decision.promotion;
+  if (p.candidate_metric !== null) metrics.evalMetric.set({ model: 'candidate' }, p.candidate_metric);
+  if (p.champion_metric !== null) metrics.evalMetric.set({ model: 'champion' }, p.champion_metric);
+  if (p.naive_metric !== null) metrics.evalMetric.set({ model: 'naive' }, p.naive_metric);
+  const check = servingSkill(p);
+  if (check) {
+    metrics.championBeatsNaive.set(check.beatsNaive ? 1 : 0);
+    if (check.skill !== null) metrics.championSkill.set(check.skill);
+  }
+  if (decision.created) metrics.promotionsTotal.inc({ decision: p.decision });
 }

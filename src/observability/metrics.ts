@@ -62,8 +62,16 @@ export function createMetrics(sources: MetricSources = {}) {
     }),
     evalMetric: gauge({
       name: 'freshet_eval_metric',
-      help: 'The gate\'s metric (eval.metric) at the last decision, on the fresh eval rows, for the candidate and the champion. Unit: that of the metric (loss, mse, mae, logloss or auc).',
+      help: 'The gate\'s metric (eval.metric) at the last decision, on its gate rows, for the candidate, the champion and the naive baseline (the best constant: median or mean label, or the base rate). Unit: that of the metric (loss, mse, mae, logloss or auc).',
       labelNames: ['model'] as const,
+    }),
+    championBeatsNaive: gauge({
+      name: 'freshet_champion_beats_naive',
+      help: '1 when the model serving after the last decision did better than the naive baseline on that decision\'s gate rows, 0 when it did not (alert on 0: the model is not worth serving). Unit: boolean.',
+    }),
+    championSkill: gauge({
+      name: 'freshet_champion_skill',
+      help: 'Skill of the model serving after the last decision over the naive baseline on its gate rows: 1 - metric / naive metric (for auc, (auc - 0.5) / 0.5). Below 0: worse than the constant. Unit: ratio.',
     }),
     promotionsTotal: counter({
       name: 'freshet_promotions_total',

@@ -4,6 +4,8 @@
 import { type PlateauReport } from '../selection/index.ts';
 import { humanSeconds } from '../core/human-seconds.ts';
 import type { StatusReport } from './status-report.ts';
+import { decisionsChartSvg } from './decisions-chart.ts';
+import { formatSkill } from '../promotion/index.ts';
 
 const escape = (value: unknown): string =>
   String(value ?? '-').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -101,8 +103,11 @@ ${champion}
 <dt>partitions</dt><dd>${Object.entries(report.partitions).map(([k, v]) => `${escape(k)} ${v}`).join(' · ') || '-'}</dd></dl>
 <h2>Loss curve behind the champion</h2>
 ${curve}
+<h2>Against the naive baseline</h2>
+${forwardCheckHtml(report)}
 <h2>Recent decisions</h2>
-${table(['at', 'decision', 'metric', 'candidate', 'champion', 'actor', 'reason'], report.decisions.map((d) => [d.at, d.decision, d.metricName, num(d.candidateMetric), num(d.championMetric), d.actor, d.reason]), 'decisions')}
+${decisionsChartSvg(report.decisions) ?? ''}
+${table(['at', 'decision', 'metric', 'candidate', 'champion', 'naive', 'skill', 'gate rows', 'actor', 'reason'], report.decisions.map((d) => [d.at, d.decision, d.metricName, num(d.candidateMetric), num(d.championMetric), num(d.naiveMetric), formatSkill(d.candidateSkill), d.holdout, d.actor, d.reason]), 'decisions')}
 <h2>Latest runs</h2>
 ${table(['run', 'kind', 'status', 'started', 'finished', 'base checkpoint', 'val loss', 'error'], report.runs.map((r) => [r.id, r.kind, r.status, r.startedAt, r.finishedAt, r.baseCheckpoint, num(r.valLoss), r.error]), 'runs')}
 <h2>Job queue</h2>
@@ -111,4 +116,14 @@ ${table(['job', 'state', 'attempts', 'held by', 'lease until', 'last error'], re
 </body>
 </html>
 `;
+}
+
+/** The forward check in words, with a warning people cannot miss when the model loses to a constant. */
+function forwardCheckHtml(report: StatusReport): string {
+  const f = report.forwardCheck;
+  if (!f) return '<p id="forward-check" class="empty">no gate decision with a naive baseline yet</p>';
+  const text = `the serving model ${num(f.servingMetric)} vs the ${escape(f.naiveName)} (${num(f.naiveValue)}) ${num(f.naiveMetric)} on the last decision's gate rows (${f.holdout === 'newest' ? 'the newest partition, not trained on' : 'in-period held-out rows'}): skill ${escape(formatSkill(f.skill))}`;
+  return f.beatsNaive
+    ? `<p id="forward-check">${text}</p>`
+    : `<p id="forward-check" class="warning" style="color:#b00;font-weight:bold">The serving model does not beat its naive baseline: ${text}. Predicting the ${escape(f.naiveName)} would serve as well.</p>`;
 }

@@ -3,7 +3,8 @@
 // its plateau. One read of the registry, shared by `freshet status` and the status page.
 import type { ResolvedConfig } from '../core/config.ts';
 import { NotFoundError } from '../core/errors.ts';
-import { championSince, listLiveJobs, listRunsWithResult, partitionCounts, getChampion, findLineageByName, freshPartitions, listPromotions, newestTrainingDataArrival, registryStatus, type Registry, type RegistryStatus } from '../registry/index.ts';
+import { championSince, listLiveJobs, listRunsWithResult, partitionCounts, getChampion, findLineageByName, freshPartitions, listPromotions, newestTrainingDataArrival, registryStatus, type Promotion, type Registry, type RegistryStatus } from '../registry/index.ts';
+import { servingSkill, type ServingSkill } from '../promotion/index.ts';
 import { countJobsByState } from '../queue/index.ts';
 import { plateauReport, type PlateauReport } from '../selection/index.ts';
 
@@ -35,14 +36,19 @@ export interface StatusReport extends RegistryStatus {
   jobs: Record<string, number>;
   activeJobs: Array<{ id: string; state: string; attempts: number; lockedBy: string | null; leaseExpiresAt: string | null; lastError: string | null }>;
   runs: Array<{ id: string; kind: string; status: string; startedAt: string; finishedAt: string | null; baseCheckpoint: string | null; valLoss: number | null; error: string | null }>;
-  decisions: Array<{ id: string; at: string; decision: string; candidateMetric: number | null; championMetric: number | null; metricName: string | null; actor: string; reason: string }>;
+  decisions: Array<{ id: string; at: string; decision: string; candidateMetric: number | null; championMetric: number | null; naiveMetric: number | null; naiveName: string | null; holdout: string | null; candidateSkill: number | null; metricName: string | null; actor: string; reason: string }>;
+  /**
+   * The latest gate decision's forward check: the model serving after it against the naive
+   * baseline on its gate rows. `beatsNaive` false means the model is not worth serving.
+   */
+  forwardCheck: (ServingSkill & { decisionAt: string; holdout: string | null }) | null;
   lossCurve: PlateauReport | null;
 }
 
 export async function statusReport(db: Registry, config: ResolvedConfig): Promise<StatusReport> {
   const registry = await registryStatus(db);
   const base = { generatedAt: new Date().toISOString(), lineage: config.lineage, ...registry };
-  const empty = { champion: null, freshness: { newestPartitionArrivedAt: null, championDataArrivedAt: null, championDataAgeSeconds: null, partitionsWaiting: 0, partitionsUntried: 0 }, partitions: {}, jobs: {}, activeJobs: [], runs: [], decisions: [], lossCurve: null };
+  const empty = { forwardCheck: null, champion: null, freshness: { newestPartitionArrivedAt: null, championDataArrivedAt: null, championDataAgeSeconds: null, partitionsWaiting: 0, partitionsUntried: 0 }, partitions: {}, jobs: {}, activeJobs: [], runs: [], decisions: [], lossCurve: null };
   if (registry.pendingMigrations.length > 0) return { ...base, ...empty }; // tables may be missing: `freshet migrate` first
 
   const lineage = await findLineageByName(db, config.lineage);
@@ -101,16 +107,31 @@ export async function statusReport(db: Registry, config: ResolvedConfig): Promis
       valLoss: r.result_val_loss,
       error: r.error,
     })),
+    forwardCheck: forwardCheckOf(decisions),
     decisions: decisions.map((d) => ({
       id: d.id,
       at: d.created_at.toISOString(),
       decision: d.decision,
       candidateMetric: d.candidate_metric,
       championMetric: d.champion_metric,
+      naiveMetric: d.naive_metric,
+      naiveName: d.naive_name,
+      holdout: d.holdout,
+      candidateSkill: servingSkill(d)?.candidateSkill ?? null,
       metricName: d.metric_name,
       actor: d.actor,
       reason: d.reason,
     })),
     lossCurve,
   };
+}
+
+/** The newest gate decision's forward check (decisions newest first). */
+function forwardCheckOf(decisions: readonly Promotion[]): StatusReport['forwardCheck'] {
+  for (const d of decisions) {
+    const check = servingSkill(d);
+    if (check) return { ...check, decisionAt: d.created_at.toISOString(), holdout: d.holdout };
+    if (d.decision === 'promoted' || d.decision === 'rejected') return null; // the newest gate decision has no baseline (made before 2026-12-02)
+  }
+  return null;
 }

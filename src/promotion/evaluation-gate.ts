@@ -10,7 +10,13 @@ export interface GateInput {
   candidate: number;
   /** null: there is no champion yet. */
   champion: number | null;
+  /** The naive baseline the decision is held to (the best constant on the gate rows); null: none computed. */
+  naive: { name: string; value: number; metric: number } | null;
+  /** The paired bootstrap of the improvement over the champion; null: no champion, or eval.confidence 0. */
+  interval: { improvement: number; low: number; high: number; confidence: number; blocks: number } | null;
   evalRows: number;
+  /** Where the gate rows came from, for the reason (e.g. "the holdout partition dt=2026-03-07"). */
+  rowsAre?: string;
 }
 
 export interface GateDecision {
@@ -32,16 +38,34 @@ export function metricValue(metric: EvalConfig['metric'], evaluation: { valLoss:
 
 const fmt = (n: number): string => n.toPrecision(5);
 
-export function gateDecision({ metric, candidate, champion, evalRows }: GateInput, rules: EvalConfig): GateDecision {
-  if (evalRows === 0) return { promote: false, reason: 'no fresh eval rows to compare on' };
+/**
+ * The gate's rules, in order: rows to compare on; a finite candidate; the bounds; the
+ * naive baseline (eval.mustBeatNaive); then, against a champion, the improvement threshold
+ * and the bootstrap's lower bound (eval.confidence). The reason names every number.
+ */
+export function gateDecision(input: GateInput, rules: EvalConfig): GateDecision {
+  const { metric, candidate, champion, naive, interval, evalRows } = input;
+  const rows = `${evalRows} gate rows${input.rowsAre ? ` (${input.rowsAre})` : ''}`;
+  if (evalRows === 0) return { promote: false, reason: 'no gate rows to compare on' };
   if (!Number.isFinite(candidate)) return { promote: false, reason: `candidate ${metric} is ${candidate}` };
   if (rules.upperBound !== undefined && candidate > rules.upperBound) return { promote: false, reason: `candidate ${metric} ${fmt(candidate)} is above eval.upperBound ${rules.upperBound}` };
   if (rules.lowerBound !== undefined && candidate < rules.lowerBound) return { promote: false, reason: `candidate ${metric} ${fmt(candidate)} is below eval.lowerBound ${rules.lowerBound}` };
-  if (champion === null) return { promote: true, reason: `no champion yet; candidate ${metric} ${fmt(candidate)} on ${evalRows} fresh eval rows passes the bounds` };
-  if (!Number.isFinite(champion)) return { promote: true, reason: `the champion's ${metric} is ${champion} on the fresh rows; candidate ${fmt(candidate)}` };
+  const naiveNote = naive ? `; naive ${naive.name} (${fmt(naive.value)}) ${fmt(naive.metric)}` : '';
+  if (rules.mustBeatNaive && naive && Number.isFinite(naive.metric)) {
+    const beats = higherIsBetter(metric) ? candidate > naive.metric : candidate < naive.metric;
+    if (!beats) return { promote: false, reason: `candidate ${metric} ${fmt(candidate)} on ${rows} does no better than the naive baseline, the ${naive.name} ${fmt(naive.value)} (${fmt(naive.metric)}): not promoted (eval.mustBeatNaive)` };
+  }
+  if (champion === null) return { promote: true, reason: `no champion yet; candidate ${metric} ${fmt(candidate)} on ${rows} passes the bounds${naiveNote}` };
+  if (!Number.isFinite(champion)) return { promote: true, reason: `the champion's ${metric} is ${champion} on the gate rows; candidate ${fmt(candidate)}` };
   const gain = higherIsBetter(metric) ? candidate - champion : champion - candidate;
   const needed = Math.max(rules.minImprovement * Math.abs(champion), rules.minAbsoluteImprovement);
-  const comparison = `candidate ${metric} ${fmt(candidate)} vs champion ${fmt(champion)} on ${evalRows} fresh eval rows`;
-  if (gain > 0 && gain >= needed) return { promote: true, reason: `${comparison}: better by ${fmt(gain)} (needed ${fmt(needed)})` };
-  return { promote: false, reason: `${comparison}: ${gain > 0 ? `better by only ${fmt(gain)}` : gain === 0 ? 'no better' : `worse by ${fmt(-gain)}`} (needed ${fmt(needed)})` };
+  const comparison = `candidate ${metric} ${fmt(candidate)} vs champion ${fmt(champion)} on ${rows}${naiveNote}`;
+  const band = interval ? `; ${Math.round(interval.confidence * 100)}% block-bootstrap interval of the gain ${fmt(interval.low)} … ${fmt(interval.high)} over ${interval.blocks} blocks` : '';
+  if (!(gain > 0 && gain >= needed)) {
+    return { promote: false, reason: `${comparison}: ${gain > 0 ? `better by only ${fmt(gain)}` : gain === 0 ? 'no better' : `worse by ${fmt(-gain)}`} (needed ${fmt(needed)})${band}` };
+  }
+  if (interval && !(interval.low > 0)) {
+    return { promote: false, reason: `${comparison}: better by ${fmt(gain)}, but not clearly (the lower bound ${fmt(interval.low)} is not above 0${band.replace(/^; /, ': ')}; eval.confidence ${interval.confidence})` };
+  }
+  return { promote: true, reason: `${comparison}: better by ${fmt(gain)} (needed ${fmt(needed)})${band}` };
 }

@@ -1,4 +1,9 @@
-// The promotion module's public surface: the evaluation gate (a pure decision) and the
-// transactions that record decisions and move the champion alias.
-export { gateDecision, metricValue, higherIsBetter, type GateDecision } from './evaluation-gate.ts';
+// The promotion module's public surface: the evaluation gate (a pure decision on scores
+// computed on the gate rows: candidate, champion, naive baselines, a paired bootstrap) and
+// the transactions that record decisions and move the champion alias.
+export { gateDecision, metricValue, higherIsBetter, type GateDecision, type EvalConfig } from './evaluation-gate.ts';
+export { gateScores, type GateScores } from './gate-scores.ts';
+export { naiveConstants, resolvedMetric, skill, median, type NaiveBaseline } from './naive-baselines.ts';
+export { pairedBlockBootstrap, blockStarts, meanLossImprovement, type BootstrapInterval } from './paired-bootstrap.ts';
 export { recordGateDecision, promoteVersion, rollbackChampion } from './decisions.ts';
+export { servingSkill, formatSkill, type ServingSkill } from './serving-skill.ts';

@@ -117,7 +117,7 @@ export interface RunsTable {
 export interface RunPartitionsTable {
   run_id: Id;
   partition_id: Id;
-  role: 'train' | 'replay' | 'eval';
+  role: 'train' | 'replay' | 'eval' | 'gate';
 }
 
 export interface CheckpointsTable {
@@ -183,6 +183,16 @@ export interface PromotionsTable {
   eval_rows: Id | null;
   base_policy: string | null;
   base_candidates: Json<unknown> | null;
+  holdout: 'newest' | 'random' | null;
+  naive_name: string | null;
+  naive_value: number | null;
+  naive_metric: number | null;
+  naive_baselines: Json<unknown> | null;
+  improvement: number | null;
+  improvement_low: number | null;
+  improvement_high: number | null;
+  confidence: number | null;
+  bootstrap_blocks: number | null;
   reason: string;
   actor: Generated<string>;
   created_at: Generated<Date>;

@@ -1,6 +1,7 @@
 // The `retrain` job, end to end: plan (first model, or a retrain on the partitions the
-// champion has not seen plus a replay window), choose the base checkpoint, train, then the
-// evaluation gate against the champion on the same fresh eval rows, then the serving export.
+// champion has not seen plus a replay window, the newest of them kept back as the gate's
+// holdout), choose the base checkpoint, train, then the evaluation gate (candidate,
+// champion and naive baselines on the holdout), then the serving export.
 //
 // Idempotent across attempts: a run this job started and did not finish is resumed from
 // its newest checkpoint (the worker died or shut down); a run it finished is not repeated,
@@ -19,16 +20,30 @@ import {
   headRunId,
   isTransientDatabaseError,
   latestRunOfJob,
-  runPartitionRoles,
   type Job,
   type Promotion,
   type Registry,
   type Run,
 } from '../registry/index.ts';
 import { retryTransient } from '../core/retry.ts';
-import { evaluateCheckpoint, lineageEvalSet, registeredPartitions, trainRun, type EvalSet, type TrainObserver, type TrainRunResult, type TrainingPartition } from '../trainer/index.ts';
+import {
+  lineageEvalSet,
+  lineageGateSet,
+  lossFunction,
+  predictCheckpoint,
+  registeredPartitions,
+  runPartitions,
+  trainingWindowLabels,
+  trainRun,
+  type EvalSet,
+  type TrainObserver,
+  type TrainRunResult,
+  type TrainingPartition,
+} from '../trainer/index.ts';
 import { prePlateauStepsToKeep, selectBase, type BaseSelection } from '../selection/index.ts';
-import { gateDecision, metricValue, recordGateDecision } from '../promotion/index.ts';
+import { gateDecision, gateScores, naiveConstants, recordGateDecision, resolvedMetric } from '../promotion/index.ts';
+import { mixSeed } from '../core/rng.ts';
+import { splitHoldout } from './holdout.ts';
 import type { JobHandler } from '../queue/index.ts';
 import { reconcileServing } from '../serving/index.ts';
 
@@ -39,61 +54,85 @@ export interface RetrainDependencies {
   /** Hears the training runs (the daemon's metrics). */
   observer?: TrainObserver | undefined;
   /** Each gate decision once recorded (`created`: false when an earlier attempt recorded it). */
-  onDecision?: ((decision: { promotion: Promotion; created: boolean; candidateMetric: number; championMetric: number | null }) => void) | undefined;
+  onDecision?: ((decision: { promotion: Promotion; created: boolean }) => void) | undefined;
 }
 
 interface Plan {
   kind: 'initial' | 'retrain';
   train: TrainingPartition[];
   eval: TrainingPartition[];
+  /** The forward holdout: kept out of training, validation and the base choice (role `gate`). */
+  gate: TrainingPartition[];
   base: BaseSelection | undefined;
   virtualEpochs: number | undefined;
-  /** The fresh partitions' held-out rows, read once for scoring the base candidates and reused for validation. */
+  /** The validation rows, read once for scoring the base candidates and reused by the run. */
   evalSet: EvalSet | undefined;
 }
 
-/** What to train on and from where; undefined when the champion has seen every partition. */
+/** The registered partitions that are fresh, each with its registration time (for the holdout's order). */
+async function freshWithArrival(db: Registry, registered: TrainingPartition[], lineageId: string | null): Promise<Array<TrainingPartition & { arrivedAt: Date }>> {
+  const fresh = new Map((await freshPartitions(db, lineageId)).map((p) => [p.id, p.arrivedAt]));
+  return registered.filter((p) => fresh.has(p.id)).map((p) => ({ ...p, arrivedAt: fresh.get(p.id)! }));
+}
+
+/** What to train on, validate on, gate on and from where; undefined when the champion has seen every partition. */
 async function planRun(db: Registry, config: ResolvedConfig, log: Logger): Promise<Plan | undefined> {
   const registered = await registeredPartitions(db, config.dataDir);
   const lineage = await findLineageByName(db, config.lineage);
   const head = lineage ? await headRunId(db, lineage.id) : undefined;
   if (!lineage || !head) {
     if (registered.length === 0) throw new NotFoundError('no registered partitions to train on');
-    return { kind: 'initial', train: registered, eval: registered, base: undefined, virtualEpochs: undefined, evalSet: undefined };
+    const split = splitHoldout(await freshWithArrival(db, registered, null), config.eval);
+    log.info({ holdout: split.holdout, gate: split.gate.map((p) => p.path) }, `first model; gate rows: ${split.note}`);
+    return { kind: 'initial', train: split.train, eval: split.train, gate: split.gate, base: undefined, virtualEpochs: undefined, evalSet: undefined };
   }
-  const freshIds = new Set((await freshPartitions(db, lineage.id)).map((p) => p.id));
-  const fresh = registered.filter((p) => freshIds.has(p.id));
+  const fresh = await freshWithArrival(db, registered, lineage.id);
   if (fresh.length === 0) return undefined;
+  const split = splitHoldout(fresh, config.eval);
+  const freshIds = new Set(fresh.map((p) => p.id));
   const older = registered.filter((p) => !freshIds.has(p.id)); // path order: the newest last (dt=…)
   const replay = (config.retrain.replayPartitions > 0 ? older.slice(-config.retrain.replayPartitions) : []).map((p) => ({
     ...p,
     replay: true,
     sample: config.retrain.replayFraction,
   }));
-  const evalSet = await lineageEvalSet(db, config, lineage.id, fresh);
+  const trainFresh = split.train;
+  log.info({ holdout: split.holdout, gate: split.gate.map((p) => p.path), train: trainFresh.length, replay: replay.length }, `gate rows: ${split.note}`);
+  const evalSet = await lineageEvalSet(db, config, lineage.id, trainFresh);
   const base = await selectBase(db, config, head, evalSet, log);
-  return { kind: 'retrain', train: [...fresh, ...replay], eval: fresh, base, virtualEpochs: config.retrain.virtualEpochs, evalSet };
+  return { kind: 'retrain', train: [...trainFresh, ...replay], eval: trainFresh, gate: split.gate, base, virtualEpochs: config.retrain.virtualEpochs, evalSet };
 }
 
-/** The held-out rows of the partitions a run was validated on (its `eval` role). */
-async function runEvalSet(db: Registry, config: ResolvedConfig, run: Run): Promise<EvalSet> {
-  const evalIds = (await runPartitionRoles(db, run.id)).eval;
-  const evalPartitions = (await registeredPartitions(db, config.dataDir)).filter((p) => evalIds.has(p.id));
-  return lineageEvalSet(db, config, run.lineage_id, evalPartitions);
-}
-
-/** Evaluates the run's result against the champion on the run's eval partitions, records the decision, exports. */
+/**
+ * Scores the run's result, the champion and the naive baselines on the run's gate rows
+ * (its `gate` partitions, every row; or, without them, the validation rows of its `eval`
+ * partitions), decides, records the decision, exports.
+ */
 async function gate({ db, config, onDecision }: RetrainDependencies, run: Run, log: Logger, loaded?: EvalSet): Promise<void> {
   if (!run.result_checkpoint_id) throw new Error(`run ${run.id} finished without a result checkpoint`);
   const candidateCheckpoint = await getCheckpoint(db, run.result_checkpoint_id);
-  const evalSet = loaded ?? (await runEvalSet(db, config, run));
+  const { partitions, evalPartitions, gatePartitions } = await runPartitions(db, config, run);
+  const holdout = gatePartitions.length > 0 ? 'newest' : 'random';
+  const gateSet = holdout === 'newest' ? await lineageGateSet(db, config, run.lineage_id, gatePartitions) : (loaded ?? (await lineageEvalSet(db, config, run.lineage_id, evalPartitions)));
   const champion = await getChampion(db, run.lineage_id);
-  const metric = config.eval.metric;
-  // The run scored its result checkpoint on these very rows (its eval partitions, read the
-  // same way) when it wrote it: the gate reads that score instead of computing it again.
-  const candidateMetric = metricValue(metric, { valLoss: candidateCheckpoint.val_loss ?? Number.NaN, metrics: candidateCheckpoint.metrics }, config.model.task);
-  const championMetric = champion ? metricValue(metric, await evaluateCheckpoint(db, config, await getCheckpoint(db, champion.checkpoint_id), evalSet), config.model.task) : null;
-  const decision = gateDecision({ metric, candidate: candidateMetric, champion: championMetric, evalRows: evalSet.rows }, config.eval);
+  const metric = resolvedMetric(config.eval.metric, lossFunction(config).name);
+  const started = performance.now();
+  const scores = gateScores({
+    metric,
+    task: config.model.task,
+    y: gateSet.y,
+    candidate: await predictCheckpoint(db, config, candidateCheckpoint, gateSet),
+    champion: champion ? await predictCheckpoint(db, config, await getCheckpoint(db, champion.checkpoint_id), gateSet) : null,
+    naiveConstants: naiveConstants(config.model.task, await trainingWindowLabels(config, partitions)),
+    rules: config.eval,
+    seed: mixSeed(config.training.seed, Number(run.id)),
+  });
+  const fellBack = holdout === 'random' && config.eval.holdout === 'newest';
+  const rowsAre =
+    holdout === 'newest'
+      ? `all rows of ${gatePartitions.map((p) => p.path).join(', ')}, which it did not train on`
+      : `held-out rows of ${evalPartitions.length} partition${evalPartitions.length === 1 ? '' : 's'} it trained on${fellBack ? `: only ${evalPartitions.length} fresh partition${evalPartitions.length === 1 ? '' : 's'}, not more than eval.holdoutPartitions ${config.eval.holdoutPartitions}, so no forward holdout` : ''}`;
+  const decision = gateDecision({ metric, candidate: scores.candidate, champion: scores.champion, naive: scores.naive, interval: scores.interval, evalRows: gateSet.rows, rowsAre }, config.eval);
   const selection = run.base_selection as { policy?: string; candidates?: unknown } | null;
   const outcome = await recordGateDecision(db, {
     row: {
@@ -101,13 +140,23 @@ async function gate({ db, config, onDecision }: RetrainDependencies, run: Run, l
       run_id: run.id,
       candidate_checkpoint_id: candidateCheckpoint.id,
       champion_version_id: champion?.id ?? null,
-      metric_name: metric,
-      candidate_metric: candidateMetric,
-      champion_metric: championMetric,
-      eval_partition_ids: [...evalSet.partitionIds],
-      eval_rows: evalSet.rows,
+      metric_name: config.eval.metric, // as configured (`loss` stays `loss`): what dashboards and SQL group by
+      candidate_metric: scores.candidate,
+      champion_metric: scores.champion,
+      eval_partition_ids: [...gateSet.partitionIds],
+      eval_rows: gateSet.rows,
       base_policy: selection?.policy ?? null,
       base_candidates: JSON.stringify(selection?.candidates ?? null),
+      holdout,
+      naive_name: scores.naive?.name ?? null,
+      naive_value: scores.naive?.value ?? null,
+      naive_metric: scores.naive?.metric ?? null,
+      naive_baselines: JSON.stringify(scores.naiveAll),
+      improvement: scores.interval?.improvement ?? null,
+      improvement_low: scores.interval?.low ?? null,
+      improvement_high: scores.interval?.high ?? null,
+      confidence: scores.interval?.confidence ?? null,
+      bootstrap_blocks: scores.interval?.blocks ?? null,
       reason: decision.reason,
     },
     promote: decision.promote,
@@ -115,9 +164,9 @@ async function gate({ db, config, onDecision }: RetrainDependencies, run: Run, l
     trainedPartitionIds: await chainPartitionIds(db, run.id),
   });
   const { promotion, version } = outcome;
-  onDecision?.({ promotion, created: outcome.created, candidateMetric, championMetric });
+  onDecision?.({ promotion, created: outcome.created });
   log.info(
-    { decision: promotion.decision, version: version?.version ?? null, metric, candidate: candidateMetric, champion: championMetric, evalRows: evalSet.rows, reason: promotion.reason },
+    { decision: promotion.decision, version: version?.version ?? null, metric, candidate: scores.candidate, champion: scores.champion, naive: scores.naive?.metric ?? null, holdout, evalRows: gateSet.rows, gateSeconds: (performance.now() - started) / 1000, reason: promotion.reason },
     promotion.decision === 'promoted' ? 'candidate promoted' : 'candidate rejected',
   );
   await reconcileServing(db, config, log);
@@ -170,6 +219,7 @@ export function retrainJobHandler(deps: RetrainDependencies): JobHandler {
         kind: plan.kind,
         partitions: plan.train,
         evalPartitions: plan.eval,
+        gatePartitions: plan.gate,
         ...(plan.base?.chosen ? { fromCheckpointId: plan.base.chosen.checkpointId } : {}),
         ...(plan.base ? { baseSelection: plan.base as unknown as Record<string, unknown> } : {}),
         ...(plan.virtualEpochs ? { virtualEpochs: plan.virtualEpochs } : {}),

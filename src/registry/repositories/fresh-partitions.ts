@@ -10,9 +10,10 @@ export interface FreshPartition {
   rows: number | null;
   arrivedAt: Date;
   /**
-   * A finished run of the lineage already trained on it (a candidate the gate rejected).
-   * Still fresh, since the serving model has not learned from it, so the next retrain
-   * trains on it again; but it no longer counts towards triggering one.
+   * A finished run of the lineage already trained on it (a candidate the gate rejected)
+   * or was gated on it (the forward holdout of eval.holdout newest). Still fresh, since the
+   * serving model has not learned from it, so the next retrain trains on it; but it no
+   * longer counts towards triggering one.
    */
   tried: boolean;
 }
@@ -34,7 +35,7 @@ export async function freshPartitions(db: Registry, lineageId: string | null): P
     )
     SELECT p.id, p.path, p.row_count, p.arrived_at,
            EXISTS (SELECT 1 FROM run_partitions rp JOIN runs r ON r.id = rp.run_id
-                   WHERE rp.partition_id = p.id AND rp.role = 'train' AND r.status = 'succeeded'
+                   WHERE rp.partition_id = p.id AND rp.role IN ('train', 'gate') AND r.status = 'succeeded'
                      AND r.lineage_id = ${lineageId}) AS tried
     FROM partitions p
     WHERE p.status = 'registered' AND p.id NOT IN (SELECT partition_id FROM learned)

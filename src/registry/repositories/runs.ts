@@ -1,10 +1,10 @@
 // Runs: one training run (initial, retrain or manual) of a lineage, and the partitions it
-// read in each role (train, replay, eval).
+// read in each role (train, replay, eval, gate).
 import { NotFoundError } from '../../core/errors.ts';
 import type { Registry } from '../connect.ts';
 import type { NewRun, Run, RunStatus } from '../schema.ts';
 
-export type PartitionRole = 'train' | 'replay' | 'eval';
+export type PartitionRole = 'train' | 'replay' | 'eval' | 'gate';
 
 /**
  * Creates a run and its partition roles in one transaction: a run resumed after a crash
@@ -27,7 +27,7 @@ export async function getRun(db: Registry, id: string): Promise<Run> {
 /** The ids of the partitions a run read, by role (a fresh partition is both `train` and `eval`). */
 export async function runPartitionRoles(db: Registry, runId: string): Promise<Record<PartitionRole, Set<string>>> {
   const rows = await db.selectFrom('run_partitions').select(['partition_id', 'role']).where('run_id', '=', runId).execute();
-  const roles: Record<PartitionRole, Set<string>> = { train: new Set(), replay: new Set(), eval: new Set() };
+  const roles: Record<PartitionRole, Set<string>> = { train: new Set(), replay: new Set(), eval: new Set(), gate: new Set() };
   for (const row of rows) roles[row.role].add(row.partition_id);
   return roles;
 }

@@ -5,9 +5,9 @@ import { getLineage, type Checkpoint, type Registry } from '../../registry/index
 import { initBackend, tf } from '../backend.ts';
 import { restoreModelWeights } from './checkpoint-io.ts';
 import { loadCheckpoint } from './checkpoint-store.ts';
-import { loadEvalSet, type EvalSet, type FeatureStats, type TrainingPartition } from '../stream/dataset.ts';
+import { loadEvalSet, trainingLabels, type EvalSet, type FeatureStats, type TrainingPartition } from '../stream/dataset.ts';
 import { columnSpec, splitSpec } from '../run/lineage.ts';
-import { evaluateModel } from '../model/evaluate.ts';
+import { evaluateModel, predict } from '../model/evaluate.ts';
 import { buildModel } from '../model/trainable-model.ts';
 
 /** The model as it was at `checkpoint` (weights only: optimizer state is not needed to predict). */
@@ -34,4 +34,28 @@ export async function evaluateCheckpoint(db: Registry, config: ResolvedConfig, c
   } finally {
     model.dispose();
   }
+}
+
+/**
+ * The gate rows of a forward holdout: every row (both splits) of `partitions`, which
+ * neither the candidate nor the champion trained on, standardised with the lineage's statistics.
+ */
+export async function lineageGateSet(db: Registry, config: ResolvedConfig, lineageId: string, partitions: readonly TrainingPartition[]): Promise<EvalSet> {
+  const lineage = await getLineage(db, lineageId);
+  return loadEvalSet(partitions, columnSpec(config), splitSpec(config), lineage.feature_stats as unknown as FeatureStats, config.training.evalMaxRows, 'all');
+}
+
+/** A checkpoint's predictions for every row of an eval set. */
+export async function predictCheckpoint(db: Registry, config: ResolvedConfig, checkpoint: Checkpoint, evalSet: EvalSet): Promise<Float32Array> {
+  const model = await modelFromCheckpoint(db, config, checkpoint);
+  try {
+    return predict(model, evalSet);
+  } finally {
+    model.dispose();
+  }
+}
+
+/** The labels of the training rows of a run's training window (its training and replayed partitions). */
+export async function trainingWindowLabels(config: ResolvedConfig, partitions: readonly TrainingPartition[]): Promise<Float64Array> {
+  return trainingLabels(partitions, columnSpec(config), splitSpec(config));
 }

@@ -54,3 +54,18 @@ export function evaluateAll(task: 'regression' | 'binary', y: Float32Array, p: F
     ? { mse: meanSquaredError(y, p), mae: meanAbsoluteError(y, p) }
     : { logloss: logLoss(y, p), auc: rocAuc(y, p) };
 }
+
+/** Each row's loss under a decomposable metric (the mean of these is the metric): what the gate's paired bootstrap resamples. */
+export function rowLosses(metric: Exclude<MetricName, 'auc'>, y: Float32Array, p: Float32Array): Float64Array {
+  const out = new Float64Array(y.length);
+  for (let i = 0; i < y.length; i++) {
+    const e = p[i]! - y[i]!;
+    if (metric === 'mse') out[i] = e * e;
+    else if (metric === 'mae') out[i] = Math.abs(e);
+    else {
+      const q = Math.min(1 - EPS, Math.max(EPS, p[i]!));
+      out[i] = -(y[i]! * Math.log(q) + (1 - y[i]!) * Math.log(1 - q));
+    }
+  }
+  return out;
+}

@@ -63,14 +63,18 @@ async function newestGoodCheckpoint(db: Registry, artifactsDir: string, runId: s
   return undefined;
 }
 
-/** A resumed run reads exactly the partitions it started with, in the same roles, whatever arrived since. */
-async function resumedPartitions(db: Registry, config: ResolvedConfig, run: Run): Promise<{ partitions: TrainingPartition[]; evalPartitions: TrainingPartition[] }> {
+/**
+ * The partitions a run read, in their roles, whatever arrived since: what a resumed run
+ * reads again, and what its gate scores on (gate) and takes the naive baselines from (partitions).
+ */
+export async function runPartitions(db: Registry, config: ResolvedConfig, run: Run): Promise<{ partitions: TrainingPartition[]; evalPartitions: TrainingPartition[]; gatePartitions: TrainingPartition[] }> {
   const registered = await registeredPartitions(db, config.dataDir);
-  const { train, replay, eval: evaluated } = await runPartitionRoles(db, run.id);
+  const { train, replay, eval: evaluated, gate } = await runPartitionRoles(db, run.id);
   const replayFraction = (run.config as { retrain?: { replayFraction?: number } }).retrain?.replayFraction ?? 1;
   return {
     partitions: registered.filter((p) => train.has(p.id) || replay.has(p.id)).map((p) => (replay.has(p.id) ? { ...p, replay: true, sample: replayFraction } : p)),
     evalPartitions: registered.filter((p) => evaluated.has(p.id)),
+    gatePartitions: registered.filter((p) => gate.has(p.id)),
   };
 }
 
@@ -82,7 +86,7 @@ export async function resumeRun(db: Registry, config: ResolvedConfig, run: Run, 
   // Killed before its first checkpoint, a run starts again from its base (or from scratch).
   const continuing = loaded !== undefined;
   if (!loaded && run.base_checkpoint_id) loaded = await loadCheckpoint(db, config.artifactsDir, await getCheckpoint(db, run.base_checkpoint_id));
-  const { partitions, evalPartitions } = await resumedPartitions(db, config, run);
+  const { partitions, evalPartitions } = await runPartitions(db, config, run);
   log.info({ run: run.id, fromStep: loaded?.state.globalStep ?? 0 }, 'resuming run');
   return { run, lineage, loaded, continuing, targetEpochs: run.target_virtual_epochs ?? lineage.num_checkpoints, partitions: inPathOrder(partitions), evalPartitions: inPathOrder(evalPartitions) };
 }
@@ -103,7 +107,7 @@ export async function startNewRun(
   db: Registry,
   config: ResolvedConfig,
   request: NewRunRequest,
-  given: { partitions: TrainingPartition[]; evalPartitions: TrainingPartition[] },
+  given: { partitions: TrainingPartition[]; evalPartitions: TrainingPartition[]; gatePartitions?: TrainingPartition[] | undefined },
   backend: string,
   log: Logger,
 ): Promise<StartPoint> {
@@ -122,6 +126,8 @@ export async function startNewRun(
   const roles = [
     ...partitions.map((p) => ({ partitionId: p.id, role: p.replay ? ('replay' as const) : ('train' as const) })),
     ...evalPartitions.map((p) => ({ partitionId: p.id, role: 'eval' as const })),
+    // Recorded with the run so that the gate, even after a crash, scores on exactly these.
+    ...(given.gatePartitions ?? []).map((p) => ({ partitionId: p.id, role: 'gate' as const })),
   ];
   const run = await createRunWithPartitions(
     db,

@@ -42,6 +42,8 @@ export interface TrainRunOptions {
   partitions?: TrainingPartition[];
   /** Partitions whose held-out rows are the validation set; default: the training partitions. */
   evalPartitions?: TrainingPartition[];
+  /** Partitions kept out of training and validation for the gate (eval.holdout newest), recorded as role `gate`. */
+  gatePartitions?: TrainingPartition[];
   /** Those rows already loaded (with the lineage's statistics) by the caller; a new run uses them instead of reading again. */
   evalSet?: EvalSet;
   /** How the base checkpoint was chosen (policy, candidates, scores), stored on the run. */
@@ -129,7 +131,7 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
   const loss = lossFunction(config);
   const startNew = async () => {
     const given = options.partitions ?? (await registeredPartitions(db, config.dataDir));
-    return startNewRun(db, config, options, { partitions: given, evalPartitions: options.evalPartitions ?? given }, backend, options.log);
+    return startNewRun(db, config, options, { partitions: given, evalPartitions: options.evalPartitions ?? given, gatePartitions: options.gatePartitions }, backend, options.log);
   };
   const start = options.resumeRunId ? await resumeRun(db, config, await getRun(db, options.resumeRunId), options.log) : await startNew();
   const { run, lineage, targetEpochs, partitions, evalPartitions } = start;

@@ -40,6 +40,8 @@ export interface SplitSpec {
 }
 
 export type Split = 'train' | 'eval';
+/** Which rows a reader yields: one split, or every row (the gate's holdout partitions, which no run trained on). */
+export type RowSelection = Split | 'all';
 
 /** Standardisation statistics, computed once when a lineage starts and stored in every checkpoint. */
 export interface FeatureStats {
@@ -75,7 +77,7 @@ export async function* validRowChunks(
   partitions: readonly TrainingPartition[],
   columns: ColumnSpec,
   split: SplitSpec,
-  which: Split,
+  which: RowSelection,
   counts: RowCounts = { rows: 0, invalid: 0 },
 ): AsyncGenerator<{ values: Float64Array; rows: number }> {
   const names = [...columns.features, columns.label];
@@ -91,7 +93,7 @@ export async function* validRowChunks(
         let kept = 0;
         rows: for (let r = 0; r < chunk.rowCount; r++) {
           const line = chunk.lines[r]!;
-          if (splitOf(fileHash, line, split) !== which) continue;
+          if (which !== 'all' && splitOf(fileHash, line, split) !== which) continue;
           if (sample < 1 && which === 'train' && mixSeed(fileHash, line, split.seed ^ 0x7e91a) / 4294967296 >= sample) continue;
           const base = r * width;
           for (let c = 0; c < width; c++) {
@@ -122,7 +124,7 @@ export async function forEachRow(
   partitions: readonly TrainingPartition[],
   columns: ColumnSpec,
   split: SplitSpec,
-  which: Split,
+  which: RowSelection,
   onRow: (values: Float64Array) => void | false,
 ): Promise<RowCounts> {
   const counts = { rows: 0, invalid: 0 };
@@ -156,6 +158,25 @@ export async function computeFeatureStats(partitions: readonly TrainingPartition
   return { features: [...columns.features], mean: Array.from(mean), std, count: n };
 }
 
+/**
+ * The labels of the training rows of `partitions` (replayed ones sampled as training
+ * samples them): what the naive baselines are computed from.
+ */
+export async function trainingLabels(partitions: readonly TrainingPartition[], columns: ColumnSpec, split: SplitSpec): Promise<Float64Array> {
+  let labels = new Float64Array(4096);
+  let n = 0;
+  const dim = columns.features.length;
+  await forEachRow(partitions, columns, split, 'train', (row) => {
+    if (n === labels.length) {
+      const grown = new Float64Array(labels.length * 2);
+      grown.set(labels);
+      labels = grown;
+    }
+    labels[n++] = row[dim]!;
+  });
+  return labels.subarray(0, n);
+}
+
 /** Writes a standardised feature vector into `out` at `offset`. */
 function standardise(row: ArrayLike<number>, stats: FeatureStats, out: Float32Array, offset: number): void {
   for (let c = 0; c < stats.mean.length; c++) out[offset + c] = (row[c]! - stats.mean[c]!) / stats.std[c]!;
@@ -169,19 +190,23 @@ export interface EvalSet {
   partitionIds: string[];
 }
 
-/** Loads (at most `maxRows`) eval rows into memory, standardised with the lineage's statistics. */
+/**
+ * Loads (at most `maxRows`) rows into memory, standardised with the lineage's statistics:
+ * by default the eval split (validation), or `all` rows (the gate's holdout partitions).
+ */
 export async function loadEvalSet(
   partitions: readonly TrainingPartition[],
   columns: ColumnSpec,
   split: SplitSpec,
   stats: FeatureStats,
   maxRows: number,
+  which: 'eval' | 'all' = 'eval',
 ): Promise<EvalSet> {
   const dim = columns.features.length;
   let x = new Float32Array(Math.min(maxRows, 4096) * dim);
   let y = new Float32Array(Math.min(maxRows, 4096));
   let rows = 0;
-  await forEachRow(partitions, columns, split, 'eval', (row) => {
+  await forEachRow(partitions, columns, split, which, (row) => {
     if (rows === y.length) {
       const grown = Math.min(maxRows, y.length * 2);
       const nx = new Float32Array(grown * dim);

@@ -1,0 +1,43 @@
+// Does the model serving after a decision beat the naive baseline on that decision's gate
+// rows? The one reading of a decision row that `freshet status`, `freshet models`, the
+// status page and /metrics share: a user must know when their model is not worth serving.
+import type { Promotion } from '../registry/index.ts';
+import { skill, type NaiveName } from './naive-baselines.ts';
+import type { MetricName } from '../trainer/index.ts';
+
+export interface ServingSkill {
+  /** The serving model's metric on the gate rows: the candidate's if promoted, else the champion's it faced. */
+  servingMetric: number;
+  naiveName: NaiveName;
+  naiveValue: number;
+  naiveMetric: number;
+  /** 1 − serving ÷ naive (for auc, (auc − 0.5) ÷ 0.5); null when undefined. */
+  skill: number | null;
+  beatsNaive: boolean;
+  /** Skill of the candidate, promoted or not. */
+  candidateSkill: number | null;
+}
+
+/** The forward check of a gate decision; null for manual promotions, rollbacks and decisions without a naive baseline. */
+export function servingSkill(p: Promotion): ServingSkill | null {
+  if ((p.decision !== 'promoted' && p.decision !== 'rejected') || p.naive_metric === null || p.naive_name === null || !p.metric_name) return null;
+  const serving = p.decision === 'promoted' ? p.candidate_metric : p.champion_metric;
+  if (serving === null) return null;
+  const metric = (p.metric_name === 'loss' ? 'mse' : p.metric_name) as MetricName; // 'loss' is a loss: lower is better, as mse
+  const higher = metric === 'auc';
+  return {
+    servingMetric: serving,
+    naiveName: p.naive_name as NaiveName,
+    naiveValue: p.naive_value ?? Number.NaN,
+    naiveMetric: p.naive_metric,
+    skill: skill(metric, serving, p.naive_metric),
+    beatsNaive: higher ? serving > p.naive_metric : serving < p.naive_metric,
+    candidateSkill: skill(metric, p.candidate_metric, p.naive_metric),
+  };
+}
+
+/** "+1.2%" / "−3.4%" for a skill. */
+export function formatSkill(value: number | null | undefined): string | null {
+  if (value === null || value === undefined) return null;
+  return `${value >= 0 ? '+' : '−'}${Math.abs(value * 100).toFixed(1)}%`;
+}
