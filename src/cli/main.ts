@@ -6,6 +6,7 @@ import { coerceError } from '../core/errors.ts';
 import { addDataVerbs } from './data-verbs.ts';
 import { EXIT, exitCodeFor } from './exit-codes.ts';
 import { addJobVerbs } from './job-verbs.ts';
+import { addBacktestVerb } from './backtest-verb.ts';
 import { addModelVerbs } from './model-verbs.ts';
 import { addSetupVerbs } from './setup-verbs.ts';
 import { addStatusVerbs } from './status-verbs.ts';
@@ -35,6 +36,7 @@ Exit codes: 0 ok, 1 failure, 2 bad usage, configuration or request (not found, c
   addStatusVerbs(program);
   addDataVerbs(program);
   addJobVerbs(program);
+  addBacktestVerb(program);
   addTrainingVerbs(program);
   addModelVerbs(program);
   return program;

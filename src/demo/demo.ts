@@ -3,14 +3,13 @@
 // real daemon (watcher, scheduler, worker, gate, export) runs in this process; each step
 // is told as it happens, and a summary closes the run.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { loadConfig } from '../core/config.ts';
 import { runDaemon } from '../daemon.ts';
 import { createLogger, type Logger } from '../core/log.ts';
 import { countJobsByState } from '../queue/index.ts';
-import { listRuns, getModelVersion, getChampion, FolderNotEnterableError, findLineageByName, freshPartitions, getRun, listEpochLosses, listModelVersions, listPartitions, listPromotions, migrateToLatest, newestTrainingDataArrival, openRegistry, startEmbeddedPostgres, type Registry } from '../registry/index.ts';
+import { listRuns, getModelVersion, getChampion, findLineageByName, freshPartitions, getRun, listEpochLosses, listModelVersions, listPartitions, listPromotions, migrateToLatest, newestTrainingDataArrival, openRegistry, startThrowawayPostgres, type Registry } from '../registry/index.ts';
 import { formatTable } from '../core/table.ts';
 import { humanSeconds } from '../core/human-seconds.ts';
 import { TAXI_FEATURES, TAXI_LABEL, taxiDate as dateOf, taxiTrips, writeTaxiPartition } from './taxi-fares.ts';
@@ -70,19 +69,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   const log: Logger = createLogger({ level: options.logLevel, format: 'auto' });
   out(`freshet demo in ${dir}: taxi fares, ${BACKFILL} days of backfill, then ${options.days} days one at a time; prices hold until a new tariff starts on ${dateOf(options.shiftDay)}, then creep up 1% a day.`);
   out('starting an embedded PostgreSQL for the demo (DATABASE_URL is ignored: the demo never writes to your registry)…');
-  let pgDir = path.join(dir, 'pg');
-  let server;
-  try {
-    server = await startEmbeddedPostgres({ dataDir: pgDir, port: 0, database: 'freshet', log });
-  } catch (error) {
-    // As root the server runs as another user, who may not be able to enter the checkout
-    // (under /root, say): then keep the demo's database under the temp folder instead.
-    if (!(error instanceof FolderNotEnterableError)) throw error;
-    pgDir = path.join(os.tmpdir(), `freshet-demo-pg-${process.getuid?.() ?? 'user'}`);
-    fs.rmSync(pgDir, { recursive: true, force: true });
-    out(`    (${error.message.split(';')[0]}: the demo's database goes to ${pgDir} instead)`);
-    server = await startEmbeddedPostgres({ dataDir: pgDir, port: 0, database: 'freshet', log });
-  }
+  const { server, dataDir: pgDir } = await startThrowawayPostgres(path.join(dir, 'pg'), 'demo', log, (why, moved) => out(`    (${why}: the demo's database goes to ${moved} instead)`));
   // A real configuration file, so that `freshet status`, `models`, `plateau`… work in the
   // demo's folder afterwards (they start the same embedded server from ./pg).
   const configFile = path.join(dir, 'freshet.config.yaml');

@@ -2,6 +2,7 @@
 export { openRegistry, redactUrl, checkReachable, type Registry } from './connect.ts';
 export { openConfiguredRegistry, type RegistryHandle } from './open.ts';
 export { startEmbeddedPostgres, FolderNotEnterableError, type EmbeddedServer } from './embedded-postgres.ts';
+export { startThrowawayPostgres } from './throwaway-postgres.ts';
 export { migrateToLatest, assertSchemaCurrent, appliedMigrations, knownMigrations, SchemaAheadError, MIGRATIONS_DIR } from './migrate.ts';
 export { registryStatus, type RegistryStatus } from './status.ts';
 export * from './schema.ts';

@@ -1,0 +1,106 @@
+// `freshet backtest <dir>`: replay a partition history through the real loop on a
+// throwaway embedded registry and report how every decision held forward.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { InvalidArgumentError, type Command } from 'commander';
+import { loadConfig } from '../core/config.ts';
+import { createLogger } from '../core/log.ts';
+import { shutdownOnSignals } from '../core/shutdown.ts';
+import { formatTable } from '../core/table.ts';
+import { humanSeconds } from '../core/human-seconds.ts';
+import { openRegistry, startThrowawayPostgres } from '../registry/index.ts';
+import { runBacktest, type BacktestSummary } from '../backtest/index.ts';
+import { formatSkill } from '../promotion/index.ts';
+import { positiveInt, print, type GlobalOptions } from './verb-support.ts';
+
+const num = (n: number | null | undefined): string | null => (n === null || n === undefined ? null : n.toPrecision(5));
+
+/** `eval.holdout=random` → the environment override FRESHET_EVAL__HOLDOUT=random (the config's own mechanism). */
+export function setToEnvironment(assignment: string, previous: Record<string, string> = {}): Record<string, string> {
+  const at = assignment.indexOf('=');
+  if (at <= 0) throw new InvalidArgumentError(`--set ${assignment}: expected key=value, e.g. eval.holdout=random`);
+  const key = assignment.slice(0, at);
+  if (!/^[A-Za-z][A-Za-z0-9]*(\.[A-Za-z][A-Za-z0-9]*)*$/.test(key)) throw new InvalidArgumentError(`--set ${assignment}: ${key} is not a configuration key path (see \`freshet config --reference\`)`);
+  const variable = `FRESHET_${key.split('.').map((part) => part.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()).join('__')}`;
+  return { ...previous, [variable]: assignment.slice(at + 1) };
+}
+
+export function formatBacktest(summary: BacktestSummary): string {
+  const table = formatTable(
+    ['step', 'partitions', 'rows', 'serving (forward)', 'naive (forward)', 'decision', 'candidate', 'champion', 'previous decision held'],
+    summary.steps.map((s) => [
+      s.step,
+      s.partitions.length === 1 ? s.partitions[0] : `${s.partitions[0]} … ${s.partitions.at(-1)} (${s.partitions.length})`,
+      s.rows || null,
+      num(s.forward),
+      num(s.forwardNaive),
+      s.decision,
+      num(s.candidate),
+      num(s.champion),
+      s.previousHeld ? `${s.previousHeld.right ? 'yes' : 'NO'} (candidate ${num(s.previousHeld.candidate)}, champion ${num(s.previousHeld.champion)})` : null,
+    ]),
+  );
+  const share = (a: number, b: number): string => (b ? `${a}/${b} (${Math.round((a / b) * 100)}%)` : '-');
+  return [
+    table,
+    '',
+    `forward ${summary.metric} of what served: ${num(summary.forward) ?? '-'}; naive baseline: ${num(summary.forwardNaive) ?? '-'}; skill ${formatSkill(summary.skill) ?? '-'}`,
+    `decisions checked on the next step: right ${share(summary.right, summary.checked)}; promoted but worse ${share(summary.promotedButWorse, summary.promotions)} of promotions; rejected but better ${summary.rejectedButBetter}`,
+    `${summary.steps.length} steps in ${humanSeconds(summary.seconds)}`,
+  ].join('\n');
+}
+
+export function addBacktestVerb(program: Command): void {
+  program
+    .command('backtest')
+    .description('replay a partition history in key order through the real loop (watcher scan, queue, retrain, gate, export) on a throwaway embedded registry; report each decision forward')
+    .argument('<dir>', 'a partition tree (dt=…/ with completion markers) to replay')
+    .option('--warmup <n>', 'partitions the first model trains on', (v) => positiveInt('--warmup', v), 7)
+    .option('--step <n>', 'partitions that arrive per retrain', (v) => positiveInt('--step', v), 1)
+    .option('--set <key=value>', 'override a configuration key for this replay (repeatable), e.g. --set eval.holdout=random', setToEnvironment, {})
+    .option('--work-dir <dir>', 'where the throwaway registry, data and artifacts go (default: a new temp folder, removed after)')
+    .option('--report <file>', 'also write the per-step table and summary as JSON to this file')
+    .option('--json', 'print the summary as JSON')
+    .action(async (dir: string, options: { warmup: number; step: number; set: Record<string, string>; workDir?: string; report?: string; json?: boolean }, command: Command) => {
+      const globals = command.optsWithGlobals<GlobalOptions>();
+      const workDir = path.resolve(options.workDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'freshet-backtest-')));
+      fs.mkdirSync(workDir, { recursive: true, mode: 0o755 });
+      fs.chmodSync(workDir, 0o755); // the embedded server (as root: another user) must enter it
+      const baseLog = createLogger({ level: globals.logLevel === undefined ? 'warn' : (globals.logLevel as 'warn'), format: 'auto' });
+      const { server } = await startThrowawayPostgres(path.join(workDir, 'pg'), 'backtest', baseLog, (why, moved) => process.stderr.write(`freshet backtest: ${why}: the registry goes to ${moved}\n`));
+      const env: NodeJS.ProcessEnv = {
+        ...process.env,
+        ...options.set,
+        DATABASE_URL: server.url,
+        FRESHET_DATA_DIR: path.join(workDir, 'data'),
+        FRESHET_ARTIFACTS_DIR: path.join(workDir, 'artifacts'),
+        FRESHET_SERVING_DIR: path.join(workDir, 'serving'),
+        ...(globals.logLevel ? { FRESHET_LOG__LEVEL: globals.logLevel } : { FRESHET_LOG__LEVEL: 'warn' }),
+      };
+      const config = loadConfig({ file: globals.config, env });
+      const log = createLogger(config.log);
+      const db = openRegistry(server.url, { connectTimeoutSeconds: 10 });
+      const controller = shutdownOnSignals(log, config.daemon.shutdownTimeoutSeconds);
+      try {
+        const summary = await runBacktest({
+          sourceDir: path.resolve(dir),
+          config,
+          db,
+          warmup: options.warmup,
+          step: options.step,
+          log,
+          signal: controller.signal,
+          onStep: (s, index, total) => {
+            if (!options.json) process.stderr.write(`freshet backtest: step ${index + 1}/${total}: ${s.decision}${s.forward !== null ? `, serving ${num(s.forward)} vs naive ${num(s.forwardNaive)} forward` : ''}\n`);
+          },
+        });
+        if (options.report) fs.writeFileSync(options.report, `${JSON.stringify({ source: path.resolve(dir), warmup: options.warmup, step: options.step, set: options.set, ...summary }, null, 2)}\n`);
+        print(options.json ? JSON.stringify(summary, null, 2) : formatBacktest(summary));
+      } finally {
+        await db.destroy();
+        await server.stop();
+        if (!options.workDir) fs.rmSync(workDir, { recursive: true, force: true });
+      }
+    });
+}
