@@ -1,0 +1,20 @@
+#!/bin/bash
+# Forward backtests on the synthetic drift stream (the demo's taxi fares: a tariff shift on
+# day 6, then prices creeping up 1% a day), 16 days of 3,000 rows, warm-up 3, daily steps,
+# for three stream-and-training seeds and three gate policies. Writes r-<seed>-<policy>.json
+# into the folder given (default /tmp/freshet-backtests). Run from the repository root.
+set -euo pipefail
+out=${1:-/tmp/freshet-backtests}
+mkdir -p "$out"
+repo=$(pwd)
+for seed in 1 2 3; do
+  node bench/backtests/taxi-history.ts "$out/h$seed/history" 16 3000 $seed
+  for policy in newest random newest-noboot; do
+    case $policy in
+      newest) sets=();;
+      random) sets=(--set eval.holdout=random);;
+      newest-noboot) sets=(--set eval.confidence=0);;
+    esac
+    (cd "$out/h$seed" && node "$repo/src/cli/main.ts" backtest history --warmup 3 --step 1 --set training.seed=$seed "${sets[@]}" --json > "$out/r-$seed-$policy.json")
+  done
+done
