@@ -29,7 +29,18 @@ export interface ClaimOptions extends LeaseOptions {
  * FOR UPDATE SKIP LOCKED lets many workers claim at once without waiting on each other;
  * the row lock also makes the progress comparison and the attempt count one decision.
  */
-export async function claimJob(db: Registry, { workerId, leaseSeconds, lineage }: ClaimOptions): Promise<Job | undefined> {
+export async function claimJob(db: Registry, options: ClaimOptions): Promise<Job | undefined> {
+  // Two claims that race for jobs with the same concurrency key: the unique index keeps
+  // one out, and the loser's error arrives once the winner committed, so claiming again
+  // skips that key and may find other work (a job of another key must not be left idle).
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const claimed = await claimOnce(db, options);
+    if (claimed !== 'raced') return claimed;
+  }
+  return undefined;
+}
+
+async function claimOnce(db: Registry, { workerId, leaseSeconds, lineage }: ClaimOptions): Promise<Job | undefined | 'raced'> {
   try {
     const result = await sql<Job>`
       WITH next AS (
@@ -61,8 +72,7 @@ export async function claimJob(db: Registry, { workerId, leaseSeconds, lineage }
     `.execute(db);
     return result.rows[0];
   } catch (error) {
-    // Two claims raced for jobs with the same concurrency key; the index kept one out.
-    if ((error as { code?: string }).code === '23505') return undefined;
+    if ((error as { code?: string }).code === '23505') return 'raced';
     throw error;
   }
 }
