@@ -24,7 +24,9 @@ import { lineageEvalSet, registeredPartitions, trainRun } from '../src/trainer/i
 import { Rng } from '../src/core/rng.ts';
 import { PartitionWatcher } from '../src/watcher/index.ts';
 
-const POLICIES = ['scratch', 'last', 'best-val', 'pre-plateau', 'auto'] as const;
+// pre-plateau: the knee rule (plateau.method knee, the default); pre-plateau-epochs: the
+// per-virtual-epoch rule it replaced, compared in the same run.
+const POLICIES = ['scratch', 'last', 'best-val', 'pre-plateau', 'pre-plateau-epochs', 'auto'] as const;
 type Policy = (typeof POLICIES)[number];
 const SEEDS = Number(process.env.BENCH_SEEDS ?? 5);
 const BATCHES = Number(process.env.BENCH_BATCHES ?? 4);
@@ -118,7 +120,8 @@ async function runStream(regime: Regime, seed: number, adminUrl: string, work: s
         FRESHET_TRAINING__EARLY_STOPPING__ENABLED: 'false',
         FRESHET_TRAINING__EARLY_STOPPING__RESTORE_BEST_WEIGHTS: 'false',
         FRESHET_TRAINING__RETENTION__KEEP_LAST: '100000',
-        FRESHET_RETRAIN__BASE: policy === 'scratch' ? 'scratch' : policy,
+        FRESHET_RETRAIN__BASE: policy === 'pre-plateau-epochs' ? 'pre-plateau' : policy,
+        FRESHET_PLATEAU__METHOD: policy === 'pre-plateau-epochs' ? 'epochs' : 'knee',
         FRESHET_RETRAIN__REPLAY_PARTITIONS: '2',
         FRESHET_RETRAIN__REPLAY_FRACTION: '0.5',
         ...regime.env,

@@ -2,15 +2,14 @@
 // PostgreSQL: the retrain job end to end, the gate, model versions, serving export, rollback.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { createLogger } from '../src/core/log.ts';
 import { configSchema } from '../src/core/config.ts';
+import { knownMigrations } from '../src/registry/migrate.ts';
 import { CHAMPION, freshPartitions, getAliasedVersion, getCheckpoint, getRun, listModelVersions, listPromotions, listRunCheckpoints } from '../src/registry/index.ts';
 import { gateDecision, rollbackChampion } from '../src/promotion/index.ts';
-import { prePlateauStepsToKeep, selectBase } from '../src/selection/index.ts';
+import { prePlateauStepsToKeep, selectBase, type EpochsRecord } from '../src/selection/index.ts';
 import { reconcileServing, currentServingVersion } from '../src/serving/index.ts';
 import { lineageEvalSet, lineageGateSet, registeredPartitions, tf, trainRun } from '../src/trainer/index.ts';
 import { createTestDatabase } from './support/database.ts';
@@ -21,20 +20,11 @@ import { runFreshet, cleanEnv } from './support/cli.ts';
 import { evaluateRetrainPolicy } from '../src/scheduler/index.ts';
 import { statusReport } from '../src/observability/index.ts';
 import { trainEnv } from './support/train-config.ts';
+import { serveFolder } from './support/serve-folder.ts';
 
 const log = createLogger({ level: 'warn', format: 'json' });
 
 /** Serves a folder over HTTP, as a model server would, so plain tfjs loads it by URL. */
-async function serveFolder(root: string): Promise<{ url: string; close: () => void }> {
-  const server = http.createServer((request, response) => {
-    const file = path.join(root, decodeURIComponent(new URL(request.url!, 'http://x').pathname));
-    if (!file.startsWith(root) || !fs.existsSync(file)) return response.writeHead(404).end();
-    response.writeHead(200).end(fs.readFileSync(file));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => server.close() };
-}
-
 describe('retention keeps what base selection needs', () => {
   test('a retrain keeps the checkpoint before the plateau of its whole chain, when that plateau starts inside it', async () => {
     const { db, url } = await createTestDatabase();
@@ -45,6 +35,7 @@ describe('retention keeps what base selection needs', () => {
       FRESHET_TRAINING__RETENTION__KEEP_BEST: '1',
       FRESHET_TRAINING__EARLY_STOPPING__ENABLED: 'false',
       FRESHET_RETRAIN__BASE: 'pre-plateau',
+      FRESHET_PLATEAU__METHOD: 'epochs', // the per-virtual-epoch rule (the knee rule: test/early-checkpoints.test.ts)
     });
     for (let d = 1; d <= 3; d++) await addPartition(db, config.dataDir, `2026-11-0${d}`, syntheticRows(1500, d));
     const common = { db, config, log, signal: new AbortController().signal, protectSteps: (runId: string) => prePlateauStepsToKeep(db, config, runId) };
@@ -54,8 +45,9 @@ describe('retention keeps what base selection needs', () => {
     const second = await trainRun({ ...common, fromCheckpointId: base.id, virtualEpochs: 12 });
     const evalSet = await lineageEvalSet(db, config, base.lineage_id, await registeredPartitions(db, config.dataDir));
     const selection = await selectBase(db, config, second.runId, evalSet, log);
-    assert.ok(selection.plateau!.start !== null && selection.plateau!.chosenEpoch > 3, `the chain's plateau is inside the second run: ${selection.plateau!.reason}`);
-    assert.equal(selection.chosen!.virtualEpoch, selection.plateau!.chosenEpoch, `its checkpoint was kept: ${selection.reason}`);
+    const plateau = selection.plateau as EpochsRecord;
+    assert.ok(plateau.start !== null && plateau.chosenEpoch > 3, `the chain's plateau is inside the second run: ${plateau.reason}`);
+    assert.equal(selection.chosen!.virtualEpoch, plateau.chosenEpoch, `its checkpoint was kept: ${selection.reason}`);
     assert.equal(selection.chosen!.runId, second.runId);
   });
 });
@@ -72,6 +64,7 @@ describe('retrain, gate and promotion', () => {
       FRESHET_RETRAIN__VIRTUAL_EPOCHS: '3',
       FRESHET_RETRAIN__REPLAY_PARTITIONS: '1',
       FRESHET_RETRAIN__BASE: 'pre-plateau',
+      FRESHET_PLATEAU__METHOD: 'epochs', // the per-virtual-epoch rule (the knee rule: test/early-checkpoints.test.ts)
     };
     const config = trainConfig(dir, url, base);
     for (let d = 1; d <= 3; d++) await addPartition(db, config.dataDir, `2026-11-0${d}`, syntheticRows(1200, d));
@@ -213,9 +206,11 @@ describe('retrain, gate and promotion', () => {
 
     const plateau = await runFreshet(['plateau'], { env });
     assert.equal(plateau.code, 0, plateau.stderr);
-    assert.match(plateau.stdout, /^lineage default, run \d+: training loss per virtual epoch 1–\d+/);
+    assert.match(plateau.stdout, /^lineage default, run \d+, rule plateau.method knee:\ntraining loss per step \d+–\d+, smoothed/);
+    assert.match(plateau.stdout, /\ntraining loss per virtual epoch 1–\d+/);
     assert.match(plateau.stdout, /[▁▂▃▄▅▆▇█]{5,}/);
     assert.match(plateau.stdout, /\^/);
+    assert.match(plateau.stdout, /K knee/);
     const json = JSON.parse((await runFreshet(['plateau', '1', '--json'], { env })).stdout) as { run: string; points: unknown[]; chosenEpoch: number };
     assert.equal(json.run, '1');
     assert.equal(json.points.length, 8);
@@ -243,7 +238,7 @@ describe('retrain, gate and promotion', () => {
     assert.match(status.stdout, /last decisions/);
     const statusJson = JSON.parse((await runFreshet(['status', '--json'], { env })).stdout) as { champion: { version: number }; schemaVersion: string; jobs: Record<string, number>; lossCurve: { points: unknown[] } };
     assert.equal(statusJson.champion.version, 2);
-    assert.match(statusJson.schemaVersion, /_forward-gate$/);
+    assert.equal(statusJson.schemaVersion, (await knownMigrations()).at(-1), 'the newest migration this code knows');
     assert.ok(statusJson.lossCurve.points.length > 0);
     const runs = await runFreshet(['runs', '--json'], { env });
     assert.deepEqual((JSON.parse(runs.stdout) as Array<{ kind: string }>).map((r) => r.kind), ['retrain', 'initial']);

@@ -12,10 +12,11 @@ import { ConfigError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import { claimJob, completeJob } from '../queue/index.ts';
 import { findCompletePartitions, PartitionWatcher } from '../watcher/index.ts';
-import { findLineageByName, getCheckpoint, getModelVersion, getChampion, listPromotions, migrateToLatest, type Promotion, type Registry } from '../registry/index.ts';
+import { findLineageByName, getCheckpoint, getModelVersion, getChampion, listPromotions, migrateToLatest, type ModelVersion, type Promotion, type Registry } from '../registry/index.ts';
+import { predictVersion } from '../serving/index.ts';
 import { enqueueRetrain } from '../scheduler/index.ts';
 import { retrainJobHandler } from '../retrain/index.ts';
-import { evaluateAll, lineageGateSet, lossFunction, predictCheckpoint, type EvalSet, type MetricName, type TrainingPartition } from '../trainer/index.ts';
+import { evaluateAll, lineageGateSet, lossFunction, predictCheckpoint, type EvalSet, type MetricName, type TrainObserver, type TrainingPartition } from '../trainer/index.ts';
 import { higherIsBetter, resolvedMetric, skill } from '../promotion/index.ts';
 import { isDataFile } from '../data/index.ts';
 
@@ -31,6 +32,8 @@ export interface BacktestOptions {
   signal: AbortSignal;
   /** Called after each step (a progress line). */
   onStep?: (step: BacktestStep, index: number, total: number) => void;
+  /** Hears the training runs (a progress bar). */
+  observer?: TrainObserver | undefined;
 }
 
 export interface BacktestStep {
@@ -41,8 +44,8 @@ export interface BacktestStep {
   /** The naive baseline the latest decision was held to (its constant), on the same rows. */
   forwardNaive: number | null;
   rows: number;
-  /** The decision made once this step arrived. */
-  decision: 'promoted' | 'rejected' | 'none';
+  /** The decision made once this step arrived (fallback: the candidate was rejected and the naive constant now serves). */
+  decision: 'promoted' | 'rejected' | 'fallback' | 'none';
   candidate: number | null;
   champion: number | null;
   reason: string;
@@ -82,9 +85,12 @@ function asTrainingPartition(sourceDir: string, relative: string): TrainingParti
   return { id: `history:${relative}`, path: relative, dir, files: fs.readdirSync(dir).filter(isDataFile).sort(), rows: null };
 }
 
-async function decisionOfRun(db: Registry, lineageId: string, runId: string | undefined): Promise<Promotion | undefined> {
+/** The gate's decision on a run, and whether a fallback to the naive constant followed it. */
+async function decisionOfRun(db: Registry, lineageId: string, runId: string | undefined): Promise<{ decision: Promotion; fellBack: boolean } | undefined> {
   if (!runId) return undefined;
-  return (await listPromotions(db, lineageId, 5)).find((p) => p.run_id === runId && (p.decision === 'promoted' || p.decision === 'rejected'));
+  const ofRun = (await listPromotions(db, lineageId, 5)).filter((p) => p.run_id === runId);
+  const decision = ofRun.find((p) => p.decision === 'promoted' || p.decision === 'rejected');
+  return decision ? { decision, fellBack: ofRun.some((p) => p.decision === 'fallback') } : undefined;
 }
 
 export async function runBacktest(options: BacktestOptions): Promise<BacktestSummary> {
@@ -98,7 +104,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestSum
   for (let at = options.warmup; at < history.length; at += options.step) groups.push(history.slice(at, at + options.step));
   await migrateToLatest(db);
   const metric = resolvedMetric(config.eval.metric, lossFunction(config).name);
-  const handler = retrainJobHandler({ db, config, log });
+  const handler = retrainJobHandler({ db, config, log, observer: options.observer });
   const watcher = new PartitionWatcher({ db, config, log });
   const steps: BacktestStep[] = [];
   let previous: Promotion | undefined; // the newest decision: its naive constant is the forward baseline
@@ -115,12 +121,18 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestSum
     if (lineage && index > 0) {
       const set = await lineageGateSet(db, config, lineage.id, group.map((p) => asTrainingPartition(sourceDir, p)));
       rows = set.rows;
-      if (champion && rows > 0) forward = scoreOn(metric, config, set, await predictCheckpoint(db, config, await getCheckpoint(db, champion.checkpoint_id), set));
+      // Each version scored once per step: the serving champion is often the one faced.
+      const scored = new Map<string, number>();
+      const scoreVersion = async (version: ModelVersion): Promise<number> => {
+        if (!scored.has(version.id)) scored.set(version.id, scoreOn(metric, config, set, await predictVersion(db, config, version, set)));
+        return scored.get(version.id)!;
+      };
+      if (champion && rows > 0) forward = await scoreVersion(champion);
       if (previous?.naive_value !== null && previous?.naive_value !== undefined && rows > 0) forwardNaive = scoreOn(metric, config, set, new Float32Array(rows).fill(previous.naive_value));
       if (lastStep?.champion_version_id && lastStep.candidate_checkpoint_id && rows > 0) {
         const faced = await getModelVersion(db, lastStep.champion_version_id);
         const candidate = scoreOn(metric, config, set, await predictCheckpoint(db, config, await getCheckpoint(db, lastStep.candidate_checkpoint_id), set));
-        const championScore = scoreOn(metric, config, set, await predictCheckpoint(db, config, await getCheckpoint(db, faced.checkpoint_id), set));
+        const championScore = await scoreVersion(faced);
         const better = higherIsBetter(metric) ? candidate > championScore : candidate < championScore;
         previousHeld = { candidate, champion: championScore, right: (lastStep.decision === 'promoted') === better };
       }
@@ -141,7 +153,8 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestSum
     await completeJob(db, job.id, 'backtest');
     const lineageNow = (await findLineageByName(db, config.lineage))!;
     const run = await db.selectFrom('runs').select('id').where('job_id', '=', job.id).executeTakeFirst();
-    const decision = await decisionOfRun(db, lineageNow.id, run?.id);
+    const outcome = await decisionOfRun(db, lineageNow.id, run?.id);
+    const decision = outcome?.decision;
     if (decision) previous = decision;
     lastStep = decision;
     const row: BacktestStep = {
@@ -150,7 +163,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestSum
       forward,
       forwardNaive,
       rows,
-      decision: decision ? (decision.decision as 'promoted' | 'rejected') : 'none',
+      decision: outcome?.fellBack ? 'fallback' : decision ? (decision.decision as 'promoted' | 'rejected') : 'none',
       candidate: decision?.candidate_metric ?? null,
       champion: decision?.champion_metric ?? null,
       reason: decision?.reason ?? 'no run: nothing fresh',

@@ -13,6 +13,7 @@ import { openRegistry, startThrowawayPostgres } from '../registry/index.ts';
 import { runBacktest, type BacktestSummary } from '../backtest/index.ts';
 import { formatSkill } from '../promotion/index.ts';
 import { positiveInt, print, type GlobalOptions } from './verb-support.ts';
+import { BacktestProgress } from './backtest-progress.ts';
 
 const num = (n: number | null | undefined): string | null => (n === null || n === undefined ? null : n.toPrecision(5));
 
@@ -82,6 +83,7 @@ export function addBacktestVerb(program: Command): void {
       const log = createLogger(config.log);
       const db = openRegistry(server.url, { connectTimeoutSeconds: 10 });
       const controller = shutdownOnSignals(log, config.daemon.shutdownTimeoutSeconds);
+      const progress = options.json ? undefined : new BacktestProgress(process.stderr);
       try {
         const summary = await runBacktest({
           sourceDir: path.resolve(dir),
@@ -91,13 +93,14 @@ export function addBacktestVerb(program: Command): void {
           step: options.step,
           log,
           signal: controller.signal,
-          onStep: (s, index, total) => {
-            if (!options.json) process.stderr.write(`freshet backtest: step ${index + 1}/${total}: ${s.decision}${s.forward !== null ? `, serving ${num(s.forward)} vs naive ${num(s.forwardNaive)} forward` : ''}\n`);
-          },
+          onStep: (s, index, total) => progress?.step(s, index, total),
+          observer: progress?.observer,
         });
+        progress?.finish();
         if (options.report) fs.writeFileSync(options.report, `${JSON.stringify({ source: path.resolve(dir), warmup: options.warmup, step: options.step, set: options.set, ...summary }, null, 2)}\n`);
         print(options.json ? JSON.stringify(summary, null, 2) : formatBacktest(summary));
       } finally {
+        progress?.finish();
         await db.destroy();
         await server.stop();
         if (!options.workDir) fs.rmSync(workDir, { recursive: true, force: true });

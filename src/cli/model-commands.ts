@@ -10,18 +10,46 @@ import { reconcileServing } from '../serving/index.ts';
 import { markerLine, sparkline } from './sparkline.ts';
 import { formatTable } from '../core/table.ts';
 
+/** Columns of the step-level line: the steps on a log axis, where the early descent is visible. */
+const STEP_COLUMNS = 64;
+
+/** The smoothed step-level curve on a log-step axis, one column per bin, with K at the knee and ^ at the chosen checkpoint. */
+function stepCurveLines(report: PlateauReport): string[] {
+  const steps = report.steps.filter((p) => p.step > 0);
+  if (steps.length < 2) return [];
+  const lo = Math.log(steps[0]!.step);
+  const hi = Math.log(steps.at(-1)!.step);
+  const column = (step: number): number => Math.min(STEP_COLUMNS - 1, Math.floor(((Math.log(Math.max(step, 1)) - lo) / (hi - lo || 1)) * STEP_COLUMNS));
+  const bins: number[][] = Array.from({ length: STEP_COLUMNS }, () => []);
+  for (const p of steps) bins[column(p.step)]!.push(p.smoothed);
+  // An empty bin (log axis: few points early) repeats the one before it.
+  let previous = steps[0]!.smoothed;
+  const values = bins.map((b) => (previous = b.length ? b.reduce((a, v) => a + v, 0) / b.length : previous));
+  const at = (step: number | null): number | null => (step === null ? null : column(step));
+  return [
+    `training loss per step ${steps[0]!.step}–${steps.at(-1)!.step}, smoothed (running median, then non-increasing), ${steps[0]!.smoothed.toPrecision(4)} → ${steps.at(-1)!.smoothed.toPrecision(4)}:`,
+    `  ${sparkline(values)}`,
+    `  ${markerLine(values.length, [[at(report.kneeStep), 'K'], [at(report.chosenStep), '^']])}`,
+    `  (log steps, log loss) K knee${report.kneeStep === null ? ' (none)' : ` (step ${report.kneeStep})`}, ^ chosen checkpoint${report.chosenStep === null ? ' (none)' : ` (step ${report.chosenStep}${report.chosenLevel === null ? '' : `, smoothed loss ${report.chosenLevel.toPrecision(4)} vs ${report.endLevel!.toPrecision(4)} at the end`})`}`,
+  ];
+}
+
 export function formatPlateau(report: PlateauReport): string {
   const losses = report.points.map((p) => p.trainLoss);
   const index = (epoch: number | null) => (epoch === null ? null : report.points.findIndex((p) => p.virtualEpoch === epoch));
   const first = report.points[0]!;
   const last = report.points.at(-1)!;
-  return [
-    `lineage ${report.lineage}, run ${report.run}: training loss per virtual epoch ${first.virtualEpoch}–${last.virtualEpoch}, ${first.trainLoss.toPrecision(4)} → ${last.trainLoss.toPrecision(4)}`,
+  const epochs = [
+    `training loss per virtual epoch ${first.virtualEpoch}–${last.virtualEpoch}, ${first.trainLoss.toPrecision(4)} → ${last.trainLoss.toPrecision(4)}:`,
     `  ${sparkline(losses)}`,
-    `  ${markerLine(losses.length, [[index(report.plateauStartEpoch), 'P'], [index(report.chosenEpoch), '^']])}`,
-    `  (log scale) P plateau start${report.plateauStartEpoch === null ? ' (none yet)' : ` (epoch ${report.plateauStartEpoch})`}, ^ pre-plateau choice (epoch ${report.chosenEpoch})`,
-    report.reason,
-  ].join('\n');
+    report.method === 'epochs'
+      ? `  ${markerLine(losses.length, [[index(report.plateauStartEpoch), 'P'], [index(report.chosenEpoch), '^']])}`
+      : `  ${markerLine(losses.length, [[index(report.chosenEpoch), '^']])}`,
+    report.method === 'epochs'
+      ? `  (log scale) P plateau start${report.plateauStartEpoch === null ? ' (none yet)' : ` (epoch ${report.plateauStartEpoch})`}, ^ pre-plateau choice (epoch ${report.chosenEpoch})`
+      : `  (log scale) ^ the chosen checkpoint's epoch (${report.chosenEpoch}${report.chosenEpoch === 0 ? ': inside the first' : ''})`,
+  ];
+  return [`lineage ${report.lineage}, run ${report.run}, rule plateau.method ${report.method}:`, ...stepCurveLines(report), ...epochs, report.reason].join('\n');
 }
 
 export async function modelsReport(db: Registry, lineageName: string) {

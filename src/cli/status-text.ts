@@ -11,7 +11,7 @@ export function formatStatus(report: StatusReport): string {
   const registry = report;
   const lines = [
     `lineage ${report.lineage}`,
-    c ? `champion: v${c.version}, ${c.metricName} ${num(c.metric)}, run ${c.run}, since ${c.promotedAt}` : 'champion: none yet',
+    c ? `champion: v${c.version}${c.constant ? ` (the naive ${c.constant.name} ${num(c.constant.value)}, eval.fallback naive)` : ''}, ${c.metricName} ${num(c.metric)}, run ${c.run}, since ${c.promotedAt}` : 'champion: none yet',
     `freshness: champion's newest data ${f.championDataArrivedAt ?? '-'} (${humanSeconds(f.championDataAgeSeconds)} old); newest partition ${f.newestPartitionArrivedAt ?? '-'}; ${f.partitionsWaiting} partitions waiting (fresh: not learned by the champion; ${f.partitionsUntried} not yet tried by any run)`,
     forwardLine(report),
     `partitions: ${Object.entries(report.partitions).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`,
@@ -36,5 +36,6 @@ export function forwardLine(report: StatusReport): string {
   if (!f) return 'naive baseline: no gate decision with a naive baseline yet';
   const where = f.holdout === 'newest' ? 'the newest partition, which it did not train on' : 'the held-out rows of the partitions it trained on (in-period)';
   const line = `naive baseline: the serving model's ${num(f.servingMetric)} vs the ${f.naiveName} ${num(f.naiveValue)}'s ${num(f.naiveMetric)} on ${where}, skill ${formatSkill(f.skill) ?? '-'}`;
+  if (f.servesConstant) return `${line}\nWARNING: no model beats the naive baseline: freshet serves the ${f.naiveName} ${num(f.naiveValue)} itself (eval.fallback naive) until one does (freshet_champion_beats_naive 0)`;
   return f.beatsNaive ? line : `${line}\nWARNING: the serving model does not beat its naive baseline: predicting the ${f.naiveName} would serve as well; it is not worth serving until a model beats it (freshet_champion_beats_naive 0)`;
 }

@@ -72,7 +72,13 @@ export const configSchema = z.strictObject({
       evalFraction: z.number().gt(0).lt(1).default(0.1).describe('Share of each partition held out for evaluation (by a hash of partition and row; never trained on).'),
       evalMaxRows: z.number().int().positive().default(100000).describe('Most eval rows kept in memory for validation loss and metrics.'),
       checkpointEvery: z.number().int().min(0).default(0).describe('Extra checkpoint (and early-stopping check) every N steps inside a virtual epoch; 0 = only at virtual-epoch ends.'),
-      logEvery: z.number().int().positive().default(50).describe('Record the training loss into loss_points every N steps.'),
+      logEvery: z.number().int().positive().default(50).describe('Record the mean training loss since the previous point into loss_points every N steps (with early checkpoints, also at them and at every power of two below N, where the loss falls fastest).'),
+      earlyCheckpoints: z
+        .strictObject({
+          firstStep: z.number().int().min(0).default(16).describe('A run starting at step 0 (a lineage\'s first run) also checkpoints at steps firstStep·2^k, where the loss falls, so the knee has checkpoints around it; 0 turns this off. The schedule is fixed per lineage (lineages.early_checkpoint_steps).'),
+          untilEpoch: z.number().int().positive().default(2).describe('... for steps inside the first untilEpoch virtual epochs.'),
+        })
+        .prefault({}),
       invalidRows: z.enum(['skip', 'reject']).default('skip').describe('Rows with missing, NaN or infinite values: skip and count them, or fail the partition.'),
       earlyStopping: z
         .strictObject({
@@ -106,10 +112,14 @@ export const configSchema = z.strictObject({
     .prefault({}),
   plateau: z
     .strictObject({
-      alpha: z.number().gt(0).max(1).default(0.5).describe('EMA smoothing of the per-virtual-epoch training loss (1: none).'),
-      window: z.number().int().positive().default(3).describe('Checkpoints to look ahead: a plateau starts where the next `window` gain at most minGain of the descent so far.'),
-      minGain: z.number().min(0).default(0.05).describe('Share of the descent so far below which the next window counts as flat.'),
-      offset: z.number().int().min(0).default(1).describe('Checkpoints before the plateau start to choose as the retraining base.'),
+      method: z.enum(['knee', 'epochs']).default('knee').describe('How the pre-plateau checkpoint is found: knee (the Kneedle knee of the step-level training loss, loss_points, after a running median and a non-increasing fit; the newest checkpoint at or before it) or epochs (the per-virtual-epoch rule: alpha, window, minGain, offset). See docs/definitions.md.'),
+      smoothWindow: z.number().int().positive().refine((n) => n % 2 === 1, 'must be odd').default(9).describe('knee: loss points in the running median (odd).'),
+      minDrop: z.number().min(0).lt(1).default(0.02).describe('knee: smallest fall of the smoothed loss, as a share of its start, that counts as a descent (below it: no knee, the latest checkpoint).'),
+      minDistance: z.number().min(0).lt(1).default(0.1).describe('knee: smallest Kneedle distance that counts as a bend (below it the loss still falls like a straight line: the latest checkpoint).'),
+      alpha: z.number().gt(0).max(1).default(0.5).describe('epochs: EMA smoothing of the per-virtual-epoch training loss (1: none).'),
+      window: z.number().int().positive().default(3).describe('epochs: checkpoints to look ahead: a plateau starts where the next `window` gain at most minGain of the descent so far.'),
+      minGain: z.number().min(0).default(0.05).describe('epochs: share of the descent so far below which the next window counts as flat.'),
+      offset: z.number().int().min(0).default(1).describe('epochs: checkpoints before the plateau start to choose as the retraining base.'),
     })
     .prefault({}),
   eval: z
@@ -125,6 +135,10 @@ export const configSchema = z.strictObject({
       bootstrapSamples: z.number().int().min(100).default(1000).describe('Bootstrap resamples for eval.confidence.'),
       bootstrapBlocks: z.number().int().min(2).default(20).describe('Contiguous blocks (in partition, file and line order, i.e. time blocks) the gate rows are cut into and resampled by, so correlated neighbouring rows are not counted as independent.'),
       mustBeatNaive: z.boolean().default(true).describe('Never promote a candidate that does no better than the naive baseline (the median or mean label of its training window for regression, the base rate for binary) on the gate rows.'),
+      fallback: z
+        .enum(['none', 'naive'])
+        .default('none')
+        .describe('naive: when the model candidate is rejected and the champion (or, before the first model, nothing) does no better than the naive baseline on the gate rows, serve that constant as a model version of its own (exported like any other) until a model beats it. none: keep the champion.'),
     })
     .prefault({}),
   queue: z

@@ -5,10 +5,11 @@ import { type PlateauReport } from '../selection/index.ts';
 import { humanSeconds } from '../core/human-seconds.ts';
 import type { StatusReport } from './status-report.ts';
 import { decisionsChartSvg } from './decisions-chart.ts';
+import { stepLossChartSvg } from './step-loss-chart.ts';
+import { escapeHtml } from './escape-html.ts';
 import { formatSkill } from '../promotion/index.ts';
 
-const escape = (value: unknown): string =>
-  String(value ?? '-').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+const escape = escapeHtml;
 
 const num = (n: number | null | undefined): string => (n === null || n === undefined || !Number.isFinite(n) ? '-' : n.toPrecision(4));
 
@@ -43,7 +44,7 @@ export function lossCurveSvg(curve: PlateauReport): string {
       .filter((p) => pick(p) !== null && pick(p)! > 0)
       .map((p) => `${x(p.virtualEpoch).toFixed(1)},${y(pick(p)!).toFixed(1)}`)
       .join(' ');
-  const chosen = points.find((p) => p.virtualEpoch === curve.chosenEpoch)!;
+  const chosen = points.find((p) => p.virtualEpoch === curve.chosenEpoch); // absent when the knee rule chose a checkpoint inside the first epoch
   // The run's base: the last point of its parent run on the chain, if it has one.
   const firstOwn = points.findIndex((p) => p.run === curve.run);
   const base = firstOwn > 0 ? points[firstOwn - 1]! : undefined;
@@ -63,7 +64,7 @@ export function lossCurveSvg(curve: PlateauReport): string {
   ${plateauX === null ? '' : `<g class="plateau-marker"><line x1="${plateauX.toFixed(1)}" x2="${plateauX.toFixed(1)}" y1="${pad.top}" y2="${height - pad.bottom}" stroke="#d97706" stroke-dasharray="4 3"/><text x="${(plateauX + 4).toFixed(1)}" y="${pad.top + 12}" font-size="11" fill="#d97706">plateau starts (epoch ${curve.plateauStartEpoch})</text></g>`}
   <polyline class="val-loss" points="${line((p) => p.valLoss)}" fill="none" stroke="#9ca3af" stroke-width="1.5" stroke-dasharray="5 3"/>
   <polyline class="train-loss" points="${line((p) => p.trainLoss)}" fill="none" stroke="#2563eb" stroke-width="2"/>
-  <g class="chosen-marker"><circle cx="${x(chosen.virtualEpoch).toFixed(1)}" cy="${y(chosen.trainLoss).toFixed(1)}" r="6" fill="none" stroke="#dc2626" stroke-width="2.5"/>${label(x(chosen.virtualEpoch), y(chosen.trainLoss) - 9, '#dc2626', `pre-plateau (epoch ${chosen.virtualEpoch})`)}</g>
+  ${chosen ? `<g class="chosen-marker"><circle cx="${x(chosen.virtualEpoch).toFixed(1)}" cy="${y(chosen.trainLoss).toFixed(1)}" r="6" fill="none" stroke="#dc2626" stroke-width="2.5"/>${label(x(chosen.virtualEpoch), y(chosen.trainLoss) - 9, '#dc2626', `pre-plateau (epoch ${chosen.virtualEpoch})`)}</g>` : ''}
   ${base ? `<g class="base-marker"><rect x="${(x(base.virtualEpoch) - 5).toFixed(1)}" y="${(y(base.trainLoss) - 5).toFixed(1)}" width="10" height="10" fill="none" stroke="#059669" stroke-width="2.5"/>${label(x(base.virtualEpoch), y(base.trainLoss) + 16, '#059669', `this model's base (epoch ${base.virtualEpoch})`)}</g>` : ''}
 </svg>`;
 }
@@ -75,7 +76,7 @@ export function renderStatusPage(report: StatusReport): string {
     ? `<dl id="champion"><dt>version</dt><dd>v${c.version}</dd><dt>${escape(c.metricName)}</dt><dd>${num(c.metric)}</dd><dt>run</dt><dd>${escape(c.run)}</dd><dt>champion since</dt><dd>${escape(c.promotedAt)}</dd><dt>serving</dt><dd>${escape(c.servingUri)}</dd></dl>`
     : '<p id="champion" class="empty">no champion yet</p>';
   const curve = report.lossCurve
-    ? `${lossCurveSvg(report.lossCurve)}\n<p class="reason">${escape(report.lossCurve.reason)}</p>
+    ? `${stepLossChartSvg(report.lossCurve) ?? ''}\n${lossCurveSvg(report.lossCurve)}\n<p class="reason">${escape(report.lossCurve.reason)}</p>
 <p class="legend"><span class="swatch train"></span> training loss <span class="swatch val"></span> validation loss (log scale)</p>`
     : '<p id="loss-curve" class="empty">no finished run yet</p>';
   return `<!doctype html>
@@ -123,6 +124,7 @@ function forwardCheckHtml(report: StatusReport): string {
   const f = report.forwardCheck;
   if (!f) return '<p id="forward-check" class="empty">no gate decision with a naive baseline yet</p>';
   const text = `the serving model ${num(f.servingMetric)} vs the ${escape(f.naiveName)} (${num(f.naiveValue)}) ${num(f.naiveMetric)} on the last decision's gate rows (${f.holdout === 'newest' ? 'the newest partition, not trained on' : 'in-period held-out rows'}): skill ${escape(formatSkill(f.skill))}`;
+  if (f.servesConstant) return `<p id="forward-check" class="warning" style="color:#b00;font-weight:bold">No model beats the naive baseline: freshet serves the ${escape(f.naiveName)} ${num(f.naiveValue)} itself (eval.fallback naive) until one does; ${text}.</p>`;
   return f.beatsNaive
     ? `<p id="forward-check">${text}</p>`
     : `<p id="forward-check" class="warning" style="color:#b00;font-weight:bold">The serving model does not beat its naive baseline: ${text}. Predicting the ${escape(f.naiveName)} would serve as well.</p>`;

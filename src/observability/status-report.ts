@@ -19,6 +19,8 @@ export interface StatusReport extends RegistryStatus {
     run: string;
     promotedAt: string;
     servingUri: string | null;
+    /** Set when the champion serves a naive constant (eval.fallback naive). */
+    constant: { name: string; value: number } | null;
   } | null;
   freshness: {
     /** Arrival of the newest registered partition. */
@@ -72,7 +74,15 @@ export async function statusReport(db: Registry, config: ResolvedConfig): Promis
   let championData: Date | null = null;
   if (version) {
     const promotedAt = (await championSince(db, lineage.id)) ?? version.created_at;
-    champion = { version: version.version, metricName: version.metric_name, metric: version.eval_metric, run: version.run_id, promotedAt: promotedAt.toISOString(), servingUri: version.serving_uri };
+    champion = {
+      version: version.version,
+      metricName: version.metric_name,
+      metric: version.eval_metric,
+      run: version.run_id,
+      promotedAt: promotedAt.toISOString(),
+      servingUri: version.serving_uri,
+      constant: version.constant === null ? null : { name: version.constant_name ?? 'constant', value: version.constant },
+    };
     championData = await newestTrainingDataArrival(db, version.id);
   }
   const fresh = await freshPartitions(db, lineage.id);

@@ -38,6 +38,11 @@ export interface GateRecord {
     candidate_metric: number;
   };
   promote: boolean;
+  /**
+   * eval.fallback naive: with the candidate rejected, make this naive constant the champion
+   * (a version of its own, decision 'fallback'), unless the champion changed meanwhile.
+   */
+  fallback?: { constant: { name: string; value: number; metric: number }; reason: string; windowPartitionIds: string[] } | undefined;
   dataWatermark: string | null;
   /** Partitions whose rows trained the candidate (its run and its ancestors). */
   trainedPartitionIds: string[];
@@ -48,6 +53,8 @@ export interface GateOutcome {
   version: ModelVersion | undefined;
   /** False when this run had been decided already (a job re-run after a crash). */
   created: boolean;
+  /** The 'fallback' decision that made the naive constant the champion, when one followed. */
+  fallback?: Promotion | undefined;
 }
 
 /** Records the gate's decision for a candidate run, promoting it when the decision says so. Idempotent per run. */
@@ -85,7 +92,43 @@ export async function recordGateDecision(db: Registry, record: GateRecord): Prom
       message: promote ? `version ${version!.version} is the champion: ${reason}` : `candidate of run ${row.run_id} rejected: ${reason}`,
       data: { promotion: promotion.id, version: version?.version ?? null },
     });
-    return { promotion, version, created: true };
+    const championUnchanged = (current?.id ?? null) === row.champion_version_id;
+    let fallback: Promotion | undefined;
+    if (!promote && record.fallback && championUnchanged) {
+      const { constant, reason: why, windowPartitionIds } = record.fallback;
+      // Why a statement of its own: the version serves a constant, so what "trained" it is
+      // the window its value was computed over, and its metric is the constant's.
+      version = await createModelVersion(
+        trx,
+        {
+          lineage_id: row.lineage_id,
+          run_id: row.run_id,
+          checkpoint_id: row.candidate_checkpoint_id,
+          metric_name: row.metric_name,
+          eval_metric: constant.metric,
+          data_watermark: record.dataWatermark,
+          constant: constant.value,
+          constant_name: constant.name,
+        },
+        windowPartitionIds,
+      );
+      await setAlias(trx, row.lineage_id, CHAMPION, version.id);
+      fallback = await recordPromotion(trx, {
+        ...row,
+        candidate_version_id: version.id,
+        candidate_metric: constant.metric,
+        decision: 'fallback',
+        reason: why,
+      });
+      await recordEvent(trx, {
+        kind: 'model.fallback',
+        lineage_id: row.lineage_id,
+        run_id: row.run_id,
+        message: `version ${version.version}, the naive ${constant.name} ${constant.value}, is the champion: ${why}`,
+        data: { promotion: fallback.id, version: version.version },
+      });
+    }
+    return { promotion, version, created: true, fallback };
   });
 }
 

@@ -5,5 +5,6 @@ export { gateDecision, metricValue, higherIsBetter, type GateDecision, type Eval
 export { gateScores, type GateScores } from './gate-scores.ts';
 export { naiveConstants, resolvedMetric, skill, median, type NaiveBaseline } from './naive-baselines.ts';
 export { pairedBlockBootstrap, blockStarts, meanLossImprovement, type BootstrapInterval } from './paired-bootstrap.ts';
+export { fallbackDecision, type FallbackInput } from './naive-fallback.ts';
 export { recordGateDecision, promoteVersion, rollbackChampion } from './decisions.ts';
 export { servingSkill, formatSkill, type ServingSkill } from './serving-skill.ts';

@@ -14,14 +14,17 @@ export interface ServingSkill {
   /** 1 − serving ÷ naive (for auc, (auc − 0.5) ÷ 0.5); null when undefined. */
   skill: number | null;
   beatsNaive: boolean;
+  /** The naive constant itself serves (a fallback decision, eval.fallback naive). */
+  servesConstant: boolean;
   /** Skill of the candidate, promoted or not. */
   candidateSkill: number | null;
 }
 
-/** The forward check of a gate decision; null for manual promotions, rollbacks and decisions without a naive baseline. */
+/** The forward check of a gate decision (or of a fallback); null for manual promotions, rollbacks and decisions without a naive baseline. */
 export function servingSkill(p: Promotion): ServingSkill | null {
-  if ((p.decision !== 'promoted' && p.decision !== 'rejected') || p.naive_metric === null || p.naive_name === null || !p.metric_name) return null;
-  const serving = p.decision === 'promoted' ? p.candidate_metric : p.champion_metric;
+  if ((p.decision !== 'promoted' && p.decision !== 'rejected' && p.decision !== 'fallback') || p.naive_metric === null || p.naive_name === null || !p.metric_name) return null;
+  // promoted and fallback: what serves is the decision's candidate (a fallback's is the constant).
+  const serving = p.decision === 'rejected' ? p.champion_metric : p.candidate_metric;
   if (serving === null) return null;
   const metric = (p.metric_name === 'loss' ? 'mse' : p.metric_name) as MetricName; // 'loss' is a loss: lower is better, as mse
   const higher = metric === 'auc';
@@ -32,6 +35,7 @@ export function servingSkill(p: Promotion): ServingSkill | null {
     naiveMetric: p.naive_metric,
     skill: skill(metric, serving, p.naive_metric),
     beatsNaive: higher ? serving > p.naive_metric : serving < p.naive_metric,
+    servesConstant: p.decision === 'fallback',
     candidateSkill: skill(metric, p.candidate_metric, p.naive_metric),
   };
 }

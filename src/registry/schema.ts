@@ -17,7 +17,7 @@ export type JobKind = 'retrain';
 export type RunKind = 'initial' | 'retrain' | 'manual';
 /** A stopped run stays `running` and is resumed; there is no cancelled run. */
 export type RunStatus = 'running' | 'succeeded' | 'failed';
-export type PromotionDecision = 'promoted' | 'rejected' | 'manual' | 'rollback';
+export type PromotionDecision = 'promoted' | 'rejected' | 'manual' | 'rollback' | 'fallback';
 export type Task = 'regression' | 'binary';
 
 export interface LineagesTable {
@@ -31,6 +31,8 @@ export interface LineagesTable {
   stop_point: number;
   train_examples: Id;
   steps_per_epoch: number;
+  /** Early, log-spaced checkpoint steps (training.earlyCheckpoints), fixed when the lineage starts. */
+  early_checkpoint_steps: Generated<number[]>;
   feature_stats: Json<Record<string, unknown>>;
   created_at: Generated<Date>;
 }
@@ -153,6 +155,10 @@ export interface ModelVersionsTable {
   eval_metric: number;
   data_watermark: Id | null;
   serving_uri: string | null;
+  /** Set: the version serves this constant (a naive baseline, eval.fallback naive), not its checkpoint's network. */
+  constant: number | null;
+  /** Which naive baseline the constant is (median, mean, base rate); set exactly when constant is. */
+  constant_name: string | null;
   created_at: Generated<Date>;
 }
 

@@ -41,11 +41,11 @@ import {
   type TrainingPartition,
 } from '../trainer/index.ts';
 import { prePlateauStepsToKeep, selectBase, type BaseSelection } from '../selection/index.ts';
-import { gateDecision, gateScores, naiveConstants, recordGateDecision, resolvedMetric } from '../promotion/index.ts';
+import { fallbackDecision, gateDecision, gateScores, naiveConstants, recordGateDecision, resolvedMetric } from '../promotion/index.ts';
 import { mixSeed } from '../core/rng.ts';
 import { splitHoldout } from './holdout.ts';
 import type { JobHandler } from '../queue/index.ts';
-import { reconcileServing } from '../serving/index.ts';
+import { predictVersion, reconcileServing } from '../serving/index.ts';
 
 export interface RetrainDependencies {
   db: Registry;
@@ -122,7 +122,7 @@ async function gate({ db, config, onDecision }: RetrainDependencies, run: Run, l
     task: config.model.task,
     y: gateSet.y,
     candidate: await predictCheckpoint(db, config, candidateCheckpoint, gateSet),
-    champion: champion ? await predictCheckpoint(db, config, await getCheckpoint(db, champion.checkpoint_id), gateSet) : null,
+    champion: champion ? await predictVersion(db, config, champion, gateSet) : null,
     naiveConstants: naiveConstants(config.model.task, await trainingWindowLabels(config, partitions)),
     rules: config.eval,
     seed: mixSeed(config.training.seed, Number(run.id)),
@@ -133,6 +133,12 @@ async function gate({ db, config, onDecision }: RetrainDependencies, run: Run, l
       ? `all rows of ${gatePartitions.map((p) => p.path).join(', ')}, which it did not train on`
       : `held-out rows of ${evalPartitions.length} partition${evalPartitions.length === 1 ? '' : 's'} it trained on${fellBack ? `: only ${evalPartitions.length} fresh partition${evalPartitions.length === 1 ? '' : 's'}, not more than eval.holdoutPartitions ${config.eval.holdoutPartitions}, so no forward holdout` : ''}`;
   const decision = gateDecision({ metric, candidate: scores.candidate, champion: scores.champion, naive: scores.naive, interval: scores.interval, evalRows: gateSet.rows, rowsAre }, config.eval);
+  // eval.fallback naive: with the candidate rejected and the champion no better than the
+  // constant, the constant serves (a version of its own) until a model beats it.
+  const fallback = fallbackDecision(
+    { metric, candidatePromoted: decision.promote, champion: scores.champion, championConstant: champion?.constant ?? null, naive: scores.naive, evalRows: gateSet.rows },
+    config.eval,
+  );
   const selection = run.base_selection as { policy?: string; candidates?: unknown } | null;
   const outcome = await recordGateDecision(db, {
     row: {
@@ -160,11 +166,16 @@ async function gate({ db, config, onDecision }: RetrainDependencies, run: Run, l
       reason: decision.reason,
     },
     promote: decision.promote,
+    fallback: fallback && { constant: fallback.serve, reason: fallback.reason, windowPartitionIds: partitions.map((p) => p.id) },
     dataWatermark: run.data_watermark,
     trainedPartitionIds: await chainPartitionIds(db, run.id),
   });
   const { promotion, version } = outcome;
   onDecision?.({ promotion, created: outcome.created });
+  if (outcome.fallback && version) {
+    onDecision?.({ promotion: outcome.fallback, created: true });
+    log.warn({ version: version.version, constant: version.constant, name: version.constant_name }, outcome.fallback.reason);
+  }
   log.info(
     { decision: promotion.decision, version: version?.version ?? null, metric, candidate: scores.candidate, champion: scores.champion, naive: scores.naive?.metric ?? null, holdout, evalRows: gateSet.rows, gateSeconds: (performance.now() - started) / 1000, reason: promotion.reason },
     promotion.decision === 'promoted' ? 'candidate promoted' : 'candidate rejected',

@@ -4,9 +4,10 @@
 // policies can be compared on real runs with SQL.
 import type { ResolvedConfig } from '../core/config.ts';
 import type { Logger } from '../core/log.ts';
-import { chainCurve, getCheckpoint, type CurvePoint, type Registry } from '../registry/index.ts';
+import { chainCurve, getCheckpoint, getLineage, getRun, type CurvePoint, type Registry } from '../registry/index.ts';
 import { evaluateCheckpoint, type EvalSet } from '../trainer/index.ts';
 import { detectPlateau } from './plateau.ts';
+import { prePlateauChoice, type EpochsRecord, type KneeRecord } from './pre-plateau.ts';
 
 export type BasePolicy = ResolvedConfig['retrain']['base'];
 type CandidateName = 'pre-plateau' | 'last' | 'best-val';
@@ -26,41 +27,30 @@ export interface BaseSelection {
   /** The checkpoint to start from; null = from scratch. */
   chosen: BaseCandidate | null;
   candidates: BaseCandidate[];
-  /** The plateau decision on the chain's curve, with the numbers behind it. */
-  plateau: {
-    start: number | null;
-    chosenEpoch: number;
-    reason: string;
-    gainAhead: number | null;
-    gainSoFar: number | null;
-    curve: Array<{ virtualEpoch: number; trainLoss: number; smoothed: number }>;
-    alpha: number;
-    window: number;
-    minGain: number;
-    offset: number;
-  } | null;
+  /** The pre-plateau rule's decision on the chain's curve, with the numbers behind it. */
+  plateau: KneeRecord | EpochsRecord | null;
   reason: string;
   evalRows: number;
 }
 
-/** The point with a checkpoint at `index` or the nearest one before it (retention may have removed some). */
-function keptAtOrBefore(curve: readonly CurvePoint[], index: number): CurvePoint | undefined {
-  for (let i = index; i >= 0; i--) if (curve[i]!.checkpointId) return curve[i];
-  return curve.slice(index + 1).find((p) => p.checkpointId);
-}
-
 /**
  * The steps of run `runId` whose checkpoints retention must keep so that the pre-plateau
- * checkpoint `selectBase` will look for survives. The plateau is found on the chain's
- * curve (the run's ancestors up to its base, then the run), as `selectBase` finds it. The
- * plateau at index p can only be seen once p + window points exist, and it never moves
- * after (it depends on the points up to p + window only), so: once seen, keep its choice;
- * until then, keep the last window + offset + 1 epoch checkpoints, among which the choice
- * will fall. Ancestors' checkpoints were kept by the same rule on their own chains; where
- * this chain finds a plateau an ancestor's did not, selectBase takes the nearest kept
- * checkpoint before it and says so.
+ * checkpoint `selectBase` will look for survives.
+ * knee: the checkpoint the rule chooses on the chain's step-level curve so far, and every
+ * early, log-spaced checkpoint of the run (a bounded set, the lineage's schedule): the
+ * knee moves as the curve grows (on the flight-delay stream it settled at step 150 after
+ * the early checkpoints had gone, when only the choice was kept), and it lies among them.
+ * epochs: the plateau at index p can only be seen once p + window points exist, and it
+ * never moves after (it depends on the points up to p + window only), so: once seen, keep
+ * its choice; until then, keep the last window + offset + 1 epoch checkpoints.
  */
 export async function prePlateauStepsToKeep(db: Registry, config: ResolvedConfig, runId: string): Promise<number[]> {
+  if (config.plateau.method === 'knee') {
+    const choice = await prePlateauChoice(db, config, runId);
+    const keep = choice.checkpoint && choice.checkpoint.runId === runId ? [choice.checkpoint.globalStep] : [];
+    keep.push(...(await getLineage(db, (await getRun(db, runId)).lineage_id)).early_checkpoint_steps);
+    return keep;
+  }
   const curve = await chainCurve(db, runId);
   if (curve.length === 0) return [];
   const plateau = detectPlateau(curve.map((p) => p.trainLoss), config.plateau);
@@ -75,8 +65,8 @@ export async function selectBase(db: Registry, config: ResolvedConfig, headRunId
   if (kept.length === 0) {
     return { policy, chosen: null, candidates: [], plateau: null, reason: 'no checkpoint on the loss curve yet: training from scratch', evalRows: evalSet.rows };
   }
-  const plateau = detectPlateau(curve.map((p) => p.trainLoss), config.plateau, curve.map((p) => p.virtualEpoch));
-  const prePlateau = keptAtOrBefore(curve, plateau.chosen)!;
+  const choice = await prePlateauChoice(db, config, headRunId!);
+  const prePlateau = choice.checkpoint!;
   const last = kept.at(-1)!;
   const withVal = kept.filter((p) => p.valLoss !== null && Number.isFinite(p.valLoss));
   const bestVal = withVal.length ? withVal.reduce((a, b) => (b.valLoss! < a.valLoss! ? b : a)) : last;
@@ -87,12 +77,12 @@ export async function selectBase(db: Registry, config: ResolvedConfig, headRunId
     const score = evalSet.rows > 0 ? (await evaluateCheckpoint(db, config, await getCheckpoint(db, point.checkpointId!), evalSet)).valLoss : null;
     scores.set(point.checkpointId!, score);
   }
-  const candidate = (name: CandidateName, p: CurvePoint): BaseCandidate => ({ name, checkpointId: p.checkpointId!, runId: p.runId, virtualEpoch: p.virtualEpoch, globalStep: p.globalStep, score: scores.get(p.checkpointId!) ?? null });
+  const candidate = (name: CandidateName, p: Pick<CurvePoint, 'checkpointId' | 'runId' | 'virtualEpoch' | 'globalStep'>): BaseCandidate => ({ name, checkpointId: p.checkpointId!, runId: p.runId, virtualEpoch: p.virtualEpoch, globalStep: p.globalStep, score: scores.get(p.checkpointId!) ?? null });
   const candidates = [candidate('pre-plateau', prePlateau), candidate('last', last), candidate('best-val', bestVal)];
 
   let chosen: BaseCandidate | null;
   let reason: string;
-  const plateauNote = prePlateau.virtualEpoch === curve[plateau.chosen]!.virtualEpoch ? plateau.reason : `${plateau.reason}; its checkpoint was removed by retention, took virtual epoch ${prePlateau.virtualEpoch}`;
+  const plateauNote = choice.reason;
   if (policy === 'scratch') {
     chosen = null;
     reason = 'policy scratch: training from scratch';
@@ -111,15 +101,7 @@ export async function selectBase(db: Registry, config: ResolvedConfig, headRunId
     policy,
     chosen,
     candidates,
-    plateau: {
-      start: plateau.plateauStart === null ? null : curve[plateau.plateauStart]!.virtualEpoch,
-      chosenEpoch: curve[plateau.chosen]!.virtualEpoch,
-      reason: plateau.reason,
-      gainAhead: plateau.gainAhead,
-      gainSoFar: plateau.gainSoFar,
-      curve: curve.map((p, i) => ({ virtualEpoch: p.virtualEpoch, trainLoss: p.trainLoss, smoothed: plateau.smoothed[i]! })),
-      ...config.plateau,
-    },
+    plateau: choice.record,
     reason,
     evalRows: evalSet.rows,
   };

@@ -9,7 +9,12 @@ import path from 'node:path';
 import type { ResolvedConfig } from '../core/config.ts';
 import type { Logger } from '../core/log.ts';
 import { findChampion, getCheckpoint, setServingUri, getLineage, type ModelVersion, type Registry } from '../registry/index.ts';
-import { layersModelFiles, modelFromCheckpoint, readDirVerified, writeDirAtomically } from '../trainer/index.ts';
+import { constantModel, initBackend, layersModelFiles, modelFromCheckpoint, readDirVerified, writeDirAtomically } from '../trainer/index.ts';
+
+async function constantExport(config: ResolvedConfig, task: string, value: number) {
+  await initBackend(config.training.backend);
+  return constantModel(task === 'binary' ? 'binary' : 'regression', config.columns.features.length, value);
+}
 
 export const CURRENT = 'current';
 
@@ -27,7 +32,8 @@ export async function exportVersion(db: Registry, config: ResolvedConfig, versio
     // missing or damaged: (re)write it
   }
   const [checkpoint, lineage] = await Promise.all([getCheckpoint(db, version.checkpoint_id), getLineage(db, version.lineage_id)]);
-  const model = await modelFromCheckpoint(db, config, checkpoint);
+  // A version serving the naive constant exports a one-unit model that predicts it.
+  const model = version.constant !== null ? await constantExport(config, lineage.task, version.constant) : await modelFromCheckpoint(db, config, checkpoint);
   try {
     const files = await layersModelFiles(model);
     const metadata = {
@@ -39,6 +45,7 @@ export async function exportVersion(db: Registry, config: ResolvedConfig, versio
       metric: { name: version.metric_name, value: version.eval_metric },
       run: version.run_id,
       checkpoint: version.checkpoint_id,
+      ...(version.constant !== null ? { serves: 'naive constant', constant: { name: version.constant_name, value: version.constant } } : { serves: 'model' }),
       dataWatermark: version.data_watermark,
       createdAt: version.created_at.toISOString(),
       input: 'standardise each feature as (x - mean) / std with normalization.json, in the order of `features`',

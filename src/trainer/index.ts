@@ -20,3 +20,4 @@ export { evaluateAll, rowLosses, rocAuc, type MetricName } from './model/eval-me
 export { lossFunction } from './run/loss-function.ts';
 export { predictCheckpoint, lineageGateSet, trainingWindowLabels } from './checkpoints/checkpoint-model.ts';
 export { runPartitions } from './run/run-start.ts';
+export { constantModel } from './model/constant-model.ts';

@@ -106,7 +106,7 @@ export async function replacedChampionId(db: Registry, lineageId: string, versio
     .select('champion_version_id')
     .where('lineage_id', '=', lineageId)
     .where('candidate_version_id', '=', versionId)
-    .where('decision', 'in', ['promoted', 'manual', 'rollback'])
+    .where('decision', 'in', ['promoted', 'manual', 'rollback', 'fallback'])
     .orderBy('id', 'desc')
     .executeTakeFirst();
   return row?.champion_version_id ?? null;

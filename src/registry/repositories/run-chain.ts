@@ -76,3 +76,38 @@ export async function chainCurve(db: Registry, headRunId: string): Promise<Curve
     checkpointId: r.checkpoint_id === null ? null : String(r.checkpoint_id),
   }));
 }
+
+/** The step-level training loss (loss_points) of the chain ending with run `headRunId`, in step order. */
+export async function chainLossPoints(db: Registry, headRunId: string): Promise<Array<{ runId: string; step: number; loss: number }>> {
+  const rows = await sql<{ run_id: string; step: string; loss: number }>`
+    WITH RECURSIVE ${chainCteSql(sql`${headRunId}::bigint`)}
+    SELECT lp.run_id, lp.step, lp.loss
+    FROM chain
+    JOIN loss_points lp ON lp.run_id = chain.run_id AND (chain.upto_step IS NULL OR lp.step <= chain.upto_step)
+    ORDER BY lp.step
+  `.execute(db);
+  return rows.rows.map((r) => ({ runId: String(r.run_id), step: Number(r.step), loss: r.loss }));
+}
+
+export interface ChainCheckpoint {
+  checkpointId: string;
+  runId: string;
+  globalStep: number;
+  virtualEpoch: number;
+  valLoss: number | null;
+}
+
+/**
+ * Every kept checkpoint of the chain ending with run `headRunId` (epoch ends, early and
+ * extra ones), in step order: where the knee rule looks for the newest one before the knee.
+ */
+export async function chainCheckpoints(db: Registry, headRunId: string): Promise<ChainCheckpoint[]> {
+  const rows = await sql<{ id: string; run_id: string; global_step: string; virtual_epoch: number; val_loss: number | null }>`
+    WITH RECURSIVE ${chainCteSql(sql`${headRunId}::bigint`)}
+    SELECT c.id, c.run_id, c.global_step, c.virtual_epoch, c.val_loss
+    FROM chain
+    JOIN checkpoints c ON c.run_id = chain.run_id AND (chain.upto_step IS NULL OR c.global_step <= chain.upto_step)
+    ORDER BY c.global_step
+  `.execute(db);
+  return rows.rows.map((r) => ({ checkpointId: String(r.id), runId: String(r.run_id), globalStep: Number(r.global_step), virtualEpoch: r.virtual_epoch, valLoss: r.val_loss }));
+}

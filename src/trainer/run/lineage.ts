@@ -8,7 +8,7 @@ import type { Logger } from '../../core/log.ts';
 import { createLineage, findLineageByName, listPartitions, type Lineage, type Registry } from '../../registry/index.ts';
 import { computeFeatureStats, type ColumnSpec, type FeatureStats, type SplitSpec, type TrainingPartition } from '../stream/dataset.ts';
 import { isDataFile } from '../../data/index.ts';
-import { stepsPerEpoch } from './virtual-epochs.ts';
+import { earlyCheckpointSteps, stepsPerEpoch } from './virtual-epochs.ts';
 
 export function columnSpec(config: ResolvedConfig): ColumnSpec {
   return { features: config.columns.features, label: config.columns.label, task: config.model.task };
@@ -83,6 +83,7 @@ export async function ensureLineage(db: Registry, config: ResolvedConfig, partit
       stop_point: config.training.stopPoint,
       train_examples: stats.count,
       steps_per_epoch: steps,
+      early_checkpoint_steps: earlyCheckpointSteps(steps, config.training.earlyCheckpoints),
       feature_stats: stats as unknown as Record<string, unknown>,
     });
   } catch (error) {

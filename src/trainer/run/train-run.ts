@@ -159,6 +159,9 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
   const dim = columns.features.length;
   const trainStep = new TrainStep(trainable, optimizer, loss.fn, { batchSize: lineage.batch_size, dim }, state.epochLoss);
   let lastLogged: number | null = null;
+  const earlySteps = new Set(lineage.early_checkpoint_steps);
+  // The running loss sum at the previous logged point (after a resume: at the checkpoint).
+  let logWindow = { ...state.epochLoss };
   let pendingPoints: Array<{ step: number; loss: number }> = [];
   let lastCheckpointStep = -1;
   let lastCheckpointId: string | null = null;
@@ -231,10 +234,15 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
       return applyRetention(db, config.artifactsDir, run.id, config.training.retention, protectedSteps, log);
     });
 
-  const check = (): void => {
+  /** Validation loss and metrics for the next checkpoint row. */
+  const measure = (): number => {
     const { valLoss, metrics } = evaluateModel(trainable.model, evalSet, config);
     state.valLoss = valLoss;
     state.metrics = metrics;
+    return valLoss;
+  };
+  const check = (): void => {
+    const valLoss = measure();
     state.earlyStopping = updateEarlyStopping(state.earlyStopping, config.training.earlyStopping, valLoss, { step: state.globalStep, virtualEpoch: state.virtualEpoch });
   };
 
@@ -251,8 +259,21 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
       const next = await batches.next();
       if (next.done) throw new Error('the training stream ended');
       const { x, y, cursor } = next.value;
-      const readBack = (state.globalStep + 1) % config.training.logEvery === 0;
-      const batchLoss = trainStep.run(x, y, state.globalStep, readBack);
+      // The loss is read back every logEvery steps; with early checkpoints, also at them and
+      // at each power of two below logEvery: the knee is found where the loss falls fastest.
+      const stepAfter = state.globalStep + 1;
+      const early = earlySteps.size > 0 && (earlySteps.has(stepAfter) || (stepAfter < config.training.logEvery && (stepAfter & (stepAfter - 1)) === 0));
+      const readBack = stepAfter % config.training.logEvery === 0 || early;
+      trainStep.run(x, y, state.globalStep, false);
+      // A logged point is the mean batch loss since the previous point, not one batch's:
+      // one batch of heavy-tailed labels is noise enough to hide a descent (a readback of
+      // the running sum costs the same as one of the batch loss).
+      let batchLoss: number | null = null;
+      if (readBack) {
+        const running = trainStep.epochLoss();
+        batchLoss = (running.sum - logWindow.sum) / (running.count - logWindow.count);
+        logWindow = running;
+      }
       if (batchLoss !== null) {
         lastLogged = batchLoss;
         pendingPoints.push({ step: state.globalStep + 1, loss: batchLoss });
@@ -271,10 +292,16 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
         state.virtualEpoch += 1;
         state.stepInEpoch = 0;
         trainStep.resetEpoch();
+        logWindow = { sum: 0, count: 0 };
         check();
         await checkpoint();
       } else if (config.training.checkpointEvery > 0 && state.globalStep % config.training.checkpointEvery === 0) {
         check();
+        await checkpoint();
+      } else if (earlySteps.has(state.globalStep)) {
+        // An early checkpoint on the descent: measured, but not an early-stopping check (a
+        // patience counted in these steps would stop a run that has barely started).
+        measure();
         await checkpoint();
       }
       if (state.globalStep % 10 === 0) report();

@@ -19,6 +19,19 @@ export function stepsPerEpoch(trainExamples: number, plan: VirtualEpochPlan): nu
   return Math.max(1, Math.floor((trainExamples * plan.stopPoint) / (plan.batchSize * plan.numCheckpoints)));
 }
 
+/**
+ * The early checkpoint schedule: steps firstStep·2^k inside the first `untilEpoch` virtual
+ * epochs, where the training loss falls fastest and a per-epoch checkpoint would come too
+ * late; virtual-epoch ends are left out (they are checkpoints anyway). firstStep 0: none.
+ */
+export function earlyCheckpointSteps(stepsPerEpochFixed: number, schedule: { firstStep: number; untilEpoch: number }): number[] {
+  const steps: number[] = [];
+  if (schedule.firstStep <= 0) return steps;
+  const end = stepsPerEpochFixed * schedule.untilEpoch;
+  for (let step = schedule.firstStep; step < end; step *= 2) if (step % stepsPerEpochFixed !== 0) steps.push(step);
+  return steps;
+}
+
 /** The stop point a run with the lineage's fixed steps amounts to on the data available now. */
 export function effectiveStopPoint(stepsPerEpochFixed: number, plan: Omit<VirtualEpochPlan, 'stopPoint'>, examplesAvailable: number): number {
   return (stepsPerEpochFixed * plan.batchSize * plan.numCheckpoints) / examplesAvailable;
