@@ -9,6 +9,8 @@ import { createLogger } from '../src/core/log.ts';
 import { listPromotions, findLineageByName } from '../src/registry/index.ts';
 import { runBacktest } from '../src/backtest/index.ts';
 import { formatBacktest, setToEnvironment } from '../src/cli/backtest-verb.ts';
+import { BacktestProgress } from '../src/cli/backtest-progress.ts';
+import { Writable } from 'node:stream';
 import { createTestDatabase } from './support/database.ts';
 import { syntheticRows, tempDir, writeCsv } from './support/partitions.ts';
 import { trainConfig } from './support/train-config.ts';
@@ -65,4 +67,26 @@ test('freshet backtest: --set names a key path; too short a history is a clear e
   const badSet = await runFreshet(['backtest', 'history', '--set', 'nonsense'], { env: cleanEnv(), cwd: dir });
   assert.equal(badSet.code, 2);
   assert.match(badSet.stderr, /--set nonsense: expected key=value/);
+});
+
+test('the backtest progress: a bar on a terminal with each finished step above it; one line per step off a terminal', () => {
+  const capture = (isTTY: boolean) => {
+    const chunks: string[] = [];
+    const stream = Object.assign(new Writable({ write: (chunk, _encoding, done) => (chunks.push(String(chunk)), done()) }), { isTTY }) as unknown as NodeJS.WriteStream;
+    return { stream, text: () => chunks.join('') };
+  };
+  const step = { step: 1, partitions: ['dt=2026-11-04'], forward: 1.5, forwardNaive: 3, rows: 10, decision: 'promoted' as const, candidate: 1, champion: 1.5, reason: '', previousHeld: null };
+  const tty = capture(true);
+  const bar = new BacktestProgress(tty.stream);
+  bar.observer.onProgress!({ runId: '7', globalStep: 10, virtualEpoch: 1, stepInEpoch: 0, stepsPerEpoch: 10, targetEpochs: 4, loss: 1 });
+  bar.step(step, 1, 4);
+  bar.finish();
+  assert.match(tty.text(), /\r\x1b\[2Kfreshet backtest: step 2\/4: promoted, serving 1\.5000 vs naive 3\.0000 forward\n/);
+  assert.match(tty.text(), /\[#{12}\.{12}\] step 2\/4 · \d+ s, about \d+ s left/);
+  assert.match(tty.text(), / · run 7 epoch 1\/4/);
+  const plain = capture(false);
+  const lines = new BacktestProgress(plain.stream);
+  lines.step(step, 1, 4);
+  lines.finish();
+  assert.equal(plain.text(), 'freshet backtest: step 2/4: promoted, serving 1.5000 vs naive 3.0000 forward\n', 'no bar, no escape codes');
 });

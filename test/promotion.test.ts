@@ -211,6 +211,9 @@ describe('retrain, gate and promotion', () => {
     assert.match(plateau.stdout, /[▁▂▃▄▅▆▇█]{5,}/);
     assert.match(plateau.stdout, /\^/);
     assert.match(plateau.stdout, /K knee/);
+    const svgFile = path.join(dir, 'curve.svg');
+    assert.equal((await runFreshet(['plateau', '--svg', svgFile], { env })).code, 0);
+    assert.match(fs.readFileSync(svgFile, 'utf8'), /^<svg id="step-loss-curve"[^]*class="smoothed-loss"[^]*chosen checkpoint \(step \d+\)/);
     const json = JSON.parse((await runFreshet(['plateau', '1', '--json'], { env })).stdout) as { run: string; points: unknown[]; chosenEpoch: number };
     assert.equal(json.run, '1');
     assert.equal(json.points.length, 8);

@@ -40,6 +40,7 @@ policy_sets() {
     knee) ;; # the defaults, named apart from runs of code before the knee rule
     knee-pre-plateau) echo "--set retrain.base=pre-plateau" ;;
     epochs-pre-plateau) echo "--set retrain.base=pre-plateau --set plateau.method=epochs" ;;
+    fast) echo "--set eval.fallback=naive --set training.learningRate=0.005" ;;
     slow) echo "--set eval.fallback=naive --set training.learningRate=0.0003 --set retrain.virtualEpochs=10" ;;
     *) echo "unknown policy $1" >&2; exit 2 ;;
   esac

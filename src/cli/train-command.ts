@@ -7,6 +7,7 @@ import type { Logger } from '../core/log.ts';
 import { statusLineFor } from '../core/status-line.ts';
 import { findLineageByName, findUnfinishedRun, type Registry } from '../registry/index.ts';
 import { trainRun, type TrainObserver, type TrainRunResult } from '../trainer/index.ts';
+import { prePlateauStepsToKeep } from '../selection/index.ts';
 
 export interface TrainCommandOptions {
   from?: string;
@@ -64,6 +65,8 @@ export async function trainCommand({ db, config, log, signal }: Context, options
       virtualEpochs: options.epochs,
       kind: options.from ? 'manual' : undefined,
       observers: [bar],
+      // As the retrain job does: retention keeps the checkpoint a later retrain's base choice will look for.
+      protectSteps: (runId: string) => prePlateauStepsToKeep(db, config, runId),
     });
   } finally {
     statusLineFor(process.stderr).finish(); // an interrupted or failed run leaves its last bar as a line

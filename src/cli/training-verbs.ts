@@ -1,9 +1,12 @@
 // `freshet train`, `runs`, `checkpoints`, `plateau`: training runs and what they kept.
+import fs from 'node:fs';
 import type { Command } from 'commander';
 import { shutdownOnSignals } from '../core/shutdown.ts';
 import { findLineageByName, getRun, listRunCheckpoints, listRuns, migrateToLatest, openConfiguredRegistry } from '../registry/index.ts';
 import { plateauReport } from '../selection/index.ts';
 import { formatPlateau } from './model-commands.ts';
+import { stepLossChartSvg } from '../observability/step-loss-chart.ts';
+import { NotFoundError } from '../core/errors.ts';
 import { formatTable } from '../core/table.ts';
 import { trainCommand, type TrainCommandOptions } from './train-command.ts';
 import { UsageError } from './usage-error.ts';
@@ -75,12 +78,18 @@ export function addTrainingVerbs(program: Command): void {
 
   program
     .command('plateau')
-    .description('the training-loss curve behind a run or a lineage\'s champion as a sparkline, with the plateau start (P) and the checkpoint before it that the plateau rule chooses (^)')
+    .description('the training-loss curve behind a run or a lineage\'s champion as sparklines: per logged step (log axis, smoothed) with the knee (K) and the checkpoint the pre-plateau rule chooses (^), and per virtual epoch')
     .argument('[run|lineage]', 'a run id, or a lineage name (default: the configured lineage)')
     .option('--json', 'machine-readable output')
-    .action(async (target: string | undefined, options: { json?: boolean }, command: Command) => {
+    .option('--svg <file>', 'also write the step-level curve with the knee and the chosen checkpoint as an SVG file (as the status page draws it)')
+    .action(async (target: string | undefined, options: { json?: boolean; svg?: string }, command: Command) => {
       await withRegistry(command, 'current', async (registry, _log, config) => {
         const report = await plateauReport(registry.db, config, target ?? config.lineage);
+        if (options.svg) {
+          const svg = stepLossChartSvg(report);
+          if (!svg) throw new NotFoundError(`run ${report.run} has fewer than two logged loss points: no curve to draw`);
+          fs.writeFileSync(options.svg, `${svg}\n`);
+        }
         print(options.json ? JSON.stringify(report, null, 2) : formatPlateau(report));
       });
     });
