@@ -6,6 +6,9 @@
 // in rounds, and the median of the rounds is reported.
 //
 //   freshet-memory  freshet's TrainStep, pre-built batches in memory (WASM backend)
+//   freshet-memory-builtin-grad  the same with tfjs's own matMul gradient (the lever's reference)
+//   freshet-wide, freshet-wide-builtin-grad, pytorch-wide  a wider model where the
+//                   arithmetic dominates: 64 → 256 → 256 → 1, batch 1,024 (bench/torch_mlp_wide.py)
 //   freshet-stream  freshet's TrainStep fed by the streaming pipeline from CSV partitions
 //   fit-wasm        plain tfjs model.fit, WASM backend (context)
 //   fit-cpu         plain tfjs model.fit, pure-JS cpu backend (reference b)
@@ -21,9 +24,9 @@ import type { Scalar } from '@tensorflow/tfjs';
 
 const ROWS = 50_000;
 const DIM = 16;
+const STANDARD_DIM = DIM;
 const BATCH = 256;
 const EPOCHS = 2;
-const STEPS = Math.floor(ROWS / BATCH) * EPOCHS;
 const WARMUP = 20;
 const self = fileURLToPath(import.meta.url);
 const workDir = path.join(os.tmpdir(), 'freshet-bench-train');
@@ -33,7 +36,7 @@ type Result = Record<string, number | string>;
 // ---------- data ----------
 
 /** The same data as torch_mlp.py: x ~ N(0, 1), y = x·w + 0.1·noise (seeded here). */
-async function syntheticData(rows: number, seed: number): Promise<{ x: Float32Array; y: Float32Array }> {
+async function syntheticData(rows: number, seed: number, DIM = STANDARD_DIM): Promise<{ x: Float32Array; y: Float32Array }> {
   const { Rng } = await import('../src/core/rng.ts');
   const rng = new Rng(seed);
   const normal = (): number => Math.sqrt(-2 * Math.log(1 - rng.next())) * Math.cos(2 * Math.PI * rng.next());
@@ -85,16 +88,27 @@ function partitionsUnder(root: string) {
 
 // ---------- variants (each runs in a child process) ----------
 
-async function freshetStep(source: 'memory' | 'stream'): Promise<Result> {
+interface Shape {
+  dim: number;
+  hidden: number[];
+  batch: number;
+  epochs: number;
+}
+const STANDARD: Shape = { dim: DIM, hidden: [64, 64], batch: BATCH, epochs: EPOCHS };
+const WIDE: Shape = { dim: 64, hidden: [256, 256], batch: 1024, epochs: 4 };
+
+async function freshetStep(source: 'memory' | 'stream', gradient: 'fast' | 'builtin' = 'fast', shape: Shape = STANDARD): Promise<Result> {
   const { initBackend, buildMlp, TrainStep, tf } = await import('../src/trainer/index.ts');
   await initBackend('wasm');
-  const model = buildMlp({ task: 'regression', hidden: [64, 64], activation: 'relu', dropout: 0, l2: 0 }, DIM, 0);
+  const { dim: DIM, batch: BATCH } = shape;
+  const STEPS = Math.floor(ROWS / BATCH) * shape.epochs;
+  const model = buildMlp({ task: 'regression', hidden: shape.hidden, activation: 'relu', dropout: 0, l2: 0 }, DIM, 0, { gradient });
   const optimizer = tf.train.adam(1e-3);
   const step = new TrainStep(model, optimizer, (y, p) => tf.losses.meanSquaredError(y, p) as Scalar, { batchSize: BATCH, dim: DIM });
   let next: () => Promise<{ x: Float32Array; y: Float32Array }>;
   let close = async (): Promise<void> => {};
   if (source === 'memory') {
-    const { x, y } = await syntheticData(ROWS, 1000);
+    const { x, y } = await syntheticData(ROWS, 1000, DIM);
     const batches = Array.from({ length: Math.floor(ROWS / BATCH) }, (_, i) => ({
       x: x.slice(i * BATCH * DIM, (i + 1) * BATCH * DIM),
       y: y.slice(i * BATCH, (i + 1) * BATCH),
@@ -212,11 +226,19 @@ function child(variant: string): Result {
   return JSON.parse(out.trim().split('\n').at(-1)!) as Result;
 }
 
-function pytorch(): Result | undefined {
-  const script = fileURLToPath(new URL('../../shared/bench/torch_mlp.py', import.meta.url));
-  if (!fs.existsSync(script)) return undefined;
-  const run = spawnSync('/usr/bin/python3', [script, '--rows', String(ROWS), '--dim', String(DIM), '--batch', String(BATCH), '--epochs', String(EPOCHS)], { encoding: 'utf8' });
-  if (run.status !== 0) return undefined;
+/**
+ * The PyTorch reference, in the same run. Missing (no script, or Debian's python3 without
+ * python3-torch) is a failure, not a zero: a ratio against nothing says nothing.
+ */
+function pytorch(shape: Shape = STANDARD): Result {
+  const wide = shape !== STANDARD;
+  const script = wide ? fileURLToPath(new URL('./torch_mlp_wide.py', import.meta.url)) : fileURLToPath(new URL('../../shared/bench/torch_mlp.py', import.meta.url));
+  if (!fs.existsSync(script)) throw new Error(`bench:train: the PyTorch reference ${script} is missing`);
+  const args = [script, '--rows', String(ROWS), '--dim', String(shape.dim), '--batch', String(shape.batch), '--epochs', String(shape.epochs), ...(wide ? ['--hidden', shape.hidden.join(',')] : [])];
+  const run = spawnSync('/usr/bin/python3', args, { encoding: 'utf8' });
+  if (run.error || run.status !== 0) {
+    throw new Error(`bench:train: the PyTorch reference failed (/usr/bin/python3 ${args.join(' ')}, exit ${run.status ?? run.error?.message}): ${run.stderr.trim().split('\n').at(-1) ?? ''}\ninstall it with: apt-get install -y python3-torch`);
+  }
   return JSON.parse(run.stdout.trim().split('\n').at(-1)!) as Result;
 }
 
@@ -227,6 +249,9 @@ async function main(): Promise<void> {
   if (variant) {
     const runners: Record<string, () => Promise<Result>> = {
       'freshet-memory': () => freshetStep('memory'),
+      'freshet-memory-builtin-grad': () => freshetStep('memory', 'builtin'),
+      'freshet-wide': () => freshetStep('memory', 'fast', WIDE),
+      'freshet-wide-builtin-grad': () => freshetStep('memory', 'builtin', WIDE),
       'freshet-stream': () => freshetStep('stream'),
       'fit-wasm': () => plainFit('wasm'),
       'fit-cpu': () => plainFit('cpu'),
@@ -242,11 +267,15 @@ async function main(): Promise<void> {
   const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
   fs.mkdirSync(workDir, { recursive: true });
   await csvPartitions(1);
-  const throughput: Record<string, number[]> = { 'freshet-memory': [], 'freshet-stream': [], 'fit-wasm': [], 'fit-cpu': [], pytorch: [] };
+  pytorch(); // fails loudly, before the long part, when the reference is missing
+  const standard = ['freshet-memory', 'freshet-memory-builtin-grad', 'freshet-stream', 'fit-wasm', 'fit-cpu'];
+  const wide = ['freshet-wide', 'freshet-wide-builtin-grad'];
+  const throughput: Record<string, number[]> = Object.fromEntries([...standard, 'pytorch', ...wide, 'pytorch-wide'].map((k) => [k, []]));
   for (let round = 1; round <= rounds; round++) {
-    for (const name of ['freshet-memory', 'freshet-stream', 'fit-wasm', 'fit-cpu']) throughput[name]!.push(Number(child(name).examples_per_second));
-    const torch = pytorch();
-    if (torch) throughput.pytorch!.push(Number(torch.examples_per_second));
+    for (const name of standard) throughput[name]!.push(Number(child(name).examples_per_second));
+    throughput.pytorch!.push(Number(pytorch().examples_per_second));
+    for (const name of wide) throughput[name]!.push(Number(child(name).examples_per_second));
+    throughput['pytorch-wide']!.push(Number(pytorch(WIDE).examples_per_second));
     process.stderr.write(`round ${round}/${rounds}: ${Object.entries(throughput).map(([k, v]) => `${k} ${Math.round(v.at(-1) ?? 0)}`).join(', ')}\n`);
   }
   const m = Object.fromEntries(Object.entries(throughput).filter(([, v]) => v.length).map(([k, v]) => [k, median(v)]));
@@ -259,8 +288,15 @@ async function main(): Promise<void> {
     '',
     '| variant | examples/s | vs PyTorch | vs fit-cpu |',
     '| --- | --- | --- | --- |',
-    ...Object.entries(m).map(([k, v]) => `| ${k} | ${Math.round(v)} | ${ratio(v, m.pytorch)} | ${ratio(v, m['fit-cpu'])} |`),
+    ...standard.concat('pytorch').map((k) => `| ${k} | ${Math.round(m[k]!)} | ${ratio(m[k], m.pytorch)} | ${ratio(m[k], m['fit-cpu'])} |`),
     '',
+    `Wide model ${WIDE.dim}→${WIDE.hidden.join('→')}→1, batch ${WIDE.batch}, ${ROWS} rows:`,
+    '',
+    '| variant | examples/s | vs PyTorch (wide) |',
+    '| --- | --- | --- |',
+    ...wide.concat('pytorch-wide').map((k) => `| ${k} | ${Math.round(m[k]!)} | ${ratio(m[k], m['pytorch-wide'])} |`),
+    '',
+    `fast dense gradient vs tfjs's own: ${ratio(m['freshet-memory'], m['freshet-memory-builtin-grad'])} (benchmark MLP), ${ratio(m['freshet-wide'], m['freshet-wide-builtin-grad'])} (wide)`,
     `streaming from CSV vs in-memory: ${ratio(m['freshet-stream'], m['freshet-memory'])}`,
     `peak RSS: 1× data (${rss1.rows} train rows) ${Number(rss1.peak_rss_mb).toFixed(0)} MB, 16× data (${rss16.rows} rows) ${Number(rss16.peak_rss_mb).toFixed(0)} MB, ratio ${ratio(Number(rss16.peak_rss_mb), Number(rss1.peak_rss_mb))}`,
     `heap retained after a forced GC: 1× ${Number(rss1.heap_used_mb).toFixed(1)} MB, 16× ${Number(rss16.heap_used_mb).toFixed(1)} MB (RSS before reading data: ${Number(rss1.rss_before_data_mb).toFixed(0)} MB)`,

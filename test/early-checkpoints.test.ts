@@ -9,7 +9,7 @@ import { earlyCheckpointSteps } from '../src/trainer/run/virtual-epochs.ts';
 import { lineageEvalSet, registeredPartitions, trainRun } from '../src/trainer/index.ts';
 import { plateauReport, prePlateauStepsToKeep, selectBase, type KneeRecord } from '../src/selection/index.ts';
 import { formatPlateau } from '../src/cli/model-commands.ts';
-import { stepLossChartSvg } from '../src/observability/step-loss-chart.ts';
+import { stepLossChartSvg } from '../src/observability/index.ts';
 import { createTestDatabase } from './support/database.ts';
 import { addPartition, syntheticRows, tempDir } from './support/partitions.ts';
 import { trainConfig } from './support/train-config.ts';

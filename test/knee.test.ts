@@ -83,3 +83,11 @@ test('bad input and bad options are rejected with what is wrong', () => {
   assert.throws(() => findKnee([], { ...DEFAULT_KNEE, minDrop: 1 }), /minDrop must be in \[0, 1\)/);
   assert.throws(() => findKnee([], { ...DEFAULT_KNEE, minDistance: -0.1 }), /minDistance/);
 });
+
+test('bad knee options in the configuration are rejected naming the key', async () => {
+  const { loadConfig } = await import('../src/core/config.ts');
+  assert.throws(() => loadConfig({ env: { FRESHET_PLATEAU__SMOOTH_WINDOW: '4' }, cwd: '/tmp' }), /plateau\.smoothWindow.*must be odd/s);
+  assert.throws(() => loadConfig({ env: { FRESHET_PLATEAU__METHOD: 'elbow' }, cwd: '/tmp' }), /plateau\.method/);
+  assert.throws(() => loadConfig({ env: { FRESHET_PLATEAU__MIN_DROP: '1' }, cwd: '/tmp' }), /plateau\.minDrop/);
+  assert.throws(() => loadConfig({ env: { FRESHET_TRAINING__EARLY_CHECKPOINTS__FIRST_STEP: '-1' }, cwd: '/tmp' }), /training\.earlyCheckpoints\.firstStep/);
+});

@@ -5,7 +5,7 @@ import { shutdownOnSignals } from '../core/shutdown.ts';
 import { findLineageByName, getRun, listRunCheckpoints, listRuns, migrateToLatest, openConfiguredRegistry } from '../registry/index.ts';
 import { plateauReport } from '../selection/index.ts';
 import { formatPlateau } from './model-commands.ts';
-import { stepLossChartSvg } from '../observability/step-loss-chart.ts';
+import { stepLossChartSvg } from '../observability/index.ts';
 import { NotFoundError } from '../core/errors.ts';
 import { formatTable } from '../core/table.ts';
 import { trainCommand, type TrainCommandOptions } from './train-command.ts';

@@ -5,3 +5,4 @@ export { startHttpServer, type ReadinessCheck, type RunningHttpServer, type Http
 export { statusReport, type StatusReport } from './status-report.ts';
 export { renderStatusPage } from './status-page.ts';
 export { trainingMetrics, countRegistration, recordDecision } from './metric-observers.ts';
+export { stepLossChartSvg } from './step-loss-chart.ts';

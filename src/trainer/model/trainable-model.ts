@@ -2,13 +2,15 @@
 //
 // The MLP is a tf.Sequential of Dense layers, so it saves and serves as a standard tfjs
 // LayersModel, but its training forward pass is our own: fused matMul+bias+activation per
-// layer (fewer kernels per step), and dropout seeded per step (tfjs's Dropout layer is
+// layer (fewer kernels per step) with a gradient that stays on WASM's fast matMul path
+// (dense-op.ts), and dropout seeded per step (tfjs's Dropout layer is
 // either unseeded or reuses one mask for every step, and either would break exact resume).
 import fs from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { tf } from '../backend.ts';
 import type { ResolvedConfig } from '../../core/config.ts';
 import { mixSeed } from '../../core/rng.ts';
+import { denseForTraining, type DenseActivation } from './dense-op.ts';
 
 export interface MlpSpec {
   task: 'regression' | 'binary';
@@ -30,7 +32,11 @@ export interface TrainableModel {
   description: string;
 }
 
-export function buildMlp(spec: MlpSpec, inputDim: number, seed: number): TrainableModel {
+/**
+ * `gradient: 'builtin'` keeps tfjs's own matMul gradient (the transposed slow path on
+ * WASM), for `npm run bench:train` to measure the fast gradient against in the same run.
+ */
+export function buildMlp(spec: MlpSpec, inputDim: number, seed: number, options: { gradient?: 'fast' | 'builtin' } = {}): TrainableModel {
   const layers: tf.layers.Layer[] = [];
   const sizes = [...spec.hidden, 1];
   sizes.forEach((units, i) => {
@@ -49,6 +55,13 @@ export function buildMlp(spec: MlpSpec, inputDim: number, seed: number): Trainab
   const model = tf.sequential({ layers });
   const variables = model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
   const activations = sizes.map((_, i) => (i === sizes.length - 1 ? (spec.task === 'binary' ? 'sigmoid' : 'linear') : spec.activation));
+  const fused = activations.map((a) => (a === 'sigmoid' || a === 'tanh' ? 'linear' : (a as DenseActivation)));
+  // The first layer's input is data: no gradient is needed for it.
+  const dense = fused.map((activation, i) =>
+    options.gradient === 'builtin'
+      ? (x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D) => tf.fused.matMul({ a: x, b: w, bias: b, activation }) as tf.Tensor2D
+      : denseForTraining(activation, i > 0),
+  );
   return {
     model,
     variables,
@@ -56,8 +69,7 @@ export function buildMlp(spec: MlpSpec, inputDim: number, seed: number): Trainab
     forward(x, step) {
       let h: tf.Tensor2D = x;
       for (let i = 0; i < sizes.length; i++) {
-        const fusedActivation = activations[i] === 'sigmoid' || activations[i] === 'tanh' ? 'linear' : (activations[i] as 'relu' | 'elu' | 'linear');
-        h = tf.fused.matMul({ a: h, b: variables[2 * i] as tf.Tensor2D, bias: variables[2 * i + 1], activation: fusedActivation }) as tf.Tensor2D;
+        h = dense[i]!(h, variables[2 * i] as tf.Tensor2D, variables[2 * i + 1] as tf.Tensor1D);
         if (activations[i] === 'sigmoid') h = tf.sigmoid(h) as tf.Tensor2D;
         if (activations[i] === 'tanh') h = tf.tanh(h) as tf.Tensor2D;
         if (spec.dropout > 0 && i < sizes.length - 1) h = tf.dropout(h, spec.dropout, undefined, mixSeed(seed, step, i, 2)) as tf.Tensor2D;
