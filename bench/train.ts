@@ -95,7 +95,7 @@ interface Shape {
   epochs: number;
 }
 const STANDARD: Shape = { dim: DIM, hidden: [64, 64], batch: BATCH, epochs: EPOCHS };
-const WIDE: Shape = { dim: 64, hidden: [256, 256], batch: 1024, epochs: 4 };
+const WIDE: Shape = { dim: 64, hidden: [256, 256], batch: 1024, epochs: 2 };
 
 async function freshetStep(source: 'memory' | 'stream', gradient: 'fast' | 'builtin' = 'fast', shape: Shape = STANDARD): Promise<Result> {
   const { initBackend, buildMlp, TrainStep, tf } = await import('../src/trainer/index.ts');

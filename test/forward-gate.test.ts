@@ -176,3 +176,20 @@ test('a first model that does no better than the constant is not promoted, and t
   assert.ok(report.forwardCheck!.skill! <= 0);
   assert.match(formatStatus(report), /WARNING: the serving model does not beat its naive baseline/);
 });
+
+test('the bootstrap for auc recomputes the auc on each resample: a clear gain clears, a coin flip does not, and the seed fixes it', () => {
+  const n = 400;
+  const y = Float32Array.from({ length: n }, (_, i) => (i % 2 === 0 ? 1 : 0));
+  // The candidate ranks positives above negatives almost always; the champion is a coin flip.
+  const good = Float32Array.from({ length: n }, (_, i) => (y[i] === 1 ? 0.6 : 0.4) + ((i * 7919) % 100) / 1000);
+  const coin = Float32Array.from({ length: n }, (_, i) => ((i * 104729) % 997) / 997);
+  const common = { metric: 'auc' as const, task: 'binary' as const, y, naiveConstants: [{ name: 'base-rate' as const, value: 0.5 }], rules: { ...rules, bootstrapSamples: 300 }, seed: 3 };
+  const clear = gateScores({ ...common, candidate: good, champion: coin });
+  assert.ok(clear.candidate > 0.95 && Math.abs(clear.champion! - 0.5) < 0.1, `${clear.candidate} vs ${clear.champion}`);
+  assert.ok(clear.interval!.low > 0.3, `a clear gain's lower bound is well above 0: ${clear.interval!.low}`);
+  assert.deepEqual(gateScores({ ...common, candidate: good, champion: coin }).interval, clear.interval, 'same seed, same interval');
+  const flip = gateScores({ ...common, candidate: coin, champion: Float32Array.from(coin).reverse() });
+  assert.ok(flip.interval!.low <= 0, `two coin flips: no clear gain (${flip.interval!.low} … ${flip.interval!.high})`);
+  assert.ok(flip.interval!.high - flip.interval!.low < 0.2, 'and a narrow interval: 400 rows');
+  assert.equal(gateDecision({ metric: 'auc', candidate: flip.candidate, champion: flip.champion, naive: null, interval: flip.interval, evalRows: n }, { ...rules, minImprovement: 0 }).promote, false);
+});
