@@ -193,3 +193,23 @@ test('the bootstrap for auc recomputes the auc on each resample: a clear gain cl
   assert.ok(flip.interval!.high - flip.interval!.low < 0.2, 'and a narrow interval: 400 rows');
   assert.equal(gateDecision({ metric: 'auc', candidate: flip.candidate, champion: flip.champion, naive: null, interval: flip.interval, evalRows: n }, { ...rules, minImprovement: 0 }).promote, false);
 });
+
+test('eval.holdoutPartitions 2 through a real run: the two newest fresh partitions are the gate rows, the rest trained on; the next retrain learns them', async () => {
+  const { db, url } = await createTestDatabase();
+  const dir = tempDir('freshet-holdout-2-');
+  const config = trainConfig(dir, url, { FRESHET_EVAL__HOLDOUT_PARTITIONS: '2', FRESHET_RETRAIN__VIRTUAL_EPOCHS: '1', FRESHET_RETRAIN__REPLAY_PARTITIONS: '0' });
+  for (let d = 1; d <= 4; d++) await addPartition(db, config.dataDir, `2026-11-0${d}`, syntheticRows(600, d));
+  const roles = async (runId: string) =>
+    Object.fromEntries((await db.selectFrom('run_partitions').innerJoin('partitions', 'partitions.id', 'run_partitions.partition_id').select(['role', 'path']).where('run_id', '=', runId).where('role', 'in', ['train', 'gate']).execute()).map((r) => [r.path, r.role]));
+  const first = (await runRetrainJob(db, config))!;
+  assert.deepEqual(await roles(first.id), { 'dt=2026-11-01': 'train', 'dt=2026-11-02': 'train', 'dt=2026-11-03': 'gate', 'dt=2026-11-04': 'gate' });
+  const decision = (await listPromotions(db, first.lineage_id))[0]!;
+  assert.equal(Number(decision.eval_rows), 1200, 'every row of both gate partitions');
+  assert.match(decision.reason, /all rows of dt=2026-11-03, dt=2026-11-04, which it did not train on/);
+  for (let d = 5; d <= 7; d++) await addPartition(db, config.dataDir, `2026-11-0${d}`, syntheticRows(600, d));
+  const second = (await runRetrainJob(db, config))!;
+  const secondRoles = await roles(second.id);
+  assert.equal(secondRoles['dt=2026-11-06'], 'gate');
+  assert.equal(secondRoles['dt=2026-11-07'], 'gate');
+  for (const p of ['dt=2026-11-03', 'dt=2026-11-04', 'dt=2026-11-05']) assert.equal(secondRoles[p], 'train', `${p} is learned by the next retrain`);
+});
