@@ -85,9 +85,10 @@ test('Prometheus scrapes a live daemon: every dashboard expression returns data,
 
   // The retrain started from the pre-plateau checkpoint of the first run: retention kept it.
   const retrain = await db.selectFrom('runs').selectAll().where('kind', '=', 'retrain').executeTakeFirstOrThrow();
-  const selection = retrain.base_selection as { chosen: { virtualEpoch: number; checkpointId: string }; plateau: { start: number | null; chosenEpoch: number } };
-  assert.notEqual(selection.plateau.start, null, 'twelve virtual epochs on steady data reach a plateau');
-  assert.equal(selection.chosen.virtualEpoch, selection.plateau.chosenEpoch);
+  const selection = retrain.base_selection as { chosen: { globalStep: number; checkpointId: string }; candidates: Array<{ name: string; globalStep: number }>; plateau: { method: string; kneeStep: number | null; chosenStep: number } };
+  assert.equal(selection.plateau.method, 'knee');
+  assert.notEqual(selection.plateau.kneeStep, null, 'twelve virtual epochs on steady data show a knee');
+  assert.equal(selection.candidates.find((c) => c.name === 'pre-plateau')!.globalStep, selection.plateau.chosenStep, 'the knee rule\'s checkpoint was kept and is a candidate');
   assert.equal(retrain.base_checkpoint_id, selection.chosen.checkpointId);
 
   const dashboard = JSON.parse(fs.readFileSync(path.join(ROOT, 'grafana/dashboards/freshet.json'), 'utf8')) as { panels: Panel[] };
@@ -122,8 +123,12 @@ test('Prometheus scrapes a live daemon: every dashboard expression returns data,
       assert.equal(response?.status(), 200);
       assert.match(await page.title(), /^freshet — default$/);
       assert.equal(await page.locator('#loss-curve polyline.train-loss').count(), 1, 'the loss curve');
-      assert.equal(await page.locator('#loss-curve .chosen-marker circle').count(), 1, 'the chosen checkpoint marker');
-      assert.equal(await page.locator('#loss-curve .plateau-marker line').count(), 1, 'the plateau start marker');
+      // The step-level curve with the knee rule's choice (plateau.method knee, the default);
+      // the per-epoch chart marks the choice too when it is an epoch end, and no plateau start.
+      assert.equal(await page.locator('#step-loss-curve polyline.smoothed-loss').count(), 1, 'the step-level loss curve');
+      assert.equal(await page.locator('#step-loss-curve .chosen-step-marker circle').count(), 1, 'the chosen checkpoint marker');
+      assert.ok((await page.locator('#loss-curve .chosen-marker circle').count()) <= 1);
+      assert.equal(await page.locator('#loss-curve .plateau-marker line').count(), 0, 'no per-epoch plateau start under the knee rule');
       const championRun = await sql<{ kind: string }>`select r.kind from aliases a join model_versions mv on mv.id = a.model_version_id join runs r on r.id = mv.run_id where a.name = 'champion'`.execute(db);
       const retrained = championRun.rows[0]!.kind === 'retrain';
       assert.equal(await page.locator('#loss-curve .base-marker rect').count(), retrained ? 1 : 0, 'the champion\'s base checkpoint marker, when it was retrained');
