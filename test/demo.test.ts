@@ -16,7 +16,7 @@ test('freshet demo: first model, retrains with the plateau choice explained, rej
   const out = result.stdout;
   assert.match(out, /first model: steps_per_epoch fixed at \d+/);
   assert.match(out, /gate: PROMOTED → champion v1: no champion yet/);
-  assert.match(out, /base: policy auto: lowest loss on \d+ fresh eval rows among pre-plateau \(epoch \d+\) [\d.]+, last \(epoch \d+\) [\d.]+, best-val \(epoch \d+\) [\d.]+: [a-z-]+; (knee at step \d+|no descent|no bend yet|too short)/);
+  assert.match(out, /base: policy auto: lowest loss on \d+ fresh eval rows among pre-plateau \(step \d+, epoch \d+\) [\d.]+, last \(step \d+, epoch \d+\) [\d.]+, best-val \(step \d+, epoch \d+\) [\d.]+: [a-z-]+; (knee at step \d+|no descent|no bend yet|too short)/);
   assert.match(out, /gate: REJECTED/);
   const shift = /day 6 \(2026-11-07\) — the new tariff starts today[\s\S]*?gate: PROMOTED → champion v(\d+)/.exec(out);
   assert.ok(shift, 'the shift is learned and promoted');

@@ -90,7 +90,7 @@ export async function selectBase(db: Registry, config: ResolvedConfig, headRunId
     const scored = candidates.filter((c) => c.score !== null);
     chosen = scored.length ? scored.reduce((a, b) => (b.score! < a.score! ? b : a)) : candidates[0]!; // ties keep the earlier (pre-plateau first)
     reason = scored.length
-      ? `policy auto: lowest loss on ${evalSet.rows} fresh eval rows among ${candidates.map((c) => `${c.name} (epoch ${c.virtualEpoch}) ${c.score!.toPrecision(4)}`).join(', ')}: ${chosen.name}; ${plateauNote}`
+      ? `policy auto: lowest loss on ${evalSet.rows} fresh eval rows among ${candidates.map((c) => `${c.name} (step ${c.globalStep}, epoch ${c.virtualEpoch}) ${c.score!.toPrecision(4)}`).join(', ')}: ${chosen.name}; ${plateauNote}`
       : `policy auto: no fresh eval rows to score on; took pre-plateau (${plateauNote})`;
   } else {
     chosen = candidates.find((c) => c.name === policy)!;
