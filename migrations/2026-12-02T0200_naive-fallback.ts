@@ -19,22 +19,26 @@ export async function up(db: Kysely<any>): Promise<void> {
     -- promoted and rejected).
     ALTER TABLE promotions DROP CONSTRAINT promotions_decision_check;
     ALTER TABLE promotions ADD CONSTRAINT promotions_decision_check CHECK (decision IN ('promoted', 'rejected', 'manual', 'rollback', 'fallback'));
-
-    -- Every change of champion, now with the fallbacks (columns unchanged: a contract).
-    CREATE OR REPLACE VIEW v_champion_history AS
-    SELECT l.name AS lineage, p.id AS promotion_id, p.created_at AS at, p.decision,
-           nv.version AS version, ov.version AS previous_version,
-           p.metric_name, p.candidate_metric AS metric, p.champion_metric AS previous_metric,
-           p.eval_rows, p.base_policy, p.actor, p.reason, p.run_id
-    FROM promotions p
-    JOIN lineages l ON l.id = p.lineage_id
-    JOIN model_versions nv ON nv.id = p.candidate_version_id
-    LEFT JOIN model_versions ov ON ov.id = p.champion_version_id
-    WHERE p.decision IN ('promoted', 'manual', 'rollback', 'fallback');
   `.execute(db);
+  await championHistoryView(db, ['promoted', 'manual', 'rollback', 'fallback']);
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
+  await championHistoryView(db, ['promoted', 'manual', 'rollback']);
+  await sql`
+    DELETE FROM promotions WHERE decision = 'fallback';
+    ALTER TABLE promotions DROP CONSTRAINT promotions_decision_check;
+    ALTER TABLE promotions ADD CONSTRAINT promotions_decision_check CHECK (decision IN ('promoted', 'rejected', 'manual', 'rollback'));
+    ALTER TABLE model_versions DROP CONSTRAINT model_versions_constant_named;
+    ALTER TABLE model_versions DROP COLUMN constant, DROP COLUMN constant_name;
+  `.execute(db);
+}
+
+/**
+ * v_champion_history (2026-11-26T0300_views) over the given decisions: every change of
+ * champion. Its columns are a contract (docs/definitions.md): unchanged here.
+ */
+async function championHistoryView(db: Kysely<any>, decisions: string[]): Promise<void> {
   await sql`
     CREATE OR REPLACE VIEW v_champion_history AS
     SELECT l.name AS lineage, p.id AS promotion_id, p.created_at AS at, p.decision,
@@ -45,11 +49,6 @@ export async function down(db: Kysely<any>): Promise<void> {
     JOIN lineages l ON l.id = p.lineage_id
     JOIN model_versions nv ON nv.id = p.candidate_version_id
     LEFT JOIN model_versions ov ON ov.id = p.champion_version_id
-    WHERE p.decision IN ('promoted', 'manual', 'rollback');
-    DELETE FROM promotions WHERE decision = 'fallback';
-    ALTER TABLE promotions DROP CONSTRAINT promotions_decision_check;
-    ALTER TABLE promotions ADD CONSTRAINT promotions_decision_check CHECK (decision IN ('promoted', 'rejected', 'manual', 'rollback'));
-    ALTER TABLE model_versions DROP CONSTRAINT model_versions_constant_named;
-    ALTER TABLE model_versions DROP COLUMN constant, DROP COLUMN constant_name;
+    WHERE p.decision IN (${sql.join(decisions.map((d) => sql.lit(d)))})
   `.execute(db);
 }

@@ -7,7 +7,7 @@ import { fallbackDecision } from '../src/promotion/index.ts';
 import { CHAMPION, getAliasedVersion, listPromotions } from '../src/registry/index.ts';
 import { currentServingVersion } from '../src/serving/index.ts';
 import { lineageGateSet, registeredPartitions, tf } from '../src/trainer/index.ts';
-import { statusReport } from '../src/observability/index.ts';
+import { createMetrics, recordDecision, renderStatusPage, statusReport } from '../src/observability/index.ts';
 import { formatStatus } from '../src/cli/status-text.ts';
 import { createTestDatabase } from './support/database.ts';
 import { runRetrainJob } from './support/retrain.ts';
@@ -68,6 +68,14 @@ test('with eval.fallback naive, a lineage whose models lose to the constant serv
   const report = await statusReport(db, config);
   assert.deepEqual(report.champion!.constant, { name: v1.constant_name, value: v1.constant });
   assert.match(formatStatus(report), /WARNING: no model beats the naive baseline: freshet serves the (median|mean) .* itself \(eval.fallback naive\)/);
+  assert.match(renderStatusPage(report), /<p id="forward-check" class="warning"[^>]*>No model beats the naive baseline: freshet serves the (median|mean) /);
+  // /metrics counts the fallback as a decision of its own, and says the model loses.
+  const metrics = createMetrics();
+  recordDecision(metrics, { promotion: rejected!, created: true });
+  recordDecision(metrics, { promotion: fallback!, created: true });
+  const text = await metrics.registry.metrics();
+  assert.match(text, /freshet_promotions_total\{decision="fallback"\} 1/);
+  assert.match(text, /freshet_champion_beats_naive 0/);
 
   // Now the data carries signal: a model beats the constant on the newest partition and replaces it.
   for (let d = 4; d <= 6; d++) await addPartition(db, config.dataDir, `2026-11-0${d}`, syntheticRows(1500, d));
