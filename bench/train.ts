@@ -121,7 +121,7 @@ async function freshetStep(source: 'memory' | 'stream', gradient: 'fast' | 'buil
     const stats = { features: FEATURES, mean: new Array(DIM).fill(0), std: new Array(DIM).fill(1), count: ROWS };
     const stream = prefetchedBatches(
       partitionsUnder(root),
-      { columns: { features: FEATURES, label: 'y', task: 'regression' }, split: { evalFraction: 1e-9, seed: 1, invalidRows: 'skip' }, stats, batchSize: BATCH, shuffleBuffer: 10_000 },
+      { columns: { features: FEATURES, categorical: [], label: 'y', task: 'regression' }, split: { evalFraction: 1e-9, seed: 1, invalidRows: 'skip' }, stats, batchSize: BATCH, shuffleBuffer: 10_000 },
       { pass: 0, offset: 0 },
     );
     next = async () => (await stream.next()).value!;
@@ -166,7 +166,7 @@ async function rss(copies: number): Promise<Result> {
   await initBackend('wasm');
   const root = await csvPartitions(copies);
   const partitions = partitionsUnder(root);
-  const columns = { features: FEATURES, label: 'y', task: 'regression' as const };
+  const columns = { features: FEATURES, categorical: [], label: 'y', task: 'regression' as const };
   const split = { evalFraction: 0.1, seed: 1, invalidRows: 'skip' as const };
   const baseline = process.memoryUsage().rss;
   const stats = await computeFeatureStats(partitions, columns, split); // reads every row

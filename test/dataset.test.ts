@@ -16,7 +16,7 @@ function partitions(count: number, rows: number): TrainingPartition[] {
   });
 }
 
-const columns = { features: FEATURES, label: LABEL, task: 'regression' as const };
+const columns = { features: FEATURES, categorical: [], label: LABEL, task: 'regression' as const };
 const split = { evalFraction: 0.2, seed: 3, invalidRows: 'skip' as const };
 
 async function take(stream: AsyncGenerator<{ x: Float32Array; y: Float32Array; cursor: { pass: number; offset: number } }>, n: number) {

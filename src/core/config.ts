@@ -47,7 +47,17 @@ export const configSchema = z.strictObject({
     .strictObject({
       features: z.array(z.string().min(1)).default([]).describe('Numeric feature columns, in model input order. Required to train.'),
       label: z.string().default('').describe('Label column: a number (regression) or 0/1 (binary). Required to train.'),
+      categorical: z.array(z.string().min(1)).default([]).describe('Categorical columns (strings, or integer ids), in model input order after the numeric features. Each gets a vocabulary when the lineage starts and an embedding in the built-in MLP; see docs/definitions.md.'),
+      vocabulary: z
+        .strictObject({
+          minCount: z.number().int().positive().default(10).describe('A value joins a categorical column\'s vocabulary once it occurs in at least this many training rows (when the lineage starts, and in a retrain\'s fresh partitions).'),
+          maxTokens: z.number().int().positive().default(10000).describe('Most values in one column\'s vocabulary (the most frequent first); the rest share the out-of-vocabulary buckets.'),
+          oovBuckets: z.number().int().positive().default(4).describe('Out-of-vocabulary buckets per column: a value outside the vocabulary maps to bucket FNV-1a(value) mod oovBuckets. Fixed for a lineage.'),
+          embeddingDim: z.number().int().min(0).default(0).describe('Embedding size of each categorical column in the built-in MLP; 0: ceil(2 · size^0.25) clamped to 2..32, size = oovBuckets + vocabulary.'),
+        })
+        .prefault({}),
     })
+    .refine((c) => new Set([...c.features, ...c.categorical, c.label].filter(Boolean)).size === [...c.features, ...c.categorical, c.label].filter(Boolean).length, { message: 'a column may appear once among features, categorical and label', path: ['categorical'] })
     .prefault({}),
   model: z
     .strictObject({

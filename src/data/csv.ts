@@ -1,7 +1,7 @@
 // CSV with a header row (RFC 4180 quoting within a line; a quoted field may not span lines).
 import { DataFileError } from './data-file-error.ts';
 import { lineRowChunks } from './lines.ts';
-import { isNonNumeric, type RowChunk } from './row-chunk.ts';
+import { isNonNumeric, type CategoryEncoding, type RowChunk } from './row-chunk.ts';
 
 /** Splits one CSV line. Throws a plain Error for an unterminated quote (the caller adds file and line). */
 export function splitCsvLine(text: string): string[] {
@@ -40,7 +40,7 @@ export function splitCsvLine(text: string): string[] {
   }
 }
 
-export async function* readCsv(file: string, columns: readonly string[], strict: boolean): AsyncGenerator<RowChunk> {
+export async function* readCsv(file: string, columns: readonly string[], strict: boolean, categories?: CategoryEncoding): AsyncGenerator<RowChunk> {
   let indices: number[] | undefined;
   let width = 0;
   yield* lineRowChunks(file, columns.length, (line, text, row) => {
@@ -64,6 +64,10 @@ export async function* readCsv(file: string, columns: readonly string[], strict:
     if (fields.length !== width) throw new DataFileError(file, `expected ${width} fields as in the header, found ${fields.length}`, { line });
     for (let c = 0; c < indices.length; c++) {
       const raw = fields[indices[c]!]!;
+      if (categories?.columns.has(c)) {
+        row[c] = raw === '' ? Number.NaN : categories.encode(c, raw);
+        continue;
+      }
       row[c] = raw === '' ? Number.NaN : Number(raw);
       if (strict && isNonNumeric(raw, row[c]!)) throw new DataFileError(file, `not a number: ${JSON.stringify(raw.slice(0, 40))}`, { line, column: columns[c]! });
     }

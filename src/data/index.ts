@@ -6,3 +6,15 @@ export { DataFileError } from './data-file-error.ts';
 export { tableSchema } from './table-schema.ts';
 export { splitCsvLine } from './csv.ts';
 export type { RowChunk } from './row-chunk.ts';
+export type { CategoryEncoding } from './row-chunk.ts';
+export {
+  buildVocabulary,
+  embeddingDimFor,
+  fnv1a32,
+  growVocabulary,
+  vocabularySize,
+  VocabularyLookup,
+  type ValueCounts,
+  type Vocabulary,
+  type VocabularyRules,
+} from './vocabulary.ts';

@@ -1,9 +1,9 @@
 // JSON Lines: one object per line. A key absent from a row is a missing value.
 import { DataFileError } from './data-file-error.ts';
 import { lineRowChunks } from './lines.ts';
-import { isNonNumeric, toNumber, type RowChunk } from './row-chunk.ts';
+import { encodeCategory, isNonNumeric, toNumber, type CategoryEncoding, type RowChunk } from './row-chunk.ts';
 
-export function readJsonl(file: string, columns: readonly string[], strict: boolean): AsyncGenerator<RowChunk> {
+export function readJsonl(file: string, columns: readonly string[], strict: boolean, categories?: CategoryEncoding): AsyncGenerator<RowChunk> {
   return lineRowChunks(file, columns.length, (line, text, row) => {
     if (text.trim() === '') return false;
     let record: unknown;
@@ -15,6 +15,12 @@ export function readJsonl(file: string, columns: readonly string[], strict: bool
     if (typeof record !== 'object' || record === null || Array.isArray(record)) throw new DataFileError(file, 'each line must be a JSON object', { line });
     for (let c = 0; c < columns.length; c++) {
       const value = (record as Record<string, unknown>)[columns[c]!];
+      if (categories?.columns.has(c)) {
+        row[c] = encodeCategory(categories, c, value, strict, (message) => {
+          throw new DataFileError(file, message, { line, column: columns[c]! });
+        });
+        continue;
+      }
       row[c] = toNumber(value);
       if (strict && isNonNumeric(value, row[c]!)) throw new DataFileError(file, `not a number: ${JSON.stringify(value).slice(0, 40)}`, { line, column: columns[c]! });
     }

@@ -3,9 +3,9 @@
 import { asyncBufferFromFile, parquetMetadataAsync, parquetRead } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
 import { DataFileError } from './data-file-error.ts';
-import { ChunkBuilder, isNonNumeric, toNumber, type RowChunk } from './row-chunk.ts';
+import { ChunkBuilder, encodeCategory, isNonNumeric, toNumber, type CategoryEncoding, type RowChunk } from './row-chunk.ts';
 
-export async function* readParquet(file: string, columns: readonly string[], strict: boolean): AsyncGenerator<RowChunk> {
+export async function* readParquet(file: string, columns: readonly string[], strict: boolean, categories?: CategoryEncoding): AsyncGenerator<RowChunk> {
   let buffer;
   let metadata;
   try {
@@ -42,6 +42,12 @@ export async function* readParquet(file: string, columns: readonly string[], str
     for (let r = 0; r < rows.length; r++) {
       const record = rows[r]!;
       for (let c = 0; c < columns.length; c++) {
+        if (categories?.columns.has(c)) {
+          row[c] = encodeCategory(categories, c, record[c], strict, (message) => {
+            throw new DataFileError(file, message, { line: groupStart + r + 1, column: columns[c]! });
+          });
+          continue;
+        }
         row[c] = toNumber(record[c]);
         if (strict && isNonNumeric(record[c], row[c]!)) throw new DataFileError(file, `not a number: ${JSON.stringify(String(record[c])).slice(0, 40)}`, { line: groupStart + r + 1, column: columns[c]! });
       }

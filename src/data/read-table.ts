@@ -4,7 +4,7 @@ import { readCsv } from './csv.ts';
 import { DataFileError } from './data-file-error.ts';
 import { readJsonl } from './jsonl.ts';
 import { readParquet } from './parquet.ts';
-import type { RowChunk } from './row-chunk.ts';
+import type { CategoryEncoding, RowChunk } from './row-chunk.ts';
 
 export const DATA_FILE_EXTENSIONS = ['.csv', '.jsonl', '.parquet'] as const;
 
@@ -18,17 +18,19 @@ export interface ReadOptions {
    * number. Off: such values read as NaN, like missing ones (the trainer skips the row).
    */
   strict?: boolean;
+  /** Categorical columns and how their values become numbers (vocabulary ids); without it every column is numeric. */
+  categories?: CategoryEncoding;
 }
 
-/** Streams the requested columns of a data file as numeric chunks. */
+/** Streams the requested columns of a data file as numeric chunks (categorical columns through `options.categories`). */
 export function readTable(file: string, columns: readonly string[], options: ReadOptions = {}): AsyncGenerator<RowChunk> {
   switch (path.extname(file).toLowerCase()) {
     case '.csv':
-      return readCsv(file, columns, options.strict ?? false);
+      return readCsv(file, columns, options.strict ?? false, options.categories);
     case '.jsonl':
-      return readJsonl(file, columns, options.strict ?? false);
+      return readJsonl(file, columns, options.strict ?? false, options.categories);
     case '.parquet':
-      return readParquet(file, columns, options.strict ?? false);
+      return readParquet(file, columns, options.strict ?? false, options.categories);
     default:
       throw new DataFileError(file, `unknown file type (expected ${DATA_FILE_EXTENSIONS.join(', ')})`);
   }

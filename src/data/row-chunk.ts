@@ -65,3 +65,37 @@ export function toNumber(value: unknown): number {
   if (typeof value === 'boolean') return value ? 1 : 0;
   return Number.NaN;
 }
+
+/**
+ * How a reader turns the cells of categorical columns into numbers: `encode(column, text)`
+ * is called for every present value of a column in `columns` (indices into the requested
+ * columns), and its number goes into the chunk. A missing value is NaN, as for numbers.
+ */
+export interface CategoryEncoding {
+  columns: ReadonlySet<number>;
+  encode(column: number, text: string): number;
+}
+
+/**
+ * A categorical cell as text: a string as it is, an integer (an id) in decimal. Missing
+ * (null, undefined, '') is undefined; anything else (a fraction, a boolean, an object) is
+ * null: not a category value, which strict reading rejects.
+ */
+export function categoryText(value: unknown): string | undefined | null {
+  if (value === null || value === undefined || value === '') return undefined;
+  if (typeof value === 'string') return value;
+  if (typeof value === 'bigint') return value.toString();
+  if (typeof value === 'number' && Number.isInteger(value)) return String(value);
+  return null;
+}
+
+/** The number a categorical cell reads as (NaN when missing or not a category); throws, through `reject`, in strict mode. */
+export function encodeCategory(categories: CategoryEncoding, column: number, value: unknown, strict: boolean, reject: (message: string) => never): number {
+  const text = categoryText(value);
+  if (text === undefined) return Number.NaN;
+  if (text === null) {
+    if (strict) reject(`not a category value (a string or an integer): ${String(JSON.stringify(value)).slice(0, 40)}`);
+    return Number.NaN;
+  }
+  return categories.encode(column, text);
+}

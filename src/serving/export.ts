@@ -9,11 +9,11 @@ import path from 'node:path';
 import type { ResolvedConfig } from '../core/config.ts';
 import type { Logger } from '../core/log.ts';
 import { findChampion, getCheckpoint, setServingUri, getLineage, type ModelVersion, type Registry } from '../registry/index.ts';
-import { constantModel, initBackend, layersModelFiles, modelFromCheckpoint, readDirVerified, writeDirAtomically } from '../trainer/index.ts';
+import { constantModel, initBackend, inputLayout, layersModelFiles, modelFromCheckpoint, readDirVerified, writeDirAtomically, type FeatureStats } from '../trainer/index.ts';
 
-async function constantExport(config: ResolvedConfig, task: string, value: number) {
+async function constantExport(config: ResolvedConfig, task: string, stats: FeatureStats, value: number) {
   await initBackend(config.training.backend);
-  return constantModel(task === 'binary' ? 'binary' : 'regression', config.columns.features.length, value);
+  return constantModel(task === 'binary' ? 'binary' : 'regression', inputLayout(stats), value);
 }
 
 export const CURRENT = 'current';
@@ -33,7 +33,7 @@ export async function exportVersion(db: Registry, config: ResolvedConfig, versio
   }
   const [checkpoint, lineage] = await Promise.all([getCheckpoint(db, version.checkpoint_id), getLineage(db, version.lineage_id)]);
   // A version serving the naive constant exports a one-unit model that predicts it.
-  const model = version.constant !== null ? await constantExport(config, lineage.task, version.constant) : await modelFromCheckpoint(db, config, checkpoint);
+  const model = version.constant !== null ? await constantExport(config, lineage.task, lineage.feature_stats as unknown as FeatureStats, version.constant) : await modelFromCheckpoint(db, config, checkpoint);
   try {
     const files = await layersModelFiles(model);
     const metadata = {
@@ -41,6 +41,7 @@ export async function exportVersion(db: Registry, config: ResolvedConfig, versio
       version: version.version,
       task: lineage.task,
       features: config.columns.features,
+      ...(config.columns.categorical.length > 0 ? { categorical: config.columns.categorical } : {}),
       label: config.columns.label,
       metric: { name: version.metric_name, value: version.eval_metric },
       run: version.run_id,
@@ -48,7 +49,10 @@ export async function exportVersion(db: Registry, config: ResolvedConfig, versio
       ...(version.constant !== null ? { serves: 'naive constant', constant: { name: version.constant_name, value: version.constant } } : { serves: 'model' }),
       dataWatermark: version.data_watermark,
       createdAt: version.created_at.toISOString(),
-      input: 'standardise each feature as (x - mean) / std with normalization.json, in the order of `features`',
+      input:
+        config.columns.categorical.length === 0
+          ? 'standardise each feature as (x - mean) / std with normalization.json, in the order of `features`'
+          : 'inputs in model order: `numeric` [rows, features] standardised as (x - mean) / std with normalization.json, then one `category_<k>` [rows, 1] input per `categorical` column holding the value\'s id: oovBuckets + its index in normalization.json categorical[k].tokens, or, for a value not there, FNV-1a-32(UTF-8 bytes of the value) mod oovBuckets',
     };
     writeDirAtomically(dir, { ...files, 'normalization.json': JSON.stringify(lineage.feature_stats, null, 2), 'metadata.json': JSON.stringify(metadata, null, 2) }, { replace: true });
   } finally {

@@ -21,3 +21,4 @@ export { lossFunction } from './run/loss-function.ts';
 export { predictCheckpoint, lineageGateSet, trainingWindowLabels } from './checkpoints/checkpoint-model.ts';
 export { runPartitions } from './run/run-start.ts';
 export { constantModel } from './model/constant-model.ts';
+export { inputLayout, modelInputs, type InputLayout } from './model/input-layout.ts';

@@ -59,6 +59,8 @@ export async function hashPartition(dir: string): Promise<PartitionContent> {
 export interface ValidationRules {
   /** Columns that must exist and hold numbers (features then label); empty: only readability is checked. */
   numericColumns: readonly string[];
+  /** Columns that must exist and hold category values (strings or integers). */
+  categoricalColumns?: readonly string[];
   /** reject: a missing, NaN or infinite value rejects the partition; skip: it is counted and left to the trainer. */
   invalidRows: 'skip' | 'reject';
   /** Time limit for decoding one Parquet file, in seconds (plus one per MB); default 60. */
@@ -89,14 +91,18 @@ export async function validateFile(file: string, rules: ValidationRules): Promis
   let rowCount = 0;
   let invalidRows = 0;
   const schema = await tableSchema(file).catch(() => ({}));
-  const width = rules.numericColumns.length;
-  for await (const chunk of readTable(file, rules.numericColumns, { strict: true })) {
+  const categorical = rules.categoricalColumns ?? [];
+  const columns = [...rules.numericColumns, ...categorical];
+  const width = columns.length;
+  // Category values are checked (a string or an integer) and read as 0: validation needs no vocabulary.
+  const categories = categorical.length ? { columns: new Set(categorical.map((_, i) => rules.numericColumns.length + i)), encode: () => 0 } : undefined;
+  for await (const chunk of readTable(file, columns, { strict: true, ...(categories ? { categories } : {}) })) {
     rowCount += chunk.rowCount;
     for (let r = 0; r < chunk.rowCount; r++) {
       for (let c = 0; c < width; c++) {
         if (Number.isFinite(chunk.values[r * width + c]!)) continue;
         if (rules.invalidRows === 'reject') {
-          throw new DataFileError(file, 'missing, NaN or infinite value', { line: chunk.lines[r]!, column: rules.numericColumns[c]! });
+          throw new DataFileError(file, 'missing, NaN or infinite value', { line: chunk.lines[r]!, column: columns[c]! });
         }
         invalidRows += 1;
         break;

@@ -222,7 +222,7 @@ export class PartitionWatcher extends EventEmitter<WatcherEvents> {
             root: this.#root,
             relativePath: relative,
             arrivedAt,
-            rules: { numericColumns: [...this.#config.columns.features, ...(this.#config.columns.label ? [this.#config.columns.label] : [])], invalidRows: this.#config.training.invalidRows, parquetTimeLimitSeconds: this.#config.watcher.parquetTimeLimitSeconds },
+            rules: { numericColumns: [...this.#config.columns.features, ...(this.#config.columns.label ? [this.#config.columns.label] : [])], categoricalColumns: this.#config.columns.categorical, invalidRows: this.#config.training.invalidRows, parquetTimeLimitSeconds: this.#config.watcher.parquetTimeLimitSeconds },
             log: this.#log,
           }),
         { signal: this.#stopping.signal, log: this.#log.child({ path: relative }), what: 'registering the partition', maxBackoffSeconds: this.#config.database.maxBackoffSeconds, isTransient: isTransientDatabaseError },

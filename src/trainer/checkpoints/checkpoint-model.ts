@@ -9,12 +9,13 @@ import { loadEvalSet, trainingLabels, type EvalSet, type FeatureStats, type Trai
 import { columnSpec, splitSpec } from '../run/lineage.ts';
 import { evaluateModel, predict } from '../model/evaluate.ts';
 import { buildModel } from '../model/trainable-model.ts';
+import { inputLayout } from '../model/input-layout.ts';
 
 /** The model as it was at `checkpoint` (weights only: optimizer state is not needed to predict). */
 export async function modelFromCheckpoint(db: Registry, config: ResolvedConfig, checkpoint: Checkpoint): Promise<tf.LayersModel> {
   await initBackend(config.training.backend);
   const loaded = await loadCheckpoint(db, config.artifactsDir, checkpoint);
-  const { model } = await buildModel(config, config.columns.features.length);
+  const { model } = await buildModel(config, inputLayout(loaded.state.featureStats));
   restoreModelWeights(model, loaded.weights);
   tf.dispose([...loaded.weights, ...loaded.optimizerWeights.map((w) => w.tensor)]);
   return model;

@@ -5,6 +5,7 @@ import { tf } from '../backend.ts';
 import { lossFunction } from '../run/loss-function.ts';
 import type { EvalSet } from '../stream/dataset.ts';
 import { evaluateAll } from './eval-metrics.ts';
+import { modelInputs } from './input-layout.ts';
 
 /** Predictions for the eval set, in batches of 8,192 rows, without dropout. */
 export function predict(model: tf.LayersModel, evalSet: EvalSet): Float32Array {
@@ -14,7 +15,7 @@ export function predict(model: tf.LayersModel, evalSet: EvalSet): Float32Array {
     const rows = Math.min(batch, evalSet.rows - start);
     const values = tf.tidy(() => {
       const x = tf.tensor2d(evalSet.x.subarray(start * evalSet.dim, (start + rows) * evalSet.dim), [rows, evalSet.dim]);
-      return (model.predict(x) as tf.Tensor).dataSync();
+      return (model.predict(modelInputs(model, x)) as tf.Tensor).dataSync();
     });
     out.set(values, start);
   }

@@ -1,4 +1,4 @@
-// Models: the built-in MLP (from config) and user modules (createModel(tf, { inputDim })).
+// Models: the built-in MLP (from config) and user modules (createModel(tf, { inputDim, categorical })).
 //
 // The MLP is a tf.Sequential of Dense layers, so it saves and serves as a standard tfjs
 // LayersModel, but its training forward pass is our own: fused matMul+bias+activation per
@@ -11,6 +11,8 @@ import { tf } from '../backend.ts';
 import type { ResolvedConfig } from '../../core/config.ts';
 import { mixSeed } from '../../core/rng.ts';
 import { denseForTraining, type DenseActivation } from './dense-op.ts';
+import { embeddingLookup } from './embedding-op.ts';
+import { layoutWidth, modelInputs, type InputLayout } from './input-layout.ts';
 
 export interface MlpSpec {
   task: 'regression' | 'binary';
@@ -35,41 +37,87 @@ export interface TrainableModel {
 /**
  * `gradient: 'builtin'` keeps tfjs's own matMul gradient (the transposed slow path on
  * WASM), for `npm run bench:train` to measure the fast gradient against in the same run.
+ *
+ * Without categorical columns the model is a tf.Sequential of Dense layers on the numeric
+ * features. With them it is a functional model: the numeric input and one embedding per
+ * categorical column (tf.layers.embedding on a [batch, 1] id input, flattened),
+ * concatenated, then the same Dense stack.
  */
-export function buildMlp(spec: MlpSpec, inputDim: number, seed: number, options: { gradient?: 'fast' | 'builtin' } = {}): TrainableModel {
-  const layers: tf.layers.Layer[] = [];
+export function buildMlp(spec: MlpSpec, input: number | InputLayout, seed: number, options: { gradient?: 'fast' | 'builtin' } = {}): TrainableModel {
+  const layout: InputLayout = typeof input === 'number' ? { numeric: input, categorical: [] } : input;
+  const categorical = layout.categorical;
   const sizes = [...spec.hidden, 1];
-  sizes.forEach((units, i) => {
-    const last = i === sizes.length - 1;
-    layers.push(
-      tf.layers.dense({
-        units,
-        inputShape: i === 0 ? [inputDim] : undefined,
-        activation: last ? (spec.task === 'binary' ? 'sigmoid' : 'linear') : spec.activation,
-        kernelInitializer: tf.initializers.glorotUniform({ seed: mixSeed(seed, i, 1) }),
-        biasInitializer: 'zeros',
-        name: `dense_${i}`,
-      }),
-    );
-  });
-  const model = tf.sequential({ layers });
-  const variables = model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
   const activations = sizes.map((_, i) => (i === sizes.length - 1 ? (spec.task === 'binary' ? 'sigmoid' : 'linear') : spec.activation));
+  const denseLayers = sizes.map((units, i) =>
+    tf.layers.dense({
+      units,
+      inputShape: i === 0 && categorical.length === 0 ? [layout.numeric] : undefined,
+      activation: activations[i]!,
+      kernelInitializer: tf.initializers.glorotUniform({ seed: mixSeed(seed, i, 1) }),
+      biasInitializer: 'zeros',
+      name: `dense_${i}`,
+    }),
+  );
+  let model: tf.LayersModel;
+  const embeddingLayers = categorical.map((c, k) =>
+    tf.layers.embedding({
+      inputDim: c.size,
+      outputDim: c.embeddingDim,
+      // Keras's default for embeddings, seeded.
+      embeddingsInitializer: tf.initializers.randomUniform({ minval: -0.05, maxval: 0.05, seed: mixSeed(seed, k, 3) }),
+      name: `embedding_${k}`,
+    }),
+  );
+  if (categorical.length === 0) {
+    model = tf.sequential({ layers: denseLayers });
+  } else {
+    const inputs: tf.SymbolicTensor[] = [];
+    const parts: tf.SymbolicTensor[] = [];
+    if (layout.numeric > 0) {
+      const numeric = tf.input({ shape: [layout.numeric], name: 'numeric' });
+      inputs.push(numeric);
+      parts.push(numeric);
+    }
+    categorical.forEach((_, k) => {
+      const ids = tf.input({ shape: [1], name: `category_${k}` });
+      inputs.push(ids);
+      parts.push(tf.layers.flatten({ name: `flatten_${k}` }).apply(embeddingLayers[k]!.apply(ids)) as tf.SymbolicTensor);
+    });
+    let h = parts.length > 1 ? (tf.layers.concatenate({ name: 'features' }).apply(parts) as tf.SymbolicTensor) : parts[0]!;
+    for (const layer of denseLayers) h = layer.apply(h) as tf.SymbolicTensor;
+    model = tf.model({ inputs, outputs: h, name: 'mlp' });
+  }
+  const valueOf = (weight: tf.LayerVariable) => (weight as unknown as { val: tf.Variable }).val;
+  const tables = embeddingLayers.map((layer) => valueOf(layer.trainableWeights[0]!) as unknown as tf.Tensor2D);
+  const kernels = denseLayers.map((layer) => valueOf(layer.trainableWeights[0]!));
+  const biases = denseLayers.map((layer) => valueOf(layer.trainableWeights[1]!));
+  const variables = [...tables.map((t) => t as unknown as tf.Variable), ...kernels.flatMap((k, i) => [k, biases[i]!])];
   const fused = activations.map((a) => (a === 'sigmoid' || a === 'tanh' ? 'linear' : (a as DenseActivation)));
-  // The first layer's input is data: no gradient is needed for it.
+  // The first layer's input is data (no gradient needed), unless embeddings feed it.
   const dense = fused.map((activation, i) =>
     options.gradient === 'builtin'
       ? (x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D) => tf.fused.matMul({ a: x, b: w, bias: b, activation }) as tf.Tensor2D
-      : denseForTraining(activation, i > 0),
+      : denseForTraining(activation, i > 0 || categorical.length > 0),
   );
+  /** The first Dense layer's input: the numeric features, then each column's embedding. */
+  const features = (x: tf.Tensor2D): tf.Tensor2D => {
+    if (categorical.length === 0) return x;
+    const parts: tf.Tensor2D[] = layout.numeric > 0 ? [tf.slice(x, [0, 0], [-1, layout.numeric])] : [];
+    categorical.forEach((_, k) => {
+      const ids = tf.cast(tf.reshape(tf.slice(x, [0, layout.numeric + k], [-1, 1]), [-1]), 'int32') as tf.Tensor1D;
+      parts.push(embeddingLookup(tables[k]!, ids));
+    });
+    return parts.length > 1 ? tf.concat(parts, 1) : parts[0]!;
+  };
+  const embeddingSizes = categorical.map((c) => `${c.column}:${c.size}×${c.embeddingDim}`).join(' ');
   return {
     model,
     variables,
-    description: `mlp ${inputDim}→${sizes.join('→')} ${spec.activation}`,
+    description: `mlp ${layoutWidth(layout)}→${sizes.join('→')} ${spec.activation}${embeddingSizes ? ` embeddings ${embeddingSizes}` : ''}`,
     forward(x, step) {
-      let h: tf.Tensor2D = x;
+      let h: tf.Tensor2D = features(x);
       for (let i = 0; i < sizes.length; i++) {
-        h = dense[i]!(h, variables[2 * i] as tf.Tensor2D, variables[2 * i + 1] as tf.Tensor1D);
+        h = dense[i]!(h, kernels[i] as tf.Tensor2D, biases[i] as tf.Tensor1D);
         if (activations[i] === 'sigmoid') h = tf.sigmoid(h) as tf.Tensor2D;
         if (activations[i] === 'tanh') h = tf.tanh(h) as tf.Tensor2D;
         if (spec.dropout > 0 && i < sizes.length - 1) h = tf.dropout(h, spec.dropout, undefined, mixSeed(seed, step, i, 2)) as tf.Tensor2D;
@@ -78,14 +126,14 @@ export function buildMlp(spec: MlpSpec, inputDim: number, seed: number, options:
     },
     penalty() {
       if (spec.l2 <= 0) return undefined;
-      const kernels = variables.filter((_, i) => i % 2 === 0);
       return tf.mul(spec.l2, tf.addN(kernels.map((k) => tf.sum(tf.square(k))))) as tf.Scalar;
     },
   };
 }
 
 /** Loads a user model module; errors name the file. */
-export async function loadUserModel(file: string, inputDim: number): Promise<TrainableModel> {
+export async function loadUserModel(file: string, layout: InputLayout): Promise<TrainableModel> {
+  const inputDim = layoutWidth(layout);
   if (!fs.existsSync(file)) throw new Error(`model.module ${file} does not exist`);
   let mod: { createModel?: unknown };
   try {
@@ -93,10 +141,13 @@ export async function loadUserModel(file: string, inputDim: number): Promise<Tra
   } catch (error) {
     throw new Error(`model.module ${file} failed to load: ${(error as Error).message}`, { cause: error });
   }
-  if (typeof mod.createModel !== 'function') throw new Error(`model.module ${file} does not export a createModel(tf, { inputDim }) function`);
+  if (typeof mod.createModel !== 'function') throw new Error(`model.module ${file} does not export a createModel(tf, { inputDim, categorical }) function`);
   let model: unknown;
   try {
-    model = await (mod.createModel as (t: typeof tf, o: { inputDim: number }) => unknown)(tf, { inputDim });
+    // inputDim: values per row (numeric features, then one id per categorical column);
+    // categorical: each column's vocabulary size and suggested embedding size. A model with
+    // categorical columns takes the numeric features and then one [batch, 1] id input per column.
+    model = await (mod.createModel as (t: typeof tf, o: { inputDim: number; numericDim: number; categorical: InputLayout['categorical'] }) => unknown)(tf, { inputDim, numericDim: layout.numeric, categorical: layout.categorical });
   } catch (error) {
     throw new Error(`model.module ${file}: createModel threw: ${(error as Error).message}`, { cause: error });
   }
@@ -108,12 +159,12 @@ export async function loadUserModel(file: string, inputDim: number): Promise<Tra
     model: layersModel,
     variables: layersModel.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val),
     description: `module ${file}`,
-    forward: (x) => layersModel.apply(x, { training: true }) as tf.Tensor2D,
+    forward: (x) => layersModel.apply(modelInputs(layersModel, x), { training: true }) as tf.Tensor2D,
     penalty: () => undefined,
   };
 }
 
-/** The configured model: the user's module when `model.module` is set, else the built-in MLP. */
-export async function buildModel(config: ResolvedConfig, inputDim: number): Promise<TrainableModel> {
-  return config.model.module ? loadUserModel(config.model.module, inputDim) : buildMlp(config.model, inputDim, config.training.seed);
+/** The configured model for a lineage's input layout: the user's module when `model.module` is set, else the built-in MLP. */
+export async function buildModel(config: ResolvedConfig, layout: InputLayout): Promise<TrainableModel> {
+  return config.model.module ? loadUserModel(config.model.module, layout) : buildMlp(config.model, layout, config.training.seed);
 }

@@ -11,7 +11,7 @@ import { isDataFile } from '../../data/index.ts';
 import { earlyCheckpointSteps, stepsPerEpoch } from './virtual-epochs.ts';
 
 export function columnSpec(config: ResolvedConfig): ColumnSpec {
-  return { features: config.columns.features, label: config.columns.label, task: config.model.task };
+  return { features: config.columns.features, categorical: config.columns.categorical, label: config.columns.label, task: config.model.task };
 }
 
 export function splitSpec(config: ResolvedConfig): SplitSpec {
@@ -40,10 +40,15 @@ export function comparePaths(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** What fixes a lineage: changing any of it needs a new lineage name. */
+/**
+ * What fixes a lineage: changing any of it needs a new lineage name. The categorical keys
+ * enter only when categorical columns are configured, so a lineage started before they
+ * existed keeps its definition (and its hash).
+ */
 function lineageDefinition(config: ResolvedConfig) {
+  const { categorical, vocabulary, ...numeric } = config.columns;
   return {
-    columns: config.columns,
+    columns: categorical.length > 0 ? { ...numeric, categorical, vocabulary } : numeric,
     model: config.model,
     batchSize: config.training.batchSize,
     numCheckpoints: config.training.numCheckpoints,
@@ -68,10 +73,11 @@ export async function ensureLineage(db: Registry, config: ResolvedConfig, partit
     return existing;
   }
   if (partitions.length === 0) throw new NotFoundError('no registered partitions to train on');
-  const stats: FeatureStats = await computeFeatureStats(partitions, columnSpec(config), splitSpec(config));
+  const stats: FeatureStats = await computeFeatureStats(partitions, columnSpec(config), splitSpec(config), config.columns.vocabulary);
   if (stats.count === 0) throw new Error('the registered partitions hold no valid training rows');
   const steps = stepsPerEpoch(stats.count, config.training);
-  log.info({ lineage: config.lineage, trainExamples: stats.count, stepsPerEpoch: steps }, 'starting lineage');
+  const vocabularies = Object.fromEntries((stats.categorical ?? []).map((v) => [v.column, v.tokens.length]));
+  log.info({ lineage: config.lineage, trainExamples: stats.count, stepsPerEpoch: steps, ...(stats.categorical ? { vocabularies } : {}) }, 'starting lineage');
   try {
     return await createLineage(db, {
       name: config.lineage,

@@ -16,7 +16,8 @@ import { applyRetention, checkpointUri, sweepCheckpointFiles } from '../checkpoi
 import { evaluateModel, weightBytes } from '../model/evaluate.ts';
 import { TrainStep } from '../model/train-step.ts';
 import { buildModel } from '../model/trainable-model.ts';
-import { loadEvalSet, type EvalSet, type FeatureStats, type TrainingPartition } from '../stream/dataset.ts';
+import { inputLayout } from '../model/input-layout.ts';
+import { inputWidth, loadEvalSet, type EvalSet, type FeatureStats, type TrainingPartition } from '../stream/dataset.ts';
 import { prefetchedBatches } from '../stream/prefetch.ts';
 import { initialEarlyStopping, updateEarlyStopping } from './early-stopping.ts';
 import { columnSpec, registeredPartitions, splitSpec } from './lineage.ts';
@@ -124,8 +125,8 @@ async function restoreWeights(db: Registry, config: ResolvedConfig, model: tf.La
 /** Trains one run to its end (or to an abort) and returns what it produced. */
 export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult> {
   const { db, config, signal } = options;
-  if (config.columns.features.length === 0 || !config.columns.label) {
-    throw new ConfigError('columns.features and columns.label must be set in the configuration to train');
+  if ((config.columns.features.length === 0 && config.columns.categorical.length === 0) || !config.columns.label) {
+    throw new ConfigError('columns.features and columns.label must be set in the configuration to train (columns.categorical may stand in for columns.features)');
   }
   const backend = await initBackend(config.training.backend, options.log);
   const loss = lossFunction(config);
@@ -141,7 +142,7 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
   const stats = lineage.feature_stats as unknown as FeatureStats;
   const columns = columnSpec(config);
   const split = splitSpec(config);
-  const trainable = await buildModel(config, columns.features.length);
+  const trainable = await buildModel(config, inputLayout(stats));
   const optimizer = tf.train.adam(config.training.learningRate);
   const adam = adamInternals(optimizer);
   const loaded = start.loaded;
@@ -156,7 +157,7 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
   const evalSet = options.evalSet && !options.resumeRunId ? options.evalSet : await loadEvalSet(evalPartitions, columns, split, stats, config.training.evalMaxRows);
   const counts = { rows: 0, invalid: state.invalidRows };
   const batches = prefetchedBatches(partitions, { columns, split, stats, batchSize: lineage.batch_size, shuffleBuffer: config.training.shuffleBuffer, counts }, state.cursor);
-  const dim = columns.features.length;
+  const dim = inputWidth(columns);
   const trainStep = new TrainStep(trainable, optimizer, loss.fn, { batchSize: lineage.batch_size, dim }, state.epochLoss);
   let lastLogged: number | null = null;
   const earlySteps = new Set(lineage.early_checkpoint_steps);

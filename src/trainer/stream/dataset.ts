@@ -5,7 +5,7 @@
 // the train or the eval split by a hash of (partition, file, line) — stable as data grows,
 // so an eval row is never trained on by any run of the lineage.
 import path from 'node:path';
-import { readTable, DataFileError } from '../../data/index.ts';
+import { readTable, DataFileError, buildVocabulary, VocabularyLookup, type CategoryEncoding, type ValueCounts, type Vocabulary, type VocabularyRules } from '../../data/index.ts';
 import { Rng, hashString, mixSeed, shuffled } from '../../core/rng.ts';
 
 export interface TrainingPartition {
@@ -28,7 +28,10 @@ export interface TrainingPartition {
 }
 
 export interface ColumnSpec {
+  /** Numeric features, standardised. */
   features: readonly string[];
+  /** Categorical columns: their values become vocabulary ids, after the numeric features in a row. */
+  categorical: readonly string[];
   label: string;
   task: 'regression' | 'binary';
 }
@@ -50,6 +53,32 @@ export interface FeatureStats {
   std: number[];
   /** Training rows seen when the statistics were computed. */
   count: number;
+  /** The vocabularies of the categorical columns, in column order (absent: none). */
+  categorical?: Vocabulary[];
+}
+
+/** Values per row the model reads: the numeric features, then one id per categorical column. */
+export function inputWidth(columns: ColumnSpec): number {
+  return columns.features.length + columns.categorical.length;
+}
+
+/** Reads categorical columns as ids of the given vocabularies (the columns after the numeric features). */
+export function vocabularyEncoding(columns: ColumnSpec, vocabularies: readonly Vocabulary[] | undefined): CategoryEncoding | undefined {
+  if (columns.categorical.length === 0) return undefined;
+  const lookups = columns.categorical.map((column) => {
+    const vocabulary = vocabularies?.find((v) => v.column === column);
+    if (!vocabulary) throw new Error(`categorical column "${column}" has no vocabulary (the lineage was started without it: choose a new lineage name)`);
+    return new VocabularyLookup(vocabulary);
+  });
+  const first = columns.features.length;
+  return { columns: new Set(lookups.map((_, i) => first + i)), encode: (column, text) => lookups[column - first]!.id(text) };
+}
+
+/** Reads categorical columns as 0 when present (for passes that need only which rows are valid). */
+function presenceEncoding(columns: ColumnSpec): CategoryEncoding | undefined {
+  if (columns.categorical.length === 0) return undefined;
+  const first = columns.features.length;
+  return { columns: new Set(columns.categorical.map((_, i) => first + i)), encode: () => 0 };
 }
 
 /** Where the training stream is: the pass, and how many rows of it were already emitted. */
@@ -69,8 +98,9 @@ function splitOf(fileHash: number, line: number, split: SplitSpec): Split {
 
 /**
  * Streams the valid rows of one split, in partition and file order, as compact chunks:
- * `values` holds, per row, the features then the label (raw, not standardised). The
- * array is reused: consume a chunk before asking for the next.
+ * `values` holds, per row, the numeric features, the categorical ids (through `categories`;
+ * by default 0 for any present value) then the label (raw, not standardised). The array
+ * is reused: consume a chunk before asking for the next.
  * Invalid rows are counted and skipped, or throw (invalidRows: reject) naming file, line, column.
  */
 export async function* validRowChunks(
@@ -79,8 +109,9 @@ export async function* validRowChunks(
   split: SplitSpec,
   which: RowSelection,
   counts: RowCounts = { rows: 0, invalid: 0 },
+  categories: CategoryEncoding | undefined = presenceEncoding(columns),
 ): AsyncGenerator<{ values: Float64Array; rows: number }> {
-  const names = [...columns.features, columns.label];
+  const names = [...columns.features, ...columns.categorical, columns.label];
   const width = names.length;
   let out = new Float64Array(0); // reused: each yielded chunk is consumed before the next
   for (const partition of partitions) {
@@ -88,7 +119,7 @@ export async function* validRowChunks(
     for (const name of partition.files) {
       const file = path.join(partition.dir, name);
       const fileHash = hashString(`${partition.path}/${name}`);
-      for await (const chunk of readTable(file, names)) {
+      for await (const chunk of readTable(file, names, categories ? { categories } : {})) {
         if (out.length < chunk.rowCount * width) out = new Float64Array(chunk.rowCount * width);
         let kept = 0;
         rows: for (let r = 0; r < chunk.rowCount; r++) {
@@ -126,10 +157,11 @@ export async function forEachRow(
   split: SplitSpec,
   which: RowSelection,
   onRow: (values: Float64Array) => void | false,
+  categories?: CategoryEncoding,
 ): Promise<RowCounts> {
   const counts = { rows: 0, invalid: 0 };
-  const width = columns.features.length + 1;
-  for await (const chunk of validRowChunks(partitions, columns, split, which, counts)) {
+  const width = inputWidth(columns) + 1;
+  for await (const chunk of validRowChunks(partitions, columns, split, which, counts, categories ?? presenceEncoding(columns))) {
     for (let r = 0; r < chunk.rows; r++) {
       if (onRow(chunk.values.subarray(r * width, r * width + width)) === false) return counts;
     }
@@ -137,12 +169,24 @@ export async function forEachRow(
   return counts;
 }
 
-/** Mean and standard deviation of each feature over the training split (Welford, one pass). */
-export async function computeFeatureStats(partitions: readonly TrainingPartition[], columns: ColumnSpec, split: SplitSpec): Promise<FeatureStats> {
+/**
+ * Mean and standard deviation of each numeric feature over the training split (Welford,
+ * one pass), and the vocabulary of each categorical column from the same rows.
+ */
+export async function computeFeatureStats(partitions: readonly TrainingPartition[], columns: ColumnSpec, split: SplitSpec, rules?: VocabularyRules): Promise<FeatureStats> {
   const dim = columns.features.length;
   const mean = new Float64Array(dim);
   const m2 = new Float64Array(dim);
   let n = 0;
+  const categorical = columns.categorical.length;
+  // A row's categorical values, encoded as indices into `seen` (so the row array carries them); counted once the row is known valid.
+  const seen: string[] = [];
+  const seenIds = new Map<string, number>();
+  const valueCounts = columns.categorical.map((): ValueCounts => new Map());
+  const encoding: CategoryEncoding | undefined = categorical === 0 ? undefined : {
+    columns: new Set(columns.categorical.map((_, i) => dim + i)),
+    encode: (_column, text) => seenIds.get(text) ?? (seenIds.set(text, seen.length), seen.push(text), seen.length - 1),
+  };
   await forEachRow(partitions, columns, split, 'train', (row) => {
     n += 1;
     for (let c = 0; c < dim; c++) {
@@ -150,12 +194,22 @@ export async function computeFeatureStats(partitions: readonly TrainingPartition
       mean[c] = mean[c]! + delta / n;
       m2[c] = m2[c]! + delta * (row[c]! - mean[c]!);
     }
-  });
+    for (let k = 0; k < categorical; k++) {
+      const value = seen[row[dim + k]!]!;
+      const perColumn = valueCounts[k]!;
+      perColumn.set(value, (perColumn.get(value) ?? 0) + 1);
+    }
+  }, encoding);
   const std = Array.from(m2, (s) => {
     const sd = n > 1 ? Math.sqrt(s / (n - 1)) : 0;
     return sd > 1e-12 ? sd : 1; // a constant feature: leave it centred, unscaled
   });
-  return { features: [...columns.features], mean: Array.from(mean), std, count: n };
+  const stats: FeatureStats = { features: [...columns.features], mean: Array.from(mean), std, count: n };
+  if (categorical > 0) {
+    if (!rules) throw new Error('categorical columns need vocabulary rules (columns.vocabulary)');
+    stats.categorical = columns.categorical.map((column, k) => buildVocabulary(column, valueCounts[k]!, rules));
+  }
+  return stats;
 }
 
 /**
@@ -165,7 +219,7 @@ export async function computeFeatureStats(partitions: readonly TrainingPartition
 export async function trainingLabels(partitions: readonly TrainingPartition[], columns: ColumnSpec, split: SplitSpec): Promise<Float64Array> {
   let labels = new Float64Array(4096);
   let n = 0;
-  const dim = columns.features.length;
+  const dim = inputWidth(columns);
   await forEachRow(partitions, columns, split, 'train', (row) => {
     if (n === labels.length) {
       const grown = new Float64Array(labels.length * 2);
@@ -177,9 +231,11 @@ export async function trainingLabels(partitions: readonly TrainingPartition[], c
   return labels.subarray(0, n);
 }
 
-/** Writes a standardised feature vector into `out` at `offset`. */
-function standardise(row: ArrayLike<number>, stats: FeatureStats, out: Float32Array, offset: number): void {
-  for (let c = 0; c < stats.mean.length; c++) out[offset + c] = (row[c]! - stats.mean[c]!) / stats.std[c]!;
+/** Writes a model input into `out` at `offset`: the numeric features standardised, then the `ids` categorical ids as they are. */
+function standardise(row: ArrayLike<number>, stats: FeatureStats, out: Float32Array, offset: number, ids = 0): void {
+  const numeric = stats.mean.length;
+  for (let c = 0; c < numeric; c++) out[offset + c] = (row[c]! - stats.mean[c]!) / stats.std[c]!;
+  for (let c = numeric; c < numeric + ids; c++) out[offset + c] = row[c]!;
 }
 
 export interface EvalSet {
@@ -202,7 +258,8 @@ export async function loadEvalSet(
   maxRows: number,
   which: 'eval' | 'all' = 'eval',
 ): Promise<EvalSet> {
-  const dim = columns.features.length;
+  const dim = inputWidth(columns);
+  const ids = columns.categorical.length;
   let x = new Float32Array(Math.min(maxRows, 4096) * dim);
   let y = new Float32Array(Math.min(maxRows, 4096));
   let rows = 0;
@@ -216,11 +273,11 @@ export async function loadEvalSet(
       x = nx;
       y = ny;
     }
-    standardise(row, stats, x, rows * dim);
+    standardise(row, stats, x, rows * dim, ids);
     y[rows] = row[dim]!;
     rows += 1;
     if (rows >= maxRows) return false;
-  });
+  }, vocabularyEncoding(columns, stats.categorical));
   return { x: x.subarray(0, rows * dim), y: y.subarray(0, rows), rows, dim, partitionIds: partitions.map((p) => p.id) };
 }
 
@@ -248,7 +305,9 @@ export interface TrainStreamOptions {
  */
 export async function* trainBatches(partitions: readonly TrainingPartition[], options: TrainStreamOptions, from: DataCursor): AsyncGenerator<Batch> {
   const { columns, split, stats, batchSize } = options;
-  const dim = columns.features.length;
+  const dim = inputWidth(columns);
+  const ids = columns.categorical.length;
+  const categories = vocabularyEncoding(columns, stats.categorical);
   const width = dim + 1;
   const capacity = Math.max(1, options.shuffleBuffer);
   const buffer = new Float32Array(capacity * width);
@@ -277,7 +336,7 @@ export async function* trainBatches(partitions: readonly TrainingPartition[], op
       }
     };
     const counts = pass === from.pass && options.counts ? options.counts : { rows: 0, invalid: 0 };
-    for await (const chunk of validRowChunks(order, columns, split, 'train', counts)) {
+    for await (const chunk of validRowChunks(order, columns, split, 'train', counts, categories)) {
       for (let r = 0; r < chunk.rows; r++) {
         const row = chunk.values.subarray(r * width, r * width + width);
         produced += 1;
@@ -287,7 +346,7 @@ export async function* trainBatches(partitions: readonly TrainingPartition[], op
           slot = rng.int(capacity);
           emit(slot);
         }
-        standardise(row, stats, buffer, slot * width);
+        standardise(row, stats, buffer, slot * width, ids);
         buffer[slot * width + dim] = row[dim]!;
       }
       // Hand out finished batches chunk by chunk: memory stays bounded by the buffer.
