@@ -7,8 +7,10 @@ import { describe, test } from 'node:test';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { createLogger } from '../src/core/log.ts';
 import { buildVocabulary, fnv1a32, growVocabulary, readTable, VocabularyLookup, type CategoryEncoding } from '../src/data/index.ts';
-import { getLineage, getRun, listRunCheckpoints, type Registry } from '../src/registry/index.ts';
-import { modelFromCheckpoint, predict, readCheckpoint, tf, trainRun, type EvalSet, type TrainRunOptions } from '../src/trainer/index.ts';
+import { getCheckpoint, getLineage, getRun, listRunCheckpoints, type Registry } from '../src/registry/index.ts';
+import { inputLayout, lineageGateSet, modelFromCheckpoint, predict, predictCheckpoint, readCheckpoint, registeredPartitions, trainRun, type EvalSet, type TrainRunOptions } from '../src/trainer/index.ts';
+import { growCheckpoint, growVocabularies } from '../src/trainer/checkpoints/vocabulary-growth.ts';
+import { buildModel } from '../src/trainer/model/trainable-model.ts';
 import { registerPartition } from '../src/watcher/index.ts';
 import { createTestDatabase } from './support/database.ts';
 import { tempDir } from './support/partitions.ts';
@@ -96,9 +98,8 @@ describe('reading categorical columns', () => {
 });
 
 /** Rows whose label depends on a zone: y = 2·x + offset(zone) + noise; 'rare' appears below minCount. */
-function zoneRows(count: number, seed: number): string[] {
-  const offsets: Record<string, number> = { north: 0, south: 10, east: -10, west: 5, rare: 0 };
-  const zones = ['north', 'south', 'east', 'west'];
+function zoneRows(count: number, seed: number, zones = ['north', 'south', 'east', 'west']): string[] {
+  const offsets: Record<string, number> = { north: 0, south: 10, east: -10, west: 5, rare: 0, pacific: 20 };
   let state = seed * 7919 + 1;
   const rand = () => ((state = (state * 1103515245 + 12345) % 2147483648) / 2147483648);
   const lines = ['x,zone,y'];
@@ -110,17 +111,20 @@ function zoneRows(count: number, seed: number): string[] {
   return lines;
 }
 
+/** Writes and registers (through the watcher's registration, which validates) one day of zone rows. */
+async function addZoneDay(db: Registry, dir: string, day: number, rows: number, zones?: string[]): Promise<void> {
+  const rel = `dt=2026-11-0${day}`;
+  fs.mkdirSync(path.join(dir, 'data', rel), { recursive: true });
+  fs.writeFileSync(path.join(dir, 'data', rel, 'part-0.csv'), `${zoneRows(rows, day, zones).join('\n')}\n`);
+  fs.writeFileSync(path.join(dir, 'data', rel, '_SUCCESS'), '');
+  const outcome = await registerPartition({ db, root: path.join(dir, 'data'), relativePath: rel, arrivedAt: new Date(), rules: { numericColumns: ['x', 'y'], categoricalColumns: ['zone'], invalidRows: 'skip' }, log });
+  assert.equal(outcome.kind, 'registered');
+}
+
 async function setup(days = 3, rows = 1200) {
   const { db, url } = await createTestDatabase();
   const dir = tempDir('freshet-cat-');
-  for (let d = 1; d <= days; d++) {
-    const rel = `dt=2026-11-0${d}`;
-    fs.mkdirSync(path.join(dir, 'data', rel), { recursive: true });
-    fs.writeFileSync(path.join(dir, 'data', rel, 'part-0.csv'), `${zoneRows(rows, d).join('\n')}\n`);
-    fs.writeFileSync(path.join(dir, 'data', rel, '_SUCCESS'), '');
-    const outcome = await registerPartition({ db, root: path.join(dir, 'data'), relativePath: rel, arrivedAt: new Date(), rules: { numericColumns: ['x', 'y'], categoricalColumns: ['zone'], invalidRows: 'skip' }, log });
-    assert.equal(outcome.kind, 'registered');
-  }
+  for (let d = 1; d <= days; d++) await addZoneDay(db, dir, d, rows);
   return { db, url, dir };
 }
 
@@ -194,4 +198,75 @@ describe('training with a categorical column', () => {
   });
 });
 
-void tf;
+
+describe('vocabularies that grow', () => {
+  const withNewZone = ['north', 'south', 'east', 'west', 'pacific'];
+
+  test('a retrain adds a value that became frequent: old ids, rows and moments kept, the new row learned, the growth recorded', async () => {
+    const { db, url, dir } = await setup(2, 1000);
+    const first = await train(db, dir, url);
+    await addZoneDay(db, dir, 3, 1000, withNewZone);
+    const fresh = (await registeredPartitions(db, path.join(dir, 'data'))).filter((p) => p.path === 'dt=2026-11-03');
+    const retrain = await train(db, dir, url, {}, { fromCheckpointId: first.resultCheckpointId!, partitions: fresh, virtualEpochs: 8 });
+    const run = await getRun(db, retrain.runId);
+    assert.deepEqual(run.vocabulary_growth, [{ column: 'zone', from: 4, to: 5, added: ['pacific'] }]);
+    const before = readCheckpoint(path.join(dir, 'artifacts', (await getCheckpoint(db, first.resultCheckpointId!)).uri));
+    const after = readCheckpoint(path.join(dir, 'artifacts', (await getCheckpoint(db, retrain.resultCheckpointId!)).uri));
+    const [v0, v1] = [before.state.featureStats.categorical![0]!, after.state.featureStats.categorical![0]!];
+    assert.deepEqual(v1.tokens, [...v0.tokens, 'pacific'], 'appended: every old value keeps its id');
+    const table = (loaded: typeof before) => loaded.weights[loaded.weightNames.indexOf('embedding_0/embeddings')]!;
+    assert.deepEqual(table(after).shape, [2 + 5, v0.embeddingDim]);
+    const moments = after.optimizerWeights.filter((w) => /^embedding_0\/embeddings(_\d+)?\/[mv]$/.test(w.name));
+    assert.equal(moments.length, 2);
+    assert.ok(moments.every((m) => m.tensor.shape[0] === 7));
+    const model = await modelFromCheckpoint(db, trainConfig(dir, url, env), await getCheckpoint(db, retrain.resultCheckpointId!));
+    const lookup = new VocabularyLookup(v1);
+    const zero = (0 - before.state.featureStats.mean[0]!) / before.state.featureStats.std[0]!;
+    const [north, pacific] = predict(model, rowsOf([zero, zero], [lookup.id('north'), lookup.id('pacific')]));
+    assert.ok(Math.abs(pacific! - north! - 20) < 3, `pacific − north ≈ 20: ${pacific! - north!}`);
+    model.dispose();
+  });
+
+  test('grown from its base, a model predicts exactly as the base on every row at step 0 (a new value starts as its old bucket)', async () => {
+    const { db, url, dir } = await setup(2, 600);
+    const config = trainConfig(dir, url, { ...env, FRESHET_TRAINING__STOP_POINT: '2' });
+    const first = await trainRun({ db, config, log, signal: never });
+    await addZoneDay(db, dir, 3, 600, withNewZone);
+    const checkpoint = await getCheckpoint(db, first.resultCheckpointId!);
+    const base = readCheckpoint(path.join(dir, 'artifacts', checkpoint.uri));
+    const counts = [new Map([['pacific', 50], ['north', 80]])];
+    const { vocabularies } = growVocabularies(base.state.featureStats.categorical!, counts, { minCount: 3, maxTokens: 100 });
+    const grown = growCheckpoint(base, base.state.featureStats.categorical!, vocabularies);
+    const { model } = await buildModel(config, inputLayout(grown.state.featureStats));
+    model.setWeights(grown.weights);
+    const rows = await lineageGateSet(db, config, (await getRun(db, first.runId)).lineage_id, (await registeredPartitions(db, config.dataDir)).filter((p) => p.path === 'dt=2026-11-03'));
+    assert.ok(rows.categoryValues!.includes('pacific'));
+    const asBase = await predictCheckpoint(db, config, checkpoint, rows);
+    const asGrown = predict(model, rows, vocabularies);
+    assert.deepEqual(Array.from(asGrown), Array.from(asBase));
+    model.dispose();
+  });
+
+  test('a growing retrain stopped mid-epoch and resumed is bit-identical to one never stopped', async () => {
+    const { db, url, dir } = await setup(2, 600);
+    await addZoneDay(db, dir, 3, 600, withNewZone);
+    const all = await registeredPartitions(db, path.join(dir, 'data'));
+    const weights: Buffer[] = [];
+    for (const lineage of ['reference', 'resumed']) {
+      const extra = { FRESHET_LINEAGE: lineage, FRESHET_TRAINING__STOP_POINT: '1' };
+      const first = await train(db, dir, url, extra, { partitions: all.slice(0, 2) });
+      const more = { fromCheckpointId: first.resultCheckpointId!, partitions: all.slice(2), virtualEpochs: 3 };
+      if (lineage === 'reference') {
+        weights.push(Buffer.from((await train(db, dir, url, extra, more)).weightBytes));
+        continue;
+      }
+      const stopped = await train(db, dir, url, extra, { ...more, stopAfterSteps: 5 });
+      assert.equal(stopped.status, 'interrupted');
+      const resumed = await train(db, dir, url, extra, { resumeRunId: stopped.runId });
+      assert.equal(resumed.status, 'succeeded');
+      assert.deepEqual((await getRun(db, resumed.runId)).vocabulary_growth, [{ column: 'zone', from: 4, to: 5, added: ['pacific'] }]);
+      weights.push(Buffer.from(resumed.weightBytes));
+    }
+    assert.deepEqual(weights[1], weights[0]);
+  });
+});

@@ -42,12 +42,17 @@ policy_sets() {
     epochs-pre-plateau) echo "--set retrain.base=pre-plateau --set plateau.method=epochs" ;;
     fast) echo "--set eval.fallback=naive --set training.learningRate=0.005" ;;
     slow) echo "--set eval.fallback=naive --set training.learningRate=0.0003 --set retrain.virtualEpochs=10" ;;
+    # The airports as categorical columns (issue #16), beside the coordinates.
+    airports) echo "--set columns.categorical=[\"origin\",\"destination\"]" ;;
+    airports-fallback) echo "--set columns.categorical=[\"origin\",\"destination\"] --set eval.fallback=naive" ;;
+    airports-replay) echo "--set columns.categorical=[\"origin\",\"destination\"] --set retrain.replayPartitions=14" ;;
     *) echo "unknown policy $1" >&2; exit 2 ;;
   esac
 }
 jobs=()
 for seed in $seeds; do for policy in "$@"; do jobs+=("$seed $policy"); done; done
 run_one() {
+  set -f # the policies' JSON values hold brackets: no pathname expansion
   local seed=$1 policy=$2
   local name="r-$seed-$policy-s$step"
   [ -s "$out/$name.json" ] && return 0

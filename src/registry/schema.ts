@@ -105,6 +105,8 @@ export interface RunsTable {
   config: JsonWithDefault<Record<string, unknown>>;
   base_checkpoint_id: Id | null;
   base_selection: Json<Record<string, unknown>> | null;
+  /** What the run added to its base's categorical vocabularies (one entry per grown column); null: nothing. */
+  vocabulary_growth: Json<Array<{ column: string; from: number; to: number; added: string[] }>> | null;
   examples_available: Id | null;
   effective_stop_point: number | null;
   data_watermark: Id | null;

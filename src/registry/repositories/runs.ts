@@ -95,6 +95,18 @@ export async function finishRun(db: Registry, id: string, status: Exclude<RunSta
   return row;
 }
 
+/**
+ * Records what a run added to its categorical vocabularies. Idempotent: a run resumed
+ * before its first checkpoint computes the same growth again and writes the same value.
+ */
+export async function recordVocabularyGrowth(db: Registry, runId: string, growth: ReadonlyArray<{ column: string; from: number; to: number; added: string[] }>): Promise<void> {
+  await db
+    .updateTable('runs')
+    .set({ vocabulary_growth: growth.length > 0 ? JSON.stringify(growth) : null })
+    .where('id', '=', runId)
+    .execute();
+}
+
 /** The lineage's newest runs with their result checkpoint's validation loss. */
 export async function listRunsWithResult(db: Registry, lineageId: string, limit: number): Promise<Array<Run & { result_val_loss: number | null }>> {
   return db

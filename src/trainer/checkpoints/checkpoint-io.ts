@@ -110,6 +110,8 @@ export interface LoadedCheckpoint {
   state: TrainingState;
   /** Model weights in model.weights order. */
   weights: tf.Tensor[];
+  /** Their names in model.json (`<layer>/<weight>`, e.g. embedding_0/embeddings). */
+  weightNames: string[];
   optimizerWeights: NamedTensor[];
 }
 
@@ -136,7 +138,7 @@ export function readCheckpoint(dir: string, expectedManifestSha256?: string): Lo
   const optimizerSpecs = (JSON.parse(need('optimizer.json').toString('utf8')) as { weightSpecs: tf.io.WeightsManifestEntry[] }).weightSpecs;
   const optimizerDecoded = tf.io.decodeWeights(arrayBufferOf(need('optimizer.bin')), optimizerSpecs);
   const optimizerWeights = optimizerSpecs.map((spec) => ({ name: spec.name, tensor: optimizerDecoded[spec.name]! }));
-  return { state, weights, optimizerWeights };
+  return { state, weights, weightNames: specs.map((spec) => spec.name), optimizerWeights };
 }
 
 /** Puts a loaded checkpoint's weights into a model of the same topology. */

@@ -11,14 +11,22 @@ import { evaluateModel, predict } from '../model/evaluate.ts';
 import { buildModel } from '../model/trainable-model.ts';
 import { inputLayout } from '../model/input-layout.ts';
 
-/** The model as it was at `checkpoint` (weights only: optimizer state is not needed to predict). */
-export async function modelFromCheckpoint(db: Registry, config: ResolvedConfig, checkpoint: Checkpoint): Promise<tf.LayersModel> {
+/**
+ * The model as it was at `checkpoint` (weights only: optimizer state is not needed to
+ * predict), with the statistics and vocabularies it reads its inputs through.
+ */
+export async function checkpointModel(db: Registry, config: ResolvedConfig, checkpoint: Checkpoint): Promise<{ model: tf.LayersModel; stats: FeatureStats }> {
   await initBackend(config.training.backend);
   const loaded = await loadCheckpoint(db, config.artifactsDir, checkpoint);
   const { model } = await buildModel(config, inputLayout(loaded.state.featureStats));
   restoreModelWeights(model, loaded.weights);
   tf.dispose([...loaded.weights, ...loaded.optimizerWeights.map((w) => w.tensor)]);
-  return model;
+  return { model, stats: loaded.state.featureStats };
+}
+
+/** The model as it was at `checkpoint`. */
+export async function modelFromCheckpoint(db: Registry, config: ResolvedConfig, checkpoint: Checkpoint): Promise<tf.LayersModel> {
+  return (await checkpointModel(db, config, checkpoint)).model;
 }
 
 /** The held-out (eval split) rows of `partitions`, standardised with the lineage's statistics. */
@@ -29,9 +37,9 @@ export async function lineageEvalSet(db: Registry, config: ResolvedConfig, linea
 
 /** Loss and metrics of a checkpoint on an eval set. */
 export async function evaluateCheckpoint(db: Registry, config: ResolvedConfig, checkpoint: Checkpoint, evalSet: EvalSet): Promise<{ valLoss: number; metrics: Record<string, number> }> {
-  const model = await modelFromCheckpoint(db, config, checkpoint);
+  const { model, stats } = await checkpointModel(db, config, checkpoint);
   try {
-    return evaluateModel(model, evalSet, config);
+    return evaluateModel(model, evalSet, config, stats.categorical);
   } finally {
     model.dispose();
   }
@@ -48,9 +56,9 @@ export async function lineageGateSet(db: Registry, config: ResolvedConfig, linea
 
 /** A checkpoint's predictions for every row of an eval set. */
 export async function predictCheckpoint(db: Registry, config: ResolvedConfig, checkpoint: Checkpoint, evalSet: EvalSet): Promise<Float32Array> {
-  const model = await modelFromCheckpoint(db, config, checkpoint);
+  const { model, stats } = await checkpointModel(db, config, checkpoint);
   try {
-    return predict(model, evalSet);
+    return predict(model, evalSet, stats.categorical);
   } finally {
     model.dispose();
   }

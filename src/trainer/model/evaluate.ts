@@ -3,12 +3,17 @@
 import type { ResolvedConfig } from '../../core/config.ts';
 import { tf } from '../backend.ts';
 import { lossFunction } from '../run/loss-function.ts';
-import type { EvalSet } from '../stream/dataset.ts';
+import type { Vocabulary } from '../../data/index.ts';
+import { encodeEvalSet, type EvalSet } from '../stream/dataset.ts';
 import { evaluateAll } from './eval-metrics.ts';
 import { modelInputs } from './input-layout.ts';
 
-/** Predictions for the eval set, in batches of 8,192 rows, without dropout. */
-export function predict(model: tf.LayersModel, evalSet: EvalSet): Float32Array {
+/**
+ * Predictions for the eval set, in batches of 8,192 rows, without dropout. `vocabularies`:
+ * the model's own (its checkpoint's), through which categorical values are read.
+ */
+export function predict(model: tf.LayersModel, rawSet: EvalSet, vocabularies?: readonly Vocabulary[]): Float32Array {
+  const evalSet = encodeEvalSet(rawSet, vocabularies);
   const out = new Float32Array(evalSet.rows);
   const batch = 8192;
   for (let start = 0; start < evalSet.rows; start += batch) {
@@ -23,9 +28,9 @@ export function predict(model: tf.LayersModel, evalSet: EvalSet): Float32Array {
 }
 
 /** Validation loss and the task's metrics; NaN and none for an empty eval set. */
-export function evaluateModel(model: tf.LayersModel, evalSet: EvalSet, config: ResolvedConfig): { valLoss: number; metrics: Record<string, number> } {
+export function evaluateModel(model: tf.LayersModel, evalSet: EvalSet, config: ResolvedConfig, vocabularies?: readonly Vocabulary[]): { valLoss: number; metrics: Record<string, number> } {
   if (evalSet.rows === 0) return { valLoss: Number.NaN, metrics: {} };
-  const metrics = evaluateAll(config.model.task, evalSet.y, predict(model, evalSet));
+  const metrics = evaluateAll(config.model.task, evalSet.y, predict(model, evalSet, vocabularies));
   const valLoss = metrics[lossFunction(config).name]!;
   return { valLoss, metrics };
 }

@@ -17,12 +17,13 @@ import { evaluateModel, weightBytes } from '../model/evaluate.ts';
 import { TrainStep } from '../model/train-step.ts';
 import { buildModel } from '../model/trainable-model.ts';
 import { inputLayout } from '../model/input-layout.ts';
-import { inputWidth, loadEvalSet, type EvalSet, type FeatureStats, type TrainingPartition } from '../stream/dataset.ts';
+import { encodeEvalSet, inputWidth, loadEvalSet, type EvalSet, type FeatureStats, type TrainingPartition } from '../stream/dataset.ts';
 import { prefetchedBatches } from '../stream/prefetch.ts';
 import { initialEarlyStopping, updateEarlyStopping } from './early-stopping.ts';
 import { columnSpec, registeredPartitions, splitSpec } from './lineage.ts';
 import { lossFunction } from './loss-function.ts';
 import { resumeRun, startNewRun, type StartPoint } from './run-start.ts';
+import { runVocabularies } from './run-vocabularies.ts';
 import { combineObservers, type TrainObserver } from './train-observer.ts';
 
 export interface TrainRunOptions {
@@ -90,7 +91,7 @@ function isEnvironmentError(error: unknown): boolean {
  * run from a base checkpoint keeps its step, epoch and optimizer, but gets fresh
  * early-stopping counters, a fresh data cursor and a fresh epoch accumulator.
  */
-function initialState(start: StartPoint, config: ResolvedConfig, adam: { beta1: number; beta2: number; epsilon: number }): TrainingState {
+function initialState(start: StartPoint, config: ResolvedConfig, adam: { beta1: number; beta2: number; epsilon: number }, featureStats: FeatureStats): TrainingState {
   const carried = start.loaded?.state;
   const continued = start.continuing ? carried : undefined;
   return {
@@ -104,7 +105,7 @@ function initialState(start: StartPoint, config: ResolvedConfig, adam: { beta1: 
     learningRate: config.training.learningRate,
     adam: { beta1: adam.beta1, beta2: adam.beta2, epsilon: adam.epsilon, accBeta1: 0, accBeta2: 0 },
     earlyStopping: continued?.earlyStopping ?? initialEarlyStopping(),
-    featureStats: start.lineage.feature_stats as unknown as FeatureStats,
+    featureStats,
     cursor: continued?.cursor ?? { pass: 0, offset: 0 },
     seed: config.training.seed,
     epochLoss: continued?.epochLoss ?? { sum: 0, count: 0 },
@@ -139,22 +140,23 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
   const log = options.log.child({ lineage: lineage.id, run: run.id });
   await sweepCheckpointFiles(db, config.artifactsDir, lineage.id, log);
 
-  const stats = lineage.feature_stats as unknown as FeatureStats;
+  // What the run reads its data through: the lineage's statistics, with vocabularies grown from the base's.
+  const { stats, loaded } = await runVocabularies(db, config, start, log);
   const columns = columnSpec(config);
   const split = splitSpec(config);
   const trainable = await buildModel(config, inputLayout(stats));
   const optimizer = tf.train.adam(config.training.learningRate);
   const adam = adamInternals(optimizer);
-  const loaded = start.loaded;
   if (loaded) {
     restoreModelWeights(trainable.model, loaded.weights);
     await restoreOptimizer(optimizer, loaded);
     tf.dispose([...loaded.weights, ...loaded.optimizerWeights.map((w) => w.tensor)]);
   }
 
-  const state = initialState(start, config, adam);
+  const state = initialState(start, config, adam, stats);
 
-  const evalSet = options.evalSet && !options.resumeRunId ? options.evalSet : await loadEvalSet(evalPartitions, columns, split, stats, config.training.evalMaxRows);
+  // Validation rows read through this run's vocabularies once (categorical values arrive raw).
+  const evalSet = encodeEvalSet(options.evalSet && !options.resumeRunId ? options.evalSet : await loadEvalSet(evalPartitions, columns, split, stats, config.training.evalMaxRows), stats.categorical);
   const counts = { rows: 0, invalid: state.invalidRows };
   const batches = prefetchedBatches(partitions, { columns, split, stats, batchSize: lineage.batch_size, shuffleBuffer: config.training.shuffleBuffer, counts }, state.cursor);
   const dim = inputWidth(columns);

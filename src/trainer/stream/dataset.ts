@@ -74,6 +74,50 @@ export function vocabularyEncoding(columns: ColumnSpec, vocabularies: readonly V
   return { columns: new Set(lookups.map((_, i) => first + i)), encode: (column, text) => lookups[column - first]!.id(text) };
 }
 
+/**
+ * Reads categorical columns as indices into a table of the raw values seen (one table for
+ * every column): a row then carries its values without committing to any vocabulary.
+ */
+class CategoryTable {
+  readonly values: string[] = [];
+  readonly #ids = new Map<string, number>();
+  readonly encoding: CategoryEncoding | undefined;
+
+  constructor(columns: ColumnSpec) {
+    const first = columns.features.length;
+    this.encoding =
+      columns.categorical.length === 0
+        ? undefined
+        : { columns: new Set(columns.categorical.map((_, i) => first + i)), encode: (_column, text) => this.#id(text) };
+  }
+
+  #id(text: string): number {
+    let id = this.#ids.get(text);
+    if (id === undefined) {
+      id = this.values.length;
+      this.#ids.set(text, id);
+      this.values.push(text);
+    }
+    return id;
+  }
+}
+
+/** Counts each categorical column's values in rows read through `table`. */
+function countRow(row: ArrayLike<number>, first: number, table: CategoryTable, counts: ValueCounts[]): void {
+  for (let k = 0; k < counts.length; k++) {
+    const value = table.values[row[first + k]!]!;
+    counts[k]!.set(value, (counts[k]!.get(value) ?? 0) + 1);
+  }
+}
+
+/** How often each value of each categorical column occurs in the valid training rows of `partitions` (a retrain's vocabulary growth). */
+export async function countCategoryValues(partitions: readonly TrainingPartition[], columns: ColumnSpec, split: SplitSpec): Promise<ValueCounts[]> {
+  const table = new CategoryTable(columns);
+  const counts = columns.categorical.map((): ValueCounts => new Map());
+  await forEachRow(partitions, columns, split, 'train', (row) => countRow(row, columns.features.length, table, counts), table.encoding);
+  return counts;
+}
+
 /** Reads categorical columns as 0 when present (for passes that need only which rows are valid). */
 function presenceEncoding(columns: ColumnSpec): CategoryEncoding | undefined {
   if (columns.categorical.length === 0) return undefined;
@@ -179,14 +223,8 @@ export async function computeFeatureStats(partitions: readonly TrainingPartition
   const m2 = new Float64Array(dim);
   let n = 0;
   const categorical = columns.categorical.length;
-  // A row's categorical values, encoded as indices into `seen` (so the row array carries them); counted once the row is known valid.
-  const seen: string[] = [];
-  const seenIds = new Map<string, number>();
+  const table = new CategoryTable(columns);
   const valueCounts = columns.categorical.map((): ValueCounts => new Map());
-  const encoding: CategoryEncoding | undefined = categorical === 0 ? undefined : {
-    columns: new Set(columns.categorical.map((_, i) => dim + i)),
-    encode: (_column, text) => seenIds.get(text) ?? (seenIds.set(text, seen.length), seen.push(text), seen.length - 1),
-  };
   await forEachRow(partitions, columns, split, 'train', (row) => {
     n += 1;
     for (let c = 0; c < dim; c++) {
@@ -194,12 +232,8 @@ export async function computeFeatureStats(partitions: readonly TrainingPartition
       mean[c] = mean[c]! + delta / n;
       m2[c] = m2[c]! + delta * (row[c]! - mean[c]!);
     }
-    for (let k = 0; k < categorical; k++) {
-      const value = seen[row[dim + k]!]!;
-      const perColumn = valueCounts[k]!;
-      perColumn.set(value, (perColumn.get(value) ?? 0) + 1);
-    }
-  }, encoding);
+    countRow(row, dim, table, valueCounts);
+  }, table.encoding);
   const std = Array.from(m2, (s) => {
     const sd = n > 1 ? Math.sqrt(s / (n - 1)) : 0;
     return sd > 1e-12 ? sd : 1; // a constant feature: leave it centred, unscaled
@@ -244,11 +278,38 @@ export interface EvalSet {
   rows: number;
   dim: number;
   partitionIds: string[];
+  /**
+   * With categorical columns: the raw values, and x holds an index into this table in each
+   * categorical slot (after the `dim - categoryValues columns` numeric ones), so that each
+   * model reads the rows through its own vocabulary (encodeEvalSet): a champion and a
+   * candidate whose vocabularies differ are scored on the same rows as each would serve them.
+   */
+  categoryValues?: string[];
+  categoricalColumns?: number;
+}
+
+/** The eval set as a model with these vocabularies reads it (raw category values → its ids); the set itself without categorical columns. */
+export function encodeEvalSet(set: EvalSet, vocabularies: readonly Vocabulary[] | undefined): EvalSet {
+  const values = set.categoryValues;
+  const k = set.categoricalColumns ?? 0;
+  if (!values || k === 0) return set;
+  if (!vocabularies || vocabularies.length !== k) throw new Error(`the eval set has ${k} categorical columns; the model has ${vocabularies?.length ?? 0} vocabularies`);
+  const ids = vocabularies.map((v) => {
+    const lookup = new VocabularyLookup(v);
+    return Float32Array.from(values, (value) => lookup.id(value));
+  });
+  const x = set.x.slice();
+  const first = set.dim - k;
+  for (let r = 0; r < set.rows; r++) {
+    for (let c = 0; c < k; c++) x[r * set.dim + first + c] = ids[c]![set.x[r * set.dim + first + c]!]!;
+  }
+  return { x, y: set.y, rows: set.rows, dim: set.dim, partitionIds: set.partitionIds };
 }
 
 /**
  * Loads (at most `maxRows`) rows into memory, standardised with the lineage's statistics:
  * by default the eval split (validation), or `all` rows (the gate's holdout partitions).
+ * Categorical values stay raw (categoryValues); encodeEvalSet() gives a model's ids.
  */
 export async function loadEvalSet(
   partitions: readonly TrainingPartition[],
@@ -260,6 +321,7 @@ export async function loadEvalSet(
 ): Promise<EvalSet> {
   const dim = inputWidth(columns);
   const ids = columns.categorical.length;
+  const table = new CategoryTable(columns);
   let x = new Float32Array(Math.min(maxRows, 4096) * dim);
   let y = new Float32Array(Math.min(maxRows, 4096));
   let rows = 0;
@@ -277,8 +339,9 @@ export async function loadEvalSet(
     y[rows] = row[dim]!;
     rows += 1;
     if (rows >= maxRows) return false;
-  }, vocabularyEncoding(columns, stats.categorical));
-  return { x: x.subarray(0, rows * dim), y: y.subarray(0, rows), rows, dim, partitionIds: partitions.map((p) => p.id) };
+  }, table.encoding);
+  const set: EvalSet = { x: x.subarray(0, rows * dim), y: y.subarray(0, rows), rows, dim, partitionIds: partitions.map((p) => p.id) };
+  return ids > 0 ? { ...set, categoryValues: table.values, categoricalColumns: ids } : set;
 }
 
 export interface Batch {
