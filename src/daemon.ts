@@ -22,7 +22,7 @@ import { JobWorker, NotificationListener, countJobsByState } from './queue/index
 import { checkReachable, findChampion, CHANNELS, isTransientDatabaseError, migrateToLatest, newestTrainingDataArrival, openConfiguredRegistry } from './registry/index.ts';
 import { retrainJobHandler } from './retrain/index.ts';
 import { RetrainScheduler } from './scheduler/index.ts';
-import { reconcileServing } from './serving/index.ts';
+import { ChampionPredictor, predictEndpoint, reconcileServing } from './serving/index.ts';
 import { PartitionWatcher } from './watcher/index.ts';
 
 export type DaemonRole = 'all' | 'worker';
@@ -78,7 +78,11 @@ export async function runDaemon({ config, log, signal, role = 'all' }: DaemonOpt
     const scheduler = role === 'all' ? new RetrainScheduler({ db, config, log, processId, onEnqueued: () => workers.forEach((w) => w.wake()) }) : undefined;
 
     if (config.http.enabled) {
+      const champion = new ChampionPredictor(db, config, log.child({ module: 'predict' }));
+      releasers.add('predictor', () => champion.close());
       const http = await startHttpServer({
+        maxBodyBytes: config.http.maxBodyBytes,
+        postRoutes: { '/v1/predict': predictEndpoint(champion) },
         host: config.http.host,
         port: config.http.port,
         metrics,

@@ -79,7 +79,8 @@ describe('retrain, gate and promotion', () => {
     const servedFiles = fs.readdirSync(path.join(config.servingDir, '1')).sort();
     assert.deepEqual(servedFiles, ['manifest.json', 'metadata.json', 'model.json', 'normalization.json', 'weights.bin']);
     // Plain tfjs loads the export by URL and reproduces the registry's metric on the same
-    // rows: the gate rows, every row of the newest partition (eval.holdout newest).
+    // rows (the gate rows, every row of the newest partition: eval.holdout newest), given
+    // the raw feature values: the standardisation is folded into the exported model.
     const served = await serveFolder(config.servingDir);
     try {
       const model = await tf.loadLayersModel(`${served.url}/current/model.json`);
@@ -87,7 +88,8 @@ describe('retrain, gate and promotion', () => {
       const evalSet = await lineageGateSet(db, config, first.lineage_id, newest);
       const stats = JSON.parse(fs.readFileSync(path.join(config.servingDir, 'current', 'normalization.json'), 'utf8')) as { mean: number[]; std: number[] };
       assert.equal(stats.mean.length, 4);
-      const predictions = (model.predict(tf.tensor2d(evalSet.x, [evalSet.rows, evalSet.dim])) as tf.Tensor).dataSync();
+      const raw = evalSet.x.map((v, i) => v * stats.std[i % evalSet.dim]! + stats.mean[i % evalSet.dim]!);
+      const predictions = (model.predict(tf.tensor2d(raw, [evalSet.rows, evalSet.dim])) as tf.Tensor).dataSync();
       let sum = 0;
       for (let i = 0; i < evalSet.rows; i++) sum += (predictions[i]! - evalSet.y[i]!) ** 2;
       assert.ok(Math.abs(sum / evalSet.rows - v1.eval_metric) <= 1e-5 * v1.eval_metric, `served mse ${sum / evalSet.rows} vs registry ${v1.eval_metric}`);

@@ -8,6 +8,7 @@ import { EXIT, exitCodeFor } from './exit-codes.ts';
 import { addJobVerbs } from './job-verbs.ts';
 import { addBacktestVerb } from './backtest-verb.ts';
 import { addModelVerbs } from './model-verbs.ts';
+import { addPredictVerb } from './predict-verb.ts';
 import { addSetupVerbs } from './setup-verbs.ts';
 import { addStatusVerbs } from './status-verbs.ts';
 import { addTrainingVerbs } from './training-verbs.ts';
@@ -39,6 +40,7 @@ Exit codes: 0 ok, 1 failure, 2 bad usage, configuration or request (not found, c
   addBacktestVerb(program);
   addTrainingVerbs(program);
   addModelVerbs(program);
+  addPredictVerb(program);
   return program;
 }
 
@@ -47,7 +49,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   const program = buildProgram();
   try {
     await program.parseAsync(argv as string[], { from: 'user' });
-    return EXIT.ok;
+    // A verb that finished but must report a partial failure (scan, predict) sets process.exitCode.
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
   } catch (thrown) {
     // Commander already printed its usage errors (and help and --version end here with 0).
     if (thrown instanceof CommanderError) return exitCodeFor(thrown);

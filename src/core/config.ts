@@ -13,7 +13,7 @@ const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'si
 export const configSchema = z.strictObject({
   dataDir: z.string().min(1).default('data').describe('Root of the Hive-style partition tree (dt=2026-11-26/...). Relative paths are relative to the config file.'),
   artifactsDir: z.string().min(1).default('.freshet/artifacts').describe('Where checkpoints and serving exports are written. Relative to the config file.'),
-  servingDir: z.string().min(1).default('.freshet/serving').describe('Where the champion is exported for serving: <version>/ (tfjs model.json + weights, normalization, metadata) and current -> <version>. Relative to the config file.'),
+  servingDir: z.string().min(1).default('.freshet/serving').describe('Where the champion is exported for serving: <version>/ (tfjs model.json + weights taking raw inputs, vocabularies, normalization, metadata) and current -> <version>. Relative to the config file.'),
   artifactStore: z.enum(['fs', 'postgres']).default('fs').describe('Where checkpoints are kept: fs (artifactsDir, shared by all workers) or postgres (chunked rows in the registry, for workers without a shared filesystem; artifactsDir is then a local cache).'),
   database: z
     .strictObject({
@@ -168,6 +168,7 @@ export const configSchema = z.strictObject({
       enabled: z.boolean().default(true).describe('Serve /metrics, /healthz, /readyz and the status page.'),
       host: z.string().min(1).default('127.0.0.1').describe('Address to bind. Anything but loopback exposes the registry\'s contents: an explicit choice.'),
       port: z.number().int().min(0).max(65535).default(9464).describe('TCP port; 0 picks a free one (logged).'),
+      maxBodyBytes: z.number().int().positive().default(1048576).describe('Largest request body POST /v1/predict accepts (413 above it).'),
     })
     .prefault({}),
   log: z

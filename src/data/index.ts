@@ -18,3 +18,4 @@ export {
   type Vocabulary,
   type VocabularyRules,
 } from './vocabulary.ts';
+export { categoryText, isNonNumeric, toNumber } from './row-chunk.ts';

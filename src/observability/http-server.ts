@@ -1,5 +1,6 @@
 // The daemon's HTTP side: /metrics for Prometheus, /healthz (the process answers) and
-// /readyz (it can do its work: registry reachable, its modules running). Bound to
+// /readyz (it can do its work: registry reachable, its modules running), the status page,
+// and POST routes (predictions) with a body size limit. Bound to
 // loopback by default; anything else is an explicit choice in the configuration.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -21,6 +22,32 @@ export interface HttpServerOptions {
   log: Logger;
   /** Extra GET routes (the status page), tried before the 404: each returns its content type and body. */
   routes?: Record<string, () => Promise<{ type: string; body: string }>>;
+  /** POST routes: each gets the request body (at most maxBodyBytes) and returns status, content type and body. */
+  postRoutes?: Record<string, (body: Buffer) => Promise<{ status: number; type: string; body: string }>>;
+  /** Largest request body a POST route accepts; larger ones get 413. */
+  maxBodyBytes?: number;
+}
+
+class BodyTooLarge extends Error {}
+
+/** The request body, refusing (and draining no further than) `limit` bytes. */
+function readBody(request: http.IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(request.headers['content-length'] ?? 0);
+    if (declared > limit) return reject(new BodyTooLarge());
+    const parts: Buffer[] = [];
+    let size = 0;
+    request.on('data', (part: Buffer) => {
+      size += part.length;
+      if (size > limit) {
+        request.removeAllListeners('data');
+        request.resume();
+        reject(new BodyTooLarge());
+      } else parts.push(part);
+    });
+    request.on('end', () => resolve(Buffer.concat(parts)));
+    request.on('error', reject);
+  });
 }
 
 export interface RunningHttpServer {
@@ -40,7 +67,7 @@ async function readiness(checks: readonly ReadinessCheck[]): Promise<{ ready: bo
   return { ready: results.every(([, ok]) => ok), checks: Object.fromEntries(results) };
 }
 
-export async function startHttpServer({ host, port, metrics, readiness: checks, log, routes = {} }: HttpServerOptions): Promise<RunningHttpServer> {
+export async function startHttpServer({ host, port, metrics, readiness: checks, log, routes = {}, postRoutes = {}, maxBodyBytes = 1 << 20 }: HttpServerOptions): Promise<RunningHttpServer> {
   const server = http.createServer((request, response) => {
     const url = new URL(request.url ?? '/', 'http://localhost');
     const send = (status: number, type: string, body: string): void => {
@@ -48,6 +75,19 @@ export async function startHttpServer({ host, port, metrics, readiness: checks, 
       response.end(body);
     };
     void (async () => {
+      const post = postRoutes[url.pathname];
+      if (post) {
+        if (request.method !== 'POST') return send(405, 'text/plain', `method not allowed: POST ${url.pathname}\n`);
+        let body: Buffer;
+        try {
+          body = await readBody(request, maxBodyBytes);
+        } catch (error) {
+          if (error instanceof BodyTooLarge) return send(413, 'application/json', `${JSON.stringify({ error: `the body is larger than http.maxBodyBytes (${maxBodyBytes} bytes)` })}\n`);
+          throw error;
+        }
+        const answer = await post(body);
+        return send(answer.status, answer.type, answer.body);
+      }
       if (request.method !== 'GET' && request.method !== 'HEAD') return send(405, 'text/plain', 'method not allowed\n');
       if (url.pathname === '/metrics') return send(200, metrics.registry.contentType, await metrics.registry.metrics());
       if (url.pathname === '/healthz') return send(200, 'application/json', '{"status":"ok"}\n');
@@ -60,7 +100,7 @@ export async function startHttpServer({ host, port, metrics, readiness: checks, 
         const { type, body } = await route();
         return send(200, type, body);
       }
-      send(404, 'text/plain', 'not found: try /metrics, /healthz or /readyz\n');
+      send(404, 'text/plain', 'not found: try /metrics, /healthz, /readyz or POST /v1/predict\n');
     })().catch((error: Error) => {
       log.error({ err: error, path: url.pathname }, 'http request failed');
       if (!response.headersSent) send(500, 'text/plain', `internal error: ${error.message}\n`);

@@ -1,7 +1,9 @@
 // The champion, exported for serving: servingDir/<version>/ holds the tfjs LayersModel
-// (model.json + weights.bin, what tf.loadLayersModel reads), the normalization statistics
-// the inputs need, and a metadata file; servingDir/current is a symlink switched
-// atomically (a new link renamed over the old) to the champion's folder.
+// (model.json + weights.bin, what tf.loadLayersModel reads) that takes raw numeric features
+// (the standardisation is folded into its first layer), the vocabularies of categorical
+// columns (vocabularies.json, with the documented id lookup), the statistics it was
+// trained with (normalization.json, for reference) and a metadata file; servingDir/current
+// is a symlink switched atomically (a new link renamed over the old) to the champion's folder.
 // Registry first, files second: a crash in between is repaired by reconcileServing,
 // which the daemon runs at start and after every decision.
 import fs from 'node:fs';
@@ -9,7 +11,8 @@ import path from 'node:path';
 import type { ResolvedConfig } from '../core/config.ts';
 import type { Logger } from '../core/log.ts';
 import { findChampion, getCheckpoint, setServingUri, getLineage, type ModelVersion, type Registry } from '../registry/index.ts';
-import { constantModel, initBackend, inputLayout, layersModelFiles, modelFromCheckpoint, readDirVerified, writeDirAtomically, type FeatureStats } from '../trainer/index.ts';
+import { checkpointModel, constantModel, initBackend, inputLayout, layersModelFiles, readDirVerified, writeDirAtomically, type FeatureStats } from '../trainer/index.ts';
+import { foldStandardisation } from './fold-standardisation.ts';
 
 async function constantExport(config: ResolvedConfig, task: string, stats: FeatureStats, value: number) {
   await initBackend(config.training.backend);
@@ -17,6 +20,18 @@ async function constantExport(config: ResolvedConfig, task: string, stats: Featu
 }
 
 export const CURRENT = 'current';
+
+/** How to feed the exported model, for metadata.json (README › Serving says the same). */
+function exportInputDoc(raw: boolean, categorical: boolean): string {
+  const numeric = raw
+    ? 'the raw values of `features`, in that order (the standardisation is folded into the first layer)'
+    : 'each of `features` standardised as (x - mean) / std with normalization.json, in that order';
+  if (!categorical) return `one input [rows, features]: ${numeric}`;
+  return (
+    `inputs in model order: \`numeric\` [rows, features]: ${numeric}; then one \`category_<k>\` [rows, 1] input per \`categorical\` column ` +
+    'holding the value\'s id from vocabularies.json[k]: oovBuckets + its index in tokens, or, for a value not there, FNV-1a-32 of its UTF-8 bytes mod oovBuckets'
+  );
+}
 
 function versionDir(config: ResolvedConfig, version: ModelVersion): string {
   return path.join(config.servingDir, String(version.version));
@@ -32,9 +47,15 @@ export async function exportVersion(db: Registry, config: ResolvedConfig, versio
     // missing or damaged: (re)write it
   }
   const [checkpoint, lineage] = await Promise.all([getCheckpoint(db, version.checkpoint_id), getLineage(db, version.lineage_id)]);
-  // A version serving the naive constant exports a one-unit model that predicts it.
-  const model = version.constant !== null ? await constantExport(config, lineage.task, lineage.feature_stats as unknown as FeatureStats, version.constant) : await modelFromCheckpoint(db, config, checkpoint);
+  // A version serving the naive constant exports a one-unit model that predicts it (a zero kernel: nothing to fold).
+  const lineageStats = lineage.feature_stats as unknown as FeatureStats;
+  const { model, stats } =
+    version.constant !== null
+      ? { model: await constantExport(config, lineage.task, lineageStats, version.constant), stats: lineageStats }
+      : await checkpointModel(db, config, checkpoint);
   try {
+    // The built-in MLP takes raw features; a user model (whose first layer we do not know) keeps standardised ones.
+    const raw = version.constant !== null || foldStandardisation(model, stats);
     const files = await layersModelFiles(model);
     const metadata = {
       lineage: lineage.name,
@@ -42,6 +63,7 @@ export async function exportVersion(db: Registry, config: ResolvedConfig, versio
       task: lineage.task,
       features: config.columns.features,
       ...(config.columns.categorical.length > 0 ? { categorical: config.columns.categorical } : {}),
+      standardised: !raw,
       label: config.columns.label,
       metric: { name: version.metric_name, value: version.eval_metric },
       run: version.run_id,
@@ -49,12 +71,10 @@ export async function exportVersion(db: Registry, config: ResolvedConfig, versio
       ...(version.constant !== null ? { serves: 'naive constant', constant: { name: version.constant_name, value: version.constant } } : { serves: 'model' }),
       dataWatermark: version.data_watermark,
       createdAt: version.created_at.toISOString(),
-      input:
-        config.columns.categorical.length === 0
-          ? 'standardise each feature as (x - mean) / std with normalization.json, in the order of `features`'
-          : 'inputs in model order: `numeric` [rows, features] standardised as (x - mean) / std with normalization.json, then one `category_<k>` [rows, 1] input per `categorical` column holding the value\'s id: oovBuckets + its index in normalization.json categorical[k].tokens, or, for a value not there, FNV-1a-32(UTF-8 bytes of the value) mod oovBuckets',
+      input: exportInputDoc(raw, config.columns.categorical.length > 0),
     };
-    writeDirAtomically(dir, { ...files, 'normalization.json': JSON.stringify(lineage.feature_stats, null, 2), 'metadata.json': JSON.stringify(metadata, null, 2) }, { replace: true });
+    const vocabularies: Record<string, string> = stats.categorical ? { 'vocabularies.json': JSON.stringify(stats.categorical, null, 2) } : {};
+    writeDirAtomically(dir, { ...files, 'normalization.json': JSON.stringify(stats, null, 2), ...vocabularies, 'metadata.json': JSON.stringify(metadata, null, 2) }, { replace: true });
   } finally {
     model.dispose();
   }

@@ -2,3 +2,7 @@
 // (servingDir/<version>/ and the atomic `current` link), and what a version predicts.
 export { predictVersion } from './predict-version.ts';
 export { exportVersion, switchCurrent, currentServingVersion, reconcileServing, CURRENT } from './export.ts';
+export { Predictor, type RowError } from './predictor.ts';
+export { ChampionPredictor } from './champion-predictor.ts';
+export { predictEndpoint } from './predict-endpoint.ts';
+export { batchPredict, inputFiles, type BatchPredictSummary } from './batch-predict.ts';

@@ -15,7 +15,7 @@ export { applyRetention, sweepCheckpointFiles } from './checkpoints/retention.ts
 export type { TrainingPartition, FeatureStats, EvalSet } from './stream/dataset.ts';
 export { TrainStep } from './model/train-step.ts';
 export { buildMlp } from './model/trainable-model.ts';
-export { modelFromCheckpoint, lineageEvalSet, evaluateCheckpoint } from './checkpoints/checkpoint-model.ts';
+export { checkpointModel, modelFromCheckpoint, lineageEvalSet, evaluateCheckpoint } from './checkpoints/checkpoint-model.ts';
 export { evaluateAll, rowLosses, rocAuc, type MetricName } from './model/eval-metrics.ts';
 export { lossFunction } from './run/loss-function.ts';
 export { predictCheckpoint, lineageGateSet, trainingWindowLabels } from './checkpoints/checkpoint-model.ts';

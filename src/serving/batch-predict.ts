@@ -1,0 +1,97 @@
+// Batch scoring from raw rows: a data file, or a partition folder (its data files in name
+// order), read with the same readers as training (CSV, JSON Lines, Parquet), scored by an
+// export's Predictor, written as CSV or JSON Lines. Each output row carries a key (the
+// --id column's value, else the file and line) and the prediction. A row with a bad value
+// is reported by file, line and field, and the others are still scored.
+import fs from 'node:fs';
+import path from 'node:path';
+import { DataFileError, isDataFile, readTable, type CategoryEncoding } from '../data/index.ts';
+import type { Predictor } from './predictor.ts';
+
+export interface BatchPredictOptions {
+  input: string;
+  /** Column whose value is copied to each output row (read as text). */
+  idColumn?: string | undefined;
+  format: 'csv' | 'jsonl';
+  write: (text: string) => void;
+  /** Called for each rejected row. */
+  onBadRow?: (error: { file: string; line: number; field: string; message: string }) => void;
+}
+
+export interface BatchPredictSummary {
+  files: number;
+  scored: number;
+  rejected: number;
+  seconds: number;
+}
+
+/** The data files of an input: the file itself, or a folder's data files in name order. */
+export function inputFiles(input: string): string[] {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(input);
+  } catch {
+    throw new DataFileError(input, 'does not exist');
+  }
+  if (!stat.isDirectory()) return [input];
+  const files = fs.readdirSync(input).filter(isDataFile).sort().map((name) => path.join(input, name));
+  if (files.length === 0) throw new DataFileError(input, 'holds no data files (.csv, .jsonl, .parquet)');
+  return files;
+}
+
+function csvField(text: string): string {
+  return /[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+export async function batchPredict(predictor: Predictor, options: BatchPredictOptions): Promise<BatchPredictSummary> {
+  const started = performance.now();
+  const files = inputFiles(options.input);
+  const { features, categorical } = predictor;
+  const width = predictor.width;
+  const idSlot = options.idColumn === undefined ? -1 : width;
+  const columns = [...features, ...categorical, ...(options.idColumn !== undefined ? [options.idColumn] : [])];
+  const keyNames = options.idColumn !== undefined ? [options.idColumn] : files.length > 1 ? ['file', 'line'] : ['line'];
+  if (options.format === 'csv') options.write(`${[...keyNames, 'prediction'].map(csvField).join(',')}\n`);
+  let scored = 0;
+  let rejected = 0;
+  for (const file of files) {
+    // Ids (and the id column's text) are written into the row by the reader.
+    const ids: string[] = [];
+    const categories: CategoryEncoding = {
+      columns: new Set([...categorical.map((_, k) => features.length + k), ...(idSlot >= 0 ? [idSlot] : [])]),
+      encode: (column, text) => (column === idSlot ? ids.push(text) - 1 : predictor.categoryId(column - features.length, text)),
+    };
+    const x = new Float32Array(4096 * width);
+    for await (const chunk of readTable(file, columns, { categories })) {
+      const keys: string[][] = [];
+      let rows = 0;
+      rows: for (let r = 0; r < chunk.rowCount; r++) {
+        const base = r * columns.length;
+        const line = chunk.lines[r]!;
+        for (let c = 0; c < width; c++) {
+          if (Number.isFinite(chunk.values[base + c]!)) continue;
+          rejected += 1;
+          const numeric = c < features.length;
+          options.onBadRow?.({ file, line, field: columns[c]!, message: numeric ? 'missing or not a number' : 'missing or not a category value' });
+          continue rows;
+        }
+        x.set(chunk.values.subarray(base, base + width), rows * width);
+        const id = idSlot >= 0 ? chunk.values[base + idSlot]! : Number.NaN;
+        keys.push(options.idColumn !== undefined ? [Number.isNaN(id) ? '' : ids[id]!] : files.length > 1 ? [path.basename(file), String(line)] : [String(line)]);
+        rows += 1;
+      }
+      const predictions = predictor.predictMatrix(x, rows);
+      let out = '';
+      for (let r = 0; r < rows; r++) {
+        out +=
+          options.format === 'csv'
+            ? `${keys[r]!.map(csvField).join(',')},${predictions[r]}\n`
+            : `${JSON.stringify(Object.fromEntries([...keyNames.map((k, i) => [k, k === 'line' ? Number(keys[r]![i]) : keys[r]![i]]), ['prediction', predictions[r]]]))}\n`;
+      }
+      options.write(out);
+      scored += rows;
+      ids.length = 0;
+    }
+  }
+  return { files: files.length, scored, rejected, seconds: (performance.now() - started) / 1000 };
+}
