@@ -17,6 +17,8 @@ async function useWasm(): Promise<void> {
   // The package's dist/ folder holds tfjs-backend-wasm{,-simd,-threaded-simd}.wasm.
   wasm.setWasmPaths(`${path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'))}/`);
   if (!(await tf.setBackend('wasm'))) throw new Error('the tfjs WASM backend failed to initialise');
+  // Imported here, not at the top: the kernel's module imports this one.
+  (await import('./wasm-segment-sum.ts')).registerWasmSegmentSum();
 }
 
 async function tryTensorflow(): Promise<boolean> {

@@ -11,7 +11,6 @@ import { tf } from '../backend.ts';
 import type { ResolvedConfig } from '../../core/config.ts';
 import { mixSeed } from '../../core/rng.ts';
 import { denseForTraining, type DenseActivation } from './dense-op.ts';
-import { embeddingLookup } from './embedding-op.ts';
 import { layoutWidth, modelInputs, type InputLayout } from './input-layout.ts';
 
 export interface MlpSpec {
@@ -105,7 +104,7 @@ export function buildMlp(spec: MlpSpec, input: number | InputLayout, seed: numbe
     const parts: tf.Tensor2D[] = layout.numeric > 0 ? [tf.slice(x, [0, 0], [-1, layout.numeric])] : [];
     categorical.forEach((_, k) => {
       const ids = tf.cast(tf.reshape(tf.slice(x, [0, layout.numeric + k], [-1, 1]), [-1]), 'int32') as tf.Tensor1D;
-      parts.push(embeddingLookup(tables[k]!, ids));
+      parts.push(tf.gather(tables[k]!, ids) as tf.Tensor2D); // its gradient: UnsortedSegmentSum (trainer/wasm-segment-sum.ts on WASM)
     });
     return parts.length > 1 ? tf.concat(parts, 1) : parts[0]!;
   };
