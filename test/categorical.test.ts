@@ -185,6 +185,29 @@ describe('training with a categorical column', () => {
     assert.deepEqual(Buffer.from(part2.weightBytes), Buffer.from(reference.weightBytes));
   });
 
+  test('a user model module receives the vocabulary sizes, takes the numeric and id inputs, and trains its own embedding', async () => {
+    const { db, url, dir } = await setup(2, 1000);
+    const module = path.join(dir, 'model.mjs');
+    fs.writeFileSync(
+      module,
+      `export function createModel(tf, { inputDim, numericDim, categorical }) {
+        globalThis.freshetReceived = { inputDim, numericDim, categorical };
+        const numeric = tf.input({ shape: [numericDim] });
+        const ids = categorical.map(() => tf.input({ shape: [1] }));
+        const embedded = ids.map((input, k) => tf.layers.flatten().apply(tf.layers.embedding({ inputDim: categorical[k].size, outputDim: 3, embeddingsInitializer: tf.initializers.randomUniform({ minval: -0.05, maxval: 0.05, seed: k + 1 }) }).apply(input)));
+        const hidden = tf.layers.dense({ units: 16, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: 7 }) }).apply(tf.layers.concatenate().apply([numeric, ...embedded]));
+        return tf.model({ inputs: [numeric, ...ids], outputs: tf.layers.dense({ units: 1, kernelInitializer: tf.initializers.glorotUniform({ seed: 8 }) }).apply(hidden) });
+      }\n`,
+    );
+    const result = await train(db, dir, url, { FRESHET_MODEL__MODULE: module });
+    assert.equal(result.status, 'succeeded');
+    const received = (globalThis as { freshetReceived?: { inputDim: number; numericDim: number; categorical: Array<{ column: string; size: number }> } }).freshetReceived!;
+    assert.equal(received.inputDim, 2);
+    assert.equal(received.numericDim, 1);
+    assert.deepEqual(received.categorical.map((c) => [c.column, c.size]), [['zone', 2 + 4]]);
+    assert.ok(result.valLoss! < 2, `the user model learns the zones too: val mse ${result.valLoss}`);
+  });
+
   test('a partition whose categorical column holds an object is rejected naming file, line and column', async () => {
     const { db } = await createTestDatabase();
     const dir = tempDir('freshet-cat-bad-');
