@@ -98,6 +98,13 @@ test('gate rules: a candidate that loses to the naive baseline or whose gain is 
   assert.match(losesToNaive.reason, /does no better than the naive baseline, the median 3\.0000 \(17\.060\).*eval\.mustBeatNaive/);
   assert.equal(gateDecision({ ...base, candidate: 17.14, champion: null, naive }, { ...rules, mustBeatNaive: false }).promote, true, 'the rule can be turned off');
   assert.equal(gateDecision({ ...base, candidate: 16, champion: null, naive }, rules).promote, true);
+  // A champion that loses to the constant by more than the candidate does is not kept for
+  // that reason (with eval.fallback none: the constant will not serve).
+  const bothLose = gateDecision({ ...base, candidate: 17.14, champion: 18.2, naive }, rules);
+  assert.equal(bothLose.promote, true);
+  assert.match(bothLose.reason, /better by 1\.06.*both lose to the naive baseline/);
+  assert.equal(gateDecision({ ...base, candidate: 17.14, champion: 16.9, naive }, rules).promote, false, 'against a champion that beats the constant, the rule holds');
+  assert.equal(gateDecision({ ...base, candidate: 17.14, champion: 18.2, naive }, { ...rules, fallback: 'naive' }).promote, false, 'with the constant as fallback, it serves instead');
 
   const interval = { improvement: 0.5, low: -0.1, high: 1.1, confidence: 0.9, blocks: 20 };
   const unclear = gateDecision({ ...base, candidate: 15, champion: 15.5, naive, interval }, rules);

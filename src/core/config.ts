@@ -144,7 +144,7 @@ export const configSchema = z.strictObject({
       confidence: z.number().min(0).lt(1).default(0.9).describe('Promote only when the one-sided paired block-bootstrap lower bound of the improvement at this confidence is above 0; 0 turns the test off.'),
       bootstrapSamples: z.number().int().min(100).default(1000).describe('Bootstrap resamples for eval.confidence.'),
       bootstrapBlocks: z.number().int().min(2).default(20).describe('Contiguous blocks (in partition, file and line order, i.e. time blocks) the gate rows are cut into and resampled by, so correlated neighbouring rows are not counted as independent.'),
-      mustBeatNaive: z.boolean().default(true).describe('Never promote a candidate that does no better than the naive baseline (the median or mean label of its training window for regression, the base rate for binary) on the gate rows.'),
+      mustBeatNaive: z.boolean().default(true).describe('Do not promote a candidate that does no better than the naive baseline (the median or mean label of its training window for regression, the base rate for binary) on the gate rows — unless the champion does no better either and eval.fallback is none: then the better of the two models serves.'),
       fallback: z
         .enum(['none', 'naive'])
         .default('none')

@@ -51,9 +51,18 @@ export function gateDecision(input: GateInput, rules: EvalConfig): GateDecision 
   if (rules.upperBound !== undefined && candidate > rules.upperBound) return { promote: false, reason: `candidate ${metric} ${fmt(candidate)} is above eval.upperBound ${rules.upperBound}` };
   if (rules.lowerBound !== undefined && candidate < rules.lowerBound) return { promote: false, reason: `candidate ${metric} ${fmt(candidate)} is below eval.lowerBound ${rules.lowerBound}` };
   const naiveNote = naive ? `; naive ${naive.name} (${fmt(naive.value)}) ${fmt(naive.metric)}` : '';
+  let bothLose = '';
   if (rules.mustBeatNaive && naive && Number.isFinite(naive.metric)) {
-    const beats = higherIsBetter(metric) ? candidate > naive.metric : candidate < naive.metric;
-    if (!beats) return { promote: false, reason: `candidate ${metric} ${fmt(candidate)} on ${rows} does no better than the naive baseline, the ${naive.name} ${fmt(naive.value)} (${fmt(naive.metric)}): not promoted (eval.mustBeatNaive)` };
+    const beatsNaive = (value: number) => (higherIsBetter(metric) ? value > naive.metric : value < naive.metric);
+    // The rule is there so that nothing worse than the constant serves. When the champion
+    // itself loses to the constant on these rows and the constant will not serve
+    // (eval.fallback none), keeping the champion would keep the worse of two models that
+    // both lose: then the candidate is still compared with the champion below.
+    const championLosesToo = champion !== null && Number.isFinite(champion) && !beatsNaive(champion) && rules.fallback === 'none';
+    if (!beatsNaive(candidate) && !championLosesToo) {
+      return { promote: false, reason: `candidate ${metric} ${fmt(candidate)} on ${rows} does no better than the naive baseline, the ${naive.name} ${fmt(naive.value)} (${fmt(naive.metric)}): not promoted (eval.mustBeatNaive)` };
+    }
+    if (!beatsNaive(candidate)) bothLose = '; both lose to the naive baseline (the better of the two models serves: eval.fallback naive would serve the constant)';
   }
   if (champion === null) return { promote: true, reason: `no champion yet; candidate ${metric} ${fmt(candidate)} on ${rows} passes the bounds${naiveNote}` };
   if (!Number.isFinite(champion)) return { promote: true, reason: `the champion's ${metric} is ${champion} on the gate rows; candidate ${fmt(candidate)}` };
@@ -67,5 +76,5 @@ export function gateDecision(input: GateInput, rules: EvalConfig): GateDecision 
   if (interval && !(interval.low > 0)) {
     return { promote: false, reason: `${comparison}: better by ${fmt(gain)}, but not clearly (the lower bound ${fmt(interval.low)} is not above 0${band.replace(/^; /, ': ')}; eval.confidence ${interval.confidence})` };
   }
-  return { promote: true, reason: `${comparison}: better by ${fmt(gain)} (needed ${fmt(needed)})${band}` };
+  return { promote: true, reason: `${comparison}: better by ${fmt(gain)} (needed ${fmt(needed)})${band}${bothLose}` };
 }
