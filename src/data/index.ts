@@ -19,3 +19,4 @@ export {
   type VocabularyRules,
 } from './vocabulary.ts';
 export { categoryText, isNonNumeric, toNumber } from './row-chunk.ts';
+export { validateRows, validateRowsByReader } from './validate-rows.ts';

@@ -5,7 +5,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { DataFileError, isDataFile, readTable, tableSchema } from '../data/index.ts';
+import { DataFileError, isDataFile, tableSchema, validateRows } from '../data/index.ts';
 import { parquetTimeLimitMs, validateFileIsolated } from './isolated-validation.ts';
 
 export interface PartitionFileInfo {
@@ -88,28 +88,11 @@ export interface FileValidation {
 
 /** Reads every row of one data file, strictly: counts rows and invalid rows, learns the schema. */
 export async function validateFile(file: string, rules: ValidationRules): Promise<FileValidation> {
-  let rowCount = 0;
-  let invalidRows = 0;
   const schema = await tableSchema(file).catch(() => ({}));
   const categorical = rules.categoricalColumns ?? [];
   const columns = [...rules.numericColumns, ...categorical];
-  const width = columns.length;
-  // Category values are checked (a string or an integer) and read as 0: validation needs no vocabulary.
-  const categories = categorical.length ? { columns: new Set(categorical.map((_, i) => rules.numericColumns.length + i)), encode: () => 0 } : undefined;
-  for await (const chunk of readTable(file, columns, { strict: true, ...(categories ? { categories } : {}) })) {
-    rowCount += chunk.rowCount;
-    for (let r = 0; r < chunk.rowCount; r++) {
-      for (let c = 0; c < width; c++) {
-        if (Number.isFinite(chunk.values[r * width + c]!)) continue;
-        if (rules.invalidRows === 'reject') {
-          throw new DataFileError(file, 'missing, NaN or infinite value', { line: chunk.lines[r]!, column: columns[c]! });
-        }
-        invalidRows += 1;
-        break;
-      }
-    }
-  }
-  return { rowCount, invalidRows, schema };
+  const counts = await validateRows(file, columns, new Set(categorical.map((_, i) => rules.numericColumns.length + i)), rules.invalidRows);
+  return { ...counts, schema };
 }
 
 export async function validatePartition(dir: string, files: readonly PartitionFileInfo[], rules: ValidationRules): Promise<ValidationResult> {
