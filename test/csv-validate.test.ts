@@ -12,7 +12,7 @@ import { validateRowsByReader } from '../src/data/index.ts';
 import { tempDir } from './support/partitions.ts';
 
 const CELLS = [
-  '1', '-2.5', '+3', '.5', '7.', '1e5', '-1.25E-3', '1e999', '12345678901234567890', '0.1234567890123456789', '', ' ', ' 4 ',
+  '1', '-2.5', '+3', '.5', '7.', '1e5', '-1.25E-3', '1e999', '1e99', '1e100', '12345678901234567890', '0.1234567890123456789', '9'.repeat(200), '9'.repeat(201), '9'.repeat(309), '', ' ', ' 4 ',
   'NaN', 'nan', 'NA', 'null', 'None', 'Infinity', '-Infinity', '0x1F', '1_000', 'abc', 'é', '1e', '-', '+', '1.2.3', '"5"', '"a,b"', '"say ""hi"""',
   '"unterminated', 'x"y', '00012', '1e+07', '9'.repeat(15), '9'.repeat(16), '\t3',
 ];

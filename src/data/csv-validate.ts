@@ -7,9 +7,8 @@
 // so a 1 GB partition took half a minute to register.
 //
 // Same answers as the reader's path (readCsv + the strict check), by construction: a
-// field the byte grammar accepts — [+-]digits[.digits][e[+-]digits], ASCII, at most 15
-// significant digits and a small exponent, which Number() always parses to a finite
-// value — is valid; an empty field is missing; every other field (whitespace, NaN
+// field the byte grammar accepts — [+-]digits[.digits][e[+-]d[d]], ASCII, at most 200
+// bytes, which Number() always parses to a finite value (below 10^299) — is valid; an empty field is missing; every other field (whitespace, NaN
 // spellings, Infinity, hex, fractions with many digits, non-ASCII) and every line with a
 // quote goes through the reader's own functions (splitCsvLine, Number, isNonNumeric). A
 // test compares both paths on generated and fuzzed files. One difference, deliberate: with
@@ -32,35 +31,31 @@ const QUOTE = 34;
 const NEWLINE = 10;
 const CR = 13;
 
-/** True when Number() of these bytes is certainly finite: the plain decimal grammar, few digits, small exponent. */
-function plainFiniteNumber(bytes: Uint8Array, start: number, end: number): boolean {
-  let i = start;
-  if (bytes[i] === 43 || bytes[i] === 45) i += 1; // + -
-  let digits = 0;
-  while (i < end && bytes[i]! >= 48 && bytes[i]! <= 57) {
-    i += 1;
-    digits += 1;
-  }
-  if (i < end && bytes[i] === 46) {
-    i += 1;
-    while (i < end && bytes[i]! >= 48 && bytes[i]! <= 57) {
-      i += 1;
-      digits += 1;
-    }
-  }
-  if (digits === 0 || digits > 15) return false;
-  if (i < end && (bytes[i] === 101 || bytes[i] === 69)) {
-    i += 1;
-    if (i < end && (bytes[i] === 43 || bytes[i] === 45)) i += 1;
-    let exponentDigits = 0;
-    while (i < end && bytes[i]! >= 48 && bytes[i]! <= 57) {
-      i += 1;
-      exponentDigits += 1;
-    }
-    if (exponentDigits === 0 || exponentDigits > 2) return false; // |e| ≤ 99 with ≤ 15 digits: finite
-  }
-  return i === end;
-}
+// The plain decimal grammar [+-](digits[.digits] | .digits)[(e|E)[+-]d[d]] as an automaton
+// over byte classes: 0 digit, 1 sign, 2 point, 3 e/E, 4 comma, 5 anything else.
+const COMMA_CLASS = 4;
+const BYTE_CLASS = Uint8Array.from({ length: 256 }, (_, b) =>
+  b >= 48 && b <= 57 ? 0 : b === 43 || b === 45 ? 1 : b === 46 ? 2 : b === 101 || b === 69 ? 3 : b === COMMA ? 4 : 5,
+);
+// States: 0 start, 1 sign, 2 integer digits, 3 point after digits, 4 point first,
+// 5 fraction digits, 6 e, 7 exponent sign, 8 one exponent digit, 10 two, 9 not plain.
+const REJECT = 9;
+const PLAIN_NEXT = (() => {
+  const next = new Uint8Array(11 * 8).fill(REJECT);
+  const on = (from: number, byteClass: number, to: number) => (next[(from << 3) | byteClass] = to);
+  on(0, 0, 2), on(0, 1, 1), on(0, 2, 4);
+  on(1, 0, 2), on(1, 2, 4);
+  on(2, 0, 2), on(2, 2, 3), on(2, 3, 6);
+  on(3, 0, 5), on(3, 3, 6);
+  on(4, 0, 5);
+  on(5, 0, 5), on(5, 3, 6);
+  on(6, 0, 8), on(6, 1, 7);
+  on(7, 0, 8);
+  on(8, 0, 10);
+  return next;
+})();
+/** Plain and finite: digits seen, a whole exponent of one or two digits (and, checked apart, at most 200 bytes). */
+const PLAIN_ACCEPTS = Uint8Array.from({ length: 11 }, (_, state) => (state === 2 || state === 3 || state === 5 || state === 8 || state === 10 ? 1 : 0));
 
 /**
  * Counts the data rows of a CSV file and checks every value of `columns` strictly, as
@@ -73,6 +68,7 @@ export async function validateCsvFile(file: string, columns: readonly string[], 
   let indices: number[] | undefined; // requested column → field index
   let wanted: Int32Array | undefined; // field index → requested column, or -1
   let width = 0;
+  const isCategorical = Uint8Array.from(columns, (_, c) => (categorical.has(c) ? 1 : 0));
   let rowCount = 0;
   let invalidRows = 0;
   let line = 0;
@@ -123,26 +119,44 @@ export async function validateCsvFile(file: string, columns: readonly string[], 
     indices.forEach((field, c) => (wanted![field] = c));
   };
 
+  let quoteIn: Buffer | undefined;
+  let quoteAt = -1;
   const dataLine = (bytes: Buffer, start: number, end: number): void => {
     if (start === end) return; // a blank line
-    const quote = bytes.indexOf(QUOTE, start);
-    if (quote !== -1 && quote < end) return slowLine(bytes.toString('utf8', start, end));
+    // The next quote in this buffer, found once and reused line after line (searching from
+    // each line's start to the buffer's end would make the pass quadratic).
+    if (quoteIn !== bytes || (quoteAt !== -1 && quoteAt < start)) {
+      quoteIn = bytes;
+      quoteAt = bytes.indexOf(QUOTE, start);
+    }
+    if (quoteAt !== -1 && quoteAt < end) return slowLine(bytes.toString('utf8', start, end));
     // The reader checks the field count first, then the requested columns in their order:
     // the first (lowest) requested column that is not a number, then the first that is
     // missing or not finite. So both are kept as the lowest column index seen, and thrown after the count.
+    // One pass over the bytes: each field's bytes run through the plain-number automaton
+    // (PLAIN_NEXT) as they are seen; a comma ends the field.
     let field = 0;
     let fieldStart = start;
     let bad = Number.MAX_SAFE_INTEGER;
     let notNumber = Number.MAX_SAFE_INTEGER;
     let notNumberRaw = '';
+    let state = 0;
+    // Locals, not the closure's variables: read on every byte.
+    const want = wanted!;
+    const isCat = isCategorical;
+    const fields = width;
     for (let i = start; i <= end; i++) {
-      if (i < end && bytes[i] !== COMMA) continue;
-      const c = field < width ? wanted![field]! : -1;
+      const kind = i < end ? BYTE_CLASS[bytes[i]!]! : COMMA_CLASS;
+      if (kind !== COMMA_CLASS) {
+        state = PLAIN_NEXT[(state << 3) | kind]!;
+        continue;
+      }
+      const c = field < fields ? want[field]! : -1;
       if (c >= 0) {
         if (fieldStart === i) {
           if (c < bad) bad = c; // missing
-        } else if (!categorical.has(c) && !plainFiniteNumber(bytes, fieldStart, i)) {
-          // Whatever the byte grammar leaves: exactly as the reader judges it.
+        } else if (isCat[c] === 0 && !(PLAIN_ACCEPTS[state] === 1 && i - fieldStart <= 200)) {
+          // Whatever the automaton leaves: exactly as the reader judges it.
           const raw = bytes.toString('utf8', fieldStart, i);
           const value = Number(raw);
           if (isNonNumeric(raw, value) && c < notNumber) {
@@ -154,6 +168,7 @@ export async function validateCsvFile(file: string, columns: readonly string[], 
       }
       field += 1;
       fieldStart = i + 1;
+      state = 0;
     }
     if (field !== width) fail(`expected ${width} fields as in the header, found ${field}`, { line });
     if (notNumber !== Number.MAX_SAFE_INTEGER) fail(`not a number: ${JSON.stringify(notNumberRaw.slice(0, 40))}`, { line, column: columns[notNumber]! });
