@@ -19,6 +19,7 @@ import fs from 'node:fs';
 import { splitCsvLine } from './csv.ts';
 import { DataFileError } from './data-file-error.ts';
 import { isNonNumeric } from './row-chunk.ts';
+import { BYTE_CLASS, COMMA_CLASS, PLAIN_ACCEPTS, PLAIN_NEXT } from './plain-number.ts';
 
 export interface CsvValidation {
   rowCount: number;
@@ -26,36 +27,9 @@ export interface CsvValidation {
   invalidRows: number;
 }
 
-const COMMA = 44;
 const QUOTE = 34;
 const NEWLINE = 10;
 const CR = 13;
-
-// The plain decimal grammar [+-](digits[.digits] | .digits)[(e|E)[+-]d[d]] as an automaton
-// over byte classes: 0 digit, 1 sign, 2 point, 3 e/E, 4 comma, 5 anything else.
-const COMMA_CLASS = 4;
-const BYTE_CLASS = Uint8Array.from({ length: 256 }, (_, b) =>
-  b >= 48 && b <= 57 ? 0 : b === 43 || b === 45 ? 1 : b === 46 ? 2 : b === 101 || b === 69 ? 3 : b === COMMA ? 4 : 5,
-);
-// States: 0 start, 1 sign, 2 integer digits, 3 point after digits, 4 point first,
-// 5 fraction digits, 6 e, 7 exponent sign, 8 one exponent digit, 10 two, 9 not plain.
-const REJECT = 9;
-const PLAIN_NEXT = (() => {
-  const next = new Uint8Array(11 * 8).fill(REJECT);
-  const on = (from: number, byteClass: number, to: number) => (next[(from << 3) | byteClass] = to);
-  on(0, 0, 2), on(0, 1, 1), on(0, 2, 4);
-  on(1, 0, 2), on(1, 2, 4);
-  on(2, 0, 2), on(2, 2, 3), on(2, 3, 6);
-  on(3, 0, 5), on(3, 3, 6);
-  on(4, 0, 5);
-  on(5, 0, 5), on(5, 3, 6);
-  on(6, 0, 8), on(6, 1, 7);
-  on(7, 0, 8);
-  on(8, 0, 10);
-  return next;
-})();
-/** Plain and finite: digits seen, a whole exponent of one or two digits (and, checked apart, at most 200 bytes). */
-const PLAIN_ACCEPTS = Uint8Array.from({ length: 11 }, (_, state) => (state === 2 || state === 3 || state === 5 || state === 8 || state === 10 ? 1 : 0));
 
 /**
  * Counts the data rows of a CSV file and checks every value of `columns` strictly, as
