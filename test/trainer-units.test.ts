@@ -98,19 +98,19 @@ describe('seeded randomness', () => {
 });
 
 describe('atomic checkpoint directories', () => {
-  test('writes every file with a manifest, leaves no temp dir, and verifies on read', () => {
+  test('writes every file with a manifest, leaves no temp dir, and verifies on read', async () => {
     const root = tempDir('freshet-atomic-');
     const dir = path.join(root, 'step-1');
-    const written = writeDirAtomically(dir, { 'a.bin': new Uint8Array([1, 2, 3]), 'b.json': '{"x":1}' });
+    const written = await writeDirAtomically(dir, { 'a.bin': new Uint8Array([1, 2, 3]), 'b.json': '{"x":1}' });
     assert.deepEqual(fs.readdirSync(root), ['step-1']);
     assert.deepEqual(fs.readdirSync(dir).sort(), ['a.bin', 'b.json', 'manifest.json']);
     const files = readDirVerified(dir, written.manifestSha256);
     assert.deepEqual([...files['a.bin']!], [1, 2, 3]);
   });
 
-  test('a flipped byte, a missing file or a swapped manifest is refused naming the file', () => {
+  test('a flipped byte, a missing file or a swapped manifest is refused naming the file', async () => {
     const dir = path.join(tempDir('freshet-atomic-'), 'ckpt');
-    const written = writeDirAtomically(dir, { 'weights.bin': new Uint8Array(64).fill(7), 'state.json': '{}' });
+    const written = await writeDirAtomically(dir, { 'weights.bin': new Uint8Array(64).fill(7), 'state.json': '{}' });
     const weights = path.join(dir, 'weights.bin');
     const bytes = fs.readFileSync(weights);
     bytes[10] = bytes[10]! ^ 1;
@@ -122,11 +122,11 @@ describe('atomic checkpoint directories', () => {
     void written;
   });
 
-  test('an existing directory is replaced only when asked (a crash orphan)', () => {
+  test('an existing directory is replaced only when asked (a crash orphan)', async () => {
     const dir = path.join(tempDir('freshet-atomic-'), 'ckpt');
-    writeDirAtomically(dir, { 'a': 'one' });
-    assert.throws(() => writeDirAtomically(dir, { 'a': 'two' }), /already exists/);
-    writeDirAtomically(dir, { 'a': 'two' }, { replace: true });
+    await writeDirAtomically(dir, { 'a': 'one' });
+    await assert.rejects(writeDirAtomically(dir, { 'a': 'two' }), /already exists/);
+    await writeDirAtomically(dir, { 'a': 'two' }, { replace: true });
     assert.equal(fs.readFileSync(path.join(dir, 'a'), 'utf8'), 'two');
     assert.equal(fs.readdirSync(path.dirname(dir)).length, 1, 'no temp directory left behind');
   });

@@ -119,10 +119,12 @@ export async function validateCsvFile(file: string, columns: readonly string[], 
     const want = wanted!;
     const isCat = isCategorical;
     const fields = width;
+    const byteClass = BYTE_CLASS; // imported bindings are looked up on each use: locals are not
+    const next = PLAIN_NEXT;
     for (let i = start; i <= end; i++) {
-      const kind = i < end ? BYTE_CLASS[bytes[i]!]! : COMMA_CLASS;
+      const kind = i < end ? byteClass[bytes[i]!]! : COMMA_CLASS;
       if (kind !== COMMA_CLASS) {
-        state = PLAIN_NEXT[(state << 3) | kind]!;
+        state = next[(state << 3) | kind]!;
         continue;
       }
       const c = field < fields ? want[field]! : -1;

@@ -74,7 +74,7 @@ export async function exportVersion(db: Registry, config: ResolvedConfig, versio
       input: exportInputDoc(raw, config.columns.categorical.length > 0),
     };
     const vocabularies: Record<string, string> = stats.categorical ? { 'vocabularies.json': JSON.stringify(stats.categorical, null, 2) } : {};
-    writeDirAtomically(dir, { ...files, 'normalization.json': JSON.stringify(stats, null, 2), ...vocabularies, 'metadata.json': JSON.stringify(metadata, null, 2) }, { replace: true });
+    await writeDirAtomically(dir, { ...files, 'normalization.json': JSON.stringify(stats, null, 2), ...vocabularies, 'metadata.json': JSON.stringify(metadata, null, 2) }, { replace: true });
   } finally {
     model.dispose();
   }

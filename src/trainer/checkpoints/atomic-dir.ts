@@ -5,6 +5,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { promisify } from 'node:util';
 
 export const MANIFEST = 'manifest.json';
 export const TEMP_PREFIX = '.tmp-';
@@ -27,20 +28,24 @@ function sha256(data: Uint8Array): string {
   return crypto.createHash('sha256').update(data).digest('hex');
 }
 
-function writeFileSynced(file: string, data: Uint8Array): void {
+const fsyncAsync = promisify(fs.fsync);
+
+/** Writes a new file into the page cache and returns its open descriptor (not yet durable). */
+function writeFileUnsynced(file: string, data: Uint8Array): number {
   const fd = fs.openSync(file, 'wx');
   try {
-    fs.writeSync(fd, data);
-    fs.fsyncSync(fd);
-  } finally {
+    for (let offset = 0; offset < data.byteLength; ) offset += fs.writeSync(fd, data, offset);
+    return fd;
+  } catch (error) {
     fs.closeSync(fd);
+    throw error;
   }
 }
 
-function fsyncDir(dir: string): void {
+async function fsyncDir(dir: string): Promise<void> {
   const fd = fs.openSync(dir, 'r');
   try {
-    fs.fsyncSync(fd);
+    await fsyncAsync(fd);
   } finally {
     fs.closeSync(fd);
   }
@@ -49,12 +54,19 @@ function fsyncDir(dir: string): void {
 /**
  * Atomically creates `dir` holding `files` plus a manifest. An existing `dir` is replaced
  * only when `replace` is set (an orphan left by a crash between rename and registry insert).
+ *
+ * Every file is written into the page cache first; then their fsyncs run together on
+ * libuv's thread pool (a journalling filesystem commits them in one go, where one fsync
+ * after another waited for a commit each) while this thread computes their sha256 for the
+ * manifest. The manifest and the temporary directory are made durable the same way, before
+ * the rename; the parent after it.
  */
-export function writeDirAtomically(dir: string, files: Record<string, Uint8Array | string>, { replace = false } = {}): WrittenDir {
+export async function writeDirAtomically(dir: string, files: Record<string, Uint8Array | string>, { replace = false } = {}): Promise<WrittenDir> {
   const parent = path.dirname(dir);
   fs.mkdirSync(parent, { recursive: true });
   const temp = path.join(parent, `${TEMP_PREFIX}${path.basename(dir)}-${crypto.randomUUID()}`);
   fs.mkdirSync(temp);
+  const open: number[] = [];
   try {
     const manifest: Manifest = { format: 1, files: {} };
     const written: Record<string, Buffer> = {};
@@ -62,25 +74,31 @@ export function writeDirAtomically(dir: string, files: Record<string, Uint8Array
     for (const [name, content] of Object.entries(files)) {
       if (name === MANIFEST || name.includes('/')) throw new Error(`invalid file name in a checkpoint: ${name}`);
       const data = typeof content === 'string' ? Buffer.from(content) : Buffer.from(content.buffer, content.byteOffset, content.byteLength);
-      writeFileSynced(path.join(temp, name), data);
-      manifest.files[name] = { sha256: sha256(data), bytes: data.byteLength };
+      open.push(writeFileUnsynced(path.join(temp, name), data));
       written[name] = data;
       bytes += data.byteLength;
     }
+    const synced = Promise.all(open.map((fd) => fsyncAsync(fd)));
+    synced.catch(() => {}); // awaited below; a failure must not surface as unhandled meanwhile
+    for (const [name, data] of Object.entries(written)) manifest.files[name] = { sha256: sha256(data), bytes: data.byteLength };
+    await synced;
     const manifestBytes = Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`);
-    writeFileSynced(path.join(temp, MANIFEST), manifestBytes);
+    const manifestFd = writeFileUnsynced(path.join(temp, MANIFEST), manifestBytes);
+    open.push(manifestFd);
     written[MANIFEST] = manifestBytes;
-    fsyncDir(temp);
+    await Promise.all([fsyncAsync(manifestFd), fsyncDir(temp)]);
     if (fs.existsSync(dir)) {
       if (!replace) throw new Error(`${dir} already exists`);
       fs.rmSync(dir, { recursive: true, force: true });
     }
     fs.renameSync(temp, dir);
-    fsyncDir(parent);
+    await fsyncDir(parent);
     return { dir, manifestSha256: sha256(manifestBytes), bytes: bytes + manifestBytes.byteLength, files: written };
   } catch (error) {
     fs.rmSync(temp, { recursive: true, force: true });
     throw error;
+  } finally {
+    for (const fd of open) fs.closeSync(fd);
   }
 }
 

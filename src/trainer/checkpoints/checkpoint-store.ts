@@ -59,5 +59,5 @@ async function fetchIntoCache(db: Registry, dir: string, row: Checkpoint): Promi
     if (sha256(data) !== manifest.files[name]!.sha256) throw new CorruptDirError(`checkpoint ${row.id}: ${name} of ${row.uri} in the postgres store does not match its manifest hash`);
     files[name] = data;
   }
-  writeDirAtomically(dir, files, { replace: true });
+  await writeDirAtomically(dir, files, { replace: true });
 }
