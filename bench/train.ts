@@ -7,6 +7,7 @@
 //
 //   freshet-memory  freshet's TrainStep, pre-built batches in memory (WASM backend)
 //   freshet-memory-builtin-grad  the same with tfjs's own matMul gradient (the lever's reference)
+//   freshet-memory-tfjs-adam     the same with tfjs's own Adam (the fused Adam lever's reference)
 //   freshet-wide, freshet-wide-builtin-grad, pytorch-wide  a wider model where the
 //                   arithmetic dominates: 64 → 256 → 256 → 1, batch 1,024 (bench/torch_mlp_wide.py)
 //   freshet-stream  freshet's TrainStep fed by the streaming pipeline from CSV partitions
@@ -97,13 +98,14 @@ interface Shape {
 const STANDARD: Shape = { dim: DIM, hidden: [64, 64], batch: BATCH, epochs: EPOCHS };
 const WIDE: Shape = { dim: 64, hidden: [256, 256], batch: 1024, epochs: 2 };
 
-async function freshetStep(source: 'memory' | 'stream', gradient: 'fast' | 'builtin' = 'fast', shape: Shape = STANDARD): Promise<Result> {
-  const { initBackend, buildMlp, TrainStep, tf } = await import('../src/trainer/index.ts');
+async function freshetStep(source: 'memory' | 'stream', gradient: 'fast' | 'builtin' = 'fast', shape: Shape = STANDARD, adam: 'fused' | 'tfjs' = 'fused'): Promise<Result> {
+  const { initBackend, buildMlp, TrainStep, tf, createAdam } = await import('../src/trainer/index.ts');
   await initBackend('wasm');
   const { dim: DIM, batch: BATCH } = shape;
   const STEPS = Math.floor(ROWS / BATCH) * shape.epochs;
   const model = buildMlp({ task: 'regression', hidden: shape.hidden, activation: 'relu', dropout: 0, l2: 0 }, DIM, 0, { gradient });
-  const optimizer = tf.train.adam(1e-3);
+  // The trainer's optimizer (one fused kernel per variable on WASM), or tfjs's own Adam to measure that lever.
+  const optimizer = adam === 'fused' ? createAdam(1e-3) : tf.train.adam(1e-3);
   const step = new TrainStep(model, optimizer, (y, p) => tf.losses.meanSquaredError(y, p) as Scalar, { batchSize: BATCH, dim: DIM });
   let next: () => Promise<{ x: Float32Array; y: Float32Array }>;
   let close = async (): Promise<void> => {};
@@ -161,7 +163,7 @@ async function plainFit(backend: 'cpu' | 'wasm'): Promise<Result> {
 }
 
 async function rss(copies: number): Promise<Result> {
-  const { initBackend, buildMlp, TrainStep, tf } = await import('../src/trainer/index.ts');
+  const { initBackend, buildMlp, TrainStep, tf, createAdam } = await import('../src/trainer/index.ts');
   const { computeFeatureStats, trainBatches } = await import('../src/trainer/stream/dataset.ts');
   await initBackend('wasm');
   const root = await csvPartitions(copies);
@@ -171,7 +173,7 @@ async function rss(copies: number): Promise<Result> {
   const baseline = process.memoryUsage().rss;
   const stats = await computeFeatureStats(partitions, columns, split); // reads every row
   const model = buildMlp({ task: 'regression', hidden: [64, 64], activation: 'relu', dropout: 0, l2: 0 }, DIM, 0);
-  const step = new TrainStep(model, tf.train.adam(1e-3), (y, p) => tf.losses.meanSquaredError(y, p) as Scalar, { batchSize: BATCH, dim: DIM });
+  const step = new TrainStep(model, createAdam(1e-3), (y, p) => tf.losses.meanSquaredError(y, p) as Scalar, { batchSize: BATCH, dim: DIM });
   const stream = trainBatches(partitions, { columns, split, stats, batchSize: BATCH, shuffleBuffer: 10_000 }, { pass: 0, offset: 0 });
   for (let s = 0; s < 400; s++) {
     const b = (await stream.next()).value!;
@@ -250,6 +252,7 @@ async function main(): Promise<void> {
     const runners: Record<string, () => Promise<Result>> = {
       'freshet-memory': () => freshetStep('memory'),
       'freshet-memory-builtin-grad': () => freshetStep('memory', 'builtin'),
+      'freshet-memory-tfjs-adam': () => freshetStep('memory', 'fast', STANDARD, 'tfjs'),
       'freshet-wide': () => freshetStep('memory', 'fast', WIDE),
       'freshet-wide-builtin-grad': () => freshetStep('memory', 'builtin', WIDE),
       'freshet-stream': () => freshetStep('stream'),
@@ -268,7 +271,7 @@ async function main(): Promise<void> {
   fs.mkdirSync(workDir, { recursive: true });
   await csvPartitions(1);
   pytorch(); // fails loudly, before the long part, when the reference is missing
-  const standard = ['freshet-memory', 'freshet-memory-builtin-grad', 'freshet-stream', 'fit-wasm', 'fit-cpu'];
+  const standard = ['freshet-memory', 'freshet-memory-builtin-grad', 'freshet-memory-tfjs-adam', 'freshet-stream', 'fit-wasm', 'fit-cpu'];
   const wide = ['freshet-wide', 'freshet-wide-builtin-grad'];
   const throughput: Record<string, number[]> = Object.fromEntries([...standard, 'pytorch', ...wide, 'pytorch-wide'].map((k) => [k, []]));
   for (let round = 1; round <= rounds; round++) {
@@ -297,6 +300,7 @@ async function main(): Promise<void> {
     ...wide.concat('pytorch-wide').map((k) => `| ${k} | ${Math.round(m[k]!)} | ${ratio(m[k], m['pytorch-wide'])} |`),
     '',
     `fast dense gradient vs tfjs's own: ${ratio(m['freshet-memory'], m['freshet-memory-builtin-grad'])} (benchmark MLP), ${ratio(m['freshet-wide'], m['freshet-wide-builtin-grad'])} (wide)`,
+    `fused Adam vs tfjs's own: ${ratio(m['freshet-memory'], m['freshet-memory-tfjs-adam'])} (benchmark MLP)`,
     `streaming from CSV vs in-memory: ${ratio(m['freshet-stream'], m['freshet-memory'])}`,
     `peak RSS: 1× data (${rss1.rows} train rows) ${Number(rss1.peak_rss_mb).toFixed(0)} MB, 16× data (${rss16.rows} rows) ${Number(rss16.peak_rss_mb).toFixed(0)} MB, ratio ${ratio(Number(rss16.peak_rss_mb), Number(rss1.peak_rss_mb))}`,
     `heap retained after a forced GC: 1× ${Number(rss1.heap_used_mb).toFixed(1)} MB, 16× ${Number(rss16.heap_used_mb).toFixed(1)} MB (RSS before reading data: ${Number(rss1.rss_before_data_mb).toFixed(0)} MB)`,

@@ -17,8 +17,9 @@ async function useWasm(): Promise<void> {
   // The package's dist/ folder holds tfjs-backend-wasm{,-simd,-threaded-simd}.wasm.
   wasm.setWasmPaths(`${path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'))}/`);
   if (!(await tf.setBackend('wasm'))) throw new Error('the tfjs WASM backend failed to initialise');
-  // Imported here, not at the top: the kernel's module imports this one.
+  // Imported here, not at the top: the kernels' modules import this one.
   (await import('./wasm-segment-sum.ts')).registerWasmSegmentSum();
+  (await import('./wasm-adam-update.ts')).registerWasmAdamUpdate();
 }
 
 async function tryTensorflow(): Promise<boolean> {

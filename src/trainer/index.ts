@@ -14,6 +14,7 @@ export { registeredPartitions, ensureLineage } from './run/lineage.ts';
 export { applyRetention, sweepCheckpointFiles } from './checkpoints/retention.ts';
 export type { TrainingPartition, FeatureStats, EvalSet } from './stream/dataset.ts';
 export { TrainStep } from './model/train-step.ts';
+export { createAdam, FusedAdamOptimizer } from './model/fused-adam.ts';
 export { buildMlp } from './model/trainable-model.ts';
 export { checkpointModel, modelFromCheckpoint, lineageEvalSet, evaluateCheckpoint } from './checkpoints/checkpoint-model.ts';
 export { evaluateAll, rowLosses, rocAuc, type MetricName } from './model/eval-metrics.ts';

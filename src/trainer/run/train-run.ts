@@ -15,6 +15,7 @@ import { loadCheckpoint, recordCheckpoint } from '../checkpoints/checkpoint-stor
 import { applyRetention, checkpointUri, sweepCheckpointFiles } from '../checkpoints/retention.ts';
 import { evaluateModel, weightBytes } from '../model/evaluate.ts';
 import { TrainStep } from '../model/train-step.ts';
+import { createAdam } from '../model/fused-adam.ts';
 import { buildModel } from '../model/trainable-model.ts';
 import { inputLayout } from '../model/input-layout.ts';
 import { encodeEvalSet, inputWidth, loadEvalSet, type EvalSet, type FeatureStats, type TrainingPartition } from '../stream/dataset.ts';
@@ -145,7 +146,7 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
   const columns = columnSpec(config);
   const split = splitSpec(config);
   const trainable = await buildModel(config, inputLayout(stats));
-  const optimizer = tf.train.adam(config.training.learningRate);
+  const optimizer = createAdam(config.training.learningRate);
   const adam = adamInternals(optimizer);
   if (loaded) {
     restoreModelWeights(trainable.model, loaded.weights);
