@@ -15,9 +15,9 @@
 // invalidRows reject, the first problem by line is reported, where the reader path first
 // parsed its whole 4,096-row chunk (reporting a later line's parse error) before it
 // looked for missing values.
-import fs from 'node:fs';
 import { splitCsvLine } from './csv.ts';
 import { DataFileError } from './data-file-error.ts';
+import { byteChunksOf } from './lines.ts';
 import { isNonNumeric } from './row-chunk.ts';
 import { BYTE_CLASS, COMMA_CLASS, PLAIN_ACCEPTS, PLAIN_NEXT } from './plain-number.ts';
 
@@ -159,15 +159,15 @@ export async function validateCsvFile(file: string, columns: readonly string[], 
   };
 
   let carry: Buffer | undefined;
-  const stream = fs.createReadStream(file, { highWaterMark: 1 << 20 });
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
+  for await (const chunk of byteChunksOf(file)) {
     const bytes = carry ? Buffer.concat([carry, chunk]) : chunk;
     let start = 0;
     for (let newline = bytes.indexOf(NEWLINE, start); newline !== -1; newline = bytes.indexOf(NEWLINE, start)) {
       onLine(bytes, start, newline);
       start = newline + 1;
     }
-    carry = start < bytes.length ? bytes.subarray(start) : undefined;
+    // A copy: the reader reuses its buffer for the next chunk.
+    carry = start < bytes.length ? Buffer.from(bytes.subarray(start)) : undefined;
   }
   if (carry && carry.length > 0) onLine(carry, 0, carry.length);
   if (!indices) throw new DataFileError(file, 'empty file: no header row');

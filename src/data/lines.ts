@@ -21,24 +21,38 @@ export function readChunkSize(file: string): number {
 }
 
 /**
- * Files under 1 MiB are read in one synchronous call: for small files a stream's (or even
- * an async readFile's) round trips through the thread pool cost ~1 ms, far more than the
- * read itself, and partitions are often many small files.
+ * The bytes of a file, in chunks. Files under 1 MiB are read in one synchronous call: for
+ * small files a stream's (or even an async readFile's) round trips through the thread pool
+ * cost ~1 ms, far more than the read itself, and partitions are often many small files.
+ * Larger files are read 1 MiB at a time into ONE buffer, reused for every chunk: a stream
+ * allocates a new buffer per chunk, and those (external memory, freed only when the
+ * garbage collector gets to them) made peak RSS grow with the amount of data read. So a
+ * chunk is valid only until the next one is asked for: consume or copy it first.
  */
-async function* chunksOf(file: string): AsyncGenerator<Buffer> {
+export async function* byteChunksOf(file: string): AsyncGenerator<Buffer> {
   const size = readChunkSize(file);
   if (size < 1 << 20) {
     yield fs.readFileSync(file);
     return;
   }
-  yield* fs.createReadStream(file, { highWaterMark: size }) as AsyncIterable<Buffer>;
+  const handle = await fs.promises.open(file, 'r');
+  try {
+    const buffer = Buffer.allocUnsafe(size);
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, 0, size, null);
+      if (bytesRead === 0) return;
+      yield buffer.subarray(0, bytesRead);
+    }
+  } finally {
+    await handle.close();
+  }
 }
 
 export async function* readLineBatches(file: string): AsyncGenerator<LineBatch> {
   const decoder = new StringDecoder('utf8');
   let pending = '';
   let line = 0;
-  for await (const chunk of chunksOf(file)) {
+  for await (const chunk of byteChunksOf(file)) {
     pending += decoder.write(chunk as Buffer);
     const texts = pending.split('\n');
     pending = texts.pop()!;
