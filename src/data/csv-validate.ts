@@ -19,7 +19,7 @@ import { splitCsvLine } from './csv.ts';
 import { DataFileError } from './data-file-error.ts';
 import { byteChunksOf } from './lines.ts';
 import { isNonNumeric } from './row-chunk.ts';
-import { BYTE_CLASS, COMMA_CLASS, PLAIN_ACCEPTS, PLAIN_NEXT } from './plain-number.ts';
+import { BYTE_CLASS, COMMA_CLASS, PLAIN_ACCEPTS, PLAIN_NEXT, REJECT } from './plain-number.ts';
 
 export interface CsvValidation {
   rowCount: number;
@@ -27,9 +27,17 @@ export interface CsvValidation {
   invalidRows: number;
 }
 
-const QUOTE = 34;
 const NEWLINE = 10;
 const CR = 13;
+const NONE = Number.MAX_SAFE_INTEGER;
+
+// The number automaton's byte classes (plain-number.ts: 0 digit, 1 sign, 2 point, 3 e/E,
+// 4 comma, 5 anything else), with the bytes that end or mark a line told apart.
+const OTHER = 5;
+const NEWLINE_CLASS = 6;
+const CR_CLASS = 7;
+const QUOTE_CLASS = 8;
+const LINE_CLASS = Uint8Array.from(BYTE_CLASS, (kind, byte) => (byte === NEWLINE ? NEWLINE_CLASS : byte === CR ? CR_CLASS : byte === 34 ? QUOTE_CLASS : kind));
 
 /**
  * Counts the data rows of a CSV file and checks every value of `columns` strictly, as
@@ -93,47 +101,66 @@ export async function validateCsvFile(file: string, columns: readonly string[], 
     indices.forEach((field, c) => (wanted![field] = c));
   };
 
-  let quoteIn: Buffer | undefined;
-  let quoteAt = -1;
-  const dataLine = (bytes: Buffer, start: number, end: number): void => {
-    if (start === end) return; // a blank line
-    // The next quote in this buffer, found once and reused line after line (searching from
-    // each line's start to the buffer's end would make the pass quadratic).
-    if (quoteIn !== bytes || (quoteAt !== -1 && quoteAt < start)) {
-      quoteIn = bytes;
-      quoteAt = bytes.indexOf(QUOTE, start);
-    }
-    if (quoteAt !== -1 && quoteAt < end) return slowLine(bytes.toString('utf8', start, end));
-    // The reader checks the field count first, then the requested columns in their order:
-    // the first (lowest) requested column that is not a number, then the first that is
-    // missing or not finite. So both are kept as the lowest column index seen, and thrown after the count.
-    // One pass over the bytes: each field's bytes run through the plain-number automaton
-    // (PLAIN_NEXT) as they are seen; a comma ends the field.
-    let field = 0;
-    let fieldStart = start;
-    let bad = Number.MAX_SAFE_INTEGER;
-    let notNumber = Number.MAX_SAFE_INTEGER;
-    let notNumberRaw = '';
-    let state = 0;
-    // Locals, not the closure's variables: read on every byte.
+  /**
+   * Scans the data lines of bytes[from, …) in one loop — fields, lines, the number grammar —
+   * and returns where the last, incomplete line starts. Per-line results are kept until the
+   * line's end, so that a line with a quote can be handed whole to the reader's path and
+   * the errors come in the reader's order (field count first, then the lowest column).
+   */
+  const scan = (bytes: Buffer, from: number): number => {
+    const byteClass = LINE_CLASS; // imported bindings are looked up on each use: locals are not
+    const next = PLAIN_NEXT;
+    const accepts = PLAIN_ACCEPTS;
+    const comma = COMMA_CLASS;
+    const reject = REJECT;
     const want = wanted!;
     const isCat = isCategorical;
     const fields = width;
-    const byteClass = BYTE_CLASS; // imported bindings are looked up on each use: locals are not
-    const next = PLAIN_NEXT;
-    for (let i = start; i <= end; i++) {
-      const kind = i < end ? byteClass[bytes[i]!]! : COMMA_CLASS;
-      if (kind !== COMMA_CLASS) {
+    const n = bytes.length;
+    let lineStart = from;
+    let field = 0;
+    let fieldStart = from;
+    let state = 0;
+    let bad = NONE;
+    let notNumber = NONE;
+    let notNumberRaw = '';
+    let quoted = false;
+    let crAt = -1;
+    let stateBeforeCr = 0;
+    for (let i = from; i < n; i++) {
+      const kind = byteClass[bytes[i]!]!;
+      if (kind < comma) {
         state = next[(state << 3) | kind]!;
         continue;
       }
+      if (kind === OTHER) {
+        state = reject;
+        continue;
+      }
+      if (kind === QUOTE_CLASS) {
+        quoted = true;
+        state = reject;
+        continue;
+      }
+      if (kind === CR_CLASS) {
+        stateBeforeCr = state;
+        crAt = i;
+        state = reject;
+        continue;
+      }
+      // A comma or a newline ends a field; a \r just before the newline is not part of it.
+      let fieldEnd = i;
+      if (kind === NEWLINE_CLASS && crAt === i - 1) {
+        fieldEnd = i - 1;
+        state = stateBeforeCr;
+      }
       const c = field < fields ? want[field]! : -1;
-      if (c >= 0) {
-        if (fieldStart === i) {
+      if (c >= 0 && !quoted) {
+        if (fieldStart === fieldEnd) {
           if (c < bad) bad = c; // missing
-        } else if (isCat[c] === 0 && !(PLAIN_ACCEPTS[state] === 1 && i - fieldStart <= 200)) {
+        } else if (isCat[c] === 0 && !(accepts[state] === 1 && fieldEnd - fieldStart <= 200)) {
           // Whatever the automaton leaves: exactly as the reader judges it.
-          const raw = bytes.toString('utf8', fieldStart, i);
+          const raw = bytes.toString('utf8', fieldStart, fieldEnd);
           const value = Number(raw);
           if (isNonNumeric(raw, value) && c < notNumber) {
             notNumber = c;
@@ -145,31 +172,53 @@ export async function validateCsvFile(file: string, columns: readonly string[], 
       field += 1;
       fieldStart = i + 1;
       state = 0;
+      if (kind === comma) continue;
+      line += 1;
+      const lineEnd = crAt === i - 1 ? i - 1 : i;
+      if (lineEnd === lineStart) {
+        // a blank line
+      } else if (quoted) {
+        slowLine(bytes.toString('utf8', lineStart, lineEnd));
+      } else {
+        if (field !== fields) fail(`expected ${fields} fields as in the header, found ${field}`, { line });
+        if (notNumber !== NONE) fail(`not a number: ${JSON.stringify(notNumberRaw.slice(0, 40))}`, { line, column: columns[notNumber]! });
+        countRow(bad === NONE ? undefined : bad);
+      }
+      lineStart = i + 1;
+      field = 0;
+      bad = NONE;
+      notNumber = NONE;
+      quoted = false;
+      crAt = -1;
     }
-    if (field !== width) fail(`expected ${width} fields as in the header, found ${field}`, { line });
-    if (notNumber !== Number.MAX_SAFE_INTEGER) fail(`not a number: ${JSON.stringify(notNumberRaw.slice(0, 40))}`, { line, column: columns[notNumber]! });
-    countRow(bad === Number.MAX_SAFE_INTEGER ? undefined : bad);
+    return lineStart;
   };
 
-  const onLine = (bytes: Buffer, start: number, end: number): void => {
-    line += 1;
-    if (end > start && bytes[end - 1] === CR) end -= 1;
-    if (!indices) return header(bytes.toString('utf8', start, end));
-    dataLine(bytes, start, end);
+  const headerLine = (bytes: Buffer, end: number): void => {
+    line = 1;
+    header(bytes.toString('utf8', 0, end > 0 && bytes[end - 1] === CR ? end - 1 : end));
   };
-
   let carry: Buffer | undefined;
-  for await (const chunk of byteChunksOf(file)) {
+  for await (const chunk of byteChunksOf(file, 4 << 20)) {
     const bytes = carry ? Buffer.concat([carry, chunk]) : chunk;
     let start = 0;
-    for (let newline = bytes.indexOf(NEWLINE, start); newline !== -1; newline = bytes.indexOf(NEWLINE, start)) {
-      onLine(bytes, start, newline);
+    if (!indices) {
+      const newline = bytes.indexOf(NEWLINE);
+      if (newline === -1) {
+        carry = Buffer.from(bytes);
+        continue;
+      }
+      headerLine(bytes, newline);
       start = newline + 1;
     }
+    const rest = scan(bytes, start);
     // A copy: the reader reuses its buffer for the next chunk.
-    carry = start < bytes.length ? Buffer.from(bytes.subarray(start)) : undefined;
+    carry = rest < bytes.length ? Buffer.from(bytes.subarray(rest)) : undefined;
   }
-  if (carry && carry.length > 0) onLine(carry, 0, carry.length);
+  if (carry && carry.length > 0) {
+    if (!indices) headerLine(carry, carry.length);
+    else scan(Buffer.concat([carry, Buffer.from('\n')]), 0); // the last line has no newline
+  }
   if (!indices) throw new DataFileError(file, 'empty file: no header row');
   return { rowCount, invalidRows };
 }

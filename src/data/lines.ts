@@ -34,18 +34,19 @@ function isSmallFile(file: string): boolean {
  * external memory freed only when the garbage collector gets to it, and a 1 MiB chunk's
  * lines lived long enough, while being parsed, to be promoted to the old generation, which
  * then grew with the data. So a chunk is valid only until the next one is asked for:
- * consume or copy it first.
+ * consume or copy it first. A pass that makes no strings (the CSV validation pass) can
+ * read larger chunks: fewer round trips through the thread pool.
  */
-export async function* byteChunksOf(file: string): AsyncGenerator<Buffer> {
+export async function* byteChunksOf(file: string, chunkBytes = CHUNK): AsyncGenerator<Buffer> {
   if (isSmallFile(file)) {
     yield fs.readFileSync(file);
     return;
   }
   const handle = await fs.promises.open(file, 'r');
   try {
-    const buffer = Buffer.allocUnsafe(CHUNK);
+    const buffer = Buffer.allocUnsafe(chunkBytes);
     for (;;) {
-      const { bytesRead } = await handle.read(buffer, 0, CHUNK, null);
+      const { bytesRead } = await handle.read(buffer, 0, chunkBytes, null);
       if (bytesRead === 0) return;
       yield buffer.subarray(0, bytesRead);
     }

@@ -14,7 +14,7 @@ export const BYTE_CLASS = Uint8Array.from({ length: 256 }, (_, b) =>
 );
 // States: 0 start, 1 sign, 2 integer digits, 3 point after digits, 4 point first,
 // 5 fraction digits, 6 e, 7 exponent sign, 8 one exponent digit, 10 two, 9 not plain.
-const REJECT = 9;
+export const REJECT = 9;
 export const PLAIN_NEXT = (() => {
   const next = new Uint8Array(11 * 8).fill(REJECT);
   const on = (from: number, byteClass: number, to: number) => (next[(from << 3) | byteClass] = to);
