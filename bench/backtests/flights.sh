@@ -48,6 +48,7 @@ policy_sets() {
     airports-replay) echo "--set columns.categorical=[\"origin\",\"destination\"] --set retrain.replayPartitions=14" ;;
     airports-fast) echo "--set columns.categorical=[\"origin\",\"destination\"] --set training.learningRate=0.003" ;;
     airports-short) echo "--set columns.categorical=[\"origin\",\"destination\"] --set retrain.virtualEpochs=2" ;;
+    airports-hour) echo "--set columns.categorical=[\"origin\",\"destination\",\"dep_hour\"]" ;;
     airports-window) echo "--set columns.categorical=[\"origin\",\"destination\"] --set retrain.replayPartitions=14 --set retrain.replayFraction=1" ;;
     *) echo "unknown policy $1" >&2; exit 2 ;;
   esac
