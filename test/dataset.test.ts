@@ -1,6 +1,7 @@
 // The training stream: deterministic, resumable from a cursor, bounded in memory, and the
 // same whether produced in this thread or prefetched on a worker.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { computeFeatureStats, loadEvalSet, trainBatches, type TrainStreamOptions, type TrainingPartition } from '../src/trainer/stream/dataset.ts';
@@ -54,6 +55,20 @@ describe('training stream', async () => {
     const inThread = await take(trainBatches(parts, options, { pass: 1, offset: 7 * 50 }), 60);
     const prefetched = await take(prefetchedBatches(parts, options, { pass: 1, offset: 7 * 50 }, 4), 60);
     assert.deepEqual(prefetched, inThread);
+  });
+
+  test('with its parsed rows cached between passes, the stream is byte-identical, and the cache goes with it', async () => {
+    const cacheDir = path.join(tempDir('freshet-row-cache-'), 'stream');
+    const plain = await take(trainBatches(parts, options, { pass: 0, offset: 0 }), 130); // three passes and more
+    const cached = await take(trainBatches(parts, { ...options, cacheDir }, { pass: 0, offset: 0 }), 130);
+    assert.deepEqual(cached, plain);
+    assert.deepEqual(fs.readdirSync(cacheDir).sort(), ['0.rows', '1.rows', '2.rows'], 'one complete copy per file, nothing partial');
+    // Resumed from a cursor in the third pass: a new stream, which makes (and trusts) only its own copies.
+    const resumed = await take(trainBatches(parts, { ...options, cacheDir }, plain[80]!.cursor), 20);
+    assert.deepEqual(resumed, plain.slice(81, 101));
+    const prefetched = await take(prefetchedBatches(parts, { ...options, cacheDir: path.join(path.dirname(cacheDir), 'worker') }, { pass: 0, offset: 0 }, 4), 130);
+    assert.deepEqual(prefetched, plain);
+    assert.equal(fs.existsSync(path.join(path.dirname(cacheDir), 'worker')), false, 'the prefetching stream removes its cache when it ends');
   });
 
   test('a data error in the worker reaches the caller with file, line and column', async () => {

@@ -45,6 +45,8 @@ describe('a first training run', () => {
     const points = await listLossPoints(db, result.runId);
     assert.equal(points.length, Math.floor((4 * lineage.steps_per_epoch) / 5));
     assert.ok(points.every((p, i) => p.step === (i + 1) * 5 && Number.isFinite(p.loss)));
+    // The stream's copies of the parsed rows (kept between its passes) went with it.
+    assert.deepEqual(fs.readdirSync(path.join(dir, 'artifacts', 'stream-cache')), []);
   });
 
   test('the same partitions registered in another order train the same model (path order, not registration order)', async () => {

@@ -24,6 +24,7 @@ import { initialEarlyStopping, updateEarlyStopping } from './early-stopping.ts';
 import { columnSpec, registeredPartitions, splitSpec } from './lineage.ts';
 import { lossFunction } from './loss-function.ts';
 import { resumeRun, startNewRun, type StartPoint } from './run-start.ts';
+import { streamCacheDir } from './stream-cache-dir.ts';
 import { runVocabularies } from './run-vocabularies.ts';
 import { combineObservers, type TrainObserver } from './train-observer.ts';
 
@@ -159,7 +160,8 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
   // Validation rows read through this run's vocabularies once (categorical values arrive raw).
   const evalSet = encodeEvalSet(options.evalSet && !options.resumeRunId ? options.evalSet : await loadEvalSet(evalPartitions, columns, split, stats, config.training.evalMaxRows), stats.categorical);
   const counts = { rows: 0, invalid: state.invalidRows };
-  const batches = prefetchedBatches(partitions, { columns, split, stats, batchSize: lineage.batch_size, shuffleBuffer: config.training.shuffleBuffer, counts }, state.cursor);
+  const cacheDir = streamCacheDir(config.artifactsDir, run.id);
+  const batches = prefetchedBatches(partitions, { columns, split, stats, batchSize: lineage.batch_size, shuffleBuffer: config.training.shuffleBuffer, counts, cacheDir }, state.cursor);
   const dim = inputWidth(columns);
   const trainStep = new TrainStep(trainable, optimizer, loss.fn, { batchSize: lineage.batch_size, dim }, state.epochLoss);
   let lastLogged: number | null = null;

@@ -7,6 +7,7 @@
 import path from 'node:path';
 import { readTable, DataFileError, buildVocabulary, VocabularyLookup, type CategoryEncoding, type ValueCounts, type Vocabulary, type VocabularyRules } from '../../data/index.ts';
 import { Rng, hashString, mixSeed, shuffled } from '../../core/rng.ts';
+import { RowCache } from './row-cache.ts';
 
 export interface TrainingPartition {
   id: string;
@@ -154,6 +155,7 @@ export async function* validRowChunks(
   which: RowSelection,
   counts: RowCounts = { rows: 0, invalid: 0 },
   categories: CategoryEncoding | undefined = presenceEncoding(columns),
+  cache?: RowCache,
 ): AsyncGenerator<{ values: Float64Array; rows: number }> {
   const names = [...columns.features, ...columns.categorical, columns.label];
   const width = names.length;
@@ -163,7 +165,8 @@ export async function* validRowChunks(
     for (const name of partition.files) {
       const file = path.join(partition.dir, name);
       const fileHash = hashString(`${partition.path}/${name}`);
-      for await (const chunk of readTable(file, names, categories ? { categories } : {})) {
+      const options = categories ? { categories } : {};
+      for await (const chunk of cache ? cache.rows(file, names, options) : readTable(file, names, options)) {
         if (out.length < chunk.rowCount * width) out = new Float64Array(chunk.rowCount * width);
         let kept = 0;
         rows: for (let r = 0; r < chunk.rowCount; r++) {
@@ -359,6 +362,8 @@ export interface TrainStreamOptions {
   shuffleBuffer: number;
   /** Counts of invalid rows skipped, for the run's report. */
   counts?: RowCounts;
+  /** Where the stream keeps its parsed rows between passes (row-cache.ts); unset: every pass parses. */
+  cacheDir?: string;
 }
 
 /**
@@ -371,6 +376,7 @@ export async function* trainBatches(partitions: readonly TrainingPartition[], op
   const dim = inputWidth(columns);
   const ids = columns.categorical.length;
   const categories = vocabularyEncoding(columns, stats.categorical);
+  const cache = options.cacheDir ? new RowCache(options.cacheDir) : undefined;
   const width = dim + 1;
   const capacity = Math.max(1, options.shuffleBuffer);
   const buffer = new Float32Array(capacity * width);
@@ -399,7 +405,7 @@ export async function* trainBatches(partitions: readonly TrainingPartition[], op
       }
     };
     const counts = pass === from.pass && options.counts ? options.counts : { rows: 0, invalid: 0 };
-    for await (const chunk of validRowChunks(order, columns, split, 'train', counts, categories)) {
+    for await (const chunk of validRowChunks(order, columns, split, 'train', counts, categories, cache)) {
       for (let r = 0; r < chunk.rows; r++) {
         const row = chunk.values.subarray(r * width, r * width + width);
         produced += 1;

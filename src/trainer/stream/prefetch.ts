@@ -2,6 +2,7 @@
 // filling batches overlaps the training step instead of adding to it (measured in
 // BENCHMARKS.md). The worker runs the very same trainBatches(), so the batches, their
 // order and the cursors are identical to the in-thread stream, and resume stays exact.
+import fs from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import type { Batch, DataCursor, RowCounts, TrainStreamOptions, TrainingPartition } from './dataset.ts';
 import { DataFileError } from '../../data/index.ts';
@@ -57,5 +58,7 @@ export async function* prefetchedBatches(
     }
   } finally {
     await worker.terminate();
+    // The worker's copies of the parsed rows go with it (it cannot clean up once terminated).
+    if (options.cacheDir) fs.rmSync(options.cacheDir, { recursive: true, force: true });
   }
 }
