@@ -11,6 +11,7 @@
 //   freshet-wide, freshet-wide-builtin-grad, pytorch-wide  a wider model where the
 //                   arithmetic dominates: 64 → 256 → 256 → 1, batch 1,024 (bench/torch_mlp_wide.py)
 //   freshet-stream  freshet's TrainStep fed by the streaming pipeline from CSV partitions
+//                   (two epochs: the first parses, the second reads the stream's cache)
 //   fit-wasm        plain tfjs model.fit, WASM backend (context)
 //   fit-cpu         plain tfjs model.fit, pure-JS cpu backend (reference b)
 //   pytorch         ../shared/bench/torch_mlp.py with Debian's python3 (reference c)
@@ -123,7 +124,8 @@ async function freshetStep(source: 'memory' | 'stream', gradient: 'fast' | 'buil
     const stats = { features: FEATURES, mean: new Array(DIM).fill(0), std: new Array(DIM).fill(1), count: ROWS };
     const stream = prefetchedBatches(
       partitionsUnder(root),
-      { columns: { features: FEATURES, categorical: [], label: 'y', task: 'regression' }, split: { evalFraction: 1e-9, seed: 1, invalidRows: 'skip' }, stats, batchSize: BATCH, shuffleBuffer: 10_000 },
+      // As the trainer streams: with its cache of parsed rows between passes (the second epoch reads it).
+      { columns: { features: FEATURES, categorical: [], label: 'y', task: 'regression' }, split: { evalFraction: 1e-9, seed: 1, invalidRows: 'skip' }, stats, batchSize: BATCH, shuffleBuffer: 10_000, cacheDir: path.join(workDir, `stream-cache-${process.pid}`) },
       { pass: 0, offset: 0 },
     );
     next = async () => (await stream.next()).value!;
