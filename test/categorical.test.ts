@@ -8,7 +8,7 @@ import { parquetWriteBuffer } from 'hyparquet-writer';
 import { createLogger } from '../src/core/log.ts';
 import { buildVocabulary, fnv1a32, growVocabulary, readTable, VocabularyLookup, type CategoryEncoding } from '../src/data/index.ts';
 import { getCheckpoint, getLineage, getRun, listRunCheckpoints, type Registry } from '../src/registry/index.ts';
-import { inputLayout, lineageGateSet, modelFromCheckpoint, predict, predictCheckpoint, readCheckpoint, registeredPartitions, trainRun, type EvalSet, type TrainRunOptions } from '../src/trainer/index.ts';
+import { constantModel, initBackend, inputLayout, lineageGateSet, modelFromCheckpoint, predict, predictCheckpoint, readCheckpoint, registeredPartitions, trainRun, type EvalSet, type TrainRunOptions } from '../src/trainer/index.ts';
 import { growCheckpoint, growVocabularies } from '../src/trainer/checkpoints/vocabulary-growth.ts';
 import { buildModel } from '../src/trainer/model/trainable-model.ts';
 import { registerPartition } from '../src/watcher/index.ts';
@@ -292,4 +292,13 @@ describe('vocabularies that grow', () => {
     }
     assert.deepEqual(weights[1], weights[0]);
   });
+});
+
+test('the naive constant of a categorical lineage takes the same inputs as its models (numeric, then one id input per column)', async () => {
+  await initBackend('wasm');
+  const model = constantModel('regression', { numeric: 2, categorical: [{ column: 'zone', size: 6, embeddingDim: 3 }, { column: 'kind', size: 9, embeddingDim: 4 }] }, 7.5);
+  assert.deepEqual(model.inputs.map((i) => i.shape), [[null, 2], [null, 1], [null, 1]]);
+  const predictions = predict(model, { x: Float32Array.from([0.3, -1, 2, 5, 9, 0.1, 4, 8]), y: new Float32Array(2), rows: 2, dim: 4, partitionIds: [] });
+  assert.deepEqual(Array.from(predictions), [7.5, 7.5]);
+  model.dispose();
 });

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { computeFeatureStats, loadEvalSet, trainBatches, type TrainStreamOptions, type TrainingPartition } from '../src/trainer/stream/dataset.ts';
 import { prefetchedBatches } from '../src/trainer/stream/prefetch.ts';
+import { streamCacheDir } from '../src/trainer/run/stream-cache-dir.ts';
 import { FEATURES, LABEL, syntheticRows, tempDir, writeCsv } from './support/partitions.ts';
 
 function partitions(count: number, rows: number): TrainingPartition[] {
@@ -82,4 +83,16 @@ describe('training stream', async () => {
       return true;
     });
   });
+});
+
+test("a run's stream cache directory: a fresh one each time, the same run's leftovers removed, other runs' kept", () => {
+  const artifacts = tempDir('freshet-stream-cache-dir-');
+  const first = streamCacheDir(artifacts, '7');
+  fs.mkdirSync(first, { recursive: true }); // a stream killed before it could remove it
+  const other = streamCacheDir(artifacts, '70');
+  fs.mkdirSync(other, { recursive: true });
+  const second = streamCacheDir(artifacts, '7');
+  assert.notEqual(second, first);
+  assert.equal(fs.existsSync(first), false, "run 7's earlier copies are gone");
+  assert.equal(fs.existsSync(other), true, "run 70's are not run 7's");
 });

@@ -15,10 +15,10 @@
 // invalidRows reject, the first problem by line is reported, where the reader path first
 // parsed its whole 4,096-row chunk (reporting a later line's parse error) before it
 // looked for missing values.
-import { splitCsvLine } from './csv.ts';
+import { csvColumnIndices, csvFields, csvRowValues } from './csv.ts';
 import { DataFileError } from './data-file-error.ts';
 import { byteChunksOf } from './lines.ts';
-import { isNonNumeric } from './row-chunk.ts';
+import { isNonNumeric, presenceEncoding } from './row-chunk.ts';
 import { BYTE_CLASS, COMMA_CLASS, PLAIN_ACCEPTS, PLAIN_NEXT, REJECT } from './plain-number.ts';
 
 export interface CsvValidation {
@@ -59,22 +59,12 @@ export async function validateCsvFile(file: string, columns: readonly string[], 
   };
 
   /** The reader's own path for one line (quotes, or anything the byte path leaves to it). */
+  const presence = presenceEncoding(categorical);
+  const row = new Float64Array(columns.length);
   const slowLine = (text: string): void => {
-    let fields: string[];
-    try {
-      fields = splitCsvLine(text);
-    } catch (error) {
-      return fail((error as Error).message, { line });
-    }
-    if (fields.length !== width) return fail(`expected ${width} fields as in the header, found ${fields.length}`, { line });
-    let bad: number | undefined;
-    for (let c = 0; c < indices!.length; c++) {
-      const raw = fields[indices![c]!]!;
-      const value = categorical.has(c) ? (raw === '' ? Number.NaN : 0) : raw === '' ? Number.NaN : Number(raw);
-      if (!categorical.has(c) && isNonNumeric(raw, value)) fail(`not a number: ${JSON.stringify(raw.slice(0, 40))}`, { line, column: columns[c]! });
-      if (!Number.isFinite(value) && bad === undefined) bad = c;
-    }
-    countRow(bad);
+    csvRowValues(file, csvFields(file, text, line), width, indices!, columns, line, true, presence, row);
+    const bad = row.findIndex((value) => !Number.isFinite(value));
+    countRow(bad < 0 ? undefined : bad);
   };
   const countRow = (bad: number | undefined): void => {
     rowCount += 1;
@@ -84,19 +74,9 @@ export async function validateCsvFile(file: string, columns: readonly string[], 
   };
 
   const header = (text: string): void => {
-    let fields: string[];
-    try {
-      fields = splitCsvLine(text.replace(/^\uFEFF/, ''));
-    } catch (error) {
-      return fail((error as Error).message, { line });
-    }
-    const names = fields.map((f) => f.trim());
-    width = names.length;
-    indices = columns.map((column) => {
-      const index = names.indexOf(column);
-      if (index < 0) fail(`missing column "${column}" (header has: ${names.join(', ')})`, { line });
-      return index;
-    });
+    const fields = csvFields(file, text, line);
+    width = fields.length;
+    indices = csvColumnIndices(file, fields, columns, line);
     wanted = new Int32Array(width).fill(-1);
     indices.forEach((field, c) => (wanted![field] = c));
   };

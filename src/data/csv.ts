@@ -40,37 +40,56 @@ export function splitCsvLine(text: string): string[] {
   }
 }
 
+/** A CSV line's fields; an unterminated quote is a DataFileError naming the line. */
+export function csvFields(file: string, text: string, line: number): string[] {
+  try {
+    return splitCsvLine(line === 1 ? text.replace(/^\uFEFF/, '') : text);
+  } catch (error) {
+    throw new DataFileError(file, (error as Error).message, { line });
+  }
+}
+
+/** The header field of each requested column; a missing one is a DataFileError naming it and the header. */
+export function csvColumnIndices(file: string, headerFields: readonly string[], columns: readonly string[], line: number): number[] {
+  const header = headerFields.map((f) => f.trim());
+  return columns.map((column) => {
+    const index = header.indexOf(column);
+    if (index < 0) throw new DataFileError(file, `missing column "${column}" (header has: ${header.join(', ')})`, { line });
+    return index;
+  });
+}
+
+/**
+ * Fills `row` with the requested values of one data line, as the reader reads them: the
+ * field count must be the header's; '' is missing (NaN); a categorical value goes through
+ * `categories`; with `strict`, a present value that is not a number is a DataFileError
+ * naming line and column.
+ */
+export function csvRowValues(file: string, fields: readonly string[], width: number, indices: readonly number[], columns: readonly string[], line: number, strict: boolean, categories: CategoryEncoding | undefined, row: Float64Array): void {
+  if (fields.length !== width) throw new DataFileError(file, `expected ${width} fields as in the header, found ${fields.length}`, { line });
+  for (let c = 0; c < indices.length; c++) {
+    const raw = fields[indices[c]!]!;
+    if (categories?.columns.has(c)) {
+      row[c] = raw === '' ? Number.NaN : categories.encode(c, raw);
+      continue;
+    }
+    row[c] = raw === '' ? Number.NaN : Number(raw);
+    if (strict && isNonNumeric(raw, row[c]!)) throw new DataFileError(file, `not a number: ${JSON.stringify(raw.slice(0, 40))}`, { line, column: columns[c]! });
+  }
+}
+
 export async function* readCsv(file: string, columns: readonly string[], strict: boolean, categories?: CategoryEncoding): AsyncGenerator<RowChunk> {
   let indices: number[] | undefined;
   let width = 0;
   yield* lineRowChunks(file, columns.length, (line, text, row) => {
-    let fields: string[];
-    try {
-      fields = splitCsvLine(line === 1 ? text.replace(/^\uFEFF/, '') : text);
-    } catch (error) {
-      throw new DataFileError(file, (error as Error).message, { line });
-    }
+    const fields = csvFields(file, text, line);
     if (!indices) {
-      const header = fields.map((f) => f.trim());
-      width = header.length;
-      indices = columns.map((column) => {
-        const index = header.indexOf(column);
-        if (index < 0) throw new DataFileError(file, `missing column "${column}" (header has: ${header.join(', ')})`, { line });
-        return index;
-      });
+      width = fields.length;
+      indices = csvColumnIndices(file, fields, columns, line);
       return false;
     }
     if (text === '') return false; // a blank line (often the last one)
-    if (fields.length !== width) throw new DataFileError(file, `expected ${width} fields as in the header, found ${fields.length}`, { line });
-    for (let c = 0; c < indices.length; c++) {
-      const raw = fields[indices[c]!]!;
-      if (categories?.columns.has(c)) {
-        row[c] = raw === '' ? Number.NaN : categories.encode(c, raw);
-        continue;
-      }
-      row[c] = raw === '' ? Number.NaN : Number(raw);
-      if (strict && isNonNumeric(raw, row[c]!)) throw new DataFileError(file, `not a number: ${JSON.stringify(raw.slice(0, 40))}`, { line, column: columns[c]! });
-    }
+    csvRowValues(file, fields, width, indices, columns, line, strict, categories, row);
     return true;
   });
   if (!indices) throw new DataFileError(file, 'empty file: no header row');

@@ -18,5 +18,5 @@ export {
   type Vocabulary,
   type VocabularyRules,
 } from './vocabulary.ts';
-export { categoryText, isNonNumeric, toNumber } from './row-chunk.ts';
+export { categoryText, isNonNumeric, presenceEncoding, toNumber } from './row-chunk.ts';
 export { validateRows, validateRowsByReader } from './validate-rows.ts';

@@ -76,6 +76,11 @@ export interface CategoryEncoding {
   encode(column: number, text: string): number;
 }
 
+/** Categorical columns read as 0 when present: for passes that need only to know which rows are valid. */
+export function presenceEncoding(columns: ReadonlySet<number>): CategoryEncoding {
+  return { columns, encode: () => 0 };
+}
+
 /**
  * A categorical cell as text: a string as it is, an integer (an id) in decimal. Missing
  * (null, undefined, '') is undefined; anything else (a fraction, a boolean, an object) is

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { validateCsvFile, type CsvValidation } from './csv-validate.ts';
 import { DataFileError } from './data-file-error.ts';
 import { readTable } from './read-table.ts';
+import { presenceEncoding } from './row-chunk.ts';
 
 /** Through the readers (strict): what every format shares. */
 export async function validateRowsByReader(file: string, columns: readonly string[], categorical: ReadonlySet<number>, invalidRowsRule: 'skip' | 'reject'): Promise<CsvValidation> {
@@ -13,8 +14,7 @@ export async function validateRowsByReader(file: string, columns: readonly strin
   let invalidRows = 0;
   const width = columns.length;
   // Category values are checked (a string or an integer) and read as 0: validation needs no vocabulary.
-  const categories = categorical.size ? { columns: categorical, encode: () => 0 } : undefined;
-  for await (const chunk of readTable(file, columns, { strict: true, ...(categories ? { categories } : {}) })) {
+  for await (const chunk of readTable(file, columns, { strict: true, ...(categorical.size ? { categories: presenceEncoding(categorical) } : {}) })) {
     rowCount += chunk.rowCount;
     for (let r = 0; r < chunk.rowCount; r++) {
       for (let c = 0; c < width; c++) {

@@ -90,8 +90,4 @@ export class VocabularyLookup {
   id(value: string): number {
     return this.#ids.get(value) ?? fnv1a32(value) % this.#buckets;
   }
-
-  has(value: string): boolean {
-    return this.#ids.has(value);
-  }
 }

@@ -87,10 +87,10 @@ export function buildMlp(spec: MlpSpec, input: number | InputLayout, seed: numbe
     model = tf.model({ inputs, outputs: h, name: 'mlp' });
   }
   const valueOf = (weight: tf.LayerVariable) => (weight as unknown as { val: tf.Variable }).val;
-  const tables = embeddingLayers.map((layer) => valueOf(layer.trainableWeights[0]!) as unknown as tf.Tensor2D);
+  const tables = embeddingLayers.map((layer) => valueOf(layer.trainableWeights[0]!));
   const kernels = denseLayers.map((layer) => valueOf(layer.trainableWeights[0]!));
   const biases = denseLayers.map((layer) => valueOf(layer.trainableWeights[1]!));
-  const variables = [...tables.map((t) => t as unknown as tf.Variable), ...kernels.flatMap((k, i) => [k, biases[i]!])];
+  const variables = [...tables, ...kernels.flatMap((k, i) => [k, biases[i]!])];
   const fused = activations.map((a) => (a === 'sigmoid' || a === 'tanh' ? 'linear' : (a as DenseActivation)));
   // The first layer's input is data (no gradient needed), unless embeddings feed it.
   const dense = fused.map((activation, i) =>

@@ -5,7 +5,7 @@
 // the train or the eval split by a hash of (partition, file, line) — stable as data grows,
 // so an eval row is never trained on by any run of the lineage.
 import path from 'node:path';
-import { readTable, DataFileError, buildVocabulary, VocabularyLookup, type CategoryEncoding, type ValueCounts, type Vocabulary, type VocabularyRules } from '../../data/index.ts';
+import { readTable, DataFileError, buildVocabulary, presenceEncoding, VocabularyLookup, type CategoryEncoding, type ValueCounts, type Vocabulary, type VocabularyRules } from '../../data/index.ts';
 import { Rng, hashString, mixSeed, shuffled } from '../../core/rng.ts';
 import { RowCache } from './row-cache.ts';
 
@@ -120,10 +120,9 @@ export async function countCategoryValues(partitions: readonly TrainingPartition
 }
 
 /** Reads categorical columns as 0 when present (for passes that need only which rows are valid). */
-function presenceEncoding(columns: ColumnSpec): CategoryEncoding | undefined {
-  if (columns.categorical.length === 0) return undefined;
+function presenceOf(columns: ColumnSpec): CategoryEncoding | undefined {
   const first = columns.features.length;
-  return { columns: new Set(columns.categorical.map((_, i) => first + i)), encode: () => 0 };
+  return columns.categorical.length === 0 ? undefined : presenceEncoding(new Set(columns.categorical.map((_, i) => first + i)));
 }
 
 /** Where the training stream is: the pass, and how many rows of it were already emitted. */
@@ -154,7 +153,7 @@ export async function* validRowChunks(
   split: SplitSpec,
   which: RowSelection,
   counts: RowCounts = { rows: 0, invalid: 0 },
-  categories: CategoryEncoding | undefined = presenceEncoding(columns),
+  categories: CategoryEncoding | undefined = presenceOf(columns),
   cache?: RowCache,
 ): AsyncGenerator<{ values: Float64Array; rows: number }> {
   const names = [...columns.features, ...columns.categorical, columns.label];
@@ -208,7 +207,7 @@ export async function forEachRow(
 ): Promise<RowCounts> {
   const counts = { rows: 0, invalid: 0 };
   const width = inputWidth(columns) + 1;
-  for await (const chunk of validRowChunks(partitions, columns, split, which, counts, categories ?? presenceEncoding(columns))) {
+  for await (const chunk of validRowChunks(partitions, columns, split, which, counts, categories ?? presenceOf(columns))) {
     for (let r = 0; r < chunk.rows; r++) {
       if (onRow(chunk.values.subarray(r * width, r * width + width)) === false) return counts;
     }
