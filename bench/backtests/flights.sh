@@ -49,6 +49,8 @@ policy_sets() {
     airports-fast) echo "--set columns.categorical=[\"origin\",\"destination\"] --set training.learningRate=0.003" ;;
     airports-short) echo "--set columns.categorical=[\"origin\",\"destination\"] --set retrain.virtualEpochs=2" ;;
     airports-hour) echo "--set columns.categorical=[\"origin\",\"destination\",\"dep_hour\"]" ;;
+    airports-hour-emb16) echo "--set columns.categorical=[\"origin\",\"destination\",\"dep_hour\"] --set columns.vocabulary.embeddingDim=16" ;;
+    airports-hour-wide) echo "--set columns.categorical=[\"origin\",\"destination\",\"dep_hour\"] --set model.hidden=[128,128]" ;;
     airports-window) echo "--set columns.categorical=[\"origin\",\"destination\"] --set retrain.replayPartitions=14 --set retrain.replayFraction=1" ;;
     *) echo "unknown policy $1" >&2; exit 2 ;;
   esac
