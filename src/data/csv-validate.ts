@@ -191,7 +191,7 @@ export async function validateCsvFile(file: string, columns: readonly string[], 
     const end = bytes.lastIndexOf(NEWLINE) + 1;
     if (end <= from) return from;
     // latin1: one code unit per byte, so string offsets are byte offsets.
-    const text = bytes.latin1Slice(from, end);
+    const text = bytes.toString('latin1', from, end);
     const { block, one } = fastLines!;
     let at = 0;
     while (at < text.length) {
