@@ -56,7 +56,7 @@ export async function exportVersion(db: Registry, config: ResolvedConfig, versio
   try {
     // The built-in MLP takes raw features; a user model (whose first layer we do not know) keeps standardised ones.
     const raw = version.constant !== null || foldStandardisation(model, stats);
-    const files = await layersModelFiles(model);
+    const files = layersModelFiles(model);
     const metadata = {
       lineage: lineage.name,
       version: version.version,

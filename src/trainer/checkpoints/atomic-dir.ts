@@ -20,9 +20,12 @@ export interface WrittenDir {
   /** sha256 of manifest.json: one hash that pins every byte of the directory. */
   manifestSha256: string;
   bytes: number;
-  /** Every file as written, the manifest included (what a store that copies them needs). */
-  files: Record<string, Buffer>;
+  /** Reads every file back as written, the manifest included (what a store that copies them needs). */
+  readFiles(): Record<string, Buffer>;
 }
+
+/** A file's content: text, bytes, or bytes in pieces (written with one writev, never joined). */
+export type FileContent = string | Uint8Array | readonly Uint8Array[];
 
 function sha256(data: Uint8Array): string {
   return crypto.createHash('sha256').update(data).digest('hex');
@@ -31,15 +34,25 @@ function sha256(data: Uint8Array): string {
 const fsyncAsync = promisify(fs.fsync);
 
 /** Writes a new file into the page cache and returns its open descriptor (not yet durable). */
-function writeFileUnsynced(file: string, data: Uint8Array): number {
+function writeFileUnsynced(file: string, pieces: readonly Uint8Array[]): number {
   const fd = fs.openSync(file, 'wx');
   try {
-    for (let offset = 0; offset < data.byteLength; ) offset += fs.writeSync(fd, data, offset);
+    let rest = pieces.filter((piece) => piece.byteLength > 0);
+    while (rest.length > 0) {
+      // writev may write less than asked (a signal, a full disk's last blocks): go on from there.
+      let written = fs.writevSync(fd, rest.slice(0, 1024) as NodeJS.ArrayBufferView[]);
+      while (rest.length > 0 && written >= rest[0]!.byteLength) written -= rest.shift()!.byteLength;
+      if (written > 0) rest[0] = rest[0]!.subarray(written);
+    }
     return fd;
   } catch (error) {
     fs.closeSync(fd);
     throw error;
   }
+}
+
+function piecesOf(content: FileContent): readonly Uint8Array[] {
+  return typeof content === 'string' ? [Buffer.from(content)] : content instanceof Uint8Array ? [content] : content;
 }
 
 async function fsyncDir(dir: string): Promise<void> {
@@ -55,13 +68,16 @@ async function fsyncDir(dir: string): Promise<void> {
  * Atomically creates `dir` holding `files` plus a manifest. An existing `dir` is replaced
  * only when `replace` is set (an orphan left by a crash between rename and registry insert).
  *
- * Every file is written into the page cache first; then their fsyncs run together on
- * libuv's thread pool (a journalling filesystem commits them in one go, where one fsync
- * after another waited for a commit each) while this thread computes their sha256 for the
- * manifest. The manifest and the temporary directory are made durable the same way, before
- * the rename; the parent after it.
+ * Every file is written into the page cache first (pieces with one writev each); then
+ * their fsyncs run together on libuv's thread pool (a journalling filesystem commits them
+ * in one go, where one fsync after another waited for a commit each) while this thread
+ * computes their sha256 for the manifest. The manifest and the temporary directory are
+ * made durable the same way, before the rename; the parent after it.
+ *
+ * Everything up to the first await reads `files` and nothing after does, so contents may
+ * be views that a later operation invalidates (weight-bytes.ts: tensors on the WASM heap).
  */
-export async function writeDirAtomically(dir: string, files: Record<string, Uint8Array | string>, { replace = false } = {}): Promise<WrittenDir> {
+export async function writeDirAtomically(dir: string, files: Record<string, FileContent>, { replace = false } = {}): Promise<WrittenDir> {
   const parent = path.dirname(dir);
   fs.mkdirSync(parent, { recursive: true });
   const temp = path.join(parent, `${TEMP_PREFIX}${path.basename(dir)}-${crypto.randomUUID()}`);
@@ -69,23 +85,28 @@ export async function writeDirAtomically(dir: string, files: Record<string, Uint
   const open: number[] = [];
   try {
     const manifest: Manifest = { format: 1, files: {} };
-    const written: Record<string, Buffer> = {};
-    let bytes = 0;
-    for (const [name, content] of Object.entries(files)) {
+    const contents = Object.entries(files).map(([name, content]) => [name, piecesOf(content)] as const);
+    for (const [name, pieces] of contents) {
       if (name === MANIFEST || name.includes('/')) throw new Error(`invalid file name in a checkpoint: ${name}`);
-      const data = typeof content === 'string' ? Buffer.from(content) : Buffer.from(content.buffer, content.byteOffset, content.byteLength);
-      open.push(writeFileUnsynced(path.join(temp, name), data));
-      written[name] = data;
-      bytes += data.byteLength;
+      open.push(writeFileUnsynced(path.join(temp, name), pieces));
     }
     const synced = Promise.all(open.map((fd) => fsyncAsync(fd)));
     synced.catch(() => {}); // awaited below; a failure must not surface as unhandled meanwhile
-    for (const [name, data] of Object.entries(written)) manifest.files[name] = { sha256: sha256(data), bytes: data.byteLength };
+    let bytes = 0;
+    for (const [name, pieces] of contents) {
+      const hash = crypto.createHash('sha256');
+      let size = 0;
+      for (const piece of pieces) {
+        hash.update(piece);
+        size += piece.byteLength;
+      }
+      manifest.files[name] = { sha256: hash.digest('hex'), bytes: size };
+      bytes += size;
+    }
     await synced;
     const manifestBytes = Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`);
-    const manifestFd = writeFileUnsynced(path.join(temp, MANIFEST), manifestBytes);
+    const manifestFd = writeFileUnsynced(path.join(temp, MANIFEST), [manifestBytes]);
     open.push(manifestFd);
-    written[MANIFEST] = manifestBytes;
     await Promise.all([fsyncAsync(manifestFd), fsyncDir(temp)]);
     if (fs.existsSync(dir)) {
       if (!replace) throw new Error(`${dir} already exists`);
@@ -93,7 +114,13 @@ export async function writeDirAtomically(dir: string, files: Record<string, Uint
     }
     fs.renameSync(temp, dir);
     await fsyncDir(parent);
-    return { dir, manifestSha256: sha256(manifestBytes), bytes: bytes + manifestBytes.byteLength, files: written };
+    const names = [...Object.keys(manifest.files), MANIFEST];
+    return {
+      dir,
+      manifestSha256: sha256(manifestBytes),
+      bytes: bytes + manifestBytes.byteLength,
+      readFiles: () => Object.fromEntries(names.map((name) => [name, fs.readFileSync(path.join(dir, name))])),
+    };
   } catch (error) {
     fs.rmSync(temp, { recursive: true, force: true });
     throw error;

@@ -15,6 +15,7 @@ import { tf } from '../backend.ts';
 import type { EarlyStoppingState } from '../run/early-stopping.ts';
 import type { DataCursor, FeatureStats } from '../stream/dataset.ts';
 import { readDirVerified, writeDirAtomically, type WrittenDir } from './atomic-dir.ts';
+import { layersModelJson, namedModelWeights, weightBytes } from './weight-bytes.ts';
 
 /** tfjs-core's NamedTensor (not re-exported by @tensorflow/tfjs). */
 export interface NamedTensor {
@@ -60,50 +61,36 @@ export function adamInternals(optimizer: tf.Optimizer): AdamInternals {
   return internals as AdamInternals;
 }
 
-async function modelArtifacts(model: tf.LayersModel): Promise<tf.io.ModelArtifacts> {
-  let captured: tf.io.ModelArtifacts | undefined;
-  await model.save(
-    tf.io.withSaveHandler(async (artifacts) => {
-      captured = artifacts;
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    }),
-  );
-  return captured!;
+/** The files of a tfjs LayersModel in the format tf.loadLayersModel reads (model.json + weights.bin), as copies. */
+export function layersModelFiles(model: tf.LayersModel, extra: Record<string, unknown> = {}): Record<string, Uint8Array | string> {
+  const { specs, pieces } = weightBytes(namedModelWeights(model));
+  return { 'model.json': layersModelJson(model, specs, extra), 'weights.bin': Buffer.concat(pieces) };
 }
 
-function toBytes(data: tf.io.WeightData | undefined): Uint8Array {
-  if (!data) return new Uint8Array(0);
-  return new Uint8Array(tf.io.CompositeArrayBuffer.join(data));
-}
-
-/** The files of a tfjs LayersModel in the format tf.loadLayersModel reads (model.json + weights.bin). */
-export async function layersModelFiles(model: tf.LayersModel, extra: Record<string, unknown> = {}): Promise<Record<string, Uint8Array | string>> {
-  const artifacts = await modelArtifacts(model);
-  const modelJson = {
-    format: 'layers-model',
-    generatedBy: `TensorFlow.js tfjs-layers v${tf.version_layers}`,
-    convertedBy: null,
-    modelTopology: artifacts.modelTopology,
-    weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }],
-    ...extra,
-  };
-  return { 'model.json': JSON.stringify(modelJson), 'weights.bin': toBytes(artifacts.weightData) };
-}
-
-/** Writes a checkpoint directory atomically. */
+/**
+ * Writes a checkpoint directory atomically: the model as tfjs saves it, the optimizer's
+ * weights as tfjs encodes them (the same bytes; test/checkpoint-io.test.ts), the state.
+ */
 export async function writeCheckpoint(dir: string, model: tf.LayersModel, optimizer: tf.Optimizer, state: TrainingState): Promise<WrittenDir> {
   const optimizerWeights = await (optimizer as unknown as AdamLike).getWeights();
-  const encoded = await tf.io.encodeWeights(optimizerWeights);
-  return writeDirAtomically(
+  // No await from here until writeDirAtomically has written the files: on the WASM
+  // backend the weights' bytes are views of its heap, valid until the next tfjs operation.
+  const weights = weightBytes(namedModelWeights(model));
+  const moments = weightBytes(optimizerWeights);
+  const written = writeDirAtomically(
     dir,
     {
-      ...(await layersModelFiles(model)),
-      'optimizer.json': JSON.stringify({ weightSpecs: encoded.specs }),
-      'optimizer.bin': toBytes(encoded.data),
+      'model.json': layersModelJson(model, weights.specs),
+      'weights.bin': weights.pieces,
+      'optimizer.json': JSON.stringify({ weightSpecs: moments.specs }),
+      'optimizer.bin': moments.pieces,
       'state.json': JSON.stringify(state, null, 2),
     },
     { replace: true },
   );
+  // getWeights made the iteration count a new tensor; the moments are the optimizer's own.
+  for (const { name, tensor } of optimizerWeights) if (name === 'iter') tensor.dispose();
+  return written;
 }
 
 export interface LoadedCheckpoint {

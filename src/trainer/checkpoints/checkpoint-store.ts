@@ -11,12 +11,13 @@ import { readCheckpoint, type LoadedCheckpoint } from './checkpoint-io.ts';
 export type ArtifactStore = 'fs' | 'postgres';
 
 /**
- * Records a checkpoint whose `files` were just written under artifactsDir/row.uri. For the
+ * Records a checkpoint just written under artifactsDir/row.uri (`readFiles` reads it back). For the
  * postgres store the files go into the registry in the same transaction as the row:
  * another machine sees both or neither.
  */
-export async function recordCheckpoint(db: Registry, store: ArtifactStore, row: NewCheckpoint, files: Record<string, Buffer>): Promise<Checkpoint> {
+export async function recordCheckpoint(db: Registry, store: ArtifactStore, row: NewCheckpoint, readFiles: () => Record<string, Buffer>): Promise<Checkpoint> {
   if (store === 'fs') return insertCheckpoint(db, row);
+  const files = readFiles();
   return db.transaction().execute(async (trx) => {
     await insertArtifactFiles(trx, row.uri, files);
     return insertCheckpoint(trx, { ...row, store: 'postgres' });

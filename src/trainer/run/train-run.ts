@@ -214,7 +214,7 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
         val_loss: state.valLoss,
         metrics: state.metrics,
       };
-      return recordCheckpoint(db, config.artifactStore, checkpointRow, written.files);
+      return recordCheckpoint(db, config.artifactStore, checkpointRow, written.readFiles);
     });
     pendingPoints = [];
     lastCheckpointStep = state.globalStep;
