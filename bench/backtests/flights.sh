@@ -51,6 +51,8 @@ policy_sets() {
     airports-hour) echo "--set columns.categorical=[\"origin\",\"destination\",\"dep_hour\"]" ;;
     airports-hour-emb16) echo "--set columns.categorical=[\"origin\",\"destination\",\"dep_hour\"] --set columns.vocabulary.embeddingDim=16" ;;
     airports-hour-wide) echo "--set columns.categorical=[\"origin\",\"destination\",\"dep_hour\"] --set model.hidden=[128,128]" ;;
+    # Needs a history with an origin_hour column (origin@dep_hour): a crossed column made in the data.
+    airports-hour-cross) echo "--set columns.categorical=[\"origin\",\"destination\",\"dep_hour\",\"origin_hour\"]" ;;
     airports-window) echo "--set columns.categorical=[\"origin\",\"destination\"] --set retrain.replayPartitions=14 --set retrain.replayFraction=1" ;;
     *) echo "unknown policy $1" >&2; exit 2 ;;
   esac
