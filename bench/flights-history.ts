@@ -4,7 +4,9 @@
 //   node bench/flights-history.ts <out-dir> [path to vega-datasets/data]
 // Features: departure minute of day, weekday, distance, origin and destination latitude
 // and longitude (airports.csv), and the origin and destination airport codes and the
-// departure hour (for columns.categorical); label: arrival delay in minutes.
+// departure hour (for columns.categorical); label: arrival delay in minutes. Last,
+// origin_hour: the origin and the departure hour as one value (ATL@17), a crossed column
+// (Lakshmanan et al., Feature Cross) made in the data, for columns.categorical.
 import fs from 'node:fs';
 import path from 'node:path';
 import { parquetReadObjects } from 'hyparquet';
@@ -37,7 +39,7 @@ for (const r of rows) {
   }
   const at = new Date(ms);
   const day = at.toISOString().slice(0, 10);
-  const line = [at.getUTCHours() * 60 + at.getUTCMinutes(), at.getUTCDay(), Number(r.distance), o[0], o[1], d[0], d[1], r.origin, r.destination, at.getUTCHours(), Number(r.delay)].join(',');
+  const line = [at.getUTCHours() * 60 + at.getUTCMinutes(), at.getUTCDay(), Number(r.distance), o[0], o[1], d[0], d[1], r.origin, r.destination, at.getUTCHours(), Number(r.delay), `${r.origin}@${at.getUTCHours()}`].join(',');
   (byDay.get(day) ?? byDay.set(day, []).get(day)!).push(line);
   kept += 1;
 }
@@ -45,7 +47,7 @@ fs.rmSync(out, { recursive: true, force: true });
 for (const [day, lines] of [...byDay].sort()) {
   const dir = path.join(out, `dt=${day}`);
   fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, 'part-0.csv'), `dep_minute,weekday,distance,origin_lat,origin_lon,dest_lat,dest_lon,origin,destination,dep_hour,arr_delay\n${lines.join('\n')}\n`);
+  fs.writeFileSync(path.join(dir, 'part-0.csv'), `dep_minute,weekday,distance,origin_lat,origin_lon,dest_lat,dest_lon,origin,destination,dep_hour,arr_delay,origin_hour\n${lines.join('\n')}\n`);
   fs.writeFileSync(path.join(dir, '_SUCCESS'), '');
 }
 console.log(`${kept} flights in ${byDay.size} daily partitions (${[...byDay.keys()].sort()[0]} … ${[...byDay.keys()].sort().at(-1)}), ${skipped} without airport coordinates, into ${out}`);

@@ -51,7 +51,7 @@ policy_sets() {
     airports-hour) echo "--set columns.categorical=[\"origin\",\"destination\",\"dep_hour\"]" ;;
     airports-hour-emb16) echo "--set columns.categorical=[\"origin\",\"destination\",\"dep_hour\"] --set columns.vocabulary.embeddingDim=16" ;;
     airports-hour-wide) echo "--set columns.categorical=[\"origin\",\"destination\",\"dep_hour\"] --set model.hidden=[128,128]" ;;
-    # Needs a history with an origin_hour column (origin@dep_hour): a crossed column made in the data.
+    # origin_hour (origin@dep_hour, written by bench/flights-history.ts): a crossed column made in the data.
     airports-hour-cross) echo "--set columns.categorical=[\"origin\",\"destination\",\"dep_hour\",\"origin_hour\"]" ;;
     airports-window) echo "--set columns.categorical=[\"origin\",\"destination\"] --set retrain.replayPartitions=14 --set retrain.replayFraction=1" ;;
     *) echo "unknown policy $1" >&2; exit 2 ;;
