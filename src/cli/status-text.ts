@@ -1,7 +1,7 @@
 // `freshet status` for people: the status report as aligned text.
 import { formatTable } from '../core/table.ts';
 import { humanSeconds } from '../core/human-seconds.ts';
-import type { StatusReport } from '../observability/index.ts';
+import { forwardCheckWords, type StatusReport } from '../observability/index.ts';
 import { formatSkill } from '../promotion/index.ts';
 
 const num = (n: number | null | undefined): string | null => (n === null || n === undefined ? null : n.toPrecision(5));
@@ -32,10 +32,7 @@ export function formatStatus(report: StatusReport): string {
 
 /** The forward check, said plainly: does what serves beat the constant a person would try first? */
 export function forwardLine(report: StatusReport): string {
-  const f = report.forwardCheck;
-  if (!f) return 'naive baseline: no gate decision with a naive baseline yet';
-  const where = f.holdout === 'newest' ? 'the newest partition, which it did not train on' : 'the held-out rows of the partitions it trained on (in-period)';
-  const line = `naive baseline: the serving model's ${num(f.servingMetric)} vs the ${f.naiveName} ${num(f.naiveValue)}'s ${num(f.naiveMetric)} on ${where}, skill ${formatSkill(f.skill) ?? '-'}`;
-  if (f.servesConstant) return `${line}\nWARNING: no model beats the naive baseline: freshet serves the ${f.naiveName} ${num(f.naiveValue)} itself (eval.fallback naive) until one does (freshet_champion_beats_naive 0)`;
-  return f.beatsNaive ? line : `${line}\nWARNING: the serving model does not beat its naive baseline: predicting the ${f.naiveName} would serve as well; it is not worth serving until a model beats it (freshet_champion_beats_naive 0)`;
+  if (!report.forwardCheck) return 'naive baseline: no gate decision with a naive baseline yet';
+  const { summary, warning } = forwardCheckWords(report.forwardCheck);
+  return `naive baseline: ${summary}${warning ? `\nWARNING: ${warning}` : ''}`;
 }

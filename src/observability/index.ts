@@ -2,7 +2,7 @@
 // server (/metrics, /healthz, /readyz), and the status report and page.
 export { createMetrics, type Metrics } from './metrics.ts';
 export { startHttpServer, type ReadinessCheck, type RunningHttpServer, type HttpServerOptions } from './http-server.ts';
-export { statusReport, type StatusReport } from './status-report.ts';
+export { forwardCheckWords, statusReport, type StatusReport } from './status-report.ts';
 export { renderStatusPage } from './status-page.ts';
 export { trainingMetrics, countRegistration, recordDecision } from './metric-observers.ts';
 export { stepLossChartSvg } from './step-loss-chart.ts';

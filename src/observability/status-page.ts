@@ -3,7 +3,7 @@
 // terminal browser the tables still make sense.
 import { type PlateauReport } from '../selection/index.ts';
 import { humanSeconds } from '../core/human-seconds.ts';
-import type { StatusReport } from './status-report.ts';
+import { forwardCheckWords, type StatusReport } from './status-report.ts';
 import { decisionsChartSvg } from './decisions-chart.ts';
 import { stepLossChartSvg } from './step-loss-chart.ts';
 import { escapeHtml } from './escape-html.ts';
@@ -121,11 +121,9 @@ ${table(['job', 'state', 'attempts', 'held by', 'lease until', 'last error'], re
 
 /** The forward check in words, with a warning people cannot miss when the model loses to a constant. */
 function forwardCheckHtml(report: StatusReport): string {
-  const f = report.forwardCheck;
-  if (!f) return '<p id="forward-check" class="empty">no gate decision with a naive baseline yet</p>';
-  const text = `the serving model ${num(f.servingMetric)} vs the ${escape(f.naiveName)} (${num(f.naiveValue)}) ${num(f.naiveMetric)} on the last decision's gate rows (${f.holdout === 'newest' ? 'the newest partition, not trained on' : 'in-period held-out rows'}): skill ${escape(formatSkill(f.skill))}`;
-  if (f.servesConstant) return `<p id="forward-check" class="warning" style="color:#b00;font-weight:bold">No model beats the naive baseline: freshet serves the ${escape(f.naiveName)} ${num(f.naiveValue)} itself (eval.fallback naive) until one does; ${text}.</p>`;
-  return f.beatsNaive
-    ? `<p id="forward-check">${text}</p>`
-    : `<p id="forward-check" class="warning" style="color:#b00;font-weight:bold">The serving model does not beat its naive baseline: ${text}. Predicting the ${escape(f.naiveName)} would serve as well.</p>`;
+  if (!report.forwardCheck) return '<p id="forward-check" class="empty">no gate decision with a naive baseline yet</p>';
+  const { summary, warning } = forwardCheckWords(report.forwardCheck);
+  if (!warning) return `<p id="forward-check">${escape(summary)}</p>`;
+  const sentence = warning.charAt(0).toUpperCase() + warning.slice(1);
+  return `<p id="forward-check" class="warning" style="color:#b00;font-weight:bold">${escape(sentence)}; ${escape(summary)}.</p>`;
 }

@@ -4,7 +4,7 @@
 import type { ResolvedConfig } from '../core/config.ts';
 import { NotFoundError } from '../core/errors.ts';
 import { championSince, listLiveJobs, listRunsWithResult, partitionCounts, getChampion, findLineageByName, freshPartitions, listPromotions, newestTrainingDataArrival, registryStatus, type Promotion, type Registry, type RegistryStatus } from '../registry/index.ts';
-import { servingSkill, type ServingSkill } from '../promotion/index.ts';
+import { formatSkill, servingSkill, type ServingSkill } from '../promotion/index.ts';
 import { countJobsByState } from '../queue/index.ts';
 import { plateauReport, type PlateauReport } from '../selection/index.ts';
 
@@ -134,6 +134,19 @@ export async function statusReport(db: Registry, config: ResolvedConfig): Promis
     })),
     lossCurve,
   };
+}
+
+/**
+ * The forward check in words, for `freshet status` and the status page alike: what serves
+ * against the constant a person would try first, and a warning when it does not beat it.
+ */
+export function forwardCheckWords(f: NonNullable<StatusReport['forwardCheck']>): { summary: string; warning: string | null } {
+  const num = (n: number): string => n.toPrecision(5);
+  const where = f.holdout === 'newest' ? 'the newest partition, which it did not train on' : 'the held-out rows of the partitions it trained on (in-period)';
+  const summary = `the serving model's ${num(f.servingMetric)} vs the ${f.naiveName} ${num(f.naiveValue)}'s ${num(f.naiveMetric)} on ${where}, skill ${formatSkill(f.skill) ?? '-'}`;
+  if (f.servesConstant) return { summary, warning: `no model beats the naive baseline: freshet serves the ${f.naiveName} ${num(f.naiveValue)} itself (eval.fallback naive) until one does (freshet_champion_beats_naive 0)` };
+  if (!f.beatsNaive) return { summary, warning: `the serving model does not beat its naive baseline: predicting the ${f.naiveName} would serve as well; it is not worth serving until a model beats it (freshet_champion_beats_naive 0)` };
+  return { summary, warning: null };
 }
 
 /** The newest gate decision's forward check (decisions newest first). */
