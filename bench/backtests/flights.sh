@@ -53,6 +53,9 @@ policy_sets() {
     airports-hour-wide) echo "--set columns.categorical=[\"origin\",\"destination\",\"dep_hour\"] --set model.hidden=[128,128]" ;;
     # origin_hour (origin@dep_hour, written by bench/flights-history.ts): a crossed column made in the data.
     airports-hour-cross) echo "--set columns.categorical=[\"origin\",\"destination\",\"dep_hour\",\"origin_hour\"]" ;;
+    airports-hour-cross-min0) echo "--set columns.categorical=[\"origin\",\"destination\",\"dep_hour\",\"origin_hour\"] --set eval.minImprovement=0" ;;
+    airports-hour-cross-min03) echo "--set columns.categorical=[\"origin\",\"destination\",\"dep_hour\",\"origin_hour\"] --set eval.minImprovement=0.003" ;;
+    airports-hour-cross-noboot) echo "--set columns.categorical=[\"origin\",\"destination\",\"dep_hour\",\"origin_hour\"] --set eval.confidence=0" ;;
     airports-window) echo "--set columns.categorical=[\"origin\",\"destination\"] --set retrain.replayPartitions=14 --set retrain.replayFraction=1" ;;
     *) echo "unknown policy $1" >&2; exit 2 ;;
   esac
