@@ -56,6 +56,7 @@ policy_sets() {
     airports-hour-cross-min0) echo "--set columns.categorical=[\"origin\",\"destination\",\"dep_hour\",\"origin_hour\"] --set eval.minImprovement=0" ;;
     airports-hour-cross-min03) echo "--set columns.categorical=[\"origin\",\"destination\",\"dep_hour\",\"origin_hour\"] --set eval.minImprovement=0.003" ;;
     airports-hour-cross-noboot) echo "--set columns.categorical=[\"origin\",\"destination\",\"dep_hour\",\"origin_hour\"] --set eval.confidence=0" ;;
+    airports-hour-cross-holdout2) echo "--set columns.categorical=[\"origin\",\"destination\",\"dep_hour\",\"origin_hour\"] --set eval.holdoutPartitions=2" ;;
     airports-window) echo "--set columns.categorical=[\"origin\",\"destination\"] --set retrain.replayPartitions=14 --set retrain.replayFraction=1" ;;
     *) echo "unknown policy $1" >&2; exit 2 ;;
   esac
