@@ -48,6 +48,10 @@ export const configSchema = z.strictObject({
       features: z.array(z.string().min(1)).default([]).describe('Numeric feature columns, in model input order. Required to train.'),
       label: z.string().default('').describe('Label column: a number (regression) or 0/1 (binary). Required to train.'),
       categorical: z.array(z.string().min(1)).default([]).describe('Categorical columns (strings, or integer ids), in model input order after the numeric features. Each gets a vocabulary when the lineage starts and an embedding in the built-in MLP; see docs/definitions.md.'),
+      crosses: z
+        .array(z.array(z.string().min(1)).min(2, 'a crossed column joins at least two categorical columns'))
+        .default([])
+        .describe('Crossed columns (Feature Cross): each a list of two or more columns of columns.categorical whose values, joined by ×, make one more categorical column (named a×b) with its own vocabulary and embedding, after the categorical ones. Made by freshet from the raw columns, in training and in predictions; see docs/definitions.md.'),
       vocabulary: z
         .strictObject({
           minCount: z.number().int().positive().default(10).describe('A value joins a categorical column\'s vocabulary once it occurs in at least this many training rows (when the lineage starts, and in a retrain\'s fresh partitions).'),
@@ -58,6 +62,17 @@ export const configSchema = z.strictObject({
         .prefault({}),
     })
     .refine((c) => new Set([...c.features, ...c.categorical, c.label].filter(Boolean)).size === [...c.features, ...c.categorical, c.label].filter(Boolean).length, { message: 'a column may appear once among features, categorical and label', path: ['categorical'] })
+    .superRefine((c, context) => {
+      const seen = new Set<string>();
+      c.crosses.forEach((sources, i) => {
+        const problem = sources.find((source) => !c.categorical.includes(source));
+        if (problem !== undefined) context.addIssue({ code: 'custom', message: `"${problem}" is not in columns.categorical (a crossed column joins categorical columns)`, path: ['crosses', i] });
+        if (new Set(sources).size !== sources.length) context.addIssue({ code: 'custom', message: 'lists a column twice', path: ['crosses', i] });
+        const key = sources.join('\u0000');
+        if (seen.has(key)) context.addIssue({ code: 'custom', message: 'the same crossed column twice', path: ['crosses', i] });
+        seen.add(key);
+      });
+    })
     .prefault({}),
   model: z
     .strictObject({

@@ -5,7 +5,7 @@
 // is reported by file, line and field, and the others are still scored.
 import fs from 'node:fs';
 import path from 'node:path';
-import { DataFileError, isDataFile, readTable, type CategoryEncoding } from '../data/index.ts';
+import { crossName, DataFileError, isDataFile, readCrossed, readTable, type CategoryEncoding } from '../data/index.ts';
 import type { Predictor } from './predictor.ts';
 
 export interface BatchPredictOptions {
@@ -46,10 +46,13 @@ function csvField(text: string): string {
 export async function batchPredict(predictor: Predictor, options: BatchPredictOptions): Promise<BatchPredictSummary> {
   const started = performance.now();
   const files = inputFiles(options.input);
-  const { features, categorical } = predictor;
+  const { features, categorical, crosses } = predictor;
   const width = predictor.width;
   const idSlot = options.idColumn === undefined ? -1 : width;
-  const columns = [...features, ...categorical, ...(options.idColumn !== undefined ? [options.idColumn] : [])];
+  // The files' columns, and the row as the model reads it (crossed columns made from theirs).
+  const physical = [...features, ...categorical, ...(options.idColumn !== undefined ? [options.idColumn] : [])];
+  const columns = [...features, ...categorical, ...crosses.map(crossName), ...(options.idColumn !== undefined ? [options.idColumn] : [])];
+  const layout = { physicalWidth: physical.length, insertAt: features.length + categorical.length, crosses: crosses.map((sources) => sources.map((source) => physical.indexOf(source))) };
   const keyNames = options.idColumn !== undefined ? [options.idColumn] : files.length > 1 ? ['file', 'line'] : ['line'];
   if (options.format === 'csv') options.write(`${[...keyNames, 'prediction'].map(csvField).join(',')}\n`);
   let scored = 0;
@@ -58,11 +61,12 @@ export async function batchPredict(predictor: Predictor, options: BatchPredictOp
     // Ids (and the id column's text) are written into the row by the reader.
     const ids: string[] = [];
     const categories: CategoryEncoding = {
-      columns: new Set([...categorical.map((_, k) => features.length + k), ...(idSlot >= 0 ? [idSlot] : [])]),
+      columns: new Set([...Array.from({ length: width - features.length }, (_, k) => features.length + k), ...(idSlot >= 0 ? [idSlot] : [])]),
       encode: (column, text) => (column === idSlot ? ids.push(text) - 1 : predictor.categoryId(column - features.length, text)),
     };
     const x = new Float32Array(4096 * width);
-    for await (const chunk of readTable(file, columns, { categories })) {
+    const chunks = crosses.length === 0 ? readTable(file, columns, { categories }) : readCrossed((encoding) => readTable(file, physical, { categories: encoding }), layout, categories);
+    for await (const chunk of chunks) {
       const keys: string[][] = [];
       let rows = 0;
       rows: for (let r = 0; r < chunk.rowCount; r++) {

@@ -13,6 +13,7 @@ import type { Logger } from '../core/log.ts';
 import { findChampion, getCheckpoint, setServingUri, getLineage, type ModelVersion, type Registry } from '../registry/index.ts';
 import { checkpointModel, constantModel, initBackend, inputLayout, layersModelFiles, readDirVerified, writeDirAtomically, type FeatureStats } from '../trainer/index.ts';
 import { foldStandardisation } from './fold-standardisation.ts';
+import { CROSS_SEPARATOR } from '../data/index.ts';
 
 async function constantExport(config: ResolvedConfig, task: string, stats: FeatureStats, value: number) {
   await initBackend(config.training.backend);
@@ -22,14 +23,15 @@ async function constantExport(config: ResolvedConfig, task: string, stats: Featu
 export const CURRENT = 'current';
 
 /** How to feed the exported model, for metadata.json (README › Serving says the same). */
-function exportInputDoc(raw: boolean, categorical: boolean): string {
+function exportInputDoc(raw: boolean, categorical: boolean, crossed: boolean): string {
   const numeric = raw
     ? 'the raw values of `features`, in that order (the standardisation is folded into the first layer)'
     : 'each of `features` standardised as (x - mean) / std with normalization.json, in that order';
   if (!categorical) return `one input [rows, features]: ${numeric}`;
   return (
     `inputs in model order: \`numeric\` [rows, features]: ${numeric}; then one \`category_<k>\` [rows, 1] input per \`categorical\` column ` +
-    'holding the value\'s id from vocabularies.json[k]: oovBuckets + its index in tokens, or, for a value not there, FNV-1a-32 of its UTF-8 bytes mod oovBuckets'
+    'holding the value\'s id from vocabularies.json[k]: oovBuckets + its index in tokens, or, for a value not there, FNV-1a-32 of its UTF-8 bytes mod oovBuckets' +
+    (crossed ? `; then one more \`category_<k>\` input per \`crosses\` entry (k counting on after the categorical columns), whose value is the values of its columns joined by ${CROSS_SEPARATOR}, looked up the same way` : '')
   );
 }
 
@@ -63,6 +65,7 @@ export async function exportVersion(db: Registry, config: ResolvedConfig, versio
       task: lineage.task,
       features: config.columns.features,
       ...(config.columns.categorical.length > 0 ? { categorical: config.columns.categorical } : {}),
+      ...(config.columns.crosses.length > 0 ? { crosses: config.columns.crosses, crossSeparator: CROSS_SEPARATOR } : {}),
       standardised: !raw,
       label: config.columns.label,
       metric: { name: version.metric_name, value: version.eval_metric },
@@ -71,7 +74,7 @@ export async function exportVersion(db: Registry, config: ResolvedConfig, versio
       ...(version.constant !== null ? { serves: 'naive constant', constant: { name: version.constant_name, value: version.constant } } : { serves: 'model' }),
       dataWatermark: version.data_watermark,
       createdAt: version.created_at.toISOString(),
-      input: exportInputDoc(raw, config.columns.categorical.length > 0),
+      input: exportInputDoc(raw, config.columns.categorical.length > 0, config.columns.crosses.length > 0),
     };
     const vocabularies: Record<string, string> = stats.categorical ? { 'vocabularies.json': JSON.stringify(stats.categorical, null, 2) } : {};
     await writeDirAtomically(dir, { ...files, 'normalization.json': JSON.stringify(stats, null, 2), ...vocabularies, 'metadata.json': JSON.stringify(metadata, null, 2) }, { replace: true });

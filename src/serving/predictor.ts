@@ -5,7 +5,7 @@
 // agree by construction.
 import fs from 'node:fs';
 import path from 'node:path';
-import { categoryText, isNonNumeric, toNumber, VocabularyLookup, type Vocabulary } from '../data/index.ts';
+import { categoryText, crossValue, isNonNumeric, toNumber, VocabularyLookup, type Vocabulary } from '../data/index.ts';
 import { modelInputs, tf } from '../trainer/index.ts';
 
 /** A bad value in a raw row: which row (0-based, or the file's line), which field, what is wrong. */
@@ -20,6 +20,8 @@ interface ExportMetadata {
   task: string;
   features: string[];
   categorical?: string[];
+  /** Crossed columns: the categorical columns each joins (values joined by ×); ids after the categorical ones. */
+  crosses?: string[][];
   standardised?: boolean;
 }
 
@@ -28,6 +30,7 @@ export class Predictor {
   readonly task: string;
   readonly features: readonly string[];
   readonly categorical: readonly string[];
+  readonly crosses: ReadonlyArray<readonly string[]>;
   readonly #model: tf.LayersModel;
   readonly #lookups: VocabularyLookup[];
   /** Set when the export takes standardised features (a user model): applied here. */
@@ -39,6 +42,7 @@ export class Predictor {
     this.task = metadata.task;
     this.features = metadata.features;
     this.categorical = metadata.categorical ?? [];
+    this.crosses = metadata.crosses ?? [];
     this.#lookups = vocabularies.map((v) => new VocabularyLookup(v));
     this.#standardise = standardise;
   }
@@ -67,12 +71,12 @@ export class Predictor {
     return new Predictor(model, metadata, vocabularies, standardise);
   }
 
-  /** Values per row: the numeric features, then one id per categorical column. */
+  /** Values per row: the numeric features, then one id per categorical column, then one per crossed column. */
   get width(): number {
-    return this.features.length + this.categorical.length;
+    return this.features.length + this.categorical.length + this.crosses.length;
   }
 
-  /** The id of a categorical column's value (the k-th categorical column). */
+  /** The id of a value of the k-th categorical column (k counts the crossed columns after the categorical ones). */
   categoryId(k: number, text: string): number {
     return this.#lookups[k]!.id(text);
   }
@@ -96,10 +100,18 @@ export class Predictor {
         if (Number.isFinite(value)) x[r * width + c] = value;
         else errors.push({ row: r, field, message: field in record && isNonNumeric(record[field], value) ? `not a number: ${JSON.stringify(record[field]).slice(0, 40)}` : 'missing, NaN or infinite' });
       });
+      const texts = new Map<string, string>();
       this.categorical.forEach((field, k) => {
         const text = categoryText(record[field]);
-        if (typeof text === 'string') x[r * width + this.features.length + k] = this.categoryId(k, text);
-        else errors.push({ row: r, field, message: text === undefined ? 'missing' : `not a category value (a string or an integer): ${JSON.stringify(record[field]).slice(0, 40)}` });
+        if (typeof text === 'string') {
+          x[r * width + this.features.length + k] = this.categoryId(k, text);
+          texts.set(field, text);
+        } else errors.push({ row: r, field, message: text === undefined ? 'missing' : `not a category value (a string or an integer): ${JSON.stringify(record[field]).slice(0, 40)}` });
+      });
+      // A crossed value from its columns' values (a bad one is reported above, once).
+      this.crosses.forEach((sources, j) => {
+        const parts = sources.map((source) => texts.get(source));
+        if (parts.every((part) => part !== undefined)) x[r * width + this.features.length + this.categorical.length + j] = this.categoryId(this.categorical.length + j, crossValue(parts as string[]));
       });
     });
     return { x, errors };

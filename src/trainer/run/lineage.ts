@@ -11,7 +11,7 @@ import { isDataFile } from '../../data/index.ts';
 import { earlyCheckpointSteps, stepsPerEpoch } from './virtual-epochs.ts';
 
 export function columnSpec(config: ResolvedConfig): ColumnSpec {
-  return { features: config.columns.features, categorical: config.columns.categorical, label: config.columns.label, task: config.model.task };
+  return { features: config.columns.features, categorical: config.columns.categorical, crosses: config.columns.crosses, label: config.columns.label, task: config.model.task };
 }
 
 export function splitSpec(config: ResolvedConfig): SplitSpec {
@@ -42,13 +42,13 @@ export function comparePaths(a: string, b: string): number {
 
 /**
  * What fixes a lineage: changing any of it needs a new lineage name. The categorical keys
- * enter only when categorical columns are configured, so a lineage started before they
- * existed keeps its definition (and its hash).
+ * enter only when categorical columns are configured, and the crossed ones only when set,
+ * so a lineage started before they existed keeps its definition (and its hash).
  */
 function lineageDefinition(config: ResolvedConfig) {
-  const { categorical, vocabulary, ...numeric } = config.columns;
+  const { categorical, vocabulary, crosses, ...numeric } = config.columns;
   return {
-    columns: categorical.length > 0 ? { ...numeric, categorical, vocabulary } : numeric,
+    columns: categorical.length > 0 ? { ...numeric, categorical, vocabulary, ...(crosses.length > 0 ? { crosses } : {}) } : numeric,
     model: config.model,
     batchSize: config.training.batchSize,
     numCheckpoints: config.training.numCheckpoints,

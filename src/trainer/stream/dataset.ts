@@ -5,7 +5,7 @@
 // the train or the eval split by a hash of (partition, file, line) — stable as data grows,
 // so an eval row is never trained on by any run of the lineage.
 import path from 'node:path';
-import { readTable, DataFileError, buildVocabulary, presenceEncoding, VocabularyLookup, type CategoryEncoding, type ValueCounts, type Vocabulary, type VocabularyRules } from '../../data/index.ts';
+import { readTable, readCrossed, crossName, DataFileError, buildVocabulary, presenceEncoding, VocabularyLookup, type CategoryEncoding, type RowChunk, type ValueCounts, type Vocabulary, type VocabularyRules } from '../../data/index.ts';
 import { Rng, hashString, mixSeed, shuffled } from '../../core/rng.ts';
 import { RowCache } from './row-cache.ts';
 
@@ -33,6 +33,8 @@ export interface ColumnSpec {
   features: readonly string[];
   /** Categorical columns: their values become vocabulary ids, after the numeric features in a row. */
   categorical: readonly string[];
+  /** Crossed columns (data/crossed-columns.ts), each of two or more categorical columns: ids after the categorical ones. */
+  crosses?: ReadonlyArray<readonly string[]>;
   label: string;
   task: 'regression' | 'binary';
 }
@@ -58,15 +60,21 @@ export interface FeatureStats {
   categorical?: Vocabulary[];
 }
 
-/** Values per row the model reads: the numeric features, then one id per categorical column. */
+/** The columns read as vocabulary ids, in input order: the categorical ones, then the crossed ones (named a×b). */
+export function categoricalSlots(columns: ColumnSpec): string[] {
+  return [...columns.categorical, ...(columns.crosses ?? []).map(crossName)];
+}
+
+/** Values per row the model reads: the numeric features, then one id per categorical and crossed column. */
 export function inputWidth(columns: ColumnSpec): number {
-  return columns.features.length + columns.categorical.length;
+  return columns.features.length + categoricalSlots(columns).length;
 }
 
 /** Reads categorical columns as ids of the given vocabularies (the columns after the numeric features). */
 export function vocabularyEncoding(columns: ColumnSpec, vocabularies: readonly Vocabulary[] | undefined): CategoryEncoding | undefined {
-  if (columns.categorical.length === 0) return undefined;
-  const lookups = columns.categorical.map((column) => {
+  const slots = categoricalSlots(columns);
+  if (slots.length === 0) return undefined;
+  const lookups = slots.map((column) => {
     const vocabulary = vocabularies?.find((v) => v.column === column);
     if (!vocabulary) throw new Error(`categorical column "${column}" has no vocabulary (the lineage was started without it: choose a new lineage name)`);
     return new VocabularyLookup(vocabulary);
@@ -86,10 +94,8 @@ class CategoryTable {
 
   constructor(columns: ColumnSpec) {
     const first = columns.features.length;
-    this.encoding =
-      columns.categorical.length === 0
-        ? undefined
-        : { columns: new Set(columns.categorical.map((_, i) => first + i)), encode: (_column, text) => this.#id(text) };
+    const slots = categoricalSlots(columns);
+    this.encoding = slots.length === 0 ? undefined : { columns: new Set(slots.map((_, i) => first + i)), encode: (_column, text) => this.#id(text) };
   }
 
   #id(text: string): number {
@@ -114,7 +120,7 @@ function countRow(row: ArrayLike<number>, first: number, table: CategoryTable, c
 /** How often each value of each categorical column occurs in the valid training rows of `partitions` (a retrain's vocabulary growth). */
 export async function countCategoryValues(partitions: readonly TrainingPartition[], columns: ColumnSpec, split: SplitSpec): Promise<ValueCounts[]> {
   const table = new CategoryTable(columns);
-  const counts = columns.categorical.map((): ValueCounts => new Map());
+  const counts = categoricalSlots(columns).map((): ValueCounts => new Map());
   await forEachRow(partitions, columns, split, 'train', (row) => countRow(row, columns.features.length, table, counts), table.encoding);
   return counts;
 }
@@ -122,7 +128,8 @@ export async function countCategoryValues(partitions: readonly TrainingPartition
 /** Reads categorical columns as 0 when present (for passes that need only which rows are valid). */
 function presenceOf(columns: ColumnSpec): CategoryEncoding | undefined {
   const first = columns.features.length;
-  return columns.categorical.length === 0 ? undefined : presenceEncoding(new Set(columns.categorical.map((_, i) => first + i)));
+  const slots = categoricalSlots(columns);
+  return slots.length === 0 ? undefined : presenceEncoding(new Set(slots.map((_, i) => first + i)));
 }
 
 /** Where the training stream is: the pass, and how many rows of it were already emitted. */
@@ -156,16 +163,21 @@ export async function* validRowChunks(
   categories: CategoryEncoding | undefined = presenceOf(columns),
   cache?: RowCache,
 ): AsyncGenerator<{ values: Float64Array; rows: number }> {
-  const names = [...columns.features, ...columns.categorical, columns.label];
+  const names = [...columns.features, ...categoricalSlots(columns), columns.label];
   const width = names.length;
+  // The columns the files hold: crossed ones are made from their sources (readCrossed).
+  const crosses = columns.crosses ?? [];
+  const physical = [...columns.features, ...columns.categorical, columns.label];
+  const layout = { physicalWidth: physical.length, insertAt: columns.features.length + columns.categorical.length, crosses: crosses.map((sources) => sources.map((source) => physical.indexOf(source))) };
   let out = new Float64Array(0); // reused: each yielded chunk is consumed before the next
   for (const partition of partitions) {
     const sample = partition.sample ?? 1;
     for (const name of partition.files) {
       const file = path.join(partition.dir, name);
       const fileHash = hashString(`${partition.path}/${name}`);
-      const options = categories ? { categories } : {};
-      for await (const chunk of cache ? cache.rows(file, names, options) : readTable(file, names, options)) {
+      const read = (): AsyncIterable<RowChunk> =>
+        crosses.length === 0 ? readTable(file, names, categories ? { categories } : {}) : readCrossed((encoding) => readTable(file, physical, { categories: encoding }), layout, categories!);
+      for await (const chunk of cache ? cache.rows(file, names, read) : read()) {
         if (out.length < chunk.rowCount * width) out = new Float64Array(chunk.rowCount * width);
         let kept = 0;
         rows: for (let r = 0; r < chunk.rowCount; r++) {
@@ -224,9 +236,9 @@ export async function computeFeatureStats(partitions: readonly TrainingPartition
   const mean = new Float64Array(dim);
   const m2 = new Float64Array(dim);
   let n = 0;
-  const categorical = columns.categorical.length;
+  const slots = categoricalSlots(columns);
   const table = new CategoryTable(columns);
-  const valueCounts = columns.categorical.map((): ValueCounts => new Map());
+  const valueCounts = slots.map((): ValueCounts => new Map());
   await forEachRow(partitions, columns, split, 'train', (row) => {
     n += 1;
     for (let c = 0; c < dim; c++) {
@@ -241,9 +253,9 @@ export async function computeFeatureStats(partitions: readonly TrainingPartition
     return sd > 1e-12 ? sd : 1; // a constant feature: leave it centred, unscaled
   });
   const stats: FeatureStats = { features: [...columns.features], mean: Array.from(mean), std, count: n };
-  if (categorical > 0) {
+  if (slots.length > 0) {
     if (!rules) throw new Error('categorical columns need vocabulary rules (columns.vocabulary)');
-    stats.categorical = columns.categorical.map((column, k) => buildVocabulary(column, valueCounts[k]!, rules));
+    stats.categorical = slots.map((column, k) => buildVocabulary(column, valueCounts[k]!, rules));
   }
   return stats;
 }
@@ -322,7 +334,7 @@ export async function loadEvalSet(
   which: 'eval' | 'all' = 'eval',
 ): Promise<EvalSet> {
   const dim = inputWidth(columns);
-  const ids = columns.categorical.length;
+  const ids = categoricalSlots(columns).length;
   const table = new CategoryTable(columns);
   let x = new Float32Array(Math.min(maxRows, 4096) * dim);
   let y = new Float32Array(Math.min(maxRows, 4096));
@@ -373,7 +385,7 @@ export interface TrainStreamOptions {
 export async function* trainBatches(partitions: readonly TrainingPartition[], options: TrainStreamOptions, from: DataCursor): AsyncGenerator<Batch> {
   const { columns, split, stats, batchSize } = options;
   const dim = inputWidth(columns);
-  const ids = columns.categorical.length;
+  const ids = categoricalSlots(columns).length;
   const categories = vocabularyEncoding(columns, stats.categorical);
   const cache = options.cacheDir ? new RowCache(options.cacheDir) : undefined;
   const width = dim + 1;

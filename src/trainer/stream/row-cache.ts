@@ -13,7 +13,7 @@
 // optimisation, and they take about as much room in artifactsDir as the data files.
 import fs from 'node:fs';
 import path from 'node:path';
-import { readTable, type ReadOptions, type RowChunk } from '../../data/index.ts';
+import type { RowChunk } from '../../data/index.ts';
 
 export class RowCache {
   readonly #dir: string;
@@ -27,8 +27,8 @@ export class RowCache {
     this.#dir = dir;
   }
 
-  /** The file's rows of `columns`: from the cache when a complete copy is there, else read (and copied). */
-  async *rows(file: string, columns: readonly string[], options: ReadOptions): AsyncGenerator<RowChunk> {
+  /** The file's rows of `columns`: from the cache when a complete copy is there, else `read` (and copied). */
+  async *rows(file: string, columns: readonly string[], read: () => AsyncIterable<RowChunk>): AsyncGenerator<RowChunk> {
     const key = `${file}\u0000${columns.join('\u0000')}`;
     let name = this.#names.get(key);
     if (name === undefined) this.#names.set(key, (name = `${this.#names.size}.rows`));
@@ -57,7 +57,7 @@ export class RowCache {
     let complete = false;
     try {
       const header = new Uint32Array(1);
-      for await (const chunk of readTable(file, columns, options)) {
+      for await (const chunk of read()) {
         if (fd !== undefined) {
           try {
             header[0] = chunk.rowCount;
