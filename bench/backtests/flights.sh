@@ -59,6 +59,7 @@ policy_sets() {
     airports-hour-cross-holdout2) echo "--set columns.categorical=[\"origin\",\"destination\",\"dep_hour\",\"origin_hour\"] --set eval.holdoutPartitions=2" ;;
     # The same cross made by freshet (columns.crosses) from origin and dep_hour.
     airports-hour-crossed) echo "--set columns.categorical=[\"origin\",\"destination\",\"dep_hour\"] --set columns.crosses=[[\"origin\",\"dep_hour\"]]" ;;
+    airports-hour-crossed-holdout2) echo "--set columns.categorical=[\"origin\",\"destination\",\"dep_hour\"] --set columns.crosses=[[\"origin\",\"dep_hour\"]] --set eval.holdoutPartitions=2" ;;
     airports-window) echo "--set columns.categorical=[\"origin\",\"destination\"] --set retrain.replayPartitions=14 --set retrain.replayFraction=1" ;;
     *) echo "unknown policy $1" >&2; exit 2 ;;
   esac
