@@ -35,6 +35,11 @@ export interface CrossedLayout {
   crosses: ReadonlyArray<readonly number[]>;
 }
 
+/** The layout for a reader of `physical` columns, the crossed slots going before `insertAt`; sources named. */
+export function crossedLayout(physical: readonly string[], insertAt: number, crosses: ReadonlyArray<readonly string[]>): CrossedLayout {
+  return { physicalWidth: physical.length, insertAt, crosses: crosses.map((sources) => sources.map((source) => physical.indexOf(source))) };
+}
+
 /**
  * Rows of the logical layout from a reader of the physical columns. `categories` is in
  * logical indices and must cover every crossed slot; sources must be among its columns.

@@ -19,5 +19,5 @@ export {
   type VocabularyRules,
 } from './vocabulary.ts';
 export { categoryText, isNonNumeric, presenceEncoding, toNumber } from './row-chunk.ts';
-export { CROSS_SEPARATOR, crossName, crossValue, readCrossed, type CrossedLayout } from './crossed-columns.ts';
+export { CROSS_SEPARATOR, crossedLayout, crossName, crossValue, readCrossed, type CrossedLayout } from './crossed-columns.ts';
 export { validateRows, validateRowsByReader } from './validate-rows.ts';

@@ -5,7 +5,7 @@
 // is reported by file, line and field, and the others are still scored.
 import fs from 'node:fs';
 import path from 'node:path';
-import { crossName, DataFileError, isDataFile, readCrossed, readTable, type CategoryEncoding } from '../data/index.ts';
+import { crossedLayout, crossName, DataFileError, isDataFile, readCrossed, readTable, type CategoryEncoding } from '../data/index.ts';
 import type { Predictor } from './predictor.ts';
 
 export interface BatchPredictOptions {
@@ -52,7 +52,7 @@ export async function batchPredict(predictor: Predictor, options: BatchPredictOp
   // The files' columns, and the row as the model reads it (crossed columns made from theirs).
   const physical = [...features, ...categorical, ...(options.idColumn !== undefined ? [options.idColumn] : [])];
   const columns = [...features, ...categorical, ...crosses.map(crossName), ...(options.idColumn !== undefined ? [options.idColumn] : [])];
-  const layout = { physicalWidth: physical.length, insertAt: features.length + categorical.length, crosses: crosses.map((sources) => sources.map((source) => physical.indexOf(source))) };
+  const layout = crossedLayout(physical, features.length + categorical.length, crosses);
   const keyNames = options.idColumn !== undefined ? [options.idColumn] : files.length > 1 ? ['file', 'line'] : ['line'];
   if (options.format === 'csv') options.write(`${[...keyNames, 'prediction'].map(csvField).join(',')}\n`);
   let scored = 0;

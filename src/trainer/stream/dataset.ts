@@ -5,7 +5,7 @@
 // the train or the eval split by a hash of (partition, file, line) — stable as data grows,
 // so an eval row is never trained on by any run of the lineage.
 import path from 'node:path';
-import { readTable, readCrossed, crossName, DataFileError, buildVocabulary, presenceEncoding, VocabularyLookup, type CategoryEncoding, type RowChunk, type ValueCounts, type Vocabulary, type VocabularyRules } from '../../data/index.ts';
+import { readTable, readCrossed, crossName, crossedLayout, DataFileError, buildVocabulary, presenceEncoding, VocabularyLookup, type CategoryEncoding, type RowChunk, type ValueCounts, type Vocabulary, type VocabularyRules } from '../../data/index.ts';
 import { Rng, hashString, mixSeed, shuffled } from '../../core/rng.ts';
 import { RowCache } from './row-cache.ts';
 
@@ -168,7 +168,7 @@ export async function* validRowChunks(
   // The columns the files hold: crossed ones are made from their sources (readCrossed).
   const crosses = columns.crosses ?? [];
   const physical = [...columns.features, ...columns.categorical, columns.label];
-  const layout = { physicalWidth: physical.length, insertAt: columns.features.length + columns.categorical.length, crosses: crosses.map((sources) => sources.map((source) => physical.indexOf(source))) };
+  const layout = crossedLayout(physical, columns.features.length + columns.categorical.length, crosses);
   let out = new Float64Array(0); // reused: each yielded chunk is consumed before the next
   for (const partition of partitions) {
     const sample = partition.sample ?? 1;
