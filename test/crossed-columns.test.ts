@@ -13,6 +13,7 @@ import { createMetrics, startHttpServer } from '../src/observability/index.ts';
 import { findChampion, getLineage, type Registry } from '../src/registry/index.ts';
 import { ChampionPredictor, predictEndpoint } from '../src/serving/index.ts';
 import { tf } from '../src/trainer/index.ts';
+import { countCategoryValues } from '../src/trainer/stream/dataset.ts';
 import { registerPartition } from '../src/watcher/index.ts';
 import { cleanEnv, runFreshet } from './support/cli.ts';
 import { createTestDatabase } from './support/database.ts';
@@ -58,6 +59,15 @@ describe('crossed columns: configuration and reading', () => {
       }
     }
     assert.equal(row, 9000);
+  });
+
+  test('a retrain counts the crossed values of its fresh rows, as it counts the categorical ones (what vocabulary growth adds)', async () => {
+    const dir = tempDir('freshet-cross-count-');
+    fs.writeFileSync(path.join(dir, 'part-0.jsonl'), ['{"x":1,"a":"p","b":"u","y":1}', '{"x":2,"a":"p","b":"u","y":2}', '{"x":3,"a":"q","b":7,"y":3}', '{"x":4,"a":"q","y":4}'].join('\n') + '\n');
+    const partition = { id: 'p1', path: 'dt=2026-11-01', dir, files: ['part-0.jsonl'], rows: 4 };
+    const columns = { features: ['x'], categorical: ['a', 'b'], crosses: [['a', 'b']], label: 'y', task: 'regression' as const };
+    const counts = await countCategoryValues([partition], columns, { evalFraction: 0.0001, seed: 1, invalidRows: 'skip' });
+    assert.deepEqual(counts.map((c) => Object.fromEntries(c)), [{ p: 2, q: 1 }, { u: 2, '7': 1 }, { 'p×u': 2, 'q×7': 1 }], 'the row without b is invalid and counts for none');
   });
 });
 

@@ -100,18 +100,15 @@ export class Predictor {
         if (Number.isFinite(value)) x[r * width + c] = value;
         else errors.push({ row: r, field, message: field in record && isNonNumeric(record[field], value) ? `not a number: ${JSON.stringify(record[field]).slice(0, 40)}` : 'missing, NaN or infinite' });
       });
-      const texts = new Map<string, string>();
       this.categorical.forEach((field, k) => {
         const text = categoryText(record[field]);
-        if (typeof text === 'string') {
-          x[r * width + this.features.length + k] = this.categoryId(k, text);
-          texts.set(field, text);
-        } else errors.push({ row: r, field, message: text === undefined ? 'missing' : `not a category value (a string or an integer): ${JSON.stringify(record[field]).slice(0, 40)}` });
+        if (typeof text === 'string') x[r * width + this.features.length + k] = this.categoryId(k, text);
+        else errors.push({ row: r, field, message: text === undefined ? 'missing' : `not a category value (a string or an integer): ${JSON.stringify(record[field]).slice(0, 40)}` });
       });
       // A crossed value from its columns' values (a bad one is reported above, once).
       this.crosses.forEach((sources, j) => {
-        const parts = sources.map((source) => texts.get(source));
-        if (parts.every((part) => part !== undefined)) x[r * width + this.features.length + this.categorical.length + j] = this.categoryId(this.categorical.length + j, crossValue(parts as string[]));
+        const parts = sources.map((source) => categoryText(record[source]));
+        if (parts.every((part) => typeof part === 'string')) x[r * width + this.features.length + this.categorical.length + j] = this.categoryId(this.categorical.length + j, crossValue(parts as string[]));
       });
     });
     return { x, errors };
