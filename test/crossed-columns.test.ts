@@ -124,7 +124,7 @@ describe('crossed columns: training and predictions', () => {
     assert.deepEqual(stats.categorical.map((v) => v.column), ['a', 'b', 'a×b']);
     assert.deepEqual([...stats.categorical[2]!.tokens].sort(), A.flatMap((a) => B.map((b) => `${a}×${b}`)).sort());
 
-    const exported = path.join(config.servingDir, 'current');
+    const exported = path.join(config.servingDir, config.lineage, 'current');
     const metadata = JSON.parse(fs.readFileSync(path.join(exported, 'metadata.json'), 'utf8')) as { crosses: string[][]; crossSeparator: string; input: string };
     assert.deepEqual(metadata.crosses, [['a', 'b']]);
     assert.equal(metadata.crossSeparator, '×');
@@ -137,7 +137,7 @@ describe('crossed columns: training and predictions', () => {
       return v.tokens.includes(value) ? v.oovBuckets + v.tokens.indexOf(value) : fnv1a32(value) % v.oovBuckets;
     };
     const rows = fs.readFileSync(path.join(newest, 'part-0.csv'), 'utf8').trim().split('\n').slice(1, 201).map((l) => l.split(','));
-    const served = await serveFolder(config.servingDir);
+    const served = await serveFolder(path.join(config.servingDir, config.lineage));
     const model = await tf.loadLayersModel(`${served.url}/current/model.json`).finally(() => served.close());
     const column = (values: number[]) => tf.tensor2d(values, [values.length, 1]);
     const fromExport = (model.predict([column(rows.map((r) => Number(r[1]))), column(rows.map((r) => idOf(0, r[2]!))), column(rows.map((r) => idOf(1, r[3]!))), column(rows.map((r) => idOf(2, `${r[2]}×${r[3]}`)))]) as tf.Tensor).dataSync();

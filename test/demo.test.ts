@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
 import { cleanEnv, runFreshet } from './support/cli.ts';
 import { tempDir } from './support/partitions.ts';
@@ -22,8 +23,34 @@ test('freshet demo: first model, retrains with the plateau choice explained, rej
   assert.ok(shift, 'the shift is learned and promoted');
   assert.match(out, /^summary$/m);
   assert.match(out, /decisions: \d+ promoted, \d+ rejected; champion v\d+/);
-  assert.ok(fs.existsSync(path.join(demoDir, 'serving', 'current', 'model.json')));
+  assert.ok(fs.existsSync(path.join(demoDir, 'serving', 'taxi-fares', 'current', 'model.json')));
   const status = await runFreshet(['status', '--json'], { env: cleanEnv(), cwd: demoDir });
   assert.equal(status.code, 0, status.stderr);
   assert.equal((JSON.parse(status.stdout) as { lineage: string; champion: { version: number } }).champion.version, Number(shift[1]));
+
+  // The printed hint works as printed, from the folder the demo ran in (outside the checkout: no npx freshet there).
+  const hint = /look around with\n {2}(cd .+ status)/.exec(out);
+  assert.ok(hint, out);
+  assert.doesNotMatch(hint[1]!, /npx freshet/, 'outside the checkout npx knows no freshet');
+  const hinted = execFileSync('bash', ['-c', hint[1]!.replace(/ status$/, ' status --json')], { cwd: path.dirname(demoDir), env: { PATH: '/usr/bin:/bin', HOME: process.env.HOME } as NodeJS.ProcessEnv, encoding: 'utf8' });
+  assert.equal((JSON.parse(hinted) as { champion: { version: number } }).champion.version, Number(shift[1]));
+
+  // A second run reuses its own folder (the marker says so) and keeps a file the user left there.
+  fs.writeFileSync(path.join(demoDir, 'notes.txt'), 'mine');
+  const again = await runFreshet(['demo', '--dir', demoDir, '--days', '1', '--rows', '1500'], { env: cleanEnv() });
+  assert.equal(again.code, 0, again.stderr);
+  assert.equal(fs.readFileSync(path.join(demoDir, 'notes.txt'), 'utf8'), 'mine');
+});
+
+test('freshet demo refuses a non-empty folder that is not an earlier demo\'s, names what is in it, and deletes nothing; --force reuses it', async () => {
+  const dir = tempDir('freshet-demo-refuse-');
+  fs.writeFileSync(path.join(dir, 'thesis.tex'), 'years of work');
+  fs.mkdirSync(path.join(dir, 'data'));
+  fs.writeFileSync(path.join(dir, 'data', 'keep.csv'), 'a,b\n');
+  const refused = await runFreshet(['demo', '--dir', dir, '--days', '1'], { env: cleanEnv() });
+  assert.equal(refused.code, 2, refused.stderr);
+  assert.match(refused.stderr, /is not empty \(.*thesis\.tex.*\) and is not an earlier demo's folder/);
+  assert.match(refused.stderr, /--force/);
+  assert.deepEqual(fs.readdirSync(dir).sort(), ['data', 'thesis.tex']);
+  assert.equal(fs.readFileSync(path.join(dir, 'data', 'keep.csv'), 'utf8'), 'a,b\n');
 });

@@ -1,6 +1,7 @@
 // eval.fallback naive: when no model beats the constant a person would try first, freshet
 // serves that constant itself, exported like any version, until a model beats it.
 import assert from 'node:assert/strict';
+import path from 'node:path';
 import { test } from 'node:test';
 import { configSchema } from '../src/core/config.ts';
 import { fallbackDecision } from '../src/promotion/index.ts';
@@ -56,7 +57,7 @@ test('with eval.fallback naive, a lineage whose models lose to the constant serv
   assert.equal(currentServingVersion(config), 1, 'exported and current');
 
   // The export is an ordinary LayersModel that predicts the constant for any input.
-  const served = await serveFolder(config.servingDir);
+  const served = await serveFolder(path.join(config.servingDir, config.lineage));
   try {
     const model = await tf.loadLayersModel(`${served.url}/current/model.json`);
     const predictions = (model.predict(tf.tensor2d([[0, 0, 0, 0], [5, -3, 2, 100]])) as tf.Tensor).dataSync();

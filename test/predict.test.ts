@@ -75,7 +75,7 @@ async function twoVersions() {
 describe('predictions from the champion', () => {
   test('the export, `freshet predict` and POST /v1/predict agree to 1e-5 on raw rows; bad rows are named; the champion swaps atomically', async () => {
     const { db, url, dir, config, newest } = await twoVersions();
-    const exported = path.join(config.servingDir, 'current');
+    const exported = path.join(config.servingDir, config.lineage, 'current');
     assert.ok(fs.existsSync(path.join(exported, 'vocabularies.json')));
     const metadata = JSON.parse(fs.readFileSync(path.join(exported, 'metadata.json'), 'utf8')) as { standardised: boolean; input: string };
     assert.equal(metadata.standardised, false);
@@ -85,7 +85,7 @@ describe('predictions from the champion', () => {
     const lines = fs.readFileSync(path.join(newest, 'part-0.csv'), 'utf8').trim().split('\n').slice(1, 201).map((l) => l.split(','));
     const vocabulary = (JSON.parse(fs.readFileSync(path.join(exported, 'vocabularies.json'), 'utf8')) as Array<{ tokens: string[]; oovBuckets: number }>)[0]!;
     const idOf = (value: string) => (vocabulary.tokens.includes(value) ? vocabulary.oovBuckets + vocabulary.tokens.indexOf(value) : fnv1a32(value) % vocabulary.oovBuckets);
-    const served = await serveFolder(config.servingDir);
+    const served = await serveFolder(path.join(config.servingDir, config.lineage));
     let fromExport: Float32Array;
     try {
       const model = await tf.loadLayersModel(`${served.url}/current/model.json`);

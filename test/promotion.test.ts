@@ -76,17 +76,17 @@ describe('retrain, gate and promotion', () => {
     assert.equal(v1.version, 1);
     assert.equal(v1.run_id, first.id);
     assert.equal(currentServingVersion(config), 1);
-    const servedFiles = fs.readdirSync(path.join(config.servingDir, '1')).sort();
+    const servedFiles = fs.readdirSync(path.join(config.servingDir, config.lineage, '1')).sort();
     assert.deepEqual(servedFiles, ['manifest.json', 'metadata.json', 'model.json', 'normalization.json', 'weights.bin']);
     // Plain tfjs loads the export by URL and reproduces the registry's metric on the same
     // rows (the gate rows, every row of the newest partition: eval.holdout newest), given
     // the raw feature values: the standardisation is folded into the exported model.
-    const served = await serveFolder(config.servingDir);
+    const served = await serveFolder(path.join(config.servingDir, config.lineage));
     try {
       const model = await tf.loadLayersModel(`${served.url}/current/model.json`);
       const newest = (await registeredPartitions(db, config.dataDir)).filter((p) => p.path === 'dt=2026-11-03');
       const evalSet = await lineageGateSet(db, config, first.lineage_id, newest);
-      const stats = JSON.parse(fs.readFileSync(path.join(config.servingDir, 'current', 'normalization.json'), 'utf8')) as { mean: number[]; std: number[] };
+      const stats = JSON.parse(fs.readFileSync(path.join(config.servingDir, config.lineage, 'current', 'normalization.json'), 'utf8')) as { mean: number[]; std: number[] };
       assert.equal(stats.mean.length, 4);
       const raw = evalSet.x.map((v, i) => v * stats.std[i % evalSet.dim]! + stats.mean[i % evalSet.dim]!);
       const predictions = (model.predict(tf.tensor2d(raw, [evalSet.rows, evalSet.dim])) as tf.Tensor).dataSync();
@@ -158,7 +158,7 @@ describe('retrain, gate and promotion', () => {
     const v2 = (await getAliasedVersion(db, better.lineage_id, CHAMPION))!;
     assert.equal(v2.version, 2);
     assert.equal(currentServingVersion(config), 2);
-    assert.ok(fs.existsSync(path.join(config.servingDir, '2', 'model.json')));
+    assert.ok(fs.existsSync(path.join(config.servingDir, config.lineage, '2', 'model.json')));
     const trained = await db.selectFrom('model_version_partitions').innerJoin('partitions', 'partitions.id', 'partition_id').select('path').where('model_version_id', '=', v2.id).orderBy('path').execute();
     // Its own (everything the champion had not seen, 03 and 04 included: the rejected run
     // does not count; 06 is its gate partition, not trained on), its replay, and its ancestors'.

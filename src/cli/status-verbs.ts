@@ -23,14 +23,15 @@ export function addStatusVerbs(program: Command): void {
   program
     .command('demo')
     .description('the whole loop on generated taxi-fare data, on an embedded PostgreSQL of its own: first model, daily partitions with drift and a sudden shift, plateau choice, retrains, the gate, promotions and rejections, then a summary')
-    .option('--dir <dir>', 'working folder (emptied first)', '.freshet/demo')
+    .option('--dir <dir>', 'working folder: created, or an earlier demo\'s (its data, artifacts, serving, pg and config are replaced); any other non-empty folder is refused', '.freshet/demo')
+    .option('--force', 'reuse a non-empty folder that is not an earlier demo\'s: its data/, artifacts/, serving/, pg/ and freshet.config.yaml are replaced, nothing else is touched')
     .option('--days <n>', 'days fed one at a time after a 3-day backfill', (v) => positiveInt('--days', v), 7)
     .option('--rows <n>', 'trips per day', (v) => positiveInt('--rows', v), 6000)
     .option('--verbose', 'show the daemon\'s info logs on stderr')
-    .action(async (options: { dir: string; days: number; rows: number; verbose?: boolean }) => {
+    .action(async (options: { dir: string; days: number; rows: number; verbose?: boolean; force?: boolean }) => {
       const logLevel = options.verbose ? 'info' : 'warn';
       // The daemon's default shutdown bound: the demo stops a daemon it runs in this process.
       const controller = shutdownOnSignals(createLogger({ level: logLevel, format: 'auto' }), 30);
-      await runDemo({ dir: path.resolve(options.dir), days: options.days, rowsPerDay: options.rows, shiftDay: 6, logLevel, signal: controller.signal, out: print });
+      await runDemo({ dir: path.resolve(options.dir), force: options.force ?? false, days: options.days, rowsPerDay: options.rows, shiftDay: 6, logLevel, signal: controller.signal, out: print });
     });
 }

@@ -12,10 +12,13 @@ import { countJobsByState } from '../queue/index.ts';
 import { listRuns, getModelVersion, getChampion, findLineageByName, freshPartitions, getRun, listEpochLosses, listModelVersions, listPartitions, listPromotions, migrateToLatest, newestTrainingDataArrival, openRegistry, startThrowawayPostgres, type Registry } from '../registry/index.ts';
 import { formatTable } from '../core/table.ts';
 import { humanSeconds } from '../core/human-seconds.ts';
+import { prepareDemoFolder } from './demo-folder.ts';
 import { TAXI_FEATURES, TAXI_LABEL, taxiDate as dateOf, taxiTrips, writeTaxiPartition } from './taxi-fares.ts';
 
 export interface DemoOptions {
   dir: string;
+  /** Reuse a non-empty folder that is not an earlier demo's (its demo entries are cleared). */
+  force: boolean;
   /** Days fed one at a time after the first three (the backfill the first model trains on). */
   days: number;
   rowsPerDay: number;
@@ -27,6 +30,24 @@ export interface DemoOptions {
 }
 
 const BACKFILL = 3;
+const DEMO_LINEAGE = 'taxi-fares';
+/** The freshet package's root (where bin/freshet.mjs is). */
+const PACKAGE_ROOT = path.resolve(import.meta.dirname, '..', '..');
+
+/** A word for a POSIX shell: as is when plain, else single-quoted. */
+function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`;
+}
+
+/**
+ * How to run freshet from `dir`: `npx freshet` inside this package (npx finds its bin, on
+ * the pinned Node), else this very Node and bin by absolute path — outside the checkout
+ * npx knows no freshet, and the bin's `#!/usr/bin/env node` may find an older system Node.
+ */
+export function freshetCommandFrom(dir: string): string {
+  const inside = !path.relative(PACKAGE_ROOT, dir).startsWith('..') && !path.isAbsolute(path.relative(PACKAGE_ROOT, dir));
+  return inside ? 'npx freshet' : `${shellWord(process.execPath)} ${shellWord(path.join(PACKAGE_ROOT, 'bin', 'freshet.mjs'))}`;
+}
 
 /**
  * Waits until the partition of `date` is registered and no longer untried fresh data (a
@@ -64,8 +85,7 @@ async function tellLatest(db: Registry, lineageName: string, seen: Set<string>, 
 export async function runDemo(options: DemoOptions): Promise<void> {
   const { dir, out, signal } = options;
   const started = performance.now();
-  fs.rmSync(dir, { recursive: true, force: true });
-  fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
+  prepareDemoFolder(dir, options.force);
   const log: Logger = createLogger({ level: options.logLevel, format: 'auto' });
   out(`freshet demo in ${dir}: taxi fares, ${BACKFILL} days of backfill, then ${options.days} days one at a time; prices hold until a new tariff starts on ${dateOf(options.shiftDay)}, then creep up 1% a day.`);
   out('starting an embedded PostgreSQL for the demo (DATABASE_URL is ignored: the demo never writes to your registry)…');
@@ -79,7 +99,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
 dataDir: data
 artifactsDir: artifacts
 servingDir: serving
-lineage: taxi-fares
+lineage: ${DEMO_LINEAGE}
 database:
   embedded:
     dataDir: ${pgDir}
@@ -137,7 +157,7 @@ log:
     await daemon;
     daemon = undefined;
     out(`\n${await summary(db, config.lineage)}`);
-    out(`\ndone in ${humanSeconds((performance.now() - started) / 1000)}. The registry and the artifacts stay in ${dir}; look around with\n  cd ${path.relative(process.cwd(), dir) || '.'} && npx freshet status    (also: models, plateau, runs, jobs, partitions; the serving export is in serving/current)`);
+    out(`\ndone in ${humanSeconds((performance.now() - started) / 1000)}. The registry and the artifacts stay in ${dir}; look around with\n  cd ${shellWord(path.relative(process.cwd(), dir) || '.')} && ${freshetCommandFrom(dir)} status    (also: models, plateau, runs, jobs, partitions; the serving export is in serving/${DEMO_LINEAGE}/current)`);
   } finally {
     signal.removeEventListener('abort', stopDaemon);
     stopDaemon();

@@ -27,6 +27,11 @@ export class ChampionPredictor {
     const champion = await findChampion(this.#db, this.#config.lineage);
     if (!champion) return use(undefined);
     if (this.#current?.versionId !== champion.version.id) await this.#load(champion.version.id, () => exportVersion(this.#db, this.#config, champion.version));
+    const served = this.#current!.predictor;
+    // Never answer with another lineage's model, whatever happened to the folder since it was checked.
+    if (served.lineage !== this.#config.lineage || served.versionId !== champion.version.id) {
+      throw new Error(`the loaded export is ${served.lineage ?? '(no lineage)'} v${served.version}, not ${this.#config.lineage} v${champion.version.version}: refusing to predict with it`);
+    }
     const held = this.#current!;
     held.users += 1;
     try {

@@ -1,9 +1,13 @@
-// The champion, exported for serving: servingDir/<version>/ holds the tfjs LayersModel
+// The champion, exported for serving: servingDir/<lineage>/<version>/ holds the tfjs LayersModel
 // (model.json + weights.bin, what tf.loadLayersModel reads) that takes raw numeric features
 // (the standardisation is folded into its first layer), the vocabularies of categorical
 // columns (vocabularies.json, with the documented id lookup), the statistics it was
-// trained with (normalization.json, for reference) and a metadata file; servingDir/current
+// trained with (normalization.json, for reference) and a metadata file; servingDir/<lineage>/current
 // is a symlink switched atomically (a new link renamed over the old) to the champion's folder.
+// An export is bound to what wrote it: metadata.json names the lineage, the version (number
+// and registry id) and the checkpoint (id and manifest sha256), and a folder is reused only
+// when all of them match — a registry recreated under the same servingDir (a new database,
+// a renamed lineage) can never serve another registry's or lineage's model.
 // Registry first, files second: a crash in between is repaired by reconcileServing,
 // which the daemon runs at start and after every decision.
 import fs from 'node:fs';
@@ -35,20 +39,48 @@ function exportInputDoc(raw: boolean, categorical: boolean, crossed: boolean): s
   );
 }
 
-function versionDir(config: ResolvedConfig, version: ModelVersion): string {
-  return path.join(config.servingDir, String(version.version));
+/** servingDir/<lineage>: one lineage's exports and its `current` link. */
+export function lineageServingDir(config: ResolvedConfig, lineageName: string = config.lineage): string {
+  return path.join(config.servingDir, lineageName);
 }
 
-/** Writes servingDir/<version>/ unless a verified copy is there; returns its path. */
+/** What binds an export folder to the registry row it was written for (in metadata.json). */
+export interface ExportIdentity {
+  lineage: string;
+  version: number;
+  versionId: string;
+  checkpoint: string;
+  checkpointSha256: string;
+}
+
+function exportIdentity(lineageName: string, version: ModelVersion, checkpointSha256: string): ExportIdentity {
+  return { lineage: lineageName, version: version.version, versionId: version.id, checkpoint: version.checkpoint_id, checkpointSha256 };
+}
+
+/** The keys of `identity` on which an export's metadata.json differs from it (empty: the same export). */
+export function identityMismatch(metadata: Partial<ExportIdentity>, identity: ExportIdentity): string[] {
+  return (Object.keys(identity) as Array<keyof ExportIdentity>).filter((key) => metadata[key] !== identity[key]);
+}
+
+/** Reads the files of an export folder and checks its identity; throws when missing, damaged or another's. */
+function verifiedExport(dir: string, identity: ExportIdentity): void {
+  const files = readDirVerified(dir);
+  const metadata = JSON.parse(files['metadata.json']?.toString('utf8') ?? '{}') as Partial<ExportIdentity>;
+  const differs = identityMismatch(metadata, identity);
+  if (differs.length > 0) throw new Error(`${dir} was exported for another model (${differs.join(', ')} differ)`);
+}
+
+/** Writes servingDir/<lineage>/<version>/ unless a verified copy of this very version is there; returns its path. */
 export async function exportVersion(db: Registry, config: ResolvedConfig, version: ModelVersion): Promise<string> {
-  const dir = versionDir(config, version);
+  const [checkpoint, lineage] = await Promise.all([getCheckpoint(db, version.checkpoint_id), getLineage(db, version.lineage_id)]);
+  const identity = exportIdentity(lineage.name, version, checkpoint.manifest_sha256);
+  const dir = path.join(lineageServingDir(config, lineage.name), String(version.version));
   try {
-    readDirVerified(dir);
+    verifiedExport(dir, identity);
     return dir;
   } catch {
-    // missing or damaged: (re)write it
+    // missing, damaged or written for another registry's version: (re)write it
   }
-  const [checkpoint, lineage] = await Promise.all([getCheckpoint(db, version.checkpoint_id), getLineage(db, version.lineage_id)]);
   // A version serving the naive constant exports a one-unit model that predicts it (a zero kernel: nothing to fold).
   const lineageStats = lineage.feature_stats as unknown as FeatureStats;
   const { model, stats } =
@@ -60,8 +92,7 @@ export async function exportVersion(db: Registry, config: ResolvedConfig, versio
     const raw = version.constant !== null || foldStandardisation(model, stats);
     const files = layersModelFiles(model);
     const metadata = {
-      lineage: lineage.name,
-      version: version.version,
+      ...identity,
       task: lineage.task,
       features: config.columns.features,
       ...(config.columns.categorical.length > 0 ? { categorical: config.columns.categorical } : {}),
@@ -70,7 +101,6 @@ export async function exportVersion(db: Registry, config: ResolvedConfig, versio
       label: config.columns.label,
       metric: { name: version.metric_name, value: version.eval_metric },
       run: version.run_id,
-      checkpoint: version.checkpoint_id,
       ...(version.constant !== null ? { serves: 'naive constant', constant: { name: version.constant_name, value: version.constant } } : { serves: 'model' }),
       dataWatermark: version.data_watermark,
       createdAt: version.created_at.toISOString(),
@@ -85,18 +115,23 @@ export async function exportVersion(db: Registry, config: ResolvedConfig, versio
   return dir;
 }
 
-/** Points servingDir/current at a version's folder, atomically. */
-export function switchCurrent(config: ResolvedConfig, version: ModelVersion): void {
-  const link = path.join(config.servingDir, CURRENT);
-  const temp = path.join(config.servingDir, `.${CURRENT}-${process.pid}-${Date.now()}`);
+/**
+ * Points servingDir/<lineage>/current at a version's folder, atomically. Only
+ * reconcileServing calls it, with the lineage's champion, after exportVersion verified
+ * the folder: `current` never points at another lineage's (or registry's) model.
+ */
+function switchCurrent(config: ResolvedConfig, version: ModelVersion): void {
+  const dir = lineageServingDir(config);
+  const link = path.join(dir, CURRENT);
+  const temp = path.join(dir, `.${CURRENT}-${process.pid}-${Date.now()}`);
   fs.symlinkSync(String(version.version), temp); // relative: the folder can move as a whole
   fs.renameSync(temp, link);
 }
 
-/** Which version servingDir/current points at, if any. */
+/** Which version servingDir/<lineage>/current points at, if any. */
 export function currentServingVersion(config: ResolvedConfig): number | undefined {
   try {
-    return Number(fs.readlinkSync(path.join(config.servingDir, CURRENT)));
+    return Number(fs.readlinkSync(path.join(lineageServingDir(config), CURRENT)));
   } catch {
     return undefined;
   }

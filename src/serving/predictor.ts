@@ -1,4 +1,4 @@
-// Predictions from an export: the folder a version is exported to (servingDir/<version>/)
+// Predictions from an export: the folder a version is exported to (servingDir/<lineage>/<version>/)
 // loaded as any consumer would load it — model.json + weights.bin through
 // tf.loadLayersModel, vocabularies.json for categorical ids, metadata.json for the column
 // order — so `freshet predict`, `POST /v1/predict` and a model server reading the folder
@@ -16,7 +16,10 @@ export interface RowError {
 }
 
 interface ExportMetadata {
+  lineage?: string;
   version: number;
+  /** The registry id of the model version (exports written before 2026-12-06 lack it). */
+  versionId?: string;
   task: string;
   features: string[];
   categorical?: string[];
@@ -26,7 +29,9 @@ interface ExportMetadata {
 }
 
 export class Predictor {
+  readonly lineage: string | undefined;
   readonly version: number;
+  readonly versionId: string | undefined;
   readonly task: string;
   readonly features: readonly string[];
   readonly categorical: readonly string[];
@@ -38,7 +43,9 @@ export class Predictor {
 
   private constructor(model: tf.LayersModel, metadata: ExportMetadata, vocabularies: Vocabulary[], standardise: { mean: number[]; std: number[] } | undefined) {
     this.#model = model;
+    this.lineage = metadata.lineage;
     this.version = metadata.version;
+    this.versionId = metadata.versionId;
     this.task = metadata.task;
     this.features = metadata.features;
     this.categorical = metadata.categorical ?? [];

@@ -133,7 +133,7 @@ async function runHistory(db: Registry): Promise<unknown[]> {
 }
 
 async function servedWeights(dir: string): Promise<Buffer> {
-  return fs.readFileSync(path.join(dir, 'serving', 'current', 'weights.bin'));
+  return fs.readFileSync(path.join(dir, 'serving', 'default', 'current', 'weights.bin'));
 }
 
 test(`kill -9 at ${KILLS} random moments: the registry stays consistent and the final champion equals an uninterrupted run's`, async () => {

@@ -1,5 +1,8 @@
 // Runs the real `freshet` binary in a child process on this test's Node.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const FRESHET_BIN = fileURLToPath(new URL('../../bin/freshet.mjs', import.meta.url));
@@ -11,13 +14,23 @@ export interface CliResult {
   ms: number;
 }
 
+/**
+ * Where a command runs when a test names no folder: a temp folder of this test process,
+ * never the checkout (a relative default such as .freshet/serving would land there).
+ */
+let scratchCwd: string | undefined;
+function defaultCwd(): string {
+  scratchCwd ??= fs.mkdtempSync(path.join(os.tmpdir(), 'freshet-cli-cwd-'));
+  return scratchCwd;
+}
+
 /** A clean environment: no DATABASE_URL or FRESHET_* from the caller unless given. */
 export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, FRESHET_LOG__FORMAT: 'json', FRESHET_HTTP__PORT: '0' };
   return { ...env, ...extra };
 }
 
-export function runFreshet(args: string[], { env = cleanEnv(), cwd }: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<CliResult> {
+export function runFreshet(args: string[], { env = cleanEnv(), cwd = defaultCwd() }: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<CliResult> {
   const started = performance.now();
   return new Promise((resolve) => {
     execFile(process.execPath, [FRESHET_BIN, ...args], { env, cwd, timeout: 120_000 }, (error, stdout, stderr) => {
@@ -28,7 +41,7 @@ export function runFreshet(args: string[], { env = cleanEnv(), cwd }: { env?: No
 }
 
 /** Starts a long-running `freshet` (the daemon) and collects its JSON log lines. */
-export function spawnFreshet(args: string[], { env = cleanEnv(), cwd }: { env?: NodeJS.ProcessEnv; cwd?: string } = {}) {
+export function spawnFreshet(args: string[], { env = cleanEnv(), cwd = defaultCwd() }: { env?: NodeJS.ProcessEnv; cwd?: string } = {}) {
   const child: ChildProcess = spawn(process.execPath, [FRESHET_BIN, ...args], { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: Array<Record<string, unknown>> = [];
   let buffer = '';

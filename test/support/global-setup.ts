@@ -2,18 +2,35 @@
 // (TEST_DATABASE_URL, else an embedded one), migrates a template database once, and
 // hands both to the test processes through environment variables; each test file then
 // clones its own database from the template (fast: a file copy, no migrations).
+import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { createLogger } from '../../src/core/log.ts';
 import { migrateToLatest, openRegistry, startEmbeddedPostgres, type EmbeddedServer } from '../../src/registry/index.ts';
 
 let embedded: EmbeddedServer | undefined;
+let checkoutBefore: string[] = [];
+
+/**
+ * What the test suite may not change: the checkout's files outside node_modules and .git
+ * (git's view: tracked changes, untracked and ignored files). Tests write only into temp
+ * folders; a relative default (.freshet/serving, say) resolved against the checkout shows
+ * up here and fails the run.
+ */
+function checkoutState(): string[] {
+  const out = execFileSync('git', ['status', '--porcelain', '--ignored', '--untracked-files=all', '--', '.', ':!node_modules'], { cwd: CHECKOUT, encoding: 'utf8' });
+  return out.split('\n').filter(Boolean);
+}
 let template: string | undefined;
 let adminUrl: string | undefined;
 
+const CHECKOUT = fileURLToPath(new URL('../..', import.meta.url));
+
 export async function globalSetup(): Promise<void> {
+  checkoutBefore = checkoutState();
   const log = createLogger({ level: 'warn', format: 'json' });
   adminUrl = process.env.TEST_DATABASE_URL;
   if (!adminUrl) {
@@ -50,6 +67,12 @@ export async function globalTeardown(): Promise<void> {
     await admin.end();
   }
   await embedded?.stop();
+  const written = checkoutState().filter((line) => !checkoutBefore.includes(line));
+  if (written.length > 0) {
+    // Not a throw: node's runner hangs on an error from the global teardown.
+    process.stderr.write(`✖ the tests wrote into the checkout (they must write only into temp folders):\n  ${written.join('\n  ')}\n`);
+    process.exitCode = 1;
+  }
 }
 
 /** The same server URL pointing at another database. */
