@@ -19,11 +19,12 @@ import { Releasers } from './core/releasers.ts';
 import { retryTransient } from './core/retry.ts';
 import { countRegistration, createMetrics, recordDecision, renderStatusPage, startHttpServer, statusReport, trainingMetrics } from './observability/index.ts';
 import { JobWorker, NotificationListener, countJobsByState } from './queue/index.ts';
-import { checkReachable, findChampion, CHANNELS, isTransientDatabaseError, migrateToLatest, newestTrainingDataArrival, openConfiguredRegistry } from './registry/index.ts';
+import { checkReachable, findChampion, findLineageByName, CHANNELS, isTransientDatabaseError, migrateToLatest, newestTrainingDataArrival, openConfiguredRegistry } from './registry/index.ts';
 import { retrainJobHandler } from './retrain/index.ts';
 import { RetrainScheduler } from './scheduler/index.ts';
 import { ChampionPredictor, predictEndpoint, reconcileServing } from './serving/index.ts';
 import { PartitionWatcher } from './watcher/index.ts';
+import { assertLineageDefinition } from './trainer/index.ts';
 
 export type DaemonRole = 'all' | 'worker';
 
@@ -61,6 +62,10 @@ export async function runDaemon({ config, log, signal, role = 'all' }: DaemonOpt
       isTransient: isTransientDatabaseError,
     });
     log.info({ schemaVersion: version, applied }, 'registry ready');
+    // A configuration that no longer matches the lineage it names fails here, at start, naming each key,
+    // rather than in every job.
+    const lineage = await retryTransient(() => findLineageByName(db, config.lineage), { signal, log, what: 'reading the lineage', maxBackoffSeconds: config.database.maxBackoffSeconds, isTransient: isTransientDatabaseError });
+    if (lineage) assertLineageDefinition(lineage, config);
 
     const registryReachable = async (): Promise<boolean> => {
       const timeout = new Promise<boolean>((resolve) => setTimeout(resolve, 1500, false).unref());

@@ -11,6 +11,7 @@ export { CorruptDirError, writeDirAtomically, readDirVerified } from './checkpoi
 export { stepsPerEpoch, effectiveStopPoint } from './run/virtual-epochs.ts';
 export { updateEarlyStopping, initialEarlyStopping, type EarlyStoppingState } from './run/early-stopping.ts';
 export { registeredPartitions, ensureLineage } from './run/lineage.ts';
+export { assertLineageDefinition } from './run/lineage-definition.ts';
 export { applyRetention, sweepCheckpointFiles } from './checkpoints/retention.ts';
 export type { TrainingPartition, FeatureStats, EvalSet } from './stream/dataset.ts';
 export { TrainStep } from './model/train-step.ts';

@@ -1,13 +1,13 @@
 // A lineage starts once: its feature statistics and steps_per_epoch are computed from the
 // data present then and stored, and never recomputed as data grows (virtual epochs).
-import crypto from 'node:crypto';
 import path from 'node:path';
 import type { ResolvedConfig } from '../../core/config.ts';
-import { ConfigError, NotFoundError } from '../../core/errors.ts';
+import { NotFoundError } from '../../core/errors.ts';
 import type { Logger } from '../../core/log.ts';
 import { createLineage, findLineageByName, listPartitions, type Lineage, type Registry } from '../../registry/index.ts';
 import { computeFeatureStats, type ColumnSpec, type FeatureStats, type SplitSpec, type TrainingPartition } from '../stream/dataset.ts';
 import { isDataFile } from '../../data/index.ts';
+import { assertLineageDefinition, definitionSha256, lineageDefinition } from './lineage-definition.ts';
 import { earlyCheckpointSteps, stepsPerEpoch } from './virtual-epochs.ts';
 
 export function columnSpec(config: ResolvedConfig): ColumnSpec {
@@ -40,36 +40,13 @@ export function comparePaths(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/**
- * What fixes a lineage: changing any of it needs a new lineage name. The categorical keys
- * enter only when categorical columns are configured, and the crossed ones only when set,
- * so a lineage started before they existed keeps its definition (and its hash).
- */
-function lineageDefinition(config: ResolvedConfig) {
-  const { categorical, vocabulary, crosses, ...numeric } = config.columns;
-  return {
-    columns: categorical.length > 0 ? { ...numeric, categorical, vocabulary, ...(crosses.length > 0 ? { crosses } : {}) } : numeric,
-    model: config.model,
-    batchSize: config.training.batchSize,
-    numCheckpoints: config.training.numCheckpoints,
-    stopPoint: config.training.stopPoint,
-    evalFraction: config.training.evalFraction,
-    seed: config.training.seed,
-  };
-}
-
 /** Finds the configured lineage, or starts it from the partitions present now. */
 export async function ensureLineage(db: Registry, config: ResolvedConfig, partitions: readonly TrainingPartition[], log: Logger): Promise<Lineage> {
   const definition = lineageDefinition(config);
-  const definitionSha = crypto.createHash('sha256').update(JSON.stringify(definition)).digest('hex');
+  const definitionSha = definitionSha256(definition);
   const existing = await findLineageByName(db, config.lineage);
   if (existing) {
-    if (existing.config_sha256 !== definitionSha) {
-      throw new ConfigError(
-        `lineage "${config.lineage}" was started with a different columns/model/batch/checkpoint configuration; ` +
-          'choose a new `lineage` name to train with this one (the old lineage keeps its steps_per_epoch and statistics)',
-      );
-    }
+    assertLineageDefinition(existing, config);
     return existing;
   }
   if (partitions.length === 0) throw new NotFoundError('no registered partitions to train on');
