@@ -85,6 +85,22 @@ describe('loadConfig', () => {
     assert.equal(config.dataDir, '/srv/data');
   });
 
+  test('a misspelt section in an environment variable names the variable, not the file, and the variable meant (issue #24, item 5)', () => {
+    const dir = tempDir();
+    write(dir, 'freshet.config.yaml', 'training:\n  batchSize: 64\n');
+    assert.throws(
+      () => loadConfig({ env: { FRESHET_TRAINNG__BATCH_SIZE: '3' }, cwd: dir }),
+      (error: Error) => {
+        assert.match(error.message, /environment variable FRESHET_TRAINNG__BATCH_SIZE: trainng: unknown key \(did you mean FRESHET_TRAINING__BATCH_SIZE\?\)/);
+        assert.doesNotMatch(error.message, /freshet\.config\.yaml/);
+        return true;
+      },
+    );
+    // The same typo in the file names the file, with the key meant.
+    write(dir, 'freshet.config.yaml', 'training:\n  batchSzie: 64\n');
+    assert.throws(() => loadConfig({ env: {}, cwd: dir }), /freshet\.config\.yaml: training\.batchSzie: unknown key \(did you mean training\.batchSize\?\)/);
+  });
+
   test('a bad environment override names the variable', () => {
     assert.throws(() => loadConfig({ env: { FRESHET_LOG__LEVEL: 'loud' }, cwd: tempDir() }), /environment variable FRESHET_LOG__LEVEL: log\.level/);
     assert.throws(() => loadConfig({ env: { FRESHET_NO_SUCH_KEY: '1' }, cwd: tempDir() }), /environment variable FRESHET_NO_SUCH_KEY: .*noSuchKey: unknown key/);

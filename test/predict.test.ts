@@ -117,6 +117,21 @@ describe('predictions from the champion', () => {
     assert.match(partial.stderr, /bad\.jsonl, line 3, column zone: missing or not a category value/);
     assert.match(partial.stderr, /scored 2 rows \(2 rejected\).*version 1/);
     assert.deepEqual(partial.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { line: number }).line), [1, 4], 'an unknown zone is scored through its bucket');
+    // A line that cannot be read at all (a short CSV row, broken JSON) is reported and skipped; the rest is scored (issue #24, item 4).
+    const shortRow = path.join(dir, 'short.csv');
+    fs.writeFileSync(shortRow, 'distance,zone\n800,north\n900\n"700,south\n650,east\n');
+    const short = await runFreshet(['predict', '--input', shortRow], { env: cliEnv });
+    assert.equal(short.code, 1, short.stderr);
+    assert.match(short.stderr, /short\.csv, line 3: expected 2 fields as in the header, found 1; row skipped/);
+    assert.match(short.stderr, /short\.csv, line 4: unterminated quoted field/);
+    assert.match(short.stderr, /scored 2 rows \(2 rejected\)/);
+    assert.deepEqual(short.stdout.trim().split('\n').slice(1).map((l) => l.split(',')[0]), ['2', '5']);
+    const brokenJson = path.join(dir, 'broken.jsonl');
+    fs.writeFileSync(brokenJson, '{"distance": 800, "zone": "north"}\n{"distance": 9\n{"distance": 700, "zone": "south"}\n');
+    const broken = await runFreshet(['predict', '--input', brokenJson, '--format', 'jsonl'], { env: cliEnv });
+    assert.equal(broken.code, 1, broken.stderr);
+    assert.match(broken.stderr, /broken\.jsonl, line 2: not valid JSON/);
+    assert.match(broken.stderr, /scored 2 rows \(1 rejected\)/);
 
     // 3. POST /v1/predict.
     const champion = new ChampionPredictor(db, config, log);

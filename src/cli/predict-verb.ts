@@ -37,7 +37,7 @@ export function addPredictVerb(program: Command): void {
             idColumn: options.id,
             format: options.format,
             write: (text) => fs.writeSync(out, text),
-            onBadRow: (bad) => process.stderr.write(`${bad.file}, line ${bad.line}, column ${bad.field}: ${bad.message}; row skipped\n`),
+            onBadRow: (bad) => process.stderr.write(`${bad.file}, line ${bad.line}${bad.field ? `, column ${bad.field}` : ''}: ${bad.message}; row skipped\n`),
           });
           process.stderr.write(
             `scored ${summary.scored} rows (${summary.rejected} rejected) from ${summary.files} file${summary.files === 1 ? '' : 's'} with version ${predictor.version} in ${summary.seconds.toFixed(2)} s (${Math.round(summary.scored / Math.max(summary.seconds, 1e-9))} rows/s)\n`,

@@ -5,6 +5,7 @@ import path from 'node:path';
 import cron from 'node-cron';
 import YAML from 'yaml';
 import { z } from 'zod';
+import { closestName } from './closest-name.ts';
 import { ConfigError } from './errors.ts';
 
 const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
@@ -289,14 +290,42 @@ function parseFile(file: string, text: string): unknown {
 }
 
 /** Flattens zod issues into (key path, message) pairs: one per unknown key. */
-function flattenIssues(issues: readonly z.core.$ZodIssue[]): Array<{ keyPath: string; message: string }> {
-  return issues.flatMap((issue) => {
+function flattenIssues(issues: readonly z.core.$ZodIssue[]): Array<{ keyPath: string; message: string; unknown: boolean }> {
+  return issues.flatMap((issue): Array<{ keyPath: string; message: string; unknown: boolean }> => {
     const base = issue.path.map(String);
     if (issue.code === 'unrecognized_keys') {
-      return issue.keys.map((key) => ({ keyPath: [...base, key].join('.'), message: 'unknown key' }));
+      return issue.keys.map((key) => ({ keyPath: [...base, key].join('.'), message: 'unknown key', unknown: true }));
     }
-    return [{ keyPath: base.join('.') || '(top level)', message: issue.message }];
+    return [{ keyPath: base.join('.') || '(top level)', message: issue.message, unknown: false }];
   });
+}
+
+function hasPath(value: unknown, keyPath: readonly string[]): boolean {
+  let at = value;
+  for (const key of keyPath) {
+    if (typeof at !== 'object' || at === null || !(key in at)) return false;
+    at = (at as Record<string, unknown>)[key];
+  }
+  return true;
+}
+
+/** The known key nearest to a mistyped one, at the same level under the same parent (training.batchSzie → training.batchSize). */
+function closestKey(keyPath: string): string | undefined {
+  const parts = keyPath.split('.');
+  const parent = parts.slice(0, -1).join('.');
+  const siblings = new Set(
+    describeConfigKeys()
+      .map((key) => key.path.split('.'))
+      .filter((path) => path.length >= parts.length && path.slice(0, parts.length - 1).join('.') === parent)
+      .map((path) => path[parts.length - 1]!),
+  );
+  const found = closestName(parts.at(-1)!, siblings);
+  return found === undefined ? undefined : [...parts.slice(0, -1), found].join('.');
+}
+
+/** A key path segment as the environment spells it: batchSize → BATCH_SIZE. */
+function toEnvWord(segment: string): string {
+  return segment.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
 }
 
 export interface LoadConfigOptions {
@@ -347,9 +376,13 @@ export function loadConfig({ file, env = process.env, cwd = process.cwd() }: Loa
 
   const result = configSchema.safeParse(merged);
   if (!result.success) {
-    const lines = flattenIssues(result.error.issues).map(({ keyPath, message }) => {
-      const variable = [...fromEnv].find(([envPath]) => keyPath === envPath || keyPath.startsWith(`${envPath}.`))?.[1];
-      return `${variable ? `environment variable ${variable}` : source}: ${keyPath}: ${message}`;
+    const lines = flattenIssues(result.error.issues).map(({ keyPath, message, unknown }) => {
+      // An unknown key the file does not hold came from a variable that names a key below it (FRESHET_TRAINNG__BATCH_SIZE: trainng).
+      const [envPath, variable] = [...fromEnv].find(([envPath]) => keyPath === envPath || keyPath.startsWith(`${envPath}.`) || (unknown && envPath.startsWith(`${keyPath}.`) && !hasPath(raw, keyPath.split('.')))) ?? [];
+      const suggestion = unknown ? closestKey(keyPath) : undefined;
+      // For a variable, the variable it was probably meant to be: the mistyped level replaced, the levels below kept.
+      const meant = suggestion && envPath ? `FRESHET_${[...suggestion.split('.'), ...envPath.split('.').slice(suggestion.split('.').length)].map(toEnvWord).join('__')}` : suggestion;
+      return `${variable ? `environment variable ${variable}` : source}: ${keyPath}: ${message}${meant ? ` (did you mean ${meant}?)` : ''}`;
     });
     throw new ConfigError(`invalid configuration\n  ${lines.join('\n  ')}`);
   }

@@ -78,19 +78,31 @@ export function csvRowValues(file: string, fields: readonly string[], width: num
   }
 }
 
-export async function* readCsv(file: string, columns: readonly string[], strict: boolean, categories?: CategoryEncoding): AsyncGenerator<RowChunk> {
+/**
+ * Streams the requested columns of a CSV file. With `onBadRow`, a data line that cannot be
+ * read (wrong field count, an unterminated quote, a strict non-number) is handed to it and
+ * skipped, and the rest of the file is still read; without it, the first such line throws.
+ * A bad header always throws: no row of the file could be read.
+ */
+export async function* readCsv(file: string, columns: readonly string[], strict: boolean, categories?: CategoryEncoding, onBadRow?: (error: DataFileError) => void): AsyncGenerator<RowChunk> {
   let indices: number[] | undefined;
   let width = 0;
   yield* lineRowChunks(file, columns.length, (line, text, row) => {
-    const fields = csvFields(file, text, line);
     if (!indices) {
+      const fields = csvFields(file, text, line);
       width = fields.length;
       indices = csvColumnIndices(file, fields, columns, line);
       return false;
     }
     if (text === '') return false; // a blank line (often the last one)
-    csvRowValues(file, fields, width, indices, columns, line, strict, categories, row);
-    return true;
+    try {
+      csvRowValues(file, csvFields(file, text, line), width, indices, columns, line, strict, categories, row);
+      return true;
+    } catch (error) {
+      if (!onBadRow || !(error instanceof DataFileError)) throw error;
+      onBadRow(error);
+      return false;
+    }
   });
   if (!indices) throw new DataFileError(file, 'empty file: no header row');
 }

@@ -3,8 +3,9 @@ import { DataFileError } from './data-file-error.ts';
 import { lineRowChunks } from './lines.ts';
 import { encodeCategory, isNonNumeric, toNumber, type CategoryEncoding, type RowChunk } from './row-chunk.ts';
 
-export function readJsonl(file: string, columns: readonly string[], strict: boolean, categories?: CategoryEncoding): AsyncGenerator<RowChunk> {
-  return lineRowChunks(file, columns.length, (line, text, row) => {
+/** Streams the requested columns of a JSON Lines file; `onBadRow` as in readCsv (a line that cannot be read is handed to it and skipped). */
+export function readJsonl(file: string, columns: readonly string[], strict: boolean, categories?: CategoryEncoding, onBadRow?: (error: DataFileError) => void): AsyncGenerator<RowChunk> {
+  const parse = (line: number, text: string, row: Float64Array): boolean => {
     if (text.trim() === '') return false;
     let record: unknown;
     try {
@@ -25,5 +26,15 @@ export function readJsonl(file: string, columns: readonly string[], strict: bool
       if (strict && isNonNumeric(value, row[c]!)) throw new DataFileError(file, `not a number: ${JSON.stringify(value).slice(0, 40)}`, { line, column: columns[c]! });
     }
     return true;
+  };
+  if (!onBadRow) return lineRowChunks(file, columns.length, parse);
+  return lineRowChunks(file, columns.length, (line, text, row) => {
+    try {
+      return parse(line, text, row);
+    } catch (error) {
+      if (!(error instanceof DataFileError)) throw error;
+      onBadRow(error);
+      return false;
+    }
   });
 }

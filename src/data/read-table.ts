@@ -20,15 +20,20 @@ export interface ReadOptions {
   strict?: boolean;
   /** Categorical columns and how their values become numbers (vocabulary ids); without it every column is numeric. */
   categories?: CategoryEncoding;
+  /**
+   * CSV and JSON Lines: a data line that cannot be read is handed to this and skipped, and
+   * the rest of the file is read (batch prediction). Unset: the first such line throws.
+   */
+  onBadRow?: (error: DataFileError) => void;
 }
 
 /** Streams the requested columns of a data file as numeric chunks (categorical columns through `options.categories`). */
 export function readTable(file: string, columns: readonly string[], options: ReadOptions = {}): AsyncGenerator<RowChunk> {
   switch (path.extname(file).toLowerCase()) {
     case '.csv':
-      return readCsv(file, columns, options.strict ?? false, options.categories);
+      return readCsv(file, columns, options.strict ?? false, options.categories, options.onBadRow);
     case '.jsonl':
-      return readJsonl(file, columns, options.strict ?? false, options.categories);
+      return readJsonl(file, columns, options.strict ?? false, options.categories, options.onBadRow);
     case '.parquet':
       return readParquet(file, columns, options.strict ?? false, options.categories);
     default:

@@ -65,7 +65,12 @@ export async function batchPredict(predictor: Predictor, options: BatchPredictOp
       encode: (column, text) => (column === idSlot ? ids.push(text) - 1 : predictor.categoryId(column - features.length, text)),
     };
     const x = new Float32Array(4096 * width);
-    const chunks = crosses.length === 0 ? readTable(file, columns, { categories }) : readCrossed((encoding) => readTable(file, physical, { categories: encoding }), layout, categories);
+    // A line that cannot be read at all (a short row, broken JSON) is reported and skipped like a bad value.
+    const onBadRow = (error: DataFileError): void => {
+      rejected += 1;
+      options.onBadRow?.({ file, line: error.line ?? 0, field: error.column ?? '', message: error.detail });
+    };
+    const chunks = crosses.length === 0 ? readTable(file, columns, { categories, onBadRow }) : readCrossed((encoding) => readTable(file, physical, { categories: encoding, onBadRow }), layout, categories);
     for await (const chunk of chunks) {
       const keys: string[][] = [];
       let rows = 0;
