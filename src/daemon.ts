@@ -19,7 +19,7 @@ import { Releasers } from './core/releasers.ts';
 import { retryTransient } from './core/retry.ts';
 import { countRegistration, createMetrics, recordDecision, renderStatusPage, startHttpServer, statusReport, trainingMetrics } from './observability/index.ts';
 import { JobWorker, NotificationListener, countJobsByState } from './queue/index.ts';
-import { checkReachable, findChampion, findLineageByName, CHANNELS, isTransientDatabaseError, migrateToLatest, newestTrainingDataArrival, openConfiguredRegistry } from './registry/index.ts';
+import { checkReachable, findChampion, findLineageByName, type Registry, CHANNELS, isTransientDatabaseError, migrateToLatest, newestTrainingDataArrival, openConfiguredRegistry } from './registry/index.ts';
 import { retrainJobHandler } from './retrain/index.ts';
 import { RetrainScheduler } from './scheduler/index.ts';
 import { ChampionPredictor, predictEndpoint, reconcileServing } from './serving/index.ts';
@@ -51,59 +51,78 @@ export async function runDaemon({ config, log, signal, role = 'all' }: DaemonOpt
   log.info({ config: config.source, dataDir: config.dataDir, role }, `freshet ${role === 'all' ? 'daemon' : 'worker'} starting`);
   const releasers = new Releasers();
   try {
-    const registry = await openConfiguredRegistry({ config, log, wait: 'patient', signal });
+    // HTTP first, so that /healthz, /readyz and /metrics answer while the registry is still
+    // out of reach: /readyz says why the daemon waits, freshet_registry_up is 0.
+    const startup: { db: Registry | undefined; url: string | undefined; predict: ChampionPredictor | undefined; waiting: string } = { db: undefined, url: undefined, predict: undefined, waiting: 'opening the registry' };
+    const registryReachable = async (): Promise<boolean> => {
+      if (!startup.db) return false;
+      const timeout = new Promise<boolean>((resolve) => setTimeout(resolve, 1500, false).unref());
+      return Promise.race([checkReachable(startup.db, startup.url!).then(() => true), timeout]);
+    };
+    const champion = async () => {
+      if (!startup.db) return undefined;
+      const found = await findChampion(startup.db, config.lineage);
+      return found ? { version: found.version.version, newestDataArrivedAt: await newestTrainingDataArrival(startup.db, found.version.id) } : undefined;
+    };
+    const metrics = createMetrics({ jobCounts: () => (startup.db ? countJobsByState(startup.db) : Promise.reject(new Error(startup.waiting))), registryReachable, champion });
+    // The modules, built once the registry answers (readiness asks them).
+    const workers: JobWorker[] = [];
+    let watcher: PartitionWatcher | undefined;
+    if (config.http.enabled) {
+      releasers.add('predictor', () => startup.predict?.close());
+      const withRegistry = (render: (db: Registry) => Promise<string>, type: string) => async () =>
+        startup.db ? { type, body: await render(startup.db) } : { status: 503, type: 'text/plain; charset=utf-8', body: `freshet is starting: ${startup.waiting}\n` };
+      const http = await startHttpServer({
+        maxBodyBytes: config.http.maxBodyBytes,
+        postRoutes: {
+          '/v1/predict': (body) => (startup.predict ? predictEndpoint(startup.predict)(body) : Promise.resolve({ status: 503, type: 'application/json', body: `${JSON.stringify({ error: `freshet is starting: ${startup.waiting}` })}\n` })),
+        },
+        host: config.http.host,
+        port: config.http.port,
+        metrics,
+        log,
+        readiness: [
+          { name: 'registry', check: registryReachable, waiting: () => (startup.db ? 'the registry does not answer' : startup.waiting) },
+          ...(role === 'all' ? [{ name: 'watcher', check: () => watcher?.ready ?? false, waiting: () => 'the watcher has not finished its startup scan' }] : []),
+          ...(config.queue.concurrency > 0 ? [{ name: 'workers', check: () => workers.length > 0 && workers.every((w) => w.running), waiting: () => 'the job workers are not running yet' }] : []),
+        ],
+        routes: {
+          '/': withRegistry(async (db) => renderStatusPage(await statusReport(db, config)), 'text/html; charset=utf-8'),
+          '/status.json': withRegistry(async (db) => JSON.stringify(await statusReport(db, config)), 'application/json'),
+        },
+      });
+      releasers.add('http', () => http.close());
+    }
+
+    const registry = await openConfiguredRegistry({
+      config,
+      log,
+      wait: 'patient',
+      signal,
+      onRetry: ({ attempt, retryInSeconds, error }) => (startup.waiting = `the registry is unreachable (${error.message}); attempt ${attempt}, the next in ${retryInSeconds} s`),
+    });
     releasers.add('registry', () => registry.close());
     const { db } = registry;
+    startup.waiting = 'migrating the registry';
     const { applied, version } = await retryTransient(() => migrateToLatest(db), {
       signal,
       log,
       what: 'migrating the registry',
       maxBackoffSeconds: config.database.maxBackoffSeconds,
       isTransient: isTransientDatabaseError,
+      onRetry: ({ error }) => (startup.waiting = `migrating the registry failed (${error.message}); retrying`),
     });
     log.info({ schemaVersion: version, applied }, 'registry ready');
     // A configuration that no longer matches the lineage it names fails here, at start, naming each key,
     // rather than in every job.
     const lineage = await retryTransient(() => findLineageByName(db, config.lineage), { signal, log, what: 'reading the lineage', maxBackoffSeconds: config.database.maxBackoffSeconds, isTransient: isTransientDatabaseError });
     if (lineage) assertLineageDefinition(lineage, config);
+    startup.url = registry.url;
+    startup.db = db;
+    if (config.http.enabled) startup.predict = new ChampionPredictor(db, config, log.child({ module: 'predict' }));
 
-    const registryReachable = async (): Promise<boolean> => {
-      const timeout = new Promise<boolean>((resolve) => setTimeout(resolve, 1500, false).unref());
-      return Promise.race([checkReachable(db, registry.url).then(() => true), timeout]);
-    };
-    const champion = async () => {
-      const found = await findChampion(db, config.lineage);
-      return found ? { version: found.version.version, newestDataArrivedAt: await newestTrainingDataArrival(db, found.version.id) } : undefined;
-    };
-    const metrics = createMetrics({ jobCounts: () => countJobsByState(db), registryReachable, champion });
-
-    // The modules, built (not started) so that readiness can ask them.
-    const workers: JobWorker[] = [];
-    const watcher = role === 'all' ? new PartitionWatcher({ db, config, log }) : undefined;
+    watcher = role === 'all' ? new PartitionWatcher({ db, config, log }) : undefined;
     const scheduler = role === 'all' ? new RetrainScheduler({ db, config, log, processId, onEnqueued: () => workers.forEach((w) => w.wake()) }) : undefined;
-
-    if (config.http.enabled) {
-      const champion = new ChampionPredictor(db, config, log.child({ module: 'predict' }));
-      releasers.add('predictor', () => champion.close());
-      const http = await startHttpServer({
-        maxBodyBytes: config.http.maxBodyBytes,
-        postRoutes: { '/v1/predict': predictEndpoint(champion) },
-        host: config.http.host,
-        port: config.http.port,
-        metrics,
-        log,
-        readiness: [
-          { name: 'registry', check: registryReachable },
-          ...(watcher ? [{ name: 'watcher', check: () => watcher.ready }] : []),
-          ...(config.queue.concurrency > 0 ? [{ name: 'workers', check: () => workers.length > 0 && workers.every((w) => w.running) }] : []),
-        ],
-        routes: {
-          '/': async () => ({ type: 'text/html; charset=utf-8', body: renderStatusPage(await statusReport(db, config)) }),
-          '/status.json': async () => ({ type: 'application/json', body: JSON.stringify(await statusReport(db, config)) }),
-        },
-      });
-      releasers.add('http', () => http.close());
-    }
 
     const listener = new NotificationListener({
       url: registry.url,

@@ -6,6 +6,7 @@ import net from 'node:net';
 import { sql } from 'kysely';
 import { enqueueRetrain } from '../src/scheduler/index.ts';
 import { cleanEnv, spawnFreshet } from './support/cli.ts';
+import { TcpProxy } from './support/tcp-proxy.ts';
 import { createTestDatabase } from './support/database.ts';
 
 describe('freshet daemon', () => {
@@ -34,6 +35,42 @@ describe('freshet daemon', () => {
     daemon.child.kill('SIGINT');
     const exit = await daemon.exited;
     assert.equal(exit.code, 0, daemon.stderr());
+  });
+});
+
+describe('freshet daemon waiting for its registry (issue #24, item 6)', () => {
+  test('HTTP answers at once: /healthz 200, /readyz 503 saying why, freshet_registry_up 0, the status page and /v1/predict 503; ready once the database answers', async () => {
+    const { url } = await createTestDatabase();
+    const proxy = await TcpProxy.start({ host: new URL(url).hostname, port: Number(new URL(url).port) });
+    proxy.setMode('refuse');
+    const daemon = spawnFreshet(['daemon'], { env: cleanEnv({ DATABASE_URL: proxy.proxiedUrl(url), FRESHET_DATABASE__MAX_BACKOFF_SECONDS: '1', FRESHET_RETRAIN__SCHEDULE: '' }) });
+    try {
+      const http = String((await daemon.waitForLog('http listening')).url);
+      await daemon.waitForLog('connecting to the database failed; retrying');
+      assert.equal((await fetch(`${http}/healthz`)).status, 200);
+      const ready = await fetch(`${http}/readyz`);
+      assert.equal(ready.status, 503);
+      const body = (await ready.json()) as { ready: boolean; checks: Record<string, boolean>; waiting: Record<string, string> };
+      assert.equal(body.checks.registry, false);
+      assert.match(body.waiting.registry!, /the registry is unreachable \(.+\); attempt \d+, the next in [\d.]+ s/);
+      assert.match(await (await fetch(`${http}/metrics`)).text(), /^freshet_registry_up 0$/m);
+      const page = await fetch(`${http}/`);
+      assert.equal(page.status, 503);
+      assert.match(await page.text(), /freshet is starting: the registry is unreachable/);
+      const predicted = await fetch(`${http}/v1/predict`, { method: 'POST', body: '{"rows":[{"x0":1}]}' });
+      assert.equal(predicted.status, 503);
+      assert.match(((await predicted.json()) as { error: string }).error, /freshet is starting/);
+
+      proxy.setMode('pass');
+      await daemon.waitForLog('freshet running');
+      for (let i = 0; i < 100 && (await fetch(`${http}/readyz`)).status !== 200; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.equal((await fetch(`${http}/readyz`)).status, 200);
+      assert.match(await (await fetch(`${http}/metrics`)).text(), /^freshet_registry_up 1$/m);
+    } finally {
+      daemon.child.kill('SIGINT');
+      await daemon.exited;
+      await proxy.close();
+    }
   });
 });
 

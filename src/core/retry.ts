@@ -11,10 +11,12 @@ export interface RetryOptions {
   maxBackoffSeconds: number;
   /** Errors for which this returns false are thrown at once. */
   isTransient: (error: unknown) => boolean;
+  /** Told of each failed attempt before the pause (the daemon's /readyz says why it waits). */
+  onRetry?: (failure: { attempt: number; retryInSeconds: number; error: Error }) => void;
 }
 
 /** Runs `work` until it succeeds, a non-transient error is thrown, or the signal aborts. */
-export async function retryTransient<T>(work: () => Promise<T>, { signal, log, what, maxBackoffSeconds, isTransient }: RetryOptions): Promise<T> {
+export async function retryTransient<T>(work: () => Promise<T>, { signal, log, what, maxBackoffSeconds, isTransient, onRetry }: RetryOptions): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await work();
@@ -22,6 +24,7 @@ export async function retryTransient<T>(work: () => Promise<T>, { signal, log, w
       if (!isTransient(error) || signal.aborted) throw error;
       const delaySeconds = Math.min(maxBackoffSeconds, 0.5 * 2 ** (attempt - 1));
       log.warn({ attempt, retryInSeconds: delaySeconds, err: (error as Error).message }, `${what} failed; retrying`);
+      onRetry?.({ attempt, retryInSeconds: delaySeconds, error: error as Error });
       await delay(delaySeconds * 1000, undefined, { signal });
     }
   }

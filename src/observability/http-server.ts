@@ -12,6 +12,8 @@ export interface ReadinessCheck {
   name: string;
   /** Resolves true when ready; a rejection or false means not ready. */
   check: () => Promise<boolean> | boolean;
+  /** Why it is not ready, for /readyz's `waiting` (the check's name when absent). */
+  waiting?: () => string;
 }
 
 export interface HttpServerOptions {
@@ -21,7 +23,7 @@ export interface HttpServerOptions {
   readiness: readonly ReadinessCheck[];
   log: Logger;
   /** Extra GET routes (the status page), tried before the 404: each returns its content type and body. */
-  routes?: Record<string, () => Promise<{ type: string; body: string }>>;
+  routes?: Record<string, () => Promise<{ status?: number; type: string; body: string }>>;
   /** POST routes: each gets the request body (at most maxBodyBytes) and returns status, content type and body. */
   postRoutes?: Record<string, (body: Buffer) => Promise<{ status: number; type: string; body: string }>>;
   /** Largest request body a POST route accepts; larger ones get 413. */
@@ -56,7 +58,7 @@ export interface RunningHttpServer {
 }
 
 /** Runs every check with a short timeout; a hung check counts as not ready. */
-async function readiness(checks: readonly ReadinessCheck[]): Promise<{ ready: boolean; checks: Record<string, boolean> }> {
+async function readiness(checks: readonly ReadinessCheck[]): Promise<{ ready: boolean; checks: Record<string, boolean>; waiting?: Record<string, string> }> {
   const results = await Promise.all(
     checks.map(async ({ name, check }) => {
       const timeout = new Promise<boolean>((resolve) => setTimeout(resolve, 2000, false).unref());
@@ -64,7 +66,9 @@ async function readiness(checks: readonly ReadinessCheck[]): Promise<{ ready: bo
       return [name, ok === true] as const;
     }),
   );
-  return { ready: results.every(([, ok]) => ok), checks: Object.fromEntries(results) };
+  const waiting = Object.fromEntries(checks.filter((_, i) => !results[i]![1]).map((c) => [c.name, c.waiting?.() ?? `${c.name} is not ready`]));
+  const ready = results.every(([, ok]) => ok);
+  return { ready, checks: Object.fromEntries(results), ...(ready ? {} : { waiting }) };
 }
 
 export async function startHttpServer({ host, port, metrics, readiness: checks, log, routes = {}, postRoutes = {}, maxBodyBytes = 1 << 20 }: HttpServerOptions): Promise<RunningHttpServer> {
@@ -97,8 +101,8 @@ export async function startHttpServer({ host, port, metrics, readiness: checks, 
       }
       const route = routes[url.pathname];
       if (route) {
-        const { type, body } = await route();
-        return send(200, type, body);
+        const { status = 200, type, body } = await route();
+        return send(status, type, body);
       }
       send(404, 'text/plain', 'not found: try /metrics, /healthz, /readyz or POST /v1/predict\n');
     })().catch((error: Error) => {

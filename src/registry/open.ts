@@ -3,7 +3,7 @@
 import { DatabaseUnavailableError } from '../core/errors.ts';
 import type { ResolvedConfig } from '../core/config.ts';
 import type { Logger } from '../core/log.ts';
-import { retryTransient } from '../core/retry.ts';
+import { retryTransient, type RetryOptions } from '../core/retry.ts';
 import { checkReachable, openRegistry, redactUrl, type Registry } from './connect.ts';
 import { startEmbeddedPostgres, type EmbeddedServer } from './embedded-postgres.ts';
 
@@ -24,9 +24,11 @@ export interface OpenOptions {
    */
   wait: 'once' | 'patient';
   signal?: AbortSignal;
+  /** patient: told of each failed attempt (why, and when the next one is). */
+  onRetry?: RetryOptions['onRetry'];
 }
 
-export async function openConfiguredRegistry({ config, log, wait, signal }: OpenOptions): Promise<RegistryHandle> {
+export async function openConfiguredRegistry({ config, log, wait, signal, onRetry }: OpenOptions): Promise<RegistryHandle> {
   const dbLog = log.child({ module: 'registry' });
   let embedded: EmbeddedServer | undefined;
   let url = config.database.url;
@@ -54,6 +56,7 @@ export async function openConfiguredRegistry({ config, log, wait, signal }: Open
         what: 'connecting to the database',
         maxBackoffSeconds: config.database.maxBackoffSeconds,
         isTransient: () => true, // the daemon waits for the server whatever the reason
+        ...(onRetry ? { onRetry } : {}),
       });
     }
   } catch (error) {
