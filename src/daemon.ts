@@ -19,7 +19,7 @@ import { Releasers } from './core/releasers.ts';
 import { retryTransient } from './core/retry.ts';
 import { countRegistration, createMetrics, recordDecision, renderStatusPage, startHttpServer, statusReport, trainingMetrics } from './observability/index.ts';
 import { JobWorker, NotificationListener, countJobsByState } from './queue/index.ts';
-import { checkReachable, findChampion, findLineageByName, type Registry, CHANNELS, isTransientDatabaseError, migrateToLatest, newestTrainingDataArrival, openConfiguredRegistry } from './registry/index.ts';
+import { checkReachable, findChampion, findLineageByName, lastFinishedRunInvalidRows, waitingSummary, type Registry, CHANNELS, isTransientDatabaseError, migrateToLatest, newestTrainingDataArrival, openConfiguredRegistry } from './registry/index.ts';
 import { retrainJobHandler } from './retrain/index.ts';
 import { RetrainScheduler } from './scheduler/index.ts';
 import { ChampionPredictor, predictEndpoint, reconcileServing } from './serving/index.ts';
@@ -64,7 +64,18 @@ export async function runDaemon({ config, log, signal, role = 'all' }: DaemonOpt
       const found = await findChampion(startup.db, config.lineage);
       return found ? { version: found.version.version, newestDataArrivedAt: await newestTrainingDataArrival(startup.db, found.version.id) } : undefined;
     };
-    const metrics = createMetrics({ jobCounts: () => (startup.db ? countJobsByState(startup.db) : Promise.reject(new Error(startup.waiting))), registryReachable, champion });
+    const notYet = (): Promise<never> => Promise.reject(new Error(startup.waiting));
+    const metrics = createMetrics({
+      jobCounts: () => (startup.db ? countJobsByState(startup.db) : notYet()),
+      registryReachable,
+      champion,
+      waiting: async () => {
+        if (!startup.db) return notYet();
+        const { count, oldestFileAt } = await waitingSummary(startup.db);
+        return { count, oldestSeconds: oldestFileAt ? (Date.now() - oldestFileAt.getTime()) / 1000 : null };
+      },
+      lastRunInvalidRows: async () => (startup.db ? lastFinishedRunInvalidRows(startup.db, config.lineage) : notYet()),
+    });
     // The modules, built once the registry answers (readiness asks them).
     const workers: JobWorker[] = [];
     let watcher: PartitionWatcher | undefined;

@@ -8,7 +8,7 @@ import {
   createRunWithPartitions,
   enqueueJob,
   finishRun,
-  findPartitionByContent,
+  findLatestPartitionVersion,
   findRegisteredPartition,
   getChampion,
   insertCheckpoint,
@@ -71,11 +71,15 @@ async function checkpoint(db: Registry, runId: string, lineageId: string, step: 
 }
 
 describe('partitions', () => {
-  test('the same content at the same path is one row', async () => {
+  test('one row per version at a path; the newest version is what the path holds, even when its content returns to an earlier one', async () => {
     const { db } = await createTestDatabase();
-    await insertPartition(db, partition('dt=2026-11-26', SHA_A));
-    await rejectsWith(insertPartition(db, partition('dt=2026-11-26', SHA_A, { status: 'rejected', error: 'x' })), '23505', 'duplicate content');
-    assert.ok(await findPartitionByContent(db, 'dt=2026-11-26', SHA_A));
+    await insertPartition(db, partition('dt=2026-11-26', SHA_A, { status: 'superseded' }));
+    await rejectsWith(insertPartition(db, partition('dt=2026-11-26', SHA_B, { status: 'rejected', error: 'x' })), '23505', 'the same version twice');
+    await insertPartition(db, partition('dt=2026-11-26', SHA_B, { status: 'superseded', version: 2 }));
+    await insertPartition(db, partition('dt=2026-11-26', SHA_A, { version: 3 })); // restored from a backup
+    const latest = await findLatestPartitionVersion(db, 'dt=2026-11-26');
+    assert.equal(latest?.version, 3);
+    assert.equal(latest?.sha256, SHA_A);
   });
 
   test('at most one registered version per path; superseding frees the slot', async () => {

@@ -32,16 +32,16 @@ describe('watcher from the command line', () => {
     fs.appendFileSync(path.join(dir, 'data', 'dt=2026-11-02', 'part-0.csv'), 'a,b,c,d,e\n');
     const first = await runFreshet(['scan', '--json'], { env: env(dir, url) });
     assert.equal(first.code, 0, first.stderr);
-    assert.deepEqual(JSON.parse(first.stdout), { registered: 1, rejected: 1, duplicate: 0, vanished: 0, failed: 0 });
+    assert.deepEqual(JSON.parse(first.stdout), { registered: 1, rejected: 1, unchanged: 0, vanished: 0, failed: 0, waiting: 0 });
     const second = await runFreshet(['scan', '--json'], { env: env(dir, url) });
-    assert.deepEqual(JSON.parse(second.stdout), { registered: 0, rejected: 0, duplicate: 2, vanished: 0, failed: 0 });
+    assert.deepEqual(JSON.parse(second.stdout), { registered: 0, rejected: 0, unchanged: 2, vanished: 0, failed: 0, waiting: 0 });
 
     const listed = await runFreshet(['partitions', '--json'], { env: env(dir, url) });
     const rows = JSON.parse(listed.stdout) as Array<{ path: string; status: string; error: string | null; row_count: string }>;
     assert.equal(rows.length, 2);
     assert.match(rows.find((r) => r.status === 'rejected')!.error!, /dt=2026-11-02\/part-0\.csv, line 3, column x0: not a number: "a"/);
     const rejected = await runFreshet(['partitions', '--status', 'rejected'], { env: env(dir, url) });
-    assert.match(rejected.stdout, /^id\s+path\s+v\s+status\s+rows\s+arrived\s+error$/m);
+    assert.match(rejected.stdout, /^id\s+path\s+v\s+status\s+rows\s+invalid\s+arrived\s+error$/m);
     assert.match(rejected.stdout, /dt=2026-11-02 .* rejected/);
     assert.doesNotMatch(rejected.stdout, /dt=2026-11-01/);
   });

@@ -8,7 +8,7 @@ import { parquetWriteBuffer } from 'hyparquet-writer';
 import { loadConfig } from '../src/core/config.ts';
 import { createLogger } from '../src/core/log.ts';
 import { countRegistration, createMetrics } from '../src/observability/index.ts';
-import { CHANNELS, listEvents, listPartitions, type Registry } from '../src/registry/index.ts';
+import { CHANNELS, listEvents, listPartitions, listWaitingPartitions, waitingSummary, type Registry } from '../src/registry/index.ts';
 import { PartitionWatcher, parsePartitionPath, registerPartition, type RegistrationOutcome } from '../src/watcher/index.ts';
 import { waitFor } from './support/wait.ts';
 import { createTestDatabase } from './support/database.ts';
@@ -98,14 +98,14 @@ describe('watcher', () => {
     assert.ok(rows.every((r) => r.status === 'registered'));
   });
 
-  test('the same content again is a no-op; changed content is a new version that supersedes the old', async () => {
+  test('the same content again is a no-op (unchanged, not counted); changed content is a new version that supersedes the old', async () => {
     const { db } = await createTestDatabase();
     const dir = tempDir('freshet-watch-');
     const partitionDir = writePartition(dir, 'dt=2026-11-05', syntheticRows(40, 5));
     const { watcher, outcomes, metrics } = await startWatcher(db, dir);
     await watcher.scan();
     fs.writeFileSync(path.join(partitionDir, '_SUCCESS'), ''); // marker touched again
-    await waitFor('duplicate outcome', () => (outcomes.filter((o) => o.kind === 'duplicate').length >= 2 ? true : undefined));
+    await waitFor('unchanged outcome', () => (outcomes.filter((o) => o.kind === 'unchanged').length >= 2 ? true : undefined));
     assert.equal((await byPath(db, 'dt=2026-11-05')).length, 1);
 
     // A producer rewriting the partition later (chokidar can merge two marker writes a few
@@ -128,6 +128,75 @@ describe('watcher', () => {
     const counted = await metrics.registry.getSingleMetricAsString('freshet_partitions_total');
     assert.match(counted, /status="superseded"} 1/);
     assert.match(counted, /status="registered"} 2/);
+    assert.doesNotMatch(counted, /status="(duplicate|unchanged)"/, 're-checks of the same content are not partitions seen (issue #24, item 10)');
+  });
+
+  test('a rejected partition fixed by rewriting its file registers without touching the marker, and its rejection is superseded (issue #24, item 7)', async () => {
+    const { db } = await createTestDatabase();
+    const dir = tempDir('freshet-watch-');
+    const partitionDir = writePartition(dir, 'dt=2026-11-07', syntheticRows(40, 7));
+    fs.appendFileSync(path.join(partitionDir, 'part-0.csv'), 'a,b,c,d,e\n');
+    const { metrics } = await startWatcher(db, dir);
+    const [rejected] = await waitFor('the rejection', async () => {
+      const rows = await byPath(db, 'dt=2026-11-07');
+      return rows[0]?.status === 'rejected' ? rows : undefined;
+    });
+    // The producer fixes the file in place; the marker is left as it was.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    writeCsv(path.join(partitionDir, 'part-0.csv'), syntheticRows(40, 7));
+    const [fixed, old] = await waitFor('the fixed version', async () => {
+      const rows = await byPath(db, 'dt=2026-11-07');
+      return rows.length === 2 ? rows : undefined;
+    });
+    assert.equal(fixed!.status, 'registered');
+    assert.equal(fixed!.version, 2);
+    assert.equal(old!.id, rejected!.id);
+    assert.equal(old!.status, 'superseded', 'the old rejection is no longer counted as rejected');
+    assert.equal(old!.superseded_by, fixed!.id);
+    assert.equal((await listPartitions(db, { status: 'rejected' })).length, 0);
+    const counted = await metrics.registry.getSingleMetricAsString('freshet_partitions_total');
+    assert.match(counted, /status="rejected"} 1/);
+    assert.match(counted, /status="registered"} 1/);
+    assert.match(counted, /status="superseded"} 1/);
+  });
+
+  test('`duplicate` is the same content under another path, registered and counted once as such (issue #24, item 10)', async () => {
+    const { db } = await createTestDatabase();
+    const dir = tempDir('freshet-watch-');
+    const rows = syntheticRows(30, 9);
+    writePartition(dir, 'dt=2026-11-08', rows);
+    const { watcher, outcomes, metrics } = await startWatcher(db, dir);
+    writePartition(dir, 'dt=2026-11-09', rows); // the same day written twice
+    await waitFor('the copy', async () => (await byPath(db, 'dt=2026-11-09'))[0]);
+    await watcher.scan();
+    assert.equal((await listPartitions(db, { status: 'registered' })).length, 2);
+    const copy = outcomes.find((o) => o.kind === 'registered' && o.copyOf);
+    assert.ok(copy?.kind === 'registered' && copy.copyOf?.path === 'dt=2026-11-08');
+    const counted = await metrics.registry.getSingleMetricAsString('freshet_partitions_total');
+    assert.match(counted, /status="duplicate"} 1/);
+    assert.match(counted, /status="registered"} 2/);
+  });
+
+  test('a partition without its marker is recorded as waiting (files, bytes, since when) until it registers (issue #24, item 8)', async () => {
+    const { db } = await createTestDatabase();
+    const dir = tempDir('freshet-watch-');
+    const early = writePartition(dir, 'dt=2026-11-10', syntheticRows(30, 10), { marker: false });
+    const { watcher } = await startWatcher(db, dir);
+    let waiting = await listWaitingPartitions(db);
+    assert.deepEqual(waiting.map((w) => [w.path, w.files, Number(w.bytes)]), [['dt=2026-11-10', 1, fs.statSync(path.join(early, 'part-0.csv')).size]]);
+    // One that arrives while the daemon runs is noticed from its file events, without a rescan.
+    writePartition(dir, 'dt=2026-11-11', syntheticRows(30, 11), { marker: false });
+    waiting = await waitFor('the second waiting partition', async () => {
+      const rows = await listWaitingPartitions(db);
+      return rows.length === 2 ? rows : undefined;
+    });
+    assert.equal(waiting[0]!.path, 'dt=2026-11-10', 'the longest-waiting first');
+    assert.deepEqual(await waitingSummary(db).then((s) => s.count), 2);
+    fs.writeFileSync(path.join(early, '_SUCCESS'), '');
+    await waitFor('registered and no longer waiting', async () => ((await listWaitingPartitions(db)).length === 1 && (await byPath(db, 'dt=2026-11-10'))[0] ? true : undefined));
+    fs.rmSync(path.join(dir, 'data', 'dt=2026-11-11'), { recursive: true });
+    await watcher.scan();
+    assert.deepEqual(await listWaitingPartitions(db), [], 'a scan forgets what no longer waits');
   });
 
   test('rejections of each kind name the file, line and column; the watcher keeps going', async () => {

@@ -1,6 +1,7 @@
 // `freshet scan` and `freshet partitions`: the partitions the watcher registers.
 import { Option, type Command } from 'commander';
-import { listPartitions, type PartitionStatus } from '../registry/index.ts';
+import { listPartitions, listWaitingPartitions, type PartitionStatus } from '../registry/index.ts';
+import { humanSeconds } from '../core/human-seconds.ts';
 import { PartitionWatcher } from '../watcher/index.ts';
 import { EXIT } from './exit-codes.ts';
 import { formatTable } from '../core/table.ts';
@@ -13,27 +14,48 @@ export function addDataVerbs(program: Command): void {
     .option('--json', 'print the outcome counts as JSON')
     .action(async (options: { json?: boolean }, command: Command) => {
       await withRegistry(command, 'migrate', async (registry, log, config) => {
-        const counts: Record<string, number> = { registered: 0, rejected: 0, duplicate: 0, vanished: 0, failed: 0 };
+        const counts: Record<string, number> = { registered: 0, rejected: 0, unchanged: 0, vanished: 0, failed: 0, waiting: 0 };
         const watcher = new PartitionWatcher({ db: registry.db, config, log });
         watcher.on('outcome', (outcome) => (counts[outcome.kind] = (counts[outcome.kind] ?? 0) + 1));
         watcher.on('failure', () => (counts.failed = (counts.failed ?? 0) + 1));
-        await watcher.scan();
-        print(options.json ? JSON.stringify(counts) : formatTable(['outcome', 'partitions'], Object.entries(counts)));
+        const waiting = await watcher.scan();
+        counts.waiting = waiting.length;
+        if (options.json) print(JSON.stringify(counts));
+        else {
+          print(formatTable(['outcome', 'partitions'], Object.entries(counts)));
+          // A partition without its marker is invisible to training: say which, and since when.
+          if (waiting.length > 0) {
+            print(`\nwaiting for ${config.watcher.mode === 'marker' ? `their ${config.watcher.marker} marker` : 'their files to stop changing'}:`);
+            print(formatTable(['path', 'files', 'bytes', 'waiting'], waiting.map((w) => [w.relativePath, w.files, w.bytes, humanSeconds((Date.now() - w.firstFileAt.getTime()) / 1000)])));
+          }
+        }
         if (counts.failed) process.exitCode = EXIT.failure;
       });
     });
 
   program
     .command('partitions')
-    .description('list registered, rejected and superseded partitions with rows and errors')
-    .addOption(new Option('--status <status>', 'only this status').choices(['registered', 'rejected', 'superseded']))
+    .description('list partitions: those waiting for their marker first, then registered, rejected and superseded ones, newest first, with rows, invalid rows and errors')
+    .addOption(new Option('--status <status>', 'only this status').choices(['waiting', 'registered', 'rejected', 'superseded']))
     .option('--limit <n>', 'most rows to show (newest first)', (v) => positiveInt('--limit', v), 100)
     .option('--json', 'machine-readable output')
-    .action(async (options: { status?: PartitionStatus; limit: number; json?: boolean }, command: Command) => {
-      await withRegistry(command, 'current', async (registry) => {
-        const rows = await listPartitions(registry.db, { status: options.status, limit: options.limit });
-        if (options.json) return print(JSON.stringify(rows, null, 2));
-        print(formatTable(['id', 'path', 'v', 'status', 'rows', 'arrived', 'error'], rows.map((r) => [r.id, r.path, r.version, r.status, r.row_count, r.arrived_at.toISOString(), r.error])));
+    .action(async (options: { status?: PartitionStatus | 'waiting'; limit: number; json?: boolean }, command: Command) => {
+      await withRegistry(command, 'current', async (registry, _log, config) => {
+        const waiting = !options.status || options.status === 'waiting' ? await listWaitingPartitions(registry.db, options.limit) : [];
+        const rows = options.status === 'waiting' ? [] : await listPartitions(registry.db, { ...(options.status ? { status: options.status } : {}), limit: options.limit });
+        // One list, as the table shows it: waiting partitions carry status "waiting" and their files, bytes and first file's time.
+        if (options.json) return print(JSON.stringify([...waiting.map((w) => ({ ...w, status: 'waiting' })), ...rows], null, 2));
+        const marker = config.watcher.mode === 'marker' ? `no ${config.watcher.marker} yet` : 'files still changing';
+        const since = (at: Date): string => humanSeconds((Date.now() - at.getTime()) / 1000);
+        print(
+          formatTable(
+            ['id', 'path', 'v', 'status', 'rows', 'invalid', 'arrived', 'error'],
+            [
+              ...waiting.map((w) => ['-', w.path, '-', 'waiting', '-', '-', '-', `${marker}: ${w.files} file${w.files === 1 ? '' : 's'} (${w.bytes} bytes), the first written ${since(w.first_file_at)} ago`]),
+              ...rows.map((r) => [r.id, r.path, r.version, r.status, r.row_count, r.invalid_rows, r.arrived_at.toISOString(), r.error]),
+            ],
+          ),
+        );
       });
     });
 }

@@ -14,7 +14,8 @@ export function formatStatus(report: StatusReport): string {
     c ? `champion: v${c.version}${c.constant ? ` (the naive ${c.constant.name} ${num(c.constant.value)}, eval.fallback naive)` : ''}, ${c.metricName} ${num(c.metric)}, run ${c.run}, since ${c.promotedAt}` : 'champion: none yet',
     `freshness: champion's newest data ${f.championDataArrivedAt ?? '-'} (${humanSeconds(f.championDataAgeSeconds)} old); newest partition ${f.newestPartitionArrivedAt ?? '-'}; ${f.partitionsWaiting} partitions waiting (fresh: not learned by the champion; ${f.partitionsUntried} not yet tried by any run)`,
     forwardLine(report),
-    `partitions: ${Object.entries(report.partitions).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`,
+    `partitions: ${Object.entries(report.partitions).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}${report.invalidRows > 0 ? `; ${report.invalidRows} invalid rows in the registered ones (skipped by training: \`freshet partitions\` says where)` : ''}`,
+    ...(report.awaitingMarker.count > 0 ? [awaitingLine(report.awaitingMarker)] : []),
     `jobs: ${Object.entries(report.jobs).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`,
   ];
   if (report.activeJobs.length) lines.push('', formatTable(['job', 'state', 'attempts', 'held by', 'lease until', 'last error'], report.activeJobs.map((j) => [j.id, j.state, j.attempts, j.lockedBy, j.leaseExpiresAt, j.lastError])));
@@ -22,12 +23,18 @@ export function formatStatus(report: StatusReport): string {
     lines.push('', 'last decisions', formatTable(['at', 'decision', 'metric', 'candidate', 'champion', 'naive', 'skill', 'gate rows', 'reason'], report.decisions.slice(0, 5).map((d) => [d.at, d.decision, d.metricName, num(d.candidateMetric), num(d.championMetric), num(d.naiveMetric), formatSkill(d.candidateSkill), d.holdout, d.reason])));
   }
   if (report.runs.length) {
-    lines.push('', 'latest runs', formatTable(['run', 'kind', 'status', 'started', 'finished', 'val loss'], report.runs.slice(0, 5).map((r) => [r.id, r.kind, r.status, r.startedAt, r.finishedAt, num(r.valLoss)])));
+    lines.push('', 'latest runs', formatTable(['run', 'kind', 'status', 'started', 'finished', 'val loss', 'invalid rows'], report.runs.slice(0, 5).map((r) => [r.id, r.kind, r.status, r.startedAt, r.finishedAt, num(r.valLoss), r.invalidRows])));
   }
   lines.push('', `schema version: ${registry.schemaVersion ?? '(not migrated)'}`);
   if (registry.pendingMigrations.length) lines.push(`pending migrations: ${registry.pendingMigrations.join(', ')} (run \`freshet migrate\`)`);
   if (Object.keys(registry.tables).length) lines.push('', formatTable(['table', 'rows'], Object.entries(registry.tables)));
   return lines.join('\n');
+}
+
+/** Partitions a producer has not marked complete: invisible to training until it does. */
+export function awaitingLine(waiting: StatusReport['awaitingMarker']): string {
+  const shown = waiting.paths.slice(0, 3).join(', ') + (waiting.count > 3 ? `, … (${waiting.count})` : '');
+  return `waiting for their marker: ${waiting.count} partition${waiting.count === 1 ? '' : 's'} with data files but not complete (${shown}), the oldest for ${humanSeconds(waiting.oldestSeconds)}: not trained on until marked`;
 }
 
 /** The forward check, said plainly: does what serves beat the constant a person would try first? */

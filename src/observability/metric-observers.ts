@@ -25,12 +25,13 @@ export function trainingMetrics(metrics: Metrics): TrainObserver {
 
 /** One partition's registration: counted by outcome, and its detection latency (marker → committed). */
 export function countRegistration(metrics: Metrics, outcome: RegistrationOutcome, arrivedAt: Date): void {
-  if (outcome.kind === 'vanished') return;
+  // A re-check of content already recorded (a touched marker, a rescan) is not a partition seen.
+  if (outcome.kind === 'vanished' || outcome.kind === 'unchanged') return;
   metrics.partitionsTotal.inc({ status: outcome.kind });
-  if (outcome.kind === 'registered' && outcome.superseded) metrics.partitionsTotal.inc({ status: 'superseded' });
-  if (outcome.kind === 'registered' || outcome.kind === 'rejected') {
-    metrics.partitionDetectSeconds.observe(Math.max(0, (Date.now() - arrivedAt.getTime()) / 1000));
-  }
+  if (outcome.superseded.length > 0) metrics.partitionsTotal.inc({ status: 'superseded' }, outcome.superseded.length);
+  if (outcome.kind === 'registered' && outcome.copyOf) metrics.partitionsTotal.inc({ status: 'duplicate' });
+  if (outcome.kind === 'registered') metrics.partitionInvalidRowsTotal.inc(Number(outcome.partition.invalid_rows ?? 0));
+  metrics.partitionDetectSeconds.observe(Math.max(0, (Date.now() - arrivedAt.getTime()) / 1000));
 }
 
 /**

@@ -10,6 +10,10 @@ export interface MetricSources {
   registryReachable?: () => Promise<boolean>;
   /** The champion's version number and the arrival time of the newest partition it was trained on. */
   champion?: () => Promise<{ version: number; newestDataArrivedAt: Date | null } | undefined>;
+  /** Partitions waiting for their marker (how many, the oldest's wait), read from the registry at each scrape. */
+  waiting?: () => Promise<{ count: number; oldestSeconds: number | null }>;
+  /** Invalid rows the lineage's latest finished run skipped (null: no finished run). */
+  lastRunInvalidRows?: () => Promise<number | null>;
 }
 
 export function createMetrics(sources: MetricSources = {}) {
@@ -116,8 +120,34 @@ export function createMetrics(sources: MetricSources = {}) {
     }),
     partitionsTotal: counter({
       name: 'freshet_partitions_total',
-      help: 'Partitions seen by the watcher, by outcome (registered, rejected, superseded, duplicate). Unit: partitions.',
+      help: 'Partition versions recorded by the watcher, by outcome: registered, rejected, superseded (versions replaced by a newer one), duplicate (registered with the same content as another path\'s partition). Re-checks of unchanged content are not counted. Unit: partitions.',
       labelNames: ['status'] as const,
+    }),
+    partitionsWaiting: gauge({
+      name: 'freshet_partitions_waiting_for_marker',
+      help: 'Partition directories with data files but no completion marker yet (not trained on until marked), read from the registry at scrape time. Unit: partitions.',
+      async collect() {
+        if (sources.waiting) this.set((await sources.waiting().catch(() => undefined))?.count ?? 0);
+      },
+    }),
+    partitionWaitingOldestSeconds: gauge({
+      name: 'freshet_partition_waiting_oldest_seconds',
+      help: 'How long the longest-waiting partition without its marker has waited, from its oldest data file\'s mtime (0: none waits). Unit: seconds.',
+      async collect() {
+        if (sources.waiting) this.set((await sources.waiting().catch(() => undefined))?.oldestSeconds ?? 0);
+      },
+    }),
+    partitionInvalidRowsTotal: counter({
+      name: 'freshet_partition_invalid_rows_total',
+      help: 'Rows of partitions registered by this process that cannot train (a missing, NaN or infinite value), counted at registration; training skips them. Unit: rows.',
+    }),
+    lastRunInvalidRows: gauge({
+      name: 'freshet_run_invalid_rows',
+      help: 'Invalid rows (skipped) in the lineage\'s latest finished run, read from the registry at scrape time. Unit: rows.',
+      async collect() {
+        const rows = await sources.lastRunInvalidRows?.().catch(() => null);
+        if (rows !== null && rows !== undefined) this.set(rows);
+      },
     }),
     partitionDetectSeconds: histogram({
       name: 'freshet_partition_detect_seconds',

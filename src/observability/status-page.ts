@@ -101,7 +101,9 @@ export function renderStatusPage(report: StatusReport): string {
 ${champion}
 <h2>Data freshness</h2>
 <dl id="freshness"><dt>champion's newest data</dt><dd>${escape(f.championDataArrivedAt)} (${humanSeconds(f.championDataAgeSeconds)} old)</dd><dt>newest partition</dt><dd>${escape(f.newestPartitionArrivedAt)}</dd><dt>partitions waiting</dt><dd>${f.partitionsWaiting} fresh, ${f.partitionsUntried} not yet tried</dd>
-<dt>partitions</dt><dd>${Object.entries(report.partitions).map(([k, v]) => `${escape(k)} ${v}`).join(' · ') || '-'}</dd></dl>
+<dt>partitions</dt><dd>${Object.entries(report.partitions).map(([k, v]) => `${escape(k)} ${v}`).join(' · ') || '-'}</dd>
+<dt>invalid rows</dt><dd id="invalid-rows">${report.invalidRows} in the registered partitions (skipped by training)</dd>
+<dt>waiting for their marker</dt><dd id="awaiting-marker"${report.awaitingMarker.count > 0 ? ' class="warning" style="color:#b45309"' : ''}>${report.awaitingMarker.count === 0 ? 'none' : `${report.awaitingMarker.count}: ${escape(report.awaitingMarker.paths.slice(0, 5).join(', '))}${report.awaitingMarker.count > 5 ? ', …' : ''} — the oldest for ${humanSeconds(report.awaitingMarker.oldestSeconds)}; not trained on until marked`}</dd></dl>
 <h2>Loss curve behind the champion</h2>
 ${curve}
 <h2>Against the naive baseline</h2>
@@ -110,7 +112,7 @@ ${forwardCheckHtml(report)}
 ${decisionsChartSvg(report.decisions) ?? ''}
 ${table(['at', 'decision', 'metric', 'candidate', 'champion', 'naive', 'skill', 'gate rows', 'actor', 'reason'], report.decisions.map((d) => [d.at, d.decision, d.metricName, num(d.candidateMetric), num(d.championMetric), num(d.naiveMetric), formatSkill(d.candidateSkill), d.holdout, d.actor, d.reason]), 'decisions')}
 <h2>Latest runs</h2>
-${table(['run', 'kind', 'status', 'started', 'finished', 'base checkpoint', 'val loss', 'error'], report.runs.map((r) => [r.id, r.kind, r.status, r.startedAt, r.finishedAt, r.baseCheckpoint, num(r.valLoss), r.error]), 'runs')}
+${table(['run', 'kind', 'status', 'started', 'finished', 'base checkpoint', 'val loss', 'invalid rows', 'error'], report.runs.map((r) => [r.id, r.kind, r.status, r.startedAt, r.finishedAt, r.baseCheckpoint, num(r.valLoss), r.invalidRows, r.error]), 'runs')}
 <h2>Job queue</h2>
 <p id="job-counts">${Object.entries(report.jobs).map(([k, v]) => `${escape(k)} ${v}`).join(' · ') || '-'}</p>
 ${table(['job', 'state', 'attempts', 'held by', 'lease until', 'last error'], report.activeJobs.map((j) => [j.id, j.state, j.attempts, j.lockedBy, j.leaseExpiresAt, j.lastError]), 'jobs')}

@@ -3,7 +3,7 @@
 // its plateau. One read of the registry, shared by `freshet status` and the status page.
 import type { ResolvedConfig } from '../core/config.ts';
 import { NotFoundError } from '../core/errors.ts';
-import { championSince, listLiveJobs, listRunsWithResult, partitionCounts, getChampion, findLineageByName, freshPartitions, listPromotions, newestTrainingDataArrival, registryStatus, type Promotion, type Registry, type RegistryStatus } from '../registry/index.ts';
+import { championSince, listLiveJobs, listRunsWithResult, listWaitingPartitions, partitionCounts, registeredInvalidRows, waitingSummary, getChampion, findLineageByName, freshPartitions, listPromotions, newestTrainingDataArrival, registryStatus, type Promotion, type Registry, type RegistryStatus } from '../registry/index.ts';
 import { formatSkill, servingSkill, type ServingSkill } from '../promotion/index.ts';
 import { countJobsByState } from '../queue/index.ts';
 import { plateauReport, type PlateauReport } from '../selection/index.ts';
@@ -35,9 +35,13 @@ export interface StatusReport extends RegistryStatus {
     partitionsUntried: number;
   };
   partitions: Record<string, number>;
+  /** Partition directories with data files but no completion marker yet (invisible to training until it comes). */
+  awaitingMarker: { count: number; oldestSeconds: number | null; paths: string[] };
+  /** Rows the registered partitions hold that cannot train (missing, NaN, infinite), counted at registration. */
+  invalidRows: number;
   jobs: Record<string, number>;
   activeJobs: Array<{ id: string; state: string; attempts: number; lockedBy: string | null; leaseExpiresAt: string | null; lastError: string | null }>;
-  runs: Array<{ id: string; kind: string; status: string; startedAt: string; finishedAt: string | null; baseCheckpoint: string | null; valLoss: number | null; error: string | null }>;
+  runs: Array<{ id: string; kind: string; status: string; startedAt: string; finishedAt: string | null; baseCheckpoint: string | null; valLoss: number | null; invalidRows: number; error: string | null }>;
   decisions: Array<{ id: string; at: string; decision: string; candidateMetric: number | null; championMetric: number | null; naiveMetric: number | null; naiveName: string | null; holdout: string | null; candidateSkill: number | null; metricName: string | null; actor: string; reason: string }>;
   /**
    * The latest gate decision's forward check: the model serving after it against the naive
@@ -50,11 +54,15 @@ export interface StatusReport extends RegistryStatus {
 export async function statusReport(db: Registry, config: ResolvedConfig): Promise<StatusReport> {
   const registry = await registryStatus(db);
   const base = { generatedAt: new Date().toISOString(), lineage: config.lineage, ...registry };
-  const empty = { forwardCheck: null, champion: null, freshness: { newestPartitionArrivedAt: null, championDataArrivedAt: null, championDataAgeSeconds: null, partitionsWaiting: 0, partitionsUntried: 0 }, partitions: {}, jobs: {}, activeJobs: [], runs: [], decisions: [], lossCurve: null };
+  const empty = { forwardCheck: null, champion: null, freshness: { newestPartitionArrivedAt: null, championDataArrivedAt: null, championDataAgeSeconds: null, partitionsWaiting: 0, partitionsUntried: 0 }, partitions: {}, awaitingMarker: { count: 0, oldestSeconds: null, paths: [] }, invalidRows: 0, jobs: {}, activeJobs: [], runs: [], decisions: [], lossCurve: null };
   if (registry.pendingMigrations.length > 0) return { ...base, ...empty }; // tables may be missing: `freshet migrate` first
 
   const lineage = await findLineageByName(db, config.lineage);
   const { byStatus: partitions, newestRegisteredArrival: newestPartition } = await partitionCounts(db);
+  const waiting = await listWaitingPartitions(db, 20);
+  const { count: waitingCount, oldestFileAt } = await waitingSummary(db);
+  const awaitingMarker = { count: waitingCount, oldestSeconds: oldestFileAt ? Math.round((Date.now() - oldestFileAt.getTime()) / 1000) : null, paths: waiting.map((w) => w.path) };
+  const invalidRows = await registeredInvalidRows(db);
   const jobs = await countJobsByState(db);
   const activeJobs = (await listLiveJobs(db)).map((j) => ({
     id: j.id,
@@ -66,7 +74,7 @@ export async function statusReport(db: Registry, config: ResolvedConfig): Promis
   }));
   if (!lineage) {
     const registered = partitions.registered ?? 0;
-    return { ...base, ...empty, partitions, jobs, activeJobs, freshness: { ...empty.freshness, newestPartitionArrivedAt: newestPartition?.toISOString() ?? null, partitionsWaiting: registered, partitionsUntried: registered } };
+    return { ...base, ...empty, partitions, awaitingMarker, invalidRows, jobs, activeJobs, freshness: { ...empty.freshness, newestPartitionArrivedAt: newestPartition?.toISOString() ?? null, partitionsWaiting: registered, partitionsUntried: registered } };
   }
 
   const version = await getChampion(db, lineage.id);
@@ -105,6 +113,8 @@ export async function statusReport(db: Registry, config: ResolvedConfig): Promis
       partitionsUntried: fresh.filter((p) => !p.tried).length,
     },
     partitions,
+    awaitingMarker,
+    invalidRows,
     jobs,
     activeJobs,
     runs: runs.map((r) => ({
@@ -115,6 +125,7 @@ export async function statusReport(db: Registry, config: ResolvedConfig): Promis
       finishedAt: r.finished_at?.toISOString() ?? null,
       baseCheckpoint: r.base_checkpoint_id,
       valLoss: r.result_val_loss,
+      invalidRows: Number(r.invalid_rows),
       error: r.error,
     })),
     forwardCheck: forwardCheckOf(decisions),

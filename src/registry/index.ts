@@ -8,6 +8,7 @@ export { registryStatus, type RegistryStatus } from './status.ts';
 export * from './schema.ts';
 export * from './repositories/lineages.ts';
 export * from './repositories/partitions.ts';
+export * from './repositories/waiting-partitions.ts';
 export * from './repositories/runs.ts';
 export * from './repositories/checkpoints.ts';
 export * from './repositories/loss-points.ts';

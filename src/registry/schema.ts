@@ -57,6 +57,17 @@ export interface PartitionsTable {
   detected_at: Timestamp;
   registered_at: Generated<Date>;
   superseded_by: Id | null;
+  /** Rows that cannot train (missing, NaN, infinite; a binary label not 0/1), counted at registration; null for rejected or older rows. */
+  invalid_rows: ColumnType<string | null, string | number | null | undefined, string | number | null>;
+}
+
+/** A partition directory with data files but no marker yet (or still changing, in stable mode). */
+export interface WaitingPartitionsTable {
+  path: string;
+  files: number;
+  bytes: ColumnType<string, string | number, string | number>;
+  first_file_at: Timestamp;
+  last_seen_at: Generated<Date>;
 }
 
 export interface JobsTable {
@@ -239,6 +250,7 @@ export interface ArtifactChunksTable {
 export interface Database {
   lineages: LineagesTable;
   partitions: PartitionsTable;
+  waiting_partitions: WaitingPartitionsTable;
   jobs: JobsTable;
   cron_slots: CronSlotsTable;
   runs: RunsTable;
@@ -258,6 +270,7 @@ export interface Database {
 export const REGISTRY_TABLES = [
   'lineages',
   'partitions',
+  'waiting_partitions',
   'runs',
   'checkpoints',
   'loss_points',
@@ -269,6 +282,7 @@ export const REGISTRY_TABLES = [
 ] as const satisfies ReadonlyArray<keyof Database>;
 
 export type Partition = Selectable<PartitionsTable>;
+export type WaitingPartition = Selectable<WaitingPartitionsTable>;
 export type NewPartition = Insertable<PartitionsTable>;
 export type Lineage = Selectable<LineagesTable>;
 export type NewLineage = Insertable<LineagesTable>;

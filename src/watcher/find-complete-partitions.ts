@@ -12,6 +12,30 @@ export interface CompletionRules {
   stableMs: number;
 }
 
+/** A partition directory with data files that is not complete yet (no marker; still changing). */
+export interface WaitingDirectory {
+  relativePath: string;
+  files: number;
+  bytes: number;
+  /** The oldest data file's mtime: how long the partition has waited. */
+  firstFileAt: Date;
+}
+
+/** What a directory with data files but no completion holds, or null when it holds none. */
+export function waitingContent(dir: string, relativePath: string): WaitingDirectory | null {
+  let files = 0;
+  let bytes = 0;
+  let oldest = Infinity;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    if (!entry.isFile() || isBookkeeping(entry.name)) continue;
+    const stat = fs.statSync(path.join(dir, entry.name));
+    files += 1;
+    bytes += stat.size;
+    oldest = Math.min(oldest, stat.mtimeMs);
+  }
+  return files > 0 ? { relativePath, files, bytes, firstFileAt: new Date(oldest) } : null;
+}
+
 export interface CompletePartition {
   relativePath: string;
   /** Marker mtime (marker mode) or the newest content file's mtime (stable mode). */
@@ -48,8 +72,14 @@ export function completion(dir: string, rules: CompletionRules, now = Date.now()
  * ignored with a warning; directories that vanish during the walk are skipped.
  */
 export function findCompletePartitions(root: string, rules: CompletionRules, log: Logger): CompletePartition[] {
+  return scanPartitions(root, rules, log).complete;
+}
+
+/** One walk of the data root: the complete partitions, and those with data files still waiting for completion. */
+export function scanPartitions(root: string, rules: CompletionRules, log: Logger): { complete: CompletePartition[]; waiting: WaitingDirectory[] } {
   const realRoot = fs.realpathSync(root);
   const found: CompletePartition[] = [];
+  const waiting: WaitingDirectory[] = [];
   const visited = new Set<string>();
   const walk = (dir: string): void => {
     let real: string;
@@ -69,6 +99,10 @@ export function findCompletePartitions(root: string, rules: CompletionRules, log
       try {
         const arrivedAt = completion(dir, rules);
         if (arrivedAt) found.push({ relativePath: relative, arrivedAt });
+        else {
+          const content = waitingContent(dir, relative);
+          if (content) waiting.push(content);
+        }
       } catch {
         return; // vanished while we looked
       }
@@ -95,5 +129,6 @@ export function findCompletePartitions(root: string, rules: CompletionRules, log
     }
   };
   walk(root);
-  return found.sort((a, b) => a.arrivedAt.getTime() - b.arrivedAt.getTime() || a.relativePath.localeCompare(b.relativePath));
+  found.sort((a, b) => a.arrivedAt.getTime() - b.arrivedAt.getTime() || a.relativePath.localeCompare(b.relativePath));
+  return { complete: found, waiting };
 }

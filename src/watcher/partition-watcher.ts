@@ -9,9 +9,9 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { ResolvedConfig } from '../core/config.ts';
 import type { Logger } from '../core/log.ts';
-import { isTransientDatabaseError, type Registry } from '../registry/index.ts';
+import { isTransientDatabaseError, replaceWaitingPartitions, upsertWaitingPartition, type Registry } from '../registry/index.ts';
 import { retryTransient } from '../core/retry.ts';
-import { completion, findCompletePartitions, isInside, type CompletionRules } from './find-complete-partitions.ts';
+import { completion, isInside, scanPartitions, waitingContent, type CompletionRules, type WaitingDirectory } from './find-complete-partitions.ts';
 import { isBookkeeping } from './inspect-partition.ts';
 import { parsePartitionPath } from './partition-path.ts';
 import { registerPartition, type RegistrationOutcome } from './register-partition.ts';
@@ -28,6 +28,9 @@ export interface WatcherOptions {
   config: ResolvedConfig;
   log: Logger;
 }
+
+/** Marker mode: how long a changed data file must stay quiet before the partition is looked at again (a copy in progress keeps writing). */
+const CHANGE_QUIET_MS = 1000;
 
 export class PartitionWatcher extends EventEmitter<WatcherEvents> {
   readonly #db: Registry;
@@ -91,11 +94,17 @@ export class PartitionWatcher extends EventEmitter<WatcherEvents> {
     this.#log.info({ root: this.#root, mode: this.#rules.mode, polling: this.#config.watcher.polling }, 'watching for partitions');
   }
 
-  /** One reconciliation pass: queues every complete partition and waits until all are handled. */
-  async scan(): Promise<void> {
-    const found = findCompletePartitions(this.#root, this.#rules, this.#log);
-    for (const { relativePath } of found) this.#enqueue(relativePath);
+  /**
+   * One reconciliation pass: queues every complete partition and waits until all are
+   * handled; records the partitions still waiting for their marker, and returns them.
+   */
+  async scan(): Promise<WaitingDirectory[]> {
+    const { complete, waiting } = scanPartitions(this.#root, this.#rules, this.#log);
+    for (const { relativePath } of complete) this.#enqueue(relativePath);
     await this.drained();
+    const sightings = waiting.map((w) => ({ path: w.relativePath, files: w.files, bytes: w.bytes, firstFileAt: w.firstFileAt }));
+    await replaceWaitingPartitions(this.#db, sightings).catch((error: Error) => this.#log.warn({ err: error.message }, 'could not record the partitions waiting for their marker; the next scan retries'));
+    return waiting;
   }
 
   /** Resolves when no registration is queued or running. */
@@ -156,6 +165,7 @@ export class PartitionWatcher extends EventEmitter<WatcherEvents> {
     const name = path.basename(file);
     if (this.#rules.mode === 'marker') {
       if (name === this.#rules.marker) this.#enqueue(relative);
+      else if (!isBookkeeping(name)) this.#onDataFileChange(dir, relative);
       return;
     }
     if (isBookkeeping(name)) return;
@@ -170,6 +180,33 @@ export class PartitionWatcher extends EventEmitter<WatcherEvents> {
         // vanished
       }
     }, this.#rules.stableMs + 50);
+    timer.unref();
+    this.#stableTimers.set(relative, timer);
+  }
+
+  /**
+   * Marker mode, a data file written or changed: once it has been quiet for a moment, a
+   * complete partition is checked again (changed content is a new version — a rejected
+   * partition fixed in place registers without touching its marker), and one without its
+   * marker is recorded as waiting for it.
+   */
+  #onDataFileChange(dir: string, relative: string): void {
+    clearTimeout(this.#stableTimers.get(relative));
+    const timer = setTimeout(() => {
+      this.#stableTimers.delete(relative);
+      if (this.#stopped) return;
+      try {
+        if (completion(dir, this.#rules)) return this.#enqueue(relative);
+        const content = waitingContent(dir, relative);
+        if (content) {
+          void upsertWaitingPartition(this.#db, { path: relative, files: content.files, bytes: content.bytes, firstFileAt: content.firstFileAt }).catch((error: Error) =>
+            this.#log.warn({ path: relative, err: error.message }, 'could not record a partition waiting for its marker; the next scan retries'),
+          );
+        }
+      } catch {
+        // vanished
+      }
+    }, CHANGE_QUIET_MS);
     timer.unref();
     this.#stableTimers.set(relative, timer);
   }

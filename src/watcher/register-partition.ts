@@ -1,21 +1,28 @@
 // Registering one partition: hash, (validate), and record it in one transaction.
 //
+// A path's newest version is what the registry believes the path holds: the same content
+// again is `unchanged` (a re-check: the marker touched, a rescan) and records nothing; other
+// content is a new version, which supersedes the registered one (when it registers) and
+// any rejected ones (always: a fixed partition leaves no rejection behind). Content equal
+// to another path's registered partition is registered too, flagged as a `duplicate` copy.
+//
 // Several daemons may watch the same data dir. A transaction-scoped advisory lock on the
 // partition's path serialises them: the second one to arrive finds the row the first
-// committed and records nothing (a duplicate). The NOTIFY is sent inside the transaction,
+// committed and records nothing (unchanged). The NOTIFY is sent inside the transaction,
 // so Postgres delivers it only if the row commits.
 import path from 'node:path';
 import type { Logger } from '../core/log.ts';
-import { retirePartition, insertPartition, lockPartitionPath, notify, nextPartitionVersion, CHANNELS, findPartitionByContent, findRegisteredPartition, recordEvent, supersedePartition, type Partition, type Registry } from '../registry/index.ts';
+import { retirePartition, insertPartition, lockPartitionPath, notify, nextPartitionVersion, CHANNELS, findLatestPartitionVersion, findRegisteredCopyElsewhere, findRegisteredPartition, supersedeRejectedVersions, removeWaitingPartition, recordEvent, supersedePartition, type Partition, type Registry } from '../registry/index.ts';
 import { DataFileError } from '../data/index.ts';
 import { hashPartition, validatePartition, type ValidationRules } from './inspect-partition.ts';
 import { parsePartitionPath } from './partition-path.ts';
 
 
 export type RegistrationOutcome =
-  | { kind: 'registered'; partition: Partition; superseded: Partition | undefined }
-  | { kind: 'rejected'; partition: Partition }
-  | { kind: 'duplicate'; partition: Partition }
+  /** `superseded`: the versions it replaced (the registered one, rejected ones); `copyOf`: a registered partition at another path with the same content. */
+  | { kind: 'registered'; partition: Partition; superseded: Partition[]; copyOf: Partition | undefined }
+  | { kind: 'rejected'; partition: Partition; superseded: Partition[] }
+  | { kind: 'unchanged'; partition: Partition }
   | { kind: 'vanished'; path: string; reason: string };
 
 export interface RegisterOptions {
@@ -51,8 +58,11 @@ export async function registerPartition(options: RegisterOptions): Promise<Regis
     if (isVanished(error)) return { kind: 'vanished', path: relativePath, reason: (error as Error).message };
     throw error;
   }
-  const known = await findPartitionByContent(db, relativePath, content.sha256);
-  if (known) return { kind: 'duplicate', partition: known };
+  const latest = await findLatestPartitionVersion(db, relativePath);
+  if (latest?.sha256 === content.sha256) {
+    await removeWaitingPartition(db, relativePath); // its marker came back, say
+    return { kind: 'unchanged', partition: latest };
+  }
 
   let rejection: string | null = null;
   let validation = null;
@@ -69,11 +79,13 @@ export async function registerPartition(options: RegisterOptions): Promise<Regis
 
   return db.transaction().execute(async (trx) => {
     await lockPartitionPath(trx, relativePath);
-    const raced = await findPartitionByContent(trx, relativePath, content.sha256);
-    if (raced) return { kind: 'duplicate', partition: raced } as const;
+    await removeWaitingPartition(trx, relativePath);
+    const raced = await findLatestPartitionVersion(trx, relativePath);
+    if (raced?.sha256 === content.sha256) return { kind: 'unchanged', partition: raced } as const;
     const version = await nextPartitionVersion(trx, relativePath);
     const current = await findRegisteredPartition(trx, relativePath);
     if (current && !rejection) await retirePartition(trx, current.id);
+    const copyOf = rejection ? undefined : await findRegisteredCopyElsewhere(trx, relativePath, content.sha256);
     const row = await insertPartition(trx, {
       path: relativePath,
       keys: JSON.stringify(keys),
@@ -81,27 +93,29 @@ export async function registerPartition(options: RegisterOptions): Promise<Regis
       sha256: content.sha256,
       files: JSON.stringify(content.files),
       row_count: validation?.rowCount ?? null,
+      invalid_rows: validation?.invalidRows ?? null,
       schema: validation ? JSON.stringify(validation.schema) : null,
       status: rejection ? 'rejected' : 'registered',
       error: rejection,
       arrived_at: options.arrivedAt,
       detected_at: detectedAt,
     });
+    const superseded = await supersedeRejectedVersions(trx, relativePath, row.id);
+    if (current && !rejection) superseded.unshift(await supersedePartition(trx, current.id, row.id));
+    for (const old of superseded) {
+      await recordEvent(trx, {
+        kind: 'partition.superseded',
+        partition_id: old.id,
+        message: `content of ${relativePath} changed: version ${old.version} superseded by version ${row.version}`,
+        data: { path: relativePath, by: row.id, oldSha256: old.sha256, newSha256: row.sha256 },
+      });
+    }
     if (rejection) {
       await recordEvent(trx, { kind: 'partition.rejected', partition_id: row.id, message: rejection, data: { path: relativePath } });
       log.warn({ partition: row.id, path: relativePath, error: rejection }, 'partition rejected');
-      return { kind: 'rejected', partition: row } as const;
+      return { kind: 'rejected', partition: row, superseded } as const;
     }
-    let superseded: Partition | undefined;
-    if (current) {
-      superseded = await supersedePartition(trx, current.id, row.id);
-      await recordEvent(trx, {
-        kind: 'partition.superseded',
-        partition_id: current.id,
-        message: `content of ${relativePath} changed: version ${current.version} superseded by version ${row.version}`,
-        data: { path: relativePath, by: row.id, oldSha256: current.sha256, newSha256: row.sha256 },
-      });
-    }
+    if (copyOf) log.warn({ partition: row.id, path: relativePath, sameContentAs: copyOf.path }, 'partition registered, but its content is the same as another partition\'s (a copy?)');
     await recordEvent(trx, {
       kind: 'partition.registered',
       partition_id: row.id,
@@ -110,6 +124,6 @@ export async function registerPartition(options: RegisterOptions): Promise<Regis
     });
     await notify(trx, CHANNELS.partitions, row.id); // delivered at commit, so a listener never sees an uncommitted id
     log.info({ partition: row.id, path: relativePath, rows: validation!.rowCount, version: row.version }, 'partition registered');
-    return { kind: 'registered', partition: row, superseded } as const;
+    return { kind: 'registered', partition: row, superseded, copyOf } as const;
   });
 }

@@ -3,9 +3,25 @@ import { sql } from 'kysely';
 import type { Registry } from '../connect.ts';
 import type { NewPartition, Partition, PartitionStatus } from '../schema.ts';
 
-/** The row for this exact content at this path, whatever its status. */
-export async function findPartitionByContent(db: Registry, path: string, sha256: string): Promise<Partition | undefined> {
-  return db.selectFrom('partitions').selectAll().where('path', '=', path).where('sha256', '=', sha256).executeTakeFirst();
+/** The newest version at a path, whatever its status (what the path holds as far as the registry knows). */
+export async function findLatestPartitionVersion(db: Registry, path: string): Promise<Partition | undefined> {
+  return db.selectFrom('partitions').selectAll().where('path', '=', path).orderBy('version', 'desc').limit(1).executeTakeFirst();
+}
+
+/**
+ * A registered partition at another path with the same content: a copy (the same day
+ * written under two keys, say). `duplicate` in metrics means exactly this.
+ */
+export async function findRegisteredCopyElsewhere(db: Registry, path: string, sha256: string): Promise<Partition | undefined> {
+  return db.selectFrom('partitions').selectAll().where('sha256', '=', sha256).where('path', '<>', path).where('status', '=', 'registered').orderBy('id').limit(1).executeTakeFirst();
+}
+
+/**
+ * Marks the rejected versions at a path superseded by a newer version (registered or
+ * rejected again): a fixed partition leaves no rejection behind to count or to show.
+ */
+export async function supersedeRejectedVersions(trx: Registry, path: string, byId: string): Promise<Partition[]> {
+  return trx.updateTable('partitions').set({ status: 'superseded', superseded_by: byId }).where('path', '=', path).where('status', '=', 'rejected').where('id', '<>', byId).returningAll().execute();
 }
 
 /** The registered version at a path, if any. */
@@ -49,6 +65,12 @@ export async function listPartitions(db: Registry, filter: { status?: PartitionS
   let query = db.selectFrom('partitions').selectAll().orderBy('id', 'desc');
   if (filter.status) query = query.where('status', '=', filter.status);
   return query.limit(filter.limit ?? 1000).execute();
+}
+
+/** Invalid rows (skipped by training) across the registered partitions: what a user should look at when it is not 0. */
+export async function registeredInvalidRows(db: Registry): Promise<number> {
+  const row = await db.selectFrom('partitions').select((eb) => eb.fn.sum<string | null>('invalid_rows').as('n')).where('status', '=', 'registered').executeTakeFirstOrThrow();
+  return Number(row.n ?? 0);
 }
 
 /** Partitions per status, and when the newest registered one arrived. */

@@ -125,3 +125,17 @@ export async function listRuns(db: Registry, filter: { lineageId?: string; limit
   if (filter.lineageId) query = query.where('lineage_id', '=', filter.lineageId);
   return query.limit(filter.limit ?? 100).execute();
 }
+
+/** Invalid rows the lineage's latest succeeded run skipped; null when it has none (freshet_run_invalid_rows). */
+export async function lastFinishedRunInvalidRows(db: Registry, lineageName: string): Promise<number | null> {
+  const row = await db
+    .selectFrom('runs')
+    .innerJoin('lineages', 'lineages.id', 'runs.lineage_id')
+    .select('runs.invalid_rows')
+    .where('lineages.name', '=', lineageName)
+    .where('runs.status', '=', 'succeeded')
+    .orderBy('runs.id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return row ? Number(row.invalid_rows) : null;
+}
