@@ -17,7 +17,7 @@ import type { ResolvedConfig } from './core/config.ts';
 import type { Logger } from './core/log.ts';
 import { Releasers } from './core/releasers.ts';
 import { retryTransient } from './core/retry.ts';
-import { countRegistration, createMetrics, recordDecision, renderStatusPage, startHttpServer, statusReport, trainingMetrics } from './observability/index.ts';
+import { countRegistration, createMetrics, recordDecision, recordPrediction, renderStatusPage, startHttpServer, statusReport, trainingMetrics } from './observability/index.ts';
 import { JobWorker, NotificationListener, countJobsByState } from './queue/index.ts';
 import { checkReachable, findChampion, findLineageByName, lastFinishedRunInvalidRows, waitingSummary, type Registry, CHANNELS, isTransientDatabaseError, migrateToLatest, newestTrainingDataArrival, openConfiguredRegistry } from './registry/index.ts';
 import { retrainJobHandler } from './retrain/index.ts';
@@ -53,7 +53,7 @@ export async function runDaemon({ config, log, signal, role = 'all' }: DaemonOpt
   try {
     // HTTP first, so that /healthz, /readyz and /metrics answer while the registry is still
     // out of reach: /readyz says why the daemon waits, freshet_registry_up is 0.
-    const startup: { db: Registry | undefined; url: string | undefined; predict: ChampionPredictor | undefined; waiting: string } = { db: undefined, url: undefined, predict: undefined, waiting: 'opening the registry' };
+    const startup: { db: Registry | undefined; url: string | undefined; predict: { predictor: ChampionPredictor; endpoint: (body: Buffer) => Promise<{ status: number; type: string; body: string }> } | undefined; waiting: string } = { db: undefined, url: undefined, predict: undefined, waiting: 'opening the registry' };
     const registryReachable = async (): Promise<boolean> => {
       if (!startup.db) return false;
       const timeout = new Promise<boolean>((resolve) => setTimeout(resolve, 1500, false).unref());
@@ -80,14 +80,19 @@ export async function runDaemon({ config, log, signal, role = 'all' }: DaemonOpt
     const workers: JobWorker[] = [];
     let watcher: PartitionWatcher | undefined;
     if (config.http.enabled) {
-      releasers.add('predictor', () => startup.predict?.close());
+      releasers.add('predictor', () => startup.predict?.predictor.close());
       const withRegistry = (render: (db: Registry) => Promise<string>, type: string) => async () =>
         startup.db ? { type, body: await render(startup.db) } : { status: 503, type: 'text/plain; charset=utf-8', body: `freshet is starting: ${startup.waiting}\n` };
       const http = await startHttpServer({
         maxBodyBytes: config.http.maxBodyBytes,
         postRoutes: {
-          '/v1/predict': (body) => (startup.predict ? predictEndpoint(startup.predict)(body) : Promise.resolve({ status: 503, type: 'application/json', body: `${JSON.stringify({ error: `freshet is starting: ${startup.waiting}` })}\n` })),
+          '/v1/predict': async (body) => {
+            if (startup.predict) return startup.predict.endpoint(body);
+            recordPrediction(metrics, { status: 503, version: null, rows: 0, seconds: 0, unseen: {} });
+            return { status: 503, type: 'application/json', body: `${JSON.stringify({ error: `freshet is starting: ${startup.waiting}` })}\n` };
+          },
         },
+        onPostRefused: (_path, status) => recordPrediction(metrics, { status, version: null, rows: 0, seconds: 0, unseen: {} }),
         host: config.http.host,
         port: config.http.port,
         metrics,
@@ -130,7 +135,10 @@ export async function runDaemon({ config, log, signal, role = 'all' }: DaemonOpt
     if (lineage) assertLineageDefinition(lineage, config);
     startup.url = registry.url;
     startup.db = db;
-    if (config.http.enabled) startup.predict = new ChampionPredictor(db, config, log.child({ module: 'predict' }));
+    if (config.http.enabled) {
+      const predictor = new ChampionPredictor(db, config, log.child({ module: 'predict' }));
+      startup.predict = { predictor, endpoint: predictEndpoint(predictor, (outcome) => recordPrediction(metrics, outcome)) };
+    }
 
     watcher = role === 'all' ? new PartitionWatcher({ db, config, log }) : undefined;
     const scheduler = role === 'all' ? new RetrainScheduler({ db, config, log, processId, onEnqueued: () => workers.forEach((w) => w.wake()) }) : undefined;

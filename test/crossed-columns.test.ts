@@ -163,7 +163,7 @@ describe('crossed columns: training and predictions', () => {
       body.predictions.forEach((p, i) => assert.ok(Math.abs(p - fromExport[i]!) <= 1e-5 * Math.max(1, Math.abs(fromExport[i]!)), `row ${i}`));
       const missing = await fetch(`${http.url}/v1/predict`, { method: 'POST', body: JSON.stringify({ rows: [{ x: 1, a: 'p' }] }) });
       assert.equal(missing.status, 400);
-      assert.match(((await missing.json()) as { error: string }).error, /row 0, field "b": missing/);
+      assert.match(((await missing.json()) as { error: string }).error, /rows\[0\] \(rows are numbered from 0\), field "b": missing/);
     } finally {
       await http.close();
       champions.close();

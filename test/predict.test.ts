@@ -7,7 +7,7 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { createLogger } from '../src/core/log.ts';
 import { fnv1a32 } from '../src/data/index.ts';
-import { createMetrics, startHttpServer } from '../src/observability/index.ts';
+import { createMetrics, recordPrediction, startHttpServer } from '../src/observability/index.ts';
 import { promoteVersion } from '../src/promotion/index.ts';
 import { findChampion, type Registry } from '../src/registry/index.ts';
 import { ChampionPredictor, predictEndpoint, reconcileServing } from '../src/serving/index.ts';
@@ -136,10 +136,19 @@ describe('predictions from the champion', () => {
     // 3. POST /v1/predict.
     const champion = new ChampionPredictor(db, config, log);
     const metrics = createMetrics();
-    const http = await startHttpServer({ host: '127.0.0.1', port: 0, metrics, readiness: [], log, postRoutes: { '/v1/predict': predictEndpoint(champion) }, maxBodyBytes: 64 * 1024 });
+    const http = await startHttpServer({
+      host: '127.0.0.1',
+      port: 0,
+      metrics,
+      readiness: [],
+      log,
+      postRoutes: { '/v1/predict': predictEndpoint(champion, (outcome) => recordPrediction(metrics, outcome)) },
+      onPostRefused: (_path, status) => recordPrediction(metrics, { status, version: null, rows: 0, seconds: 0, unseen: {} }),
+      maxBodyBytes: 64 * 1024,
+    });
     const post = async (body: unknown) => {
       const response = await fetch(`${http.url}/v1/predict`, { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body) });
-      return { status: response.status, body: (await response.json()) as { version?: number; predictions?: number[]; error?: string } };
+      return { status: response.status, body: (await response.json()) as { version?: number; predictions?: number[]; error?: string; unseen?: Record<string, number> } };
     };
     try {
       const ok = await post({ rows: lines.map((l) => ({ distance: Number(l[1]), zone: l[2] })) });
@@ -148,11 +157,26 @@ describe('predictions from the champion', () => {
       ok.body.predictions!.forEach((p, i) => assert.ok(Math.abs(p - fromExport[i]!) <= 1e-5 * Math.max(1, Math.abs(fromExport[i]!)), `row ${i}`));
       const badRow = await post({ rows: [{ distance: 700, zone: 'north' }, { distance: 'far', zone: 'north' }] });
       assert.equal(badRow.status, 400);
-      assert.match(badRow.body.error!, /row 1, field "distance": not a number: "far"/);
-      assert.match((await post({ rows: [{ distance: 700, zone: { x: 1 } }] })).body.error!, /row 0, field "zone": not a category value/);
+      // Rows are numbered as indices into "rows", and the error says so (issue #24, item 12).
+      assert.match(badRow.body.error!, /rows\[1\] \(rows are numbered from 0\), field "distance": not a number: "far"/);
+      assert.match((await post({ rows: [{ distance: 700, zone: { x: 1 } }] })).body.error!, /rows\[0\] \(rows are numbered from 0\), field "zone": not a category value/);
       assert.equal((await post('{"rows": [')).status, 400);
       assert.equal((await post({ rows: Array.from({ length: 3000 }, () => ({ distance: 700, zone: 'north' })) })).status, 413);
       assert.equal((await fetch(`${http.url}/v1/predict`)).status, 405);
+      // A value the model never saw is scored through its bucket, and counted (item 12).
+      const unseen = await post({ rows: [{ distance: 700, zone: 'mars' }, { distance: 800, zone: 'north' }, { distance: 900, zone: 'venus' }] });
+      assert.equal(unseen.status, 200);
+      assert.deepEqual(unseen.body.unseen, { zone: 2 });
+      assert.deepEqual(ok.body.unseen, {}, 'every zone of the partition is in the vocabulary');
+      // Prediction metrics by status and version (item 10).
+      const exposition = await metrics.registry.metrics();
+      assert.match(exposition, /freshet_predict_requests_total\{status="200",version="2"\} 2/);
+      assert.match(exposition, /freshet_predict_requests_total\{status="400",version="none"\} 3/);
+      assert.match(exposition, /freshet_predict_requests_total\{status="413",version="none"\} 1/);
+      assert.match(exposition, /freshet_predict_requests_total\{status="405",version="none"\} 1/);
+      assert.match(exposition, new RegExp(`freshet_predict_rows_total\\{version="2"\\} ${lines.length + 3}`));
+      assert.match(exposition, /freshet_predict_unseen_values_total\{column="zone",version="2"\} 2/);
+      assert.match(exposition, /freshet_predict_seconds_count\{version="2"\} 2/);
 
       // The champion changes while requests run: each answer is wholly one version's.
       const row = { distance: 1000, zone: 'pacific' };

@@ -90,4 +90,9 @@ export class VocabularyLookup {
   id(value: string): number {
     return this.#ids.get(value) ?? fnv1a32(value) % this.#buckets;
   }
+
+  /** Whether an id is an out-of-vocabulary bucket: a value the model never saw in training. */
+  isOutOfVocabulary(id: number): boolean {
+    return id < this.#buckets;
+  }
 }

@@ -28,6 +28,8 @@ export interface HttpServerOptions {
   postRoutes?: Record<string, (body: Buffer) => Promise<{ status: number; type: string; body: string }>>;
   /** Largest request body a POST route accepts; larger ones get 413. */
   maxBodyBytes?: number;
+  /** Told when a POST route's request is refused before the route sees it (405, 413), for its metrics. */
+  onPostRefused?: (path: string, status: number) => void;
 }
 
 class BodyTooLarge extends Error {}
@@ -71,7 +73,7 @@ async function readiness(checks: readonly ReadinessCheck[]): Promise<{ ready: bo
   return { ready, checks: Object.fromEntries(results), ...(ready ? {} : { waiting }) };
 }
 
-export async function startHttpServer({ host, port, metrics, readiness: checks, log, routes = {}, postRoutes = {}, maxBodyBytes = 1 << 20 }: HttpServerOptions): Promise<RunningHttpServer> {
+export async function startHttpServer({ host, port, metrics, readiness: checks, log, routes = {}, postRoutes = {}, maxBodyBytes = 1 << 20, onPostRefused = () => {} }: HttpServerOptions): Promise<RunningHttpServer> {
   const server = http.createServer((request, response) => {
     const url = new URL(request.url ?? '/', 'http://localhost');
     const send = (status: number, type: string, body: string): void => {
@@ -81,11 +83,15 @@ export async function startHttpServer({ host, port, metrics, readiness: checks, 
     void (async () => {
       const post = postRoutes[url.pathname];
       if (post) {
-        if (request.method !== 'POST') return send(405, 'text/plain', `method not allowed: POST ${url.pathname}\n`);
+        if (request.method !== 'POST') {
+          onPostRefused(url.pathname, 405);
+          return send(405, 'text/plain', `method not allowed: POST ${url.pathname}\n`);
+        }
         let body: Buffer;
         try {
           body = await readBody(request, maxBodyBytes);
         } catch (error) {
+          if (error instanceof BodyTooLarge) onPostRefused(url.pathname, 413);
           if (error instanceof BodyTooLarge) return send(413, 'application/json', `${JSON.stringify({ error: `the body is larger than http.maxBodyBytes (${maxBodyBytes} bytes)` })}\n`);
           throw error;
         }

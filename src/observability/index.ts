@@ -4,5 +4,5 @@ export { createMetrics, type Metrics } from './metrics.ts';
 export { startHttpServer, type ReadinessCheck, type RunningHttpServer, type HttpServerOptions } from './http-server.ts';
 export { forwardCheckWords, statusReport, type StatusReport } from './status-report.ts';
 export { renderStatusPage } from './status-page.ts';
-export { trainingMetrics, countRegistration, recordDecision } from './metric-observers.ts';
+export { trainingMetrics, countRegistration, recordDecision, recordPrediction } from './metric-observers.ts';
 export { stepLossChartSvg } from './step-loss-chart.ts';

@@ -51,3 +51,12 @@ export function recordDecision(metrics: Metrics, decision: { promotion: Promotio
   }
   if (decision.created) metrics.promotionsTotal.inc({ decision: p.decision });
 }
+
+/** One answered POST /v1/predict: requests by status and version, rows, latency, values the model never saw. */
+export function recordPrediction(metrics: Metrics, outcome: { status: number; version: number | null; rows: number; seconds: number; unseen: Record<string, number> }): void {
+  const version = outcome.version === null ? 'none' : String(outcome.version);
+  metrics.predictRequestsTotal.inc({ status: String(outcome.status), version });
+  metrics.predictSeconds.observe({ version }, outcome.seconds);
+  if (outcome.rows > 0) metrics.predictRowsTotal.inc({ version }, outcome.rows);
+  for (const [column, count] of Object.entries(outcome.unseen)) metrics.predictUnseenValuesTotal.inc({ column, version }, count);
+}

@@ -149,6 +149,27 @@ export function createMetrics(sources: MetricSources = {}) {
         if (rows !== null && rows !== undefined) this.set(rows);
       },
     }),
+    predictRequestsTotal: counter({
+      name: 'freshet_predict_requests_total',
+      help: 'POST /v1/predict requests answered by this process, by HTTP status (200, 400, 413, 503…) and the model version that answered ("none" when none did). Unit: requests.',
+      labelNames: ['status', 'version'] as const,
+    }),
+    predictRowsTotal: counter({
+      name: 'freshet_predict_rows_total',
+      help: 'Rows scored by POST /v1/predict, by model version. Unit: rows.',
+      labelNames: ['version'] as const,
+    }),
+    predictSeconds: histogram({
+      name: 'freshet_predict_seconds',
+      help: 'Time to answer a POST /v1/predict request (the body read excluded), by model version ("none" when none answered). Unit: seconds.',
+      labelNames: ['version'] as const,
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    }),
+    predictUnseenValuesTotal: counter({
+      name: 'freshet_predict_unseen_values_total',
+      help: 'Categorical (and crossed) values in scored rows that the model never saw in training (read through an out-of-vocabulary bucket), by column and model version. Unit: values.',
+      labelNames: ['column', 'version'] as const,
+    }),
     partitionDetectSeconds: histogram({
       name: 'freshet_partition_detect_seconds',
       help: 'Time from a partition becoming complete (marker mtime) to its registry row committing. Unit: seconds.',

@@ -5,10 +5,10 @@
 // agree by construction.
 import fs from 'node:fs';
 import path from 'node:path';
-import { categoryText, crossValue, isNonNumeric, toNumber, VocabularyLookup, type Vocabulary } from '../data/index.ts';
+import { categoryText, crossName, crossValue, isNonNumeric, toNumber, VocabularyLookup, type Vocabulary } from '../data/index.ts';
 import { modelInputs, tf } from '../trainer/index.ts';
 
-/** A bad value in a raw row: which row (0-based, or the file's line), which field, what is wrong. */
+/** A bad value in a raw row: which row (0-based index into the request's rows, or the file's line), which field, what is wrong. */
 export interface RowError {
   row: number;
   field: string;
@@ -88,14 +88,33 @@ export class Predictor {
     return this.#lookups[k]!.id(text);
   }
 
+  /** Whether the k-th categorical column's id is an out-of-vocabulary bucket (a value never seen in training). */
+  isUnseen(k: number, id: number): boolean {
+    return this.#lookups[k]!.isOutOfVocabulary(id);
+  }
+
+  /** The names of the categorical columns and then the crossed ones (a×b), in id order. */
+  get categoryColumns(): string[] {
+    return [...this.categorical, ...this.crosses.map((sources) => crossName(sources))];
+  }
+
   /**
    * JSON rows ({ feature: value, … }) into the model's input matrix: numbers for the
-   * features, strings or integers for categorical columns. Every bad value is reported.
+   * features, strings or integers for categorical columns. Every bad value is reported;
+   * `unseen` counts, per categorical (and crossed) column, the values the model never saw
+   * in training (read through an out-of-vocabulary bucket).
    */
-  encodeRows(rows: readonly unknown[]): { x: Float32Array; errors: RowError[] } {
+  encodeRows(rows: readonly unknown[]): { x: Float32Array; errors: RowError[]; unseen: Record<string, number> } {
     const width = this.width;
     const x = new Float32Array(rows.length * width);
     const errors: RowError[] = [];
+    const unseen: Record<string, number> = {};
+    const names = this.categoryColumns;
+    const encode = (k: number, text: string): number => {
+      const id = this.categoryId(k, text);
+      if (this.isUnseen(k, id)) unseen[names[k]!] = (unseen[names[k]!] ?? 0) + 1;
+      return id;
+    };
     rows.forEach((row, r) => {
       if (typeof row !== 'object' || row === null || Array.isArray(row)) {
         errors.push({ row: r, field: '', message: 'a row must be a JSON object of feature values' });
@@ -109,16 +128,16 @@ export class Predictor {
       });
       this.categorical.forEach((field, k) => {
         const text = categoryText(record[field]);
-        if (typeof text === 'string') x[r * width + this.features.length + k] = this.categoryId(k, text);
+        if (typeof text === 'string') x[r * width + this.features.length + k] = encode(k, text);
         else errors.push({ row: r, field, message: text === undefined ? 'missing' : `not a category value (a string or an integer): ${JSON.stringify(record[field]).slice(0, 40)}` });
       });
       // A crossed value from its columns' values (a bad one is reported above, once).
       this.crosses.forEach((sources, j) => {
         const parts = sources.map((source) => categoryText(record[source]));
-        if (parts.every((part) => typeof part === 'string')) x[r * width + this.features.length + this.categorical.length + j] = this.categoryId(this.categorical.length + j, crossValue(parts as string[]));
+        if (parts.every((part) => typeof part === 'string')) x[r * width + this.features.length + this.categorical.length + j] = encode(this.categorical.length + j, crossValue(parts as string[]));
       });
     });
-    return { x, errors };
+    return { x, errors, unseen };
   }
 
   /** Predictions for `rows` rows of the input matrix (raw numeric features, then ids). */
