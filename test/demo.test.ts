@@ -17,7 +17,9 @@ test('freshet demo: first model, retrains with the plateau choice explained, rej
   const out = result.stdout;
   assert.match(out, /first model: steps_per_epoch fixed at \d+/);
   assert.match(out, /gate: PROMOTED → champion v1: no champion yet/);
-  assert.match(out, /base: policy auto: lowest loss on \d+ fresh eval rows among pre-plateau \(step \d+, epoch \d+\) [\d.]+, last \(step \d+, epoch \d+\) [\d.]+, best-val \(step \d+, epoch \d+\) [\d.]+: [a-z-]+; (knee at step \d+|no descent|no bend yet|too short)/);
+  // One plain sentence: the base used and why; the pre-plateau checkpoint is a candidate (issue #24, item 11).
+  assert.match(out, /base: retrained from (pre-plateau|last|best-val) \(step \d+, virtual epoch \d+\): the lowest loss on \d+ fresh eval rows among pre-plateau \(step \d+, epoch \d+\) [\d.]+, last \(step \d+, epoch \d+\) [\d.]+, best-val \(step \d+, epoch \d+\) [\d.]+ \(retrain\.base auto\)\. The pre-plateau candidate: (knee at step \d+|no descent|no bend yet|too short)/);
+  assert.doesNotMatch(out, /chose the newest checkpoint/);
   assert.match(out, /gate: REJECTED/);
   const shift = /day 6 \(2026-11-07\) — the new tariff starts today[\s\S]*?gate: PROMOTED → champion v(\d+)/.exec(out);
   assert.ok(shift, 'the shift is learned and promoted');

@@ -61,11 +61,11 @@ test('a first run checkpoints where the loss falls; the knee rule chooses a chec
   assert.ok(kept.length <= lineage.early_checkpoint_steps.length + 3, `retention still applies to the rest (keep last 1, best 1, the choice): ${kept}`);
   // Drawn: the terminal line and the status page chart mark the knee and the choice.
   const text = formatPlateau(report);
-  assert.match(text, /K knee \(step \d+\), \^ chosen checkpoint \(step \d+, smoothed loss/);
+  assert.match(text, /K knee \(step \d+\), \^ pre-plateau checkpoint \(step \d+, smoothed loss/);
   assert.match(text, /\n {2}[▁▂▃▄▅▆▇█]+\n {2}.*K/);
   const svg = stepLossChartSvg(report)!;
   assert.match(svg, /class="knee-marker"/);
-  assert.match(svg, /chosen checkpoint \(step \d+\)/);
+  assert.match(svg, /pre-plateau candidate \(step \d+\)/);
 
   const evalSet = await lineageEvalSet(db, config, lineage.id, await registeredPartitions(db, config.dataDir));
   const selection = await selectBase(db, config, first.runId, evalSet, log);

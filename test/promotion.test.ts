@@ -215,7 +215,7 @@ describe('retrain, gate and promotion', () => {
     assert.match(plateau.stdout, /K knee/);
     const svgFile = path.join(dir, 'curve.svg');
     assert.equal((await runFreshet(['plateau', '--svg', svgFile], { env })).code, 0);
-    assert.match(fs.readFileSync(svgFile, 'utf8'), /^<svg id="step-loss-curve"[^]*class="smoothed-loss"[^]*chosen checkpoint \(step \d+\)/);
+    assert.match(fs.readFileSync(svgFile, 'utf8'), /^<svg id="step-loss-curve"[^]*class="smoothed-loss"[^]*pre-plateau candidate \(step \d+\)/);
     const json = JSON.parse((await runFreshet(['plateau', '1', '--json'], { env })).stdout) as { run: string; points: unknown[]; chosenEpoch: number };
     assert.equal(json.run, '1');
     assert.equal(json.points.length, 8);
@@ -294,7 +294,7 @@ test('base policies auto and scratch: auto takes the candidate with the lowest f
   assert.equal(selection.policy, 'auto');
   assert.equal(selection.chosen.score, Math.min(...selection.candidates.map((c) => c.score)));
   assert.equal(auto.base_checkpoint_id, selection.chosen.checkpointId);
-  assert.match(selection.reason, /^policy auto: lowest loss on \d+ fresh eval rows among pre-plateau/);
+  assert.match(selection.reason, /^retrained from [a-z-]+ \(step \d+, virtual epoch \d+\): the lowest loss on \d+ fresh eval rows among pre-plateau/);
   const promotion = await db.selectFrom('promotions').selectAll().where('run_id', '=', auto.id).executeTakeFirstOrThrow();
   assert.equal(promotion.base_policy, 'auto');
   assert.equal((promotion.base_candidates as unknown[]).length, 3, 'the candidates and their scores are on the decision too');

@@ -13,7 +13,7 @@ import { formatTable } from '../core/table.ts';
 /** Columns of the step-level line: the steps on a log axis, where the early descent is visible. */
 const STEP_COLUMNS = 64;
 
-/** The smoothed step-level curve on a log-step axis, one column per bin, with K at the knee and ^ at the chosen checkpoint. */
+/** The smoothed step-level curve on a log-step axis, one column per bin, with K at the knee and ^ at the pre-plateau checkpoint (a candidate base; `freshet runs` says which base a retrain used). */
 function stepCurveLines(report: PlateauReport): string[] {
   const steps = report.steps.filter((p) => p.step > 0);
   if (steps.length < 2) return [];
@@ -30,7 +30,7 @@ function stepCurveLines(report: PlateauReport): string[] {
     `training loss per step ${steps[0]!.step}–${steps.at(-1)!.step}, smoothed (running median, then non-increasing), ${steps[0]!.smoothed.toPrecision(4)} → ${steps.at(-1)!.smoothed.toPrecision(4)}:`,
     `  ${sparkline(values)}`,
     `  ${markerLine(values.length, [[at(report.kneeStep), 'K'], [at(report.chosenStep), '^']])}`,
-    `  (log steps, log loss) K knee${report.kneeStep === null ? ' (none)' : ` (step ${report.kneeStep})`}, ^ chosen checkpoint${report.chosenStep === null ? ' (none)' : ` (step ${report.chosenStep}${report.chosenLevel === null ? '' : `, smoothed loss ${report.chosenLevel.toPrecision(4)} vs ${report.endLevel!.toPrecision(4)} at the end`})`}`,
+    `  (log steps, log loss) K knee${report.kneeStep === null ? ' (none)' : ` (step ${report.kneeStep})`}, ^ pre-plateau checkpoint${report.chosenStep === null ? ' (none)' : ` (step ${report.chosenStep}${report.chosenLevel === null ? '' : `, smoothed loss ${report.chosenLevel.toPrecision(4)} vs ${report.endLevel!.toPrecision(4)} at the end`})`}`,
   ];
 }
 
@@ -47,7 +47,7 @@ export function formatPlateau(report: PlateauReport): string {
       : `  ${markerLine(losses.length, [[index(report.chosenEpoch), '^']])}`,
     report.method === 'epochs'
       ? `  (log scale) P plateau start${report.plateauStartEpoch === null ? ' (none yet)' : ` (epoch ${report.plateauStartEpoch})`}, ^ pre-plateau choice (epoch ${report.chosenEpoch})`
-      : `  (log scale) ^ the chosen checkpoint's epoch (${report.chosenEpoch}${report.chosenEpoch === 0 ? ': inside the first' : ''})`,
+      : `  (log scale) ^ the pre-plateau checkpoint's epoch (${report.chosenEpoch}${report.chosenEpoch === 0 ? ': inside the first' : ''})`,
   ];
   return [`lineage ${report.lineage}, run ${report.run}, rule plateau.method ${report.method}:`, ...stepCurveLines(report), ...epochs, report.reason].join('\n');
 }

@@ -81,7 +81,7 @@ export function addTrainingVerbs(program: Command): void {
     .description('the training-loss curve behind a run or a lineage\'s champion as sparklines: per logged step (log axis, smoothed) with the knee (K) and the checkpoint the pre-plateau rule chooses (^), and per virtual epoch')
     .argument('[run|lineage]', 'a run id, or a lineage name (default: the configured lineage)')
     .option('--json', 'machine-readable output')
-    .option('--svg <file>', 'also write the step-level curve with the knee and the chosen checkpoint as an SVG file (as the status page draws it)')
+    .option('--svg <file>', 'also write the step-level curve with the knee and the pre-plateau checkpoint as an SVG file (as the status page draws it)')
     .action(async (target: string | undefined, options: { json?: boolean; svg?: string }, command: Command) => {
       await withRegistry(command, 'current', async (registry, _log, config) => {
         const report = await plateauReport(registry.db, config, target ?? config.lineage);

@@ -64,7 +64,7 @@ export function lossCurveSvg(curve: PlateauReport): string {
   ${plateauX === null ? '' : `<g class="plateau-marker"><line x1="${plateauX.toFixed(1)}" x2="${plateauX.toFixed(1)}" y1="${pad.top}" y2="${height - pad.bottom}" stroke="#d97706" stroke-dasharray="4 3"/><text x="${(plateauX + 4).toFixed(1)}" y="${pad.top + 12}" font-size="11" fill="#d97706">plateau starts (epoch ${curve.plateauStartEpoch})</text></g>`}
   <polyline class="val-loss" points="${line((p) => p.valLoss)}" fill="none" stroke="#9ca3af" stroke-width="1.5" stroke-dasharray="5 3"/>
   <polyline class="train-loss" points="${line((p) => p.trainLoss)}" fill="none" stroke="#2563eb" stroke-width="2"/>
-  ${chosen ? `<g class="chosen-marker"><circle cx="${x(chosen.virtualEpoch).toFixed(1)}" cy="${y(chosen.trainLoss).toFixed(1)}" r="6" fill="none" stroke="#dc2626" stroke-width="2.5"/>${label(x(chosen.virtualEpoch), y(chosen.trainLoss) - 9, '#dc2626', `pre-plateau (epoch ${chosen.virtualEpoch})`)}</g>` : ''}
+  ${chosen ? `<g class="chosen-marker"><circle cx="${x(chosen.virtualEpoch).toFixed(1)}" cy="${y(chosen.trainLoss).toFixed(1)}" r="6" fill="none" stroke="#dc2626" stroke-width="2.5"/>${label(x(chosen.virtualEpoch), y(chosen.trainLoss) - 9, '#dc2626', `pre-plateau candidate (epoch ${chosen.virtualEpoch})`)}</g>` : ''}
   ${base ? `<g class="base-marker"><rect x="${(x(base.virtualEpoch) - 5).toFixed(1)}" y="${(y(base.trainLoss) - 5).toFixed(1)}" width="10" height="10" fill="none" stroke="#059669" stroke-width="2.5"/>${label(x(base.virtualEpoch), y(base.trainLoss) + 16, '#059669', `this model's base (epoch ${base.virtualEpoch})`)}</g>` : ''}
 </svg>`;
 }

@@ -27,8 +27,8 @@ export function stepLossChartSvg(curve: PlateauReport): string | null {
   const chosen =
     curve.chosenStep === null || curve.chosenStep <= 0
       ? ''
-      : `<g class="chosen-step-marker"><circle cx="${x(curve.chosenStep).toFixed(1)}" cy="${y(levelAt(curve.chosenStep)).toFixed(1)}" r="6" fill="none" stroke="#dc2626" stroke-width="2.5"/><text x="${(x(curve.chosenStep) + 9).toFixed(1)}" y="${(y(levelAt(curve.chosenStep)) + 16).toFixed(1)}" font-size="11" fill="#dc2626">chosen checkpoint (step ${curve.chosenStep})</text></g>`;
-  return `<svg id="step-loss-curve" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="training loss per logged step, log axes, with the knee and the chosen checkpoint">
+      : `<g class="chosen-step-marker"><circle cx="${x(curve.chosenStep).toFixed(1)}" cy="${y(levelAt(curve.chosenStep)).toFixed(1)}" r="6" fill="none" stroke="#dc2626" stroke-width="2.5"/><text x="${(x(curve.chosenStep) + 9).toFixed(1)}" y="${(y(levelAt(curve.chosenStep)) + 16).toFixed(1)}" font-size="11" fill="#dc2626">pre-plateau candidate (step ${curve.chosenStep})</text></g>`;
+  return `<svg id="step-loss-curve" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="training loss per logged step, log axes, with the knee and the pre-plateau candidate checkpoint">
   <title>Training loss per logged step (log axes). ${escape(curve.reason)}</title>
   <rect x="0" y="0" width="${width}" height="${height}" fill="#fff"/>
   ${[Math.exp(lo), Math.exp((lo + hi) / 2), Math.exp(hi)].map((t) => `<g class="tick"><line x1="${pad.left}" x2="${width - pad.right}" y1="${y(t).toFixed(1)}" y2="${y(t).toFixed(1)}" stroke="#eee"/><text x="${pad.left - 6}" y="${(y(t) + 4).toFixed(1)}" text-anchor="end" font-size="11">${t.toPrecision(3)}</text></g>`).join('\n  ')}

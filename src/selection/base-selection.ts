@@ -81,21 +81,23 @@ export async function selectBase(db: Registry, config: ResolvedConfig, headRunId
   const candidates = [candidate('pre-plateau', prePlateau), candidate('last', last), candidate('best-val', bestVal)];
 
   let chosen: BaseCandidate | null;
-  let reason: string;
-  const plateauNote = choice.reason;
+  let why: string;
+  const plateauNote = `The pre-plateau candidate: ${choice.reason}.`;
   if (policy === 'scratch') {
     chosen = null;
-    reason = 'policy scratch: training from scratch';
+    why = 'retrain.base is scratch';
   } else if (policy === 'auto') {
     const scored = candidates.filter((c) => c.score !== null);
     chosen = scored.length ? scored.reduce((a, b) => (b.score! < a.score! ? b : a)) : candidates[0]!; // ties keep the earlier (pre-plateau first)
-    reason = scored.length
-      ? `policy auto: lowest loss on ${evalSet.rows} fresh eval rows among ${candidates.map((c) => `${c.name} (step ${c.globalStep}, epoch ${c.virtualEpoch}) ${c.score!.toPrecision(4)}`).join(', ')}: ${chosen.name}; ${plateauNote}`
-      : `policy auto: no fresh eval rows to score on; took pre-plateau (${plateauNote})`;
+    why = scored.length
+      ? `the lowest loss on ${evalSet.rows} fresh eval rows among ${candidates.map((c) => `${c.name} (step ${c.globalStep}, epoch ${c.virtualEpoch}) ${c.score!.toPrecision(4)}`).join(', ')} (retrain.base auto). ${plateauNote}`
+      : `no fresh eval rows to score the candidates on, so the pre-plateau one (retrain.base auto). ${plateauNote}`;
   } else {
     chosen = candidates.find((c) => c.name === policy)!;
-    reason = policy === 'pre-plateau' ? plateauNote : `policy ${policy}: virtual epoch ${chosen.virtualEpoch}`;
+    why = `retrain.base is ${policy}.${policy === 'pre-plateau' ? ` ${plateauNote}` : ''}`;
   }
+  // One plain sentence first: the base used, then why (the plateau's checkpoint is a candidate, not the choice).
+  const reason = chosen ? `retrained from ${chosen.name} (step ${chosen.globalStep}, virtual epoch ${chosen.virtualEpoch}): ${why}` : `trained from scratch: ${why}`;
   log.info({ policy, base: chosen?.checkpointId ?? null, epoch: chosen?.virtualEpoch ?? null, reason }, 'retrain base chosen');
   return {
     policy,

@@ -83,8 +83,8 @@ async function kneeChoice(db: Registry, config: ResolvedConfig, headRunId: strin
   const where = checkpoint ? `step ${checkpoint.globalStep} (virtual epoch ${checkpoint.virtualEpoch})` : 'no checkpoint';
   const reason =
     knee.kneeStep === null
-      ? `${knee.reason}: chose the latest checkpoint, ${where}`
-      : `${knee.reason}; chose the newest checkpoint at or before it, ${where}${chosenLevel === null ? '' : `, smoothed loss ${chosenLevel.toPrecision(4)} against ${knee.endLevel.toPrecision(4)} at the end`}${checkpoint && checkpoint.globalStep > knee.kneeStep ? ' (none is kept before the knee: the oldest kept one)' : ''}`;
+      ? `${knee.reason}: the pre-plateau checkpoint is the latest, ${where}`
+      : `${knee.reason}; the pre-plateau checkpoint is the newest kept at or before it, ${where}${chosenLevel === null ? '' : `, smoothed loss ${chosenLevel.toPrecision(4)} against ${knee.endLevel.toPrecision(4)} at the end`}${checkpoint && checkpoint.globalStep > knee.kneeStep ? ' (none is kept before the knee: the oldest kept one)' : ''}`;
   return {
     checkpoint,
     found: knee.kneeStep !== null,
@@ -110,7 +110,7 @@ async function kneeChoice(db: Registry, config: ResolvedConfig, headRunId: strin
 async function epochsChoice(db: Registry, config: ResolvedConfig, headRunId: string, checkpoints: ChainCheckpoint[]): Promise<PrePlateauChoice> {
   const curve = await chainCurve(db, headRunId);
   if (curve.length === 0) {
-    const reason = 'no completed virtual epoch yet: chose the latest checkpoint';
+    const reason = 'no completed virtual epoch yet: the pre-plateau checkpoint is the latest';
     return { checkpoint: checkpoints.at(-1), found: false, reason, record: { method: 'epochs', start: null, chosenEpoch: 0, chosenStep: checkpoints.at(-1)?.globalStep ?? null, reason, gainAhead: null, gainSoFar: null, curve: [], ...epochOptions(config) } };
   }
   const plateau = detectPlateau(curve.map((p) => p.trainLoss), config.plateau, curve.map((p) => p.virtualEpoch));
