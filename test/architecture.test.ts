@@ -34,7 +34,29 @@ function closure(entry: string): Set<string> {
   return seen;
 }
 
+/** What loading `entry` loads before any of its code runs: static imports only (dynamic import() runs later, if ever). */
+function staticClosure(entry: string): Set<string> {
+  const seen = new Set<string>();
+  const visit = (file: string): void => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    if (!file.startsWith(SRC)) return;
+    const text = fs.readFileSync(file, 'utf8');
+    // `import type` is erased; `import { type X }` is not (it keeps the import) and counts.
+    const specs = [...text.matchAll(/^import (?!type )(?:[^'";]*? from )?'([^']+)';/gm)].map((m) => m[1]!);
+    for (const spec of specs) visit(spec.startsWith('.') ? path.resolve(path.dirname(file), spec) : spec);
+  };
+  visit(entry);
+  return seen;
+}
+
 const files = sourceFiles();
+
+test('`freshet --help` loads commander and the verbs\' definitions only: no TensorFlow.js, database driver, logger or config schema (issue #24, item 13)', () => {
+  const loaded = [...staticClosure(path.join(SRC, 'cli', 'main.ts'))];
+  const heavy = loaded.filter((s) => /^(@tensorflow|kysely|pg|pino|pino-pretty|zod|yaml|prom-client|chokidar|node-cron|hyparquet)/.test(s) || ['trainer', 'registry', 'observability', 'serving', 'selection', 'promotion', 'retrain', 'watcher', 'scheduler', 'queue', 'demo', 'backtest', 'data', ''].includes(s.startsWith(SRC) ? moduleOf(s) : 'package'));
+  assert.deepEqual(heavy, []);
+});
 
 test('core/ imports no module of freshet', () => {
   const offending = files.filter((f) => moduleOf(f) === 'core').flatMap((f) => importsOf(f).filter((s) => s.startsWith(SRC) && moduleOf(s) !== 'core').map((s) => `${path.relative(SRC, f)} → ${path.relative(SRC, s)}`));

@@ -226,6 +226,15 @@ describe('retrain, gate and promotion', () => {
     assert.match(models.stdout, /champion v\d/);
     const report = JSON.parse((await runFreshet(['models', '--json'], { env })).stdout) as { champion: number; versions: Array<{ version: number }> };
     assert.deepEqual([report.champion, report.versions.length], [2, 2], 'the shifted data made a better candidate');
+    // --limit bounds versions and decisions, and the text says what was left out (issue #24, item 14).
+    const limited = JSON.parse((await runFreshet(['models', '--json', '--limit', '1'], { env })).stdout) as { versions: Array<{ version: number }>; decisions: Array<{ candidate_version: number | null }>; totalVersions: number; totalDecisions: number };
+    assert.deepEqual(limited.versions.map((v) => v.version), [2]);
+    assert.equal(limited.decisions.length, 1);
+    assert.ok(limited.totalDecisions >= 2 && limited.totalVersions === 2);
+    assert.match((await runFreshet(['models', '--limit', '1'], { env })).stdout, /versions, the newest 1 of 2 \(--limit\)/);
+    // A one-shot verb prints its answer: no info log lines on stderr unless --verbose (item 13).
+    assert.equal(models.stderr, '', 'models logs nothing at info level by default');
+    assert.match((await runFreshet(['models', '--verbose'], { env })).stderr, /"level":30/);
     assert.equal((await runFreshet(['rollback', '--reason', 'test'], { env })).code, 0);
     assert.equal(currentServingVersion(config), 1);
     const again = await runFreshet(['promote', '2', '--reason', 'fixed'], { env });

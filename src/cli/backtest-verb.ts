@@ -4,16 +4,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { loadConfig } from '../core/config.ts';
-import { createLogger } from '../core/log.ts';
 import { shutdownOnSignals } from '../core/shutdown.ts';
 import { formatTable } from '../core/table.ts';
 import { humanSeconds } from '../core/human-seconds.ts';
-import { openRegistry, startThrowawayPostgres } from '../registry/index.ts';
-import { runBacktest, type BacktestSummary } from '../backtest/index.ts';
-import { formatSkill } from '../promotion/index.ts';
+import type { BacktestSummary } from '../backtest/index.ts';
+import { formatSkill } from '../core/format-skill.ts';
 import { positiveInt, print, type GlobalOptions } from './verb-support.ts';
-import { BacktestProgress } from './backtest-progress.ts';
 
 const num = (n: number | null | undefined): string | null => (n === null || n === undefined ? null : n.toPrecision(5));
 
@@ -64,10 +60,15 @@ export function addBacktestVerb(program: Command): void {
     .option('--report <file>', 'also write the per-step table and summary as JSON to this file')
     .option('--json', 'print the summary as JSON')
     .action(async (dir: string, options: { warmup: number; step: number; set: Record<string, string>; workDir?: string; report?: string; json?: boolean }, command: Command) => {
+      const { loadConfig } = await import('../core/config.ts');
+      const { openRegistry, startThrowawayPostgres } = await import('../registry/index.ts');
+      const { runBacktest } = await import('../backtest/index.ts');
+      const { BacktestProgress } = await import('./backtest-progress.ts');
       const globals = command.optsWithGlobals<GlobalOptions>();
       const workDir = path.resolve(options.workDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'freshet-backtest-')));
       fs.mkdirSync(workDir, { recursive: true, mode: 0o755 });
       fs.chmodSync(workDir, 0o755); // the embedded server (as root: another user) must enter it
+      const { createLogger } = await import('../core/log.ts');
       const baseLog = createLogger({ level: globals.logLevel === undefined ? 'warn' : (globals.logLevel as 'warn'), format: 'auto' });
       const { server } = await startThrowawayPostgres(path.join(workDir, 'pg'), 'backtest', baseLog, (why, moved) => process.stderr.write(`freshet backtest: ${why}: the registry goes to ${moved}\n`));
       const env: NodeJS.ProcessEnv = {

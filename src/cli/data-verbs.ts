@@ -1,9 +1,8 @@
 // `freshet scan` and `freshet partitions`: the partitions the watcher registers.
 import { Option, type Command } from 'commander';
-import { listPartitions, listWaitingPartitions, type PartitionStatus } from '../registry/index.ts';
+import type { PartitionStatus } from '../registry/index.ts';
 import { humanSeconds } from '../core/human-seconds.ts';
-import { PartitionWatcher } from '../watcher/index.ts';
-import { EXIT } from './exit-codes.ts';
+import { EXIT } from './exit-status.ts';
 import { formatTable } from '../core/table.ts';
 import { positiveInt, print, withRegistry } from './verb-support.ts';
 
@@ -13,6 +12,7 @@ export function addDataVerbs(program: Command): void {
     .description('register every complete partition under the data dir once (what the daemon does at start), then exit')
     .option('--json', 'print the outcome counts as JSON')
     .action(async (options: { json?: boolean }, command: Command) => {
+      const { PartitionWatcher } = await import('../watcher/index.ts');
       await withRegistry(command, 'migrate', async (registry, log, config) => {
         const counts: Record<string, number> = { registered: 0, rejected: 0, unchanged: 0, vanished: 0, failed: 0, waiting: 0 };
         const watcher = new PartitionWatcher({ db: registry.db, config, log });
@@ -40,6 +40,7 @@ export function addDataVerbs(program: Command): void {
     .option('--limit <n>', 'most rows to show (newest first)', (v) => positiveInt('--limit', v), 100)
     .option('--json', 'machine-readable output')
     .action(async (options: { status?: PartitionStatus | 'waiting'; limit: number; json?: boolean }, command: Command) => {
+      const { listPartitions, listWaitingPartitions } = await import('../registry/index.ts');
       await withRegistry(command, 'current', async (registry, _log, config) => {
         const waiting = !options.status || options.status === 'waiting' ? await listWaitingPartitions(registry.db, options.limit) : [];
         const rows = options.status === 'waiting' ? [] : await listPartitions(registry.db, { ...(options.status ? { status: options.status } : {}), limit: options.limit });

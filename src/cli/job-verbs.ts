@@ -2,15 +2,15 @@
 import os from 'node:os';
 import { Option, type Command } from 'commander';
 import { shutdownOnSignals } from '../core/shutdown.ts';
-import { runDaemon, type DaemonRole } from '../daemon.ts';
-import { listJobs, type JobState } from '../registry/index.ts';
-import { enqueueRetrain } from '../scheduler/index.ts';
+import type { DaemonRole } from '../daemon.ts';
+import type { JobState } from '../registry/index.ts';
 import { formatTable } from '../core/table.ts';
 import { positiveInt, print, setup, withRegistry } from './verb-support.ts';
 
 export function addJobVerbs(program: Command): void {
   const runRole = (role: DaemonRole) => async (_options: unknown, command: Command) => {
-    const { config, log } = setup(command);
+    const { config, log } = await setup(command);
+    const { runDaemon } = await import('../daemon.ts');
     const controller = shutdownOnSignals(log, config.daemon.shutdownTimeoutSeconds);
     try {
       await runDaemon({ config, log, signal: controller.signal, role });
@@ -37,6 +37,7 @@ export function addJobVerbs(program: Command): void {
     .option('--limit <n>', 'most rows to show', (v) => positiveInt('--limit', v), 50)
     .option('--json', 'machine-readable output')
     .action(async (options: { state?: JobState; limit: number; json?: boolean }, command: Command) => {
+      const { listJobs } = await import('../registry/index.ts');
       await withRegistry(command, 'current', async (registry) => {
         const rows = await listJobs(registry.db, { state: options.state, limit: options.limit });
         if (options.json) return print(JSON.stringify(rows, null, 2));
@@ -55,6 +56,7 @@ export function addJobVerbs(program: Command): void {
     .option('--lineage <name>', 'lineage to retrain (default: the configured one)')
     .option('--json', 'print the job as JSON')
     .action(async (options: { lineage?: string; json?: boolean }, command: Command) => {
+      const { enqueueRetrain } = await import('../scheduler/index.ts');
       await withRegistry(command, 'migrate', async (registry, _log, config) => {
         const { job, created } = await enqueueRetrain(registry.db, {
           lineage: options.lineage ?? config.lineage,

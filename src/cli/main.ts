@@ -3,8 +3,8 @@
 import fs from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { coerceError } from '../core/errors.ts';
+import { commanderExitCode } from './exit-status.ts';
 import { addDataVerbs } from './data-verbs.ts';
-import { EXIT, exitCodeFor } from './exit-codes.ts';
 import { addJobVerbs } from './job-verbs.ts';
 import { addBacktestVerb } from './backtest-verb.ts';
 import { addModelVerbs } from './model-verbs.ts';
@@ -21,7 +21,8 @@ export function buildProgram(): Command {
     .description('Keeps a TensorFlow.js model fresh as new data partitions arrive.')
     .version(pkg.version, '-V, --version')
     .option('-c, --config <file>', 'configuration file (default: ./freshet.config.yaml, or $FRESHET_CONFIG)')
-    .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']))
+    .addOption(new Option('--log-level <level>', 'log level (one-shot verbs log warnings only by default; the daemon uses log.level)').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']))
+    .option('--verbose', 'one-shot verbs also log at info level (on stderr; the answer stays on stdout)')
     .showHelpAfterError('(run `freshet --help` for usage)')
     .addHelpText(
       'after',
@@ -50,10 +51,12 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     await program.parseAsync(argv as string[], { from: 'user' });
     // A verb that finished but must report a partial failure (scan, predict) sets process.exitCode.
-    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (thrown) {
     // Commander already printed its usage errors (and help and --version end here with 0).
-    if (thrown instanceof CommanderError) return exitCodeFor(thrown);
+    if (thrown instanceof CommanderError) return commanderExitCode(thrown);
+    // Loaded only now: the map knows the registry's transient errors, which loads the database driver.
+    const { EXIT, exitCodeFor } = await import('./exit-codes.ts');
     const error = coerceError(thrown);
     const code = exitCodeFor(error);
     process.stderr.write(`freshet: ${error.message}\n`);

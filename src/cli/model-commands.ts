@@ -3,7 +3,7 @@
 import os from 'node:os';
 import type { ResolvedConfig } from '../core/config.ts';
 import type { Logger } from '../core/log.ts';
-import { getChampion, getLineageByName, listModelVersions, listPromotions, type Registry } from '../registry/index.ts';
+import { getChampion, getLineageByName, countPromotions, listModelVersions, listPromotions, type Registry } from '../registry/index.ts';
 import type { PlateauReport } from '../selection/index.ts';
 import { formatSkill, promoteVersion, rollbackChampion, servingSkill } from '../promotion/index.ts';
 import { reconcileServing } from '../serving/index.ts';
@@ -52,10 +52,14 @@ export function formatPlateau(report: PlateauReport): string {
   return [`lineage ${report.lineage}, run ${report.run}, rule plateau.method ${report.method}:`, ...stepCurveLines(report), ...epochs, report.reason].join('\n');
 }
 
-export async function modelsReport(db: Registry, lineageName: string) {
+/** The newest `limit` versions (in version order) and decisions (newest first), with the totals so a reader knows what was left out. */
+export async function modelsReport(db: Registry, lineageName: string, limit = 20) {
   const lineage = await getLineageByName(db, lineageName);
-  const [versions, champion, decisions] = await Promise.all([listModelVersions(db, lineage.id), getChampion(db, lineage.id), listPromotions(db, lineage.id, 20)]);
-  return { lineage: lineage.name, champion: champion?.version ?? null, versions, decisions };
+  const [allVersions, champion, decisions, decisionCount] = await Promise.all([listModelVersions(db, lineage.id), getChampion(db, lineage.id), listPromotions(db, lineage.id, limit), countPromotions(db, lineage.id)]);
+  // Each decision names its versions by number, whether or not they are among the versions shown.
+  const numberOf = new Map(allVersions.map((v) => [v.id, v.version]));
+  const named = decisions.map((d) => ({ ...d, candidate_version: d.candidate_version_id ? (numberOf.get(d.candidate_version_id) ?? null) : null, champion_version: d.champion_version_id ? (numberOf.get(d.champion_version_id) ?? null) : null }));
+  return { lineage: lineage.name, champion: champion?.version ?? null, totalVersions: allVersions.length, totalDecisions: decisionCount, versions: allVersions.slice(-limit), decisions: named };
 }
 
 export function formatModels(report: Awaited<ReturnType<typeof modelsReport>>): string {
@@ -63,14 +67,13 @@ export function formatModels(report: Awaited<ReturnType<typeof modelsReport>>): 
     ['version', '', 'metric', 'value', 'run', 'checkpoint', 'created', 'serving'],
     report.versions.map((v) => [v.version, v.version === report.champion ? 'champion' : '', v.metric_name, v.eval_metric.toPrecision(5), v.run_id, v.checkpoint_id, v.created_at.toISOString(), v.serving_uri]),
   );
-  const byId = new Map(report.versions.map((v) => [v.id, v.version]));
   const history = formatTable(
     ['decision', 'at', 'candidate', 'champion', 'metric', 'candidate value', 'champion value', 'naive value', 'skill', 'gate rows', 'actor', 'reason'],
     report.decisions.map((d) => [
       d.decision,
       d.created_at.toISOString(),
-      d.candidate_version_id ? `v${byId.get(d.candidate_version_id)}` : `run ${d.run_id}`,
-      d.champion_version_id ? `v${byId.get(d.champion_version_id)}` : null,
+      d.candidate_version !== null ? `v${d.candidate_version}` : `run ${d.run_id}`,
+      d.champion_version !== null ? `v${d.champion_version}` : null,
       d.metric_name,
       d.candidate_metric?.toPrecision(5),
       d.champion_metric?.toPrecision(5),
@@ -81,7 +84,8 @@ export function formatModels(report: Awaited<ReturnType<typeof modelsReport>>): 
       d.reason,
     ]),
   );
-  return `lineage ${report.lineage}: champion ${report.champion === null ? '(none)' : `v${report.champion}`}\n\n${versions}\n\ndecisions (newest first)\n${history}`;
+  const shown = (n: number, total: number): string => (n < total ? `, the newest ${n} of ${total} (--limit)` : '');
+  return `lineage ${report.lineage}: champion ${report.champion === null ? '(none)' : `v${report.champion}`}\n\nversions${shown(report.versions.length, report.totalVersions)}\n${versions}\n\ndecisions (newest first${shown(report.decisions.length, report.totalDecisions)})\n${history}`;
 }
 
 export function actor(): string {

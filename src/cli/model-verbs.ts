@@ -1,6 +1,5 @@
 // `freshet models`, `promote`, `rollback`: model versions and the champion.
 import type { Command } from 'commander';
-import { formatModels, modelsReport, promoteCommand, rollbackCommand } from './model-commands.ts';
 import { positiveInt, print, withRegistry } from './verb-support.ts';
 
 export function addModelVerbs(program: Command): void {
@@ -8,10 +7,12 @@ export function addModelVerbs(program: Command): void {
     .command('models')
     .description('model versions of the lineage, the champion, and the decisions (promotions, rejections, manual changes, rollbacks)')
     .option('--lineage <name>', 'lineage (default: the configured one)')
+    .option('--limit <n>', 'most versions and most decisions to show, the newest', (v) => positiveInt('--limit', v), 20)
     .option('--json', 'machine-readable output')
-    .action(async (options: { lineage?: string; json?: boolean }, command: Command) => {
+    .action(async (options: { lineage?: string; limit: number; json?: boolean }, command: Command) => {
+      const { formatModels, modelsReport } = await import('./model-commands.ts');
       await withRegistry(command, 'current', async (registry, _log, config) => {
-        const report = await modelsReport(registry.db, options.lineage ?? config.lineage);
+        const report = await modelsReport(registry.db, options.lineage ?? config.lineage, options.limit);
         print(options.json ? JSON.stringify(report, null, 2) : formatModels(report));
       });
     });
@@ -22,6 +23,7 @@ export function addModelVerbs(program: Command): void {
     .argument('<version>', 'version number (see `freshet models`)', (v) => positiveInt('<version>', v))
     .option('--reason <text>', 'why, for the audit trail', '')
     .action(async (version: number, options: { reason: string }, command: Command) => {
+      const { promoteCommand } = await import('./model-commands.ts');
       await withRegistry(command, 'current', async (registry, log, config) => {
         print(await promoteCommand(registry.db, config, log, version, options.reason));
       });
@@ -32,6 +34,7 @@ export function addModelVerbs(program: Command): void {
     .description('make the previous champion (the one the current champion replaced) the champion again, recorded with who and why')
     .option('--reason <text>', 'why, for the audit trail', '')
     .action(async (options: { reason: string }, command: Command) => {
+      const { rollbackCommand } = await import('./model-commands.ts');
       await withRegistry(command, 'current', async (registry, log, config) => {
         print(await rollbackCommand(registry.db, config, log, options.reason));
       });

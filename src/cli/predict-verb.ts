@@ -2,10 +2,7 @@
 import fs from 'node:fs';
 import { Option, type Command } from 'commander';
 import { NotFoundError } from '../core/errors.ts';
-import { findChampion, findLineageByName, findModelVersion } from '../registry/index.ts';
-import { batchPredict, exportVersion, Predictor } from '../serving/index.ts';
-import { initBackend } from '../trainer/index.ts';
-import { EXIT } from './exit-codes.ts';
+import { EXIT } from './exit-status.ts';
 import { positiveInt, withRegistry } from './verb-support.ts';
 
 export function addPredictVerb(program: Command): void {
@@ -23,6 +20,9 @@ export function addPredictVerb(program: Command): void {
     .addOption(new Option('--format <format>', 'output format').choices(['csv', 'jsonl']).default('csv'))
     .option('--id <column>', 'copy this input column to each output row (instead of the line number)')
     .action(async (options: { input: string; output?: string; modelVersion?: number; format: 'csv' | 'jsonl'; id?: string }, command: Command) => {
+      const { findChampion, findLineageByName, findModelVersion } = await import('../registry/index.ts');
+      const { batchPredict, exportVersion, Predictor } = await import('../serving/index.ts');
+      const { initBackend } = await import('../trainer/index.ts');
       await withRegistry(command, 'current', async (registry, log, config) => {
         const lineage = await findLineageByName(registry.db, config.lineage);
         if (!lineage) throw new NotFoundError(`lineage "${config.lineage}" has no model yet`);

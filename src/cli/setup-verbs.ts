@@ -1,8 +1,5 @@
 // `freshet init`, `migrate`, `config`: setting a project up.
 import type { Command } from 'commander';
-import { configReferenceTable } from '../core/config.ts';
-import { migrateToLatest, redactUrl } from '../registry/index.ts';
-import { initProject } from './init-command.ts';
 import { print, setup, withRegistry } from './verb-support.ts';
 
 export function addSetupVerbs(program: Command): void {
@@ -11,7 +8,8 @@ export function addSetupVerbs(program: Command): void {
     .description('write a commented starter freshet.config.yaml and the data-dir layout')
     .argument('[dir]', 'project directory', '.')
     .option('--force', 'overwrite an existing freshet.config.yaml')
-    .action((dir: string, options: { force?: boolean }) => {
+    .action(async (dir: string, options: { force?: boolean }) => {
+      const { initProject } = await import('./init-command.ts');
       const { configFile, created } = initProject(dir, { force: options.force ?? false });
       for (const file of created) print(`created ${file}`);
       print(`\nNext: edit ${configFile}, then run \`freshet daemon\`.`);
@@ -21,6 +19,7 @@ export function addSetupVerbs(program: Command): void {
     .command('migrate')
     .description('apply pending registry migrations (safe to run twice, or from two processes at once)')
     .action(async (_options: unknown, command: Command) => {
+      const { migrateToLatest } = await import('../registry/index.ts');
       await withRegistry(command, 'any', async (registry, log) => {
         const { applied, version } = await migrateToLatest(registry.db);
         log.info({ applied, schemaVersion: version }, applied.length ? 'migrations applied' : 'schema already current');
@@ -32,9 +31,11 @@ export function addSetupVerbs(program: Command): void {
     .command('config')
     .description('print the effective configuration (file, defaults and environment overrides) as JSON')
     .option('--reference', 'print every key with its default and meaning as a Markdown table (as in the README)')
-    .action((options: { reference?: boolean }, command: Command) => {
+    .action(async (options: { reference?: boolean }, command: Command) => {
+      const { configReferenceTable } = await import('../core/config.ts');
+      const { redactUrl } = await import('../registry/index.ts');
       if (options.reference) return print(configReferenceTable());
-      const { config } = setup(command);
+      const { config } = await setup(command, { oneShot: true });
       const redacted = config.database.url ? { ...config, database: { ...config.database, url: redactUrl(config.database.url) } } : config;
       print(JSON.stringify(redacted, null, 2));
     });

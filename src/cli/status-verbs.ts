@@ -1,11 +1,7 @@
 // `freshet status` and `freshet demo`: what to look at first, and the whole loop on generated data.
 import path from 'node:path';
 import type { Command } from 'commander';
-import { createLogger } from '../core/log.ts';
 import { shutdownOnSignals } from '../core/shutdown.ts';
-import { runDemo } from '../demo/index.ts';
-import { statusReport } from '../observability/index.ts';
-import { formatStatus } from './status-text.ts';
 import { positiveInt, print, withRegistry } from './verb-support.ts';
 
 export function addStatusVerbs(program: Command): void {
@@ -14,6 +10,8 @@ export function addStatusVerbs(program: Command): void {
     .description('what to look at first: champion and its metric, data freshness, job queue, latest runs and decisions, schema and rows per table')
     .option('--json', 'machine-readable output')
     .action(async (options: { json?: boolean }, command: Command) => {
+      const { statusReport } = await import('../observability/index.ts');
+      const { formatStatus } = await import('./status-text.ts');
       await withRegistry(command, 'any', async (registry, _log, config) => {
         const report = await statusReport(registry.db, config);
         print(options.json ? JSON.stringify(report, null, 2) : formatStatus(report));
@@ -29,8 +27,10 @@ export function addStatusVerbs(program: Command): void {
     .option('--rows <n>', 'trips per day', (v) => positiveInt('--rows', v), 6000)
     .option('--verbose', 'show the daemon\'s info logs on stderr')
     .action(async (options: { dir: string; days: number; rows: number; verbose?: boolean; force?: boolean }) => {
+      const { runDemo } = await import('../demo/index.ts');
       const logLevel = options.verbose ? 'info' : 'warn';
       // The daemon's default shutdown bound: the demo stops a daemon it runs in this process.
+      const { createLogger } = await import('../core/log.ts');
       const controller = shutdownOnSignals(createLogger({ level: logLevel, format: 'auto' }), 30);
       await runDemo({ dir: path.resolve(options.dir), force: options.force ?? false, days: options.days, rowsPerDay: options.rows, shiftDay: 6, logLevel, signal: controller.signal, out: print });
     });

@@ -2,13 +2,9 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
 import { shutdownOnSignals } from '../core/shutdown.ts';
-import { findLineageByName, getRun, listRunCheckpoints, listRuns, migrateToLatest, openConfiguredRegistry } from '../registry/index.ts';
-import { plateauReport } from '../selection/index.ts';
-import { formatPlateau } from './model-commands.ts';
-import { stepLossChartSvg } from '../observability/index.ts';
 import { NotFoundError } from '../core/errors.ts';
 import { formatTable } from '../core/table.ts';
-import { trainCommand, type TrainCommandOptions } from './train-command.ts';
+import type { TrainCommandOptions } from './train-command.ts';
 import { UsageError } from './usage-error.ts';
 import { positiveInt, print, setup, withRegistry } from './verb-support.ts';
 
@@ -22,7 +18,9 @@ export function addTrainingVerbs(program: Command): void {
     .option('--epochs <n>', 'virtual epochs to train (default: training.numCheckpoints)', (v) => positiveInt('--epochs', v))
     .option('--json', 'print the result as JSON')
     .action(async (options: TrainCommandOptions, command: Command) => {
-      const { config, log } = setup(command);
+      const { migrateToLatest, openConfiguredRegistry } = await import('../registry/index.ts');
+      const { trainCommand } = await import('./train-command.ts');
+      const { config, log } = await setup(command);
       const controller = shutdownOnSignals(log, config.daemon.shutdownTimeoutSeconds);
       const registry = await openConfiguredRegistry({ config, log, wait: 'once' });
       try {
@@ -43,6 +41,7 @@ export function addTrainingVerbs(program: Command): void {
     .option('--limit <n>', 'most rows to show', (v) => positiveInt('--limit', v), 20)
     .option('--json', 'machine-readable output')
     .action(async (options: { limit: number; json?: boolean }, command: Command) => {
+      const { findLineageByName, listRuns } = await import('../registry/index.ts');
       await withRegistry(command, 'current', async (registry, _log, config) => {
         const lineage = await findLineageByName(registry.db, config.lineage);
         const rows = lineage ? await listRuns(registry.db, { lineageId: lineage.id, limit: options.limit }) : [];
@@ -62,6 +61,7 @@ export function addTrainingVerbs(program: Command): void {
     .argument('<run>', 'run id (see `freshet runs`)')
     .option('--json', 'machine-readable output')
     .action(async (runId: string, options: { json?: boolean }, command: Command) => {
+      const { getRun, listRunCheckpoints } = await import('../registry/index.ts');
       if (!/^\d+$/.test(runId)) throw new UsageError(`<run> must be a run id (a number), got "${runId}"`);
       await withRegistry(command, 'current', async (registry) => {
         await getRun(registry.db, runId); // NotFoundError (exit 2); a lost connection stays exit 3
@@ -83,6 +83,9 @@ export function addTrainingVerbs(program: Command): void {
     .option('--json', 'machine-readable output')
     .option('--svg <file>', 'also write the step-level curve with the knee and the pre-plateau checkpoint as an SVG file (as the status page draws it)')
     .action(async (target: string | undefined, options: { json?: boolean; svg?: string }, command: Command) => {
+      const { plateauReport } = await import('../selection/index.ts');
+      const { formatPlateau } = await import('./model-commands.ts');
+      const { stepLossChartSvg } = await import('../observability/index.ts');
       await withRegistry(command, 'current', async (registry, _log, config) => {
         const report = await plateauReport(registry.db, config, target ?? config.lineage);
         if (options.svg) {

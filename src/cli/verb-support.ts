@@ -1,21 +1,34 @@
 // What every verb shares: the configuration and logger from the global options, the
 // registry opened (and always closed) for a one-shot command, output, argument parsing.
+//
+// Nothing heavy is imported at the top of the CLI's files: `freshet --help` and a mistyped
+// verb load commander alone; each verb loads what it uses when it runs (configuration,
+// logger, registry, TensorFlow.js only for the verbs that train or predict).
 import { InvalidArgumentError, type Command } from 'commander';
-import { loadConfig, type ResolvedConfig } from '../core/config.ts';
-import { createLogger, type Logger } from '../core/log.ts';
-import { assertSchemaCurrent, migrateToLatest, openConfiguredRegistry, type RegistryHandle } from '../registry/index.ts';
+import type { ResolvedConfig } from '../core/config.ts';
+import type { Logger } from '../core/log.ts';
+import type { RegistryHandle } from '../registry/index.ts';
 
 export interface GlobalOptions {
   config?: string;
   logLevel?: string;
+  verbose?: boolean;
 }
 
-export function setup(command: Command): { config: ResolvedConfig; log: Logger } {
+/**
+ * The configuration and a logger for a verb. A one-shot verb (`oneShot`) prints its answer
+ * on stdout and logs only warnings and errors (on stderr) unless `--verbose` or
+ * `--log-level` asks for more; the daemon, worker, demo and backtest log at log.level.
+ */
+export async function setup(command: Command, { oneShot = false }: { oneShot?: boolean } = {}): Promise<{ config: ResolvedConfig; log: Logger }> {
+  const [{ loadConfig }, { createLogger, quieterLevel }] = await Promise.all([import('../core/config.ts'), import('../core/log.ts')]);
   const options = command.optsWithGlobals<GlobalOptions>();
   const env = { ...process.env };
   if (options.logLevel) env.FRESHET_LOG__LEVEL = options.logLevel;
+  else if (options.verbose) env.FRESHET_LOG__LEVEL = 'info';
   const config = loadConfig({ file: options.config, env });
-  return { config, log: createLogger(config.log) };
+  const level = oneShot && !options.logLevel && !options.verbose ? quieterLevel(config.log.level, 'warn') : config.log.level;
+  return { config, log: createLogger({ ...config.log, level }) };
 }
 
 /**
@@ -27,7 +40,8 @@ export type SchemaNeed = 'current' | 'migrate' | 'any';
 
 /** Opens the registry for a one-shot command and always closes it (and any embedded server). */
 export async function withRegistry<T>(command: Command, schema: SchemaNeed, work: (registry: RegistryHandle, log: Logger, config: ResolvedConfig) => Promise<T>): Promise<T> {
-  const { config, log } = setup(command);
+  const { config, log } = await setup(command, { oneShot: true });
+  const { assertSchemaCurrent, migrateToLatest, openConfiguredRegistry } = await import('../registry/index.ts');
   const registry = await openConfiguredRegistry({ config, log, wait: 'once' });
   try {
     if (schema === 'current') await assertSchemaCurrent(registry.db);

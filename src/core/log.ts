@@ -22,3 +22,10 @@ export function createLogger(options: Config['log'], stream: NodeJS.WritableStre
   }
   return pino({ level: options.level, base: { pid: process.pid } }, destination);
 }
+
+const SEVERITY = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+
+/** The less talkative of two levels (warn and info → warn; error and warn → error). */
+export function quieterLevel(a: Config['log']['level'], b: Config['log']['level']): Config['log']['level'] {
+  return SEVERITY.indexOf(a) >= SEVERITY.indexOf(b) ? a : b;
+}

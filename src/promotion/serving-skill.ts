@@ -40,8 +40,3 @@ export function servingSkill(p: Promotion): ServingSkill | null {
   };
 }
 
-/** "+1.2%" / "−3.4%" for a skill. */
-export function formatSkill(value: number | null | undefined): string | null {
-  if (value === null || value === undefined) return null;
-  return `${value >= 0 ? '+' : '−'}${Math.abs(value * 100).toFixed(1)}%`;
-}

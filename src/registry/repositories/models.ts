@@ -68,6 +68,12 @@ export async function listPromotions(db: Registry, lineageId: string, limit = 50
   return db.selectFrom('promotions').selectAll().where('lineage_id', '=', lineageId).orderBy('id', 'desc').limit(limit).execute();
 }
 
+/** How many decisions a lineage has (for "showing the newest N of M"). */
+export async function countPromotions(db: Registry, lineageId: string): Promise<number> {
+  const row = await db.selectFrom('promotions').select((eb) => eb.fn.countAll<string>().as('n')).where('lineage_id', '=', lineageId).executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
 /** When the newest partition a version was trained on arrived (its data freshness); null without partitions. */
 export async function newestTrainingDataArrival(db: Registry, modelVersionId: string): Promise<Date | null> {
   const row = await db
