@@ -24,6 +24,19 @@ describe('freshet CLI', () => {
     assert.match(help.stdout, /Exit codes: 0 ok, 1 failure, 2 bad usage, configuration or request \(not found, conflict\),\n3 database unreachable/);
   });
 
+  test("the README's CLI table lists every verb with every one of its options, and nothing that does not exist (issue #24, item 14)", async () => {
+    const { buildProgram } = await import('../src/cli/main.ts');
+    const readme = fs.readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const rows = new Map([...readme.matchAll(/^\| `freshet ([a-z]+)([^`]*)` \|/gm)].map((m) => [m[1]!, m[2]!]));
+    const verbs = buildProgram().commands.map((c) => c.name());
+    assert.deepEqual([...rows.keys()].sort(), [...verbs].sort(), 'the table and the program list the same verbs');
+    for (const command of buildProgram().commands) {
+      const row = rows.get(command.name())!;
+      for (const option of command.options) assert.ok(row.includes(option.long!), `the README's row for ${command.name()} names ${option.long}`);
+      for (const argument of command.registeredArguments) assert.ok(row.replaceAll('\\|', '|').includes(argument.name()), `the README's row for ${command.name()} names <${argument.name()}>`);
+    }
+  });
+
   test('exit codes come from the error class: a missing run exits 2, the same command on a dead server exits 3', async () => {
     const { url } = await createTestDatabase();
     const missing = await runFreshet(['checkpoints', '99'], { env: cleanEnv({ DATABASE_URL: url }) });

@@ -95,11 +95,11 @@ export function actor(): string {
 export async function promoteCommand(db: Registry, config: ResolvedConfig, log: Logger, version: number, reason: string): Promise<string> {
   const { version: promoted, previous } = await promoteVersion(db, config.lineage, version, actor(), reason);
   await reconcileServing(db, config, log);
-  return `version ${promoted.version} is the champion of ${config.lineage} (was ${previous ? `v${previous.version}` : 'none'}); serving/current updated`;
+  return `version ${promoted.version} is the champion of ${config.lineage} (was ${previous ? `v${previous.version}` : 'none'}); serving/${config.lineage}/current updated`;
 }
 
 export async function rollbackCommand(db: Registry, config: ResolvedConfig, log: Logger, reason: string): Promise<string> {
   const { version, previous } = await rollbackChampion(db, config.lineage, actor(), reason);
   await reconcileServing(db, config, log);
-  return `rolled back ${config.lineage} from v${previous.version} to v${version.version}; serving/current updated`;
+  return `rolled back ${config.lineage} from v${previous.version} to v${version.version}; serving/${config.lineage}/current updated`;
 }

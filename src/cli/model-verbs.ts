@@ -19,7 +19,7 @@ export function addModelVerbs(program: Command): void {
 
   program
     .command('promote')
-    .description('make a model version the champion by hand (recorded with who and why) and switch serving/current to it')
+    .description('make a model version the champion by hand (recorded with who and why) and switch serving/<lineage>/current to it')
     .argument('<version>', 'version number (see `freshet models`)', (v) => positiveInt('<version>', v))
     .option('--reason <text>', 'why, for the audit trail', '')
     .action(async (version: number, options: { reason: string }, command: Command) => {

@@ -144,7 +144,7 @@ export async function reconcileServing(db: Registry, config: ResolvedConfig, log
   const dir = await exportVersion(db, config, champion);
   if (currentServingVersion(config) !== champion.version) {
     switchCurrent(config, champion);
-    log.info({ version: champion.version, dir }, 'serving/current now points at the champion');
+    log.info({ version: champion.version, dir }, 'serving/<lineage>/current now points at the champion');
   }
   return champion;
 }
