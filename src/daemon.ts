@@ -103,7 +103,7 @@ export async function runDaemon({ config, log, signal, role = 'all' }: DaemonOpt
           ...(config.queue.concurrency > 0 ? [{ name: 'workers', check: () => workers.length > 0 && workers.every((w) => w.running), waiting: () => 'the job workers are not running yet' }] : []),
         ],
         routes: {
-          '/': withRegistry(async (db) => renderStatusPage(await statusReport(db, config)), 'text/html; charset=utf-8'),
+          '/': withRegistry(async (db) => renderStatusPage(await statusReport(db, config), { refreshSeconds: config.http.refreshSeconds }), 'text/html; charset=utf-8'),
           '/status.json': withRegistry(async (db) => JSON.stringify(await statusReport(db, config)), 'application/json'),
         },
       });

@@ -185,6 +185,7 @@ export const configSchema = z.strictObject({
       host: z.string().min(1).default('127.0.0.1').describe('Address to bind. Anything but loopback exposes the registry\'s contents: an explicit choice.'),
       port: z.number().int().min(0).max(65535).default(9464).describe('TCP port; 0 picks a free one (logged).'),
       maxBodyBytes: z.number().int().positive().default(1048576).describe('Largest request body POST /v1/predict accepts (413 above it).'),
+      refreshSeconds: z.number().min(0).default(15).describe('The status page refreshes its content in place this often, in a browser with JavaScript (no reload); 0 turns it off.'),
     })
     .prefault({}),
   log: z

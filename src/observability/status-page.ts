@@ -1,6 +1,8 @@
-// The status page at `/`: server-rendered HTML with an inline SVG loss curve. No script,
-// no build step, no external asset: it reads the same without JavaScript, and in a
-// terminal browser the tables still make sense.
+// The status page at `/`: server-rendered HTML with inline SVG charts. No build step and no
+// external asset: it reads the same without JavaScript, and in a terminal browser the
+// tables still make sense. With JavaScript, one small inline script refreshes the page's
+// content in place every http.refreshSeconds (fetch `/`, swap <main>, keep open details), so a
+// person watching it sees new decisions without reloading.
 import { type PlateauReport } from '../selection/index.ts';
 import { humanSeconds } from '../core/human-seconds.ts';
 import { forwardCheckWords, type StatusReport } from './status-report.ts';
@@ -13,11 +15,30 @@ const escape = escapeHtml;
 
 const num = (n: number | null | undefined): string => (n === null || n === undefined || !Number.isFinite(n) ? '-' : n.toPrecision(4));
 
-function table(headers: string[], rows: unknown[][], id: string): string {
-  if (rows.length === 0) return `<p id="${id}" class="empty">none yet</p>`;
+/** A cell already rendered as HTML (a folded reason); any other cell is text, escaped. */
+interface HtmlCell {
+  html: string;
+}
+
+function table(headers: string[], rows: unknown[][], id: string, empty = 'none yet'): string {
+  if (rows.length === 0) return `<p id="${id}" class="empty">${escape(empty)}</p>`;
   const head = headers.map((h) => `<th>${escape(h)}</th>`).join('');
-  const body = rows.map((row) => `<tr>${row.map((cell) => `<td>${escape(cell)}</td>`).join('')}</tr>`).join('\n');
+  const cell = (value: unknown): string => (typeof value === 'object' && value !== null && 'html' in value ? (value as HtmlCell).html : escape(value));
+  const body = rows.map((row) => `<tr>${row.map((value) => `<td>${cell(value)}</td>`).join('')}</tr>`).join('\n');
   return `<table id="${id}"><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
+}
+
+/**
+ * A long reason folded to one line: its first clause (to the first colon, semicolon or
+ * sentence end, at most 90 characters) as the summary, the whole text on demand. The id
+ * lets the refresh keep a reason open that the reader opened.
+ */
+export function foldedReason(reason: string, id: string): HtmlCell {
+  const first = /^(?:[^:;.]|\.(?=\d))*(?:[:;.]|$)/.exec(reason)?.[0] ?? reason; // a dot inside a number does not end a clause
+  const clause = first.replace(/[:;.]$/, '');
+  if (clause === reason || first === reason) return { html: escape(reason) };
+  const short = clause.length > 90 ? `${clause.slice(0, 88)}…` : `${clause} …`;
+  return { html: `<details class="reason" id="${escape(id)}"><summary>${escape(short)}</summary>${escape(reason)}</details>` };
 }
 
 /**
@@ -28,7 +49,7 @@ function table(headers: string[], rows: unknown[][], id: string): string {
 export function lossCurveSvg(curve: PlateauReport): string {
   const width = 720;
   const height = 240;
-  const pad = { left: 56, right: 16, top: 16, bottom: 36 };
+  const pad = { left: 68, right: 16, top: 16, bottom: 36 };
   const points = curve.points;
   const values = points.flatMap((p) => [p.trainLoss, p.valLoss]).filter((v): v is number => v !== null && Number.isFinite(v) && v > 0);
   const lo = Math.log(Math.min(...values));
@@ -59,8 +80,10 @@ export function lossCurveSvg(curve: PlateauReport): string {
   <title>Training loss per virtual epoch (log scale). ${escape(curve.reason)}</title>
   <rect x="0" y="0" width="${width}" height="${height}" fill="#fff"/>
   ${ticks.map((t) => `<g class="tick"><line x1="${pad.left}" x2="${width - pad.right}" y1="${y(t).toFixed(1)}" y2="${y(t).toFixed(1)}" stroke="#eee"/><text x="${pad.left - 6}" y="${(y(t) + 4).toFixed(1)}" text-anchor="end" font-size="11">${t.toPrecision(3)}</text></g>`).join('\n  ')}
-  <text x="${pad.left}" y="${height - 8}" font-size="11">virtual epoch ${first}</text>
+  <text x="${pad.left}" y="${height - 8}" font-size="11">${first}</text>
+  <text class="axis-label" x="${(pad.left + width - pad.right) / 2}" y="${height - 8}" font-size="11" text-anchor="middle">virtual epoch</text>
   <text x="${width - pad.right}" y="${height - 8}" font-size="11" text-anchor="end">${last}</text>
+  <text class="axis-label" transform="translate(12,${(pad.top + height - pad.bottom) / 2}) rotate(-90)" font-size="11" text-anchor="middle">loss, ${escape(curve.lossName)} (log)</text>
   ${plateauX === null ? '' : `<g class="plateau-marker"><line x1="${plateauX.toFixed(1)}" x2="${plateauX.toFixed(1)}" y1="${pad.top}" y2="${height - pad.bottom}" stroke="#d97706" stroke-dasharray="4 3"/><text x="${(plateauX + 4).toFixed(1)}" y="${pad.top + 12}" font-size="11" fill="#d97706">plateau starts (epoch ${curve.plateauStartEpoch})</text></g>`}
   <polyline class="val-loss" points="${line((p) => p.valLoss)}" fill="none" stroke="#9ca3af" stroke-width="1.5" stroke-dasharray="5 3"/>
   <polyline class="train-loss" points="${line((p) => p.trainLoss)}" fill="none" stroke="#2563eb" stroke-width="2"/>
@@ -69,7 +92,7 @@ export function lossCurveSvg(curve: PlateauReport): string {
 </svg>`;
 }
 
-export function renderStatusPage(report: StatusReport): string {
+export function renderStatusPage(report: StatusReport, { refreshSeconds = 15 }: { refreshSeconds?: number } = {}): string {
   const c = report.champion;
   const f = report.freshness;
   const champion = c
@@ -90,13 +113,15 @@ export function renderStatusPage(report: StatusReport): string {
   h1 { font-size: 20px; } h2 { font-size: 16px; margin-top: 28px; border-bottom: 1px solid #ddd; }
   table { border-collapse: collapse; width: 100%; } th, td { text-align: left; padding: 3px 8px; border-bottom: 1px solid #eee; vertical-align: top; }
   dl { display: grid; grid-template-columns: max-content auto; gap: 2px 16px; } dt { color: #555; } dd { margin: 0; font-weight: 600; }
-  .empty { color: #777; } .reason { color: #444; }
+  .empty { color: #777; } .reason { color: #444; } details.reason summary { cursor: pointer; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; max-width: 34em; }
+  #refresh { color: #777; }
   .swatch { display: inline-block; width: 18px; height: 3px; vertical-align: middle; } .train { background: #2563eb; } .val { background: #9ca3af; }
 </style>
 </head>
 <body>
+<main>
 <h1>freshet — lineage ${escape(report.lineage)}</h1>
-<p>Generated ${escape(report.generatedAt)} · schema ${escape(report.schemaVersion)} · <a href="/metrics">/metrics</a> · <a href="/readyz">/readyz</a></p>
+<p>Generated <time id="generated" datetime="${escape(report.generatedAt)}">${escape(report.generatedAt)}</time> · schema ${escape(report.schemaVersion)} · <a href="/metrics">/metrics</a> · <a href="/readyz">/readyz</a> · <span id="refresh">${refreshSeconds > 0 ? `refreshed in place every ${refreshSeconds} s with JavaScript` : 'reload to refresh'}</span></p>
 <h2>Champion</h2>
 ${champion}
 <h2>Data freshness</h2>
@@ -110,15 +135,39 @@ ${curve}
 ${forwardCheckHtml(report)}
 <h2>Recent decisions</h2>
 ${decisionsChartSvg(report.decisions) ?? ''}
-${table(['at', 'decision', 'metric', 'candidate', 'champion', 'naive', 'skill', 'gate rows', 'actor', 'reason'], report.decisions.map((d) => [d.at, d.decision, d.metricName, num(d.candidateMetric), num(d.championMetric), num(d.naiveMetric), formatSkill(d.candidateSkill), d.holdout, d.actor, d.reason]), 'decisions')}
+${table(['at', 'decision', 'metric', 'candidate', 'champion', 'naive', 'candidate skill', 'gate rows', 'actor', 'reason'], report.decisions.map((d) => [d.at, d.decision, d.metricName, num(d.candidateMetric), num(d.championMetric), num(d.naiveMetric), formatSkill(d.candidateSkill), d.holdout, d.actor, foldedReason(d.reason, `decision-${d.id}`)]), 'decisions')}
 <h2>Latest runs</h2>
-${table(['run', 'kind', 'status', 'started', 'finished', 'base checkpoint', 'val loss', 'invalid rows', 'error'], report.runs.map((r) => [r.id, r.kind, r.status, r.startedAt, r.finishedAt, r.baseCheckpoint, num(r.valLoss), r.invalidRows, r.error]), 'runs')}
+${table(['run', 'kind', 'status', 'started', 'finished', 'base checkpoint', 'val loss', 'invalid rows', 'error'], report.runs.map((r) => [r.id, r.kind, r.status, r.startedAt, r.finishedAt, r.baseCheckpoint, num(r.valLoss), r.invalidRows, r.error === null ? null : foldedReason(r.error, `run-error-${r.id}`)]), 'runs')}
 <h2>Job queue</h2>
-<p id="job-counts">${Object.entries(report.jobs).map(([k, v]) => `${escape(k)} ${v}`).join(' · ') || '-'}</p>
-${table(['job', 'state', 'attempts', 'held by', 'lease until', 'last error'], report.activeJobs.map((j) => [j.id, j.state, j.attempts, j.lockedBy, j.leaseExpiresAt, j.lastError]), 'jobs')}
+<p id="job-counts">${Object.entries(report.jobs).map(([k, v]) => `${escape(k)} ${v}`).join(' · ') || 'no job yet'}</p>
+<h3>Running and queued</h3>
+${table(['job', 'state', 'attempts', 'held by', 'lease until', 'last error'], report.activeJobs.map((j) => [j.id, j.state, j.attempts, j.lockedBy, j.leaseExpiresAt, j.lastError]), 'jobs', 'none running or queued now')}
+<h3>Recent jobs</h3>
+${table(['job', 'state', 'trigger', 'attempts', 'created', 'finished', 'took', 'last error'], report.recentJobs.map((j) => [j.id, j.state, j.trigger, j.attempts, j.createdAt, j.finishedAt, j.seconds === null ? null : humanSeconds(j.seconds), j.lastError === null ? null : foldedReason(j.lastError, `job-error-${j.id}`)]), 'recent-jobs', 'no job yet')}
+</main>
+${refreshSeconds > 0 ? refreshScript(refreshSeconds) : ''}
 </body>
 </html>
 `;
+}
+
+/** Refresh in place: fetch the page, swap <main>, keep the reasons the reader opened. */
+function refreshScript(seconds: number): string {
+  return `<script>
+setInterval(async () => {
+  try {
+    const response = await fetch(location.href, { cache: 'no-store' });
+    if (!response.ok) return;
+    const next = new DOMParser().parseFromString(await response.text(), 'text/html').querySelector('main');
+    const open = [...document.querySelectorAll('details[open]')].map((d) => d.id);
+    if (!next) return;
+    document.querySelector('main').replaceWith(next);
+    for (const id of open) document.getElementById(id)?.setAttribute('open', '');
+  } catch {
+    // the daemon restarting: the next tick tries again
+  }
+}, ${seconds * 1000});
+</script>`;
 }
 
 /** The forward check in words, with a warning people cannot miss when the model loses to a constant. */

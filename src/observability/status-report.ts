@@ -3,7 +3,7 @@
 // its plateau. One read of the registry, shared by `freshet status` and the status page.
 import type { ResolvedConfig } from '../core/config.ts';
 import { NotFoundError } from '../core/errors.ts';
-import { championSince, listLiveJobs, listRunsWithResult, listWaitingPartitions, partitionCounts, registeredInvalidRows, waitingSummary, getChampion, findLineageByName, freshPartitions, listPromotions, newestTrainingDataArrival, registryStatus, type Promotion, type Registry, type RegistryStatus } from '../registry/index.ts';
+import { championSince, listJobs, listLiveJobs, listRunsWithResult, listWaitingPartitions, partitionCounts, registeredInvalidRows, waitingSummary, getChampion, findLineageByName, freshPartitions, listPromotions, newestTrainingDataArrival, registryStatus, type Promotion, type Registry, type RegistryStatus } from '../registry/index.ts';
 import { formatSkill, servingSkill, type ServingSkill } from '../promotion/index.ts';
 import { countJobsByState } from '../queue/index.ts';
 import { plateauReport, type PlateauReport } from '../selection/index.ts';
@@ -42,7 +42,9 @@ export interface StatusReport extends RegistryStatus {
   jobs: Record<string, number>;
   activeJobs: Array<{ id: string; state: string; attempts: number; lockedBy: string | null; leaseExpiresAt: string | null; lastError: string | null }>;
   runs: Array<{ id: string; kind: string; status: string; startedAt: string; finishedAt: string | null; baseCheckpoint: string | null; valLoss: number | null; invalidRows: number; error: string | null }>;
-  decisions: Array<{ id: string; at: string; decision: string; candidateMetric: number | null; championMetric: number | null; naiveMetric: number | null; naiveName: string | null; holdout: string | null; candidateSkill: number | null; metricName: string | null; actor: string; reason: string }>;
+  decisions: Array<{ id: string; at: string; decision: string; candidateMetric: number | null; championMetric: number | null; naiveMetric: number | null; naiveName: string | null; holdout: string | null; candidateSkill: number | null; championSkill: number | null; metricName: string | null; actor: string; reason: string }>;
+  /** The queue's recent history, newest first: every state, not only the live jobs. */
+  recentJobs: Array<{ id: string; state: string; trigger: string; attempts: number; createdAt: string; finishedAt: string | null; seconds: number | null; lastError: string | null }>;
   /**
    * The latest gate decision's forward check: the model serving after it against the naive
    * baseline on its gate rows. `beatsNaive` false means the model is not worth serving.
@@ -54,7 +56,7 @@ export interface StatusReport extends RegistryStatus {
 export async function statusReport(db: Registry, config: ResolvedConfig): Promise<StatusReport> {
   const registry = await registryStatus(db);
   const base = { generatedAt: new Date().toISOString(), lineage: config.lineage, ...registry };
-  const empty = { forwardCheck: null, champion: null, freshness: { newestPartitionArrivedAt: null, championDataArrivedAt: null, championDataAgeSeconds: null, partitionsWaiting: 0, partitionsUntried: 0 }, partitions: {}, awaitingMarker: { count: 0, oldestSeconds: null, paths: [] }, invalidRows: 0, jobs: {}, activeJobs: [], runs: [], decisions: [], lossCurve: null };
+  const empty = { forwardCheck: null, champion: null, freshness: { newestPartitionArrivedAt: null, championDataArrivedAt: null, championDataAgeSeconds: null, partitionsWaiting: 0, partitionsUntried: 0 }, partitions: {}, awaitingMarker: { count: 0, oldestSeconds: null, paths: [] }, invalidRows: 0, recentJobs: [], jobs: {}, activeJobs: [], runs: [], decisions: [], lossCurve: null };
   if (registry.pendingMigrations.length > 0) return { ...base, ...empty }; // tables may be missing: `freshet migrate` first
 
   const lineage = await findLineageByName(db, config.lineage);
@@ -63,6 +65,16 @@ export async function statusReport(db: Registry, config: ResolvedConfig): Promis
   const { count: waitingCount, oldestFileAt } = await waitingSummary(db);
   const awaitingMarker = { count: waitingCount, oldestSeconds: oldestFileAt ? Math.round((Date.now() - oldestFileAt.getTime()) / 1000) : null, paths: waiting.map((w) => w.path) };
   const invalidRows = await registeredInvalidRows(db);
+  const recentJobs = (await listJobs(db, { limit: 10 })).map((j) => ({
+    id: j.id,
+    state: j.state,
+    trigger: j.trigger,
+    attempts: j.attempts,
+    createdAt: j.created_at.toISOString(),
+    finishedAt: j.finished_at?.toISOString() ?? null,
+    seconds: j.finished_at ? Math.max(0, (j.finished_at.getTime() - j.created_at.getTime()) / 1000) : null,
+    lastError: j.last_error,
+  }));
   const jobs = await countJobsByState(db);
   const activeJobs = (await listLiveJobs(db)).map((j) => ({
     id: j.id,
@@ -74,7 +86,7 @@ export async function statusReport(db: Registry, config: ResolvedConfig): Promis
   }));
   if (!lineage) {
     const registered = partitions.registered ?? 0;
-    return { ...base, ...empty, partitions, awaitingMarker, invalidRows, jobs, activeJobs, freshness: { ...empty.freshness, newestPartitionArrivedAt: newestPartition?.toISOString() ?? null, partitionsWaiting: registered, partitionsUntried: registered } };
+    return { ...base, ...empty, partitions, awaitingMarker, invalidRows, recentJobs, jobs, activeJobs, freshness: { ...empty.freshness, newestPartitionArrivedAt: newestPartition?.toISOString() ?? null, partitionsWaiting: registered, partitionsUntried: registered } };
   }
 
   const version = await getChampion(db, lineage.id);
@@ -115,6 +127,7 @@ export async function statusReport(db: Registry, config: ResolvedConfig): Promis
     partitions,
     awaitingMarker,
     invalidRows,
+    recentJobs,
     jobs,
     activeJobs,
     runs: runs.map((r) => ({
@@ -139,6 +152,7 @@ export async function statusReport(db: Registry, config: ResolvedConfig): Promis
       naiveName: d.naive_name,
       holdout: d.holdout,
       candidateSkill: servingSkill(d)?.candidateSkill ?? null,
+      championSkill: servingSkill(d)?.championSkill ?? null,
       metricName: d.metric_name,
       actor: d.actor,
       reason: d.reason,

@@ -13,7 +13,7 @@ export function stepLossChartSvg(curve: PlateauReport): string | null {
   if (points.length < 2) return null;
   const width = 720;
   const height = 240;
-  const pad = { left: 56, right: 16, top: 16, bottom: 36 };
+  const pad = { left: 68, right: 16, top: 16, bottom: 36 };
   const values = points.flatMap((p) => [p.loss, p.smoothed]);
   const lo = Math.log(Math.min(...values));
   const hi = Math.log(Math.max(...values));
@@ -33,7 +33,9 @@ export function stepLossChartSvg(curve: PlateauReport): string | null {
   <rect x="0" y="0" width="${width}" height="${height}" fill="#fff"/>
   ${[Math.exp(lo), Math.exp((lo + hi) / 2), Math.exp(hi)].map((t) => `<g class="tick"><line x1="${pad.left}" x2="${width - pad.right}" y1="${y(t).toFixed(1)}" y2="${y(t).toFixed(1)}" stroke="#eee"/><text x="${pad.left - 6}" y="${(y(t) + 4).toFixed(1)}" text-anchor="end" font-size="11">${t.toPrecision(3)}</text></g>`).join('\n  ')}
   <text x="${pad.left}" y="${height - 8}" font-size="11">step ${points[0]!.step}</text>
-  <text x="${width - pad.right}" y="${height - 8}" font-size="11" text-anchor="end">step ${points.at(-1)!.step} (log axis)</text>
+  <text class="axis-label" x="${(pad.left + width - pad.right) / 2}" y="${height - 8}" font-size="11" text-anchor="middle">optimizer step (log axis)</text>
+  <text x="${width - pad.right}" y="${height - 8}" font-size="11" text-anchor="end">step ${points.at(-1)!.step}</text>
+  <text class="axis-label" transform="translate(12,${(pad.top + height - pad.bottom) / 2}) rotate(-90)" font-size="11" text-anchor="middle">training loss, ${escape(curve.lossName)} (log)</text>
   <polyline class="raw-loss" points="${line((p) => p.loss)}" fill="none" stroke="#cbd5e1" stroke-width="1"/>
   <polyline class="smoothed-loss" points="${line((p) => p.smoothed)}" fill="none" stroke="#2563eb" stroke-width="2"/>
   ${knee}

@@ -18,6 +18,8 @@ export interface ServingSkill {
   servesConstant: boolean;
   /** Skill of the candidate, promoted or not. */
   candidateSkill: number | null;
+  /** Skill of the champion the candidate faced (null before the first model). */
+  championSkill: number | null;
 }
 
 /** The forward check of a gate decision (or of a fallback); null for manual promotions, rollbacks and decisions without a naive baseline. */
@@ -37,6 +39,7 @@ export function servingSkill(p: Promotion): ServingSkill | null {
     beatsNaive: higher ? serving > p.naive_metric : serving < p.naive_metric,
     servesConstant: p.decision === 'fallback',
     candidateSkill: skill(metric, p.candidate_metric, p.naive_metric),
+    championSkill: skill(metric, p.champion_metric, p.naive_metric),
   };
 }
 

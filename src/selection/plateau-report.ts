@@ -24,6 +24,8 @@ export interface PlateauReport {
   chosenLevel: number | null;
   endLevel: number | null;
   reason: string;
+  /** The training loss the curve is in (model.loss, or the task's default): the charts' y-axis unit. */
+  lossName: string;
   options: ResolvedConfig['plateau'];
 }
 
@@ -48,6 +50,7 @@ export async function plateauReport(db: Registry, config: ResolvedConfig, target
   const knee = choice.record.method === 'knee' ? choice.record : undefined;
   const kneeShape = knee ? choice : await prePlateauChoice(db, { ...config, plateau: { ...config.plateau, method: 'knee' } }, runId); // the step curve, whatever the rule
   return {
+    lossName: config.model.loss ?? (config.model.task === 'binary' ? 'logloss' : 'mse'),
     lineage: lineageName,
     run: runId,
     points: curve.map((p) => ({ run: p.runId, virtualEpoch: p.virtualEpoch, globalStep: p.globalStep, trainLoss: p.trainLoss, valLoss: p.valLoss, checkpoint: p.checkpointId })),

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -18,7 +19,8 @@ import { tempDir } from '../support/partitions.ts';
 import { waitFor } from '../support/wait.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const ARTIFACTS = path.join(ROOT, 'test-artifacts');
+// Screenshots go to a temp folder (tests never write into the checkout); its path is printed.
+const ARTIFACTS = process.env.FRESHET_TEST_ARTIFACTS ?? fs.mkdtempSync(path.join(os.tmpdir(), 'freshet-e2e-artifacts-'));
 const PROMETHEUS = process.env.PROMETHEUS_BIN ?? '/usr/bin/prometheus';
 const CHROMIUM = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
 
@@ -56,6 +58,7 @@ test('Prometheus scrapes a live daemon: every dashboard expression returns data,
       FRESHET_RETRAIN__VIRTUAL_EPOCHS: '3',
       FRESHET_EVAL__MIN_IMPROVEMENT: '0',
       FRESHET_RETRAIN__BASE: 'pre-plateau',
+      FRESHET_HTTP__REFRESH_SECONDS: '1',
     }),
   });
   const promConfig = path.join(dir, 'prometheus.yml');
@@ -126,7 +129,7 @@ test('Prometheus scrapes a live daemon: every dashboard expression returns data,
       // The step-level curve with the knee rule's choice (plateau.method knee, the default);
       // the per-epoch chart marks the choice too when it is an epoch end, and no plateau start.
       assert.equal(await page.locator('#step-loss-curve polyline.smoothed-loss').count(), 1, 'the step-level loss curve');
-      assert.equal(await page.locator('#step-loss-curve .chosen-step-marker circle').count(), 1, 'the chosen checkpoint marker');
+      assert.equal(await page.locator('#step-loss-curve .chosen-step-marker circle').count(), 1, 'the pre-plateau candidate marker');
       assert.ok((await page.locator('#loss-curve .chosen-marker circle').count()) <= 1);
       assert.equal(await page.locator('#loss-curve .plateau-marker line').count(), 0, 'no per-epoch plateau start under the knee rule');
       const championRun = await sql<{ kind: string }>`select r.kind from aliases a join model_versions mv on mv.id = a.model_version_id join runs r on r.id = mv.run_id where a.name = 'champion'`.execute(db);
@@ -135,9 +138,34 @@ test('Prometheus scrapes a live daemon: every dashboard expression returns data,
       assert.match((await page.locator('#champion').textContent()) ?? '', /v\d/);
       assert.ok((await page.locator('#decisions tbody tr').count()) >= 2, 'recent decisions');
       assert.ok((await page.locator('#runs tbody tr').count()) >= 2, 'latest runs');
+      // Issue #24, item 15. The decision chart: candidate and champion as skill over the naive
+      // baseline (its 0% line), apart from each other, with labelled axes and a legend, no label on a line.
+      const chart = page.locator('#decisions-chart');
+      assert.equal(await chart.locator('polyline.candidate-skill').count(), 1, 'the candidate\'s skill');
+      assert.equal(await chart.locator('polyline.champion-skill').count(), 1, 'the champion\'s skill');
+      assert.equal(await chart.locator('.naive-line').count(), 1, 'the naive baseline: the 0% line, or named at the edge it lies beyond');
+      assert.ok((await chart.locator('rect.champion-point').count()) >= 1, 'the champion each candidate faced');
+      const axes = await chart.locator('.axis-label').allTextContents();
+      assert.ok(axes.some((a) => /skill over the naive baseline, \w+ \(%\)/.test(a)) && axes.some((a) => /gate decisions/.test(a)), `axis labels: ${axes.join(' | ')}`);
+      assert.equal(await chart.locator('text:not(.axis-label):has-text("candidate")').count(), 1, 'the series are named once, in the legend');
+      for (const id of ['#step-loss-curve', '#loss-curve']) assert.match((await page.locator(`${id} .axis-label`).allTextContents()).join(' '), /loss, (mse|mae|logloss) \(log\)/, `${id} names its loss`);
+      // Reasons fold to one line; the whole text is one click away.
+      const summaries = await page.locator('#decisions details.reason summary').allTextContents();
+      assert.ok(summaries.length >= 1 && summaries.every((t) => t.length <= 95), `folded reasons: ${summaries.join(' | ')}`);
+      // The queue's history, not only live jobs.
+      assert.ok((await page.locator('#recent-jobs tbody tr').count()) >= 2, 'recent jobs listed');
+      assert.doesNotMatch((await page.locator('#job-counts').textContent()) ?? '', /none yet|no job yet/);
       if (javaScriptEnabled) {
-        fs.mkdirSync(ARTIFACTS, { recursive: true });
+        // The page refreshes in place (http.refreshSeconds 1 here): the timestamp moves, no navigation.
+        const before = await page.locator('#generated').textContent();
+        let navigations = 0;
+        page.on('framenavigated', () => (navigations += 1));
+        await page.waitForFunction(`document.querySelector('#generated')?.textContent !== ${JSON.stringify(before)}`, undefined, { timeout: 10_000 });
+        assert.equal(navigations, 0, 'refreshed without a reload');
+        await page.locator('#decisions details.reason summary').first().click(); // open one reason, as a reader would
         await page.screenshot({ path: path.join(ARTIFACTS, 'status-page.png'), fullPage: true });
+        await chart.screenshot({ path: path.join(ARTIFACTS, 'decisions-chart.png') });
+        console.log(`# screenshots in ${ARTIFACTS}`);
       }
       await context.close();
     }
