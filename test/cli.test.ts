@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { cleanEnv, runFreshet } from './support/cli.ts';
 import { createTestDatabase } from './support/database.ts';
 
@@ -35,6 +36,25 @@ describe('freshet CLI', () => {
       for (const option of command.options) assert.ok(row.includes(option.long!), `the README's row for ${command.name()} names ${option.long}`);
       for (const argument of command.registeredArguments) assert.ok(row.replaceAll('\\|', '|').includes(argument.name()), `the README's row for ${command.name()} names <${argument.name()}>`);
     }
+  });
+
+  test('started by an older system Node, the bin runs itself on the pinned Node 24: the same answer and exit code', async (t) => {
+    const systemNode = process.env.SYSTEM_NODE ?? '/usr/bin/node';
+    const { execFileSync, spawnSync } = await import('node:child_process');
+    let version: string;
+    try {
+      version = execFileSync(systemNode, ['--version'], { encoding: 'utf8' }).trim();
+    } catch {
+      return t.skip(`no ${systemNode}`);
+    }
+    const [major, minor] = version.slice(1).split('.').map(Number) as [number, number];
+    if (major > 22 || (major === 22 && minor >= 18)) return t.skip(`${systemNode} is ${version}: it runs freshet itself`);
+    const bin = fileURLToPath(new URL('../bin/freshet.mjs', import.meta.url));
+    const run = spawnSync(systemNode, [bin, '--version'], { encoding: 'utf8', cwd: tempDir() });
+    assert.equal(run.status, 0, run.stderr);
+    assert.equal(run.stdout.trim(), pkg.version);
+    const usage = spawnSync(systemNode, [bin, 'no-such-verb'], { encoding: 'utf8', cwd: tempDir() });
+    assert.equal(usage.status, 2, 'the exit code comes through');
   });
 
   test('exit codes come from the error class: a missing run exits 2, the same command on a dead server exits 3', async () => {
