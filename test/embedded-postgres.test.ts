@@ -121,7 +121,7 @@ describe('embedded PostgreSQL', () => {
 
   test('`freshet migrate` and `status` with no DATABASE_URL use an embedded server under .freshet/pg', async () => {
     const cwd = tempDir();
-    const migrate = await runFreshet(['migrate'], { cwd, env: cleanEnv() });
+    const migrate = await runFreshet(['migrate', '--verbose'], { cwd, env: cleanEnv() }); // one-shot verbs log info lines only when asked
     assert.equal(migrate.code, 0, migrate.stderr);
     assert.match(migrate.stderr, /embedded PostgreSQL ready/);
     assert.match(migrate.stderr, /psql 'postgres:\/\/postgres@127\.0\.0\.1:\d+\/freshet'/, 'logs how to connect with psql');

@@ -116,6 +116,7 @@ describe('predictions from the champion', () => {
     assert.match(partial.stderr, /bad\.jsonl, line 2, column distance: missing or not a number/);
     assert.match(partial.stderr, /bad\.jsonl, line 3, column zone: missing or not a category value/);
     assert.match(partial.stderr, /scored 2 rows \(2 rejected\).*version 1/);
+    assert.match(partial.stderr, /values the model never saw in training \(scored through its out-of-vocabulary buckets\): zone 1/);
     assert.deepEqual(partial.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { line: number }).line), [1, 4], 'an unknown zone is scored through its bucket');
     // A line that cannot be read at all (a short CSV row, broken JSON) is reported and skipped; the rest is scored (issue #24, item 4).
     const shortRow = path.join(dir, 'short.csv');

@@ -42,6 +42,8 @@ export function addPredictVerb(program: Command): void {
           process.stderr.write(
             `scored ${summary.scored} rows (${summary.rejected} rejected) from ${summary.files} file${summary.files === 1 ? '' : 's'} with version ${predictor.version} in ${summary.seconds.toFixed(2)} s (${Math.round(summary.scored / Math.max(summary.seconds, 1e-9))} rows/s)\n`,
           );
+          const unseen = Object.entries(summary.unseen);
+          if (unseen.length > 0) process.stderr.write(`values the model never saw in training (scored through its out-of-vocabulary buckets): ${unseen.map(([column, n]) => `${column} ${n}`).join(', ')}\n`);
           if (summary.rejected > 0) process.exitCode = EXIT.failure;
         } finally {
           if (out !== 1) fs.closeSync(out);

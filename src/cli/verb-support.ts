@@ -17,8 +17,9 @@ export interface GlobalOptions {
 
 /**
  * The configuration and a logger for a verb. A one-shot verb (`oneShot`) prints its answer
- * on stdout and logs only warnings and errors (on stderr) unless `--verbose` or
- * `--log-level` asks for more; the daemon, worker, demo and backtest log at log.level.
+ * on stdout and logs only warnings and errors (on stderr) unless `--verbose`,
+ * `--log-level` or FRESHET_LOG__LEVEL asks for more; the daemon, worker, demo and
+ * backtest log at log.level.
  */
 export async function setup(command: Command, { oneShot = false }: { oneShot?: boolean } = {}): Promise<{ config: ResolvedConfig; log: Logger }> {
   const [{ loadConfig }, { createLogger, quieterLevel }] = await Promise.all([import('../core/config.ts'), import('../core/log.ts')]);
@@ -27,7 +28,9 @@ export async function setup(command: Command, { oneShot = false }: { oneShot?: b
   if (options.logLevel) env.FRESHET_LOG__LEVEL = options.logLevel;
   else if (options.verbose) env.FRESHET_LOG__LEVEL = 'info';
   const config = loadConfig({ file: options.config, env });
-  const level = oneShot && !options.logLevel && !options.verbose ? quieterLevel(config.log.level, 'warn') : config.log.level;
+  // An explicit ask (a flag, or FRESHET_LOG__LEVEL for this invocation) wins; log.level in the file is the daemon's.
+  const explicit = options.logLevel !== undefined || options.verbose === true || process.env.FRESHET_LOG__LEVEL !== undefined;
+  const level = oneShot && !explicit ? quieterLevel(config.log.level, 'warn') : config.log.level;
   return { config, log: createLogger({ ...config.log, level }) };
 }
 

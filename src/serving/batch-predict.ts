@@ -23,6 +23,8 @@ export interface BatchPredictSummary {
   scored: number;
   rejected: number;
   seconds: number;
+  /** Per categorical (or crossed) column: values in the rows read that the model never saw in training. */
+  unseen: Record<string, number>;
 }
 
 /** The data files of an input: the file itself, or a folder's data files in name order. */
@@ -57,12 +59,20 @@ export async function batchPredict(predictor: Predictor, options: BatchPredictOp
   if (options.format === 'csv') options.write(`${[...keyNames, 'prediction'].map(csvField).join(',')}\n`);
   let scored = 0;
   let rejected = 0;
+  const unseen: Record<string, number> = {};
+  const categoryNames = predictor.categoryColumns;
   for (const file of files) {
     // Ids (and the id column's text) are written into the row by the reader.
     const ids: string[] = [];
     const categories: CategoryEncoding = {
       columns: new Set([...Array.from({ length: width - features.length }, (_, k) => features.length + k), ...(idSlot >= 0 ? [idSlot] : [])]),
-      encode: (column, text) => (column === idSlot ? ids.push(text) - 1 : predictor.categoryId(column - features.length, text)),
+      encode: (column, text) => {
+        if (column === idSlot) return ids.push(text) - 1;
+        const k = column - features.length;
+        const id = predictor.categoryId(k, text);
+        if (predictor.isUnseen(k, id)) unseen[categoryNames[k]!] = (unseen[categoryNames[k]!] ?? 0) + 1;
+        return id;
+      },
     };
     const x = new Float32Array(4096 * width);
     // A line that cannot be read at all (a short row, broken JSON) is reported and skipped like a bad value.
@@ -102,5 +112,5 @@ export async function batchPredict(predictor: Predictor, options: BatchPredictOp
       ids.length = 0;
     }
   }
-  return { files: files.length, scored, rejected, seconds: (performance.now() - started) / 1000 };
+  return { files: files.length, scored, rejected, seconds: (performance.now() - started) / 1000, unseen };
 }
