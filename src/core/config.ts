@@ -14,7 +14,7 @@ const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'si
 export const configSchema = z.strictObject({
   dataDir: z.string().min(1).default('data').describe('Root of the Hive-style partition tree (dt=2026-11-26/...). Relative paths are relative to the config file.'),
   artifactsDir: z.string().min(1).default('.freshet/artifacts').describe('Where checkpoints and serving exports are written. Relative to the config file.'),
-  servingDir: z.string().min(1).default('.freshet/serving').describe('Where the champion is exported for serving: <version>/ (tfjs model.json + weights taking raw inputs, vocabularies, normalization, metadata) and current -> <version>. Relative to the config file.'),
+  servingDir: z.string().min(1).default('.freshet/serving').describe('Where the champion is exported for serving: <lineage>/<version>/ (tfjs model.json + weights taking raw inputs, vocabularies, normalization, metadata naming lineage, version and checkpoint) and <lineage>/current -> <version>. Relative to the config file.'),
   artifactStore: z.enum(['fs', 'postgres']).default('fs').describe('Where checkpoints are kept: fs (artifactsDir, shared by all workers) or postgres (chunked rows in the registry, for workers without a shared filesystem; artifactsDir is then a local cache).'),
   database: z
     .strictObject({
