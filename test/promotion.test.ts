@@ -248,7 +248,7 @@ describe('retrain, gate and promotion', () => {
     assert.equal(status.code, 0, status.stderr);
     assert.match(status.stdout, /^lineage default\nchampion: v2, loss \d/);
     // 11-04 was v2's gate partition: fresh (v2 has not learned it), tried, waiting for the next retrain.
-    assert.match(status.stdout, /freshness: champion's newest data .* old\); newest partition .*; 1 partitions waiting .*0 not yet tried/);
+    assert.match(status.stdout, /freshness: champion's newest data .* old\); newest partition .*; 1 fresh partitions .*0 not yet tried/);
     assert.match(status.stdout, /last decisions/);
     const statusJson = JSON.parse((await runFreshet(['status', '--json'], { env })).stdout) as { champion: { version: number }; schemaVersion: string; jobs: Record<string, number>; lossCurve: { points: unknown[] } };
     assert.equal(statusJson.champion.version, 2);

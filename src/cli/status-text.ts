@@ -12,7 +12,7 @@ export function formatStatus(report: StatusReport): string {
   const lines = [
     `lineage ${report.lineage}`,
     c ? `champion: v${c.version}${c.constant ? ` (the naive ${c.constant.name} ${num(c.constant.value)}, eval.fallback naive)` : ''}, ${c.metricName} ${num(c.metric)}, run ${c.run}, since ${c.promotedAt}` : 'champion: none yet',
-    `freshness: champion's newest data ${f.championDataArrivedAt ?? '-'} (${humanSeconds(f.championDataAgeSeconds)} old); newest partition ${f.newestPartitionArrivedAt ?? '-'}; ${f.partitionsWaiting} partitions waiting (fresh: not learned by the champion; ${f.partitionsUntried} not yet tried by any run)`,
+    `freshness: champion's newest data ${f.championDataArrivedAt ?? '-'} (${humanSeconds(f.championDataAgeSeconds)} old); newest partition ${f.newestPartitionArrivedAt ?? '-'}; ${f.partitionsWaiting} fresh partitions (not learned by the champion; ${f.partitionsUntried} not yet tried by any run)`,
     forwardLine(report),
     `partitions: ${Object.entries(report.partitions).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}${report.invalidRows > 0 ? `; ${report.invalidRows} invalid rows in the registered ones (skipped by training: \`freshet partitions\` says where)` : ''}`,
     ...(report.awaitingMarker.count > 0 ? [awaitingLine(report.awaitingMarker)] : []),

@@ -125,7 +125,7 @@ export function renderStatusPage(report: StatusReport, { refreshSeconds = 15 }: 
 <h2>Champion</h2>
 ${champion}
 <h2>Data freshness</h2>
-<dl id="freshness"><dt>champion's newest data</dt><dd>${escape(f.championDataArrivedAt)} (${humanSeconds(f.championDataAgeSeconds)} old)</dd><dt>newest partition</dt><dd>${escape(f.newestPartitionArrivedAt)}</dd><dt>partitions waiting</dt><dd>${f.partitionsWaiting} fresh, ${f.partitionsUntried} not yet tried</dd>
+<dl id="freshness"><dt>champion's newest data</dt><dd>${escape(f.championDataArrivedAt)} (${humanSeconds(f.championDataAgeSeconds)} old)</dd><dt>newest partition</dt><dd>${escape(f.newestPartitionArrivedAt)}</dd><dt>fresh partitions</dt><dd>${f.partitionsWaiting} not learned by the champion, ${f.partitionsUntried} not yet tried</dd>
 <dt>partitions</dt><dd>${Object.entries(report.partitions).map(([k, v]) => `${escape(k)} ${v}`).join(' · ') || '-'}</dd>
 <dt>invalid rows</dt><dd id="invalid-rows">${report.invalidRows} in the registered partitions (skipped by training)</dd>
 <dt>waiting for their marker</dt><dd id="awaiting-marker"${report.awaitingMarker.count > 0 ? ' class="warning" style="color:#b45309"' : ''}>${report.awaitingMarker.count === 0 ? 'none' : `${report.awaitingMarker.count}: ${escape(report.awaitingMarker.paths.slice(0, 5).join(', '))}${report.awaitingMarker.count > 5 ? ', …' : ''} — the oldest for ${humanSeconds(report.awaitingMarker.oldestSeconds)}; not trained on until marked`}</dd></dl>

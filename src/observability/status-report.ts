@@ -29,7 +29,7 @@ export interface StatusReport extends RegistryStatus {
     championDataArrivedAt: string | null;
     /** Now minus championDataArrivedAt (freshet_data_freshness_seconds). */
     championDataAgeSeconds: number | null;
-    /** Fresh partitions: registered, and not learned by the champion (registry › freshPartitions). */
+    /** Fresh partitions: registered, and not learned by the champion (registry › freshPartitions). The name predates waiting_partitions: these wait for a retrain, not for a marker. */
     partitionsWaiting: number;
     /** Fresh partitions no finished run has tried yet: what the retrain policy counts. */
     partitionsUntried: number;
