@@ -17,7 +17,8 @@ import { loadConfig } from '../src/core/config.ts';
 import { startEmbeddedPostgres } from '../src/registry/index.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
-const BIN = fileURLToPath(new URL('../bin/freshet.mjs', import.meta.url));
+// FRESHET_BENCH_BIN: another checkout's bin (an older commit, for a before/after), run the same way.
+const BIN = process.env.FRESHET_BENCH_BIN ?? fileURLToPath(new URL('../bin/freshet.mjs', import.meta.url));
 const log = createLogger({ level: 'warn', format: 'json' });
 
 function timed(args: string[], cwd: string): number {
@@ -33,7 +34,7 @@ const median = (values: number[]): number => [...values].sort((a, b) => a - b)[M
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'freshet-bench-cli-'));
 fs.chmodSync(dir, 0o755); // as root the embedded server runs as another user, who must enter it
 const demoDir = path.join(dir, 'demo');
-console.log(`writing a small registry with freshet demo in ${demoDir} …`);
+console.log(`${BIN}: writing a small registry with freshet demo in ${demoDir} …`);
 timed([BIN, 'demo', '--dir', demoDir, '--days', '1', '--rows', '1500'], dir);
 const config = loadConfig({ cwd: demoDir, env: {} });
 const server = await startEmbeddedPostgres({ ...config.database.embedded, log });
