@@ -177,6 +177,21 @@ describe('watcher', () => {
     assert.match(counted, /status="registered"} 2/);
   });
 
+  test('a listener that throws on an outcome does not turn a committed registration into a failure (issue #25, item 6)', async () => {
+    const { db } = await createTestDatabase();
+    const dir = tempDir('freshet-watch-');
+    writePartition(dir, 'dt=2026-11-12', syntheticRows(30, 12));
+    const watcher = new PartitionWatcher({ db, config: config(dir), log });
+    const failures: Error[] = [];
+    watcher.on('outcome', () => {
+      throw new Error('a broken metrics listener');
+    });
+    watcher.on('failure', (error) => failures.push(error));
+    await watcher.scan();
+    assert.equal((await byPath(db, 'dt=2026-11-12'))[0]?.status, 'registered');
+    assert.deepEqual(failures, [], 'no failure reported for a registration that committed');
+  });
+
   test('a partition without its marker is recorded as waiting (files, bytes, since when) until it registers (issue #24, item 8)', async () => {
     const { db } = await createTestDatabase();
     const dir = tempDir('freshet-watch-');

@@ -6,7 +6,7 @@ import cron from 'node-cron';
 import YAML from 'yaml';
 import { z } from 'zod';
 import { closestName } from './closest-name.ts';
-import { ConfigError } from './errors.ts';
+import { coerceError, ConfigError } from './errors.ts';
 
 const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
@@ -278,7 +278,7 @@ function parseFile(file: string, text: string): unknown {
     try {
       return JSON.parse(text);
     } catch (error) {
-      throw new ConfigError(`${file}: not valid JSON: ${(error as Error).message}`);
+      throw new ConfigError(`${file}: not valid JSON: ${coerceError(error).message}`);
     }
   }
   const doc = YAML.parseDocument(text, { prettyErrors: true });
@@ -359,7 +359,7 @@ export function loadConfig({ file, env = process.env, cwd = process.cwd() }: Loa
     try {
       text = fs.readFileSync(source, 'utf8');
     } catch (error) {
-      throw new ConfigError(`config file ${source} cannot be read: ${(error as Error).message}`, { cause: error });
+      throw new ConfigError(`config file ${source} cannot be read: ${coerceError(error).message}`, { cause: error });
     }
     raw = parseFile(source, text);
     baseDir = path.dirname(source);

@@ -1,6 +1,7 @@
 // Retrying work that fails for transient reasons, with capped exponential backoff.
 import type { Logger } from './log.ts';
 import { setTimeout as delay } from 'node:timers/promises';
+import { coerceError } from './errors.ts';
 
 export interface RetryOptions {
   signal: AbortSignal;
@@ -23,7 +24,7 @@ export async function retryTransient<T>(work: () => Promise<T>, { signal, log, w
     } catch (error) {
       if (!isTransient(error) || signal.aborted) throw error;
       const delaySeconds = Math.min(maxBackoffSeconds, 0.5 * 2 ** (attempt - 1));
-      log.warn({ attempt, retryInSeconds: delaySeconds, err: (error as Error).message }, `${what} failed; retrying`);
+      log.warn({ attempt, retryInSeconds: delaySeconds, err: coerceError(error).message }, `${what} failed; retrying`);
       onRetry?.({ attempt, retryInSeconds: delaySeconds, error: error as Error });
       await delay(delaySeconds * 1000, undefined, { signal });
     }

@@ -2,6 +2,7 @@
 import { DataFileError } from './data-file-error.ts';
 import { lineRowChunks } from './lines.ts';
 import { isNonNumeric, type CategoryEncoding, type RowChunk } from './row-chunk.ts';
+import { coerceError } from '../core/errors.ts';
 
 /** Splits one CSV line. Throws a plain Error for an unterminated quote (the caller adds file and line). */
 export function splitCsvLine(text: string): string[] {
@@ -45,7 +46,7 @@ export function csvFields(file: string, text: string, line: number): string[] {
   try {
     return splitCsvLine(line === 1 ? text.replace(/^\uFEFF/, '') : text);
   } catch (error) {
-    throw new DataFileError(file, (error as Error).message, { line });
+    throw new DataFileError(file, coerceError(error).message, { line });
   }
 }
 

@@ -2,6 +2,7 @@
 import { DataFileError } from './data-file-error.ts';
 import { lineRowChunks } from './lines.ts';
 import { encodeCategory, isNonNumeric, toNumber, type CategoryEncoding, type RowChunk } from './row-chunk.ts';
+import { coerceError } from '../core/errors.ts';
 
 /** Streams the requested columns of a JSON Lines file; `onBadRow` as in readCsv (a line that cannot be read is handed to it and skipped). */
 export function readJsonl(file: string, columns: readonly string[], strict: boolean, categories?: CategoryEncoding, onBadRow?: (error: DataFileError) => void): AsyncGenerator<RowChunk> {
@@ -11,7 +12,7 @@ export function readJsonl(file: string, columns: readonly string[], strict: bool
     try {
       record = JSON.parse(text);
     } catch (error) {
-      throw new DataFileError(file, `not valid JSON: ${(error as Error).message}`, { line });
+      throw new DataFileError(file, `not valid JSON: ${coerceError(error).message}`, { line });
     }
     if (typeof record !== 'object' || record === null || Array.isArray(record)) throw new DataFileError(file, 'each line must be a JSON object', { line });
     for (let c = 0; c < columns.length; c++) {

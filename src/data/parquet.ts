@@ -4,6 +4,7 @@ import { asyncBufferFromFile, parquetMetadataAsync, parquetRead } from 'hyparque
 import { compressors } from 'hyparquet-compressors';
 import { DataFileError } from './data-file-error.ts';
 import { ChunkBuilder, encodeCategory, isNonNumeric, toNumber, type CategoryEncoding, type RowChunk } from './row-chunk.ts';
+import { coerceError } from '../core/errors.ts';
 
 export async function* readParquet(file: string, columns: readonly string[], strict: boolean, categories?: CategoryEncoding): AsyncGenerator<RowChunk> {
   let buffer;
@@ -12,7 +13,7 @@ export async function* readParquet(file: string, columns: readonly string[], str
     buffer = await asyncBufferFromFile(file);
     metadata = await parquetMetadataAsync(buffer);
   } catch (error) {
-    throw new DataFileError(file, `not a readable Parquet file: ${(error as Error).message}`, {}, { cause: error });
+    throw new DataFileError(file, `not a readable Parquet file: ${coerceError(error).message}`, {}, { cause: error });
   }
   const present = new Set(metadata.schema.slice(1).map((element) => element.name));
   for (const column of columns) {
@@ -37,7 +38,7 @@ export async function* readParquet(file: string, columns: readonly string[], str
         },
       });
     } catch (error) {
-      throw new DataFileError(file, `cannot read row group at row ${groupStart + 1}: ${(error as Error).message}`, { line: groupStart + 1 }, { cause: error });
+      throw new DataFileError(file, `cannot read row group at row ${groupStart + 1}: ${coerceError(error).message}`, { line: groupStart + 1 }, { cause: error });
     }
     for (let r = 0; r < rows.length; r++) {
       const record = rows[r]!;

@@ -3,7 +3,8 @@
 // It never crashes on a database error: it logs, backs off, and tries again.
 import { EventEmitter } from 'node:events';
 import { setTimeout as delay } from 'node:timers/promises';
-import { PermanentError } from '../core/errors.ts';
+import { coerceError, PermanentError } from '../core/errors.ts';
+import { safeEmit } from '../core/safe-emit.ts';
 import type { Logger } from '../core/log.ts';
 import { isTransientDatabaseError, type Job, type Registry } from '../registry/index.ts';
 import { retryTransient } from '../core/retry.ts';
@@ -156,7 +157,7 @@ export class JobWorker extends EventEmitter<WorkerEvents> {
       else outcome = (await this.#settle(() => completeJob(db, job.id, workerId), log)) === true ? 'succeeded' : 'lost';
     } catch (error) {
       clearInterval(heartbeat);
-      const message = (error as Error).message || String(error);
+      const message = coerceError(error).message || String(error);
       if (lost) outcome = 'lost';
       else {
         const permanent = error instanceof PermanentError; // by class: rewording a message cannot turn it into retries
@@ -170,7 +171,7 @@ export class JobWorker extends EventEmitter<WorkerEvents> {
     const seconds = (performance.now() - started) / 1000;
     if (outcome === 'lost') log.warn('the job was taken over by another worker; this worker recorded nothing');
     else log.info({ outcome, seconds: Math.round(seconds * 10) / 10 }, 'job settled');
-    this.emit('settled', job, outcome, seconds);
+    safeEmit(log, 'settled', () => this.emit('settled', job, outcome, seconds));
   }
 
   /**
@@ -183,7 +184,7 @@ export class JobWorker extends EventEmitter<WorkerEvents> {
       return await retryTransient(statement, { signal: deadline, log, what: 'settling the job', maxBackoffSeconds: 5, isTransient: isTransientDatabaseError });
     } catch (error) {
       if (!isTransientDatabaseError(error) && !deadline.aborted) throw error;
-      log.error({ err: (error as Error).message }, 'could not settle the job before its lease ran out; another worker will re-run it');
+      log.error({ err: coerceError(error).message }, 'could not settle the job before its lease ran out; another worker will re-run it');
       return 'lost';
     }
   }

@@ -2,7 +2,7 @@
 // check with a bounded wait, and the daemon's patient version with capped backoff.
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
-import { DatabaseUnavailableError } from '../core/errors.ts';
+import { coerceError, DatabaseUnavailableError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import type { Database } from './schema.ts';
 
@@ -87,7 +87,7 @@ export async function checkReachable(db: Registry, url: string): Promise<void> {
     await sql`select 1`.execute(db);
   } catch (error) {
     throw new DatabaseUnavailableError(
-      `cannot reach PostgreSQL at ${redactUrl(url)}: ${(error as Error).message || (error as Error).name}`,
+      `cannot reach PostgreSQL at ${redactUrl(url)}: ${coerceError(error).message || coerceError(error).name}`,
       { cause: error },
     );
   }

@@ -20,7 +20,7 @@ import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import { ConfigError, DatabaseUnavailableError } from '../core/errors.ts';
+import { coerceError, ConfigError, DatabaseUnavailableError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 
 const run = promisify(execFile);
@@ -243,7 +243,7 @@ async function initialise(bin: Binaries, dataDir: string, password: string, runA
       { uid: runAs?.uid, gid: runAs?.gid, cwd: dataDir },
     );
   } catch (error) {
-    throw new DatabaseUnavailableError(`initdb failed for ${dataDir}: ${(error as { stderr?: string }).stderr || (error as Error).message}`, {
+    throw new DatabaseUnavailableError(`initdb failed for ${dataDir}: ${(error as { stderr?: string }).stderr || coerceError(error).message}`, {
       cause: error,
     });
   } finally {
@@ -268,7 +268,7 @@ async function pgCtl(bin: Binaries, args: string[], runAs: RunAs | undefined, da
       }
     })();
     throw new DatabaseUnavailableError(
-      `pg_ctl ${args[0]} failed for ${dataDir}: ${(error as { stderr?: string }).stderr?.trim() || (error as Error).message}${logTail ? `\nserver.log:\n${logTail}` : ''}`,
+      `pg_ctl ${args[0]} failed for ${dataDir}: ${(error as { stderr?: string }).stderr?.trim() || coerceError(error).message}${logTail ? `\nserver.log:\n${logTail}` : ''}`,
       { cause: error },
     );
   }

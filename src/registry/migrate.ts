@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
 import { FileMigrationProvider, Migrator, type MigrationResult } from 'kysely/migration';
 import type { Registry } from './connect.ts';
+import { coerceError } from '../core/errors.ts';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations', import.meta.url));
 const MIGRATION_TABLE = 'kysely_migration';
@@ -49,7 +50,7 @@ export async function migrateToLatest(db: Registry, migrationFolder = MIGRATIONS
   const { error, results } = await new Migrator({ db, provider: provider(migrationFolder) }).migrateToLatest();
   if (error) {
     const failed = results?.find((r: MigrationResult) => r.status === 'Error')?.migrationName;
-    throw new Error(`migration ${failed ?? '(unknown)'} failed: ${(error as Error).message ?? String(error)}`, { cause: error });
+    throw new Error(`migration ${failed ?? '(unknown)'} failed: ${coerceError(error).message ?? String(error)}`, { cause: error });
   }
   const applied = (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
   const all = await appliedMigrations(db);

@@ -3,6 +3,7 @@
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Logger } from '../core/log.ts';
 import { claimCronSlot, type Registry } from '../registry/index.ts';
+import { coerceError } from '../core/errors.ts';
 
 /** The scheduled time of a tick, to the second: every process derives the same slot from it. */
 export function slotOf(scheduledAt: Date): Date {
@@ -35,7 +36,7 @@ export function startCronTrigger({ db, schedule, processId, log, onSlot }: CronT
           await onSlot(slot);
         } catch (error) {
           // The database may be down: this slot is lost, the next one tries again.
-          log.warn({ slot, err: (error as Error).message }, 'cron tick failed');
+          log.warn({ slot, err: coerceError(error).message }, 'cron tick failed');
         }
       })();
       running.add(work);

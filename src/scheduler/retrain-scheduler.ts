@@ -8,6 +8,7 @@ import type { Logger } from '../core/log.ts';
 import type { Registry } from '../registry/index.ts';
 import { startCronTrigger } from './cron-trigger.ts';
 import { enqueueRetrain, evaluateRetrainPolicy } from './retrain-policy.ts';
+import { coerceError } from '../core/errors.ts';
 
 export type TriggerKind = 'cron' | 'arrival';
 
@@ -85,7 +86,7 @@ export class RetrainScheduler {
         this.#options.onEnqueued?.();
       } else this.#log.debug({ job: job.id, state: job.state }, 'a retrain is already queued or running; coalesced');
     } catch (error) {
-      this.#log.warn({ trigger, err: (error as Error).message }, 'retrain policy check failed; the next trigger tries again');
+      this.#log.warn({ trigger, err: coerceError(error).message }, 'retrain policy check failed; the next trigger tries again');
     }
   }
 

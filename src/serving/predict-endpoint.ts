@@ -9,6 +9,7 @@
 //   503:      {"error": "no champion yet"}
 // The body size limit is the HTTP server's (http.maxBodyBytes: 413 above it).
 import type { ChampionPredictor } from './champion-predictor.ts';
+import { coerceError } from '../core/errors.ts';
 
 export interface JsonResponse {
   status: number;
@@ -45,7 +46,7 @@ async function answerRequest(champion: ChampionPredictor, body: Buffer, scored: 
   try {
     request = JSON.parse(body.toString('utf8'));
   } catch (error) {
-    return json(400, { error: `the body is not valid JSON: ${(error as Error).message}` });
+    return json(400, { error: `the body is not valid JSON: ${coerceError(error).message}` });
   }
   const rows = (request as { rows?: unknown } | null)?.rows;
   if (!Array.isArray(rows)) return json(400, { error: 'expected a JSON object {"rows": [ {feature: value, …}, … ]}' });

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { categoryText, crossName, crossValue, isNonNumeric, toNumber, VocabularyLookup, type Vocabulary } from '../data/index.ts';
 import { modelInputs, tf } from '../trainer/index.ts';
+import { coerceError } from '../core/errors.ts';
 
 /** A bad value in a raw row: which row (0-based index into the request's rows, or the file's line), which field, what is wrong. */
 export interface RowError {
@@ -60,7 +61,7 @@ export class Predictor {
       try {
         return fs.readFileSync(path.join(dir, name));
       } catch (error) {
-        throw new Error(`${path.join(dir, name)}: cannot read the export (${(error as Error).message})`, { cause: error });
+        throw new Error(`${path.join(dir, name)}: cannot read the export (${coerceError(error).message})`, { cause: error });
       }
     };
     const modelJson = JSON.parse(read('model.json').toString('utf8')) as { modelTopology: object; weightsManifest: Array<{ weights: tf.io.WeightsManifestEntry[] }> };

@@ -7,6 +7,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import path from 'node:path';
 import { watch } from 'chokidar';
+import { coerceError } from '../core/errors.ts';
 
 interface Input {
   root: string;
@@ -26,7 +27,7 @@ const watcher = watch(root, {
 watcher.on('add', (file) => port.postMessage({ event: 'add', path: file }));
 watcher.on('change', (file) => port.postMessage({ event: 'change', path: file }));
 watcher.on('addDir', (dir) => port.postMessage({ event: 'addDir', path: dir }));
-watcher.on('error', (error) => port.postMessage({ error: String((error as Error).message ?? error) }));
+watcher.on('error', (error) => port.postMessage({ error: String(coerceError(error).message ?? error) }));
 watcher.once('ready', () => port.postMessage({ ready: true }));
 port.on('message', (message: { close?: boolean }) => {
   if (message.close) void watcher.close().then(() => port.postMessage({ closed: true }));

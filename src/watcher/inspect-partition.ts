@@ -8,6 +8,16 @@ import path from 'node:path';
 import { DataFileError, isDataFile, tableSchema, validateRows } from '../data/index.ts';
 import { parquetTimeLimitMs, validateFileIsolated } from './isolated-validation.ts';
 
+/** A content file whose size changed while it was hashed: it is still being written (the partition is looked at again later). */
+export class FileChangedWhileReadError extends Error {
+  override name = 'FileChangedWhileReadError';
+  readonly file: string;
+  constructor(file: string, before: number, after: number) {
+    super(`${file} changed while it was read (${before} → ${after} bytes)`);
+    this.file = file;
+  }
+}
+
 export interface PartitionFileInfo {
   name: string;
   bytes: number;
@@ -51,7 +61,7 @@ export async function hashPartition(dir: string): Promise<PartitionContent> {
       bytes += chunk.byteLength;
     }
     // A file that changed size while we read it is still being written.
-    if (bytes !== file.bytes) throw new Error(`${path.join(dir, file.name)} changed while it was read (${file.bytes} → ${bytes} bytes)`);
+    if (bytes !== file.bytes) throw new FileChangedWhileReadError(full, file.bytes, bytes);
   }
   return { files, sha256: hash.digest('hex') };
 }

@@ -11,6 +11,8 @@ import type { ResolvedConfig } from '../core/config.ts';
 import type { Logger } from '../core/log.ts';
 import { isTransientDatabaseError, replaceWaitingPartitions, upsertWaitingPartition, type Registry } from '../registry/index.ts';
 import { retryTransient } from '../core/retry.ts';
+import { coerceError } from '../core/errors.ts';
+import { safeEmit } from '../core/safe-emit.ts';
 import { completion, isInside, scanPartitions, waitingContent, type CompletionRules, type WaitingDirectory } from './find-complete-partitions.ts';
 import { isBookkeeping } from './inspect-partition.ts';
 import { parsePartitionPath } from './partition-path.ts';
@@ -248,11 +250,12 @@ export class PartitionWatcher extends EventEmitter<WatcherEvents> {
       return; // vanished
     }
     if (!arrivedAt) return;
+    let outcome: RegistrationOutcome;
     try {
       // The registry may be down for minutes: wait for it (capped backoff) rather than
       // leave the partition to the next rescan. Stopping ends the wait; the scan at the
       // next start finds the partition again.
-      const outcome = await retryTransient(
+      outcome = await retryTransient(
         () =>
           registerPartition({
             db: this.#db,
@@ -264,13 +267,16 @@ export class PartitionWatcher extends EventEmitter<WatcherEvents> {
           }),
         { signal: this.#stopping.signal, log: this.#log.child({ path: relative }), what: 'registering the partition', maxBackoffSeconds: this.#config.database.maxBackoffSeconds, isTransient: isTransientDatabaseError },
       );
-      if (outcome.kind !== 'vanished') this.#handled.set(relative, arrivedAt.getTime());
-      if (outcome.kind === 'vanished') this.#log.warn({ path: relative, reason: outcome.reason }, 'partition vanished while it was registered; nothing recorded');
-      this.emit('outcome', outcome, arrivedAt);
-    } catch (error) {
+    } catch (thrown) {
       if (this.#stopped) return;
-      this.#log.error({ path: relative, err: (error as Error).message }, 'registration failed; the next rescan retries it');
-      this.emit('failure', error as Error, relative);
+      const error = coerceError(thrown);
+      this.#log.error({ path: relative, err: error.message }, 'registration failed; the next rescan retries it');
+      safeEmit(this.#log, 'failure', () => this.emit('failure', error, relative));
+      return;
     }
+    if (outcome.kind !== 'vanished') this.#handled.set(relative, arrivedAt.getTime());
+    if (outcome.kind === 'vanished') this.#log.warn({ path: relative, reason: outcome.reason }, 'partition vanished while it was registered; nothing recorded');
+    // Outside the try: a listener that throws is not a failed registration.
+    safeEmit(this.#log, 'outcome', () => this.emit('outcome', outcome, arrivedAt));
   }
 }

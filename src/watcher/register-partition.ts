@@ -14,7 +14,9 @@ import path from 'node:path';
 import type { Logger } from '../core/log.ts';
 import { retirePartition, insertPartition, lockPartitionPath, notify, nextPartitionVersion, CHANNELS, findLatestPartitionVersion, findRegisteredCopyElsewhere, findRegisteredPartition, supersedeRejectedVersions, removeWaitingPartition, recordEvent, supersedePartition, type Partition, type Registry } from '../registry/index.ts';
 import { DataFileError } from '../data/index.ts';
-import { hashPartition, validatePartition, type ValidationRules } from './inspect-partition.ts';
+import { coerceError } from '../core/errors.ts';
+import { isInside } from './find-complete-partitions.ts';
+import { FileChangedWhileReadError, hashPartition, validatePartition, type ValidationRules } from './inspect-partition.ts';
 import { parsePartitionPath } from './partition-path.ts';
 
 
@@ -39,9 +41,18 @@ export interface RegisterOptions {
   detectedAt?: Date;
 }
 
+/** The partition went away or is still being written while it was read: record nothing, look again later. Decided by kind, never by message text. */
 function isVanished(error: unknown): boolean {
-  const code = (error as { code?: string }).code;
-  return code === 'ENOENT' || code === 'ENOTDIR' || /changed while it was read/.test((error as Error).message ?? '');
+  const code = (error as { code?: unknown }).code;
+  return code === 'ENOENT' || code === 'ENOTDIR' || error instanceof FileChangedWhileReadError;
+}
+
+/** A rejection as the registry keeps it: the file relative to the data root, then where and what (from the error's fields, not its message). */
+function rejectionText(error: DataFileError, root: string): string {
+  const file = path.isAbsolute(error.file) && isInside(root, error.file) ? path.relative(root, error.file) : error.file;
+  const place = [file, error.line !== undefined ? `line ${error.line}` : '', error.column !== undefined ? `column ${error.column}` : ''].filter(Boolean).join(', ');
+  // Binary junk can put NUL and control bytes into the message; Postgres text refuses NUL.
+  return `${place}: ${error.detail}`.replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '?');
 }
 
 export async function registerPartition(options: RegisterOptions): Promise<RegistrationOutcome> {
@@ -55,7 +66,7 @@ export async function registerPartition(options: RegisterOptions): Promise<Regis
   try {
     content = await hashPartition(dir);
   } catch (error) {
-    if (isVanished(error)) return { kind: 'vanished', path: relativePath, reason: (error as Error).message };
+    if (isVanished(error)) return { kind: 'vanished', path: relativePath, reason: coerceError(error).message };
     throw error;
   }
   const latest = await findLatestPartitionVersion(db, relativePath);
@@ -69,12 +80,9 @@ export async function registerPartition(options: RegisterOptions): Promise<Regis
   try {
     validation = await validatePartition(dir, content.files, rules);
   } catch (error) {
-    if (isVanished(error)) return { kind: 'vanished', path: relativePath, reason: (error as Error).message };
+    if (isVanished(error)) return { kind: 'vanished', path: relativePath, reason: coerceError(error).message };
     if (!(error instanceof DataFileError)) throw error;
-    // Name the file relative to the data root: shorter, and what people see in the tree.
-    rejection = (error.message.startsWith(root) ? error.message.slice(root.length + 1) : error.message)
-      // Binary junk can put NUL and control bytes into the message; Postgres text refuses NUL.
-      .replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '?');
+    rejection = rejectionText(error, root); // the file named relative to the data root: what people see in the tree
   }
 
   return db.transaction().execute(async (trx) => {

@@ -6,6 +6,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { coerceError } from '../../core/errors.ts';
 
 export const MANIFEST = 'manifest.json';
 export const TEMP_PREFIX = '.tmp-';
@@ -140,7 +141,7 @@ export function readDirVerified(dir: string, expectedManifestSha256?: string): R
   try {
     manifestText = fs.readFileSync(path.join(dir, MANIFEST));
   } catch (error) {
-    throw new CorruptDirError(`${dir}: cannot read ${MANIFEST}: ${(error as Error).message}`, { cause: error });
+    throw new CorruptDirError(`${dir}: cannot read ${MANIFEST}: ${coerceError(error).message}`, { cause: error });
   }
   if (expectedManifestSha256 && sha256(manifestText) !== expectedManifestSha256) {
     throw new CorruptDirError(`${dir}: ${MANIFEST} does not match the hash recorded in the registry`);

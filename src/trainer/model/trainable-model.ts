@@ -12,6 +12,7 @@ import type { ResolvedConfig } from '../../core/config.ts';
 import { mixSeed } from '../../core/rng.ts';
 import { denseForTraining, type DenseActivation } from './dense-op.ts';
 import { layoutWidth, modelInputs, type InputLayout } from './input-layout.ts';
+import { coerceError } from '../../core/errors.ts';
 
 export interface MlpSpec {
   task: 'regression' | 'binary';
@@ -138,7 +139,7 @@ export async function loadUserModel(file: string, layout: InputLayout): Promise<
   try {
     mod = (await import(pathToFileURL(file).href)) as { createModel?: unknown };
   } catch (error) {
-    throw new Error(`model.module ${file} failed to load: ${(error as Error).message}`, { cause: error });
+    throw new Error(`model.module ${file} failed to load: ${coerceError(error).message}`, { cause: error });
   }
   if (typeof mod.createModel !== 'function') throw new Error(`model.module ${file} does not export a createModel(tf, { inputDim, categorical }) function`);
   let model: unknown;
@@ -148,7 +149,7 @@ export async function loadUserModel(file: string, layout: InputLayout): Promise<
     // categorical columns takes the numeric features and then one [batch, 1] id input per column.
     model = await (mod.createModel as (t: typeof tf, o: { inputDim: number; numericDim: number; categorical: InputLayout['categorical'] }) => unknown)(tf, { inputDim, numericDim: layout.numeric, categorical: layout.categorical });
   } catch (error) {
-    throw new Error(`model.module ${file}: createModel threw: ${(error as Error).message}`, { cause: error });
+    throw new Error(`model.module ${file}: createModel threw: ${coerceError(error).message}`, { cause: error });
   }
   if (!(model instanceof tf.LayersModel)) throw new Error(`model.module ${file}: createModel must return a tf.LayersModel`);
   const layersModel = model;

@@ -3,6 +3,7 @@
 // its progress bar, the retrain job its lease progress. The loop calls them at logged
 // steps and checkpoints, never per step, and an observer that throws cannot stop training.
 import type { Logger } from '../../core/log.ts';
+import { coerceError } from '../../core/errors.ts';
 
 export interface TrainProgress {
   runId: string;
@@ -51,7 +52,7 @@ export function combineObservers(log: Logger, ...observers: Array<TrainObserver 
         try {
           (observer[hook] as ((e: typeof event) => void) | undefined)?.(event);
         } catch (error) {
-          log.warn({ err: (error as Error).message, hook }, 'a training observer failed; training goes on');
+          log.warn({ err: coerceError(error).message, hook }, 'a training observer failed; training goes on');
         }
       }
     };

@@ -6,7 +6,7 @@
 // loss is read back only every `logEvery` steps and at checkpoints, never per step.
 import path from 'node:path';
 import type { ResolvedConfig } from '../../core/config.ts';
-import { ConfigError, TrainingError } from '../../core/errors.ts';
+import { coerceError, ConfigError, TrainingError } from '../../core/errors.ts';
 import type { Logger } from '../../core/log.ts';
 import { finishRun, getRun, insertLossPoints, recordEpochLoss, listRunCheckpoints, type Checkpoint, type Registry, type RunKind } from '../../registry/index.ts';
 import { initBackend, tf } from '../backend.ts';
@@ -344,8 +344,8 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
     if (isEnvironmentError(error)) {
       // Disk full, quota, I/O error: not the run's fault. Its newest checkpoint is intact
       // (written atomically), so it stays resumable once the machine is fixed.
-      log.error({ err: (error as Error).message, step: state.globalStep }, 'training stopped by the machine; the run stays resumable from its newest checkpoint');
-    } else if (!leaseLost()) await finishRun(db, run.id, 'failed', { error: (error as Error).message }).catch(() => {});
+      log.error({ err: coerceError(error).message, step: state.globalStep }, 'training stopped by the machine; the run stays resumable from its newest checkpoint');
+    } else if (!leaseLost()) await finishRun(db, run.id, 'failed', { error: coerceError(error).message }).catch(() => {});
     throw error;
   } finally {
     await batches.return(undefined);
