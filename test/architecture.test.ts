@@ -15,7 +15,8 @@ function sourceFiles(dir = SRC): string[] {
 /** Every specifier a file imports (static, dynamic and worker URLs), relative ones resolved to absolute paths. */
 function importsOf(file: string): string[] {
   const text = fs.readFileSync(file, 'utf8');
-  const specs = [...text.matchAll(/(?:from\s+|import\s*\(\s*|new URL\(\s*)'([^']+)'/g)].map((m) => m[1]!);
+  // `from '…'`, `import('…')`, worker URLs, and bare `import '…'` (a side-effect import is an import too).
+  const specs = [...text.matchAll(/(?:from\s+|import\s*\(\s*|new URL\(\s*|^import\s+)'([^']+)'/gm)].map((m) => m[1]!);
   return specs.map((s) => (s.startsWith('.') ? path.resolve(path.dirname(file), s) : s));
 }
 
@@ -50,12 +51,49 @@ function staticClosure(entry: string): Set<string> {
   return seen;
 }
 
-const files = sourceFiles();
 
 test('`freshet --help` loads commander and the verbs\' definitions only: no TensorFlow.js, database driver, logger or config schema (issue #24, item 13)', () => {
   const loaded = [...staticClosure(path.join(SRC, 'cli', 'main.ts'))];
   const heavy = loaded.filter((s) => /^(@tensorflow|kysely|pg|pino|pino-pretty|zod|yaml|prom-client|chokidar|node-cron|hyparquet)/.test(s) || ['trainer', 'registry', 'observability', 'serving', 'selection', 'promotion', 'retrain', 'watcher', 'scheduler', 'queue', 'demo', 'backtest', 'data', ''].includes(s.startsWith(SRC) ? moduleOf(s) : 'package'));
   assert.deepEqual(heavy, []);
+});
+
+const files = sourceFiles();
+
+/**
+ * The rank of each module in the data flow (docs/architecture.md › The tree is the data
+ * flow): a module may import only modules of a lower rank, so the arrows point one way,
+ * from the composition root and the CLI down to data and core. '' is the composition root
+ * (src/daemon.ts).
+ */
+const RANK: Record<string, number> = {
+  core: 0,
+  data: 1,
+  registry: 2,
+  queue: 3,
+  watcher: 3,
+  trainer: 3,
+  scheduler: 3,
+  selection: 4,
+  promotion: 4,
+  serving: 4,
+  retrain: 5,
+  observability: 5,
+  '': 6,
+  backtest: 6,
+  demo: 7,
+  cli: 8,
+};
+
+test('every module imports only modules of a lower rank: no upward or sideways import, bare imports included (issue #25, item 7)', () => {
+  const unranked = [...new Set(files.map(moduleOf))].filter((m) => !(m in RANK));
+  assert.deepEqual(unranked, [], 'every module has a rank');
+  const offending = files.flatMap((f) =>
+    importsOf(f)
+      .filter((s) => s.startsWith(SRC) && moduleOf(s) !== moduleOf(f) && RANK[moduleOf(s)]! >= RANK[moduleOf(f)]!)
+      .map((s) => `${path.relative(SRC, f)} (${moduleOf(f) || 'root'}, rank ${RANK[moduleOf(f)]}) → ${path.relative(SRC, s)} (rank ${RANK[moduleOf(s)]})`),
+  );
+  assert.deepEqual(offending, []);
 });
 
 test('core/ imports no module of freshet', () => {
