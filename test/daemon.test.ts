@@ -8,6 +8,12 @@ import { enqueueRetrain } from '../src/scheduler/index.ts';
 import { cleanEnv, spawnFreshet } from './support/cli.ts';
 import { TcpProxy } from './support/tcp-proxy.ts';
 import { createTestDatabase } from './support/database.ts';
+import path from 'node:path';
+import { loadConfig } from '../src/core/config.ts';
+import { createLogger } from '../src/core/log.ts';
+import { runDaemon } from '../src/daemon.ts';
+import { createLineage } from '../src/registry/index.ts';
+import { tempDir } from './support/partitions.ts';
 
 describe('freshet daemon', () => {
   test('migrates at start and shuts down gracefully on SIGTERM', async () => {
@@ -75,6 +81,31 @@ describe('freshet daemon waiting for its registry (issue #24, item 6)', () => {
 });
 
 describe('freshet daemon that cannot start', () => {
+  test('a start that fails after the registry opened releases everything: no database connection, no listening port, no handle left (issue #25, item 7)', async () => {
+    const { url, db } = await createTestDatabase();
+    const database = new URL(url).pathname.slice(1);
+    // A lineage started with another definition: the daemon refuses it after migrating, with the pool, the HTTP server and the listener's peers up.
+    await createLineage(db, { name: 'default', task: 'regression', config: {}, config_sha256: 'another definition', batch_size: 256, num_checkpoints: 15, stop_point: 3, train_examples: 100, steps_per_epoch: 1, feature_stats: {} });
+    const connections = async (): Promise<number> =>
+      Number((await sql<{ n: string }>`select count(*) as n from pg_stat_activity where datname = ${database} and application_name like 'freshet%' and pid <> pg_backend_pid()`.execute(db)).rows[0]!.n);
+    const before = await connections(); // this test's own pool
+    const probe = net.createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const port = (probe.address() as net.AddressInfo).port;
+    await new Promise((resolve) => probe.close(resolve));
+    const handles = (): string[] => process.getActiveResourcesInfo().filter((r) => r !== 'TTYWrap' && r !== 'Timeout');
+    const handlesBefore = handles().length;
+    const dir = tempDir('freshet-failed-start-');
+    const config = loadConfig({ env: { DATABASE_URL: url, FRESHET_DATA_DIR: path.join(dir, 'data'), FRESHET_HTTP__PORT: String(port), FRESHET_COLUMNS__FEATURES: '["x0"]', FRESHET_COLUMNS__LABEL: 'y' }, cwd: dir });
+    await assert.rejects(runDaemon({ config, log: createLogger({ level: 'silent', format: 'json' }), signal: new AbortController().signal }), /was started with another definition/);
+    for (let i = 0; i < 50 && (await connections()) > before; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(await connections(), before, 'every connection the daemon opened is closed');
+    await assert.rejects(fetch(`http://127.0.0.1:${port}/healthz`), 'the HTTP port is closed');
+    for (let i = 0; i < 20 && handles().length > handlesBefore; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.ok(handles().length <= handlesBefore, `no handle left behind: ${handles().join(', ')}`);
+  });
+
+
   test('with its HTTP port taken it exits non-zero naming the address, claims no job and leaves nothing running', async () => {
     const { url, db } = await createTestDatabase();
     const { job } = await enqueueRetrain(db, { lineage: 'default', trigger: 'manual', maxAttempts: 3, reason: 'waiting for a worker' });
