@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { ResolvedConfig } from '../core/config.ts';
 import { ConfigError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
-import { claimJob, completeJob } from '../queue/index.ts';
+import { JobWorker } from '../queue/index.ts';
 import { findCompletePartitions, PartitionWatcher } from '../watcher/index.ts';
 import { findLineageByName, getCheckpoint, getModelVersion, getChampion, listPromotions, migrateToLatest, type ModelVersion, type Promotion, type Registry } from '../registry/index.ts';
 import { predictVersion } from '../serving/index.ts';
@@ -104,7 +104,21 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestSum
   for (let at = options.warmup; at < history.length; at += options.step) groups.push(history.slice(at, at + options.step));
   await migrateToLatest(db);
   const metric = resolvedMetric(config.eval.metric, lossFunction(config).name);
-  const handler = retrainJobHandler({ db, config, log, observer: options.observer });
+  // Each step's job runs through the queue exactly as a daemon's worker runs it (claim, lease, handler, settle).
+  const worker = new JobWorker({
+    db,
+    workerId: 'backtest',
+    lineage: config.lineage,
+    handlers: { retrain: retrainJobHandler({ db, config, log, observer: options.observer }) },
+    log,
+    leaseSeconds: 3600,
+    heartbeatSeconds: 60,
+    pollIntervalSeconds: config.queue.pollIntervalSeconds,
+    maxBackoffSeconds: config.database.maxBackoffSeconds,
+    backoff: { backoffSeconds: config.queue.backoffSeconds, maxBackoffSeconds: config.queue.maxBackoffSeconds },
+  });
+  const interrupt = (): void => void worker.stop(); // the running step stops at its next safe point
+  options.signal.addEventListener('abort', interrupt, { once: true });
   const watcher = new PartitionWatcher({ db, config, log });
   const steps: BacktestStep[] = [];
   let previous: Promotion | undefined; // the newest decision: its naive constant is the forward baseline
@@ -147,10 +161,13 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestSum
     }
     await watcher.scan();
     const { job } = await enqueueRetrain(db, { lineage: config.lineage, trigger: 'manual', maxAttempts: 1, reason: `backtest step ${index}` });
-    const claimed = await claimJob(db, { workerId: 'backtest', leaseSeconds: 3600 });
-    if (claimed?.id !== job.id) throw new Error(`backtest: claimed job ${claimed?.id ?? 'none'} instead of ${job.id}`);
-    await handler(claimed, { signal: options.signal, leaseLost: () => false, progressed: () => {}, log });
-    await completeJob(db, job.id, 'backtest');
+    const ran = await worker.runOnce();
+    if (ran?.job.id !== job.id) throw new Error(`backtest: claimed job ${ran?.job.id ?? 'none'} instead of ${job.id}`);
+    if (options.signal.aborted) throw new Error('backtest interrupted');
+    if (ran.outcome !== 'succeeded') {
+      const settled = await db.selectFrom('jobs').select('last_error').where('id', '=', job.id).executeTakeFirst();
+      throw new Error(`backtest step ${index}: the retrain job ${ran.outcome}${settled?.last_error ? `: ${settled.last_error}` : ''}`);
+    }
     const lineageNow = (await findLineageByName(db, config.lineage))!;
     const run = await db.selectFrom('runs').select('id').where('job_id', '=', job.id).executeTakeFirst();
     const outcome = await decisionOfRun(db, lineageNow.id, run?.id);
@@ -172,6 +189,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestSum
     steps.push(row);
     options.onStep?.(row, index, groups.length);
   }
+  options.signal.removeEventListener('abort', interrupt);
   return summarise(metric, steps, (performance.now() - started) / 1000);
 }
 

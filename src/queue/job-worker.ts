@@ -41,8 +41,11 @@ export interface JobWorkerOptions {
   backoff: BackoffPolicy;
 }
 
+/** How an attempt ended, as the queue recorded it. */
+export type SettledOutcome = 'succeeded' | 'retrying' | 'failed' | 'released' | 'lost';
+
 interface WorkerEvents {
-  settled: [job: Job, outcome: 'succeeded' | 'retrying' | 'failed' | 'released' | 'lost', seconds: number];
+  settled: [job: Job, outcome: SettledOutcome, seconds: number];
 }
 
 export class JobWorker extends EventEmitter<WorkerEvents> {
@@ -67,6 +70,19 @@ export class JobWorker extends EventEmitter<WorkerEvents> {
   /** A hint that a job may be waiting (NOTIFY, or an enqueue in this process). */
   wake(): void {
     this.#wake?.();
+  }
+
+  /**
+   * Claims one job, if one is claimable, and runs it exactly as the loop does (lease,
+   * heartbeats, the handler, settling, the `settled` event); resolves with the job and how
+   * it ended, or undefined when there was nothing to claim. For the backtest and tests,
+   * which step the queue one job at a time: they go through the same code as a daemon.
+   */
+  async runOnce(): Promise<{ job: Job; outcome: SettledOutcome } | undefined> {
+    const { db, workerId, leaseSeconds } = this.#options;
+    const job = await claimJob(db, { workerId, leaseSeconds, lineage: this.#options.lineage });
+    if (!job) return undefined;
+    return { job, outcome: await this.#execute(job) };
   }
 
   /** Stops claiming, lets the current job reach a safe point, settles it. */
@@ -118,7 +134,7 @@ export class JobWorker extends EventEmitter<WorkerEvents> {
     this.#wake = undefined;
   }
 
-  async #execute(job: Job): Promise<void> {
+  async #execute(job: Job): Promise<SettledOutcome> {
     const { db, workerId, leaseSeconds, handlers } = this.#options;
     const log = this.#options.log.child({ job: job.id, kind: job.kind, lineage: job.lineage_id ?? undefined });
     const started = performance.now();
@@ -143,7 +159,7 @@ export class JobWorker extends EventEmitter<WorkerEvents> {
         });
     }, this.#options.heartbeatSeconds * 1000);
 
-    let outcome: 'succeeded' | 'retrying' | 'failed' | 'released' | 'lost';
+    let outcome: SettledOutcome;
     try {
       const handler = handlers[job.kind];
       if (!handler) throw new PermanentError(`this worker has no handler for jobs of kind ${job.kind}`);
@@ -172,6 +188,7 @@ export class JobWorker extends EventEmitter<WorkerEvents> {
     if (outcome === 'lost') log.warn('the job was taken over by another worker; this worker recorded nothing');
     else log.info({ outcome, seconds: Math.round(seconds * 10) / 10 }, 'job settled');
     safeEmit(log, 'settled', () => this.emit('settled', job, outcome, seconds));
+    return outcome;
   }
 
   /**
