@@ -101,6 +101,14 @@ describe('loadConfig', () => {
     assert.throws(() => loadConfig({ env: {}, cwd: dir }), /freshet\.config\.yaml: training\.batchSzie: unknown key \(did you mean training\.batchSize\?\)/);
   });
 
+  test('a loss that does not fit the task is refused when the configuration is read (issue #25, item 5)', () => {
+    const dir = tempDir();
+    write(dir, 'freshet.config.yaml', 'model:\n  task: binary\n  loss: mse\n');
+    assert.throws(() => loadConfig({ env: {}, cwd: dir }), /freshet\.config\.yaml: model\.loss: mse does not fit task binary \(use logloss, or leave it unset\)/);
+    assert.throws(() => loadConfig({ env: { FRESHET_MODEL__LOSS: 'logloss' }, cwd: tempDir() }), /environment variable FRESHET_MODEL__LOSS: model\.loss: logloss does not fit task regression/);
+    assert.equal(loadConfig({ env: { FRESHET_MODEL__TASK: 'binary' }, cwd: tempDir() }).model.loss, undefined, 'unset: the task\'s default');
+  });
+
   test('a bad environment override names the variable', () => {
     assert.throws(() => loadConfig({ env: { FRESHET_LOG__LEVEL: 'loud' }, cwd: tempDir() }), /environment variable FRESHET_LOG__LEVEL: log\.level/);
     assert.throws(() => loadConfig({ env: { FRESHET_NO_SUCH_KEY: '1' }, cwd: tempDir() }), /environment variable FRESHET_NO_SUCH_KEY: .*noSuchKey: unknown key/);

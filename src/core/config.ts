@@ -85,6 +85,11 @@ export const configSchema = z.strictObject({
       l2: z.number().min(0).default(0).describe('L2 penalty on the MLP kernels, added to the loss.'),
       module: z.string().optional().describe('User model: an ES module exporting createModel(tf, { inputDim }) that returns a tf.LayersModel. Relative to the config file.'),
     })
+    // A loss that does not fit the task is refused when the configuration is read, not when training starts.
+    .superRefine((m, context) => {
+      if (m.task === 'binary' && m.loss !== undefined && m.loss !== 'logloss') context.addIssue({ code: 'custom', path: ['loss'], message: `${m.loss} does not fit task binary (use logloss, or leave it unset)` });
+      if (m.task === 'regression' && m.loss === 'logloss') context.addIssue({ code: 'custom', path: ['loss'], message: 'logloss does not fit task regression (use mse or mae, or leave it unset)' });
+    })
     .prefault({}),
   training: z
     .strictObject({
