@@ -6,7 +6,7 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, test } from 'node:test';
 import { CorruptDirError, effectiveStopPoint, initialEarlyStopping, readDirVerified, stepsPerEpoch, updateEarlyStopping, writeDirAtomically } from '../src/trainer/index.ts';
-import { rocAuc, logLoss } from '../src/trainer/model/eval-metrics.ts';
+import { rocAuc, logLoss } from '../src/core/eval-metrics.ts';
 import { Rng, mixSeed } from '../src/core/rng.ts';
 import { createLogger } from '../src/core/log.ts';
 import { combineObservers } from '../src/trainer/run/train-observer.ts';

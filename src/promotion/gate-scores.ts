@@ -1,7 +1,7 @@
 // Everything the gate compares, from predictions on the gate rows: the candidate's and the
 // champion's metric, the naive baselines, and the paired block bootstrap of the
 // improvement. Pure (arrays in, numbers out), so each is tested on known numbers.
-import { evaluateAll, rocAuc, rowLosses, type MetricName } from '../trainer/index.ts';
+import { evaluateAll, rocAuc, rowLosses, type MetricName } from '../core/eval-metrics.ts';
 import type { EvalConfig } from './evaluation-gate.ts';
 import { scoreNaiveBaselines, type NaiveBaseline, type NaiveName } from './naive-baselines.ts';
 import { meanLossImprovement, pairedBlockBootstrap, resampledImprovement, type BootstrapInterval } from './paired-bootstrap.ts';

@@ -6,7 +6,7 @@
 // (the median minimises MAE, the mean MSE). Binary: the base rate (AUC 0.5 by definition).
 // The baseline a decision is held to is the better of them on the gate rows: the stricter
 // test for the model.
-import { evaluateAll, type MetricName } from '../trainer/index.ts';
+import { evaluateAll, type MetricName } from '../core/eval-metrics.ts';
 import type { EvalConfig } from './evaluation-gate.ts';
 import { higherIsBetter } from './evaluation-gate.ts';
 

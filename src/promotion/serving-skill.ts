@@ -3,7 +3,7 @@
 // status page and /metrics share: a user must know when their model is not worth serving.
 import type { Promotion } from '../registry/index.ts';
 import { skill, type NaiveName } from './naive-baselines.ts';
-import type { MetricName } from '../trainer/index.ts';
+import type { MetricName } from '../core/eval-metrics.ts';
 
 export interface ServingSkill {
   /** The serving model's metric on the gate rows: the candidate's if promoted, else the champion's it faced. */

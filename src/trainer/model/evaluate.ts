@@ -5,7 +5,7 @@ import { tf } from '../backend.ts';
 import { lossFunction } from '../run/loss-function.ts';
 import type { Vocabulary } from '../../data/index.ts';
 import { encodeEvalSet, type EvalSet } from '../stream/dataset.ts';
-import { evaluateAll } from './eval-metrics.ts';
+import { evaluateAll } from '../../core/eval-metrics.ts';
 import { modelInputs } from './input-layout.ts';
 
 /**

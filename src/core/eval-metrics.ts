@@ -1,4 +1,7 @@
-// Evaluation metrics over plain arrays (computed once per check, off the training hot path).
+// Evaluation metrics over plain arrays: mse, mae, log loss, AUC, and per-row losses for the
+// gate's bootstrap. Plain arithmetic, no TensorFlow.js, in core/ so that the trainer (its
+// validation checks) and promotion (the gate, naive baselines) share one definition and
+// promotion/ loads no tfjs.
 
 export type MetricName = 'mse' | 'mae' | 'logloss' | 'auc';
 
