@@ -7,5 +7,6 @@ export { naiveConstants, resolvedMetric, skill, median, type NaiveBaseline } fro
 export { pairedBlockBootstrap, blockStarts, meanLossImprovement, type BootstrapInterval } from './paired-bootstrap.ts';
 export { fallbackDecision, type FallbackInput } from './naive-fallback.ts';
 export { recordGateDecision, promoteVersion, rollbackChampion } from './decisions.ts';
+export { runGate, type GateRunInput } from './run-gate.ts';
 export { servingSkill, type ServingSkill } from './serving-skill.ts';
 export { formatSkill } from '../core/format-skill.ts';

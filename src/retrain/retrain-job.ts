@@ -41,7 +41,7 @@ import {
   type TrainingPartition,
 } from '../trainer/index.ts';
 import { prePlateauStepsToKeep, selectBase, type BaseSelection } from '../selection/index.ts';
-import { fallbackDecision, gateDecision, gateScores, naiveConstants, recordGateDecision, resolvedMetric } from '../promotion/index.ts';
+import { naiveConstants, resolvedMetric, runGate } from '../promotion/index.ts';
 import { mixSeed } from '../core/rng.ts';
 import { splitHoldout } from './holdout.ts';
 import type { JobHandler } from '../queue/index.ts';
@@ -117,56 +117,29 @@ async function gate({ db, config, onDecision }: RetrainDependencies, run: Run, l
   const champion = await getChampion(db, run.lineage_id);
   const metric = resolvedMetric(config.eval.metric, lossFunction(config).name);
   const started = performance.now();
-  const scores = gateScores({
-    metric,
-    task: config.model.task,
-    y: gateSet.y,
-    candidate: await predictCheckpoint(db, config, candidateCheckpoint, gateSet),
-    champion: champion ? await predictVersion(db, config, champion, gateSet) : null,
-    naiveConstants: naiveConstants(config.model.task, await trainingWindowLabels(config, partitions)),
-    rules: config.eval,
-    seed: mixSeed(config.training.seed, Number(run.id)),
-  });
   const fellBack = holdout === 'random' && config.eval.holdout === 'newest';
-  const rowsAre =
+  const describedAs =
     holdout === 'newest'
       ? `all rows of ${gatePartitions.map((p) => p.path).join(', ')}, which it did not train on`
       : `held-out rows of ${evalPartitions.length} partition${evalPartitions.length === 1 ? '' : 's'} it trained on${fellBack ? `: only ${evalPartitions.length} fresh partition${evalPartitions.length === 1 ? '' : 's'}, not more than eval.holdoutPartitions ${config.eval.holdoutPartitions}, so no forward holdout` : ''}`;
-  const decision = gateDecision({ metric, candidate: scores.candidate, champion: scores.champion, naive: scores.naive, interval: scores.interval, evalRows: gateSet.rows, rowsAre }, config.eval);
-  // eval.fallback naive: with the candidate rejected and the champion no better than the
-  // constant, the constant serves (a version of its own) until a model beats it.
-  const fallback = fallbackDecision(
-    { metric, candidatePromoted: decision.promote, champion: scores.champion, championConstant: champion?.constant ?? null, naive: scores.naive, evalRows: gateSet.rows },
-    config.eval,
-  );
-  const selection = run.base_selection as { policy?: string; candidates?: unknown } | null;
-  const outcome = await recordGateDecision(db, {
-    row: {
-      lineage_id: run.lineage_id,
-      run_id: run.id,
-      candidate_checkpoint_id: candidateCheckpoint.id,
-      champion_version_id: champion?.id ?? null,
-      metric_name: config.eval.metric, // as configured (`loss` stays `loss`): what dashboards and SQL group by
-      candidate_metric: scores.candidate,
-      champion_metric: scores.champion,
-      eval_partition_ids: [...gateSet.partitionIds],
-      eval_rows: gateSet.rows,
-      base_policy: selection?.policy ?? null,
-      base_candidates: JSON.stringify(selection?.candidates ?? null),
-      holdout,
-      naive_name: scores.naive?.name ?? null,
-      naive_value: scores.naive?.value ?? null,
-      naive_metric: scores.naive?.metric ?? null,
-      naive_baselines: JSON.stringify(scores.naiveAll),
-      improvement: scores.interval?.improvement ?? null,
-      improvement_low: scores.interval?.low ?? null,
-      improvement_high: scores.interval?.high ?? null,
-      confidence: scores.interval?.confidence ?? null,
-      bootstrap_blocks: scores.interval?.blocks ?? null,
-      reason: decision.reason,
-    },
-    promote: decision.promote,
-    fallback: fallback && { constant: fallback.serve, reason: fallback.reason, windowPartitionIds: partitions.map((p) => p.id) },
+  // The predictions are made here (trainer and serving); promotion scores, decides and records.
+  const { outcome, scores } = await runGate(db, {
+    lineageId: run.lineage_id,
+    runId: run.id,
+    candidateCheckpointId: candidateCheckpoint.id,
+    champion,
+    metric,
+    metricAsConfigured: config.eval.metric,
+    task: config.model.task,
+    y: gateSet.y,
+    candidatePredictions: await predictCheckpoint(db, config, candidateCheckpoint, gateSet),
+    championPredictions: champion ? await predictVersion(db, config, champion, gateSet) : null,
+    naiveConstants: naiveConstants(config.model.task, await trainingWindowLabels(config, partitions)),
+    rules: config.eval,
+    seed: mixSeed(config.training.seed, Number(run.id)),
+    gateRows: { partitionIds: [...gateSet.partitionIds], rows: gateSet.rows, holdout, describedAs },
+    baseSelection: run.base_selection as { policy?: string; candidates?: unknown } | null,
+    windowPartitionIds: partitions.map((p) => p.id),
     dataWatermark: run.data_watermark,
     trainedPartitionIds: await chainPartitionIds(db, run.id),
   });
