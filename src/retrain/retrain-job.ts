@@ -7,17 +7,15 @@
 // its newest checkpoint (the worker died or shut down); a run it finished is not repeated,
 // only its gate decision is completed if it was missing; the gate decides once per run.
 import type { ResolvedConfig } from '../core/config.ts';
-import { ConfigError, NotFoundError } from '../core/errors.ts';
+import { ConfigError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import {
   adoptOrphanRun,
   chainPartitionIds,
   findLineageByName,
-  freshPartitions,
   getChampion,
   getCheckpoint,
   getRun,
-  headRunId,
   isTransientDatabaseError,
   latestRunOfJob,
   type Job,
@@ -31,19 +29,17 @@ import {
   lineageGateSet,
   lossFunction,
   predictCheckpoint,
-  registeredPartitions,
   runPartitions,
   trainingWindowLabels,
   trainRun,
   type EvalSet,
   type TrainObserver,
   type TrainRunResult,
-  type TrainingPartition,
 } from '../trainer/index.ts';
-import { prePlateauStepsToKeep, selectBase, type BaseSelection } from '../selection/index.ts';
+import { prePlateauStepsToKeep } from '../selection/index.ts';
 import { naiveConstants, resolvedMetric, runGate } from '../promotion/index.ts';
 import { mixSeed } from '../core/rng.ts';
-import { splitHoldout } from './holdout.ts';
+import { planRun, type Plan } from './run-plan.ts';
 import type { JobHandler } from '../queue/index.ts';
 import { predictVersion, reconcileServing } from '../serving/index.ts';
 
@@ -57,63 +53,19 @@ export interface RetrainDependencies {
   onDecision?: ((decision: { promotion: Promotion; created: boolean }) => void) | undefined;
 }
 
-interface Plan {
-  kind: 'initial' | 'retrain';
-  train: TrainingPartition[];
-  eval: TrainingPartition[];
-  /** The forward holdout: kept out of training, validation and the base choice (role `gate`). */
-  gate: TrainingPartition[];
-  base: BaseSelection | undefined;
-  virtualEpochs: number | undefined;
-  /** The validation rows, read once for scoring the base candidates and reused by the run. */
-  evalSet: EvalSet | undefined;
-}
-
-/** The registered partitions that are fresh, each with its registration time (for the holdout's order). */
-async function freshWithArrival(db: Registry, registered: TrainingPartition[], lineageId: string | null): Promise<Array<TrainingPartition & { arrivedAt: Date }>> {
-  const fresh = new Map((await freshPartitions(db, lineageId)).map((p) => [p.id, p.arrivedAt]));
-  return registered.filter((p) => fresh.has(p.id)).map((p) => ({ ...p, arrivedAt: fresh.get(p.id)! }));
-}
-
-/** What to train on, validate on, gate on and from where; undefined when the champion has seen every partition. */
-async function planRun(db: Registry, config: ResolvedConfig, log: Logger): Promise<Plan | undefined> {
-  const registered = await registeredPartitions(db, config.dataDir);
-  const lineage = await findLineageByName(db, config.lineage);
-  const head = lineage ? await headRunId(db, lineage.id) : undefined;
-  if (!lineage || !head) {
-    if (registered.length === 0) throw new NotFoundError('no registered partitions to train on');
-    const split = splitHoldout(await freshWithArrival(db, registered, null), config.eval);
-    log.info({ holdout: split.holdout, gate: split.gate.map((p) => p.path) }, `first model; gate rows: ${split.note}`);
-    return { kind: 'initial', train: split.train, eval: split.train, gate: split.gate, base: undefined, virtualEpochs: undefined, evalSet: undefined };
-  }
-  const fresh = await freshWithArrival(db, registered, lineage.id);
-  if (fresh.length === 0) return undefined;
-  const split = splitHoldout(fresh, config.eval);
-  const freshIds = new Set(fresh.map((p) => p.id));
-  const older = registered.filter((p) => !freshIds.has(p.id)); // path order: the newest last (dt=…)
-  const replay = (config.retrain.replayPartitions > 0 ? older.slice(-config.retrain.replayPartitions) : []).map((p) => ({
-    ...p,
-    replay: true,
-    sample: config.retrain.replayFraction,
-  }));
-  const trainFresh = split.train;
-  log.info({ holdout: split.holdout, gate: split.gate.map((p) => p.path), train: trainFresh.length, replay: replay.length }, `gate rows: ${split.note}`);
-  const evalSet = await lineageEvalSet(db, config, lineage.id, trainFresh);
-  const base = await selectBase(db, config, head, evalSet, log);
-  return { kind: 'retrain', train: [...trainFresh, ...replay], eval: trainFresh, gate: split.gate, base, virtualEpochs: config.retrain.virtualEpochs, evalSet };
-}
-
 /**
  * Scores the run's result, the champion and the naive baselines on the run's gate rows
  * (its `gate` partitions, every row; or, without them, the validation rows of its `eval`
  * partitions), decides, records the decision, exports.
  */
-async function gate({ db, config, onDecision }: RetrainDependencies, run: Run, log: Logger, loaded?: EvalSet): Promise<void> {
+async function gate({ db, config, onDecision }: RetrainDependencies, run: Run, log: Logger, planned?: EvalSet): Promise<void> {
   if (!run.result_checkpoint_id) throw new Error(`run ${run.id} finished without a result checkpoint`);
   const candidateCheckpoint = await getCheckpoint(db, run.result_checkpoint_id);
+    // Read again, not taken from the plan: a partition superseded while the run trained has new files on disk under
+  // another id, and must not be scored as the one the run was planned on.
   const { partitions, evalPartitions, gatePartitions } = await runPartitions(db, config, run);
   const holdout = gatePartitions.length > 0 ? 'newest' : 'random';
-  const gateSet = holdout === 'newest' ? await lineageGateSet(db, config, run.lineage_id, gatePartitions) : (loaded ?? (await lineageEvalSet(db, config, run.lineage_id, evalPartitions)));
+  const gateSet = holdout === 'newest' ? await lineageGateSet(db, config, run.lineage_id, gatePartitions) : (planned ?? (await lineageEvalSet(db, config, run.lineage_id, evalPartitions)));
   const champion = await getChampion(db, run.lineage_id);
   const metric = resolvedMetric(config.eval.metric, lossFunction(config).name);
   const started = performance.now();
@@ -183,7 +135,7 @@ export function retrainJobHandler(deps: RetrainDependencies): JobHandler {
       if (previous) log.info({ run: previous.id }, 'adopting an unfinished run that no live job owns');
     }
     let result: TrainRunResult;
-    let evalSet: EvalSet | undefined; // read while planning, reused by the gate
+    let plan: Plan | undefined; // read while planning, reused by the gate
     if (previous?.status === 'succeeded') {
       log.info({ run: previous.id }, 'this job already finished its run (the worker stopped before it was marked done); completing its gate');
       await gate(deps, previous, log);
@@ -192,8 +144,7 @@ export function retrainJobHandler(deps: RetrainDependencies): JobHandler {
       log.info({ run: previous.id }, 'resuming the run an earlier attempt of this job started');
       result = await trainRun({ ...common, resumeRunId: previous.id });
     } else {
-      const plan = await planRun(db, config, log);
-      evalSet = plan?.evalSet;
+      plan = await planRun(db, config, log);
       if (!plan) {
         log.info('the champion has seen every registered partition: nothing to retrain');
         return 'done';
@@ -212,7 +163,7 @@ export function retrainJobHandler(deps: RetrainDependencies): JobHandler {
     }
     if (result.status === 'interrupted') return 'interrupted';
     const run = await getRun(db, result.runId);
-    await gate(deps, run, log.child({ run: run.id }), evalSet);
+    await gate(deps, run, log.child({ run: run.id }), plan?.evalSet);
     return 'done';
   };
 }
