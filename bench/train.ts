@@ -167,7 +167,8 @@ async function plainFit(backend: 'cpu' | 'wasm'): Promise<Result> {
 
 async function rss(copies: number): Promise<Result> {
   const { initBackend, buildMlp, TrainStep, tf, createAdam } = await import('../src/trainer/index.ts');
-  const { computeFeatureStats, trainBatches } = await import('../src/trainer/stream/dataset.ts');
+  const { computeFeatureStats } = await import('../src/trainer/stream/feature-stats.ts');
+  const { trainBatches } = await import('../src/trainer/stream/train-batches.ts');
   await initBackend('wasm');
   const root = await csvPartitions(copies);
   const partitions = partitionsUnder(root);

@@ -13,7 +13,7 @@ import { createMetrics, startHttpServer } from '../src/observability/index.ts';
 import { findChampion, getLineage, type Registry } from '../src/registry/index.ts';
 import { ChampionPredictor, predictEndpoint } from '../src/serving/index.ts';
 import { tf } from '../src/trainer/index.ts';
-import { countCategoryValues } from '../src/trainer/stream/dataset.ts';
+import { countCategoryValues } from '../src/trainer/stream/category-values.ts';
 import { registerPartition } from '../src/watcher/index.ts';
 import { cleanEnv, runFreshet } from './support/cli.ts';
 import { createTestDatabase } from './support/database.ts';

@@ -13,7 +13,7 @@
 // uninterrupted run.
 import { tf } from '../backend.ts';
 import type { EarlyStoppingState } from '../run/early-stopping.ts';
-import type { DataCursor, FeatureStats } from '../stream/dataset.ts';
+import type { DataCursor, FeatureStats } from '../stream/stream-spec.ts';
 import { readDirVerified, writeDirAtomically, type WrittenDir } from './atomic-dir.ts';
 import { layersModelJson, namedModelWeights, weightBytes } from './weight-bytes.ts';
 

@@ -5,7 +5,9 @@ import { getLineage, type Checkpoint, type Registry } from '../../registry/index
 import { initBackend, tf } from '../backend.ts';
 import { restoreModelWeights } from './checkpoint-io.ts';
 import { loadCheckpoint } from './checkpoint-store.ts';
-import { loadEvalSet, trainingLabels, type EvalSet, type FeatureStats, type TrainingPartition } from '../stream/dataset.ts';
+import { loadEvalSet, type EvalSet } from '../stream/eval-set.ts';
+import { trainingLabels } from '../stream/feature-stats.ts';
+import { type FeatureStats, type TrainingPartition } from '../stream/stream-spec.ts';
 import { columnSpec, splitSpec } from '../run/lineage.ts';
 import { evaluateModel, predict } from '../model/evaluate.ts';
 import { buildModel } from '../model/trainable-model.ts';

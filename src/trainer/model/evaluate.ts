@@ -4,7 +4,7 @@ import type { ResolvedConfig } from '../../core/config.ts';
 import { tf } from '../backend.ts';
 import { lossFunction } from '../run/loss-function.ts';
 import type { Vocabulary } from '../../data/index.ts';
-import { encodeEvalSet, type EvalSet } from '../stream/dataset.ts';
+import { encodeEvalSet, type EvalSet } from '../stream/eval-set.ts';
 import { evaluateAll } from '../../core/eval-metrics.ts';
 import { modelInputs } from './input-layout.ts';
 

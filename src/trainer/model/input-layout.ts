@@ -5,7 +5,7 @@
 // embedding models, and modelInputs() cuts the matrix into those inputs.
 import { tf } from '../backend.ts';
 import { vocabularySize } from '../../data/index.ts';
-import type { FeatureStats } from '../stream/dataset.ts';
+import type { FeatureStats } from '../stream/stream-spec.ts';
 
 export interface CategoricalInput {
   column: string;

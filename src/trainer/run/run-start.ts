@@ -20,7 +20,7 @@ import {
 import { CorruptDirError } from '../checkpoints/atomic-dir.ts';
 import type { LoadedCheckpoint } from '../checkpoints/checkpoint-io.ts';
 import { loadCheckpoint } from '../checkpoints/checkpoint-store.ts';
-import type { TrainingPartition } from '../stream/dataset.ts';
+import type { TrainingPartition } from '../stream/stream-spec.ts';
 import { comparePaths, ensureLineage, registeredPartitions } from './lineage.ts';
 import { effectiveStopPoint } from './virtual-epochs.ts';
 

@@ -10,7 +10,8 @@ import type { Logger } from '../../core/log.ts';
 import { recordVocabularyGrowth, type Registry } from '../../registry/index.ts';
 import type { LoadedCheckpoint } from '../checkpoints/checkpoint-io.ts';
 import { growCheckpoint, growVocabularies } from '../checkpoints/vocabulary-growth.ts';
-import { countCategoryValues, type FeatureStats } from '../stream/dataset.ts';
+import { countCategoryValues } from '../stream/category-values.ts';
+import { type FeatureStats } from '../stream/stream-spec.ts';
 import { columnSpec, splitSpec } from './lineage.ts';
 import type { StartPoint } from './run-start.ts';
 

@@ -3,7 +3,8 @@
 // the main thread as transferred buffers (no copy); the main thread grants credits so at
 // most `depth` batches are in flight.
 import { parentPort, workerData } from 'node:worker_threads';
-import { trainBatches, type DataCursor, type TrainStreamOptions, type TrainingPartition } from './dataset.ts';
+import { trainBatches, type TrainStreamOptions } from './train-batches.ts';
+import { type DataCursor, type TrainingPartition } from './stream-spec.ts';
 
 interface Input {
   partitions: TrainingPartition[];

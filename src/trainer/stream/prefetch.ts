@@ -4,7 +4,8 @@
 // order and the cursors are identical to the in-thread stream, and resume stays exact.
 import fs from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import type { Batch, DataCursor, RowCounts, TrainStreamOptions, TrainingPartition } from './dataset.ts';
+import type { Batch, TrainStreamOptions } from './train-batches.ts';
+import type { DataCursor, RowCounts, TrainingPartition } from './stream-spec.ts';
 import { DataFileError } from '../../data/index.ts';
 
 type Message =

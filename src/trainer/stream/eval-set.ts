@@ -1,0 +1,79 @@
+// The eval set: validation (or gate) rows in memory, standardised, with their raw category
+// values so that each model reads them through its own vocabulary.
+import { VocabularyLookup, type Vocabulary } from '../../data/index.ts';
+import { CategoryTable } from './category-values.ts';
+import { standardise } from './feature-stats.ts';
+import { type TrainingPartition, type ColumnSpec, type SplitSpec, type FeatureStats, categoricalSlots, inputWidth } from './stream-spec.ts';
+import { forEachRow } from './valid-rows.ts';
+
+export interface EvalSet {
+  x: Float32Array;
+  y: Float32Array;
+  rows: number;
+  dim: number;
+  partitionIds: string[];
+  /**
+   * With categorical columns: the raw values, and x holds an index into this table in each
+   * categorical slot (after the `dim - categoryValues columns` numeric ones), so that each
+   * model reads the rows through its own vocabulary (encodeEvalSet): a champion and a
+   * candidate whose vocabularies differ are scored on the same rows as each would serve them.
+   */
+  categoryValues?: string[];
+  categoricalColumns?: number;
+}
+
+/** The eval set as a model with these vocabularies reads it (raw category values → its ids); the set itself without categorical columns. */
+export function encodeEvalSet(set: EvalSet, vocabularies: readonly Vocabulary[] | undefined): EvalSet {
+  const values = set.categoryValues;
+  const k = set.categoricalColumns ?? 0;
+  if (!values || k === 0) return set;
+  if (!vocabularies || vocabularies.length !== k) throw new Error(`the eval set has ${k} categorical columns; the model has ${vocabularies?.length ?? 0} vocabularies`);
+  const ids = vocabularies.map((v) => {
+    const lookup = new VocabularyLookup(v);
+    return Float32Array.from(values, (value) => lookup.id(value));
+  });
+  const x = set.x.slice();
+  const first = set.dim - k;
+  for (let r = 0; r < set.rows; r++) {
+    for (let c = 0; c < k; c++) x[r * set.dim + first + c] = ids[c]![set.x[r * set.dim + first + c]!]!;
+  }
+  return { x, y: set.y, rows: set.rows, dim: set.dim, partitionIds: set.partitionIds };
+}
+
+/**
+ * Loads (at most `maxRows`) rows into memory, standardised with the lineage's statistics:
+ * by default the eval split (validation), or `all` rows (the gate's holdout partitions).
+ * Categorical values stay raw (categoryValues); encodeEvalSet() gives a model's ids.
+ */
+export async function loadEvalSet(
+  partitions: readonly TrainingPartition[],
+  columns: ColumnSpec,
+  split: SplitSpec,
+  stats: FeatureStats,
+  maxRows: number,
+  which: 'eval' | 'all' = 'eval',
+): Promise<EvalSet> {
+  const dim = inputWidth(columns);
+  const ids = categoricalSlots(columns).length;
+  const table = new CategoryTable(columns);
+  let x = new Float32Array(Math.min(maxRows, 4096) * dim);
+  let y = new Float32Array(Math.min(maxRows, 4096));
+  let rows = 0;
+  await forEachRow(partitions, columns, split, which, (row) => {
+    if (rows === y.length) {
+      const grown = Math.min(maxRows, y.length * 2);
+      const nx = new Float32Array(grown * dim);
+      nx.set(x);
+      const ny = new Float32Array(grown);
+      ny.set(y);
+      x = nx;
+      y = ny;
+    }
+    standardise(row, stats, x, rows * dim, ids);
+    y[rows] = row[dim]!;
+    rows += 1;
+    if (rows >= maxRows) return false;
+  }, table.encoding);
+  const set: EvalSet = { x: x.subarray(0, rows * dim), y: y.subarray(0, rows), rows, dim, partitionIds: partitions.map((p) => p.id) };
+  return ids > 0 ? { ...set, categoryValues: table.values, categoricalColumns: ids } : set;
+}

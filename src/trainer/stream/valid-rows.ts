@@ -1,0 +1,100 @@
+// The split and the valid rows: every row belongs to the train or the eval split by a hash
+// of (partition, file, line) — stable as data grows, so an eval row is never trained on by
+// any run of the lineage — and a row with a missing, NaN or infinite value is skipped and
+// counted (or rejected, with training.invalidRows: reject).
+import path from 'node:path';
+import { readTable, readCrossed, crossedLayout, DataFileError, presenceEncoding, type CategoryEncoding, type RowChunk } from '../../data/index.ts';
+import { hashString, mixSeed } from '../../core/rng.ts';
+import { RowCache } from './row-cache.ts';
+import { type TrainingPartition, type ColumnSpec, type SplitSpec, type Split, type RowSelection, type RowCounts, categoricalSlots, inputWidth } from './stream-spec.ts';
+
+/** Reads categorical columns as 0 when present (for passes that need only which rows are valid). */
+export function presenceOf(columns: ColumnSpec): CategoryEncoding | undefined {
+  const first = columns.features.length;
+  const slots = categoricalSlots(columns);
+  return slots.length === 0 ? undefined : presenceEncoding(new Set(slots.map((_, i) => first + i)));
+}
+
+export function splitOf(fileHash: number, line: number, split: SplitSpec): Split {
+  return mixSeed(fileHash, line, split.seed) / 4294967296 < split.evalFraction ? 'eval' : 'train';
+}
+
+/**
+ * Streams the valid rows of one split, in partition and file order, as compact chunks:
+ * `values` holds, per row, the numeric features, the categorical ids (through `categories`;
+ * by default 0 for any present value) then the label (raw, not standardised). The array
+ * is reused: consume a chunk before asking for the next.
+ * Invalid rows are counted and skipped, or throw (invalidRows: reject) naming file, line, column.
+ */
+export async function* validRowChunks(
+  partitions: readonly TrainingPartition[],
+  columns: ColumnSpec,
+  split: SplitSpec,
+  which: RowSelection,
+  counts: RowCounts = { rows: 0, invalid: 0 },
+  categories: CategoryEncoding | undefined = presenceOf(columns),
+  cache?: RowCache,
+): AsyncGenerator<{ values: Float64Array; rows: number }> {
+  const names = [...columns.features, ...categoricalSlots(columns), columns.label];
+  const width = names.length;
+  // The columns the files hold: crossed ones are made from their sources (readCrossed).
+  const crosses = columns.crosses ?? [];
+  const physical = [...columns.features, ...columns.categorical, columns.label];
+  const layout = crossedLayout(physical, columns.features.length + columns.categorical.length, crosses);
+  let out = new Float64Array(0); // reused: each yielded chunk is consumed before the next
+  for (const partition of partitions) {
+    const sample = partition.sample ?? 1;
+    for (const name of partition.files) {
+      const file = path.join(partition.dir, name);
+      const fileHash = hashString(`${partition.path}/${name}`);
+      const read = (): AsyncIterable<RowChunk> =>
+        crosses.length === 0 ? readTable(file, names, categories ? { categories } : {}) : readCrossed((encoding) => readTable(file, physical, { categories: encoding }), layout, categories!);
+      for await (const chunk of cache ? cache.rows(file, names, read) : read()) {
+        if (out.length < chunk.rowCount * width) out = new Float64Array(chunk.rowCount * width);
+        let kept = 0;
+        rows: for (let r = 0; r < chunk.rowCount; r++) {
+          const line = chunk.lines[r]!;
+          if (which !== 'all' && splitOf(fileHash, line, split) !== which) continue;
+          if (sample < 1 && which === 'train' && mixSeed(fileHash, line, split.seed ^ 0x7e91a) / 4294967296 >= sample) continue;
+          const base = r * width;
+          for (let c = 0; c < width; c++) {
+            if (!Number.isFinite(chunk.values[base + c]!)) {
+              if (split.invalidRows === 'reject') throw new DataFileError(file, 'missing, NaN or infinite value', { line, column: names[c]! });
+              counts.invalid += 1;
+              continue rows;
+            }
+          }
+          const label = chunk.values[base + width - 1]!;
+          if (columns.task === 'binary' && label !== 0 && label !== 1) {
+            if (split.invalidRows === 'reject') throw new DataFileError(file, `binary label must be 0 or 1, found ${label}`, { line, column: columns.label });
+            counts.invalid += 1;
+            continue;
+          }
+          out.set(chunk.values.subarray(base, base + width), kept * width);
+          kept += 1;
+        }
+        counts.rows += kept;
+        if (kept > 0) yield { values: out.subarray(0, kept * width), rows: kept };
+      }
+    }
+  }
+}
+
+/** Calls `onRow` for every valid row of a split (the row array is reused); `false` stops early. */
+export async function forEachRow(
+  partitions: readonly TrainingPartition[],
+  columns: ColumnSpec,
+  split: SplitSpec,
+  which: RowSelection,
+  onRow: (values: Float64Array) => void | false,
+  categories?: CategoryEncoding,
+): Promise<RowCounts> {
+  const counts = { rows: 0, invalid: 0 };
+  const width = inputWidth(columns) + 1;
+  for await (const chunk of validRowChunks(partitions, columns, split, which, counts, categories ?? presenceOf(columns))) {
+    for (let r = 0; r < chunk.rows; r++) {
+      if (onRow(chunk.values.subarray(r * width, r * width + width)) === false) return counts;
+    }
+  }
+  return counts;
+}
