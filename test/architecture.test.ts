@@ -96,6 +96,15 @@ test('every module imports only modules of a lower rank: no upward or sideways i
   assert.deepEqual(offending, []);
 });
 
+test('partition data is read only through the door: node:fs only where the door, the local walk, exports and scratch files are (issue #25, item 3)', () => {
+  // Each allowed file and why: the door's local side; the local directory walk (symlinks) and creating the data root;
+  // the serving export (freshet's own files); the row cache and its folder (freshet's scratch copies under artifactsDir).
+  const allowed = new Set(['data/local-door.ts', 'watcher/find-complete-partitions.ts', 'watcher/partition-watcher.ts', 'serving/export.ts', 'serving/predictor.ts', 'trainer/stream/row-cache.ts', 'trainer/stream/prefetch.ts']);
+  const readersOfData = files.filter((f) => ['data', 'watcher', 'serving'].includes(moduleOf(f)) || f.includes(`${path.sep}trainer${path.sep}stream${path.sep}`));
+  const offending = readersOfData.filter((f) => importsOf(f).some((s) => s === 'node:fs' || s === 'fs' || s === 'node:fs/promises')).map((f) => path.relative(SRC, f)).filter((f) => !allowed.has(f.split(path.sep).join('/')));
+  assert.deepEqual(offending, []);
+});
+
 test('core/ imports no module of freshet', () => {
   const offending = files.filter((f) => moduleOf(f) === 'core').flatMap((f) => importsOf(f).filter((s) => s.startsWith(SRC) && moduleOf(s) !== 'core').map((s) => `${path.relative(SRC, f)} → ${path.relative(SRC, s)}`));
   assert.deepEqual(offending, []);

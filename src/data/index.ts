@@ -1,5 +1,6 @@
-// The data module's public surface: reading partition files (CSV, JSON Lines, Parquet) as
-// numeric chunks, and their schemas. No TensorFlow.js here: the watcher's validation
+// The data module's public surface: the door every read of partition data goes through
+// (file-door.ts), reading partition files (CSV, JSON Lines, Parquet) as numeric chunks,
+// and their schemas. No TensorFlow.js here: the watcher's validation
 // threads load this module and nothing heavier.
 export { readTable, isDataFile, DATA_FILE_EXTENSIONS, type ReadOptions } from './read-table.ts';
 export { DataFileError } from './data-file-error.ts';
@@ -21,3 +22,4 @@ export {
 export { categoryText, isNonNumeric, presenceEncoding, toNumber } from './row-chunk.ts';
 export { CROSS_SEPARATOR, crossedLayout, crossName, crossValue, readCrossed, type CrossedLayout } from './crossed-columns.ts';
 export { validateRows, validateRowsByReader } from './validate-rows.ts';
+export { doorFor, registerFileDoor, type DoorEntry, type FileDoor } from './file-door.ts';

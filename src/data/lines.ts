@@ -1,7 +1,7 @@
 // Streams a text file as batches of lines with 1-based line numbers, never holding the
 // whole file. Batches (one per read: the whole of a small file, or 256 KiB of a large one)
 // keep the per-line cost a loop iteration: an await per line would cost more than parsing it.
-import fs from 'node:fs';
+import { doorFor } from './file-door.ts';
 import { StringDecoder } from 'node:string_decoder';
 import { ChunkBuilder, type RowChunk } from './row-chunk.ts';
 
@@ -11,48 +11,17 @@ export interface LineBatch {
   texts: string[];
 }
 
-/** Files smaller than this are read in one synchronous call. */
-const SMALL_FILE = 1 << 20;
-/** Larger files are read in chunks of this size. */
+/** Larger files are read in chunks of this size (see local-door.ts for why one reused buffer). */
 const CHUNK = 256 << 10;
 
-function isSmallFile(file: string): boolean {
-  try {
-    return fs.statSync(file).size < SMALL_FILE;
-  } catch {
-    return false; // let the open report the error
-  }
-}
-
 /**
- * The bytes of a file, in chunks. Files under 1 MiB are read in one synchronous call: for
- * small files a stream's (or even an async readFile's) round trips through the thread pool
- * cost ~1 ms, far more than the read itself, and partitions are often many small files.
- * Larger files are read 256 KiB at a time into ONE buffer, reused for every chunk. Both
- * choices hold peak RSS flat as the data read grows (bench:train, rss-1x against rss-16x:
- * 1.29× with a stream's new 1 MiB buffer per chunk, 0.99× now): a new buffer per chunk is
- * external memory freed only when the garbage collector gets to it, and a 1 MiB chunk's
- * lines lived long enough, while being parsed, to be promoted to the old generation, which
- * then grew with the data. So a chunk is valid only until the next one is asked for:
- * consume or copy it first. A pass that makes no strings (the CSV validation pass) can
- * read larger chunks: fewer round trips through the thread pool.
+ * The bytes of a file, in chunks, through the door for its location (file-door.ts). A
+ * chunk is valid only until the next one is asked for: consume or copy it first. A pass
+ * that makes no strings (the CSV validation pass) can read larger chunks: fewer round
+ * trips through the thread pool.
  */
-export async function* byteChunksOf(file: string, chunkBytes = CHUNK): AsyncGenerator<Buffer> {
-  if (isSmallFile(file)) {
-    yield fs.readFileSync(file);
-    return;
-  }
-  const handle = await fs.promises.open(file, 'r');
-  try {
-    const buffer = Buffer.allocUnsafe(chunkBytes);
-    for (;;) {
-      const { bytesRead } = await handle.read(buffer, 0, chunkBytes, null);
-      if (bytesRead === 0) return;
-      yield buffer.subarray(0, bytesRead);
-    }
-  } finally {
-    await handle.close();
-  }
+export function byteChunksOf(file: string, chunkBytes = CHUNK): AsyncGenerator<Buffer> {
+  return doorFor(file).chunks(file, chunkBytes);
 }
 
 export async function* readLineBatches(file: string): AsyncGenerator<LineBatch> {

@@ -1,16 +1,24 @@
 // Parquet through hyparquet, one row group at a time (never the whole file), with
 // hyparquet-compressors for ZSTD, Snappy, gzip, Brotli and LZ4.
-import { asyncBufferFromFile, parquetMetadataAsync, parquetRead } from 'hyparquet';
+import { parquetMetadataAsync, parquetRead, type AsyncBuffer } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
 import { DataFileError } from './data-file-error.ts';
+import { doorFor } from './file-door.ts';
 import { ChunkBuilder, encodeCategory, isNonNumeric, toNumber, type CategoryEncoding, type RowChunk } from './row-chunk.ts';
 import { coerceError } from '../core/errors.ts';
+
+/** A Parquet file as hyparquet reads it: its size, and byte ranges through the door for its location. */
+export function parquetBuffer(file: string): AsyncBuffer {
+  const door = doorFor(file);
+  const { bytes } = door.stat(file);
+  return { byteLength: bytes, slice: (start: number, end?: number) => door.range(file, start, end ?? bytes) };
+}
 
 export async function* readParquet(file: string, columns: readonly string[], strict: boolean, categories?: CategoryEncoding): AsyncGenerator<RowChunk> {
   let buffer;
   let metadata;
   try {
-    buffer = await asyncBufferFromFile(file);
+    buffer = parquetBuffer(file);
     metadata = await parquetMetadataAsync(buffer);
   } catch (error) {
     throw new DataFileError(file, `not a readable Parquet file: ${coerceError(error).message}`, {}, { cause: error });

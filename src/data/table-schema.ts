@@ -1,10 +1,11 @@
 // The columns of a data file and their types, as recorded at registration: from the CSV
 // header and first row, the first JSON object, or the Parquet schema.
-import fs from 'node:fs';
 import path from 'node:path';
-import { asyncBufferFromFile, parquetMetadataAsync } from 'hyparquet';
+import { parquetMetadataAsync } from 'hyparquet';
 import { splitCsvLine } from './csv.ts';
 import { DataFileError } from './data-file-error.ts';
+import { doorFor } from './file-door.ts';
+import { parquetBuffer } from './parquet.ts';
 
 export type ColumnTypes = Record<string, string>;
 
@@ -15,31 +16,27 @@ function inferType(value: unknown): string {
   return typeof value === 'string' ? 'string' : 'json';
 }
 
-/** The first non-blank lines, from the first 64 KiB (a synchronous read: cheap, and called per file). */
-function firstLines(file: string, count: number): string[] {
-  const fd = fs.openSync(file, 'r');
-  try {
-    const buffer = Buffer.alloc(1 << 16);
-    const read = fs.readSync(fd, buffer, 0, buffer.length, 0);
-    const lines = buffer.subarray(0, read).toString('utf8').split('\n').map((l) => l.replace(/\r$/, ''));
-    if (read === buffer.length) lines.pop(); // possibly cut short
-    return lines.filter((l) => l.trim() !== '').slice(0, count);
-  } finally {
-    fs.closeSync(fd);
-  }
+const SNIFF_BYTES = 1 << 16;
+
+/** The first non-blank lines, from the first 64 KiB (one range read through the door). */
+async function firstLines(file: string, count: number): Promise<string[]> {
+  const bytes = Buffer.from(await doorFor(file).range(file, 0, SNIFF_BYTES));
+  const lines = bytes.toString('utf8').split('\n').map((l) => l.replace(/\r$/, ''));
+  if (bytes.length === SNIFF_BYTES) lines.pop(); // possibly cut short
+  return lines.filter((l) => l.trim() !== '').slice(0, count);
 }
 
 export async function tableSchema(file: string): Promise<ColumnTypes> {
   const ext = path.extname(file).toLowerCase();
   if (ext === '.csv') {
-    const [header, first] = firstLines(file, 2);
+    const [header, first] = await firstLines(file, 2);
     if (header === undefined) return {};
     const names = splitCsvLine(header.replace(/^\uFEFF/, '')).map((n) => n.trim());
     const values = first === undefined ? [] : splitCsvLine(first);
     return Object.fromEntries(names.map((name, i) => [name, inferType(values[i])]));
   }
   if (ext === '.jsonl') {
-    const [first] = firstLines(file, 1);
+    const [first] = await firstLines(file, 1);
     if (first === undefined) return {};
     try {
       return Object.fromEntries(Object.entries(JSON.parse(first) as Record<string, unknown>).map(([k, v]) => [k, inferType(v)]));
@@ -48,9 +45,13 @@ export async function tableSchema(file: string): Promise<ColumnTypes> {
     }
   }
   if (ext === '.parquet') {
-    const metadata = await parquetMetadataAsync(await asyncBufferFromFile(file));
+    const metadata = await parquetMetadataAsync(parquetBuffer(file));
     return Object.fromEntries(metadata.schema.slice(1).map((element) => [element.name, String(element.type ?? element.converted_type ?? 'group').toLowerCase()]));
   }
-  if (!fs.existsSync(file)) throw new DataFileError(file, 'does not exist');
+  try {
+    doorFor(file).stat(file);
+  } catch {
+    throw new DataFileError(file, 'does not exist');
+  }
   return {};
 }

@@ -3,9 +3,8 @@
 // export's Predictor, written as CSV or JSON Lines. Each output row carries a key (the
 // --id column's value, else the file and line) and the prediction. A row with a bad value
 // is reported by file, line and field, and the others are still scored.
-import fs from 'node:fs';
 import path from 'node:path';
-import { crossedLayout, crossName, DataFileError, isDataFile, readCrossed, readTable, type CategoryEncoding } from '../data/index.ts';
+import { crossedLayout, crossName, DataFileError, doorFor, isDataFile, readCrossed, readTable, type CategoryEncoding } from '../data/index.ts';
 import type { Predictor } from './predictor.ts';
 
 export interface BatchPredictOptions {
@@ -27,16 +26,19 @@ export interface BatchPredictSummary {
   unseen: Record<string, number>;
 }
 
-/** The data files of an input: the file itself, or a folder's data files in name order. */
+/** The data files of an input, through the door for its location: the file itself, or a folder's data files in name order. */
 export function inputFiles(input: string): string[] {
-  let stat: fs.Stats;
+  const door = doorFor(input);
+  let entries;
   try {
-    stat = fs.statSync(input);
-  } catch {
-    throw new DataFileError(input, 'does not exist');
+    entries = door.list(input);
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (code === 'ENOTDIR') return [input];
+    if (code === 'ENOENT') throw new DataFileError(input, 'does not exist');
+    throw error;
   }
-  if (!stat.isDirectory()) return [input];
-  const files = fs.readdirSync(input).filter(isDataFile).sort().map((name) => path.join(input, name));
+  const files = entries.filter((e) => e.kind === 'file' && isDataFile(e.name)).map((e) => e.name).sort().map((name) => door.join(input, name));
   if (files.length === 0) throw new DataFileError(input, 'holds no data files (.csv, .jsonl, .parquet)');
   return files;
 }

@@ -1,8 +1,11 @@
 // Walking the data root for complete partitions: the startup reconciliation and the
-// periodic rescan (the safety net for events the watcher missed).
+// periodic rescan (the safety net for events the watcher missed). Whether one folder is
+// complete, and what it holds, is asked through the door (data/file-door.ts); the walk
+// itself, with its symlink rules, is how the local directory finds partitions.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../core/log.ts';
+import { doorFor } from '../data/index.ts';
 import { isBookkeeping } from './inspect-partition.ts';
 import { parsePartitionPath } from './partition-path.ts';
 
@@ -26,12 +29,11 @@ export function waitingContent(dir: string, relativePath: string): WaitingDirect
   let files = 0;
   let bytes = 0;
   let oldest = Infinity;
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-    if (!entry.isFile() || isBookkeeping(entry.name)) continue;
-    const stat = fs.statSync(path.join(dir, entry.name));
+  for (const entry of doorFor(dir).list(dir)) {
+    if (entry.kind !== 'file' || isBookkeeping(entry.name)) continue;
     files += 1;
-    bytes += stat.size;
-    oldest = Math.min(oldest, stat.mtimeMs);
+    bytes += entry.bytes;
+    oldest = Math.min(oldest, entry.modifiedMs);
   }
   return files > 0 ? { relativePath, files, bytes, firstFileAt: new Date(oldest) } : null;
 }
@@ -50,19 +52,20 @@ export function isInside(root: string, target: string): boolean {
 
 /** Whether one directory is a complete partition, and since when. Null when not (yet). */
 export function completion(dir: string, rules: CompletionRules, now = Date.now()): Date | null {
+  const door = doorFor(dir);
   if (rules.mode === 'marker') {
     try {
-      return fs.statSync(path.join(dir, rules.marker)).mtime;
+      return new Date(door.stat(door.join(dir, rules.marker)).modifiedMs);
     } catch {
       return null;
     }
   }
   let newest = 0;
   let files = 0;
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-    if (!entry.isFile() || isBookkeeping(entry.name)) continue;
+  for (const entry of door.list(dir)) {
+    if (entry.kind !== 'file' || isBookkeeping(entry.name)) continue;
     files += 1;
-    newest = Math.max(newest, fs.statSync(path.join(dir, entry.name)).mtimeMs);
+    newest = Math.max(newest, entry.modifiedMs);
   }
   return files > 0 && now - newest >= rules.stableMs ? new Date(newest) : null;
 }

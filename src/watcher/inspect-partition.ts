@@ -3,9 +3,8 @@
 // configured columns. Hashing comes first and is cheap: content already registered is a
 // no-op without the (slower) validation pass.
 import crypto from 'node:crypto';
-import fs from 'node:fs';
 import path from 'node:path';
-import { DataFileError, isDataFile, tableSchema, validateRows } from '../data/index.ts';
+import { DataFileError, doorFor, isDataFile, tableSchema, validateRows } from '../data/index.ts';
 import { parquetTimeLimitMs, validateFileIsolated } from './isolated-validation.ts';
 
 /** A content file whose size changed while it was hashed: it is still being written (the partition is looked at again later). */
@@ -35,13 +34,13 @@ export function isBookkeeping(name: string): boolean {
   return name.startsWith('_') || name.startsWith('.');
 }
 
-/** Lists the content files of a partition directory (not descending into sub-partitions). */
+/** Lists the content files of a partition directory, through the door (not descending into sub-partitions). */
 export function listContentFiles(dir: string): PartitionFileInfo[] {
   const out: PartitionFileInfo[] = [];
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+  for (const entry of doorFor(dir).list(dir)) {
     if (isBookkeeping(entry.name)) continue;
-    if (!entry.isFile()) continue; // sub-directories are partitions of their own; symlinks are checked by the scanner
-    out.push({ name: entry.name, bytes: fs.statSync(path.join(dir, entry.name)).size });
+    if (entry.kind !== 'file') continue; // sub-directories are partitions of their own; symlinks are checked by the scanner
+    out.push({ name: entry.name, bytes: entry.bytes });
   }
   return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
@@ -49,14 +48,14 @@ export function listContentFiles(dir: string): PartitionFileInfo[] {
 /** One streaming pass: the content hash (rows are counted by validation). Throws ENOENT if the directory vanishes. */
 export async function hashPartition(dir: string): Promise<PartitionContent> {
   const files = listContentFiles(dir);
+  const door = doorFor(dir);
   const hash = crypto.createHash('sha256');
   for (const file of files) {
     hash.update(`${file.name}\0${file.bytes}\0`);
     let bytes = 0;
-    const full = path.join(dir, file.name);
-    // Small files in one read; large ones streamed in 1 MiB chunks (never whole in memory).
-    const chunks = file.bytes < 1 << 20 ? [fs.readFileSync(full)] : (fs.createReadStream(full, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>);
-    for await (const chunk of chunks) {
+    const full = door.join(dir, file.name);
+    // Through the door: small files in one read; large ones in 1 MiB chunks (never whole in memory).
+    for await (const chunk of door.chunks(full, 1 << 20)) {
       hash.update(chunk);
       bytes += chunk.byteLength;
     }
