@@ -10,6 +10,9 @@ export async function up(db: Kysely<any>): Promise<void> {
     -- watcher ignored the change. (path, version) stays unique.
     ALTER TABLE partitions DROP CONSTRAINT IF EXISTS partitions_path_sha256_key;
     CREATE INDEX partitions_path_version_idx ON partitions (path, version DESC);
+    -- A registration asks whether another path holds the same content (a duplicate copy):
+    -- by content hash among the registered rows, an index lookup however many there are.
+    CREATE INDEX partitions_registered_sha256_idx ON partitions (sha256) WHERE status = 'registered';
 
     -- A rejected version that a fixed one supersedes keeps its error (why it was rejected):
     -- rejected needs an error, registered has none, superseded may have either.
@@ -38,6 +41,7 @@ export async function down(db: Kysely<any>): Promise<void> {
   await sql`
     DROP TABLE waiting_partitions;
     ALTER TABLE partitions DROP COLUMN invalid_rows;
+    DROP INDEX partitions_registered_sha256_idx;
     DROP INDEX partitions_path_version_idx;
     ALTER TABLE partitions DROP CONSTRAINT partitions_error_by_status;
     ALTER TABLE partitions ADD CONSTRAINT partitions_check CHECK ((status = 'rejected') = (error IS NOT NULL));
