@@ -4,6 +4,7 @@
 // clones its own database from the template (fast: a file copy, no migrations).
 import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,7 +23,9 @@ let checkoutBefore: string[] = [];
  */
 function checkoutState(): string[] {
   const out = execFileSync('git', ['status', '--porcelain', '--ignored', '--untracked-files=all', '--', '.', ':!node_modules'], { cwd: CHECKOUT, encoding: 'utf8' });
-  return out.split('\n').filter(Boolean);
+  // git does not see empty folders: the top level's entries too (a stray `data/`).
+  const topLevel = fs.readdirSync(CHECKOUT).map((name) => `top-level entry ${name}`);
+  return [...out.split('\n').filter(Boolean), ...topLevel];
 }
 let template: string | undefined;
 let adminUrl: string | undefined;
