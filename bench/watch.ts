@@ -42,7 +42,8 @@ const tick = () => {
   for (; i < due; i++) {
     const dir = path.join(root, 'dt=2026-11-26', 'seq=' + i);
     fs.mkdirSync(dir, { recursive: true });
-    for (let f = 0; f < 3; f++) fs.writeFileSync(path.join(dir, 'part-' + f + '.csv'), 'x0,x1,x2,x3,y\\n' + rows + '\\n');
+    // A first row of its own: partitions with the same bytes are duplicate copies (a warning each), not ordinary arrivals.
+    for (let f = 0; f < 3; f++) fs.writeFileSync(path.join(dir, 'part-' + f + '.csv'), 'x0,x1,x2,x3,y\\n' + i + ',' + f + ',0,0,0\\n' + rows + '\\n');
     fs.writeFileSync(path.join(dir, '_SUCCESS'), '');
   }
   if (i < count) setTimeout(tick, 5);
