@@ -4,15 +4,13 @@
 // Hot path (one step): copy the batch into two tensors, one fused forward/backward/Adam
 // update inside optimizer.minimize, and one add into an on-device loss accumulator. The
 // loss is read back only every `logEvery` steps and at checkpoints, never per step.
-import path from 'node:path';
 import type { ResolvedConfig } from '../../core/config.ts';
 import { coerceError, ConfigError, TrainingError } from '../../core/errors.ts';
 import type { Logger } from '../../core/log.ts';
-import { finishRun, getRun, insertLossPoints, recordEpochLoss, listRunCheckpoints, type Checkpoint, type Registry, type RunKind } from '../../registry/index.ts';
+import { finishRun, getRun, type Registry, type RunKind } from '../../registry/index.ts';
 import { initBackend, tf } from '../backend.ts';
-import { adamInternals, restoreModelWeights, restoreOptimizer, writeCheckpoint, type TrainingState } from '../checkpoints/checkpoint-io.ts';
-import { loadCheckpoint, recordCheckpoint } from '../checkpoints/checkpoint-store.ts';
-import { applyRetention, checkpointUri, sweepCheckpointFiles } from '../checkpoints/retention.ts';
+import { adamInternals, restoreModelWeights, restoreOptimizer, type TrainingState } from '../checkpoints/checkpoint-io.ts';
+import { sweepCheckpointFiles } from '../checkpoints/retention.ts';
 import { evaluateModel, weightBytes } from '../model/evaluate.ts';
 import { TrainStep } from '../model/train-step.ts';
 import { createAdam } from '../model/fused-adam.ts';
@@ -28,6 +26,9 @@ import { resumeRun, startNewRun, type StartPoint } from './run-start.ts';
 import { streamCacheDir } from './stream-cache-dir.ts';
 import { runVocabularies } from './run-vocabularies.ts';
 import { combineObservers, type TrainObserver } from './train-observer.ts';
+import { CheckpointWriter } from './checkpoint-writer.ts';
+import { endRun } from './run-end.ts';
+import { ThroughputMeter } from './throughput-meter.ts';
 
 export interface TrainRunOptions {
   db: Registry;
@@ -119,13 +120,6 @@ function initialState(start: StartPoint, config: ResolvedConfig, adam: { beta1: 
   };
 }
 
-/** Puts a recorded checkpoint's weights into `model` (restore-best at a run's end). */
-async function restoreWeights(db: Registry, config: ResolvedConfig, model: tf.LayersModel, checkpoint: Checkpoint): Promise<void> {
-  const loaded = await loadCheckpoint(db, config.artifactsDir, checkpoint);
-  restoreModelWeights(model, loaded.weights);
-  tf.dispose([...loaded.weights, ...loaded.optimizerWeights.map((w) => w.tensor)]);
-}
-
 /** Trains one run to its end (or to an abort) and returns what it produced. */
 export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult> {
   const { db, config, signal } = options;
@@ -169,77 +163,28 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
   const earlySteps = new Set(lineage.early_checkpoint_steps);
   // The running loss sum at the previous logged point (after a resume: at the checkpoint).
   let logWindow = { ...state.epochLoss };
-  let pendingPoints: Array<{ step: number; loss: number }> = [];
-  let lastCheckpointStep = -1;
-  let lastCheckpointId: string | null = null;
-  let stepsThisProcess = 0;
   const observer = combineObservers(log, ...(options.observers ?? []));
-  const throughputMark = { steps: 0, at: performance.now() };
-  /** Steps and throughput since the last report: at logged steps and checkpoints, never per step. */
-  const reportThroughput = (): void => {
-    const now = performance.now();
-    const steps = stepsThisProcess - throughputMark.steps;
-    if (steps <= 0) return;
-    observer.onThroughput({ steps, examples: steps * lineage.batch_size, seconds: (now - throughputMark.at) / 1000 });
-    throughputMark.steps = stepsThisProcess;
-    throughputMark.at = now;
-  };
-
+  const throughput = new ThroughputMeter(observer, lineage.batch_size);
   const leaseLost = options.leaseLost ?? (() => false);
   const retryWrites = options.retryWrites ?? (<T,>(_what: string, write: () => Promise<T>) => write());
-  const checkpoint = async (): Promise<Checkpoint | undefined> => {
-    if (leaseLost()) return undefined;
-    state.epochLoss = trainStep.epochLoss();
-    state.adam.accBeta1 = adam.accBeta1.dataSync()[0]!;
-    state.adam.accBeta2 = adam.accBeta2.dataSync()[0]!;
-    state.invalidRows = counts.invalid;
-    reportThroughput(); // before the write, so the checkpoint's time is not counted as training
-    const uri = checkpointUri(lineage.id, run.id, state.globalStep);
-    const started = performance.now();
-    const written = await writeCheckpoint(path.join(config.artifactsDir, uri), trainable.model, optimizer, state);
-    const points = pendingPoints;
-    const epochEnd = state.stepInEpoch === 0 && state.virtualEpoch > 0 && state.trainLoss !== null;
-    const row = await retryWrites('recording the checkpoint', async () => {
-      await insertLossPoints(db, run.id, points);
-      // The curve first: a crash before the checkpoint row repeats the epoch, which upserts the same values.
-      if (epochEnd) await recordEpochLoss(db, { run_id: run.id, virtual_epoch: state.virtualEpoch, global_step: state.globalStep, train_loss: state.trainLoss!, val_loss: state.valLoss });
-      const checkpointRow = {
-        run_id: run.id,
-        lineage_id: lineage.id,
-        virtual_epoch: state.virtualEpoch,
-        global_step: state.globalStep,
-        uri,
-        manifest_sha256: written.manifestSha256,
-        bytes: written.bytes,
-        train_loss: state.trainLoss,
-        val_loss: state.valLoss,
-        metrics: state.metrics,
-      };
-      return recordCheckpoint(db, config.artifactStore, checkpointRow, written.readFiles);
-    });
-    pendingPoints = [];
-    lastCheckpointStep = state.globalStep;
-    lastCheckpointId = row.id;
-    const seconds = (performance.now() - started) / 1000;
-    throughputMark.at = performance.now(); // the next throughput figure starts after the write
-    observer.onCheckpoint({ runId: run.id, checkpointId: row.id, globalStep: state.globalStep, virtualEpoch: state.virtualEpoch, trainLoss: state.trainLoss, valLoss: state.valLoss, bytes: written.bytes, seconds });
-    log.info(
-      { checkpoint: row.id, step: state.globalStep, virtualEpoch: state.virtualEpoch, trainLoss: state.trainLoss, valLoss: state.valLoss, ms: Math.round(seconds * 1000), bytes: written.bytes },
-      'checkpoint written',
-    );
-    await retain();
-    return row;
-  };
-  /**
-   * Retention after each checkpoint, and once more when the run ends: a kill between a
-   * checkpoint's row and its retention must not leave more checkpoints (hence other base
-   * candidates for the next retrain) than a run that was never interrupted.
-   */
-  const retain = (): Promise<string[]> =>
-    retryWrites('applying checkpoint retention', async () => {
-      const protectedSteps = [...(state.earlyStopping.bestStep === null ? [] : [state.earlyStopping.bestStep]), ...((await options.protectSteps?.(run.id)) ?? [])];
-      return applyRetention(db, config.artifactsDir, run.id, config.training.retention, protectedSteps, log);
-    });
+  const checkpoints = new CheckpointWriter({
+    db,
+    config,
+    run,
+    lineage,
+    model: trainable.model,
+    optimizer,
+    adam,
+    trainStep,
+    state,
+    counts,
+    throughput,
+    observer,
+    log,
+    leaseLost,
+    retryWrites,
+    protectSteps: options.protectSteps,
+  });
 
   /** Validation loss and metrics for the next checkpoint row. */
   const measure = (): number => {
@@ -259,7 +204,7 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
   let interrupted = false;
   try {
     while (state.virtualEpoch < targetEpochs && !state.earlyStopping.stopped) {
-      if (signal.aborted || (options.stopAfterSteps !== undefined && stepsThisProcess >= options.stopAfterSteps)) {
+      if (signal.aborted || (options.stopAfterSteps !== undefined && throughput.steps >= options.stopAfterSteps)) {
         interrupted = true;
         break;
       }
@@ -283,14 +228,14 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
       }
       if (batchLoss !== null) {
         lastLogged = batchLoss;
-        pendingPoints.push({ step: state.globalStep + 1, loss: batchLoss });
+        checkpoints.addLossPoint(state.globalStep + 1, batchLoss);
         observer.onLoggedLoss({ runId: run.id, globalStep: state.globalStep + 1, loss: batchLoss });
       }
       state.globalStep += 1;
       state.stepInEpoch += 1;
       state.cursor = cursor;
-      stepsThisProcess += 1;
-      if (batchLoss !== null) reportThroughput();
+      throughput.step();
+      if (batchLoss !== null) throughput.report();
 
       if (state.stepInEpoch === state.stepsPerEpoch) {
         const epochLoss = trainStep.epochLoss();
@@ -301,15 +246,15 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
         trainStep.resetEpoch();
         logWindow = { sum: 0, count: 0 };
         check();
-        await checkpoint();
+        await checkpoints.write();
       } else if (config.training.checkpointEvery > 0 && state.globalStep % config.training.checkpointEvery === 0) {
         check();
-        await checkpoint();
+        await checkpoints.write();
       } else if (earlySteps.has(state.globalStep)) {
         // An early checkpoint on the descent: measured, but not an early-stopping check (a
         // patience counted in these steps would stop a run that has barely started).
         measure();
-        await checkpoint();
+        await checkpoints.write();
       }
       if (state.globalStep % 10 === 0) report();
     }
@@ -319,26 +264,14 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
         log.warn({ step: state.globalStep }, 'training stopped: the lease was lost, another worker continues this run');
         return result('interrupted');
       }
-      if (lastCheckpointStep !== state.globalStep && state.globalStep > 0) await checkpoint();
+      if (checkpoints.lastStep !== state.globalStep && state.globalStep > 0) await checkpoints.write();
       log.info({ step: state.globalStep }, 'training interrupted; checkpoint written, the run can be resumed');
       report();
       return result('interrupted');
     }
 
     // The end: optionally go back to the best checkpoint, then close the run.
-    await retain();
-    const checkpoints = await listRunCheckpoints(db, run.id);
-    let resultId = lastCheckpointId ?? checkpoints.at(-1)?.id ?? null;
-    const bestStep = state.earlyStopping.bestStep;
-    const best = config.training.earlyStopping.restoreBestWeights && bestStep !== null && bestStep !== state.globalStep ? checkpoints.find((c) => Number(c.global_step) === bestStep) : undefined;
-    if (best) {
-      await restoreWeights(db, config, trainable.model, best);
-      Object.assign(state, { valLoss: best.val_loss, trainLoss: best.train_loss, metrics: best.metrics });
-      resultId = best.id;
-      log.info({ checkpoint: best.id, step: bestStep }, 'restored the best weights');
-    }
-    await retryWrites('finishing the run', () => finishRun(db, run.id, 'succeeded', { resultCheckpointId: resultId, invalidRows: counts.invalid }));
-    log.info({ step: state.globalStep, virtualEpoch: state.virtualEpoch, earlyStopped: state.earlyStopping.stopped, valLoss: state.valLoss, metrics: state.metrics }, 'training run finished');
+    const resultId = await endRun({ db, config, run, model: trainable.model, state, checkpoints, invalidRows: counts.invalid, retryWrites, log });
     report();
     return result('succeeded', resultId);
   } catch (error) {
@@ -355,7 +288,7 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
     trainable.model.dispose();
   }
 
-  function result(status: 'succeeded' | 'interrupted', resultCheckpointId: string | null = lastCheckpointId): TrainRunResult {
+  function result(status: 'succeeded' | 'interrupted', resultCheckpointId: string | null = checkpoints.lastId): TrainRunResult {
     return {
       runId: run.id,
       status,

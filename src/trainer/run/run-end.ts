@@ -1,0 +1,47 @@
+// The end of a run that was not interrupted: retention once more, the result checkpoint —
+// the newest, or with earlyStopping.restoreBestWeights the best validation loss's, whose
+// weights are put back into the model — and the run closed as succeeded.
+import type { ResolvedConfig } from '../../core/config.ts';
+import type { Logger } from '../../core/log.ts';
+import { finishRun, listRunCheckpoints, type Checkpoint, type Registry, type Run } from '../../registry/index.ts';
+import { tf } from '../backend.ts';
+import { restoreModelWeights, type TrainingState } from '../checkpoints/checkpoint-io.ts';
+import { loadCheckpoint } from '../checkpoints/checkpoint-store.ts';
+import type { CheckpointWriter } from './checkpoint-writer.ts';
+
+/** Puts a recorded checkpoint's weights into `model` (restore-best at a run's end). */
+async function restoreWeights(db: Registry, config: ResolvedConfig, model: tf.LayersModel, checkpoint: Checkpoint): Promise<void> {
+  const loaded = await loadCheckpoint(db, config.artifactsDir, checkpoint);
+  restoreModelWeights(model, loaded.weights);
+  tf.dispose([...loaded.weights, ...loaded.optimizerWeights.map((w) => w.tensor)]);
+}
+
+/** Closes a finished run; returns its result checkpoint's id (state's losses and metrics are the result's). */
+export async function endRun(
+  { db, config, run, model, state, checkpoints, invalidRows, retryWrites, log }: {
+    db: Registry;
+    config: ResolvedConfig;
+    run: Run;
+    model: tf.LayersModel;
+    state: TrainingState;
+    checkpoints: CheckpointWriter;
+    invalidRows: number;
+    retryWrites: <T>(what: string, write: () => Promise<T>) => Promise<T>;
+    log: Logger;
+  },
+): Promise<string | null> {
+  await checkpoints.retain();
+  const kept = await listRunCheckpoints(db, run.id);
+  let resultId = checkpoints.lastId ?? kept.at(-1)?.id ?? null;
+  const bestStep = state.earlyStopping.bestStep;
+  const best = config.training.earlyStopping.restoreBestWeights && bestStep !== null && bestStep !== state.globalStep ? kept.find((c) => Number(c.global_step) === bestStep) : undefined;
+  if (best) {
+    await restoreWeights(db, config, model, best);
+    Object.assign(state, { valLoss: best.val_loss, trainLoss: best.train_loss, metrics: best.metrics });
+    resultId = best.id;
+    log.info({ checkpoint: best.id, step: bestStep }, 'restored the best weights');
+  }
+  await retryWrites('finishing the run', () => finishRun(db, run.id, 'succeeded', { resultCheckpointId: resultId, invalidRows }));
+  log.info({ step: state.globalStep, virtualEpoch: state.virtualEpoch, earlyStopped: state.earlyStopping.stopped, valLoss: state.valLoss, metrics: state.metrics }, 'training run finished');
+  return resultId;
+}
