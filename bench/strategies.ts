@@ -20,7 +20,7 @@ import { createLogger } from '../src/core/log.ts';
 import { listRunCheckpoints, migrateToLatest, openRegistry, startEmbeddedPostgres, type Registry } from '../src/registry/index.ts';
 import { selectBase } from '../src/selection/index.ts';
 import { taxiDate as dateOf, taxiTrips, writeTaxiPartition, TAXI_FEATURES, TAXI_LABEL } from '../src/demo/taxi-fares.ts';
-import { lineageEvalSet, registeredPartitions, trainRun } from '../src/trainer/index.ts';
+import { checkpointScorer, lineageEvalSet, registeredPartitions, trainRun } from '../src/trainer/index.ts';
 import { Rng } from '../src/core/rng.ts';
 import { PartitionWatcher } from '../src/watcher/index.ts';
 
@@ -154,7 +154,7 @@ async function runStream(regime: Regime, seed: number, adminUrl: string, work: s
       const curves = new Map<Policy, { start: number; points: Array<{ step: number; loss: number }>; baseEpoch: number | null }>();
       for (const policy of POLICIES) {
         const policyConfig = config(policy, { FRESHET_TRAINING__CHECKPOINT_EVERY: String(Math.max(1, Math.floor(spe / 4))) });
-        const selection = await selectBase(db, policyConfig, heads.get(policy), evalSet, log);
+        const selection = await selectBase(db, policyConfig, heads.get(policy), checkpointScorer(db, policyConfig, evalSet), log);
         const result = await trainRun({
           db,
           config: policyConfig,

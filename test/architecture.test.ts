@@ -23,13 +23,20 @@ function importsOf(file: string): string[] {
 /** The module a file belongs to: its first folder under src/ ('' for the composition root). */
 const moduleOf = (file: string): string => path.relative(SRC, file).split(path.sep).slice(0, -1)[0] ?? '';
 
-/** Every file and package reachable from `entry` through imports (relative ones followed). */
+/** The specifiers a file loads at run time: `import type` and `export type` are erased by type stripping. */
+function runtimeImportsOf(file: string): string[] {
+  const text = fs.readFileSync(file, 'utf8').replace(/^(?:import|export) type [^;]*;$/gm, '');
+  const specs = [...text.matchAll(/(?:from\s+|import\s*\(\s*|new URL\(\s*|^import\s+)'([^']+)'/gm)].map((m) => m[1]!);
+  return specs.map((s) => (s.startsWith('.') ? path.resolve(path.dirname(file), s) : s));
+}
+
+/** Every file and package loaded at run time from `entry` (relative imports followed). */
 function closure(entry: string): Set<string> {
   const seen = new Set<string>();
   const visit = (file: string): void => {
     if (seen.has(file)) return;
     seen.add(file);
-    if (file.startsWith(SRC)) for (const spec of importsOf(file)) visit(spec);
+    if (file.startsWith(SRC)) for (const spec of runtimeImportsOf(file)) visit(spec);
   };
   visit(entry);
   return seen;
@@ -119,8 +126,9 @@ test("a module reaches another only through that module's index.ts (core/ files 
   assert.deepEqual(offending, []);
 });
 
-test('the data readers, the watcher and the gate load no TensorFlow.js (the watcher\'s validation threads import the readers; the gate is arithmetic on scores)', () => {
-  for (const entry of ['data/index.ts', 'watcher/index.ts', 'watcher/file-validation-worker.ts', 'promotion/index.ts']) {
+test('the data readers, the watcher, the gate, the plateau and the status report load no TensorFlow.js (the watcher\'s validation threads import the readers; the gate is arithmetic on scores)', () => {
+  // selection and observability too: `freshet status` and the status page read the plateau and the decisions without loading tfjs.
+  for (const entry of ['data/index.ts', 'watcher/index.ts', 'watcher/file-validation-worker.ts', 'promotion/index.ts', 'selection/index.ts', 'observability/index.ts']) {
     const reached = [...closure(path.join(SRC, entry))];
     assert.deepEqual(reached.filter((s) => s.startsWith('@tensorflow') || s.includes(`${path.sep}trainer${path.sep}`)), [], entry);
   }

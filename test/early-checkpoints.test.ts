@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { createLogger } from '../src/core/log.ts';
 import { getLineage, getRun, listLossPoints, listRunCheckpoints } from '../src/registry/index.ts';
 import { earlyCheckpointSteps } from '../src/trainer/run/virtual-epochs.ts';
-import { lineageEvalSet, registeredPartitions, trainRun } from '../src/trainer/index.ts';
+import { checkpointScorer, lineageEvalSet, registeredPartitions, trainRun } from '../src/trainer/index.ts';
 import { plateauReport, prePlateauStepsToKeep, selectBase, type KneeRecord } from '../src/selection/index.ts';
 import { formatPlateau } from '../src/cli/model-commands.ts';
 import { stepLossChartSvg } from '../src/observability/index.ts';
@@ -68,7 +68,7 @@ test('a first run checkpoints where the loss falls; the knee rule chooses a chec
   assert.match(svg, /pre-plateau candidate \(step \d+\)/);
 
   const evalSet = await lineageEvalSet(db, config, lineage.id, await registeredPartitions(db, config.dataDir));
-  const selection = await selectBase(db, config, first.runId, evalSet, log);
+  const selection = await selectBase(db, config, first.runId, checkpointScorer(db, config, evalSet), log);
   assert.equal(selection.chosen!.globalStep, report.chosenStep);
   assert.equal((selection.plateau as KneeRecord).method, 'knee');
   assert.ok((selection.plateau as KneeRecord).curve.length > 10, 'the curve summary is stored with the choice');

@@ -11,7 +11,7 @@ import { CHAMPION, freshPartitions, getAliasedVersion, getCheckpoint, getRun, li
 import { gateDecision, rollbackChampion } from '../src/promotion/index.ts';
 import { prePlateauStepsToKeep, selectBase, type EpochsRecord } from '../src/selection/index.ts';
 import { reconcileServing, currentServingVersion } from '../src/serving/index.ts';
-import { lineageEvalSet, lineageGateSet, registeredPartitions, tf, trainRun } from '../src/trainer/index.ts';
+import { checkpointScorer, lineageEvalSet, lineageGateSet, registeredPartitions, tf, trainRun } from '../src/trainer/index.ts';
 import { createTestDatabase } from './support/database.ts';
 import { runRetrainJob } from './support/retrain.ts';
 import { addPartition, syntheticRows, tempDir } from './support/partitions.ts';
@@ -44,7 +44,7 @@ describe('retention keeps what base selection needs', () => {
     const base = (await listRunCheckpoints(db, first.runId)).at(-1)!;
     const second = await trainRun({ ...common, fromCheckpointId: base.id, virtualEpochs: 12 });
     const evalSet = await lineageEvalSet(db, config, base.lineage_id, await registeredPartitions(db, config.dataDir));
-    const selection = await selectBase(db, config, second.runId, evalSet, log);
+    const selection = await selectBase(db, config, second.runId, checkpointScorer(db, config, evalSet), log);
     const plateau = selection.plateau as EpochsRecord;
     assert.ok(plateau.start !== null && plateau.chosenEpoch > 3, `the chain's plateau is inside the second run: ${plateau.reason}`);
     assert.equal(selection.chosen!.virtualEpoch, plateau.chosenEpoch, `its checkpoint was kept: ${selection.reason}`);

@@ -6,7 +6,6 @@ import type { Logger } from '../core/log.ts';
 import { getChampion, getLineageByName, countPromotions, listModelVersions, listPromotions, type Registry } from '../registry/index.ts';
 import type { PlateauReport } from '../selection/index.ts';
 import { formatSkill, promoteVersion, rollbackChampion, servingSkill } from '../promotion/index.ts';
-import { reconcileServing } from '../serving/index.ts';
 import { markerLine, sparkline } from './sparkline.ts';
 import { formatTable } from '../core/table.ts';
 
@@ -94,12 +93,16 @@ export function actor(): string {
 
 export async function promoteCommand(db: Registry, config: ResolvedConfig, log: Logger, version: number, reason: string): Promise<string> {
   const { version: promoted, previous } = await promoteVersion(db, config.lineage, version, actor(), reason);
+  // Loaded here, not at the top: `freshet models` and `plateau` load this file and need no TensorFlow.js.
+  const { reconcileServing } = await import('../serving/index.ts');
   await reconcileServing(db, config, log);
   return `version ${promoted.version} is the champion of ${config.lineage} (was ${previous ? `v${previous.version}` : 'none'}); serving/${config.lineage}/current updated`;
 }
 
 export async function rollbackCommand(db: Registry, config: ResolvedConfig, log: Logger, reason: string): Promise<string> {
   const { version, previous } = await rollbackChampion(db, config.lineage, actor(), reason);
+  // Loaded here, not at the top: `freshet models` and `plateau` load this file and need no TensorFlow.js.
+  const { reconcileServing } = await import('../serving/index.ts');
   await reconcileServing(db, config, log);
   return `rolled back ${config.lineage} from v${previous.version} to v${version.version}; serving/${config.lineage}/current updated`;
 }

@@ -3,7 +3,7 @@
 // tables still make sense. With JavaScript, one small inline script refreshes the page's
 // content in place every http.refreshSeconds (fetch `/`, swap <main>, keep open details), so a
 // person watching it sees new decisions without reloading.
-import { type PlateauReport } from '../selection/index.ts';
+import type { PlateauReport } from '../selection/index.ts';
 import { humanSeconds } from '../core/human-seconds.ts';
 import { forwardCheckWords, type StatusReport } from './status-report.ts';
 import { decisionsChartSvg } from './decisions-chart.ts';

@@ -7,7 +7,7 @@ import type { ResolvedConfig } from '../core/config.ts';
 import { NotFoundError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import { findLineageByName, freshPartitions, headRunId, type Registry } from '../registry/index.ts';
-import { lineageEvalSet, registeredPartitions, type EvalSet, type TrainingPartition } from '../trainer/index.ts';
+import { checkpointScorer, lineageEvalSet, registeredPartitions, type EvalSet, type TrainingPartition } from '../trainer/index.ts';
 import { selectBase, type BaseSelection } from '../selection/index.ts';
 import { splitHoldout } from './holdout.ts';
 
@@ -53,6 +53,6 @@ export async function planRun(db: Registry, config: ResolvedConfig, log: Logger)
   const trainFresh = split.train;
   log.info({ holdout: split.holdout, gate: split.gate.map((p) => p.path), train: trainFresh.length, replay: replay.length }, `gate rows: ${split.note}`);
   const evalSet = await lineageEvalSet(db, config, lineage.id, trainFresh);
-  const base = await selectBase(db, config, head, evalSet, log);
+  const base = await selectBase(db, config, head, checkpointScorer(db, config, evalSet), log);
   return { kind: 'retrain', train: [...trainFresh, ...replay], eval: trainFresh, gate: split.gate, base, virtualEpochs: config.retrain.virtualEpochs, evalSet };
 }

@@ -1,11 +1,13 @@
 // Which checkpoint a retrain starts from (`retrain.base`). Every candidate is scored on
 // the fresh eval rows whatever the policy, and the whole choice is stored on the run
 // (runs.base_selection) and on the gate's decision (promotions.base_candidates), so the
-// policies can be compared on real runs with SQL.
+// policies can be compared on real runs with SQL. The scores come from a CheckpointScorer
+// the caller gives (the trainer's): this module loads no TensorFlow.js, so the status
+// report and page, which read the plateau from here, do not either.
 import type { ResolvedConfig } from '../core/config.ts';
 import type { Logger } from '../core/log.ts';
 import { chainCurve, getCheckpoint, getLineage, getRun, type CurvePoint, type Registry } from '../registry/index.ts';
-import { evaluateCheckpoint, type EvalSet } from '../trainer/index.ts';
+import type { CheckpointScorer } from '../trainer/index.ts';
 import { detectPlateau } from './plateau.ts';
 import { prePlateauChoice, type EpochsRecord, type KneeRecord } from './pre-plateau.ts';
 
@@ -58,7 +60,7 @@ export async function prePlateauStepsToKeep(db: Registry, config: ResolvedConfig
   return keep.filter((p) => p.runId === runId).map((p) => p.globalStep);
 }
 
-export async function selectBase(db: Registry, config: ResolvedConfig, headRunId: string | undefined, evalSet: EvalSet, log: Logger): Promise<BaseSelection> {
+export async function selectBase(db: Registry, config: ResolvedConfig, headRunId: string | undefined, evalSet: CheckpointScorer, log: Logger): Promise<BaseSelection> {
   const policy = config.retrain.base;
   const curve = headRunId ? await chainCurve(db, headRunId) : [];
   const kept = curve.filter((p) => p.checkpointId);
@@ -74,7 +76,7 @@ export async function selectBase(db: Registry, config: ResolvedConfig, headRunId
   const scores = new Map<string, number | null>();
   for (const point of [prePlateau, last, bestVal]) {
     if (scores.has(point.checkpointId!)) continue;
-    const score = evalSet.rows > 0 ? (await evaluateCheckpoint(db, config, await getCheckpoint(db, point.checkpointId!), evalSet)).valLoss : null;
+    const score = evalSet.rows > 0 ? await evalSet.valLoss(await getCheckpoint(db, point.checkpointId!)) : null;
     scores.set(point.checkpointId!, score);
   }
   const candidate = (name: CandidateName, p: Pick<CurvePoint, 'checkpointId' | 'runId' | 'virtualEpoch' | 'globalStep'>): BaseCandidate => ({ name, checkpointId: p.checkpointId!, runId: p.runId, virtualEpoch: p.virtualEpoch, globalStep: p.globalStep, score: scores.get(p.checkpointId!) ?? null });

@@ -18,7 +18,7 @@ export type { EvalSet } from './stream/eval-set.ts';
 export { TrainStep } from './model/train-step.ts';
 export { createAdam, FusedAdamOptimizer } from './model/fused-adam.ts';
 export { buildMlp } from './model/trainable-model.ts';
-export { checkpointModel, modelFromCheckpoint, lineageEvalSet, evaluateCheckpoint } from './checkpoints/checkpoint-model.ts';
+export { checkpointModel, modelFromCheckpoint, lineageEvalSet, evaluateCheckpoint, checkpointScorer, type CheckpointScorer } from './checkpoints/checkpoint-model.ts';
 export { evaluateAll, rowLosses, rocAuc, type MetricName } from '../core/eval-metrics.ts';
 export { lossFunction } from './run/loss-function.ts';
 export { predictCheckpoint, lineageGateSet, trainingWindowLabels } from './checkpoints/checkpoint-model.ts';

@@ -38,6 +38,18 @@ export async function lineageEvalSet(db: Registry, config: ResolvedConfig, linea
 }
 
 /** Loss and metrics of a checkpoint on an eval set. */
+/** Scores checkpoints on one set of rows: what the base choice compares (selection/ knows no TensorFlow.js: the retrain job hands it this). */
+export interface CheckpointScorer {
+  /** Rows the scores are on (0: nothing to score on). */
+  rows: number;
+  /** The checkpoint's validation loss on those rows. */
+  valLoss(checkpoint: Checkpoint): Promise<number>;
+}
+
+export function checkpointScorer(db: Registry, config: ResolvedConfig, evalSet: EvalSet): CheckpointScorer {
+  return { rows: evalSet.rows, valLoss: async (checkpoint) => (await evaluateCheckpoint(db, config, checkpoint, evalSet)).valLoss };
+}
+
 export async function evaluateCheckpoint(db: Registry, config: ResolvedConfig, checkpoint: Checkpoint, evalSet: EvalSet): Promise<{ valLoss: number; metrics: Record<string, number> }> {
   const { model, stats } = await checkpointModel(db, config, checkpoint);
   try {
