@@ -13,7 +13,7 @@
 import path from 'node:path';
 import type { Logger } from '../core/log.ts';
 import { retirePartition, insertPartition, lockPartitionPath, notify, nextPartitionVersion, CHANNELS, findLatestPartitionVersion, findRegisteredCopyElsewhere, findRegisteredPartition, supersedeRejectedVersions, removeWaitingPartition, recordEvent, supersedePartition, type Partition, type Registry } from '../registry/index.ts';
-import { DataFileError } from '../data/index.ts';
+import { DataFileError, doorFor } from '../data/index.ts';
 import { coerceError } from '../core/errors.ts';
 import { isInside } from './find-complete-partitions.ts';
 import { FileChangedWhileReadError, hashPartition, validatePartition, type ValidationRules } from './inspect-partition.ts';
@@ -59,7 +59,7 @@ export async function registerPartition(options: RegisterOptions): Promise<Regis
   const { db, root, relativePath, rules, log } = options;
   const keys = parsePartitionPath(relativePath);
   if (!keys) throw new Error(`${relativePath} is not a Hive-style partition path (key=value segments)`);
-  const dir = path.join(root, relativePath);
+  const dir = doorFor(root).join(root, relativePath);
   const detectedAt = options.detectedAt ?? new Date();
 
   let content;

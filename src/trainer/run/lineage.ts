@@ -1,13 +1,12 @@
 // A lineage starts once: its feature statistics and steps_per_epoch are computed from the
 // data present then and stored, and never recomputed as data grows (virtual epochs).
-import path from 'node:path';
 import type { ResolvedConfig } from '../../core/config.ts';
 import { NotFoundError } from '../../core/errors.ts';
 import type { Logger } from '../../core/log.ts';
 import { createLineage, findLineageByName, listPartitions, type Lineage, type Registry } from '../../registry/index.ts';
 import { computeFeatureStats } from '../stream/feature-stats.ts';
 import { type ColumnSpec, type FeatureStats, type SplitSpec, type TrainingPartition } from '../stream/stream-spec.ts';
-import { isDataFile } from '../../data/index.ts';
+import { doorFor, isDataFile } from '../../data/index.ts';
 import { assertLineageDefinition, definitionSha256, lineageDefinition } from './lineage-definition.ts';
 import { earlyCheckpointSteps, stepsPerEpoch } from './virtual-epochs.ts';
 
@@ -30,7 +29,7 @@ export async function registeredPartitions(db: Registry, dataDir: string): Promi
   return rows.map((row) => ({
     id: row.id,
     path: row.path,
-    dir: path.join(dataDir, row.path),
+    dir: doorFor(dataDir).join(dataDir, row.path), // a location through the door: a local path, or another scheme's
     files: row.files.map((f) => f.name).filter(isDataFile).sort(),
     rows: row.row_count === null ? null : Number(row.row_count),
   }));

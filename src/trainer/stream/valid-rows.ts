@@ -2,8 +2,7 @@
 // of (partition, file, line) — stable as data grows, so an eval row is never trained on by
 // any run of the lineage — and a row with a missing, NaN or infinite value is skipped and
 // counted (or rejected, with training.invalidRows: reject).
-import path from 'node:path';
-import { readTable, readCrossed, crossedLayout, DataFileError, presenceEncoding, type CategoryEncoding, type RowChunk } from '../../data/index.ts';
+import { doorFor, readTable, readCrossed, crossedLayout, DataFileError, presenceEncoding, type CategoryEncoding, type RowChunk } from '../../data/index.ts';
 import { hashString, mixSeed } from '../../core/rng.ts';
 import { RowCache } from './row-cache.ts';
 import { type TrainingPartition, type ColumnSpec, type SplitSpec, type Split, type RowSelection, type RowCounts, categoricalSlots, inputWidth } from './stream-spec.ts';
@@ -45,7 +44,7 @@ export async function* validRowChunks(
   for (const partition of partitions) {
     const sample = partition.sample ?? 1;
     for (const name of partition.files) {
-      const file = path.join(partition.dir, name);
+      const file = doorFor(partition.dir).join(partition.dir, name);
       const fileHash = hashString(`${partition.path}/${name}`);
       const read = (): AsyncIterable<RowChunk> =>
         crosses.length === 0 ? readTable(file, names, categories ? { categories } : {}) : readCrossed((encoding) => readTable(file, physical, { categories: encoding }), layout, categories!);
