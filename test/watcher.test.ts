@@ -158,6 +158,12 @@ describe('watcher', () => {
     assert.match(counted, /status="rejected"} 1/);
     assert.match(counted, /status="registered"} 1/);
     assert.match(counted, /status="superseded"} 1/);
+    // A registered partition rewritten in place waits for its marker (a producer writing file by file is not done yet).
+    writeCsv(path.join(partitionDir, 'part-0.csv'), syntheticRows(50, 8));
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    assert.equal((await byPath(db, 'dt=2026-11-07')).length, 2, 'no version from a change without the marker');
+    fs.writeFileSync(path.join(partitionDir, '_SUCCESS'), '');
+    await waitFor('version 3 after the marker', async () => ((await byPath(db, 'dt=2026-11-07')).length === 3 ? true : undefined));
   });
 
   test('`duplicate` is the same content under another path, registered and counted once as such (issue #24, item 10)', async () => {

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { ResolvedConfig } from '../core/config.ts';
 import type { Logger } from '../core/log.ts';
-import { isTransientDatabaseError, replaceWaitingPartitions, upsertWaitingPartition, type Registry } from '../registry/index.ts';
+import { findLatestPartitionVersion, isTransientDatabaseError, replaceWaitingPartitions, upsertWaitingPartition, type Registry } from '../registry/index.ts';
 import { retryTransient } from '../core/retry.ts';
 import { coerceError } from '../core/errors.ts';
 import { safeEmit } from '../core/safe-emit.ts';
@@ -188,9 +188,11 @@ export class PartitionWatcher extends EventEmitter<WatcherEvents> {
 
   /**
    * Marker mode, a data file written or changed: once it has been quiet for a moment, a
-   * complete partition is checked again (changed content is a new version — a rejected
-   * partition fixed in place registers without touching its marker), and one without its
-   * marker is recorded as waiting for it.
+   * complete partition whose newest version was rejected is checked again (fixed in place,
+   * it registers without its marker being touched), and one without its marker is recorded
+   * as waiting for it. A change inside a registered partition still waits for its marker to
+   * be written again (or the periodic rescan): a producer rewriting it file by file would
+   * otherwise register a half-written version.
    */
   #onDataFileChange(dir: string, relative: string): void {
     clearTimeout(this.#stableTimers.get(relative));
@@ -198,7 +200,14 @@ export class PartitionWatcher extends EventEmitter<WatcherEvents> {
       this.#stableTimers.delete(relative);
       if (this.#stopped) return;
       try {
-        if (completion(dir, this.#rules)) return this.#enqueue(relative);
+        if (completion(dir, this.#rules)) {
+          void findLatestPartitionVersion(this.#db, relative)
+            .then((latest) => {
+              if (latest?.status === 'rejected') this.#enqueue(relative);
+            })
+            .catch((error: Error) => this.#log.warn({ path: relative, err: error.message }, 'could not look up a changed partition; the next rescan checks it'));
+          return;
+        }
         const content = waitingContent(dir, relative);
         if (content) {
           void upsertWaitingPartition(this.#db, { path: relative, files: content.files, bytes: content.bytes, firstFileAt: content.firstFileAt }).catch((error: Error) =>
