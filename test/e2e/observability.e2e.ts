@@ -79,6 +79,10 @@ test('Prometheus scrapes a live daemon: every dashboard expression returns data,
 
   // The first model, then shifted data and a retrain that the gate decides on.
   await daemon.waitForLog('candidate promoted', 120_000);
+  // Predictions for the dashboard's panel: one scored, one refused.
+  const predict = (body: unknown) => fetch(`http://127.0.0.1:${httpPort}/v1/predict`, { method: 'POST', body: JSON.stringify(body) });
+  assert.equal((await predict({ rows: [{ x0: 0.5, x1: -1, x2: 2, x3: 0.25 }] })).status, 200);
+  assert.equal((await predict({ rows: [{ x0: 'far' }] })).status, 400);
   dropPartition(`${dir}/data`, '2026-11-04', 1500);
   await waitFor('a second gate decision', () => daemon.lines.filter((l) => /^candidate (promoted|rejected)$/.test(String(l.msg))).length >= 2, 120_000, 200);
   await waitFor('Prometheus to have scraped the second decision', async () => (await promQuery('freshet_eval_metric{model="champion"}')).length > 0, 60_000, 500).catch((error: Error) => {
@@ -111,7 +115,7 @@ test('Prometheus scrapes a live daemon: every dashboard expression returns data,
       }
     }
   }
-  assert.ok(promExpressions >= 15 && sqlQueries >= 3, `${promExpressions} PromQL expressions and ${sqlQueries} SQL queries checked`);
+  assert.ok(promExpressions >= 20 && sqlQueries >= 3, `${promExpressions} PromQL expressions and ${sqlQueries} SQL queries checked`);
 
   // The status page, in a real browser: with JavaScript (as people see it) and without.
   const browser = await chromium.launch({
