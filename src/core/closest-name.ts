@@ -1,7 +1,7 @@
 // "Did you mean …?" for a mistyped key: the known name nearest by edit distance.
 
 /** Levenshtein distance (insertions, deletions, substitutions; each costs 1). */
-export function editDistance(a: string, b: string): number {
+function editDistance(a: string, b: string): number {
   let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const current = [i];

@@ -40,12 +40,12 @@ function exportInputDoc(raw: boolean, categorical: boolean, crossed: boolean): s
 }
 
 /** servingDir/<lineage>: one lineage's exports and its `current` link. */
-export function lineageServingDir(config: ResolvedConfig, lineageName: string = config.lineage): string {
+function lineageServingDir(config: ResolvedConfig, lineageName: string = config.lineage): string {
   return path.join(config.servingDir, lineageName);
 }
 
 /** What binds an export folder to the registry row it was written for (in metadata.json). */
-export interface ExportIdentity {
+interface ExportIdentity {
   lineage: string;
   version: number;
   versionId: string;
@@ -58,7 +58,7 @@ function exportIdentity(lineageName: string, version: ModelVersion, checkpointSh
 }
 
 /** The keys of `identity` on which an export's metadata.json differs from it (empty: the same export). */
-export function identityMismatch(metadata: Partial<ExportIdentity>, identity: ExportIdentity): string[] {
+function identityMismatch(metadata: Partial<ExportIdentity>, identity: ExportIdentity): string[] {
   return (Object.keys(identity) as Array<keyof ExportIdentity>).filter((key) => metadata[key] !== identity[key]);
 }
 

@@ -1,7 +1,7 @@
 // The serving module's public surface: the champion exported for model servers
 // (servingDir/<lineage>/<version>/ and the atomic `<lineage>/current` link), and what a version predicts.
 export { predictVersion } from './predict-version.ts';
-export { exportVersion, currentServingVersion, reconcileServing, lineageServingDir, identityMismatch, CURRENT, type ExportIdentity } from './export.ts';
+export { exportVersion, currentServingVersion, reconcileServing, CURRENT } from './export.ts';
 export { Predictor, type RowError } from './predictor.ts';
 export { ChampionPredictor } from './champion-predictor.ts';
 export { predictEndpoint } from './predict-endpoint.ts';
