@@ -11,6 +11,10 @@ import { Rng, mixSeed } from '../src/core/rng.ts';
 import { createLogger } from '../src/core/log.ts';
 import { combineObservers } from '../src/trainer/run/train-observer.ts';
 import { tempDir } from './support/partitions.ts';
+import { advanceStep, checkpointDue, closeEpoch, initialState } from '../src/trainer/run/run-state.ts';
+import { LossLog } from '../src/trainer/run/loss-log.ts';
+import { Evaluator } from '../src/trainer/run/evaluator.ts';
+import type { FeatureStats } from '../src/trainer/stream/stream-spec.ts';
 
 describe('virtual epochs', () => {
   test('the book’s example: 15 M examples, stop point 14.3, batch 100, 15 checkpoints → 143,000 steps', () => {
@@ -73,6 +77,65 @@ describe('early stopping (Keras semantics)', () => {
     assert.equal(h.at(-1)!.stopped, false);
     assert.equal(h.at(-1)!.best, 1);
     assert.equal(h.at(-1)!.wait, 3);
+  });
+});
+
+describe('the run loop’s units', () => {
+  const stats = { numeric: [], categorical: [] } as unknown as FeatureStats;
+  const fresh = (stepsPerEpoch = 4) =>
+    initialState({ loaded: undefined, continuing: false, lineage: { id: '1', steps_per_epoch: stepsPerEpoch }, run: { id: '7' } }, { learningRate: 0.01, seed: 3 }, { beta1: 0.9, beta2: 0.999, epsilon: 1e-7 }, stats);
+
+  test('run state: a new run starts at zero; a base carries step and epoch but not the counters; a resume carries everything', () => {
+    const base = fresh();
+    assert.deepEqual([base.globalStep, base.virtualEpoch, base.stepInEpoch, base.runId, base.seed], [0, 0, 0, '7', 3]);
+    const saved = { ...fresh(), globalStep: 10, virtualEpoch: 2, stepInEpoch: 2, cursor: { pass: 1, offset: 40 }, epochLoss: { sum: 3, count: 2 }, earlyStopping: { best: 1, bestStep: 8, wait: 1, stopped: false }, invalidRows: 5 };
+    const fromBase = initialState({ loaded: { state: saved } as never, continuing: false, lineage: { id: '1', steps_per_epoch: 4 }, run: { id: '8' } }, { learningRate: 0.01, seed: 3 }, { beta1: 0.9, beta2: 0.999, epsilon: 1e-7 }, stats);
+    assert.deepEqual([fromBase.globalStep, fromBase.virtualEpoch, fromBase.stepInEpoch, fromBase.cursor.offset, fromBase.epochLoss.count, fromBase.earlyStopping.best, fromBase.invalidRows], [10, 2, 0, 0, 0, null, 0]);
+    const resumed = initialState({ loaded: { state: saved } as never, continuing: true, lineage: { id: '1', steps_per_epoch: 4 }, run: { id: '7' } }, { learningRate: 0.01, seed: 3 }, { beta1: 0.9, beta2: 0.999, epsilon: 1e-7 }, stats);
+    assert.deepEqual([resumed.stepInEpoch, resumed.cursor.offset, resumed.epochLoss.count, resumed.earlyStopping.best, resumed.invalidRows], [2, 40, 2, 1, 5]);
+  });
+
+  test('run state: steps close a virtual epoch at stepsPerEpoch; the due checkpoints are epoch ends, periodic ones and early steps', () => {
+    const state = fresh(4);
+    const due: string[] = [];
+    for (let i = 0; i < 8; i += 1) {
+      advanceStep(state, { pass: 0, offset: (i + 1) * 2 });
+      const kind = checkpointDue(state, 3, new Set([1]));
+      due.push(`${state.globalStep}:${kind}`);
+      if (kind === 'epoch-end') closeEpoch(state, { sum: 8, count: 4 });
+    }
+    assert.deepEqual(due, ['1:early', '2:null', '3:periodic', '4:epoch-end', '5:null', '6:periodic', '7:null', '8:epoch-end']);
+    assert.deepEqual([state.virtualEpoch, state.stepInEpoch, state.trainLoss, state.cursor.offset], [2, 0, 2, 16]);
+    assert.throws(() => closeEpoch(state, { sum: Number.NaN, count: 4 }), /training loss became NaN in virtual epoch 3/);
+  });
+
+  test('loss log: reads back every logEvery steps, plus early steps and powers of two below logEvery when the lineage has early steps', () => {
+    const plain = new LossLog(8, new Set(), { sum: 0, count: 0 });
+    assert.deepEqual([1, 2, 4, 7, 8, 16].filter((s) => plain.readsBackAt(s)), [8, 16]);
+    const early = new LossLog(8, new Set([3, 5]), { sum: 0, count: 0 });
+    assert.deepEqual([1, 2, 3, 4, 5, 6, 7, 8, 12, 16].filter((s) => early.readsBackAt(s)), [1, 2, 3, 4, 5, 8, 16]);
+  });
+
+  test('loss log: a point is the mean since the previous point, starting from a resumed epoch’s sum', () => {
+    const log = new LossLog(2, new Set(), { sum: 10, count: 5 });
+    assert.equal(log.point({ sum: 14, count: 7 }), 2);
+    assert.equal(log.point({ sum: 20, count: 9 }), 3);
+    assert.equal(log.last, 3);
+    log.resetEpoch();
+    assert.equal(log.point({ sum: 1, count: 2 }), 0.5);
+  });
+
+  test('evaluator: measure records loss and metrics; only a check moves early stopping', () => {
+    const state = fresh();
+    const losses = [0.5, 0.4, 0.6];
+    const evaluator = new Evaluator(() => ({ valLoss: losses.shift()!, metrics: { mae: 1 } }), { enabled: true, patience: 1, minDelta: 0, startFromEpoch: 0 }, state);
+    evaluator.measure();
+    assert.deepEqual([state.valLoss, state.metrics.mae, state.earlyStopping.best], [0.5, 1, null]);
+    state.globalStep = 4;
+    evaluator.check();
+    assert.deepEqual([state.earlyStopping.best, state.earlyStopping.bestStep], [0.4, 4]);
+    evaluator.check();
+    assert.equal(state.earlyStopping.stopped, true);
   });
 });
 

@@ -5,7 +5,7 @@
 // update inside optimizer.minimize, and one add into an on-device loss accumulator. The
 // loss is read back only every `logEvery` steps and at checkpoints, never per step.
 import type { ResolvedConfig } from '../../core/config.ts';
-import { coerceError, ConfigError, TrainingError } from '../../core/errors.ts';
+import { coerceError, ConfigError } from '../../core/errors.ts';
 import type { Logger } from '../../core/log.ts';
 import { finishRun, getRun, type Registry, type RunKind } from '../../registry/index.ts';
 import { initBackend, tf } from '../backend.ts';
@@ -17,9 +17,8 @@ import { createAdam } from '../model/fused-adam.ts';
 import { buildModel } from '../model/trainable-model.ts';
 import { inputLayout } from '../model/input-layout.ts';
 import { encodeEvalSet, loadEvalSet, type EvalSet } from '../stream/eval-set.ts';
-import { inputWidth, type FeatureStats, type TrainingPartition } from '../stream/stream-spec.ts';
+import { inputWidth, type DataCursor, type FeatureStats, type TrainingPartition } from '../stream/stream-spec.ts';
 import { prefetchedBatches } from '../stream/prefetch.ts';
-import { initialEarlyStopping, updateEarlyStopping } from './early-stopping.ts';
 import { columnSpec, registeredPartitions, splitSpec } from './lineage.ts';
 import { lossFunction } from './loss-function.ts';
 import { resumeRun, startNewRun, type StartPoint } from './run-start.ts';
@@ -29,6 +28,9 @@ import { combineObservers, type TrainObserver } from './train-observer.ts';
 import { CheckpointWriter } from './checkpoint-writer.ts';
 import { endRun } from './run-end.ts';
 import { ThroughputMeter } from './throughput-meter.ts';
+import { Evaluator } from './evaluator.ts';
+import { LossLog } from './loss-log.ts';
+import { advanceStep, checkpointDue, closeEpoch, initialState } from './run-state.ts';
 
 export interface TrainRunOptions {
   db: Registry;
@@ -90,34 +92,71 @@ function isEnvironmentError(error: unknown): boolean {
   return code === 'ENOSPC' || code === 'EDQUOT' || code === 'EIO' || code === 'EROFS' || code === 'EMFILE' || code === 'ENFILE';
 }
 
+/** The model and its optimizer, with the start point's full state put back. */
+async function restoredModel(config: ResolvedConfig, stats: FeatureStats, loaded: StartPoint['loaded']) {
+  const trainable = await buildModel(config, inputLayout(stats));
+  const optimizer = createAdam(config.training.learningRate);
+  const adam = adamInternals(optimizer);
+  if (loaded) {
+    restoreModelWeights(trainable.model, loaded.weights);
+    await restoreOptimizer(optimizer, loaded);
+    tf.dispose([...loaded.weights, ...loaded.optimizerWeights.map((w) => w.tensor)]);
+  }
+  return { trainable, optimizer, adam };
+}
+
+/** What the step loop works with: built once per run by trainRun. */
+interface RunLoop {
+  config: ResolvedConfig;
+  state: TrainingState;
+  targetEpochs: number;
+  batches: AsyncGenerator<{ x: Float32Array; y: Float32Array; cursor: DataCursor }, void, undefined>;
+  trainStep: TrainStep;
+  lossLog: LossLog;
+  evaluator: Evaluator;
+  checkpoints: CheckpointWriter;
+  throughput: ThroughputMeter;
+  observer: ReturnType<typeof combineObservers>;
+  earlySteps: ReadonlySet<number>;
+  report: () => void;
+  /** True when the run must stop before its next step (an abort, or stopAfterSteps reached). */
+  shouldStop: () => boolean;
+}
+
 /**
- * The state a run continues from. A resumed run continues its checkpoint exactly; a new
- * run from a base checkpoint keeps its step, epoch and optimizer, but gets fresh
- * early-stopping counters, a fresh data cursor and a fresh epoch accumulator.
+ * The hot path: one batch, one fused forward/backward/Adam step, one add into the
+ * on-device loss accumulator; the loss read back only at logged steps and checkpoints.
+ * Returns true when the run was interrupted, false when it reached its target or stopped early.
  */
-function initialState(start: StartPoint, config: ResolvedConfig, adam: { beta1: number; beta2: number; epsilon: number }, featureStats: FeatureStats): TrainingState {
-  const carried = start.loaded?.state;
-  const continued = start.continuing ? carried : undefined;
-  return {
-    format: 1,
-    lineageId: start.lineage.id,
-    runId: start.run.id,
-    globalStep: carried?.globalStep ?? 0,
-    virtualEpoch: carried?.virtualEpoch ?? 0,
-    stepInEpoch: continued?.stepInEpoch ?? 0,
-    stepsPerEpoch: start.lineage.steps_per_epoch,
-    learningRate: config.training.learningRate,
-    adam: { beta1: adam.beta1, beta2: adam.beta2, epsilon: adam.epsilon, accBeta1: 0, accBeta2: 0 },
-    earlyStopping: continued?.earlyStopping ?? initialEarlyStopping(),
-    featureStats,
-    cursor: continued?.cursor ?? { pass: 0, offset: 0 },
-    seed: config.training.seed,
-    epochLoss: continued?.epochLoss ?? { sum: 0, count: 0 },
-    trainLoss: carried?.trainLoss ?? null,
-    valLoss: carried?.valLoss ?? null,
-    metrics: carried?.metrics ?? {},
-    invalidRows: continued?.invalidRows ?? 0,
-  };
+async function trainSteps(loop: RunLoop): Promise<boolean> {
+  const { config, state, trainStep, lossLog, evaluator, checkpoints, throughput, observer } = loop;
+  while (state.virtualEpoch < loop.targetEpochs && !state.earlyStopping.stopped) {
+    if (loop.shouldStop()) return true;
+    const next = await loop.batches.next();
+    if (next.done) throw new Error('the training stream ended');
+    const { x, y, cursor } = next.value;
+    const step = state.globalStep + 1;
+    trainStep.run(x, y, state.globalStep, false);
+    const loss = lossLog.readsBackAt(step) ? lossLog.point(trainStep.epochLoss()) : null;
+    if (loss !== null) {
+      checkpoints.addLossPoint(step, loss);
+      observer.onLoggedLoss({ runId: state.runId, globalStep: step, loss });
+    }
+    advanceStep(state, cursor);
+    throughput.step();
+    if (loss !== null) throughput.report();
+    const due = checkpointDue(state, config.training.checkpointEvery, loop.earlySteps);
+    if (due === 'epoch-end') {
+      closeEpoch(state, trainStep.epochLoss());
+      trainStep.resetEpoch();
+      lossLog.resetEpoch();
+    }
+    if (due === 'early') evaluator.measure();
+    else if (due !== null) evaluator.check();
+    if (due !== null) await checkpoints.write();
+    if (state.globalStep % 10 === 0) loop.report();
+  }
+  return false;
 }
 
 /** Trains one run to its end (or to an abort) and returns what it produced. */
@@ -141,135 +180,51 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
   const { stats, loaded } = await runVocabularies(db, config, start, log);
   const columns = columnSpec(config);
   const split = splitSpec(config);
-  const trainable = await buildModel(config, inputLayout(stats));
-  const optimizer = createAdam(config.training.learningRate);
-  const adam = adamInternals(optimizer);
-  if (loaded) {
-    restoreModelWeights(trainable.model, loaded.weights);
-    await restoreOptimizer(optimizer, loaded);
-    tf.dispose([...loaded.weights, ...loaded.optimizerWeights.map((w) => w.tensor)]);
-  }
-
-  const state = initialState(start, config, adam, stats);
+  const { trainable, optimizer, adam } = await restoredModel(config, stats, loaded);
+  const state = initialState(start, config.training, adam, stats);
 
   // Validation rows read through this run's vocabularies once (categorical values arrive raw).
   const evalSet = encodeEvalSet(options.evalSet && !options.resumeRunId ? options.evalSet : await loadEvalSet(evalPartitions, columns, split, stats, config.training.evalMaxRows), stats.categorical);
   const counts = { rows: 0, invalid: state.invalidRows };
   const cacheDir = streamCacheDir(config.artifactsDir, run.id);
   const batches = prefetchedBatches(partitions, { columns, split, stats, batchSize: lineage.batch_size, shuffleBuffer: config.training.shuffleBuffer, counts, cacheDir }, state.cursor);
-  const dim = inputWidth(columns);
-  const trainStep = new TrainStep(trainable, optimizer, loss.fn, { batchSize: lineage.batch_size, dim }, state.epochLoss);
-  let lastLogged: number | null = null;
+  const trainStep = new TrainStep(trainable, optimizer, loss.fn, { batchSize: lineage.batch_size, dim: inputWidth(columns) }, state.epochLoss);
   const earlySteps = new Set(lineage.early_checkpoint_steps);
-  // The running loss sum at the previous logged point (after a resume: at the checkpoint).
-  let logWindow = { ...state.epochLoss };
+  const lossLog = new LossLog(config.training.logEvery, earlySteps, state.epochLoss);
   const observer = combineObservers(log, ...(options.observers ?? []));
   const throughput = new ThroughputMeter(observer, lineage.batch_size);
   const leaseLost = options.leaseLost ?? (() => false);
   const retryWrites = options.retryWrites ?? (<T,>(_what: string, write: () => Promise<T>) => write());
-  const checkpoints = new CheckpointWriter({
-    db,
-    config,
-    run,
-    lineage,
-    model: trainable.model,
-    optimizer,
-    adam,
-    trainStep,
-    state,
-    counts,
-    throughput,
-    observer,
-    log,
-    leaseLost,
-    retryWrites,
-    protectSteps: options.protectSteps,
+  const checkpoints = new CheckpointWriter({ db, config, run, lineage, model: trainable.model, optimizer, adam, trainStep, state, counts, throughput, observer, log, leaseLost, retryWrites, protectSteps: options.protectSteps });
+  const evaluator = new Evaluator(() => evaluateModel(trainable.model, evalSet, config), config.training.earlyStopping, state);
+  const report = (): void =>
+    observer.onProgress({ runId: run.id, globalStep: state.globalStep, virtualEpoch: state.virtualEpoch, stepInEpoch: state.stepInEpoch, stepsPerEpoch: state.stepsPerEpoch, targetEpochs, loss: lossLog.last });
+  const shouldStop = () => signal.aborted || (options.stopAfterSteps !== undefined && throughput.steps >= options.stopAfterSteps);
+  const result = (status: TrainRunResult['status'], resultCheckpointId: string | null = checkpoints.lastId): TrainRunResult => ({
+    runId: run.id,
+    status,
+    globalStep: state.globalStep,
+    virtualEpoch: state.virtualEpoch,
+    earlyStopped: state.earlyStopping.stopped,
+    resultCheckpointId,
+    trainLoss: state.trainLoss,
+    valLoss: state.valLoss,
+    metrics: state.metrics,
+    weightBytes: weightBytes(trainable.model),
   });
 
-  /** Validation loss and metrics for the next checkpoint row. */
-  const measure = (): number => {
-    const { valLoss, metrics } = evaluateModel(trainable.model, evalSet, config);
-    state.valLoss = valLoss;
-    state.metrics = metrics;
-    return valLoss;
-  };
-  const check = (): void => {
-    const valLoss = measure();
-    state.earlyStopping = updateEarlyStopping(state.earlyStopping, config.training.earlyStopping, valLoss, { step: state.globalStep, virtualEpoch: state.virtualEpoch });
-  };
-
-  const report = (): void =>
-    observer.onProgress({ runId: run.id, globalStep: state.globalStep, virtualEpoch: state.virtualEpoch, stepInEpoch: state.stepInEpoch, stepsPerEpoch: state.stepsPerEpoch, targetEpochs, loss: lastLogged });
-
-  let interrupted = false;
   try {
-    while (state.virtualEpoch < targetEpochs && !state.earlyStopping.stopped) {
-      if (signal.aborted || (options.stopAfterSteps !== undefined && throughput.steps >= options.stopAfterSteps)) {
-        interrupted = true;
-        break;
-      }
-      const next = await batches.next();
-      if (next.done) throw new Error('the training stream ended');
-      const { x, y, cursor } = next.value;
-      // The loss is read back every logEvery steps; with early checkpoints, also at them and
-      // at each power of two below logEvery: the knee is found where the loss falls fastest.
-      const stepAfter = state.globalStep + 1;
-      const early = earlySteps.size > 0 && (earlySteps.has(stepAfter) || (stepAfter < config.training.logEvery && (stepAfter & (stepAfter - 1)) === 0));
-      const readBack = stepAfter % config.training.logEvery === 0 || early;
-      trainStep.run(x, y, state.globalStep, false);
-      // A logged point is the mean batch loss since the previous point, not one batch's:
-      // one batch of heavy-tailed labels is noise enough to hide a descent (a readback of
-      // the running sum costs the same as one of the batch loss).
-      let batchLoss: number | null = null;
-      if (readBack) {
-        const running = trainStep.epochLoss();
-        batchLoss = (running.sum - logWindow.sum) / (running.count - logWindow.count);
-        logWindow = running;
-      }
-      if (batchLoss !== null) {
-        lastLogged = batchLoss;
-        checkpoints.addLossPoint(state.globalStep + 1, batchLoss);
-        observer.onLoggedLoss({ runId: run.id, globalStep: state.globalStep + 1, loss: batchLoss });
-      }
-      state.globalStep += 1;
-      state.stepInEpoch += 1;
-      state.cursor = cursor;
-      throughput.step();
-      if (batchLoss !== null) throughput.report();
-
-      if (state.stepInEpoch === state.stepsPerEpoch) {
-        const epochLoss = trainStep.epochLoss();
-        state.trainLoss = epochLoss.sum / epochLoss.count;
-        if (!Number.isFinite(state.trainLoss)) throw new TrainingError(`training loss became ${state.trainLoss} in virtual epoch ${state.virtualEpoch + 1}: the run fails (check the data and the learning rate)`);
-        state.virtualEpoch += 1;
-        state.stepInEpoch = 0;
-        trainStep.resetEpoch();
-        logWindow = { sum: 0, count: 0 };
-        check();
-        await checkpoints.write();
-      } else if (config.training.checkpointEvery > 0 && state.globalStep % config.training.checkpointEvery === 0) {
-        check();
-        await checkpoints.write();
-      } else if (earlySteps.has(state.globalStep)) {
-        // An early checkpoint on the descent: measured, but not an early-stopping check (a
-        // patience counted in these steps would stop a run that has barely started).
-        measure();
-        await checkpoints.write();
-      }
-      if (state.globalStep % 10 === 0) report();
+    const interrupted = await trainSteps({ config, state, targetEpochs, batches, trainStep, lossLog, evaluator, checkpoints, throughput, observer, earlySteps, report, shouldStop });
+    if (interrupted && leaseLost()) {
+      log.warn({ step: state.globalStep }, 'training stopped: the lease was lost, another worker continues this run');
+      return result('interrupted');
     }
-
     if (interrupted) {
-      if (leaseLost()) {
-        log.warn({ step: state.globalStep }, 'training stopped: the lease was lost, another worker continues this run');
-        return result('interrupted');
-      }
       if (checkpoints.lastStep !== state.globalStep && state.globalStep > 0) await checkpoints.write();
       log.info({ step: state.globalStep }, 'training interrupted; checkpoint written, the run can be resumed');
       report();
       return result('interrupted');
     }
-
     // The end: optionally go back to the best checkpoint, then close the run.
     const resultId = await endRun({ db, config, run, model: trainable.model, state, checkpoints, invalidRows: counts.invalid, retryWrites, log });
     report();
@@ -286,20 +241,5 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
     trainStep.dispose();
     optimizer.dispose();
     trainable.model.dispose();
-  }
-
-  function result(status: 'succeeded' | 'interrupted', resultCheckpointId: string | null = checkpoints.lastId): TrainRunResult {
-    return {
-      runId: run.id,
-      status,
-      globalStep: state.globalStep,
-      virtualEpoch: state.virtualEpoch,
-      earlyStopped: state.earlyStopping.stopped,
-      resultCheckpointId,
-      trainLoss: state.trainLoss,
-      valLoss: state.valLoss,
-      metrics: state.metrics,
-      weightBytes: weightBytes(trainable.model),
-    };
   }
 }
