@@ -17,14 +17,15 @@ import type { ResolvedConfig } from './core/config.ts';
 import type { Logger } from './core/log.ts';
 import { Releasers } from './core/releasers.ts';
 import { retryTransient } from './core/retry.ts';
-import { countRegistration, createMetrics, recordDecision, recordPrediction, renderStatusPage, startHttpServer, statusReport, trainingMetrics } from './observability/index.ts';
-import { JobWorker, NotificationListener, countJobsByState } from './queue/index.ts';
-import { checkReachable, findChampion, findLineageByName, lastFinishedRunInvalidRows, waitingSummary, type Registry, CHANNELS, isTransientDatabaseError, migrateToLatest, newestTrainingDataArrival, openConfiguredRegistry } from './registry/index.ts';
+import { countRegistration, recordDecision, recordPrediction, trainingMetrics, type Metrics } from './observability/index.ts';
+import { JobWorker, NotificationListener, workerTiming } from './queue/index.ts';
+import { findLineageByName, type Registry, CHANNELS, registryRetryPolicy, migrateToLatest, openConfiguredRegistry, type RegistryHandle } from './registry/index.ts';
 import { retrainJobHandler } from './retrain/index.ts';
 import { RetrainScheduler } from './scheduler/index.ts';
 import { ChampionPredictor, predictEndpoint, reconcileServing } from './serving/index.ts';
 import { PartitionWatcher } from './watcher/index.ts';
 import { assertLineageDefinition } from './trainer/index.ts';
+import { daemonMetrics, newStartup, startDaemonHttp, type DaemonStartup } from './daemon-http.ts';
 
 export type DaemonRole = 'all' | 'worker';
 
@@ -42,6 +43,77 @@ function newProcessId(): string {
 }
 
 /**
+ * Opens the registry (patiently: the daemon waits out an outage at start), migrates it and
+ * checks that the configuration still matches the lineage it names — at start, naming each
+ * key, rather than in every job. `startup.waiting` says which step it waits on.
+ */
+async function openMigratedRegistry({ config, log, signal, startup, releasers }: { config: ResolvedConfig; log: Logger; signal: AbortSignal; startup: DaemonStartup; releasers: Releasers }): Promise<RegistryHandle> {
+  const registry = await openConfiguredRegistry({
+    config,
+    log,
+    wait: 'patient',
+    signal,
+    onRetry: ({ attempt, retryInSeconds, error }) => (startup.waiting = `the registry is unreachable (${error.message}); attempt ${attempt}, the next in ${retryInSeconds} s`),
+  });
+  releasers.add('registry', () => registry.close());
+  const { db } = registry;
+  const retry = { signal, log, ...registryRetryPolicy(config.database) };
+  startup.waiting = 'migrating the registry';
+  const { applied, version } = await retryTransient(() => migrateToLatest(db), {
+    ...retry,
+    what: 'migrating the registry',
+    onRetry: ({ error }) => (startup.waiting = `migrating the registry failed (${error.message}); retrying`),
+  });
+  log.info({ schemaVersion: version, applied }, 'registry ready');
+  const lineage = await retryTransient(() => findLineageByName(db, config.lineage), { ...retry, what: 'reading the lineage' });
+  if (lineage) assertLineageDefinition(lineage, config);
+  return registry;
+}
+
+/** `queue.concurrency` workers sharing one retrain handler; a settled job may leave data to train on. */
+function createWorkers({ db, config, log, processId, metrics, scheduler }: { db: Registry; config: ResolvedConfig; log: Logger; processId: string; metrics: Metrics; scheduler: RetrainScheduler | undefined }): JobWorker[] {
+  const handler = retrainJobHandler({ db, config, log, observer: trainingMetrics(metrics), onDecision: (decision) => recordDecision(metrics, decision) });
+  return Array.from({ length: config.queue.concurrency }, (_, i) => {
+    const worker = new JobWorker({
+      db,
+      workerId: config.queue.concurrency > 1 ? `${processId}#${i}` : processId,
+      lineage: config.lineage,
+      handlers: { retrain: handler },
+      log: log.child({ module: 'worker' }),
+      ...workerTiming(config),
+    });
+    worker.on('settled', (job, outcome, seconds) => {
+      metrics.jobDurationSeconds.observe({ kind: job.kind }, seconds);
+      if (outcome === 'succeeded') scheduler?.dataArrived(); // data that arrived during the run
+    });
+    return worker;
+  });
+}
+
+/** The LISTEN connection: a job hint wakes the workers, a partition hint the scheduler. */
+function startListener({ url, config, log, workers, scheduler }: { url: string; config: ResolvedConfig; log: Logger; workers: JobWorker[]; scheduler: RetrainScheduler | undefined }): NotificationListener {
+  const listener = new NotificationListener({
+    url,
+    channels: [CHANNELS.jobs, CHANNELS.partitions],
+    log: log.child({ module: 'listener' }),
+    maxBackoffSeconds: config.database.maxBackoffSeconds,
+    connectTimeoutSeconds: config.database.connectTimeoutSeconds,
+    queryTimeoutSeconds: config.database.queryTimeoutSeconds,
+  });
+  listener.on('notification', (channel) => {
+    if (channel === CHANNELS.jobs) workers.forEach((w) => w.wake());
+    else scheduler?.dataArrived();
+  });
+  // After a reconnect we may have missed hints: look once.
+  listener.on('connected', () => {
+    workers.forEach((w) => w.wake());
+    scheduler?.dataArrived();
+  });
+  listener.start();
+  return listener;
+}
+
+/**
  * Runs until `signal` aborts, then shuts down gracefully. Resolves when everything is
  * closed; rejects (after releasing whatever had started) when startup fails.
  */
@@ -51,88 +123,16 @@ export async function runDaemon({ config, log, signal, role = 'all' }: DaemonOpt
   log.info({ config: config.source, dataDir: config.dataDir, role }, `freshet ${role === 'all' ? 'daemon' : 'worker'} starting`);
   const releasers = new Releasers();
   try {
-    // HTTP first, so that /healthz, /readyz and /metrics answer while the registry is still
-    // out of reach: /readyz says why the daemon waits, freshet_registry_up is 0.
-    const startup: { db: Registry | undefined; url: string | undefined; predict: { predictor: ChampionPredictor; endpoint: (body: Buffer) => Promise<{ status: number; type: string; body: string }> } | undefined; waiting: string } = { db: undefined, url: undefined, predict: undefined, waiting: 'opening the registry' };
-    const registryReachable = async (): Promise<boolean> => {
-      if (!startup.db) return false;
-      const timeout = new Promise<boolean>((resolve) => setTimeout(resolve, 1500, false).unref());
-      return Promise.race([checkReachable(startup.db, startup.url!).then(() => true), timeout]);
-    };
-    const champion = async () => {
-      if (!startup.db) return undefined;
-      const found = await findChampion(startup.db, config.lineage);
-      return found ? { version: found.version.version, newestDataArrivedAt: await newestTrainingDataArrival(startup.db, found.version.id) } : undefined;
-    };
-    const notYet = (): Promise<never> => Promise.reject(new Error(startup.waiting));
-    const metrics = createMetrics({
-      jobCounts: () => (startup.db ? countJobsByState(startup.db) : notYet()),
-      registryReachable,
-      champion,
-      waiting: async () => {
-        if (!startup.db) return notYet();
-        const { count, oldestFileAt } = await waitingSummary(startup.db);
-        return { count, oldestSeconds: oldestFileAt ? (Date.now() - oldestFileAt.getTime()) / 1000 : null };
-      },
-      lastRunInvalidRows: async () => (startup.db ? lastFinishedRunInvalidRows(startup.db, config.lineage) : notYet()),
-    });
-    // The modules, built once the registry answers (readiness asks them).
-    const workers: JobWorker[] = [];
-    let watcher: PartitionWatcher | undefined;
+    const startup = newStartup();
+    const metrics = daemonMetrics(startup, config);
     if (config.http.enabled) {
       releasers.add('predictor', () => startup.predict?.predictor.close());
-      const withRegistry = (render: (db: Registry) => Promise<string>, type: string) => async () =>
-        startup.db ? { type, body: await render(startup.db) } : { status: 503, type: 'text/plain; charset=utf-8', body: `freshet is starting: ${startup.waiting}\n` };
-      const http = await startHttpServer({
-        maxBodyBytes: config.http.maxBodyBytes,
-        postRoutes: {
-          '/v1/predict': async (body) => {
-            if (startup.predict) return startup.predict.endpoint(body);
-            recordPrediction(metrics, { status: 503, version: null, rows: 0, seconds: 0, unseen: {} });
-            return { status: 503, type: 'application/json', body: `${JSON.stringify({ error: `freshet is starting: ${startup.waiting}` })}\n` };
-          },
-        },
-        onPostRefused: (_path, status) => recordPrediction(metrics, { status, version: null, rows: 0, seconds: 0, unseen: {} }),
-        host: config.http.host,
-        port: config.http.port,
-        metrics,
-        log,
-        readiness: [
-          { name: 'registry', check: registryReachable, waiting: () => (startup.db ? 'the registry does not answer' : startup.waiting) },
-          ...(role === 'all' ? [{ name: 'watcher', check: () => watcher?.ready ?? false, waiting: () => 'the watcher has not finished its startup scan' }] : []),
-          ...(config.queue.concurrency > 0 ? [{ name: 'workers', check: () => workers.length > 0 && workers.every((w) => w.running), waiting: () => 'the job workers are not running yet' }] : []),
-        ],
-        routes: {
-          '/': withRegistry(async (db) => renderStatusPage(await statusReport(db, config), { refreshSeconds: config.http.refreshSeconds }), 'text/html; charset=utf-8'),
-          '/status.json': withRegistry(async (db) => JSON.stringify(await statusReport(db, config)), 'application/json'),
-        },
-      });
+      const http = await startDaemonHttp({ config, log, role, startup, metrics });
       releasers.add('http', () => http.close());
     }
 
-    const registry = await openConfiguredRegistry({
-      config,
-      log,
-      wait: 'patient',
-      signal,
-      onRetry: ({ attempt, retryInSeconds, error }) => (startup.waiting = `the registry is unreachable (${error.message}); attempt ${attempt}, the next in ${retryInSeconds} s`),
-    });
-    releasers.add('registry', () => registry.close());
+    const registry = await openMigratedRegistry({ config, log, signal, startup, releasers });
     const { db } = registry;
-    startup.waiting = 'migrating the registry';
-    const { applied, version } = await retryTransient(() => migrateToLatest(db), {
-      signal,
-      log,
-      what: 'migrating the registry',
-      maxBackoffSeconds: config.database.maxBackoffSeconds,
-      isTransient: isTransientDatabaseError,
-      onRetry: ({ error }) => (startup.waiting = `migrating the registry failed (${error.message}); retrying`),
-    });
-    log.info({ schemaVersion: version, applied }, 'registry ready');
-    // A configuration that no longer matches the lineage it names fails here, at start, naming each key,
-    // rather than in every job.
-    const lineage = await retryTransient(() => findLineageByName(db, config.lineage), { signal, log, what: 'reading the lineage', maxBackoffSeconds: config.database.maxBackoffSeconds, isTransient: isTransientDatabaseError });
-    if (lineage) assertLineageDefinition(lineage, config);
     startup.url = registry.url;
     startup.db = db;
     if (config.http.enabled) {
@@ -140,54 +140,18 @@ export async function runDaemon({ config, log, signal, role = 'all' }: DaemonOpt
       startup.predict = { predictor, endpoint: predictEndpoint(predictor, (outcome) => recordPrediction(metrics, outcome)) };
     }
 
-    watcher = role === 'all' ? new PartitionWatcher({ db, config, log }) : undefined;
-    const scheduler = role === 'all' ? new RetrainScheduler({ db, config, log, processId, onEnqueued: () => workers.forEach((w) => w.wake()) }) : undefined;
-
-    const listener = new NotificationListener({
-      url: registry.url,
-      channels: [CHANNELS.jobs, CHANNELS.partitions],
-      log: log.child({ module: 'listener' }),
-      maxBackoffSeconds: config.database.maxBackoffSeconds,
-      connectTimeoutSeconds: config.database.connectTimeoutSeconds,
-      queryTimeoutSeconds: config.database.queryTimeoutSeconds,
-    });
-    listener.start();
+    const watcher = role === 'all' ? new PartitionWatcher({ db, config, log }) : undefined;
+    const scheduler = role === 'all' ? new RetrainScheduler({ db, config, log, processId, onEnqueued: () => startup.workers.forEach((w) => w.wake()) }) : undefined;
+    const workers = createWorkers({ db, config, log, processId, metrics, scheduler });
+    startup.workers = workers;
+    startup.watcher = watcher;
+    const listener = startListener({ url: registry.url, config, log, workers, scheduler });
     releasers.add('listener', () => listener.stop());
 
     if (role === 'all') {
       // A crash between a promotion and its export leaves servingDir behind the registry.
       await reconcileServing(db, config, log).catch((error: Error) => log.error({ err: error }, 'could not bring servingDir up to date with the champion; the next decision retries'));
     }
-    const handler = retrainJobHandler({ db, config, log, observer: trainingMetrics(metrics), onDecision: (decision) => recordDecision(metrics, decision) });
-    for (let i = 0; i < config.queue.concurrency; i++) {
-      const worker = new JobWorker({
-        db,
-        workerId: config.queue.concurrency > 1 ? `${processId}#${i}` : processId,
-        lineage: config.lineage,
-        handlers: { retrain: handler },
-        log: log.child({ module: 'worker' }),
-        leaseSeconds: config.queue.leaseSeconds,
-        heartbeatSeconds: config.queue.heartbeatSeconds,
-        pollIntervalSeconds: config.queue.pollIntervalSeconds,
-        maxBackoffSeconds: config.database.maxBackoffSeconds,
-        backoff: { backoffSeconds: config.queue.backoffSeconds, maxBackoffSeconds: config.queue.maxBackoffSeconds },
-      });
-      worker.on('settled', (job, outcome, seconds) => {
-        metrics.jobDurationSeconds.observe({ kind: job.kind }, seconds);
-        if (outcome === 'succeeded') scheduler?.dataArrived(); // data that arrived during the run
-      });
-      workers.push(worker);
-    }
-    listener.on('notification', (channel) => {
-      if (channel === CHANNELS.jobs) workers.forEach((w) => w.wake());
-      else scheduler?.dataArrived();
-    });
-    // After a reconnect we may have missed hints: look once.
-    listener.on('connected', () => {
-      workers.forEach((w) => w.wake());
-      scheduler?.dataArrived();
-    });
-
     if (watcher) {
       watcher.on('outcome', (outcome, arrivedAt) => {
         countRegistration(metrics, outcome, arrivedAt);

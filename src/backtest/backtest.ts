@@ -10,13 +10,13 @@ import path from 'node:path';
 import type { ResolvedConfig } from '../core/config.ts';
 import { ConfigError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
-import { JobWorker } from '../queue/index.ts';
+import { JobWorker, workerTiming } from '../queue/index.ts';
 import { findCompletePartitions, PartitionWatcher } from '../watcher/index.ts';
-import { findLineageByName, getCheckpoint, getModelVersion, getChampion, listPromotions, migrateToLatest, type ModelVersion, type Promotion, type Registry } from '../registry/index.ts';
+import { findLineageByName, getCheckpoint, getJob, latestRunOfJob, getModelVersion, getChampion, listPromotions, migrateToLatest, type ModelVersion, type Promotion, type Registry } from '../registry/index.ts';
 import { predictVersion } from '../serving/index.ts';
 import { enqueueRetrain } from '../scheduler/index.ts';
 import { retrainJobHandler } from '../retrain/index.ts';
-import { evaluateAll, lineageGateSet, lossFunction, predictCheckpoint, type EvalSet, type MetricName, type TrainObserver, type TrainingPartition } from '../trainer/index.ts';
+import { evaluateAll, lineageGateSet, predictCheckpoint, trainingSpec, type EvalSet, type MetricName, type TrainObserver, type TrainingPartition } from '../trainer/index.ts';
 import { higherIsBetter, resolvedMetric, skill } from '../promotion/index.ts';
 import { isDataFile } from '../data/index.ts';
 
@@ -93,6 +93,73 @@ async function decisionOfRun(db: Registry, lineageId: string, runId: string | un
   return decision ? { decision, fellBack: ofRun.some((p) => p.decision === 'fallback') } : undefined;
 }
 
+type ForwardScores = Pick<BacktestStep, 'forward' | 'forwardNaive' | 'rows' | 'previousHeld'>;
+
+/**
+ * Forward: what serves now, and the constant, scored on the step's rows before they arrive;
+ * and whether the previous step's decision held on them (its candidate against the
+ * champion it faced). Each version is scored once per step: the serving champion is often
+ * the one faced.
+ */
+async function scoreForward({ db, config, metric, sourceDir, lineageId, champion, group, previous, lastStep }: {
+  db: Registry;
+  config: ResolvedConfig;
+  metric: MetricName;
+  sourceDir: string;
+  lineageId: string;
+  champion: ModelVersion | undefined;
+  group: string[];
+  previous: Promotion | undefined;
+  lastStep: Promotion | undefined;
+}): Promise<ForwardScores> {
+  const set = await lineageGateSet(db, config, lineageId, group.map((p) => asTrainingPartition(sourceDir, p)));
+  const rows = set.rows;
+  if (rows === 0) return { forward: null, forwardNaive: null, rows, previousHeld: null };
+  const scored = new Map<string, number>();
+  const scoreVersion = async (version: ModelVersion): Promise<number> => {
+    if (!scored.has(version.id)) scored.set(version.id, scoreOn(metric, config, set, await predictVersion(db, config, version, set)));
+    return scored.get(version.id)!;
+  };
+  const forward = champion ? await scoreVersion(champion) : null;
+  const naive = previous?.naive_value;
+  const forwardNaive = naive !== null && naive !== undefined ? scoreOn(metric, config, set, new Float32Array(rows).fill(naive)) : null;
+  let previousHeld: BacktestStep['previousHeld'] = null;
+  if (lastStep?.champion_version_id && lastStep.candidate_checkpoint_id) {
+    const faced = await getModelVersion(db, lastStep.champion_version_id);
+    const candidate = scoreOn(metric, config, set, await predictCheckpoint(db, config, await getCheckpoint(db, lastStep.candidate_checkpoint_id), set));
+    const championScore = await scoreVersion(faced);
+    const better = higherIsBetter(metric) ? candidate > championScore : candidate < championScore;
+    previousHeld = { candidate, champion: championScore, right: (lastStep.decision === 'promoted') === better };
+  }
+  return { forward, forwardNaive, rows, previousHeld };
+}
+
+/** Arrival: copies a step's partitions into the data dir, marker last, as a producer writes them. */
+function arrive(sourceDir: string, config: ResolvedConfig, group: string[]): void {
+  for (const relative of group) {
+    const from = path.join(sourceDir, relative);
+    const to = path.join(config.dataDir, relative);
+    fs.mkdirSync(to, { recursive: true });
+    for (const name of fs.readdirSync(from).filter((n) => n !== config.watcher.marker)) fs.cpSync(path.join(from, name), path.join(to, name), { recursive: true });
+    if (config.watcher.mode === 'marker') fs.copyFileSync(path.join(from, config.watcher.marker), path.join(to, config.watcher.marker));
+  }
+}
+
+/** One retrain job through the queue, as a daemon's worker runs it; returns the decision of its run. */
+async function retrainOnce(db: Registry, config: ResolvedConfig, worker: JobWorker, index: number, signal: AbortSignal) {
+  const { job } = await enqueueRetrain(db, { lineage: config.lineage, trigger: 'manual', maxAttempts: 1, reason: `backtest step ${index}` });
+  const ran = await worker.runOnce();
+  if (ran?.job.id !== job.id) throw new Error(`backtest: claimed job ${ran?.job.id ?? 'none'} instead of ${job.id}`);
+  if (signal.aborted) throw new Error('backtest interrupted');
+  if (ran.outcome !== 'succeeded') {
+    const settled = await getJob(db, job.id);
+    throw new Error(`backtest step ${index}: the retrain job ${ran.outcome}${settled?.last_error ? `: ${settled.last_error}` : ''}`);
+  }
+  const lineage = (await findLineageByName(db, config.lineage))!;
+  const run = await latestRunOfJob(db, job.id);
+  return decisionOfRun(db, lineage.id, run?.id);
+}
+
 export async function runBacktest(options: BacktestOptions): Promise<BacktestSummary> {
   const { config, db, log, sourceDir } = options;
   const started = performance.now();
@@ -103,7 +170,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestSum
   const groups = [history.slice(0, options.warmup)];
   for (let at = options.warmup; at < history.length; at += options.step) groups.push(history.slice(at, at + options.step));
   await migrateToLatest(db);
-  const metric = resolvedMetric(config.eval.metric, lossFunction(config).name);
+  const metric = resolvedMetric(config.eval.metric, trainingSpec(config).loss.name);
   // Each step's job runs through the queue exactly as a daemon's worker runs it (claim, lease, handler, settle).
   const worker = new JobWorker({
     db,
@@ -111,11 +178,10 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestSum
     lineage: config.lineage,
     handlers: { retrain: retrainJobHandler({ db, config, log, observer: options.observer }) },
     log,
+    ...workerTiming(config),
+    // One step may train for long on a slow machine; nothing else claims in a backtest.
     leaseSeconds: 3600,
     heartbeatSeconds: 60,
-    pollIntervalSeconds: config.queue.pollIntervalSeconds,
-    maxBackoffSeconds: config.database.maxBackoffSeconds,
-    backoff: { backoffSeconds: config.queue.backoffSeconds, maxBackoffSeconds: config.queue.maxBackoffSeconds },
   });
   const interrupt = (): void => void worker.stop(); // the running step stops at its next safe point
   options.signal.addEventListener('abort', interrupt, { once: true });
@@ -127,50 +193,10 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestSum
     if (options.signal.aborted) throw new Error('backtest interrupted');
     const lineage = await findLineageByName(db, config.lineage);
     const champion = lineage ? await getChampion(db, lineage.id) : undefined;
-    // Forward: what serves now, and the constant, on rows that have not arrived yet.
-    let forward: number | null = null;
-    let forwardNaive: number | null = null;
-    let rows = 0;
-    let previousHeld: BacktestStep['previousHeld'] = null;
-    if (lineage && index > 0) {
-      const set = await lineageGateSet(db, config, lineage.id, group.map((p) => asTrainingPartition(sourceDir, p)));
-      rows = set.rows;
-      // Each version scored once per step: the serving champion is often the one faced.
-      const scored = new Map<string, number>();
-      const scoreVersion = async (version: ModelVersion): Promise<number> => {
-        if (!scored.has(version.id)) scored.set(version.id, scoreOn(metric, config, set, await predictVersion(db, config, version, set)));
-        return scored.get(version.id)!;
-      };
-      if (champion && rows > 0) forward = await scoreVersion(champion);
-      if (previous?.naive_value !== null && previous?.naive_value !== undefined && rows > 0) forwardNaive = scoreOn(metric, config, set, new Float32Array(rows).fill(previous.naive_value));
-      if (lastStep?.champion_version_id && lastStep.candidate_checkpoint_id && rows > 0) {
-        const faced = await getModelVersion(db, lastStep.champion_version_id);
-        const candidate = scoreOn(metric, config, set, await predictCheckpoint(db, config, await getCheckpoint(db, lastStep.candidate_checkpoint_id), set));
-        const championScore = await scoreVersion(faced);
-        const better = higherIsBetter(metric) ? candidate > championScore : candidate < championScore;
-        previousHeld = { candidate, champion: championScore, right: (lastStep.decision === 'promoted') === better };
-      }
-    }
-    // Arrival: copy the step's partitions in (marker last, as a producer writes them), register, retrain.
-    for (const relative of group) {
-      const from = path.join(sourceDir, relative);
-      const to = path.join(config.dataDir, relative);
-      fs.mkdirSync(to, { recursive: true });
-      for (const name of fs.readdirSync(from).filter((n) => n !== config.watcher.marker)) fs.cpSync(path.join(from, name), path.join(to, name), { recursive: true });
-      if (config.watcher.mode === 'marker') fs.copyFileSync(path.join(from, config.watcher.marker), path.join(to, config.watcher.marker));
-    }
+    const { forward, forwardNaive, rows, previousHeld } = lineage && index > 0 ? await scoreForward({ db, config, metric, sourceDir, lineageId: lineage.id, champion, group, previous, lastStep }) : { forward: null, forwardNaive: null, rows: 0, previousHeld: null };
+    arrive(sourceDir, config, group);
     await watcher.scan();
-    const { job } = await enqueueRetrain(db, { lineage: config.lineage, trigger: 'manual', maxAttempts: 1, reason: `backtest step ${index}` });
-    const ran = await worker.runOnce();
-    if (ran?.job.id !== job.id) throw new Error(`backtest: claimed job ${ran?.job.id ?? 'none'} instead of ${job.id}`);
-    if (options.signal.aborted) throw new Error('backtest interrupted');
-    if (ran.outcome !== 'succeeded') {
-      const settled = await db.selectFrom('jobs').select('last_error').where('id', '=', job.id).executeTakeFirst();
-      throw new Error(`backtest step ${index}: the retrain job ${ran.outcome}${settled?.last_error ? `: ${settled.last_error}` : ''}`);
-    }
-    const lineageNow = (await findLineageByName(db, config.lineage))!;
-    const run = await db.selectFrom('runs').select('id').where('job_id', '=', job.id).executeTakeFirst();
-    const outcome = await decisionOfRun(db, lineageNow.id, run?.id);
+    const outcome = await retrainOnce(db, config, worker, index, options.signal);
     const decision = outcome?.decision;
     if (decision) previous = decision;
     lastStep = decision;

@@ -9,6 +9,13 @@ import { UsageError } from './usage-error.ts';
 import { positiveInt, print, setup, withRegistry } from './verb-support.ts';
 
 export function addTrainingVerbs(program: Command): void {
+  addTrainVerb(program);
+  addRunsVerb(program);
+  addCheckpointsVerb(program);
+  addPlateauVerb(program);
+}
+
+function addTrainVerb(program: Command): void {
   program
     .command('train')
     .description('run one training run in the foreground: resumes the lineage\'s unfinished run, else starts one')
@@ -34,7 +41,9 @@ export function addTrainingVerbs(program: Command): void {
         await registry.close();
       }
     });
+}
 
+function addRunsVerb(program: Command): void {
   program
     .command('runs')
     .description('training runs of the lineage, newest first: kind, status, base checkpoint, epochs, result, errors')
@@ -54,7 +63,9 @@ export function addTrainingVerbs(program: Command): void {
         );
       });
     });
+}
 
+function addCheckpointsVerb(program: Command): void {
   program
     .command('checkpoints')
     .description('the checkpoints a run kept: virtual epoch, step, losses, size, store and location')
@@ -75,7 +86,9 @@ export function addTrainingVerbs(program: Command): void {
         );
       });
     });
+}
 
+function addPlateauVerb(program: Command): void {
   program
     .command('plateau')
     .description('the training-loss curve behind a run or a lineage\'s champion as sparklines: per logged step (log axis, smoothed) with the knee (K) and the checkpoint the pre-plateau rule chooses (^), and per virtual epoch')

@@ -16,6 +16,11 @@ export interface MetricSources {
   lastRunInvalidRows?: () => Promise<number | null>;
 }
 
+/**
+ * Every metric freshet exports, in one catalogue (why one long function: one entry per
+ * metric, each a name, a help text with its unit and, for the gauges read at scrape time,
+ * its collect; docs/definitions.md › Metrics lists the same names and a test keeps them in step).
+ */
 export function createMetrics(sources: MetricSources = {}) {
   const registry = new client.Registry();
   client.collectDefaultMetrics({ register: registry });

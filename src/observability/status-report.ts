@@ -53,6 +53,73 @@ export interface StatusReport extends RegistryStatus {
   lossCurve: PlateauReport | null;
 }
 
+type Row<K extends keyof StatusReport> = StatusReport[K] extends ReadonlyArray<infer R> ? R : never;
+type JobListed = Awaited<ReturnType<typeof listJobs>>[number];
+type LiveJob = Awaited<ReturnType<typeof listLiveJobs>>[number];
+type RunListed = Awaited<ReturnType<typeof listRunsWithResult>>[number];
+type DecisionListed = Awaited<ReturnType<typeof listPromotions>>[number];
+type ChampionVersion = NonNullable<Awaited<ReturnType<typeof getChampion>>>;
+
+const recentJobRow = (j: JobListed): Row<'recentJobs'> => ({
+  id: j.id,
+  state: j.state,
+  trigger: j.trigger,
+  attempts: j.attempts,
+  createdAt: j.created_at.toISOString(),
+  finishedAt: j.finished_at?.toISOString() ?? null,
+  seconds: j.finished_at ? Math.max(0, (j.finished_at.getTime() - j.created_at.getTime()) / 1000) : null,
+  lastError: j.last_error,
+});
+
+const activeJobRow = (j: LiveJob): Row<'activeJobs'> => ({
+  id: j.id,
+  state: j.state,
+  attempts: j.attempts,
+  lockedBy: j.locked_by,
+  leaseExpiresAt: j.lease_expires_at?.toISOString() ?? null,
+  lastError: j.last_error,
+});
+
+const runRow = (r: RunListed): Row<'runs'> => ({
+  id: r.id,
+  kind: r.kind,
+  status: r.status,
+  startedAt: r.started_at.toISOString(),
+  finishedAt: r.finished_at?.toISOString() ?? null,
+  baseCheckpoint: r.base_checkpoint_id,
+  valLoss: r.result_val_loss,
+  invalidRows: Number(r.invalid_rows),
+  error: r.error,
+});
+
+const decisionRow = (d: DecisionListed): Row<'decisions'> => ({
+  id: d.id,
+  at: d.created_at.toISOString(),
+  decision: d.decision,
+  candidateMetric: d.candidate_metric,
+  championMetric: d.champion_metric,
+  naiveMetric: d.naive_metric,
+  naiveName: d.naive_name,
+  holdout: d.holdout,
+  candidateSkill: servingSkill(d)?.candidateSkill ?? null,
+  championSkill: servingSkill(d)?.championSkill ?? null,
+  metricName: d.metric_name,
+  actor: d.actor,
+  reason: d.reason,
+});
+
+function championOf(version: ChampionVersion, promotedAt: Date): NonNullable<StatusReport['champion']> {
+  return {
+    version: version.version,
+    metricName: version.metric_name,
+    metric: version.eval_metric,
+    run: version.run_id,
+    promotedAt: promotedAt.toISOString(),
+    servingUri: version.serving_uri,
+    constant: version.constant === null ? null : { name: version.constant_name ?? 'constant', value: version.constant },
+  };
+}
+
 export async function statusReport(db: Registry, config: ResolvedConfig): Promise<StatusReport> {
   const registry = await registryStatus(db);
   const base = { generatedAt: new Date().toISOString(), lineage: config.lineage, ...registry };
@@ -65,46 +132,17 @@ export async function statusReport(db: Registry, config: ResolvedConfig): Promis
   const { count: waitingCount, oldestFileAt } = await waitingSummary(db);
   const awaitingMarker = { count: waitingCount, oldestSeconds: oldestFileAt ? Math.round((Date.now() - oldestFileAt.getTime()) / 1000) : null, paths: waiting.map((w) => w.path) };
   const invalidRows = await registeredInvalidRows(db);
-  const recentJobs = (await listJobs(db, { limit: 10 })).map((j) => ({
-    id: j.id,
-    state: j.state,
-    trigger: j.trigger,
-    attempts: j.attempts,
-    createdAt: j.created_at.toISOString(),
-    finishedAt: j.finished_at?.toISOString() ?? null,
-    seconds: j.finished_at ? Math.max(0, (j.finished_at.getTime() - j.created_at.getTime()) / 1000) : null,
-    lastError: j.last_error,
-  }));
+  const recentJobs = (await listJobs(db, { limit: 10 })).map(recentJobRow);
   const jobs = await countJobsByState(db);
-  const activeJobs = (await listLiveJobs(db)).map((j) => ({
-    id: j.id,
-    state: j.state,
-    attempts: j.attempts,
-    lockedBy: j.locked_by,
-    leaseExpiresAt: j.lease_expires_at?.toISOString() ?? null,
-    lastError: j.last_error,
-  }));
+  const activeJobs = (await listLiveJobs(db)).map(activeJobRow);
   if (!lineage) {
     const registered = partitions.registered ?? 0;
     return { ...base, ...empty, partitions, awaitingMarker, invalidRows, recentJobs, jobs, activeJobs, freshness: { ...empty.freshness, newestPartitionArrivedAt: newestPartition?.toISOString() ?? null, partitionsWaiting: registered, partitionsUntried: registered } };
   }
 
   const version = await getChampion(db, lineage.id);
-  let champion: StatusReport['champion'] = null;
-  let championData: Date | null = null;
-  if (version) {
-    const promotedAt = (await championSince(db, lineage.id)) ?? version.created_at;
-    champion = {
-      version: version.version,
-      metricName: version.metric_name,
-      metric: version.eval_metric,
-      run: version.run_id,
-      promotedAt: promotedAt.toISOString(),
-      servingUri: version.serving_uri,
-      constant: version.constant === null ? null : { name: version.constant_name ?? 'constant', value: version.constant },
-    };
-    championData = await newestTrainingDataArrival(db, version.id);
-  }
+  const champion = version ? championOf(version, (await championSince(db, lineage.id)) ?? version.created_at) : null;
+  const championData = version ? await newestTrainingDataArrival(db, version.id) : null;
   const fresh = await freshPartitions(db, lineage.id);
   const runs = await listRunsWithResult(db, lineage.id, 8);
   const decisions = await listPromotions(db, lineage.id, 8);
@@ -130,33 +168,9 @@ export async function statusReport(db: Registry, config: ResolvedConfig): Promis
     recentJobs,
     jobs,
     activeJobs,
-    runs: runs.map((r) => ({
-      id: r.id,
-      kind: r.kind,
-      status: r.status,
-      startedAt: r.started_at.toISOString(),
-      finishedAt: r.finished_at?.toISOString() ?? null,
-      baseCheckpoint: r.base_checkpoint_id,
-      valLoss: r.result_val_loss,
-      invalidRows: Number(r.invalid_rows),
-      error: r.error,
-    })),
+    runs: runs.map(runRow),
     forwardCheck: forwardCheckOf(decisions),
-    decisions: decisions.map((d) => ({
-      id: d.id,
-      at: d.created_at.toISOString(),
-      decision: d.decision,
-      candidateMetric: d.candidate_metric,
-      championMetric: d.champion_metric,
-      naiveMetric: d.naive_metric,
-      naiveName: d.naive_name,
-      holdout: d.holdout,
-      candidateSkill: servingSkill(d)?.candidateSkill ?? null,
-      championSkill: servingSkill(d)?.championSkill ?? null,
-      metricName: d.metric_name,
-      actor: d.actor,
-      reason: d.reason,
-    })),
+    decisions: decisions.map(decisionRow),
     lossCurve,
   };
 }

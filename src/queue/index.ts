@@ -4,3 +4,4 @@
 export { claimJob, heartbeatJob, recordJobProgress, completeJob, failJob, releaseJob, failExhaustedJobs, countJobsByState, retryDelaySeconds, type LeaseOptions, type ClaimOptions, type BackoffPolicy } from './job-queue.ts';
 export { JobWorker, type JobHandler, type JobContext, type JobOutcome } from './job-worker.ts';
 export { NotificationListener } from './notification-listener.ts';
+export { workerTiming, type WorkerTiming } from './worker-options.ts';

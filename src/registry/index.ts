@@ -20,4 +20,4 @@ export * from './repositories/fresh-partitions.ts';
 export * from './repositories/run-chain.ts';
 export * from './repositories/cron-slots.ts';
 export { CHANNELS, notify, type Channel } from './channels.ts';
-export { isTransientDatabaseError } from './transient-errors.ts';
+export { isTransientDatabaseError, registryRetryPolicy } from './transient-errors.ts';

@@ -23,3 +23,12 @@ export function isTransientDatabaseError(error: unknown): boolean {
   }
   return false;
 }
+
+/**
+ * The registry's retry policy compiled from the configuration once (the daemon's startup,
+ * the retrain job's writes): transient errors only, backoff capped at
+ * database.maxBackoffSeconds. The caller adds what it retries, its signal and log.
+ */
+export function registryRetryPolicy(database: { maxBackoffSeconds: number }): { maxBackoffSeconds: number; isTransient: (error: unknown) => boolean } {
+  return { maxBackoffSeconds: database.maxBackoffSeconds, isTransient: isTransientDatabaseError };
+}

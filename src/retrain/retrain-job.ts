@@ -16,7 +16,7 @@ import {
   getChampion,
   getCheckpoint,
   getRun,
-  isTransientDatabaseError,
+  registryRetryPolicy,
   latestRunOfJob,
   type Job,
   type Promotion,
@@ -27,7 +27,7 @@ import { retryTransient } from '../core/retry.ts';
 import {
   lineageEvalSet,
   lineageGateSet,
-  lossFunction,
+  trainingSpec,
   predictCheckpoint,
   runPartitions,
   trainingWindowLabels,
@@ -67,7 +67,7 @@ async function gate({ db, config, onDecision }: RetrainDependencies, run: Run, l
   const holdout = gatePartitions.length > 0 ? 'newest' : 'random';
   const gateSet = holdout === 'newest' ? await lineageGateSet(db, config, run.lineage_id, gatePartitions) : (planned ?? (await lineageEvalSet(db, config, run.lineage_id, evalPartitions)));
   const champion = await getChampion(db, run.lineage_id);
-  const metric = resolvedMetric(config.eval.metric, lossFunction(config).name);
+  const metric = resolvedMetric(config.eval.metric, trainingSpec(config).loss.name);
   const started = performance.now();
   const fellBack = holdout === 'random' && config.eval.holdout === 'newest';
   const describedAs =
@@ -126,7 +126,7 @@ export function retrainJobHandler(deps: RetrainDependencies): JobHandler {
       // that keeps recording checkpoints does not use up attempts when its worker is killed.
       observers: [deps.observer, { onCheckpoint: () => context.progressed() }],
       retryWrites: <T,>(what: string, write: () => Promise<T>) =>
-        retryTransient(write, { signal: context.signal, log: baseLog, what, maxBackoffSeconds: config.database.maxBackoffSeconds, isTransient: isTransientDatabaseError }),
+        retryTransient(write, { signal: context.signal, log: baseLog, what, ...registryRetryPolicy(config.database) }),
     };
     let previous = await latestRunOfJob(db, job.id);
     if (!previous) {

@@ -20,7 +20,7 @@ export { createAdam, FusedAdamOptimizer } from './model/fused-adam.ts';
 export { buildMlp } from './model/trainable-model.ts';
 export { checkpointModel, modelFromCheckpoint, lineageEvalSet, evaluateCheckpoint, checkpointScorer, type CheckpointScorer } from './checkpoints/checkpoint-model.ts';
 export { evaluateAll, rowLosses, rocAuc, type MetricName } from '../core/eval-metrics.ts';
-export { lossFunction } from './run/loss-function.ts';
+export { trainingSpec, type TrainingSpec } from './run/training-spec.ts';
 export { predictCheckpoint, lineageGateSet, trainingWindowLabels } from './checkpoints/checkpoint-model.ts';
 export { runPartitions } from './run/run-start.ts';
 export { constantModel } from './model/constant-model.ts';

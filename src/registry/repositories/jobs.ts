@@ -32,6 +32,11 @@ export async function listJobs(db: Registry, filter: { state?: JobState; limit?:
   return query.limit(filter.limit ?? 100).execute();
 }
 
+/** One job by id (undefined when there is none). */
+export async function getJob(db: Registry, id: string): Promise<Job | undefined> {
+  return db.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
 /** Jobs queued or running, oldest first (at most `limit`). */
 export async function listLiveJobs(db: Registry, limit = 20): Promise<Job[]> {
   return db.selectFrom('jobs').selectAll().where('state', 'in', ['queued', 'running']).orderBy('id').limit(limit).execute();

@@ -8,7 +8,7 @@ import { loadCheckpoint } from './checkpoint-store.ts';
 import { loadEvalSet, type EvalSet } from '../stream/eval-set.ts';
 import { trainingLabels } from '../stream/feature-stats.ts';
 import { type FeatureStats, type TrainingPartition } from '../stream/stream-spec.ts';
-import { columnSpec, splitSpec } from '../run/lineage.ts';
+import { trainingSpec } from '../run/training-spec.ts';
 import { evaluateModel, predict } from '../model/evaluate.ts';
 import { buildModel } from '../model/trainable-model.ts';
 import { inputLayout } from '../model/input-layout.ts';
@@ -34,7 +34,7 @@ export async function modelFromCheckpoint(db: Registry, config: ResolvedConfig, 
 /** The held-out (eval split) rows of `partitions`, standardised with the lineage's statistics. */
 export async function lineageEvalSet(db: Registry, config: ResolvedConfig, lineageId: string, partitions: readonly TrainingPartition[]): Promise<EvalSet> {
   const lineage = await getLineage(db, lineageId);
-  return loadEvalSet(partitions, columnSpec(config), splitSpec(config), lineage.feature_stats as unknown as FeatureStats, config.training.evalMaxRows);
+  return loadEvalSet(partitions, trainingSpec(config).columns, trainingSpec(config).split, lineage.feature_stats as unknown as FeatureStats, config.training.evalMaxRows);
 }
 
 /** Loss and metrics of a checkpoint on an eval set. */
@@ -65,7 +65,7 @@ export async function evaluateCheckpoint(db: Registry, config: ResolvedConfig, c
  */
 export async function lineageGateSet(db: Registry, config: ResolvedConfig, lineageId: string, partitions: readonly TrainingPartition[]): Promise<EvalSet> {
   const lineage = await getLineage(db, lineageId);
-  return loadEvalSet(partitions, columnSpec(config), splitSpec(config), lineage.feature_stats as unknown as FeatureStats, config.training.evalMaxRows, 'all');
+  return loadEvalSet(partitions, trainingSpec(config).columns, trainingSpec(config).split, lineage.feature_stats as unknown as FeatureStats, config.training.evalMaxRows, 'all');
 }
 
 /** A checkpoint's predictions for every row of an eval set. */
@@ -80,5 +80,5 @@ export async function predictCheckpoint(db: Registry, config: ResolvedConfig, ch
 
 /** The labels of the training rows of a run's training window (its training and replayed partitions). */
 export async function trainingWindowLabels(config: ResolvedConfig, partitions: readonly TrainingPartition[]): Promise<Float64Array> {
-  return trainingLabels(partitions, columnSpec(config), splitSpec(config));
+  return trainingLabels(partitions, trainingSpec(config).columns, trainingSpec(config).split);
 }

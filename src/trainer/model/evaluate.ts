@@ -2,7 +2,7 @@
 // loss (the training loss function on those rows) and the task's metrics.
 import type { ResolvedConfig } from '../../core/config.ts';
 import { tf } from '../backend.ts';
-import { lossFunction } from '../run/loss-function.ts';
+import { trainingSpec } from '../run/training-spec.ts';
 import type { Vocabulary } from '../../data/index.ts';
 import { encodeEvalSet, type EvalSet } from '../stream/eval-set.ts';
 import { evaluateAll } from '../../core/eval-metrics.ts';
@@ -31,7 +31,7 @@ export function predict(model: tf.LayersModel, rawSet: EvalSet, vocabularies?: r
 export function evaluateModel(model: tf.LayersModel, evalSet: EvalSet, config: ResolvedConfig, vocabularies?: readonly Vocabulary[]): { valLoss: number; metrics: Record<string, number> } {
   if (evalSet.rows === 0) return { valLoss: Number.NaN, metrics: {} };
   const metrics = evaluateAll(config.model.task, evalSet.y, predict(model, evalSet, vocabularies));
-  const valLoss = metrics[lossFunction(config).name]!;
+  const valLoss = metrics[trainingSpec(config).loss.name]!;
   return { valLoss, metrics };
 }
 

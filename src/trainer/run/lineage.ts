@@ -5,18 +5,11 @@ import { NotFoundError } from '../../core/errors.ts';
 import type { Logger } from '../../core/log.ts';
 import { createLineage, findLineageByName, listPartitions, type Lineage, type Registry } from '../../registry/index.ts';
 import { computeFeatureStats } from '../stream/feature-stats.ts';
-import { type ColumnSpec, type FeatureStats, type SplitSpec, type TrainingPartition } from '../stream/stream-spec.ts';
+import { type FeatureStats, type TrainingPartition } from '../stream/stream-spec.ts';
+import { trainingSpec } from './training-spec.ts';
 import { doorFor, isDataFile } from '../../data/index.ts';
 import { assertLineageDefinition, definitionSha256, lineageDefinition } from './lineage-definition.ts';
 import { earlyCheckpointSteps, stepsPerEpoch } from './virtual-epochs.ts';
-
-export function columnSpec(config: ResolvedConfig): ColumnSpec {
-  return { features: config.columns.features, categorical: config.columns.categorical, crosses: config.columns.crosses, label: config.columns.label, task: config.model.task };
-}
-
-export function splitSpec(config: ResolvedConfig): SplitSpec {
-  return { evalFraction: config.training.evalFraction, seed: config.training.seed, invalidRows: config.training.invalidRows };
-}
 
 /**
  * The registered partitions in path order, oldest first for Hive-style keys (dt=… sorts by
@@ -50,7 +43,7 @@ export async function ensureLineage(db: Registry, config: ResolvedConfig, partit
     return existing;
   }
   if (partitions.length === 0) throw new NotFoundError('no registered partitions to train on');
-  const stats: FeatureStats = await computeFeatureStats(partitions, columnSpec(config), splitSpec(config), config.columns.vocabulary);
+  const stats: FeatureStats = await computeFeatureStats(partitions, trainingSpec(config).columns, trainingSpec(config).split, config.columns.vocabulary);
   if (stats.count === 0) throw new Error('the registered partitions hold no valid training rows');
   const steps = stepsPerEpoch(stats.count, config.training);
   const vocabularies = Object.fromEntries((stats.categorical ?? []).map((v) => [v.column, v.tokens.length]));

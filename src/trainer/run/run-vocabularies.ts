@@ -12,7 +12,7 @@ import type { LoadedCheckpoint } from '../checkpoints/checkpoint-io.ts';
 import { growCheckpoint, growVocabularies } from '../checkpoints/vocabulary-growth.ts';
 import { countCategoryValues } from '../stream/category-values.ts';
 import { type FeatureStats } from '../stream/stream-spec.ts';
-import { columnSpec, splitSpec } from './lineage.ts';
+import { trainingSpec } from './training-spec.ts';
 import type { StartPoint } from './run-start.ts';
 
 export async function runVocabularies(db: Registry, config: ResolvedConfig, start: StartPoint, log: Logger): Promise<{ stats: FeatureStats; loaded: LoadedCheckpoint | undefined }> {
@@ -23,7 +23,7 @@ export async function runVocabularies(db: Registry, config: ResolvedConfig, star
   // Continuing its own checkpoint, or no vocabularies, or a user model (whose tables we do not know): as saved.
   if (start.continuing || vocabularies.length === 0 || config.model.module) return { stats: base, loaded };
   const fresh = start.partitions.filter((p) => !p.replay);
-  const counts = await countCategoryValues(fresh, columnSpec(config), splitSpec(config));
+  const counts = await countCategoryValues(fresh, trainingSpec(config).columns, trainingSpec(config).split);
   const { vocabularies: grown, growth } = growVocabularies(vocabularies, counts, config.columns.vocabulary);
   await recordVocabularyGrowth(db, start.run.id, growth);
   if (growth.length === 0) return { stats: base, loaded };

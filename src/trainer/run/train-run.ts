@@ -19,8 +19,8 @@ import { inputLayout } from '../model/input-layout.ts';
 import { encodeEvalSet, loadEvalSet, type EvalSet } from '../stream/eval-set.ts';
 import { inputWidth, type DataCursor, type FeatureStats, type TrainingPartition } from '../stream/stream-spec.ts';
 import { prefetchedBatches } from '../stream/prefetch.ts';
-import { columnSpec, registeredPartitions, splitSpec } from './lineage.ts';
-import { lossFunction } from './loss-function.ts';
+import { registeredPartitions } from './lineage.ts';
+import { trainingSpec } from './training-spec.ts';
 import { resumeRun, startNewRun, type StartPoint } from './run-start.ts';
 import { streamCacheDir } from './stream-cache-dir.ts';
 import { runVocabularies } from './run-vocabularies.ts';
@@ -166,7 +166,7 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
     throw new ConfigError('columns.features and columns.label must be set in the configuration to train (columns.categorical may stand in for columns.features)');
   }
   const backend = await initBackend(config.training.backend, options.log);
-  const loss = lossFunction(config);
+  const { loss, columns, split } = trainingSpec(config);
   const startNew = async () => {
     const given = options.partitions ?? (await registeredPartitions(db, config.dataDir));
     return startNewRun(db, config, options, { partitions: given, evalPartitions: options.evalPartitions ?? given, gatePartitions: options.gatePartitions }, backend, options.log);
@@ -178,8 +178,6 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
 
   // What the run reads its data through: the lineage's statistics, with vocabularies grown from the base's.
   const { stats, loaded } = await runVocabularies(db, config, start, log);
-  const columns = columnSpec(config);
-  const split = splitSpec(config);
   const { trainable, optimizer, adam } = await restoredModel(config, stats, loaded);
   const state = initialState(start, config.training, adam, stats);
 
