@@ -394,7 +394,8 @@ export function loadConfig({ file, env = process.env, cwd = process.cwd() }: Loa
   }
   const config = result.data;
   const absolute = (p: string): string => path.resolve(baseDir, p);
-  config.dataDir = absolute(config.dataDir);
+  // A location with a scheme (mem://, s3://) is a door's, not a path: kept as written.
+  config.dataDir = /^[a-z][a-z0-9+.-]*:\/\//i.test(config.dataDir) ? config.dataDir : absolute(config.dataDir);
   config.artifactsDir = absolute(config.artifactsDir);
   config.servingDir = absolute(config.servingDir);
   config.database.embedded.dataDir = absolute(config.database.embedded.dataDir);

@@ -6,7 +6,7 @@ export { trainRun, type TrainRunOptions, type TrainRunResult } from './run/train
 export { type TrainObserver, type TrainProgress, type CheckpointEvent } from './run/train-observer.ts';
 export { evaluateModel, predict } from './model/evaluate.ts';
 export { readCheckpoint, layersModelFiles, type TrainingState } from './checkpoints/checkpoint-io.ts';
-export { loadCheckpoint, recordCheckpoint, type ArtifactStore } from './checkpoints/checkpoint-store.ts';
+export { loadCheckpoint, artifactStore, type ArtifactStore, type ArtifactStoreKind } from './checkpoints/checkpoint-store.ts';
 export { CorruptDirError, writeDirAtomically, readDirVerified } from './checkpoints/atomic-dir.ts';
 export { stepsPerEpoch, effectiveStopPoint } from './run/virtual-epochs.ts';
 export { updateEarlyStopping, initialEarlyStopping, type EarlyStoppingState } from './run/early-stopping.ts';

@@ -3,7 +3,6 @@
 // configured columns. Hashing comes first and is cheap: content already registered is a
 // no-op without the (slower) validation pass.
 import crypto from 'node:crypto';
-import path from 'node:path';
 import { DataFileError, doorFor, isDataFile, tableSchema, validateRows } from '../data/index.ts';
 import { parquetTimeLimitMs, validateFileIsolated } from './isolated-validation.ts';
 
@@ -110,7 +109,7 @@ export async function validatePartition(dir: string, files: readonly PartitionFi
   let invalidRows = 0;
   const schema: Record<string, string> = {};
   for (const { name, bytes } of files) {
-    const file = path.join(dir, name);
+    const file = doorFor(dir).join(dir, name);
     if (!isDataFile(name)) throw new DataFileError(file, 'unknown file type (expected .csv, .jsonl or .parquet)');
     // Parquet is decoded by a third-party library, which a damaged file can send into a
     // loop (seen in fuzzing); on a worker thread with a time limit it cannot hang freshet.

@@ -1,21 +1,19 @@
-// The watcher: a full scan at start (partitions that arrived while freshet was down), then
-// chokidar events, then a periodic rescan as the safety net for missed events. Each
+// The watcher: a full listing of its partition source at start (partitions that arrived
+// while freshet was down), then the source's hints (chokidar events for the local
+// directory), then a periodic rescan as the safety net for missed hints. Each
 // partition directory is registered by at most one task at a time in this process
 // (requests for a path being registered are coalesced into one more pass afterwards);
 // across processes, registerPartition's advisory lock does the same.
 import { EventEmitter } from 'node:events';
-import fs from 'node:fs';
-import path from 'node:path';
-import { Worker } from 'node:worker_threads';
 import type { ResolvedConfig } from '../core/config.ts';
 import type { Logger } from '../core/log.ts';
-import { findLatestPartitionVersion, isTransientDatabaseError, replaceWaitingPartitions, upsertWaitingPartition, type Registry } from '../registry/index.ts';
+import { findLatestPartitionVersion, registryRetryPolicy, replaceWaitingPartitions, upsertWaitingPartition, type Registry } from '../registry/index.ts';
 import { retryTransient } from '../core/retry.ts';
 import { coerceError } from '../core/errors.ts';
 import { safeEmit } from '../core/safe-emit.ts';
-import { completion, isInside, scanPartitions, waitingContent, type CompletionRules, type WaitingDirectory } from './find-complete-partitions.ts';
-import { isBookkeeping } from './inspect-partition.ts';
-import { parsePartitionPath } from './partition-path.ts';
+import type { WaitingDirectory } from './find-complete-partitions.ts';
+import type { PartitionSource } from './partition-source.ts';
+import { partitionSourceFor } from './source-for.ts';
 import { registerPartition, type RegistrationOutcome } from './register-partition.ts';
 
 export interface WatcherEvents {
@@ -29,20 +27,17 @@ export interface WatcherOptions {
   db: Registry;
   config: ResolvedConfig;
   log: Logger;
+  /** Where partitions are found; default: the source for config.dataDir's scheme. */
+  source?: PartitionSource;
 }
-
-/** Marker mode: how long a changed data file must stay quiet before the partition is looked at again (a copy in progress keeps writing). */
-const CHANGE_QUIET_MS = 1000;
 
 export class PartitionWatcher extends EventEmitter<WatcherEvents> {
   readonly #db: Registry;
   readonly #config: ResolvedConfig;
   readonly #log: Logger;
-  readonly #rules: CompletionRules;
-  readonly #root: string;
-  #events: Worker | undefined;
+  readonly #source: PartitionSource;
+  #watching = false;
   #rescanTimer: NodeJS.Timeout | undefined;
-  readonly #stableTimers = new Map<string, NodeJS.Timeout>();
   /** Paths being registered now → whether another pass was requested meanwhile. */
   readonly #inFlight = new Map<string, boolean>();
   readonly #waiting: string[] = [];
@@ -54,38 +49,29 @@ export class PartitionWatcher extends EventEmitter<WatcherEvents> {
   readonly #stopping = new AbortController();
   #ready = false;
 
-  constructor({ db, config, log }: WatcherOptions) {
+  constructor({ db, config, log, source }: WatcherOptions) {
     super();
     this.#db = db;
     this.#config = config;
     this.#log = log.child({ module: 'watcher' });
-    this.#rules = { mode: config.watcher.mode, marker: config.watcher.marker, stableMs: config.watcher.stableMs };
-    this.#root = config.dataDir;
+    this.#source = source ?? partitionSourceFor(config, this.#log);
   }
 
-  /** True once the initial scan is done and chokidar is watching. */
+  /** True once the initial scan is done and the source is watching. */
   get ready(): boolean {
     return this.#ready && !this.#stopped;
   }
 
   /** Scans, registers what is complete, then watches. Resolves when watching. */
   async start(): Promise<void> {
-    fs.mkdirSync(this.#root, { recursive: true });
+    await this.#source.prepare();
     await this.scan();
-    // chokidar runs on a worker thread (see fs-events-worker.ts for why).
-    const events = new Worker(new URL('./fs-events-worker.ts', import.meta.url), {
-      workerData: { root: this.#root, polling: this.#config.watcher.polling, pollIntervalMs: this.#config.watcher.pollIntervalMs },
-    });
-    this.#events = events;
-    await new Promise<void>((resolve, reject) => {
-      events.on('message', (message: { event?: string; path?: string; ready?: boolean; error?: string }) => {
-        if (message.event === 'addDir' && message.path) this.#onNewDirectory(message.path);
-        else if (message.path) this.#onFile(message.path);
-        else if (message.ready) resolve();
-        else if (message.error) this.#log.error({ err: message.error }, 'filesystem watcher error');
-      });
-      events.once('error', reject);
-      events.on('error', (error) => this.#log.error({ err: error }, 'filesystem watcher thread failed; the periodic rescan still runs'));
+    this.#watching = true;
+    await this.#source.watch({
+      complete: (relative, arrivedAt) => {
+        if (!arrivedAt || this.#handled.get(relative) !== arrivedAt.getTime()) this.#enqueue(relative);
+      },
+      dataChanged: (relative) => void this.#onDataFileChange(relative),
     });
     const every = this.#config.watcher.rescanIntervalSeconds;
     if (every > 0) {
@@ -93,7 +79,7 @@ export class PartitionWatcher extends EventEmitter<WatcherEvents> {
       this.#rescanTimer.unref();
     }
     this.#ready = true;
-    this.#log.info({ root: this.#root, mode: this.#rules.mode, polling: this.#config.watcher.polling }, 'watching for partitions');
+    this.#log.info(this.#source.describe, 'watching for partitions');
   }
 
   /**
@@ -101,7 +87,7 @@ export class PartitionWatcher extends EventEmitter<WatcherEvents> {
    * handled; records the partitions still waiting for their marker, and returns them.
    */
   async scan(): Promise<WaitingDirectory[]> {
-    const { complete, waiting } = scanPartitions(this.#root, this.#rules, this.#log);
+    const { complete, waiting } = await this.#source.list();
     for (const { relativePath } of complete) this.#enqueue(relativePath);
     await this.drained();
     const sightings = waiting.map((w) => ({ path: w.relativePath, files: w.files, bytes: w.bytes, firstFileAt: w.firstFileAt }));
@@ -120,106 +106,32 @@ export class PartitionWatcher extends EventEmitter<WatcherEvents> {
     this.#stopped = true;
     this.#stopping.abort();
     clearInterval(this.#rescanTimer);
-    for (const timer of this.#stableTimers.values()) clearTimeout(timer);
-    this.#stableTimers.clear();
     this.#waiting.length = 0;
-    const events = this.#events;
-    if (events) {
-      // Let chokidar close its handles, then end the thread.
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 2000);
-        events.on('message', (message: { closed?: boolean }) => message.closed && (clearTimeout(timer), resolve()));
-        events.postMessage({ close: true });
-      });
-      await events.terminate();
-    }
+    if (this.#watching) await this.#source.close();
     await this.drained();
   }
 
   /**
-   * A new directory: chokidar reads it once and then watches it, and a file created in
-   * between is never reported (seen in bursts). So look for completion now and twice more
-   * shortly after; what was already handled with the same arrival time is skipped.
-   */
-  #onNewDirectory(dir: string): void {
-    const relative = path.relative(this.#root, dir);
-    if (!isInside(this.#root, dir) || !parsePartitionPath(relative)) return;
-    for (const delay of [0, 250, 1000]) {
-      const timer = setTimeout(() => {
-        if (this.#stopped) return;
-        try {
-          const arrivedAt = completion(dir, this.#rules);
-          if (arrivedAt && this.#handled.get(relative) !== arrivedAt.getTime()) this.#enqueue(relative);
-        } catch {
-          // vanished
-        }
-      }, delay);
-      timer.unref();
-    }
-  }
-
-  #onFile(file: string): void {
-    this.#log.debug({ file }, 'file event');
-    if (this.#stopped) return;
-    const dir = path.dirname(file);
-    const relative = path.relative(this.#root, dir);
-    if (!isInside(this.#root, dir) || !parsePartitionPath(relative)) return;
-    const name = path.basename(file);
-    if (this.#rules.mode === 'marker') {
-      if (name === this.#rules.marker) this.#enqueue(relative);
-      else if (!isBookkeeping(name)) this.#onDataFileChange(dir, relative);
-      return;
-    }
-    if (isBookkeeping(name)) return;
-    // stable mode: (re)start the quiet-period timer for this directory.
-    clearTimeout(this.#stableTimers.get(relative));
-    const timer = setTimeout(() => {
-      this.#stableTimers.delete(relative);
-      try {
-        if (completion(dir, this.#rules)) this.#enqueue(relative);
-        else this.#onFile(file); // changed again meanwhile: wait another quiet period
-      } catch {
-        // vanished
-      }
-    }, this.#rules.stableMs + 50);
-    timer.unref();
-    this.#stableTimers.set(relative, timer);
-  }
-
-  /**
-   * Marker mode, a data file written or changed: once it has been quiet for a moment, a
-   * complete partition whose newest version was rejected is checked again (fixed in place,
-   * it registers without its marker being touched), and one without its marker is recorded
-   * as waiting for it. A change inside a registered partition still waits for its marker to
-   * be written again (or the periodic rescan): a producer rewriting it file by file would
+   * Marker mode, a data file written or changed (and quiet since): a complete partition
+   * whose newest version was rejected is checked again (fixed in place, it registers
+   * without its marker being touched), and one without its marker is recorded as waiting
+   * for it. A change inside a registered partition still waits for its marker to be
+   * written again (or the periodic rescan): a producer rewriting it file by file would
    * otherwise register a half-written version.
    */
-  #onDataFileChange(dir: string, relative: string): void {
-    clearTimeout(this.#stableTimers.get(relative));
-    const timer = setTimeout(() => {
-      this.#stableTimers.delete(relative);
-      if (this.#stopped) return;
-      try {
-        if (completion(dir, this.#rules)) {
-          void findLatestPartitionVersion(this.#db, relative)
-            .then((latest) => {
-              if (latest?.status === 'rejected') this.#enqueue(relative);
-            })
-            .catch((error: Error) => this.#log.warn({ path: relative, err: error.message }, 'could not look up a changed partition; the next rescan checks it'));
-          return;
-        }
-        const content = waitingContent(dir, relative);
-        if (content) {
-          void upsertWaitingPartition(this.#db, { path: relative, files: content.files, bytes: content.bytes, firstFileAt: content.firstFileAt }).catch((error: Error) =>
-            this.#log.warn({ path: relative, err: error.message }, 'could not record a partition waiting for its marker; the next scan retries'),
-          );
-        }
-      } catch {
-        // vanished
+  async #onDataFileChange(relative: string): Promise<void> {
+    if (this.#stopped) return;
+    try {
+      if (await this.#source.completion(relative)) {
+        const latest = await findLatestPartitionVersion(this.#db, relative);
+        if (latest?.status === 'rejected') this.#enqueue(relative);
+        return;
       }
-    }, CHANGE_QUIET_MS);
-    timer.unref();
-    this.#stableTimers.set(relative, timer);
+      const content = await this.#source.waitingContent(relative);
+      if (content) await upsertWaitingPartition(this.#db, { path: relative, files: content.files, bytes: content.bytes, firstFileAt: content.firstFileAt });
+    } catch (thrown) {
+      this.#log.warn({ path: relative, err: coerceError(thrown).message }, 'could not look at a changed partition; the next rescan does');
+    }
   }
 
   #enqueue(relative: string): void {
@@ -251,14 +163,8 @@ export class PartitionWatcher extends EventEmitter<WatcherEvents> {
   }
 
   async #register(relative: string): Promise<void> {
-    const dir = path.join(this.#root, relative);
-    let arrivedAt: Date | null;
-    try {
-      arrivedAt = completion(dir, this.#rules);
-    } catch {
-      return; // vanished
-    }
-    if (!arrivedAt) return;
+    const arrivedAt = await this.#source.completion(relative);
+    if (!arrivedAt) return; // not complete, or vanished
     let outcome: RegistrationOutcome;
     try {
       // The registry may be down for minutes: wait for it (capped backoff) rather than
@@ -268,13 +174,13 @@ export class PartitionWatcher extends EventEmitter<WatcherEvents> {
         () =>
           registerPartition({
             db: this.#db,
-            root: this.#root,
+            root: this.#source.root,
             relativePath: relative,
             arrivedAt,
             rules: { numericColumns: [...this.#config.columns.features, ...(this.#config.columns.label ? [this.#config.columns.label] : [])], categoricalColumns: this.#config.columns.categorical, invalidRows: this.#config.training.invalidRows, parquetTimeLimitSeconds: this.#config.watcher.parquetTimeLimitSeconds },
             log: this.#log,
           }),
-        { signal: this.#stopping.signal, log: this.#log.child({ path: relative }), what: 'registering the partition', maxBackoffSeconds: this.#config.database.maxBackoffSeconds, isTransient: isTransientDatabaseError },
+        { signal: this.#stopping.signal, log: this.#log.child({ path: relative }), what: 'registering the partition', ...registryRetryPolicy(this.#config.database) },
       );
     } catch (thrown) {
       if (this.#stopped) return;

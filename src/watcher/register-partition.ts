@@ -49,7 +49,8 @@ function isVanished(error: unknown): boolean {
 
 /** A rejection as the registry keeps it: the file relative to the data root, then where and what (from the error's fields, not its message). */
 function rejectionText(error: DataFileError, root: string): string {
-  const file = path.isAbsolute(error.file) && isInside(root, error.file) ? path.relative(root, error.file) : error.file;
+  const prefix = `${root.replace(/\/$/, '')}/`;
+  const file = path.isAbsolute(error.file) && isInside(root, error.file) ? path.relative(root, error.file) : error.file.startsWith(prefix) ? error.file.slice(prefix.length) : error.file;
   const place = [file, error.line !== undefined ? `line ${error.line}` : '', error.column !== undefined ? `column ${error.column}` : ''].filter(Boolean).join(', ');
   // Binary junk can put NUL and control bytes into the message; Postgres text refuses NUL.
   return `${place}: ${error.detail}`.replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '?');

@@ -1,40 +1,72 @@
-// Where a checkpoint's files live: `fs` (the artifacts dir, shared by every worker) or
-// `postgres` (chunked rows in the registry, for workers without a shared filesystem; the
-// artifacts dir is then only a local cache). Either way a reader verifies every byte
-// against the manifest hash recorded in the checkpoints row.
+// The artifact store for checkpoints: where a checkpoint's files live — `fs` (the
+// artifacts dir, shared by every worker) or `postgres` (chunked rows in the registry, for
+// workers without a shared filesystem; the artifacts dir is then only a local cache).
+// Either way a reader verifies every byte against the manifest hash recorded in the
+// checkpoints row.
 import crypto from 'node:crypto';
 import path from 'node:path';
 import { insertArtifactFiles, insertCheckpoint, readArtifactFiles, type Checkpoint, type NewCheckpoint, type Registry } from '../../registry/index.ts';
-import { CorruptDirError, MANIFEST, writeDirAtomically, type Manifest } from './atomic-dir.ts';
+import { CorruptDirError, MANIFEST, readDirVerified, writeDirAtomically, type Manifest } from './atomic-dir.ts';
 import { readCheckpoint, type LoadedCheckpoint } from './checkpoint-io.ts';
 
-export type ArtifactStore = 'fs' | 'postgres';
+export type ArtifactStoreKind = 'fs' | 'postgres';
 
 /**
- * Records a checkpoint just written under artifactsDir/row.uri (`readFiles` reads it back). For the
- * postgres store the files go into the registry in the same transaction as the row:
- * another machine sees both or neither.
+ * Where a checkpoint's files are kept beyond the local artifacts dir. The trainer writes a
+ * checkpoint atomically into artifactsDir/row.uri first; the store then records it (after
+ * `record`, every machine that shares the store can load it) and, on another machine,
+ * makes its files present locally again (`fetch`, verified against the manifest hash). A
+ * new store (object storage) is one more implementation and one more `artifactStore`
+ * value; which store a checkpoint is in is kept on its row, so changing the setting never
+ * strands the checkpoints already written.
  */
-export async function recordCheckpoint(db: Registry, store: ArtifactStore, row: NewCheckpoint, readFiles: () => Record<string, Buffer>): Promise<Checkpoint> {
-  if (store === 'fs') return insertCheckpoint(db, row);
-  const files = readFiles();
-  return db.transaction().execute(async (trx) => {
-    await insertArtifactFiles(trx, row.uri, files);
-    return insertCheckpoint(trx, { ...row, store: 'postgres' });
-  });
+export interface ArtifactStore {
+  readonly kind: ArtifactStoreKind;
+  /** Records a checkpoint just written under artifactsDir/row.uri (`readFiles` reads it back). */
+  record(db: Registry, row: NewCheckpoint, readFiles: () => Record<string, Buffer>): Promise<Checkpoint>;
+  /** Makes the checkpoint's files present and intact under `dir` (the local copy), fetching them if needed. */
+  fetch(db: Registry, dir: string, row: Checkpoint): Promise<void>;
 }
 
-/** Loads a checkpoint's full state, fetching its files from the registry when they are not cached here. */
-export async function loadCheckpoint(db: Registry, artifactsDir: string, row: Checkpoint): Promise<LoadedCheckpoint> {
-  const dir = path.join(artifactsDir, row.uri);
-  if (row.store === 'postgres') {
+/** The artifacts dir itself (shared by every worker): the row is the record; the files are already where readers look. */
+const filesystemStore: ArtifactStore = {
+  kind: 'fs',
+  record: (db, row) => insertCheckpoint(db, row),
+  fetch: async () => {},
+};
+
+/**
+ * Chunked rows in the registry, for workers without a shared filesystem; the artifacts dir
+ * is a local cache. The files go in in the same transaction as the row: another machine
+ * sees both or neither.
+ */
+const postgresStore: ArtifactStore = {
+  kind: 'postgres',
+  async record(db, row, readFiles) {
+    const files = readFiles();
+    return db.transaction().execute(async (trx) => {
+      await insertArtifactFiles(trx, row.uri, files);
+      return insertCheckpoint(trx, { ...row, store: 'postgres' });
+    });
+  },
+  async fetch(db, dir, row) {
     try {
-      return readCheckpoint(dir, row.manifest_sha256);
+      readDirVerified(dir, row.manifest_sha256); // cached here and intact
     } catch (error) {
       if (!(error instanceof CorruptDirError)) throw error;
       await fetchIntoCache(db, dir, row); // not cached here (another machine wrote it), or damaged
     }
-  }
+  },
+};
+
+export function artifactStore(kind: ArtifactStoreKind): ArtifactStore {
+  return kind === 'postgres' ? postgresStore : filesystemStore;
+}
+
+/** Loads a checkpoint's full state from the store it was recorded in, verified against its manifest hash. */
+export async function loadCheckpoint(db: Registry, artifactsDir: string, row: Checkpoint): Promise<LoadedCheckpoint> {
+  const dir = path.join(artifactsDir, row.uri);
+  await artifactStore(row.store as ArtifactStoreKind).fetch(db, dir, row);
   return readCheckpoint(dir, row.manifest_sha256);
 }
 

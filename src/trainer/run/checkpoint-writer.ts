@@ -9,7 +9,7 @@ import type { Logger } from '../../core/log.ts';
 import { insertLossPoints, recordEpochLoss, type Checkpoint, type Lineage, type Registry, type Run } from '../../registry/index.ts';
 import type { tf } from '../backend.ts';
 import { writeCheckpoint, type TrainingState } from '../checkpoints/checkpoint-io.ts';
-import { recordCheckpoint } from '../checkpoints/checkpoint-store.ts';
+import { artifactStore } from '../checkpoints/checkpoint-store.ts';
 import { applyRetention, checkpointUri } from '../checkpoints/retention.ts';
 import type { TrainStep } from '../model/train-step.ts';
 import type { RowCounts } from '../stream/stream-spec.ts';
@@ -86,7 +86,7 @@ export class CheckpointWriter {
         val_loss: state.valLoss,
         metrics: state.metrics,
       };
-      return recordCheckpoint(db, config.artifactStore, checkpointRow, written.readFiles);
+      return artifactStore(config.artifactStore).record(db, checkpointRow, written.readFiles);
     });
     this.#pendingPoints = [];
     this.lastStep = state.globalStep;
