@@ -49,7 +49,7 @@ async function register(db: Registry): Promise<void> {
   await db.transaction().execute(async (trx) => {
     const row = await trx
       .insertInto('partitions')
-      .values({ path: `dt=bench-${++day}`, sha256: 'a'.repeat(64), row_count: 100, status: 'registered', arrived_at: new Date(), detected_at: new Date() })
+      .values({ lineage: 'default', path: `dt=bench-${++day}`, sha256: 'a'.repeat(64), row_count: 100, status: 'registered', arrived_at: new Date(), detected_at: new Date() })
       .returning('id')
       .executeTakeFirstOrThrow();
     await sql`select pg_notify(${CHANNELS.partitions}, ${row.id})`.execute(trx);

@@ -67,7 +67,7 @@ test('a first run checkpoints where the loss falls; the knee rule chooses a chec
   assert.match(svg, /class="knee-marker"/);
   assert.match(svg, /pre-plateau candidate \(step \d+\)/);
 
-  const evalSet = await lineageEvalSet(db, config, lineage.id, await registeredPartitions(db, config.dataDir));
+  const evalSet = await lineageEvalSet(db, config, lineage.id, await registeredPartitions(db, config));
   const selection = await selectBase(db, config, first.runId, checkpointScorer(db, config, evalSet), log);
   assert.equal(selection.chosen!.globalStep, report.chosenStep);
   assert.equal((selection.plateau as KneeRecord).method, 'knee');

@@ -85,7 +85,7 @@ test('with eval.fallback naive, a lineage whose models lose to the constant serv
   const decision = (await listPromotions(db, second.lineage_id)).find((p) => p.run_id === second.id && p.decision !== 'fallback')!;
   assert.equal(decision.champion_version_id, v1.id, 'it faced the constant');
   // The constant was scored as served: its MAE on the gate rows is the constant's.
-  const gateRows = await lineageGateSet(db, learned, second.lineage_id, (await registeredPartitions(db, learned.dataDir)).filter((p) => p.path === 'dt=2026-11-06'));
+  const gateRows = await lineageGateSet(db, learned, second.lineage_id, (await registeredPartitions(db, learned)).filter((p) => p.path === 'dt=2026-11-06'));
   let mae = 0;
   for (let i = 0; i < gateRows.rows; i++) mae += Math.abs(gateRows.y[i]! - v1.constant!);
   assert.ok(Math.abs(mae / gateRows.rows - decision.champion_metric!) < 1e-4 * decision.champion_metric!, `${mae / gateRows.rows} vs ${decision.champion_metric}`);

@@ -43,7 +43,7 @@ describe('retention keeps what base selection needs', () => {
     const first = await trainRun(common);
     const base = (await listRunCheckpoints(db, first.runId)).at(-1)!;
     const second = await trainRun({ ...common, fromCheckpointId: base.id, virtualEpochs: 12 });
-    const evalSet = await lineageEvalSet(db, config, base.lineage_id, await registeredPartitions(db, config.dataDir));
+    const evalSet = await lineageEvalSet(db, config, base.lineage_id, await registeredPartitions(db, config));
     const selection = await selectBase(db, config, second.runId, checkpointScorer(db, config, evalSet), log);
     const plateau = selection.plateau as EpochsRecord;
     assert.ok(plateau.start !== null && plateau.chosenEpoch > 3, `the chain's plateau is inside the second run: ${plateau.reason}`);
@@ -84,7 +84,7 @@ describe('retrain, gate and promotion', () => {
     const served = await serveFolder(path.join(config.servingDir, config.lineage));
     try {
       const model = await tf.loadLayersModel(`${served.url}/current/model.json`);
-      const newest = (await registeredPartitions(db, config.dataDir)).filter((p) => p.path === 'dt=2026-11-03');
+      const newest = (await registeredPartitions(db, config)).filter((p) => p.path === 'dt=2026-11-03');
       const evalSet = await lineageGateSet(db, config, first.lineage_id, newest);
       const stats = JSON.parse(fs.readFileSync(path.join(config.servingDir, config.lineage, 'current', 'normalization.json'), 'utf8')) as { mean: number[]; std: number[] };
       assert.equal(stats.mean.length, 4);
@@ -141,7 +141,7 @@ describe('retrain, gate and promotion', () => {
     // day 4 (its gate partition) are still fresh (the champion has not learned from them, so
     // the next retrain trains on them) but tried (they do not trigger one again); the
     // policy, the planner's source and the status report all say so.
-    const fresh = await freshPartitions(db, rejectedRun.lineage_id);
+    const fresh = await freshPartitions(db, { id: rejectedRun.lineage_id, name: 'default' });
     assert.deepEqual(fresh.map((p) => [p.path, p.tried]), [['dt=2026-11-03', true], ['dt=2026-11-04', true]]);
     const verdict = await evaluateRetrainPolicy(db, config.lineage, { minNewPartitions: 1, minNewExamples: 0, maxStalenessSeconds: 0 });
     assert.deepEqual([verdict.due, verdict.newPartitions], [false, 0], verdict.reason);

@@ -7,6 +7,11 @@ import YAML from 'yaml';
 import { z } from 'zod';
 import { closestName } from './closest-name.ts';
 import { coerceError, ConfigError } from './errors.ts';
+import { lineageConfigs } from './lineage-configs.ts';
+
+/** A lineage's name: it names folders (servingDir/<lineage>), URLs (/v1/models/<lineage>) and metric labels. */
+export const LINEAGE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+const lineageName = z.string().regex(LINEAGE_NAME, 'a lineage name is 1–63 letters, digits, dots, dashes or underscores, starting with a letter or digit');
 
 const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
@@ -43,7 +48,11 @@ export const configSchema = z.strictObject({
       parquetTimeLimitSeconds: z.number().positive().default(60).describe('A Parquet file not decoded within this many seconds (plus one per MB) is rejected: a damaged file can send the decoder into a loop, so it runs on a worker thread that is stopped.'),
     })
     .prefault({}),
-  lineage: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, dot, dash, underscore').default('default').describe('Name of the model lineage this configuration trains (a model family on one config).'),
+  lineage: lineageName.default('default').describe('Name of the model lineage this configuration trains (a model family on one config), when `lineages` is empty.'),
+  lineages: z
+    .record(lineageName, z.record(z.string(), z.unknown()))
+    .default({})
+    .describe('Several lineages in one configuration: name → the keys in which it differs from the top level (dataDir, watcher, columns, model, training, retrain, plateau, eval; deep-merged over the top-level values, which are the defaults every lineage inherits). Empty: one lineage, named by `lineage`. See README › Many lineages.'),
   columns: z
     .strictObject({
       features: z.array(z.string().min(1)).default([]).describe('Numeric feature columns, in model input order. Required to train.'),
@@ -296,9 +305,13 @@ function parseFile(file: string, text: string): unknown {
 }
 
 /** Flattens zod issues into (key path, message) pairs: one per unknown key. */
-function flattenIssues(issues: readonly z.core.$ZodIssue[]): Array<{ keyPath: string; message: string; unknown: boolean }> {
+export function flattenIssues(issues: readonly z.core.$ZodIssue[]): Array<{ keyPath: string; message: string; unknown: boolean }> {
   return issues.flatMap((issue): Array<{ keyPath: string; message: string; unknown: boolean }> => {
     const base = issue.path.map(String);
+    if (issue.code === 'invalid_key') {
+      const why = (issue as { issues?: Array<{ message: string }> }).issues?.[0]?.message ?? issue.message;
+      return [{ keyPath: base.join('.'), message: `not a valid name: ${why}`, unknown: false }];
+    }
     if (issue.code === 'unrecognized_keys') {
       return issue.keys.map((key) => ({ keyPath: [...base, key].join('.'), message: 'unknown key', unknown: true }));
     }
@@ -316,7 +329,7 @@ function hasPath(value: unknown, keyPath: readonly string[]): boolean {
 }
 
 /** The known key nearest to a mistyped one, at the same level under the same parent (training.batchSzie → training.batchSize). */
-function closestKey(keyPath: string): string | undefined {
+export function closestKey(keyPath: string): string | undefined {
   const parts = keyPath.split('.');
   const parent = parts.slice(0, -1).join('.');
   const siblings = new Set(
@@ -400,10 +413,12 @@ export function loadConfig({ file, env = process.env, cwd = process.cwd() }: Loa
   config.servingDir = absolute(config.servingDir);
   config.database.embedded.dataDir = absolute(config.database.embedded.dataDir);
   if (config.model.module) config.model.module = absolute(config.model.module);
-  return deepFreeze({ ...config, source, baseDir });
+  const frozen = deepFreeze({ ...config, source, baseDir });
+  lineageConfigs(frozen); // each lineage resolved and checked now: a bad one fails at load, naming it
+  return frozen;
 }
 
-function deepFreeze<T>(value: T): T {
+export function deepFreeze<T>(value: T): T {
   if (value && typeof value === 'object') {
     for (const inner of Object.values(value)) deepFreeze(inner);
     Object.freeze(value);

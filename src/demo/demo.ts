@@ -57,9 +57,9 @@ export function freshetCommandFrom(dir: string): string {
 async function waitForDecision(db: Registry, lineageName: string, date: string, signal: AbortSignal): Promise<void> {
   for (;;) {
     if (signal.aborted) throw new Error('interrupted');
-    const registered = (await listPartitions(db, { status: 'registered', limit: 1_000_000 })).some((p) => p.path === `dt=${date}`);
+    const registered = (await listPartitions(db, { lineage: lineageName, status: 'registered', limit: 1_000_000 })).some((p) => p.path === `dt=${date}`);
     const lineage = await findLineageByName(db, lineageName);
-    const untried = lineage ? (await freshPartitions(db, lineage.id)).some((p) => p.path === `dt=${date}` && !p.tried) : true;
+    const untried = lineage ? (await freshPartitions(db, { id: lineage.id, name: lineage.name })).some((p) => p.path === `dt=${date}` && !p.tried) : true;
     const jobs = await countJobsByState(db);
     if (registered && !untried && jobs.queued + jobs.running === 0) return;
     await delay(100);

@@ -44,6 +44,8 @@ export interface PartitionFile {
 
 export interface PartitionsTable {
   id: GeneratedId;
+  /** The lineage whose source the partition was found in (a path is unique per lineage). */
+  lineage: string;
   path: string;
   keys: JsonWithDefault<Record<string, string | number>>;
   version: Generated<number>;
@@ -63,6 +65,7 @@ export interface PartitionsTable {
 
 /** A partition directory with data files but no marker yet (or still changing, in stable mode). */
 export interface WaitingPartitionsTable {
+  lineage: string;
   path: string;
   files: number;
   bytes: ColumnType<string, string | number, string | number>;

@@ -24,23 +24,23 @@ export interface Plan {
 }
 
 /** The registered partitions that are fresh, each with its registration time (for the holdout's order). */
-async function freshWithArrival(db: Registry, registered: TrainingPartition[], lineageId: string | null): Promise<Array<TrainingPartition & { arrivedAt: Date }>> {
-  const fresh = new Map((await freshPartitions(db, lineageId)).map((p) => [p.id, p.arrivedAt]));
+async function freshWithArrival(db: Registry, registered: TrainingPartition[], lineage: { id: string | null; name: string }): Promise<Array<TrainingPartition & { arrivedAt: Date }>> {
+  const fresh = new Map((await freshPartitions(db, lineage)).map((p) => [p.id, p.arrivedAt]));
   return registered.filter((p) => fresh.has(p.id)).map((p) => ({ ...p, arrivedAt: fresh.get(p.id)! }));
 }
 
 /** What to train on, validate on, gate on and from where; undefined when the champion has seen every partition. */
 export async function planRun(db: Registry, config: ResolvedConfig, log: Logger): Promise<Plan | undefined> {
-  const registered = await registeredPartitions(db, config.dataDir);
+  const registered = await registeredPartitions(db, config);
   const lineage = await findLineageByName(db, config.lineage);
   const head = lineage ? await headRunId(db, lineage.id) : undefined;
   if (!lineage || !head) {
     if (registered.length === 0) throw new NotFoundError('no registered partitions to train on');
-    const split = splitHoldout(await freshWithArrival(db, registered, null), config.eval);
+    const split = splitHoldout(await freshWithArrival(db, registered, { id: null, name: config.lineage }), config.eval);
     log.info({ holdout: split.holdout, gate: split.gate.map((p) => p.path) }, `first model; gate rows: ${split.note}`);
     return { kind: 'initial', train: split.train, eval: split.train, gate: split.gate, base: undefined, virtualEpochs: undefined, evalSet: undefined };
   }
-  const fresh = await freshWithArrival(db, registered, lineage.id);
+  const fresh = await freshWithArrival(db, registered, { id: lineage.id, name: lineage.name });
   if (fresh.length === 0) return undefined;
   const split = splitHoldout(fresh, config.eval);
   const freshIds = new Set(fresh.map((p) => p.id));

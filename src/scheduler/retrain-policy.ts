@@ -25,7 +25,7 @@ type PolicyConfig = Pick<ResolvedConfig['retrain'], 'minNewPartitions' | 'minNew
 /** Evaluates the policy for a lineage (by name; it may not exist yet: then all data is new). */
 export async function evaluateRetrainPolicy(db: Registry, lineageName: string, policy: PolicyConfig): Promise<PolicyVerdict> {
   const lineage = await findLineageByName(db, lineageName);
-  const untried = (await freshPartitions(db, lineage?.id ?? null)).filter((p) => !p.tried);
+  const untried = (await freshPartitions(db, { id: lineage?.id ?? null, name: lineageName })).filter((p) => !p.tried);
   const newPartitions = untried.length;
   const newExamples = untried.reduce((n, p) => n + (p.rows ?? 0), 0);
   const oldestArrival = untried.reduce<number | null>((min, p) => (min === null || p.arrivedAt.getTime() < min ? p.arrivedAt.getTime() : min), null);

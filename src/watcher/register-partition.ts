@@ -29,6 +29,8 @@ export type RegistrationOutcome =
 
 export interface RegisterOptions {
   db: Registry;
+  /** The lineage whose source holds the partition: its rows are that lineage's. */
+  lineage: string;
   /** The data root (absolute). */
   root: string;
   /** The partition directory relative to the root. */
@@ -57,7 +59,7 @@ function rejectionText(error: DataFileError, root: string): string {
 }
 
 export async function registerPartition(options: RegisterOptions): Promise<RegistrationOutcome> {
-  const { db, root, relativePath, rules, log } = options;
+  const { db, lineage, root, relativePath, rules, log } = options;
   const keys = parsePartitionPath(relativePath);
   if (!keys) throw new Error(`${relativePath} is not a Hive-style partition path (key=value segments)`);
   const dir = doorFor(root).join(root, relativePath);
@@ -70,9 +72,9 @@ export async function registerPartition(options: RegisterOptions): Promise<Regis
     if (isVanished(error)) return { kind: 'vanished', path: relativePath, reason: coerceError(error).message };
     throw error;
   }
-  const latest = await findLatestPartitionVersion(db, relativePath);
+  const latest = await findLatestPartitionVersion(db, lineage, relativePath);
   if (latest?.sha256 === content.sha256) {
-    await removeWaitingPartition(db, relativePath); // its marker came back, say
+    await removeWaitingPartition(db, lineage, relativePath); // its marker came back, say
     return { kind: 'unchanged', partition: latest };
   }
 
@@ -87,15 +89,16 @@ export async function registerPartition(options: RegisterOptions): Promise<Regis
   }
 
   return db.transaction().execute(async (trx) => {
-    await lockPartitionPath(trx, relativePath);
-    await removeWaitingPartition(trx, relativePath);
-    const raced = await findLatestPartitionVersion(trx, relativePath);
+    await lockPartitionPath(trx, lineage, relativePath);
+    await removeWaitingPartition(trx, lineage, relativePath);
+    const raced = await findLatestPartitionVersion(trx, lineage, relativePath);
     if (raced?.sha256 === content.sha256) return { kind: 'unchanged', partition: raced } as const;
-    const version = await nextPartitionVersion(trx, relativePath);
-    const current = await findRegisteredPartition(trx, relativePath);
+    const version = await nextPartitionVersion(trx, lineage, relativePath);
+    const current = await findRegisteredPartition(trx, lineage, relativePath);
     if (current && !rejection) await retirePartition(trx, current.id);
-    const copyOf = rejection ? undefined : await findRegisteredCopyElsewhere(trx, relativePath, content.sha256);
+    const copyOf = rejection ? undefined : await findRegisteredCopyElsewhere(trx, lineage, relativePath, content.sha256);
     const row = await insertPartition(trx, {
+      lineage,
       path: relativePath,
       keys: JSON.stringify(keys),
       version,
@@ -109,7 +112,7 @@ export async function registerPartition(options: RegisterOptions): Promise<Regis
       arrived_at: options.arrivedAt,
       detected_at: detectedAt,
     });
-    const superseded = await supersedeRejectedVersions(trx, relativePath, row.id);
+    const superseded = await supersedeRejectedVersions(trx, lineage, relativePath, row.id);
     if (current && !rejection) superseded.unshift(await supersedePartition(trx, current.id, row.id));
     for (const old of superseded) {
       await recordEvent(trx, {

@@ -61,7 +61,7 @@ export async function stopDaemons(daemons: ReadonlyArray<ReturnType<typeof spawn
 export async function backlog(db: Registry, lineage = 'default'): Promise<{ registered: number; untrained: number; live: number }> {
   const registered = (await listPartitions(db, { status: 'registered', limit: 1_000_000 })).length;
   const lineageRow = await findLineageByName(db, lineage);
-  const untrained = (await freshPartitions(db, lineageRow?.id ?? null)).filter((p) => !p.tried).length;
+  const untrained = (await freshPartitions(db, { id: lineageRow?.id ?? null, name: lineage })).filter((p) => !p.tried).length;
   const jobs = await countJobsByState(db);
   return { registered, untrained, live: jobs.queued + jobs.running };
 }

@@ -17,8 +17,9 @@ import { earlyCheckpointSteps, stepsPerEpoch } from './virtual-epochs.ts';
  * registers several partitions at once in whatever order their checks finish, and the same
  * data must give the same batches, the same replay window and the same model.
  */
-export async function registeredPartitions(db: Registry, dataDir: string): Promise<TrainingPartition[]> {
-  const rows = (await listPartitions(db, { status: 'registered', limit: 1_000_000 })).sort((a, b) => comparePaths(a.path, b.path));
+/** A lineage's registered partitions (`source`: its name and data location). */
+export async function registeredPartitions(db: Registry, { lineage, dataDir }: { lineage: string; dataDir: string }): Promise<TrainingPartition[]> {
+  const rows = (await listPartitions(db, { lineage, status: 'registered', limit: 1_000_000 })).sort((a, b) => comparePaths(a.path, b.path));
   return rows.map((row) => ({
     id: row.id,
     path: row.path,

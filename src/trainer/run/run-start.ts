@@ -68,7 +68,7 @@ async function newestGoodCheckpoint(db: Registry, artifactsDir: string, runId: s
  * reads again, and what its gate scores on (gate) and takes the naive baselines from (partitions).
  */
 export async function runPartitions(db: Registry, config: ResolvedConfig, run: Run): Promise<{ partitions: TrainingPartition[]; evalPartitions: TrainingPartition[]; gatePartitions: TrainingPartition[] }> {
-  const registered = await registeredPartitions(db, config.dataDir);
+  const registered = await registeredPartitions(db, config);
   const { train, replay, eval: evaluated, gate } = await runPartitionRoles(db, run.id);
   const replayFraction = (run.config as { retrain?: { replayFraction?: number } }).retrain?.replayFraction ?? 1;
   return {

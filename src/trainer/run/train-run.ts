@@ -168,7 +168,7 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
   const backend = await initBackend(config.training.backend, options.log);
   const { loss, columns, split } = trainingSpec(config);
   const startNew = async () => {
-    const given = options.partitions ?? (await registeredPartitions(db, config.dataDir));
+    const given = options.partitions ?? (await registeredPartitions(db, config));
     return startNewRun(db, config, options, { partitions: given, evalPartitions: options.evalPartitions ?? given, gatePartitions: options.gatePartitions }, backend, options.log);
   };
   const start = options.resumeRunId ? await resumeRun(db, config, await getRun(db, options.resumeRunId), options.log) : await startNew();
