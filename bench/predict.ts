@@ -87,7 +87,7 @@ try {
     fs.mkdirSync(path.join(config.dataDir, rel), { recursive: true });
     fs.writeFileSync(path.join(config.dataDir, rel, 'part-0.csv'), flightsLike(20_000, day));
     fs.writeFileSync(path.join(config.dataDir, rel, '_SUCCESS'), '');
-    await registerPartition({ db, lineage: 'default', root: config.dataDir, relativePath: rel, arrivedAt: new Date(), rules: { numericColumns: [...FEATURES, 'arr_delay'], categoricalColumns: ['origin', 'destination'], invalidRows: 'skip' }, log });
+    await registerPartition({ db, root: config.dataDir, relativePath: rel, arrivedAt: new Date(), rules: { numericColumns: [...FEATURES, 'arr_delay'], categoricalColumns: ['origin', 'destination'], invalidRows: 'skip' }, log });
   }
   await initBackend('wasm', log);
   await enqueueRetrain(db, { lineage: config.lineage, trigger: 'manual', maxAttempts: 1, reason: 'bench' });

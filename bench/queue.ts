@@ -49,7 +49,7 @@ async function register(db: Registry): Promise<void> {
   await db.transaction().execute(async (trx) => {
     const row = await trx
       .insertInto('partitions')
-      .values({ lineage: 'default', path: `dt=bench-${++day}`, sha256: 'a'.repeat(64), row_count: 100, status: 'registered', arrived_at: new Date(), detected_at: new Date() })
+      .values({ source: 'bench', path: `dt=bench-${++day}`, sha256: 'a'.repeat(64), row_count: 100, status: 'registered', arrived_at: new Date(), detected_at: new Date() })
       .returning('id')
       .executeTakeFirstOrThrow();
     await sql`select pg_notify(${CHANNELS.partitions}, ${row.id})`.execute(trx);
@@ -71,7 +71,7 @@ async function bareTwoHops(url: string): Promise<number[]> {
   let claimed: (() => void) | undefined;
   listener.on('notification', (message) => {
     if (message.channel === CHANNELS.partitions) void db.insertInto('jobs').values({ kind: 'retrain', payload: { lineage: 'default' } }).execute();
-    else void claimJob(db, { workerId: 'bare', leaseSeconds: 30, lineage: 'default' }).then((job) => job && claimed?.());
+    else void claimJob(db, { workerId: 'bare', leaseSeconds: 30, lineages: ['default'] }).then((job) => job && claimed?.());
   });
   const out: number[] = [];
   for (let i = 0; i < SAMPLES; i++) {
@@ -100,7 +100,7 @@ async function registrationToClaim(url: string, mode: 'notify' | 'polling'): Pro
   const worker = new JobWorker({
     db,
     workerId: 'bench',
-    lineage: config.lineage,
+    lineages: [config.lineage],
     handlers: {
       retrain: async () => {
         claimed?.();
@@ -160,7 +160,7 @@ async function workerThroughput(url: string, workers: number): Promise<number> {
     new JobWorker({
       db,
       workerId: `w${i}`,
-      lineage: 'default',
+      lineages: ['default'],
       handlers: { retrain: async () => 'done' },
       log,
       leaseSeconds: 30,
@@ -188,7 +188,7 @@ async function bareThroughput(url: string, workers: number): Promise<number> {
   await Promise.all(
     Array.from({ length: workers }, async (_, i) => {
       for (;;) {
-        const job = await claimJob(db, { workerId: `b${i}`, leaseSeconds: 30, lineage: 'default' });
+        const job = await claimJob(db, { workerId: `b${i}`, leaseSeconds: 30, lineages: ['default'] });
         if (!job) return;
         await completeJob(db, job.id, `b${i}`);
       }

@@ -146,7 +146,7 @@ async function runStream(regime: Regime, seed: number, adminUrl: string, work: s
       for (let i = 0; i < regime.daysPerBatch; i++) writeDay(regime, path.join(dir, 'data'), day + i, seed);
       day += regime.daysPerBatch;
       await register();
-      const registered = await registeredPartitions(db, { lineage: 'default', dataDir: path.join(dir, 'data') });
+      const registered = await registeredPartitions(db, { dataDir: path.join(dir, 'data') });
       const fresh = registered.filter((p) => newDates.some((d) => p.path === `dt=${d}`));
       const older = registered.filter((p) => !fresh.includes(p));
       const replay = older.slice(-2).map((p) => ({ ...p, replay: true, sample: 0.5 }));

@@ -1,30 +1,34 @@
 // The daemon's HTTP front, started before the registry is reached so that /healthz,
 // /readyz and /metrics answer while the daemon waits: /readyz says why it waits,
-// freshet_registry_up is 0, the status page and /v1/predict answer 503 naming the wait.
-// Everything that needs the registry reads it through `DaemonStartup`, which the
+// freshet_registry_up is 0, the status page and the model endpoints answer 503 naming the
+// wait. Everything that needs the registry reads it through `DaemonStartup`, which the
 // composition root fills in as startup goes on.
+//
+// Prediction routes: POST /v1/models/<lineage>/predict (the champion),
+// POST /v1/models/<lineage>/versions/<n>/predict (one version), and POST /v1/predict where
+// the daemon serves one lineage; GET /v1/models and /v1/models/<lineage> describe them.
 import type { ResolvedConfig } from './core/config.ts';
 import type { Logger } from './core/log.ts';
-import { createMetrics, recordPrediction, renderStatusPage, startHttpServer, statusReport, type Metrics } from './observability/index.ts';
+import { createMetrics, recordPrediction, renderStatusPage, startHttpServer, statusReport, type Metrics, type RouteParams } from './observability/index.ts';
 import { countJobsByState, type JobWorker } from './queue/index.ts';
 import { checkReachable, findChampion, lastFinishedRunInvalidRows, newestTrainingDataArrival, waitingSummary, type Registry } from './registry/index.ts';
-import type { ChampionPredictor } from './serving/index.ts';
+import { modelEndpoint, modelsEndpoint, predictEndpoint, type ModelServer } from './serving/index.ts';
 import type { PartitionWatcher } from './watcher/index.ts';
 
-type Endpoint = (body: Buffer) => Promise<{ status: number; type: string; body: string }>;
+type Answer = { status: number; type: string; body: string };
 
 /** What startup has reached so far; read by the HTTP routes and the metrics' collectors. */
 export interface DaemonStartup {
   db: Registry | undefined;
   url: string | undefined;
-  predict: { predictor: ChampionPredictor; endpoint: Endpoint } | undefined;
+  models: ModelServer | undefined;
   /** What the daemon waits for, shown by /readyz and the 503 answers. */
   waiting: string;
   workers: JobWorker[];
-  watcher: PartitionWatcher | undefined;
+  watchers: PartitionWatcher[];
 }
 
-export const newStartup = (): DaemonStartup => ({ db: undefined, url: undefined, predict: undefined, waiting: 'opening the registry', workers: [], watcher: undefined });
+export const newStartup = (): DaemonStartup => ({ db: undefined, url: undefined, models: undefined, waiting: 'opening the registry', workers: [], watchers: [] });
 
 /** True when the registry answers within 1.5 s (a scrape must not hang on a dead server). */
 function registryReachable(startup: DaemonStartup): Promise<boolean> {
@@ -53,34 +57,69 @@ export function daemonMetrics(startup: DaemonStartup, config: ResolvedConfig): M
   });
 }
 
+/** The routes that predict, each a 503 naming the wait until the models are ready. */
+function predictRoutes(startup: DaemonStartup, metrics: Metrics, starting: () => string) {
+  const refused = { version: null, rows: 0, seconds: 0, unseen: {} };
+  const waitingAnswer = (): Answer => {
+    recordPrediction(metrics, { status: 503, ...refused });
+    return { status: 503, type: 'application/json', body: `${JSON.stringify({ error: starting() })}\n` };
+  };
+  const observe = (outcome: Parameters<typeof recordPrediction>[1]) => recordPrediction(metrics, outcome);
+  const notServed = (lineage: string | undefined, models: ModelServer): Answer => {
+    recordPrediction(metrics, { status: 404, ...refused });
+    const served = models.lineages.join(', ');
+    const error = lineage === undefined ? `this daemon serves several lineages (${served}): POST /v1/models/<lineage>/predict` : `unknown lineage ${JSON.stringify(lineage)}: this daemon serves ${served}`;
+    return { status: 404, type: 'application/json', body: `${JSON.stringify({ error })}\n` };
+  };
+  return {
+    '/v1/predict': async (body: Buffer) => {
+      const models = startup.models;
+      if (!models) return waitingAnswer();
+      if (models.lineages.length !== 1) return notServed(undefined, models);
+      return predictEndpoint(models.championSource(models.lineages[0]!), observe)(body);
+    },
+    '/v1/models/:lineage/predict': async (body: Buffer, { lineage }: RouteParams) => {
+      const models = startup.models;
+      if (!models) return waitingAnswer();
+      if (!models.lineages.includes(lineage!)) return notServed(lineage, models);
+      return predictEndpoint(models.championSource(lineage!), observe)(body);
+    },
+    '/v1/models/:lineage/versions/:version/predict': async (body: Buffer, { lineage, version }: RouteParams) => {
+      const models = startup.models;
+      if (!models) return waitingAnswer();
+      if (!models.lineages.includes(lineage!)) return notServed(lineage, models);
+      if (!/^[1-9]\d{0,8}$/.test(version!)) return { status: 404, type: 'application/json', body: `${JSON.stringify({ error: `version must be a positive whole number, got ${JSON.stringify(version)}` })}\n` };
+      return predictEndpoint(models.versionSource(lineage!, Number(version)), observe)(body);
+    },
+  };
+}
+
 /** Starts the HTTP server; resolves once the port is bound (a taken port fails here, fast). */
 export function startDaemonHttp({ config, log, role, startup, metrics }: { config: ResolvedConfig; log: Logger; role: 'all' | 'worker'; startup: DaemonStartup; metrics: Metrics }) {
-  const starting = `freshet is starting: `;
-  const withRegistry = (render: (db: Registry) => Promise<string>, type: string) => async () =>
-    startup.db ? { type, body: await render(startup.db) } : { status: 503, type: 'text/plain; charset=utf-8', body: `${starting}${startup.waiting}\n` };
-  const refused = { version: null, rows: 0, seconds: 0, unseen: {} };
+  const starting = (): string => `freshet is starting: ${startup.waiting}`;
+  const withRegistry = (render: (db: Registry, params: RouteParams) => Promise<Answer | string>, type: string) => async (params: RouteParams) => {
+    if (!startup.db || !startup.models) return { status: 503, type: 'text/plain; charset=utf-8', body: `${starting()}\n` };
+    const answer = await render(startup.db, params);
+    return typeof answer === 'string' ? { type, body: answer } : answer;
+  };
   return startHttpServer({
     maxBodyBytes: config.http.maxBodyBytes,
-    postRoutes: {
-      '/v1/predict': async (body) => {
-        if (startup.predict) return startup.predict.endpoint(body);
-        recordPrediction(metrics, { status: 503, ...refused });
-        return { status: 503, type: 'application/json', body: `${JSON.stringify({ error: `${starting}${startup.waiting}` })}\n` };
-      },
-    },
-    onPostRefused: (_path, status) => recordPrediction(metrics, { status, ...refused }),
+    postRoutes: predictRoutes(startup, metrics, starting),
+    onPostRefused: (_path, status) => recordPrediction(metrics, { status, version: null, rows: 0, seconds: 0, unseen: {} }),
     host: config.http.host,
     port: config.http.port,
     metrics,
     log,
     readiness: [
       { name: 'registry', check: () => registryReachable(startup), waiting: () => (startup.db ? 'the registry does not answer' : startup.waiting) },
-      ...(role === 'all' ? [{ name: 'watcher', check: () => startup.watcher?.ready ?? false, waiting: () => 'the watcher has not finished its startup scan' }] : []),
+      ...(role === 'all' ? [{ name: 'watcher', check: () => startup.watchers.length > 0 && startup.watchers.every((w) => w.ready), waiting: () => 'the watchers have not finished their startup scans' }] : []),
       ...(config.queue.concurrency > 0 ? [{ name: 'workers', check: () => startup.workers.length > 0 && startup.workers.every((w) => w.running), waiting: () => 'the job workers are not running yet' }] : []),
     ],
     routes: {
       '/': withRegistry(async (db) => renderStatusPage(await statusReport(db, config), { refreshSeconds: config.http.refreshSeconds }), 'text/html; charset=utf-8'),
       '/status.json': withRegistry(async (db) => JSON.stringify(await statusReport(db, config)), 'application/json'),
+      '/v1/models': withRegistry((db) => modelsEndpoint(db, startup.models!)(), 'application/json'),
+      '/v1/models/:lineage': withRegistry((db, params) => modelEndpoint(db, startup.models!)(params), 'application/json'),
     },
   });
 }

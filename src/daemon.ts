@@ -8,21 +8,27 @@
 // claimed, so a taken port fails fast) → listener → serving reconcile → watcher →
 // scheduler → workers.
 //
-// Roles: `all` (freshet daemon) runs the watcher, the retrain scheduler and a worker;
+// Lineages: the daemon runs every lineage of its configuration (or those queue.lineages
+// names): a watcher and a retrain scheduler each, one pool of workers that claims any of
+// their jobs (oldest first across lineages, at most one retrain per lineage at a time:
+// the queue's concurrency key), and one model server for every lineage's predictions.
+//
+// Roles: `all` (freshet daemon) runs the watchers, the retrain schedulers and the workers;
 // `worker` (freshet worker) only claims and runs jobs, to scale training out.
 import { once } from 'node:events';
 import crypto from 'node:crypto';
 import os from 'node:os';
 import type { ResolvedConfig } from './core/config.ts';
 import type { Logger } from './core/log.ts';
+import { daemonLineages } from './core/lineage-configs.ts';
 import { Releasers } from './core/releasers.ts';
 import { retryTransient } from './core/retry.ts';
-import { countRegistration, recordDecision, recordPrediction, trainingMetrics, type Metrics } from './observability/index.ts';
-import { JobWorker, NotificationListener, workerTiming } from './queue/index.ts';
+import { countRegistration, recordDecision, trainingMetrics, type Metrics } from './observability/index.ts';
+import { JobWorker, NotificationListener, workerTiming, type JobHandler } from './queue/index.ts';
 import { findLineageByName, type Registry, CHANNELS, registryRetryPolicy, migrateToLatest, openConfiguredRegistry, type RegistryHandle } from './registry/index.ts';
 import { retrainJobHandler } from './retrain/index.ts';
 import { RetrainScheduler } from './scheduler/index.ts';
-import { ChampionPredictor, predictEndpoint, reconcileServing } from './serving/index.ts';
+import { ModelServer, reconcileServing } from './serving/index.ts';
 import { PartitionWatcher } from './watcher/index.ts';
 import { assertLineageDefinition } from './trainer/index.ts';
 import { daemonMetrics, newStartup, startDaemonHttp, type DaemonStartup } from './daemon-http.ts';
@@ -44,10 +50,10 @@ function newProcessId(): string {
 
 /**
  * Opens the registry (patiently: the daemon waits out an outage at start), migrates it and
- * checks that the configuration still matches the lineage it names — at start, naming each
+ * checks that the configuration still matches each lineage it names — at start, naming each
  * key, rather than in every job. `startup.waiting` says which step it waits on.
  */
-async function openMigratedRegistry({ config, log, signal, startup, releasers }: { config: ResolvedConfig; log: Logger; signal: AbortSignal; startup: DaemonStartup; releasers: Releasers }): Promise<RegistryHandle> {
+async function openMigratedRegistry({ config, lineages, log, signal, startup, releasers }: { config: ResolvedConfig; lineages: readonly ResolvedConfig[]; log: Logger; signal: AbortSignal; startup: DaemonStartup; releasers: Releasers }): Promise<RegistryHandle> {
   const registry = await openConfiguredRegistry({
     config,
     log,
@@ -65,52 +71,106 @@ async function openMigratedRegistry({ config, log, signal, startup, releasers }:
     onRetry: ({ error }) => (startup.waiting = `migrating the registry failed (${error.message}); retrying`),
   });
   log.info({ schemaVersion: version, applied }, 'registry ready');
-  const lineage = await retryTransient(() => findLineageByName(db, config.lineage), { ...retry, what: 'reading the lineage' });
-  if (lineage) assertLineageDefinition(lineage, config);
+  for (const lineageConfig of lineages) {
+    const lineage = await retryTransient(() => findLineageByName(db, lineageConfig.lineage), { ...retry, what: 'reading the lineage' });
+    if (lineage) assertLineageDefinition(lineage, lineageConfig);
+  }
   return registry;
 }
 
-/** `queue.concurrency` workers sharing one retrain handler; a settled job may leave data to train on. */
-function createWorkers({ db, config, log, processId, metrics, scheduler }: { db: Registry; config: ResolvedConfig; log: Logger; processId: string; metrics: Metrics; scheduler: RetrainScheduler | undefined }): JobWorker[] {
-  const handler = retrainJobHandler({ db, config, log, observer: trainingMetrics(metrics), onDecision: (decision) => recordDecision(metrics, decision) });
+/** One retrain handler per lineage, picked by the job's lineage. */
+function retrainHandlers({ db, lineages, log, metrics }: { db: Registry; lineages: readonly ResolvedConfig[]; log: Logger; metrics: Metrics }): JobHandler {
+  const byLineage = new Map(lineages.map((config) => [config.lineage, retrainJobHandler({ db, config, log, observer: trainingMetrics(metrics), onDecision: (decision) => recordDecision(metrics, decision) })]));
+  return (job, context) => {
+    const lineage = String(job.payload.lineage);
+    const handler = byLineage.get(lineage);
+    // The claim filter keeps other lineages' jobs away; this is the guard if it did not.
+    if (!handler) throw new Error(`job ${job.id} retrains lineage ${JSON.stringify(lineage)}, which this daemon does not run (${[...byLineage.keys()].join(', ')})`);
+    return handler(job, context);
+  };
+}
+
+/** `queue.concurrency` workers claiming any of the daemon's lineages' jobs; a settled job may leave data to train on. */
+function createWorkers({ db, config, lineages, log, processId, metrics, schedulers }: { db: Registry; config: ResolvedConfig; lineages: readonly ResolvedConfig[]; log: Logger; processId: string; metrics: Metrics; schedulers: ReadonlyMap<string, RetrainScheduler> }): JobWorker[] {
+  const handler = retrainHandlers({ db, lineages, log, metrics });
   return Array.from({ length: config.queue.concurrency }, (_, i) => {
     const worker = new JobWorker({
       db,
       workerId: config.queue.concurrency > 1 ? `${processId}#${i}` : processId,
-      lineage: config.lineage,
+      lineages: lineages.map((l) => l.lineage),
       handlers: { retrain: handler },
       log: log.child({ module: 'worker' }),
       ...workerTiming(config),
     });
     worker.on('settled', (job, outcome, seconds) => {
       metrics.jobDurationSeconds.observe({ kind: job.kind }, seconds);
-      if (outcome === 'succeeded') scheduler?.dataArrived(); // data that arrived during the run
+      if (outcome === 'succeeded') schedulers.get(String(job.payload.lineage))?.dataArrived(); // data that arrived during the run
     });
     return worker;
   });
 }
 
-/** The LISTEN connection: a job hint wakes the workers, a partition hint the scheduler. */
-function startListener({ url, config, log, workers, scheduler }: { url: string; config: ResolvedConfig; log: Logger; workers: JobWorker[]; scheduler: RetrainScheduler | undefined }): NotificationListener {
+/** The source (data location) a partition notification is about (its JSON payload), if it names one. */
+function sourceOfNotification(payload: string): string | undefined {
+  try {
+    const source = (JSON.parse(payload) as { source?: unknown }).source;
+    return typeof source === 'string' ? source : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The LISTEN connection: a job hint wakes the workers, a partition hint the schedulers of
+ * the lineages that read its source, a champion hint the model server's cache.
+ */
+function startListener({ url, config, lineages, log, workers, schedulers, models }: { url: string; config: ResolvedConfig; lineages: readonly ResolvedConfig[]; log: Logger; workers: JobWorker[]; schedulers: ReadonlyMap<string, RetrainScheduler>; models: ModelServer | undefined }): NotificationListener {
   const listener = new NotificationListener({
     url,
-    channels: [CHANNELS.jobs, CHANNELS.partitions],
+    channels: [CHANNELS.jobs, CHANNELS.partitions, CHANNELS.champions],
     log: log.child({ module: 'listener' }),
     maxBackoffSeconds: config.database.maxBackoffSeconds,
     connectTimeoutSeconds: config.database.connectTimeoutSeconds,
     queryTimeoutSeconds: config.database.queryTimeoutSeconds,
   });
-  listener.on('notification', (channel) => {
+  listener.on('notification', (channel, payload) => {
     if (channel === CHANNELS.jobs) workers.forEach((w) => w.wake());
-    else scheduler?.dataArrived();
+    else if (channel === CHANNELS.champions) models?.championChanged(payload);
+    else {
+      const source = sourceOfNotification(payload);
+      for (const lineage of lineages) if (source === undefined || lineage.dataDir === source) schedulers.get(lineage.lineage)?.dataArrived();
+    }
   });
   // After a reconnect we may have missed hints: look once.
   listener.on('connected', () => {
     workers.forEach((w) => w.wake());
-    scheduler?.dataArrived();
+    schedulers.forEach((s) => s.dataArrived());
+    models?.championChanged();
   });
   listener.start();
   return listener;
+}
+
+/**
+ * One watcher per data folder (lineages that share a folder share its partitions, and
+ * their columns are the same: lineageConfigs checks), started; each released before its
+ * start, so a start that fails half-way still stops its worker thread.
+ */
+async function startWatchers({ db, lineages, log, metrics, schedulers, releasers }: { db: Registry; lineages: readonly ResolvedConfig[]; log: Logger; metrics: Metrics; schedulers: ReadonlyMap<string, RetrainScheduler>; releasers: Releasers }): Promise<PartitionWatcher[]> {
+  const bySource = new Map<string, ResolvedConfig[]>();
+  for (const config of lineages) bySource.set(config.dataDir, [...(bySource.get(config.dataDir) ?? []), config]);
+  const watchers: PartitionWatcher[] = [];
+  for (const [source, readers] of bySource) {
+    const watcher = new PartitionWatcher({ db, config: readers[0]!, log: log.child({ source, lineages: readers.map((r) => r.lineage) }) });
+    watcher.on('outcome', (outcome, arrivedAt) => {
+      countRegistration(metrics, outcome, arrivedAt);
+      if (outcome.kind === 'registered') for (const reader of readers) schedulers.get(reader.lineage)?.dataArrived();
+    });
+    releasers.add(`watcher ${source}`, () => watcher.stop());
+    watchers.push(watcher);
+  }
+  for (const watcher of watchers) await watcher.start();
+  return watchers;
 }
 
 /**
@@ -120,47 +180,39 @@ function startListener({ url, config, log, workers, scheduler }: { url: string; 
 export async function runDaemon({ config, log, signal, role = 'all' }: DaemonOptions): Promise<void> {
   const processId = newProcessId();
   log = log.child({ process: processId });
-  log.info({ config: config.source, dataDir: config.dataDir, role }, `freshet ${role === 'all' ? 'daemon' : 'worker'} starting`);
+  const lineages = daemonLineages(config);
+  log.info({ config: config.source, lineages: lineages.map((l) => l.lineage), role }, `freshet ${role === 'all' ? 'daemon' : 'worker'} starting`);
   const releasers = new Releasers();
   try {
     const startup = newStartup();
-    const metrics = daemonMetrics(startup, config);
+    const metrics = daemonMetrics(startup, lineages[0]!);
     if (config.http.enabled) {
-      releasers.add('predictor', () => startup.predict?.predictor.close());
+      releasers.add('models', () => startup.models?.close());
       const http = await startDaemonHttp({ config, log, role, startup, metrics });
       releasers.add('http', () => http.close());
     }
 
-    const registry = await openMigratedRegistry({ config, log, signal, startup, releasers });
+    const registry = await openMigratedRegistry({ config, lineages, log, signal, startup, releasers });
     const { db } = registry;
     startup.url = registry.url;
     startup.db = db;
-    if (config.http.enabled) {
-      const predictor = new ChampionPredictor(db, config, log.child({ module: 'predict' }));
-      startup.predict = { predictor, endpoint: predictEndpoint(predictor, (outcome) => recordPrediction(metrics, outcome)) };
-    }
+    const models = config.http.enabled ? new ModelServer({ db, lineages, log: log.child({ module: 'predict' }), maxLoadedModels: config.serving.maxLoadedModels }) : undefined;
+    startup.models = models;
 
-    const watcher = role === 'all' ? new PartitionWatcher({ db, config, log }) : undefined;
-    const scheduler = role === 'all' ? new RetrainScheduler({ db, config, log, processId, onEnqueued: () => startup.workers.forEach((w) => w.wake()) }) : undefined;
-    const workers = createWorkers({ db, config, log, processId, metrics, scheduler });
+    const schedulers = new Map(role === 'all' ? lineages.map((l) => [l.lineage, new RetrainScheduler({ db, config: l, log, processId, onEnqueued: () => startup.workers.forEach((w) => w.wake()) })] as const) : []);
+    const workers = createWorkers({ db, config, lineages, log, processId, metrics, schedulers });
     startup.workers = workers;
-    startup.watcher = watcher;
-    const listener = startListener({ url: registry.url, config, log, workers, scheduler });
+    const listener = startListener({ url: registry.url, config, lineages, log, workers, schedulers, models });
     releasers.add('listener', () => listener.stop());
 
     if (role === 'all') {
-      // A crash between a promotion and its export leaves servingDir behind the registry.
-      await reconcileServing(db, config, log).catch((error: Error) => log.error({ err: error }, 'could not bring servingDir up to date with the champion; the next decision retries'));
+      for (const lineage of lineages) {
+        // A crash between a promotion and its export leaves servingDir behind the registry.
+        await reconcileServing(db, lineage, log).catch((error: Error) => log.error({ err: error, lineage: lineage.lineage }, 'could not bring servingDir up to date with the champion; the next decision retries'));
+      }
+      startup.watchers = await startWatchers({ db, lineages, log, metrics, schedulers, releasers });
     }
-    if (watcher) {
-      watcher.on('outcome', (outcome, arrivedAt) => {
-        countRegistration(metrics, outcome, arrivedAt);
-        if (outcome.kind === 'registered') scheduler?.dataArrived();
-      });
-      releasers.add('watcher', () => watcher.stop()); // before start: a start that fails half-way still stops its worker thread
-      await watcher.start();
-    }
-    if (scheduler) {
+    for (const scheduler of schedulers.values()) {
       scheduler.start();
       releasers.add('scheduler', () => scheduler.stop());
       scheduler.dataArrived(); // partitions that arrived while no daemon ran
@@ -169,7 +221,7 @@ export async function runDaemon({ config, log, signal, role = 'all' }: DaemonOpt
     // Released first: a running job stops at its next step and checkpoints.
     releasers.add('workers', () => Promise.all(workers.map((w) => w.stop())).then(() => {}));
 
-    log.info({ role, workers: workers.length }, 'freshet running');
+    log.info({ role, lineages: lineages.length, workers: workers.length }, 'freshet running');
     if (!signal.aborted) await once(signal, 'abort');
     log.info('shutting down: no new jobs; the running job stops at its next step and checkpoints');
   } finally {

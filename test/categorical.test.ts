@@ -117,7 +117,7 @@ async function addZoneDay(db: Registry, dir: string, day: number, rows: number, 
   fs.mkdirSync(path.join(dir, 'data', rel), { recursive: true });
   fs.writeFileSync(path.join(dir, 'data', rel, 'part-0.csv'), `${zoneRows(rows, day, zones).join('\n')}\n`);
   fs.writeFileSync(path.join(dir, 'data', rel, '_SUCCESS'), '');
-  const outcome = await registerPartition({ db, lineage: 'default', root: path.join(dir, 'data'), relativePath: rel, arrivedAt: new Date(), rules: { numericColumns: ['x', 'y'], categoricalColumns: ['zone'], invalidRows: 'skip' }, log });
+  const outcome = await registerPartition({ db, root: path.join(dir, 'data'), relativePath: rel, arrivedAt: new Date(), rules: { numericColumns: ['x', 'y'], categoricalColumns: ['zone'], invalidRows: 'skip' }, log });
   assert.equal(outcome.kind, 'registered');
 }
 
@@ -215,7 +215,7 @@ describe('training with a categorical column', () => {
     fs.mkdirSync(path.join(dir, rel), { recursive: true });
     fs.writeFileSync(path.join(dir, rel, 'part-0.jsonl'), '{"x":1,"zone":"north","y":1}\n{"x":1,"zone":["north"],"y":1}\n');
     fs.writeFileSync(path.join(dir, rel, '_SUCCESS'), '');
-    const outcome = await registerPartition({ db, lineage: 'default', root: dir, relativePath: rel, arrivedAt: new Date(), rules: { numericColumns: ['x', 'y'], categoricalColumns: ['zone'], invalidRows: 'skip' }, log });
+    const outcome = await registerPartition({ db, root: dir, relativePath: rel, arrivedAt: new Date(), rules: { numericColumns: ['x', 'y'], categoricalColumns: ['zone'], invalidRows: 'skip' }, log });
     assert.equal(outcome.kind, 'rejected');
     assert.match((outcome as { partition: { error: string | null } }).partition.error ?? '', /part-0\.jsonl.*line 2.*zone.*not a category value/s);
   });
@@ -229,7 +229,7 @@ describe('vocabularies that grow', () => {
     const { db, url, dir } = await setup(2, 1000);
     const first = await train(db, dir, url);
     await addZoneDay(db, dir, 3, 1000, withNewZone);
-    const fresh = (await registeredPartitions(db, { lineage: 'default', dataDir: path.join(dir, 'data') })).filter((p) => p.path === 'dt=2026-11-03');
+    const fresh = (await registeredPartitions(db, { dataDir: path.join(dir, 'data') })).filter((p) => p.path === 'dt=2026-11-03');
     const retrain = await train(db, dir, url, {}, { fromCheckpointId: first.resultCheckpointId!, partitions: fresh, virtualEpochs: 8 });
     const run = await getRun(db, retrain.runId);
     assert.deepEqual(run.vocabulary_growth, [{ column: 'zone', from: 4, to: 5, added: ['pacific'] }]);
@@ -273,7 +273,7 @@ describe('vocabularies that grow', () => {
   test('a growing retrain stopped mid-epoch and resumed is bit-identical to one never stopped', async () => {
     const { db, url, dir } = await setup(2, 600);
     await addZoneDay(db, dir, 3, 600, withNewZone);
-    const all = await registeredPartitions(db, { lineage: 'default', dataDir: path.join(dir, 'data') });
+    const all = await registeredPartitions(db, { dataDir: path.join(dir, 'data') });
     const weights: Buffer[] = [];
     for (const lineage of ['reference', 'resumed']) {
       const extra = { FRESHET_LINEAGE: lineage, FRESHET_TRAINING__STOP_POINT: '1' };

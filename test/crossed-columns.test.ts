@@ -95,7 +95,7 @@ async function addDay(db: Registry, dir: string, day: number): Promise<string> {
   fs.mkdirSync(path.join(dir, 'data', rel), { recursive: true });
   fs.writeFileSync(path.join(dir, 'data', rel, 'part-0.csv'), `${lines(900, day).join('\n')}\n`);
   fs.writeFileSync(path.join(dir, 'data', rel, '_SUCCESS'), '');
-  const outcome = await registerPartition({ db, lineage: 'default', root: path.join(dir, 'data'), relativePath: rel, arrivedAt: new Date(), rules: { numericColumns: ['x', 'y'], categoricalColumns: ['a', 'b'], invalidRows: 'skip' }, log });
+  const outcome = await registerPartition({ db, root: path.join(dir, 'data'), relativePath: rel, arrivedAt: new Date(), rules: { numericColumns: ['x', 'y'], categoricalColumns: ['a', 'b'], invalidRows: 'skip' }, log });
   assert.equal(outcome.kind, 'registered');
   return path.join(dir, 'data', rel);
 }

@@ -20,7 +20,7 @@ function testWorker(db: Registry, retrain: JobHandler): JobWorker {
   return new JobWorker({
     db,
     workerId: 'a',
-    lineage: 'default',
+    lineages: ['default'],
     handlers: { retrain },
     log: createLogger({ level: 'silent', format: 'json' }),
     leaseSeconds: 30,
@@ -138,8 +138,8 @@ test('jobs sharing a concurrency key never run at the same time', async () => {
 test('a worker claims only jobs of its own lineage', async () => {
   const { db } = await createTestDatabase();
   await enqueueRetrain(db, { lineage: 'other', trigger: 'manual', maxAttempts: 3, reason: 'test' });
-  assert.equal(await claimJob(db, { ...lease('a'), lineage: 'mine' }), undefined);
-  assert.equal((await claimJob(db, { ...lease('a'), lineage: 'other' }))?.payload.lineage, 'other');
+  assert.equal(await claimJob(db, { ...lease('a'), lineages: ['mine'] }), undefined);
+  assert.equal((await claimJob(db, { ...lease('a'), lineages: ['mine', 'other'] }))?.payload.lineage, 'other');
 });
 
 test('enqueueing a retrain is idempotent while one is queued or running', async () => {
@@ -186,20 +186,20 @@ test('the retrain policy counts data not yet trained on by a finished run, and w
   const { db } = await createTestDatabase();
   const dir = tempDir();
   const policy = { minNewPartitions: 2, minNewExamples: 0, maxStalenessSeconds: 0 };
-  assert.deepEqual((await evaluateRetrainPolicy(db, 'l', policy)).due, false);
+  assert.deepEqual((await evaluateRetrainPolicy(db, { lineage: 'l', dataDir: `${dir}/data` }, policy)).due, false);
   const first = await addPartition(db, `${dir}/data`, '2026-11-01', syntheticRows(10, 1));
-  let verdict = await evaluateRetrainPolicy(db, 'l', policy);
+  let verdict = await evaluateRetrainPolicy(db, { lineage: 'l', dataDir: `${dir}/data` }, policy);
   assert.equal(verdict.due, false);
   assert.match(verdict.reason, /1 new partitions with 10 rows: below the thresholds/);
   // Staleness overrides the thresholds once the data has waited long enough.
   await db.updateTable('partitions').set({ arrived_at: sql`now() - interval '2 hours'` }).where('id', '=', first).execute();
-  verdict = await evaluateRetrainPolicy(db, 'l', { ...policy, maxStalenessSeconds: 3600 });
+  verdict = await evaluateRetrainPolicy(db, { lineage: 'l', dataDir: `${dir}/data` }, { ...policy, maxStalenessSeconds: 3600 });
   assert.equal(verdict.due, true);
   assert.match(verdict.reason, /waited 72\d\d s/);
   const second = await addPartition(db, `${dir}/data`, '2026-11-02', syntheticRows(10, 2));
-  verdict = await evaluateRetrainPolicy(db, 'l', { ...policy, minNewExamples: 30 });
+  verdict = await evaluateRetrainPolicy(db, { lineage: 'l', dataDir: `${dir}/data` }, { ...policy, minNewExamples: 30 });
   assert.equal(verdict.due, false, '20 rows < 30');
-  verdict = await evaluateRetrainPolicy(db, 'l', policy);
+  verdict = await evaluateRetrainPolicy(db, { lineage: 'l', dataDir: `${dir}/data` }, policy);
   assert.equal(verdict.due, true);
   assert.equal(verdict.watermark, second);
   // A finished run of the lineage that trained on both: nothing new any more.
@@ -210,7 +210,7 @@ test('the retrain policy counts data not yet trained on by a finished run, and w
     .executeTakeFirstOrThrow();
   const run = await db.insertInto('runs').values({ lineage_id: lineage.id, kind: 'initial', seed: 1, backend: 'cpu', status: 'succeeded', finished_at: new Date() }).returning('id').executeTakeFirstOrThrow();
   await db.insertInto('run_partitions').values([first, second].map((id) => ({ run_id: run.id, partition_id: id, role: 'train' as const }))).execute();
-  verdict = await evaluateRetrainPolicy(db, 'l', policy);
+  verdict = await evaluateRetrainPolicy(db, { lineage: 'l', dataDir: `${dir}/data` }, policy);
   assert.equal(verdict.newPartitions, 0);
   assert.equal(verdict.due, false);
 });

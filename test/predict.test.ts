@@ -41,7 +41,7 @@ async function addDay(db: Registry, dir: string, day: number, zones: string[]): 
   fs.mkdirSync(path.join(dir, 'data', rel), { recursive: true });
   fs.writeFileSync(path.join(dir, 'data', rel, 'part-0.csv'), `${zoneLines(900, day, zones).join('\n')}\n`);
   fs.writeFileSync(path.join(dir, 'data', rel, '_SUCCESS'), '');
-  const outcome = await registerPartition({ db, lineage: 'default', root: path.join(dir, 'data'), relativePath: rel, arrivedAt: new Date(), rules: { numericColumns: ['distance', 'y'], categoricalColumns: ['zone'], invalidRows: 'skip' }, log });
+  const outcome = await registerPartition({ db, root: path.join(dir, 'data'), relativePath: rel, arrivedAt: new Date(), rules: { numericColumns: ['distance', 'y'], categoricalColumns: ['zone'], invalidRows: 'skip' }, log });
   assert.equal(outcome.kind, 'registered');
   return path.join(dir, 'data', rel);
 }

@@ -141,9 +141,9 @@ describe('retrain, gate and promotion', () => {
     // day 4 (its gate partition) are still fresh (the champion has not learned from them, so
     // the next retrain trains on them) but tried (they do not trigger one again); the
     // policy, the planner's source and the status report all say so.
-    const fresh = await freshPartitions(db, { id: rejectedRun.lineage_id, name: 'default' });
+    const fresh = await freshPartitions(db, { id: rejectedRun.lineage_id, source: config.dataDir });
     assert.deepEqual(fresh.map((p) => [p.path, p.tried]), [['dt=2026-11-03', true], ['dt=2026-11-04', true]]);
-    const verdict = await evaluateRetrainPolicy(db, config.lineage, { minNewPartitions: 1, minNewExamples: 0, maxStalenessSeconds: 0 });
+    const verdict = await evaluateRetrainPolicy(db, config, { minNewPartitions: 1, minNewExamples: 0, maxStalenessSeconds: 0 });
     assert.deepEqual([verdict.due, verdict.newPartitions], [false, 0], verdict.reason);
     const status = await statusReport(db, config);
     assert.deepEqual([status.freshness.partitionsWaiting, status.freshness.partitionsUntried], [2, 0]);

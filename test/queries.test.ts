@@ -25,7 +25,7 @@ test('docs/queries.md: a dozen queries, each runs and returns rows; the views ke
   await runRetrainJob(db, trainConfig(dir, url, { ...base, FRESHET_EVAL__MIN_IMPROVEMENT: '100' })); // rejected
   await addPartition(db, config.dataDir, '2026-11-04', syntheticRows(800, 4, 2));
   await runRetrainJob(db, trainConfig(dir, url, { ...base, FRESHET_EVAL__MIN_IMPROVEMENT: '0' })); // shifted data: promoted
-  await db.insertInto('partitions').values({ lineage: 'default', path: 'dt=2026-11-05', sha256: 'b'.repeat(64), status: 'rejected', error: 'dt=2026-11-05/part-0.csv:3: column y: not a number', arrived_at: new Date(), detected_at: new Date() }).execute();
+  await db.insertInto('partitions').values({ source: '/data', path: 'dt=2026-11-05', sha256: 'b'.repeat(64), status: 'rejected', error: 'dt=2026-11-05/part-0.csv:3: column y: not a number', arrived_at: new Date(), detected_at: new Date() }).execute();
   await db.insertInto('jobs').values({ kind: 'retrain', payload: { lineage: 'default' }, state: 'failed', attempts: 5, last_error: 'boom', finished_at: new Date() }).execute();
 
   for (const query of queries) {

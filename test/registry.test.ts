@@ -37,7 +37,7 @@ async function rejectsWith(promise: Promise<unknown>, sqlstate: string, what: st
 }
 
 function partition(path: string, sha256: string, extra: Record<string, unknown> = {}) {
-  return { lineage: 'default', path, sha256, status: 'registered' as const, error: null, arrived_at: new Date(), detected_at: new Date(), ...extra };
+  return { source: '/data', path, sha256, status: 'registered' as const, error: null, arrived_at: new Date(), detected_at: new Date(), ...extra };
 }
 
 async function lineageWithRun(db: Registry, name: string) {
@@ -77,7 +77,7 @@ describe('partitions', () => {
     await rejectsWith(insertPartition(db, partition('dt=2026-11-26', SHA_B, { status: 'rejected', error: 'x' })), '23505', 'the same version twice');
     await insertPartition(db, partition('dt=2026-11-26', SHA_B, { status: 'superseded', version: 2 }));
     await insertPartition(db, partition('dt=2026-11-26', SHA_A, { version: 3 })); // restored from a backup
-    const latest = await findLatestPartitionVersion(db, 'default', 'dt=2026-11-26');
+    const latest = await findLatestPartitionVersion(db, '/data', 'dt=2026-11-26');
     assert.equal(latest?.version, 3);
     assert.equal(latest?.sha256, SHA_A);
   });
@@ -91,7 +91,7 @@ describe('partitions', () => {
       const v2 = await insertPartition(trx, partition('dt=2026-11-26', SHA_B, { version: 2 }));
       await supersedePartition(trx, v1.id, v2.id);
     });
-    const current = await findRegisteredPartition(db, 'default', 'dt=2026-11-26');
+    const current = await findRegisteredPartition(db, '/data', 'dt=2026-11-26');
     assert.equal(current?.sha256, SHA_B);
     assert.equal(current?.version, 2);
   });

@@ -249,7 +249,7 @@ describe('models and tasks', () => {
     fs.writeFileSync(path.join(partitionDir, 'b.parquet'), new Uint8Array(parquetWriteBuffer({ columnData })));
     await db
       .insertInto('partitions')
-      .values({ lineage: 'default', path: 'dt=2026-11-01', sha256: 'c'.repeat(64), files: JSON.stringify([{ name: 'a.jsonl', bytes: 1 }, { name: 'b.parquet', bytes: 1 }]), row_count: 1200, status: 'registered', error: null, arrived_at: new Date(), detected_at: new Date() })
+      .values({ source: path.join(dir, 'data'), path: 'dt=2026-11-01', sha256: 'c'.repeat(64), files: JSON.stringify([{ name: 'a.jsonl', bytes: 1 }, { name: 'b.parquet', bytes: 1 }]), row_count: 1200, status: 'registered', error: null, arrived_at: new Date(), detected_at: new Date() })
       .execute();
     const result = await train(db, dir, url, { FRESHET_TRAINING__NUM_CHECKPOINTS: '2' });
     const lineage = await getLineage(db, (await getRun(db, result.runId)).lineage_id);

@@ -347,7 +347,7 @@ describe('watcher', () => {
     const dir = tempDir('freshet-watch-');
     const partitionDir = writePartition(dir, 'dt=2026-11-11', syntheticRows(10, 1));
     fs.rmSync(partitionDir, { recursive: true });
-    const outcome = await registerPartition({ db, lineage: 'default', root: path.join(dir, 'data'), relativePath: 'dt=2026-11-11', arrivedAt: new Date(), rules: { numericColumns: [...FEATURES, LABEL], invalidRows: 'skip' }, log });
+    const outcome = await registerPartition({ db, root: path.join(dir, 'data'), relativePath: 'dt=2026-11-11', arrivedAt: new Date(), rules: { numericColumns: [...FEATURES, LABEL], invalidRows: 'skip' }, log });
     assert.equal(outcome.kind, 'vanished');
     assert.equal((await listPartitions(db)).length, 0);
   });

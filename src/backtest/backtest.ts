@@ -175,7 +175,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestSum
   const worker = new JobWorker({
     db,
     workerId: 'backtest',
-    lineage: config.lineage,
+    lineages: [config.lineage],
     handlers: { retrain: retrainJobHandler({ db, config, log, observer: options.observer }) },
     log,
     ...workerTiming(config),

@@ -189,7 +189,8 @@ export const configSchema = z.strictObject({
       maxAttempts: z.number().int().positive().default(5).describe('Attempts before a job fails for good (a lease that expired counts as one).'),
       backoffSeconds: z.number().min(0).default(10).describe('Delay before the first retry of a failed job; doubles with each attempt ...'),
       maxBackoffSeconds: z.number().min(0).default(600).describe('... up to this.'),
-      concurrency: z.number().int().min(0).default(1).describe('Jobs one process runs at once (training is CPU-bound: one per core at most); 0: this daemon runs no jobs.'),
+      concurrency: z.number().int().min(0).default(1).describe('Jobs one process runs at once, across its lineages (at most one retrain per lineage at a time; training is CPU-bound: one per core at most); 0: this daemon runs no jobs.'),
+      lineages: z.array(lineageName).default([]).describe('The lineages this daemon watches, schedules and claims jobs of (names from `lineages`); empty: all of them. Other daemons on the same registry take the rest.'),
     })
     .refine((queue) => queue.heartbeatSeconds < queue.leaseSeconds, { message: 'must be below queue.leaseSeconds', path: ['heartbeatSeconds'] })
     .prefault({}),
@@ -200,6 +201,11 @@ export const configSchema = z.strictObject({
       port: z.number().int().min(0).max(65535).default(9464).describe('TCP port; 0 picks a free one (logged).'),
       maxBodyBytes: z.number().int().positive().default(1048576).describe('Largest request body POST /v1/predict accepts (413 above it).'),
       refreshSeconds: z.number().min(0).default(15).describe('The status page refreshes its content in place this often, in a browser with JavaScript (no reload); 0 turns it off.'),
+    })
+    .prefault({}),
+  serving: z
+    .strictObject({
+      maxLoadedModels: z.number().int().positive().default(20).describe('Most models the daemon keeps loaded for predictions, across lineages and versions; a model loads on its first request, and the least recently used one is evicted beyond this.'),
     })
     .prefault({}),
   log: z

@@ -94,3 +94,18 @@ export function lineageConfig(config: ResolvedConfig, name?: string): ResolvedCo
   if (list.length === 1) return list[0]!;
   throw new ConfigError(`the configuration has ${list.length} lineages (${list.map((c) => c.lineage).join(', ')}): name one with --lineage`);
 }
+
+/**
+ * The lineages this daemon runs: all of them, or those `queue.lineages` names (an unknown
+ * name is refused, naming the configured ones).
+ */
+export function daemonLineages(config: ResolvedConfig): readonly ResolvedConfig[] {
+  if (config.queue.lineages.length === 0) return lineageConfigs(config);
+  return config.queue.lineages.map((name) => {
+    try {
+      return lineageConfig(config, name);
+    } catch (error) {
+      throw new ConfigError(`queue.lineages: ${(error as Error).message}`, { cause: error });
+    }
+  });
+}

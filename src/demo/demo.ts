@@ -54,12 +54,12 @@ export function freshetCommandFrom(dir: string): string {
  * finished run trained on it: promoted, or tried by a rejected candidate), and the queue
  * is idle. "Fresh" is the registry's one definition (freshPartitions).
  */
-async function waitForDecision(db: Registry, lineageName: string, date: string, signal: AbortSignal): Promise<void> {
+async function waitForDecision(db: Registry, { lineage: lineageName, dataDir }: { lineage: string; dataDir: string }, date: string, signal: AbortSignal): Promise<void> {
   for (;;) {
     if (signal.aborted) throw new Error('interrupted');
-    const registered = (await listPartitions(db, { lineage: lineageName, status: 'registered', limit: 1_000_000 })).some((p) => p.path === `dt=${date}`);
+    const registered = (await listPartitions(db, { source: dataDir, status: 'registered', limit: 1_000_000 })).some((p) => p.path === `dt=${date}`);
     const lineage = await findLineageByName(db, lineageName);
-    const untried = lineage ? (await freshPartitions(db, { id: lineage.id, name: lineage.name })).some((p) => p.path === `dt=${date}` && !p.tried) : true;
+    const untried = lineage ? (await freshPartitions(db, { id: lineage.id, source: dataDir })).some((p) => p.path === `dt=${date}` && !p.tried) : true;
     const jobs = await countJobsByState(db);
     if (registered && !untried && jobs.queued + jobs.running === 0) return;
     await delay(100);
@@ -142,7 +142,7 @@ log:
     out(`\nday 0–${BACKFILL - 1}: ${BACKFILL} partitions of ${options.rowsPerDay} trips written; starting the daemon (watcher, scheduler, worker)`);
     daemon = runDaemon({ config, log, signal: daemonStop.signal });
     const seen = new Set<string>();
-    await waitForDecision(db, config.lineage, dateOf(BACKFILL - 1), signal);
+    await waitForDecision(db, config, dateOf(BACKFILL - 1), signal);
     const lineage = (await findLineageByName(db, config.lineage))!;
     out(`    first model: steps_per_epoch fixed at ${lineage.steps_per_epoch} (virtual epochs: a retrain costs the same however much data arrives); the gate asks for 5% better on the newest partition, which the candidate did not train on (a forward test: a shift is promoted the day after it is learned)`);
     await tellLatest(db, config.lineage, seen, out);
@@ -150,7 +150,7 @@ log:
       const date = dateOf(day);
       writeTaxiPartition(config.dataDir, date, trips(day));
       out(`\nday ${day} (${date})${day === options.shiftDay ? ' — the new tariff starts today' : ''}: partition written`);
-      await waitForDecision(db, config.lineage, date, signal);
+      await waitForDecision(db, config, date, signal);
       await tellLatest(db, config.lineage, seen, out);
     }
     stopDaemon();

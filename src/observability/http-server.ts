@@ -22,17 +22,47 @@ export interface HttpServerOptions {
   metrics: Metrics;
   readiness: readonly ReadinessCheck[];
   log: Logger;
-  /** Extra GET routes (the status page), tried before the 404: each returns its content type and body. */
-  routes?: Record<string, () => Promise<{ status?: number; type: string; body: string }>>;
-  /** POST routes: each gets the request body (at most maxBodyBytes) and returns status, content type and body. */
-  postRoutes?: Record<string, (body: Buffer) => Promise<{ status: number; type: string; body: string }>>;
+  /**
+   * Extra GET routes (the status page, model descriptions), tried before the 404: each
+   * returns its content type and body. A path segment `:name` matches any one segment and
+   * is passed in `params` (decoded).
+   */
+  routes?: Record<string, (params: RouteParams) => Promise<{ status?: number; type: string; body: string }>>;
+  /** POST routes (same patterns): each gets the request body (at most maxBodyBytes) and returns status, content type and body. */
+  postRoutes?: Record<string, (body: Buffer, params: RouteParams) => Promise<{ status: number; type: string; body: string }>>;
   /** Largest request body a POST route accepts; larger ones get 413. */
   maxBodyBytes?: number;
   /** Told when a POST route's request is refused before the route sees it (405, 413), for its metrics. */
   onPostRefused?: (path: string, status: number) => void;
 }
 
+export type RouteParams = Readonly<Record<string, string>>;
+
 class BodyTooLarge extends Error {}
+
+/** The route whose pattern matches `pathname` (exact segments, or `:name` for any one segment), with its parameters. */
+export function matchRoute<H>(table: Record<string, H>, pathname: string): { handler: H; params: RouteParams } | undefined {
+  const exact = table[pathname];
+  if (exact) return { handler: exact, params: {} };
+  const segments = pathname.split('/');
+  for (const [pattern, handler] of Object.entries(table)) {
+    const parts = pattern.split('/');
+    if (parts.length !== segments.length || !pattern.includes('/:')) continue;
+    const params: Record<string, string> = {};
+    let matched = true;
+    for (let i = 0; i < parts.length && matched; i++) {
+      if (parts[i]!.startsWith(':') && segments[i] !== '') {
+        try {
+          params[parts[i]!.slice(1)] = decodeURIComponent(segments[i]!);
+        } catch {
+          matched = false; // a malformed escape: no route
+        }
+      } else matched = parts[i] === segments[i];
+    }
+    if (matched) return { handler, params };
+  }
+  return undefined;
+}
 
 /** The request body, refusing (and draining no further than) `limit` bytes. */
 function readBody(request: http.IncomingMessage, limit: number): Promise<Buffer> {
@@ -81,7 +111,7 @@ export async function startHttpServer({ host, port, metrics, readiness: checks, 
       response.end(body);
     };
     void (async () => {
-      const post = postRoutes[url.pathname];
+      const post = matchRoute(postRoutes, url.pathname);
       if (post) {
         if (request.method !== 'POST') {
           onPostRefused(url.pathname, 405);
@@ -95,7 +125,7 @@ export async function startHttpServer({ host, port, metrics, readiness: checks, 
           if (error instanceof BodyTooLarge) return send(413, 'application/json', `${JSON.stringify({ error: `the body is larger than http.maxBodyBytes (${maxBodyBytes} bytes)` })}\n`);
           throw error;
         }
-        const answer = await post(body);
+        const answer = await post.handler(body, post.params);
         return send(answer.status, answer.type, answer.body);
       }
       if (request.method !== 'GET' && request.method !== 'HEAD') return send(405, 'text/plain', 'method not allowed\n');
@@ -105,12 +135,12 @@ export async function startHttpServer({ host, port, metrics, readiness: checks, 
         const result = await readiness(checks);
         return send(result.ready ? 200 : 503, 'application/json', `${JSON.stringify(result)}\n`);
       }
-      const route = routes[url.pathname];
+      const route = matchRoute(routes, url.pathname);
       if (route) {
-        const { status = 200, type, body } = await route();
+        const { status = 200, type, body } = await route.handler(route.params);
         return send(status, type, body);
       }
-      send(404, 'text/plain', 'not found: try /metrics, /healthz, /readyz or POST /v1/predict\n');
+      send(404, 'text/plain', 'not found: try /metrics, /healthz, /readyz, GET /v1/models or POST /v1/models/<lineage>/predict\n');
     })().catch((error: Error) => {
       log.error({ err: error, path: url.pathname }, 'http request failed');
       if (!response.headersSent) send(500, 'text/plain', `internal error: ${error.message}\n`);

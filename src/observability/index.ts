@@ -1,7 +1,7 @@
 // The observability module's public surface: Prometheus metrics, the daemon's HTTP
 // server (/metrics, /healthz, /readyz), and the status report and page.
 export { createMetrics, type Metrics } from './metrics.ts';
-export { startHttpServer, type ReadinessCheck, type RunningHttpServer, type HttpServerOptions } from './http-server.ts';
+export { startHttpServer, matchRoute, type ReadinessCheck, type RunningHttpServer, type HttpServerOptions, type RouteParams } from './http-server.ts';
 export { forwardCheckWords, statusReport, type StatusReport } from './status-report.ts';
 export { renderStatusPage } from './status-page.ts';
 export { trainingMetrics, countRegistration, recordDecision, recordPrediction } from './metric-observers.ts';

@@ -127,11 +127,11 @@ export async function statusReport(db: Registry, config: ResolvedConfig): Promis
   if (registry.pendingMigrations.length > 0) return { ...base, ...empty }; // tables may be missing: `freshet migrate` first
 
   const lineage = await findLineageByName(db, config.lineage);
-  const { byStatus: partitions, newestRegisteredArrival: newestPartition } = await partitionCounts(db, config.lineage);
-  const waiting = await listWaitingPartitions(db, 20, config.lineage);
-  const { count: waitingCount, oldestFileAt } = await waitingSummary(db, config.lineage);
+  const { byStatus: partitions, newestRegisteredArrival: newestPartition } = await partitionCounts(db, config.dataDir);
+  const waiting = await listWaitingPartitions(db, 20, config.dataDir);
+  const { count: waitingCount, oldestFileAt } = await waitingSummary(db, config.dataDir);
   const awaitingMarker = { count: waitingCount, oldestSeconds: oldestFileAt ? Math.round((Date.now() - oldestFileAt.getTime()) / 1000) : null, paths: waiting.map((w) => w.path) };
-  const invalidRows = await registeredInvalidRows(db, config.lineage);
+  const invalidRows = await registeredInvalidRows(db, config.dataDir);
   const recentJobs = (await listJobs(db, { limit: 10 })).map(recentJobRow);
   const jobs = await countJobsByState(db);
   const activeJobs = (await listLiveJobs(db)).map(activeJobRow);
@@ -143,7 +143,7 @@ export async function statusReport(db: Registry, config: ResolvedConfig): Promis
   const version = await getChampion(db, lineage.id);
   const champion = version ? championOf(version, (await championSince(db, lineage.id)) ?? version.created_at) : null;
   const championData = version ? await newestTrainingDataArrival(db, version.id) : null;
-  const fresh = await freshPartitions(db, { id: lineage.id, name: lineage.name });
+  const fresh = await freshPartitions(db, { id: lineage.id, source: config.dataDir });
   const runs = await listRunsWithResult(db, lineage.id, 8);
   const decisions = await listPromotions(db, lineage.id, 8);
   let lossCurve: PlateauReport | null = null;

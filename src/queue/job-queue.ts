@@ -18,8 +18,8 @@ export interface LeaseOptions {
 }
 
 export interface ClaimOptions extends LeaseOptions {
-  /** Only jobs for this lineage (a worker trains the lineage its configuration defines). */
-  lineage?: string | undefined;
+  /** Only jobs of these lineages (a daemon claims the lineages its configuration has); undefined: any. */
+  lineages?: readonly string[] | undefined;
 }
 
 /**
@@ -40,7 +40,7 @@ export async function claimJob(db: Registry, options: ClaimOptions): Promise<Job
   return undefined;
 }
 
-async function claimOnce(db: Registry, { workerId, leaseSeconds, lineage }: ClaimOptions): Promise<Job | undefined | 'raced'> {
+async function claimOnce(db: Registry, { workerId, leaseSeconds, lineages }: ClaimOptions): Promise<Job | undefined | 'raced'> {
   try {
     const result = await sql<Job>`
       WITH next AS (
@@ -48,7 +48,7 @@ async function claimOnce(db: Registry, { workerId, leaseSeconds, lineage }: Clai
         WHERE ((j.state = 'queued' AND j.run_at <= now())
                OR (j.state = 'running' AND j.lease_expires_at < now()
                    AND (j.attempts < j.max_attempts OR j.progress > j.progress_at_claim)))
-          AND (${lineage ?? null}::text IS NULL OR j.payload->>'lineage' = ${lineage ?? null})
+          AND (${lineages ? [...lineages] : null}::text[] IS NULL OR j.payload->>'lineage' = ANY (${lineages ? [...lineages] : null}::text[]))
           AND (j.concurrency_key IS NULL OR NOT EXISTS (
                 SELECT 1 FROM jobs other
                 WHERE other.concurrency_key = j.concurrency_key AND other.state = 'running'

@@ -30,8 +30,8 @@ export type JobHandler = (job: Job, context: JobContext) => Promise<JobOutcome>;
 export interface JobWorkerOptions {
   db: Registry;
   workerId: string;
-  /** Only claim jobs for this lineage. */
-  lineage?: string;
+  /** Only claim jobs of these lineages (undefined: any lineage's). */
+  lineages?: readonly string[];
   handlers: Partial<Record<Job['kind'], JobHandler>>;
   log: Logger;
   leaseSeconds: number;
@@ -80,7 +80,7 @@ export class JobWorker extends EventEmitter<WorkerEvents> {
    */
   async runOnce(): Promise<{ job: Job; outcome: SettledOutcome } | undefined> {
     const { db, workerId, leaseSeconds } = this.#options;
-    const job = await claimJob(db, { workerId, leaseSeconds, lineage: this.#options.lineage });
+    const job = await claimJob(db, { workerId, leaseSeconds, lineages: this.#options.lineages });
     if (!job) return undefined;
     return { job, outcome: await this.#execute(job) };
   }
@@ -102,7 +102,7 @@ export class JobWorker extends EventEmitter<WorkerEvents> {
         const exhausted = await failExhaustedJobs(db);
         if (exhausted.length) log.error({ jobs: exhausted }, 'jobs failed for good: their lease expired on the last attempt');
       }
-      return claimJob(db, { workerId, leaseSeconds, lineage: this.#options.lineage });
+      return claimJob(db, { workerId, leaseSeconds, lineages: this.#options.lineages });
     };
     while (!this.#stop.signal.aborted) {
       let job: Job | undefined;

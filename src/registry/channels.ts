@@ -7,8 +7,10 @@ import type { Registry } from './connect.ts';
 export const CHANNELS = {
   /** A job became claimable (payload: its id); sent by a trigger on `jobs` (migration 0100). */
   jobs: 'freshet_jobs',
-  /** A partition was registered (payload: its id); sent in the registering transaction. */
+  /** A partition was registered (payload: {"lineage": name, "id": id} as JSON); sent in the registering transaction. */
   partitions: 'freshet_partitions',
+  /** A lineage's alias (the champion) moved (payload: the lineage's name); sent in the deciding transaction. */
+  champions: 'freshet_champions',
 } as const;
 
 export type Channel = (typeof CHANNELS)[keyof typeof CHANNELS];

@@ -44,8 +44,8 @@ export interface PartitionFile {
 
 export interface PartitionsTable {
   id: GeneratedId;
-  /** The lineage whose source the partition was found in (a path is unique per lineage). */
-  lineage: string;
+  /** The data location (dataDir) the partition was found in; a path is unique per source. '' until adopted (registered before sources existed). */
+  source: string;
   path: string;
   keys: JsonWithDefault<Record<string, string | number>>;
   version: Generated<number>;
@@ -65,7 +65,7 @@ export interface PartitionsTable {
 
 /** A partition directory with data files but no marker yet (or still changing, in stable mode). */
 export interface WaitingPartitionsTable {
-  lineage: string;
+  source: string;
   path: string;
   files: number;
   bytes: ColumnType<string, string | number, string | number>;

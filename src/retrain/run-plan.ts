@@ -24,7 +24,7 @@ export interface Plan {
 }
 
 /** The registered partitions that are fresh, each with its registration time (for the holdout's order). */
-async function freshWithArrival(db: Registry, registered: TrainingPartition[], lineage: { id: string | null; name: string }): Promise<Array<TrainingPartition & { arrivedAt: Date }>> {
+async function freshWithArrival(db: Registry, registered: TrainingPartition[], lineage: { id: string | null; source: string }): Promise<Array<TrainingPartition & { arrivedAt: Date }>> {
   const fresh = new Map((await freshPartitions(db, lineage)).map((p) => [p.id, p.arrivedAt]));
   return registered.filter((p) => fresh.has(p.id)).map((p) => ({ ...p, arrivedAt: fresh.get(p.id)! }));
 }
@@ -36,11 +36,11 @@ export async function planRun(db: Registry, config: ResolvedConfig, log: Logger)
   const head = lineage ? await headRunId(db, lineage.id) : undefined;
   if (!lineage || !head) {
     if (registered.length === 0) throw new NotFoundError('no registered partitions to train on');
-    const split = splitHoldout(await freshWithArrival(db, registered, { id: null, name: config.lineage }), config.eval);
+    const split = splitHoldout(await freshWithArrival(db, registered, { id: null, source: config.dataDir }), config.eval);
     log.info({ holdout: split.holdout, gate: split.gate.map((p) => p.path) }, `first model; gate rows: ${split.note}`);
     return { kind: 'initial', train: split.train, eval: split.train, gate: split.gate, base: undefined, virtualEpochs: undefined, evalSet: undefined };
   }
-  const fresh = await freshWithArrival(db, registered, { id: lineage.id, name: lineage.name });
+  const fresh = await freshWithArrival(db, registered, { id: lineage.id, source: config.dataDir });
   if (fresh.length === 0) return undefined;
   const split = splitHoldout(fresh, config.eval);
   const freshIds = new Set(fresh.map((p) => p.id));

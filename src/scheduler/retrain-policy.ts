@@ -22,10 +22,10 @@ export interface PolicyVerdict {
 
 type PolicyConfig = Pick<ResolvedConfig['retrain'], 'minNewPartitions' | 'minNewExamples' | 'maxStalenessSeconds'>;
 
-/** Evaluates the policy for a lineage (by name; it may not exist yet: then all data is new). */
-export async function evaluateRetrainPolicy(db: Registry, lineageName: string, policy: PolicyConfig): Promise<PolicyVerdict> {
+/** Evaluates the policy for a lineage (by name; it may not exist yet: then all data is new) on its source's partitions. */
+export async function evaluateRetrainPolicy(db: Registry, { lineage: lineageName, dataDir }: { lineage: string; dataDir: string }, policy: PolicyConfig): Promise<PolicyVerdict> {
   const lineage = await findLineageByName(db, lineageName);
-  const untried = (await freshPartitions(db, { id: lineage?.id ?? null, name: lineageName })).filter((p) => !p.tried);
+  const untried = (await freshPartitions(db, { id: lineage?.id ?? null, source: dataDir })).filter((p) => !p.tried);
   const newPartitions = untried.length;
   const newExamples = untried.reduce((n, p) => n + (p.rows ?? 0), 0);
   const oldestArrival = untried.reduce<number | null>((min, p) => (min === null || p.arrivedAt.getTime() < min ? p.arrivedAt.getTime() : min), null);

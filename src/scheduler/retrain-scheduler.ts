@@ -67,7 +67,7 @@ export class RetrainScheduler {
   async #check(trigger: TriggerKind, slot: Date | undefined): Promise<void> {
     const { db, config } = this.#options;
     try {
-      const verdict = await evaluateRetrainPolicy(db, config.lineage, config.retrain);
+      const verdict = await evaluateRetrainPolicy(db, config, config.retrain);
       if (!verdict.due) {
         this.#log.debug({ trigger, reason: verdict.reason }, 'no retrain due');
         return;

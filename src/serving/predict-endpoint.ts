@@ -8,8 +8,8 @@
 //              "errors": [{row, field, message}, …]}   (row: the 0-based index into "rows")
 //   503:      {"error": "no champion yet"}
 // The body size limit is the HTTP server's (http.maxBodyBytes: 413 above it).
-import type { ChampionPredictor } from './champion-predictor.ts';
-import { coerceError } from '../core/errors.ts';
+import type { ModelSource } from './model-server.ts';
+import { coerceError, NotFoundError } from '../core/errors.ts';
 
 export interface JsonResponse {
   status: number;
@@ -29,19 +29,22 @@ export interface PredictOutcome {
 
 const json = (status: number, value: unknown): JsonResponse => ({ status, type: 'application/json', body: `${JSON.stringify(value)}\n` });
 
-export function predictEndpoint(champion: ChampionPredictor, observe: (outcome: PredictOutcome) => void = () => {}): (body: Buffer) => Promise<JsonResponse> {
+export function predictEndpoint(champion: ModelSource, observe: (outcome: PredictOutcome) => void = () => {}): (body: Buffer) => Promise<JsonResponse> {
   return async (body) => {
     const started = performance.now();
     let version: number | null = null;
     let scored = 0;
     let unseen: Record<string, number> = {};
-    const answer = await answerRequest(champion, body, (v, rows, u) => ((version = v), (scored = rows), (unseen = u)));
+    const answer = await answerRequest(champion, body, (v, rows, u) => ((version = v), (scored = rows), (unseen = u))).catch((error: unknown) => {
+      if (error instanceof NotFoundError) return json(404, { error: error.message }); // an unknown lineage or version
+      throw error;
+    });
     observe({ status: answer.status, version, rows: scored, seconds: (performance.now() - started) / 1000, unseen });
     return answer;
   };
 }
 
-async function answerRequest(champion: ChampionPredictor, body: Buffer, scored: (version: number, rows: number, unseen: Record<string, number>) => void): Promise<JsonResponse> {
+async function answerRequest(champion: ModelSource, body: Buffer, scored: (version: number, rows: number, unseen: Record<string, number>) => void): Promise<JsonResponse> {
   let request: unknown;
   try {
     request = JSON.parse(body.toString('utf8'));

@@ -91,7 +91,7 @@ export class PartitionWatcher extends EventEmitter<WatcherEvents> {
     for (const { relativePath } of complete) this.#enqueue(relativePath);
     await this.drained();
     const sightings = waiting.map((w) => ({ path: w.relativePath, files: w.files, bytes: w.bytes, firstFileAt: w.firstFileAt }));
-    await replaceWaitingPartitions(this.#db, this.#config.lineage, sightings).catch((error: Error) => this.#log.warn({ err: error.message }, 'could not record the partitions waiting for their marker; the next scan retries'));
+    await replaceWaitingPartitions(this.#db, this.#source.root, sightings).catch((error: Error) => this.#log.warn({ err: error.message }, 'could not record the partitions waiting for their marker; the next scan retries'));
     return waiting;
   }
 
@@ -123,12 +123,12 @@ export class PartitionWatcher extends EventEmitter<WatcherEvents> {
     if (this.#stopped) return;
     try {
       if (await this.#source.completion(relative)) {
-        const latest = await findLatestPartitionVersion(this.#db, this.#config.lineage, relative);
+        const latest = await findLatestPartitionVersion(this.#db, this.#source.root, relative);
         if (latest?.status === 'rejected') this.#enqueue(relative);
         return;
       }
       const content = await this.#source.waitingContent(relative);
-      if (content) await upsertWaitingPartition(this.#db, { lineage: this.#config.lineage, path: relative, files: content.files, bytes: content.bytes, firstFileAt: content.firstFileAt });
+      if (content) await upsertWaitingPartition(this.#db, { source: this.#source.root, path: relative, files: content.files, bytes: content.bytes, firstFileAt: content.firstFileAt });
     } catch (thrown) {
       this.#log.warn({ path: relative, err: coerceError(thrown).message }, 'could not look at a changed partition; the next rescan does');
     }
@@ -174,7 +174,6 @@ export class PartitionWatcher extends EventEmitter<WatcherEvents> {
         () =>
           registerPartition({
             db: this.#db,
-            lineage: this.#config.lineage,
             root: this.#source.root,
             relativePath: relative,
             arrivedAt,

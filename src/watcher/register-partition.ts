@@ -12,7 +12,7 @@
 // so Postgres delivers it only if the row commits.
 import path from 'node:path';
 import type { Logger } from '../core/log.ts';
-import { retirePartition, insertPartition, lockPartitionPath, notify, nextPartitionVersion, CHANNELS, findLatestPartitionVersion, findRegisteredCopyElsewhere, findRegisteredPartition, supersedeRejectedVersions, removeWaitingPartition, recordEvent, supersedePartition, type Partition, type Registry } from '../registry/index.ts';
+import { adoptUnsourcedVersions, retirePartition, insertPartition, lockPartitionPath, notify, nextPartitionVersion, CHANNELS, findLatestPartitionVersion, findRegisteredCopyElsewhere, findRegisteredPartition, supersedeRejectedVersions, removeWaitingPartition, recordEvent, supersedePartition, type Partition, type Registry } from '../registry/index.ts';
 import { DataFileError, doorFor } from '../data/index.ts';
 import { coerceError } from '../core/errors.ts';
 import { isInside } from './find-complete-partitions.ts';
@@ -29,9 +29,7 @@ export type RegistrationOutcome =
 
 export interface RegisterOptions {
   db: Registry;
-  /** The lineage whose source holds the partition: its rows are that lineage's. */
-  lineage: string;
-  /** The data root (absolute). */
+  /** The data root (absolute), the partition's source: its rows are that source's. */
   root: string;
   /** The partition directory relative to the root. */
   relativePath: string;
@@ -59,7 +57,8 @@ function rejectionText(error: DataFileError, root: string): string {
 }
 
 export async function registerPartition(options: RegisterOptions): Promise<RegistrationOutcome> {
-  const { db, lineage, root, relativePath, rules, log } = options;
+  const { db, root, relativePath, rules, log } = options;
+  const source = root;
   const keys = parsePartitionPath(relativePath);
   if (!keys) throw new Error(`${relativePath} is not a Hive-style partition path (key=value segments)`);
   const dir = doorFor(root).join(root, relativePath);
@@ -72,9 +71,9 @@ export async function registerPartition(options: RegisterOptions): Promise<Regis
     if (isVanished(error)) return { kind: 'vanished', path: relativePath, reason: coerceError(error).message };
     throw error;
   }
-  const latest = await findLatestPartitionVersion(db, lineage, relativePath);
+  const latest = (await findLatestPartitionVersion(db, source, relativePath)) ?? (await adoptUnsourcedVersions(db, source, relativePath, content.sha256));
   if (latest?.sha256 === content.sha256) {
-    await removeWaitingPartition(db, lineage, relativePath); // its marker came back, say
+    await removeWaitingPartition(db, source, relativePath); // its marker came back, say
     return { kind: 'unchanged', partition: latest };
   }
 
@@ -89,16 +88,16 @@ export async function registerPartition(options: RegisterOptions): Promise<Regis
   }
 
   return db.transaction().execute(async (trx) => {
-    await lockPartitionPath(trx, lineage, relativePath);
-    await removeWaitingPartition(trx, lineage, relativePath);
-    const raced = await findLatestPartitionVersion(trx, lineage, relativePath);
+    await lockPartitionPath(trx, source, relativePath);
+    await removeWaitingPartition(trx, source, relativePath);
+    const raced = await findLatestPartitionVersion(trx, source, relativePath);
     if (raced?.sha256 === content.sha256) return { kind: 'unchanged', partition: raced } as const;
-    const version = await nextPartitionVersion(trx, lineage, relativePath);
-    const current = await findRegisteredPartition(trx, lineage, relativePath);
+    const version = await nextPartitionVersion(trx, source, relativePath);
+    const current = await findRegisteredPartition(trx, source, relativePath);
     if (current && !rejection) await retirePartition(trx, current.id);
-    const copyOf = rejection ? undefined : await findRegisteredCopyElsewhere(trx, lineage, relativePath, content.sha256);
+    const copyOf = rejection ? undefined : await findRegisteredCopyElsewhere(trx, source, relativePath, content.sha256);
     const row = await insertPartition(trx, {
-      lineage,
+      source,
       path: relativePath,
       keys: JSON.stringify(keys),
       version,
@@ -112,7 +111,7 @@ export async function registerPartition(options: RegisterOptions): Promise<Regis
       arrived_at: options.arrivedAt,
       detected_at: detectedAt,
     });
-    const superseded = await supersedeRejectedVersions(trx, lineage, relativePath, row.id);
+    const superseded = await supersedeRejectedVersions(trx, source, relativePath, row.id);
     if (current && !rejection) superseded.unshift(await supersedePartition(trx, current.id, row.id));
     for (const old of superseded) {
       await recordEvent(trx, {
@@ -134,7 +133,7 @@ export async function registerPartition(options: RegisterOptions): Promise<Regis
       message: `registered ${relativePath} (${validation!.rowCount} rows)`,
       data: { path: relativePath, rows: validation!.rowCount, invalidRows: validation!.invalidRows },
     });
-    await notify(trx, CHANNELS.partitions, row.id); // delivered at commit, so a listener never sees an uncommitted id
+    await notify(trx, CHANNELS.partitions, JSON.stringify({ source, id: row.id })); // delivered at commit, so a listener never sees an uncommitted id
     log.info({ partition: row.id, path: relativePath, rows: validation!.rowCount, version: row.version }, 'partition registered');
     return { kind: 'registered', partition: row, superseded, copyOf } as const;
   });

@@ -60,8 +60,10 @@ export async function stopDaemons(daemons: ReadonlyArray<ReturnType<typeof spawn
  */
 export async function backlog(db: Registry, lineage = 'default'): Promise<{ registered: number; untrained: number; live: number }> {
   const registered = (await listPartitions(db, { status: 'registered', limit: 1_000_000 })).length;
+  // Every partition of these tests is in one data folder: the source of the first one.
+  const source = (await listPartitions(db, { limit: 1 }))[0]?.source ?? '';
   const lineageRow = await findLineageByName(db, lineage);
-  const untrained = (await freshPartitions(db, { id: lineageRow?.id ?? null, name: lineage })).filter((p) => !p.tried).length;
+  const untrained = (await freshPartitions(db, { id: lineageRow?.id ?? null, source })).filter((p) => !p.tried).length;
   const jobs = await countJobsByState(db);
   return { registered, untrained, live: jobs.queued + jobs.running };
 }

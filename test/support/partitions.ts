@@ -38,7 +38,7 @@ export async function addPartition(db: Registry, dataDir: string, day: string, r
   fs.writeFileSync(path.join(dir, '_SUCCESS'), '');
   const bytes = fs.readFileSync(path.join(dir, 'part-0.csv'));
   const row = await insertPartition(db, {
-    lineage: 'default',
+    source: dataDir,
     path: rel,
     keys: { dt: day },
     sha256: crypto.createHash('sha256').update(bytes).digest('hex'),

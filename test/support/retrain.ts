@@ -16,7 +16,7 @@ export async function runRetrainJob(db: Registry, config: ResolvedConfig) {
   const worker = new JobWorker({
     db,
     workerId: 'test',
-    lineage: config.lineage,
+    lineages: [config.lineage],
     handlers: { retrain: retrainJobHandler({ db, config, log }) },
     log,
     leaseSeconds: 300,

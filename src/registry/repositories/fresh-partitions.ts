@@ -21,13 +21,13 @@ export interface FreshPartition {
 /**
  * The lineage's fresh partitions: registered partitions that the weights of its head
  * model have not learned from, i.e. no run in the head's chain trained or replayed them.
- * Only the lineage's own partitions (`partitions.lineage`). The head and the chain are run-chain.ts's (the champion's run, else the newest
+ * Only the partitions of the lineage's source (its data location). The head and the chain are run-chain.ts's (the champion's run, else the newest
  * succeeded run, else none: then everything registered is fresh). A lineage that does not
  * exist yet (`lineageId` null) has everything fresh and nothing tried.
  *
  * One statement, so a decision committed meanwhile is either wholly seen or not at all.
  */
-export async function freshPartitions(db: Registry, lineage: { id: string | null; name: string }): Promise<FreshPartition[]> {
+export async function freshPartitions(db: Registry, lineage: { id: string | null; source: string }): Promise<FreshPartition[]> {
   const lineageId = lineage.id;
   const rows = await sql<{ id: string; path: string; row_count: string | null; arrived_at: Date; tried: boolean }>`
     WITH RECURSIVE ${chainCteSql(headRunSql(lineageId))},
@@ -39,7 +39,7 @@ export async function freshPartitions(db: Registry, lineage: { id: string | null
                    WHERE rp.partition_id = p.id AND rp.role IN ('train', 'gate') AND r.status = 'succeeded'
                      AND r.lineage_id = ${lineageId}) AS tried
     FROM partitions p
-    WHERE p.lineage = ${lineage.name} AND p.status = 'registered' AND p.id NOT IN (SELECT partition_id FROM learned)
+    WHERE p.source = ${lineage.source} AND p.status = 'registered' AND p.id NOT IN (SELECT partition_id FROM learned)
     ORDER BY p.path COLLATE "C"
   `.execute(db);
   return rows.rows.map((r) => ({ id: String(r.id), path: r.path, rows: r.row_count === null ? null : Number(r.row_count), arrivedAt: r.arrived_at, tried: r.tried }));

@@ -1,6 +1,8 @@
 // Model versions, aliases (`champion`) and promotion decisions: an MLflow-like registry.
 import type { Insertable } from 'kysely';
+import { sql } from 'kysely';
 import type { Registry } from '../connect.ts';
+import { CHANNELS } from '../channels.ts';
 import { NotFoundError } from '../../core/errors.ts';
 import { findLineageByName, lockLineage } from './lineages.ts';
 import type { Lineage, ModelVersion, ModelVersionsTable, NewPromotion, Promotion } from '../schema.ts';
@@ -37,13 +39,18 @@ export async function createModelVersion(
   });
 }
 
-/** Points an alias at a version (insert or move). The foreign key keeps it inside the lineage. */
+/**
+ * Points an alias at a version (insert or move). The foreign key keeps it inside the
+ * lineage. Notifies `freshet_champions` with the lineage's name (delivered at commit, so
+ * a daemon that caches the champion switches exactly when the decision is visible).
+ */
 export async function setAlias(db: Registry, lineageId: string, name: string, modelVersionId: string): Promise<void> {
   await db
     .insertInto('aliases')
     .values({ lineage_id: lineageId, name, model_version_id: modelVersionId })
     .onConflict((oc) => oc.columns(['lineage_id', 'name']).doUpdateSet({ model_version_id: modelVersionId, updated_at: new Date() }))
     .execute();
+  await sql`select pg_notify(${CHANNELS.champions}, (select name from lineages where id = ${lineageId}))`.execute(db);
 }
 
 export async function getAliasedVersion(db: Registry, lineageId: string, name: string): Promise<ModelVersion | undefined> {

@@ -17,9 +17,9 @@ import { earlyCheckpointSteps, stepsPerEpoch } from './virtual-epochs.ts';
  * registers several partitions at once in whatever order their checks finish, and the same
  * data must give the same batches, the same replay window and the same model.
  */
-/** A lineage's registered partitions (`source`: its name and data location). */
-export async function registeredPartitions(db: Registry, { lineage, dataDir }: { lineage: string; dataDir: string }): Promise<TrainingPartition[]> {
-  const rows = (await listPartitions(db, { lineage, status: 'registered', limit: 1_000_000 })).sort((a, b) => comparePaths(a.path, b.path));
+/** The registered partitions of a lineage's source (its data location). */
+export async function registeredPartitions(db: Registry, { dataDir }: { dataDir: string }): Promise<TrainingPartition[]> {
+  const rows = (await listPartitions(db, { source: dataDir, status: 'registered', limit: 1_000_000 })).sort((a, b) => comparePaths(a.path, b.path));
   return rows.map((row) => ({
     id: row.id,
     path: row.path,
