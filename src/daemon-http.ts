@@ -9,7 +9,7 @@
 // the daemon serves one lineage; GET /v1/models and /v1/models/<lineage> describe them.
 import type { ResolvedConfig } from './core/config.ts';
 import type { Logger } from './core/log.ts';
-import { createMetrics, recordPrediction, renderStatusPage, startHttpServer, statusReport, type Metrics, type RouteParams } from './observability/index.ts';
+import { createMetrics, lineagesOverview, recordPrediction, renderOverviewPage, renderStatusPage, startHttpServer, statusReport, type Metrics, type RouteParams } from './observability/index.ts';
 import { countJobsByState, type JobWorker } from './queue/index.ts';
 import { checkReachable, findChampion, lastFinishedRunInvalidRows, newestTrainingDataArrival, waitingSummary, type Registry } from './registry/index.ts';
 import { modelEndpoint, modelsEndpoint, predictEndpoint, type ModelServer } from './serving/index.ts';
@@ -95,7 +95,7 @@ function predictRoutes(startup: DaemonStartup, metrics: Metrics, starting: () =>
 }
 
 /** Starts the HTTP server; resolves once the port is bound (a taken port fails here, fast). */
-export function startDaemonHttp({ config, log, role, startup, metrics }: { config: ResolvedConfig; log: Logger; role: 'all' | 'worker'; startup: DaemonStartup; metrics: Metrics }) {
+export function startDaemonHttp({ config, lineages, log, role, startup, metrics }: { config: ResolvedConfig; lineages: readonly ResolvedConfig[]; log: Logger; role: 'all' | 'worker'; startup: DaemonStartup; metrics: Metrics }) {
   const starting = (): string => `freshet is starting: ${startup.waiting}`;
   const withRegistry = (render: (db: Registry, params: RouteParams) => Promise<Answer | string>, type: string) => async (params: RouteParams) => {
     if (!startup.db || !startup.models) return { status: 503, type: 'text/plain; charset=utf-8', body: `${starting()}\n` };
@@ -116,8 +116,23 @@ export function startDaemonHttp({ config, log, role, startup, metrics }: { confi
       ...(config.queue.concurrency > 0 ? [{ name: 'workers', check: () => startup.workers.length > 0 && startup.workers.every((w) => w.running), waiting: () => 'the job workers are not running yet' }] : []),
     ],
     routes: {
-      '/': withRegistry(async (db) => renderStatusPage(await statusReport(db, config), { refreshSeconds: config.http.refreshSeconds }), 'text/html; charset=utf-8'),
-      '/status.json': withRegistry(async (db) => JSON.stringify(await statusReport(db, config)), 'application/json'),
+      // One lineage: its page at /, as before; several: the overview at /, each lineage's page at /lineages/<name>.
+      '/': withRegistry(
+        async (db) =>
+          lineages.length === 1 ? renderStatusPage(await statusReport(db, lineages[0]!), { refreshSeconds: config.http.refreshSeconds }) : renderOverviewPage(await lineagesOverview(db, lineages), { refreshSeconds: config.http.refreshSeconds }),
+        'text/html; charset=utf-8',
+      ),
+      '/status.json': withRegistry(async (db) => JSON.stringify(lineages.length === 1 ? await statusReport(db, lineages[0]!) : await lineagesOverview(db, lineages)), 'application/json'),
+      '/lineages/:lineage': withRegistry(async (db, { lineage }) => {
+        const one = lineages.find((l) => l.lineage === lineage);
+        if (!one) return { status: 404, type: 'text/plain; charset=utf-8', body: `unknown lineage ${JSON.stringify(lineage)}: this daemon runs ${lineages.map((l) => l.lineage).join(', ')}\n` };
+        return renderStatusPage(await statusReport(db, one), { refreshSeconds: config.http.refreshSeconds });
+      }, 'text/html; charset=utf-8'),
+      '/lineages/:lineage/status.json': withRegistry(async (db, { lineage }) => {
+        const one = lineages.find((l) => l.lineage === lineage);
+        if (!one) return { status: 404, type: 'application/json', body: `${JSON.stringify({ error: `unknown lineage ${JSON.stringify(lineage)}` })}\n` };
+        return JSON.stringify(await statusReport(db, one));
+      }, 'application/json'),
       '/v1/models': withRegistry((db) => modelsEndpoint(db, startup.models!)(), 'application/json'),
       '/v1/models/:lineage': withRegistry((db, params) => modelEndpoint(db, startup.models!)(params), 'application/json'),
     },

@@ -188,7 +188,7 @@ export async function runDaemon({ config, log, signal, role = 'all' }: DaemonOpt
     const metrics = daemonMetrics(startup, lineages[0]!);
     if (config.http.enabled) {
       releasers.add('models', () => startup.models?.close());
-      const http = await startDaemonHttp({ config, log, role, startup, metrics });
+      const http = await startDaemonHttp({ config, lineages, log, role, startup, metrics });
       releasers.add('http', () => http.close());
     }
 

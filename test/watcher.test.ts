@@ -352,7 +352,7 @@ describe('watcher', () => {
     assert.equal((await listPartitions(db)).length, 0);
   });
 
-  test('a committed registration sends NOTIFY with the partition id', async () => {
+  test('a committed registration sends NOTIFY with its source and the partition id', async () => {
     const { db, url } = await createTestDatabase();
     const listener = new pg.Client({ connectionString: url });
     listener.on('error', () => {}); // the database is dropped when the file ends
@@ -363,7 +363,7 @@ describe('watcher', () => {
     writePartition(dir, 'dt=2026-11-12', syntheticRows(10, 1));
     await startWatcher(db, dir);
     const [row] = await listPartitions(db);
-    assert.equal(await notified, row!.id);
+    assert.deepEqual(JSON.parse(await notified), { source: path.join(dir, 'data'), id: row!.id });
     await listener.end();
   });
 });

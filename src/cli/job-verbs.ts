@@ -9,7 +9,7 @@ import { positiveInt, print, setup, withRegistry } from './verb-support.ts';
 
 export function addJobVerbs(program: Command): void {
   const runRole = (role: DaemonRole) => async (_options: unknown, command: Command) => {
-    const { config, log } = await setup(command);
+    const { config, log } = await setup(command, { scope: 'daemon' });
     const { runDaemon } = await import('../daemon.ts');
     const controller = shutdownOnSignals(log, config.daemon.shutdownTimeoutSeconds);
     try {
@@ -38,7 +38,10 @@ export function addJobVerbs(program: Command): void {
     .option('--json', 'machine-readable output')
     .action(async (options: { state?: JobState; limit: number; json?: boolean }, command: Command) => {
       const { listJobs } = await import('../registry/index.ts');
-      await withRegistry(command, 'current', async (registry) => {
+      await withRegistry(
+        command,
+        'current',
+        async (registry) => {
         const rows = await listJobs(registry.db, { state: options.state, limit: options.limit });
         if (options.json) return print(JSON.stringify(rows, null, 2));
         print(
@@ -47,19 +50,20 @@ export function addJobVerbs(program: Command): void {
             rows.map((j) => [j.id, j.kind, j.payload.lineage, j.state, j.trigger, `${j.attempts}/${j.max_attempts}`, j.run_at.toISOString(), j.locked_by, j.lease_expires_at?.toISOString(), j.last_error]),
           ),
         );
-      });
+        },
+        'all', // the queue is every lineage's
+      );
     });
 
   program
     .command('retrain')
     .description('enqueue a retrain of the lineage now, whatever the retrain policy says (a daemon or worker runs it)')
-    .option('--lineage <name>', 'lineage to retrain (default: the configured one)')
     .option('--json', 'print the job as JSON')
-    .action(async (options: { lineage?: string; json?: boolean }, command: Command) => {
+    .action(async (options: { json?: boolean }, command: Command) => {
       const { enqueueRetrain } = await import('../scheduler/index.ts');
       await withRegistry(command, 'migrate', async (registry, _log, config) => {
         const { job, created } = await enqueueRetrain(registry.db, {
-          lineage: options.lineage ?? config.lineage,
+          lineage: config.lineage, // the one --lineage names, or the only one
           trigger: 'manual',
           maxAttempts: config.queue.maxAttempts,
           reason: `requested by ${os.userInfo().username} with freshet retrain`,

@@ -23,6 +23,7 @@ export function buildProgram(): Command {
     .option('-c, --config <file>', 'configuration file (default: ./freshet.config.yaml, or $FRESHET_CONFIG)')
     .addOption(new Option('--log-level <level>', 'log level (one-shot verbs log warnings only by default; the daemon uses log.level)').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']))
     .option('--verbose', 'one-shot verbs also log at info level (on stderr; the answer stays on stdout)')
+    .option('--lineage <name>', 'the lineage a verb works on (a name under lineages:; needed when there are several); daemon and worker: run only this one; status: only this one (default: all)')
     .showHelpAfterError('(run `freshet --help` for usage)')
     .addHelpText(
       'after',

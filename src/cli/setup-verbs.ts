@@ -20,11 +20,16 @@ export function addSetupVerbs(program: Command): void {
     .description('apply pending registry migrations (safe to run twice, or from two processes at once)')
     .action(async (_options: unknown, command: Command) => {
       const { migrateToLatest } = await import('../registry/index.ts');
-      await withRegistry(command, 'any', async (registry, log) => {
-        const { applied, version } = await migrateToLatest(registry.db);
-        log.info({ applied, schemaVersion: version }, applied.length ? 'migrations applied' : 'schema already current');
-        print(applied.length ? `applied ${applied.join(', ')}; schema version ${version}` : `schema already current: ${version}`);
-      });
+      await withRegistry(
+        command,
+        'any',
+        async (registry, log) => {
+          const { applied, version } = await migrateToLatest(registry.db);
+          log.info({ applied, schemaVersion: version }, applied.length ? 'migrations applied' : 'schema already current');
+          print(applied.length ? `applied ${applied.join(', ')}; schema version ${version}` : `schema already current: ${version}`);
+        },
+        'all',
+      );
     });
 
   program
@@ -35,7 +40,8 @@ export function addSetupVerbs(program: Command): void {
       const { configReferenceTable } = await import('../core/config.ts');
       const { redactUrl } = await import('../registry/index.ts');
       if (options.reference) return print(configReferenceTable());
-      const { config } = await setup(command, { oneShot: true });
+      // With --lineage: that lineage's whole configuration (the top level merged with its keys).
+      const { config } = await setup(command, { oneShot: true, scope: command.optsWithGlobals<{ lineage?: string }>().lineage === undefined ? 'all' : 'lineage' });
       const redacted = config.database.url ? { ...config, database: { ...config.database, url: redactUrl(config.database.url) } } : config;
       print(JSON.stringify(redacted, null, 2));
     });

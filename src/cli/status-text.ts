@@ -1,7 +1,7 @@
 // `freshet status` for people: the status report as aligned text.
 import { formatTable } from '../core/table.ts';
 import { humanSeconds } from '../core/human-seconds.ts';
-import { forwardCheckWords, type StatusReport } from '../observability/index.ts';
+import { forwardCheckWords, type LineagesOverview, type StatusReport } from '../observability/index.ts';
 import { formatSkill } from '../promotion/index.ts';
 
 const num = (n: number | null | undefined): string | null => (n === null || n === undefined ? null : n.toPrecision(5));
@@ -42,4 +42,25 @@ export function forwardLine(report: StatusReport): string {
   if (!report.forwardCheck) return 'naive baseline: no gate decision with a naive baseline yet';
   const { summary, warning } = forwardCheckWords(report.forwardCheck);
   return `naive baseline: ${summary}${warning ? `\nWARNING: ${warning}` : ''}`;
+}
+
+/** Every lineage in one table (`freshet status` with several lineages). */
+export function formatOverview(overview: LineagesOverview): string {
+  return [
+    `${overview.lineages.length} lineages (\`freshet status --lineage NAME\` for one in full)`,
+    formatTable(
+      ['lineage', 'champion', 'metric', 'skill vs naive', 'data age', 'last decision', 'next retrain on', 'fresh', 'waiting for marker'],
+      overview.lineages.map((l) => [
+        l.lineage,
+        l.champion ? `v${l.champion.version}` : 'none yet',
+        l.champion ? `${l.champion.metricName} ${num(l.champion.metric)}` : '-',
+        l.skill === null ? '-' : `${formatSkill(l.skill)}${l.beatsNaive === false ? ' (does not beat it)' : ''}`,
+        humanSeconds(l.championDataAgeSeconds),
+        l.lastDecision ? `${l.lastDecision.decision} ${l.lastDecision.at}` : '-',
+        l.triggers,
+        l.freshPartitions,
+        l.waitingForMarker,
+      ]),
+    ),
+  ].join('\n');
 }

@@ -10,12 +10,25 @@ export function addStatusVerbs(program: Command): void {
     .description('what to look at first: champion and its metric, data freshness, job queue, latest runs and decisions, schema and rows per table')
     .option('--json', 'machine-readable output')
     .action(async (options: { json?: boolean }, command: Command) => {
-      const { statusReport } = await import('../observability/index.ts');
-      const { formatStatus } = await import('./status-text.ts');
-      await withRegistry(command, 'any', async (registry, _log, config) => {
-        const report = await statusReport(registry.db, config);
-        print(options.json ? JSON.stringify(report, null, 2) : formatStatus(report));
-      });
+      const { lineagesOverview, statusReport } = await import('../observability/index.ts');
+      const { formatOverview, formatStatus } = await import('./status-text.ts');
+      const { lineageConfig, lineageConfigs } = await import('../core/lineage-configs.ts');
+      const named = command.optsWithGlobals<{ lineage?: string }>().lineage;
+      await withRegistry(
+        command,
+        'any',
+        async (registry, _log, config) => {
+          // One lineage (named, or the only one): its whole report; several: one line each.
+          const lineages = lineageConfigs(config);
+          if (named !== undefined || lineages.length === 1) {
+            const report = await statusReport(registry.db, lineageConfig(config, named));
+            return print(options.json ? JSON.stringify(report, null, 2) : formatStatus(report));
+          }
+          const overview = await lineagesOverview(registry.db, lineages);
+          print(options.json ? JSON.stringify(overview, null, 2) : formatOverview(overview));
+        },
+        'all',
+      );
     });
 
   program

@@ -13,7 +13,15 @@ export interface GlobalOptions {
   config?: string;
   logLevel?: string;
   verbose?: boolean;
+  lineage?: string;
 }
+
+/**
+ * What a verb works on: `lineage` (one lineage's configuration: the one `--lineage` names,
+ * or the only one), `all` (the whole configuration: status, jobs, migrate), or `daemon`
+ * (the whole configuration, `--lineage` restricting the lineages it runs).
+ */
+export type VerbScope = 'lineage' | 'all' | 'daemon';
 
 /**
  * The configuration and a logger for a verb. A one-shot verb (`oneShot`) prints its answer
@@ -21,13 +29,16 @@ export interface GlobalOptions {
  * `--log-level` or FRESHET_LOG__LEVEL asks for more; the daemon, worker, demo and
  * backtest log at log.level.
  */
-export async function setup(command: Command, { oneShot = false }: { oneShot?: boolean } = {}): Promise<{ config: ResolvedConfig; log: Logger }> {
-  const [{ loadConfig }, { createLogger, quieterLevel }] = await Promise.all([import('../core/config.ts'), import('../core/log.ts')]);
+export async function setup(command: Command, { oneShot = false, scope = 'lineage' }: { oneShot?: boolean; scope?: VerbScope } = {}): Promise<{ config: ResolvedConfig; log: Logger }> {
+  const [{ loadConfig }, { createLogger, quieterLevel }, { lineageConfig }] = await Promise.all([import('../core/config.ts'), import('../core/log.ts'), import('../core/lineage-configs.ts')]);
   const options = command.optsWithGlobals<GlobalOptions>();
   const env = { ...process.env };
   if (options.logLevel) env.FRESHET_LOG__LEVEL = options.logLevel;
   else if (options.verbose) env.FRESHET_LOG__LEVEL = 'info';
-  const config = loadConfig({ file: options.config, env });
+  if (scope === 'daemon' && options.lineage !== undefined) env.FRESHET_QUEUE__LINEAGES = JSON.stringify([options.lineage]);
+  const whole = loadConfig({ file: options.config, env });
+  const config = scope === 'lineage' ? lineageConfig(whole, options.lineage) : whole;
+  if (scope === 'all' && options.lineage !== undefined) lineageConfig(whole, options.lineage); // an unknown name is refused, naming the configured ones
   // An explicit ask (a flag, or FRESHET_LOG__LEVEL for this invocation) wins; log.level in the file is the daemon's.
   const explicit = options.logLevel !== undefined || options.verbose === true || process.env.FRESHET_LOG__LEVEL !== undefined;
   const level = oneShot && !explicit ? quieterLevel(config.log.level, 'warn') : config.log.level;
@@ -42,8 +53,8 @@ export async function setup(command: Command, { oneShot = false }: { oneShot?: b
 export type SchemaNeed = 'current' | 'migrate' | 'any';
 
 /** Opens the registry for a one-shot command and always closes it (and any embedded server). */
-export async function withRegistry<T>(command: Command, schema: SchemaNeed, work: (registry: RegistryHandle, log: Logger, config: ResolvedConfig) => Promise<T>): Promise<T> {
-  const { config, log } = await setup(command, { oneShot: true });
+export async function withRegistry<T>(command: Command, schema: SchemaNeed, work: (registry: RegistryHandle, log: Logger, config: ResolvedConfig) => Promise<T>, scope: VerbScope = 'lineage'): Promise<T> {
+  const { config, log } = await setup(command, { oneShot: true, scope });
   const { assertSchemaCurrent, migrateToLatest, openConfiguredRegistry } = await import('../registry/index.ts');
   const registry = await openConfiguredRegistry({ config, log, wait: 'once' });
   try {
