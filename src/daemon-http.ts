@@ -10,9 +10,9 @@
 import type { ResolvedConfig } from './core/config.ts';
 import type { Logger } from './core/log.ts';
 import { createMetrics, lineagesOverview, recordPrediction, renderOverviewPage, renderStatusPage, startHttpServer, statusReport, type Metrics, type RouteParams } from './observability/index.ts';
-import { countJobsByState, type JobWorker } from './queue/index.ts';
+import { countJobsByLineageAndState, type JobWorker } from './queue/index.ts';
 import { checkReachable, findChampion, lastFinishedRunInvalidRows, newestTrainingDataArrival, waitingSummary, type Registry } from './registry/index.ts';
-import { modelEndpoint, modelsEndpoint, predictEndpoint, type ModelServer } from './serving/index.ts';
+import { modelEndpoint, modelsEndpoint, predictEndpoint, type ModelServer, type PredictOutcome } from './serving/index.ts';
 import type { PartitionWatcher } from './watcher/index.ts';
 
 type Answer = { status: number; type: string; body: string };
@@ -37,36 +37,38 @@ function registryReachable(startup: DaemonStartup): Promise<boolean> {
   return Promise.race([checkReachable(startup.db, startup.url!).then(() => true), timeout]);
 }
 
-/** The daemon's metrics, whose collectors read the registry once startup has opened it. */
-export function daemonMetrics(startup: DaemonStartup, config: ResolvedConfig): Metrics {
+/** The daemon's metrics, whose collectors read the registry once startup has opened it: one series per lineage it runs. */
+export function daemonMetrics(startup: DaemonStartup, lineages: readonly ResolvedConfig[]): Metrics {
   const notYet = (): Promise<never> => Promise.reject(new Error(startup.waiting));
+  const each = <T,>(read: (db: Registry, config: ResolvedConfig) => Promise<T>) => async (): Promise<T[]> => {
+    const db = startup.db;
+    return db ? Promise.all(lineages.map((config) => read(db, config))) : notYet();
+  };
   return createMetrics({
-    jobCounts: () => (startup.db ? countJobsByState(startup.db) : notYet()),
+    jobCounts: () => (startup.db ? countJobsByLineageAndState(startup.db, lineages.map((l) => l.lineage)) : notYet()),
     registryReachable: () => registryReachable(startup),
-    champion: async () => {
-      if (!startup.db) return undefined;
-      const found = await findChampion(startup.db, config.lineage);
-      return found ? { version: found.version.version, newestDataArrivedAt: await newestTrainingDataArrival(startup.db, found.version.id) } : undefined;
-    },
-    waiting: async () => {
-      if (!startup.db) return notYet();
-      const { count, oldestFileAt } = await waitingSummary(startup.db);
-      return { count, oldestSeconds: oldestFileAt ? (Date.now() - oldestFileAt.getTime()) / 1000 : null };
-    },
-    lastRunInvalidRows: async () => (startup.db ? lastFinishedRunInvalidRows(startup.db, config.lineage) : notYet()),
+    champions: each(async (db, { lineage }) => {
+      const found = await findChampion(db, lineage);
+      return { lineage, version: found?.version.version ?? null, newestDataArrivedAt: found ? await newestTrainingDataArrival(db, found.version.id) : null };
+    }),
+    waiting: each(async (db, { lineage, dataDir }) => {
+      const { count, oldestFileAt } = await waitingSummary(db, dataDir);
+      return { lineage, count, oldestSeconds: oldestFileAt ? (Date.now() - oldestFileAt.getTime()) / 1000 : null };
+    }),
+    lastRunInvalidRows: each(async (db, { lineage }) => ({ lineage, rows: await lastFinishedRunInvalidRows(db, lineage) })),
   });
 }
 
 /** The routes that predict, each a 503 naming the wait until the models are ready. */
 function predictRoutes(startup: DaemonStartup, metrics: Metrics, starting: () => string) {
   const refused = { version: null, rows: 0, seconds: 0, unseen: {} };
-  const waitingAnswer = (): Answer => {
-    recordPrediction(metrics, { status: 503, ...refused });
+  const waitingAnswer = (lineage: string | null): Answer => {
+    recordPrediction(metrics, { lineage, status: 503, ...refused });
     return { status: 503, type: 'application/json', body: `${JSON.stringify({ error: starting() })}\n` };
   };
-  const observe = (outcome: Parameters<typeof recordPrediction>[1]) => recordPrediction(metrics, outcome);
+  const observe = (lineage: string) => (outcome: PredictOutcome) => recordPrediction(metrics, { lineage, ...outcome });
   const notServed = (lineage: string | undefined, models: ModelServer): Answer => {
-    recordPrediction(metrics, { status: 404, ...refused });
+    recordPrediction(metrics, { lineage: null, status: 404, ...refused });
     const served = models.lineages.join(', ');
     const error = lineage === undefined ? `this daemon serves several lineages (${served}): POST /v1/models/<lineage>/predict` : `unknown lineage ${JSON.stringify(lineage)}: this daemon serves ${served}`;
     return { status: 404, type: 'application/json', body: `${JSON.stringify({ error })}\n` };
@@ -74,22 +76,22 @@ function predictRoutes(startup: DaemonStartup, metrics: Metrics, starting: () =>
   return {
     '/v1/predict': async (body: Buffer) => {
       const models = startup.models;
-      if (!models) return waitingAnswer();
+      if (!models) return waitingAnswer(null);
       if (models.lineages.length !== 1) return notServed(undefined, models);
-      return predictEndpoint(models.championSource(models.lineages[0]!), observe)(body);
+      return predictEndpoint(models.championSource(models.lineages[0]!), observe(models.lineages[0]!))(body);
     },
     '/v1/models/:lineage/predict': async (body: Buffer, { lineage }: RouteParams) => {
       const models = startup.models;
-      if (!models) return waitingAnswer();
+      if (!models) return waitingAnswer(lineage!);
       if (!models.lineages.includes(lineage!)) return notServed(lineage, models);
-      return predictEndpoint(models.championSource(lineage!), observe)(body);
+      return predictEndpoint(models.championSource(lineage!), observe(lineage!))(body);
     },
     '/v1/models/:lineage/versions/:version/predict': async (body: Buffer, { lineage, version }: RouteParams) => {
       const models = startup.models;
-      if (!models) return waitingAnswer();
+      if (!models) return waitingAnswer(lineage!);
       if (!models.lineages.includes(lineage!)) return notServed(lineage, models);
       if (!/^[1-9]\d{0,8}$/.test(version!)) return { status: 404, type: 'application/json', body: `${JSON.stringify({ error: `version must be a positive whole number, got ${JSON.stringify(version)}` })}\n` };
-      return predictEndpoint(models.versionSource(lineage!, Number(version)), observe)(body);
+      return predictEndpoint(models.versionSource(lineage!, Number(version)), observe(lineage!))(body);
     },
   };
 }
@@ -105,7 +107,7 @@ export function startDaemonHttp({ config, lineages, log, role, startup, metrics 
   return startHttpServer({
     maxBodyBytes: config.http.maxBodyBytes,
     postRoutes: predictRoutes(startup, metrics, starting),
-    onPostRefused: (_path, status) => recordPrediction(metrics, { status, version: null, rows: 0, seconds: 0, unseen: {} }),
+    onPostRefused: (path, status) => recordPrediction(metrics, { lineage: /^\/v1\/models\/([^/]+)\//.exec(path)?.[1] ?? null, status, version: null, rows: 0, seconds: 0, unseen: {} }),
     host: config.http.host,
     port: config.http.port,
     metrics,

@@ -80,7 +80,7 @@ async function openMigratedRegistry({ config, lineages, log, signal, startup, re
 
 /** One retrain handler per lineage, picked by the job's lineage. */
 function retrainHandlers({ db, lineages, log, metrics }: { db: Registry; lineages: readonly ResolvedConfig[]; log: Logger; metrics: Metrics }): JobHandler {
-  const byLineage = new Map(lineages.map((config) => [config.lineage, retrainJobHandler({ db, config, log, observer: trainingMetrics(metrics), onDecision: (decision) => recordDecision(metrics, decision) })]));
+  const byLineage = new Map(lineages.map((config) => [config.lineage, retrainJobHandler({ db, config, log, observer: trainingMetrics(metrics, config.lineage), onDecision: (decision) => recordDecision(metrics, config.lineage, decision) })]));
   return (job, context) => {
     const lineage = String(job.payload.lineage);
     const handler = byLineage.get(lineage);
@@ -103,7 +103,7 @@ function createWorkers({ db, config, lineages, log, processId, metrics, schedule
       ...workerTiming(config),
     });
     worker.on('settled', (job, outcome, seconds) => {
-      metrics.jobDurationSeconds.observe({ kind: job.kind }, seconds);
+      metrics.jobDurationSeconds.observe({ lineage: String(job.payload.lineage), kind: job.kind }, seconds);
       if (outcome === 'succeeded') schedulers.get(String(job.payload.lineage))?.dataArrived(); // data that arrived during the run
     });
     return worker;
@@ -163,7 +163,7 @@ async function startWatchers({ db, lineages, log, metrics, schedulers, releasers
   for (const [source, readers] of bySource) {
     const watcher = new PartitionWatcher({ db, config: readers[0]!, log: log.child({ source, lineages: readers.map((r) => r.lineage) }) });
     watcher.on('outcome', (outcome, arrivedAt) => {
-      countRegistration(metrics, outcome, arrivedAt);
+      countRegistration(metrics, readers.map((r) => r.lineage), outcome, arrivedAt);
       if (outcome.kind === 'registered') for (const reader of readers) schedulers.get(reader.lineage)?.dataArrived();
     });
     releasers.add(`watcher ${source}`, () => watcher.stop());
@@ -185,7 +185,7 @@ export async function runDaemon({ config, log, signal, role = 'all' }: DaemonOpt
   const releasers = new Releasers();
   try {
     const startup = newStartup();
-    const metrics = daemonMetrics(startup, lineages[0]!);
+    const metrics = daemonMetrics(startup, lineages);
     if (config.http.enabled) {
       releasers.add('models', () => startup.models?.close());
       const http = await startDaemonHttp({ config, lineages, log, role, startup, metrics });

@@ -41,7 +41,7 @@ describe('daemon and workers', () => {
     assert.equal(ready.status, 200);
     assert.deepEqual((await ready.json()) as unknown, { ready: true, checks: { registry: true, watcher: true, workers: true } });
     const running = await fetch(`${http}/metrics`).then((r) => r.text());
-    assert.match(running, /^freshet_jobs\{state="running"\} 1$/m);
+    assert.match(running, /^freshet_jobs\{lineage="default",state="running"\} 1$/m);
     assert.match(running, /^freshet_registry_up 1$/m);
     assert.match(running, /^process_cpu_seconds_total /m, 'default Node.js metrics');
     const page = await fetch(`${http}/`);
@@ -70,13 +70,13 @@ describe('daemon and workers', () => {
     assert.equal(runs[0]!.status, 'succeeded');
     const http2 = String((await second.waitForLog('http listening')).url);
     const done = await fetch(`${http2}/metrics`).then((r) => r.text());
-    assert.match(done, /^freshet_jobs\{state="succeeded"\} 1$/m);
-    assert.match(done, /^freshet_job_duration_seconds_count\{kind="retrain"\} 1$/m);
+    assert.match(done, /^freshet_jobs\{lineage="default",state="succeeded"\} 1$/m);
+    assert.match(done, /^freshet_job_duration_seconds_count\{lineage="default",kind="retrain"\} 1$/m);
     // The first model passed the gate (no champion yet) and is the champion.
-    assert.match(done, /^freshet_promotions_total\{decision="promoted"\} 1$/m);
-    assert.match(done, /^freshet_champion_version 1$/m);
-    assert.match(done, /^freshet_eval_metric\{model="candidate"\} \d/m);
-    assert.match(done, /^freshet_data_freshness_seconds \d/m);
+    assert.match(done, /^freshet_promotions_total\{lineage="default",decision="promoted"\} 1$/m);
+    assert.match(done, /^freshet_champion_version{lineage="default"} 1$/m);
+    assert.match(done, /^freshet_eval_metric\{lineage="default",model="candidate"\} \d/m);
+    assert.match(done, /^freshet_data_freshness_seconds\{lineage="default"\} \d/m);
     second.child.kill('SIGTERM');
     assert.equal((await second.exited).code, 0, second.stderr());
   });

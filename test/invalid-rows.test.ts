@@ -31,7 +31,7 @@ test('a partition with 3 empty cells registers with 3 invalid rows; the run skip
   }
   const metrics = createMetrics();
   const watcher = new PartitionWatcher({ db, config, log });
-  watcher.on('outcome', (outcome, arrivedAt) => countRegistration(metrics, outcome, arrivedAt));
+  watcher.on('outcome', (outcome, arrivedAt) => countRegistration(metrics, ['default'], outcome, arrivedAt));
   await watcher.scan();
   const registered = await listPartitions(db, { status: 'registered' });
   assert.deepEqual(registered.map((p) => [p.path, Number(p.row_count), Number(p.invalid_rows)]).sort(), [
@@ -39,7 +39,7 @@ test('a partition with 3 empty cells registers with 3 invalid rows; the run skip
     ['dt=2026-11-02', 400, 3],
     ['dt=2026-11-03', 400, 0],
   ]);
-  assert.match(await metrics.registry.getSingleMetricAsString('freshet_partition_invalid_rows_total'), /freshet_partition_invalid_rows_total 3$/m);
+  assert.match(await metrics.registry.getSingleMetricAsString('freshet_partition_invalid_rows_total'), /freshet_partition_invalid_rows_total{lineage="default"} 3$/m);
 
   const run = (await runRetrainJob(db, config))!;
   // The run counts the invalid rows of its training split once (validation rows are held out by row hash: 1 of the 3 here).

@@ -72,11 +72,11 @@ test('with eval.fallback naive, a lineage whose models lose to the constant serv
   assert.match(renderStatusPage(report), /<p id="forward-check" class="warning"[^>]*>No model beats the naive baseline: freshet serves the (median|mean) /);
   // /metrics counts the fallback as a decision of its own, and says the model loses.
   const metrics = createMetrics();
-  recordDecision(metrics, { promotion: rejected!, created: true });
-  recordDecision(metrics, { promotion: fallback!, created: true });
+  recordDecision(metrics, 'default', { promotion: rejected!, created: true });
+  recordDecision(metrics, 'default', { promotion: fallback!, created: true });
   const text = await metrics.registry.metrics();
-  assert.match(text, /freshet_promotions_total\{decision="fallback"\} 1/);
-  assert.match(text, /freshet_champion_beats_naive 0/);
+  assert.match(text, /freshet_promotions_total\{lineage="default",decision="fallback"\} 1/);
+  assert.match(text, /freshet_champion_beats_naive{lineage="default"} 0/);
 
   // Now the data carries signal: a model beats the constant on the newest partition and replaces it.
   for (let d = 4; d <= 6; d++) await addPartition(db, config.dataDir, `2026-11-0${d}`, syntheticRows(1500, d));

@@ -143,8 +143,8 @@ describe('predictions from the champion', () => {
       metrics,
       readiness: [],
       log,
-      postRoutes: { '/v1/predict': predictEndpoint(champion, (outcome) => recordPrediction(metrics, outcome)) },
-      onPostRefused: (_path, status) => recordPrediction(metrics, { status, version: null, rows: 0, seconds: 0, unseen: {} }),
+      postRoutes: { '/v1/predict': predictEndpoint(champion, (outcome) => recordPrediction(metrics, { lineage: 'default', ...outcome })) },
+      onPostRefused: (_path, status) => recordPrediction(metrics, { lineage: 'default', status, version: null, rows: 0, seconds: 0, unseen: {} }),
       maxBodyBytes: 64 * 1024,
     });
     const post = async (body: unknown) => {
@@ -171,13 +171,13 @@ describe('predictions from the champion', () => {
       assert.deepEqual(ok.body.unseen, {}, 'every zone of the partition is in the vocabulary');
       // Prediction metrics by status and version (item 10).
       const exposition = await metrics.registry.metrics();
-      assert.match(exposition, /freshet_predict_requests_total\{status="200",version="2"\} 2/);
-      assert.match(exposition, /freshet_predict_requests_total\{status="400",version="none"\} 3/);
-      assert.match(exposition, /freshet_predict_requests_total\{status="413",version="none"\} 1/);
-      assert.match(exposition, /freshet_predict_requests_total\{status="405",version="none"\} 1/);
-      assert.match(exposition, new RegExp(`freshet_predict_rows_total\\{version="2"\\} ${lines.length + 3}`));
-      assert.match(exposition, /freshet_predict_unseen_values_total\{column="zone",version="2"\} 2/);
-      assert.match(exposition, /freshet_predict_seconds_count\{version="2"\} 2/);
+      assert.match(exposition, /freshet_predict_requests_total\{lineage="default",status="200",version="2"\} 2/);
+      assert.match(exposition, /freshet_predict_requests_total\{lineage="default",status="400",version="none"\} 3/);
+      assert.match(exposition, /freshet_predict_requests_total\{lineage="default",status="413",version="none"\} 1/);
+      assert.match(exposition, /freshet_predict_requests_total\{lineage="default",status="405",version="none"\} 1/);
+      assert.match(exposition, new RegExp(`freshet_predict_rows_total\\{lineage="default",version="2"\\} ${lines.length + 3}`));
+      assert.match(exposition, /freshet_predict_unseen_values_total\{lineage="default",column="zone",version="2"\} 2/);
+      assert.match(exposition, /freshet_predict_seconds_count\{lineage="default",version="2"\} 2/);
 
       // The champion changes while requests run: each answer is wholly one version's.
       const row = { distance: 1000, zone: 'pacific' };

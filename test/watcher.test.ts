@@ -33,7 +33,7 @@ async function startWatcher(db: Registry, dir: string, extra: Record<string, str
   const metrics = createMetrics();
   const watcher = new PartitionWatcher({ db, config: config(dir, extra), log });
   const outcomes: RegistrationOutcome[] = [];
-  watcher.on('outcome', (o, arrivedAt) => countRegistration(metrics, o, arrivedAt)); // as the daemon wires it
+  watcher.on('outcome', (o, arrivedAt) => countRegistration(metrics, ['default'], o, arrivedAt)); // as the daemon wires it
   watcher.on('outcome', (o) => outcomes.push(o));
   await watcher.start();
   after(() => watcher.stop());
@@ -339,7 +339,7 @@ describe('watcher', () => {
     writePartition(dir, 'dt=2026-11-13', syntheticRows(10, 1));
     await waitFor('polled partition', async () => (await byPath(db, 'dt=2026-11-13'))[0]);
     const histogram = await metrics.registry.getSingleMetricAsString('freshet_partition_detect_seconds');
-    assert.match(histogram, /freshet_partition_detect_seconds_count 1/);
+    assert.match(histogram, /freshet_partition_detect_seconds_count{lineage="default"} 1/);
   });
 
   test('a directory deleted before or while it is registered leaves no row', async () => {

@@ -6,32 +6,38 @@ import type { TrainObserver } from '../trainer/index.ts';
 import type { RegistrationOutcome } from '../watcher/index.ts';
 import type { Metrics } from './metrics.ts';
 
-/** Training progress as Prometheus sees it: steps, throughput, losses, checkpoints. */
-export function trainingMetrics(metrics: Metrics): TrainObserver {
+/** A lineage's training progress as Prometheus sees it: steps, throughput, losses, checkpoints. */
+export function trainingMetrics(metrics: Metrics, lineage: string): TrainObserver {
+  const labels = { lineage };
   return {
-    onLoggedLoss: ({ loss }) => metrics.trainLoss.set(loss),
+    onLoggedLoss: ({ loss }) => metrics.trainLoss.set(labels, loss),
     onThroughput: ({ steps, examples, seconds }) => {
-      metrics.trainStepsTotal.inc(steps);
-      if (seconds > 0) metrics.trainExamplesPerSecond.set(examples / seconds);
+      metrics.trainStepsTotal.inc(labels, steps);
+      if (seconds > 0) metrics.trainExamplesPerSecond.set(labels, examples / seconds);
     },
     onCheckpoint: ({ seconds, bytes, virtualEpoch, valLoss }) => {
-      metrics.checkpointWriteSeconds.observe(seconds);
-      metrics.checkpointBytes.set(bytes);
-      metrics.virtualEpoch.set(virtualEpoch);
-      if (valLoss !== null && Number.isFinite(valLoss)) metrics.valLoss.set(valLoss);
+      metrics.checkpointWriteSeconds.observe(labels, seconds);
+      metrics.checkpointBytes.set(labels, bytes);
+      metrics.virtualEpoch.set(labels, virtualEpoch);
+      if (valLoss !== null && Number.isFinite(valLoss)) metrics.valLoss.set(labels, valLoss);
     },
   };
 }
 
-/** One partition's registration: counted by outcome, and its detection latency (marker → committed). */
-export function countRegistration(metrics: Metrics, outcome: RegistrationOutcome, arrivedAt: Date): void {
+/**
+ * One partition's registration: counted by outcome, and its detection latency (marker →
+ * committed), for each lineage that reads its source (lineages on one folder share it).
+ */
+export function countRegistration(metrics: Metrics, lineages: readonly string[], outcome: RegistrationOutcome, arrivedAt: Date): void {
   // A re-check of content already recorded (a touched marker, a rescan) is not a partition seen.
   if (outcome.kind === 'vanished' || outcome.kind === 'unchanged') return;
-  metrics.partitionsTotal.inc({ status: outcome.kind });
-  if (outcome.superseded.length > 0) metrics.partitionsTotal.inc({ status: 'superseded' }, outcome.superseded.length);
-  if (outcome.kind === 'registered' && outcome.copyOf) metrics.partitionsTotal.inc({ status: 'duplicate' });
-  if (outcome.kind === 'registered') metrics.partitionInvalidRowsTotal.inc(Number(outcome.partition.invalid_rows ?? 0));
-  metrics.partitionDetectSeconds.observe(Math.max(0, (Date.now() - arrivedAt.getTime()) / 1000));
+  for (const lineage of lineages) {
+    metrics.partitionsTotal.inc({ lineage, status: outcome.kind });
+    if (outcome.superseded.length > 0) metrics.partitionsTotal.inc({ lineage, status: 'superseded' }, outcome.superseded.length);
+    if (outcome.kind === 'registered' && outcome.copyOf) metrics.partitionsTotal.inc({ lineage, status: 'duplicate' });
+    if (outcome.kind === 'registered') metrics.partitionInvalidRowsTotal.inc({ lineage }, Number(outcome.partition.invalid_rows ?? 0));
+    metrics.partitionDetectSeconds.observe({ lineage }, Math.max(0, (Date.now() - arrivedAt.getTime()) / 1000));
+  }
 }
 
 /**
@@ -39,24 +45,28 @@ export function countRegistration(metrics: Metrics, outcome: RegistrationOutcome
  * the model now serving beats the naive baseline there, and the decision counted once (not
  * again when a retried job re-reads it).
  */
-export function recordDecision(metrics: Metrics, decision: { promotion: Promotion; created: boolean }): void {
+export function recordDecision(metrics: Metrics, lineage: string, decision: { promotion: Promotion; created: boolean }): void {
   const p = decision.promotion;
-  if (p.candidate_metric !== null) metrics.evalMetric.set({ model: 'candidate' }, p.candidate_metric);
-  if (p.champion_metric !== null) metrics.evalMetric.set({ model: 'champion' }, p.champion_metric);
-  if (p.naive_metric !== null) metrics.evalMetric.set({ model: 'naive' }, p.naive_metric);
+  if (p.candidate_metric !== null) metrics.evalMetric.set({ lineage, model: 'candidate' }, p.candidate_metric);
+  if (p.champion_metric !== null) metrics.evalMetric.set({ lineage, model: 'champion' }, p.champion_metric);
+  if (p.naive_metric !== null) metrics.evalMetric.set({ lineage, model: 'naive' }, p.naive_metric);
   const check = servingSkill(p);
   if (check) {
-    metrics.championBeatsNaive.set(check.beatsNaive ? 1 : 0);
-    if (check.skill !== null) metrics.championSkill.set(check.skill);
+    metrics.championBeatsNaive.set({ lineage }, check.beatsNaive ? 1 : 0);
+    if (check.skill !== null) metrics.championSkill.set({ lineage }, check.skill);
   }
-  if (decision.created) metrics.promotionsTotal.inc({ decision: p.decision });
+  if (decision.created) metrics.promotionsTotal.inc({ lineage, decision: p.decision });
 }
 
-/** One answered POST /v1/predict: requests by status and version, rows, latency, values the model never saw. */
-export function recordPrediction(metrics: Metrics, outcome: { status: number; version: number | null; rows: number; seconds: number; unseen: Record<string, number> }): void {
+/**
+ * One answered prediction request: requests by lineage, status and version, rows, latency,
+ * values the model never saw. `lineage` null: the request named no lineage served.
+ */
+export function recordPrediction(metrics: Metrics, outcome: { lineage: string | null; status: number; version: number | null; rows: number; seconds: number; unseen: Record<string, number> }): void {
   const version = outcome.version === null ? 'none' : String(outcome.version);
-  metrics.predictRequestsTotal.inc({ status: String(outcome.status), version });
-  metrics.predictSeconds.observe({ version }, outcome.seconds);
-  if (outcome.rows > 0) metrics.predictRowsTotal.inc({ version }, outcome.rows);
-  for (const [column, count] of Object.entries(outcome.unseen)) metrics.predictUnseenValuesTotal.inc({ column, version }, count);
+  const lineage = outcome.lineage ?? 'none';
+  metrics.predictRequestsTotal.inc({ lineage, status: String(outcome.status), version });
+  metrics.predictSeconds.observe({ lineage, version }, outcome.seconds);
+  if (outcome.rows > 0) metrics.predictRowsTotal.inc({ lineage, version }, outcome.rows);
+  for (const [column, count] of Object.entries(outcome.unseen)) metrics.predictUnseenValuesTotal.inc({ lineage, column, version }, count);
 }

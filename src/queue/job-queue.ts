@@ -186,3 +186,16 @@ export async function countJobsByState(db: Registry): Promise<Record<Job['state'
   for (const row of rows) counts[row.state] = Number(row.n);
   return counts;
 }
+
+/**
+ * Jobs per lineage (the payload's) and state, every state present for each lineage asked
+ * about (0 when none), for the `freshet_jobs{lineage,state}` gauge.
+ */
+export async function countJobsByLineageAndState(db: Registry, lineages: readonly string[]): Promise<Array<{ lineage: string; state: Job['state']; count: number }>> {
+  const rows = await sql<{ lineage: string; state: Job['state']; n: string }>`
+    SELECT payload->>'lineage' AS lineage, state, count(*) AS n FROM jobs
+    WHERE payload->>'lineage' = ANY (${[...lineages]}::text[])
+    GROUP BY 1, 2`.execute(db);
+  const states: Array<Job['state']> = ['queued', 'running', 'succeeded', 'failed', 'cancelled'];
+  return lineages.flatMap((lineage) => states.map((state) => ({ lineage, state, count: Number(rows.rows.find((r) => r.lineage === lineage && r.state === state)?.n ?? 0) })));
+}

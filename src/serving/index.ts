@@ -5,6 +5,6 @@ export { exportVersion, currentServingVersion, reconcileServing, CURRENT } from 
 export { Predictor, type RowError } from './predictor.ts';
 export { ChampionPredictor } from './champion-predictor.ts';
 export { ModelServer, UnknownLineageError, type ModelSource } from './model-server.ts';
-export { predictEndpoint } from './predict-endpoint.ts';
+export { predictEndpoint, type PredictOutcome } from './predict-endpoint.ts';
 export { batchPredict, inputFiles, type BatchPredictSummary } from './batch-predict.ts';
 export { modelsEndpoint, modelEndpoint } from './models-endpoint.ts';
