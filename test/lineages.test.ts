@@ -189,4 +189,24 @@ describe('many lineages, one daemon', () => {
     assert.equal(daemon.code, 2, daemon.stderr);
     assert.match(daemon.stderr, /queue\.lineages: unknown lineage three; the configuration has one, two/);
   });
+
+  test('freshet init --lineage adds a lineage with its own folder, keeping the one the file ran, comments and all', async () => {
+    const dir = tempDir('freshet-lineages-init-');
+    assert.equal((await runFreshet(['init', '.'], { cwd: dir })).code, 0);
+    const file = path.join(dir, 'freshet.config.yaml');
+    fs.writeFileSync(file, `${fs.readFileSync(file, 'utf8').replace(/^lineage: default$/m, 'lineage: taxi')}\n# my own note\n`);
+    const first = await runFreshet(['init', '--lineage', 'flights', '.'], { cwd: dir });
+    assert.equal(first.code, 0, first.stderr);
+    const text = fs.readFileSync(path.join(dir, 'freshet.config.yaml'), 'utf8');
+    assert.match(text, /# my own note/);
+    assert.match(text, /^lineages:\n {2}taxi: \{\}\n {2}flights:\n {4}dataDir: data\/flights$/m);
+    assert.ok(fs.existsSync(path.join(dir, 'data', 'flights', 'README.txt')));
+    assert.deepEqual(lineageConfigs(loadConfig({ cwd: dir, env: {} })).map((c) => [c.lineage, path.relative(dir, c.dataDir)]), [['taxi', 'data'], ['flights', path.join('data', 'flights')]]);
+    const again = await runFreshet(['init', '--lineage', 'flights', '.'], { cwd: dir });
+    assert.equal(again.code, 2);
+    assert.match(again.stderr, /already has lineage flights/);
+    const bad = await runFreshet(['init', '--lineage', 'no/slash', '.'], { cwd: dir });
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--lineage "no\/slash": a lineage name is 1–63 letters/);
+  });
 });

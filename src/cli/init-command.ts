@@ -77,3 +77,40 @@ export function initProject(dir: string, { force = false }: { force?: boolean } 
   created.push(configFile);
   return { configFile, created };
 }
+
+/**
+ * Adds lineage `name` to the configuration in `dir` (`freshet init --lineage NAME`): an
+ * entry under `lineages:` reading its own folder, data/<name>, created with its README.
+ * The file is edited as a YAML document, so its comments and layout stay. A file that had
+ * one lineage (no `lineages:`) gets that one listed too, unchanged, so it keeps running.
+ * A config that does not exist yet is the starter config with `lineage: NAME`.
+ */
+export function addLineage(dir: string, name: string, { lineageName }: { lineageName: (file: string) => string }): InitResult {
+  const root = path.resolve(dir);
+  const configFile = path.join(root, 'freshet.config.yaml');
+  if (!fs.existsSync(configFile)) {
+    const result = initProject(dir);
+    const document = YAML.parseDocument(fs.readFileSync(configFile, 'utf8'));
+    document.set('lineage', name);
+    fs.writeFileSync(configFile, document.toString());
+    return result;
+  }
+  const document = YAML.parseDocument(fs.readFileSync(configFile, 'utf8'));
+  if (document.errors.length > 0) throw new UsageError(`${configFile}: not valid YAML (${document.errors[0]!.message}); fix it before adding a lineage`);
+  const lineages = document.get('lineages') as YAML.YAMLMap | undefined;
+  if (lineages?.has(name)) throw new UsageError(`${configFile} already has lineage ${name}`);
+  if (!lineages || lineages.items.length === 0) document.setIn(['lineages', lineageName(configFile)], document.createNode({}));
+  const folder = path.join('data', name);
+  document.setIn(['lineages', name], document.createNode({ dataDir: folder }));
+  (document.get('lineages') as YAML.YAMLMap).flow = false; // one line per lineage (the starter config's `lineages: {}` is a flow map)
+  const created: string[] = [];
+  const full = path.join(root, folder);
+  if (!fs.existsSync(full)) {
+    fs.mkdirSync(full, { recursive: true });
+    fs.writeFileSync(path.join(full, 'README.txt'), DATA_README);
+    created.push(full);
+  }
+  fs.writeFileSync(configFile, document.toString());
+  created.push(configFile);
+  return { configFile, created };
+}

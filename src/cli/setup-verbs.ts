@@ -1,18 +1,28 @@
 // `freshet init`, `migrate`, `config`: setting a project up.
 import type { Command } from 'commander';
+import { UsageError } from './usage-error.ts';
 import { print, setup, withRegistry } from './verb-support.ts';
 
 export function addSetupVerbs(program: Command): void {
   program
     .command('init')
-    .description('write a commented starter freshet.config.yaml and the data-dir layout')
+    .description('write a commented starter freshet.config.yaml and the data-dir layout; with --lineage NAME, add lineage NAME (its own data/NAME folder) to the configuration')
     .argument('[dir]', 'project directory', '.')
     .option('--force', 'overwrite an existing freshet.config.yaml')
-    .action(async (dir: string, options: { force?: boolean }) => {
-      const { initProject } = await import('./init-command.ts');
-      const { configFile, created } = initProject(dir, { force: options.force ?? false });
-      for (const file of created) print(`created ${file}`);
-      print(`\nNext: edit ${configFile}, then run \`freshet daemon\`.`);
+    .action(async (dir: string, options: { force?: boolean }, command: Command) => {
+      const { addLineage, initProject } = await import('./init-command.ts');
+      const name = command.optsWithGlobals<{ lineage?: string }>().lineage;
+      let result;
+      if (name === undefined) result = initProject(dir, { force: options.force ?? false });
+      else {
+        const { LINEAGE_NAME, loadConfig } = await import('../core/config.ts');
+        if (!LINEAGE_NAME.test(name)) throw new UsageError(`--lineage ${JSON.stringify(name)}: a lineage name is 1–63 letters, digits, dots, dashes or underscores, starting with a letter or digit`);
+        // The lineage a single-lineage file runs today keeps its name when the file gets a second one.
+        result = addLineage(dir, name, { lineageName: (file) => loadConfig({ file, env: {} }).lineage });
+        loadConfig({ file: result.configFile, env: {} }); // the edited file must load: say so now, not at the daemon's start
+      }
+      for (const file of result.created) print(`${name === undefined ? 'created' : 'wrote'} ${file}`);
+      print(`\nNext: edit ${result.configFile}, then run \`freshet daemon\`.`);
     });
 
   program
