@@ -39,8 +39,8 @@ lineages:
 const OFFSETS: Record<string, number> = { north: 0, south: 10, east: -10 };
 
 /** One day of a lineage's data as a producer writes it: the CSV, then the marker. */
-function drop(dir: string, lineage: string, day: number): void {
-  const folder = path.join(dir, lineage, `dt=2026-11-0${day}`);
+function drop(dir: string, lineage: string, day: number, into = lineage): void {
+  const folder = path.join(dir, into, `dt=2026-11-0${day}`);
   const seed = day * 10 + lineage.length;
   if (lineage === 'gamma') {
     let state = seed * 7919 + 1;
@@ -208,5 +208,42 @@ describe('many lineages, one daemon', () => {
     const bad = await runFreshet(['init', '--lineage', 'no/slash', '.'], { cwd: dir });
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--lineage "no\/slash": a lineage name is 1–63 letters/);
+  });
+
+  test('a lineage whose data arrives every second does not hold back another lineage\'s first model past one job', { timeout: 180_000 }, async () => {
+    const { db, url } = await createTestDatabase();
+    const dir = tempDir('freshet-lineages-fair-');
+    // One worker: the two lineages compete for it.
+    fs.writeFileSync(path.join(dir, 'freshet.config.yaml'), `${CONFIG.replace('concurrency: 2', 'concurrency: 1').replace(/^lineages:[\s\S]*$/m, '')}lineages:\n  busy: {dataDir: busy}\n  quiet: {dataDir: quiet}\n`);
+    const daemon = spawnFreshet(['daemon'], { env: cleanEnv({ DATABASE_URL: url }), cwd: dir });
+    after(() => daemon.child.kill('SIGKILL'));
+    await daemon.waitForLog('freshet running');
+    let day = 0;
+    const busy = setInterval(() => {
+      day += 1;
+      const folder = path.join(dir, 'busy', `dt=2026-11-${String(day).padStart(2, '0')}`);
+      writeCsv(path.join(folder, 'part-0.csv'), syntheticRows(300, day));
+      fs.writeFileSync(path.join(folder, '_SUCCESS'), '');
+    }, 1000);
+    after(() => clearInterval(busy));
+    // The busy lineage's first job is running when the quiet lineage's data lands.
+    await waitFor('a busy job running', async () => (await sql<{ n: string }>`SELECT count(*) AS n FROM jobs WHERE payload->>'lineage' = 'busy' AND state = 'running'`.execute(db)).rows[0]!.n === '1', 60_000, 100);
+    drop(dir, 'alpha', 1, 'quiet'); // alpha's kind of data, into the quiet lineage's folder
+    const quietJob = await waitFor(
+      'the quiet lineage\'s job to finish',
+      async () => (await sql<{ id: string; created_at: Date; locked_at: Date; state: string }>`SELECT id, created_at, locked_at, state FROM jobs WHERE payload->>'lineage' = 'quiet'`.execute(db)).rows.find((j) => j.state === 'succeeded'),
+      120_000,
+      250,
+    );
+    clearInterval(busy);
+    // Between the quiet job's enqueue and its claim, no busy job was claimed: it waited for
+    // the one busy job already running, no more (the oldest waiting job goes first).
+    const claimedMeanwhile = await sql<{ n: string }>`
+      SELECT count(*) AS n FROM jobs WHERE payload->>'lineage' = 'busy' AND locked_at > ${quietJob.created_at} AND locked_at < ${quietJob.locked_at}`.execute(db);
+    assert.equal(Number(claimedMeanwhile.rows[0]!.n), 0, 'a busy job was claimed before the older quiet one');
+    const busyJobs = await sql<{ n: string }>`SELECT count(*) AS n FROM jobs WHERE payload->>'lineage' = 'busy'`.execute(db);
+    assert.ok(Number(busyJobs.rows[0]!.n) >= 2, 'the busy lineage kept asking for retrains meanwhile');
+    daemon.child.kill('SIGTERM');
+    assert.equal((await daemon.exited).code, 0, daemon.stderr().slice(-2000));
   });
 });
