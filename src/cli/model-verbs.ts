@@ -6,13 +6,12 @@ export function addModelVerbs(program: Command): void {
   program
     .command('models')
     .description('model versions of the lineage, the champion, and the decisions (promotions, rejections, manual changes, rollbacks)')
-    .option('--lineage <name>', 'lineage (default: the configured one)')
     .option('--limit <n>', 'most versions and most decisions to show, the newest', (v) => positiveInt('--limit', v), 20)
     .option('--json', 'machine-readable output')
-    .action(async (options: { lineage?: string; limit: number; json?: boolean }, command: Command) => {
+    .action(async (options: { limit: number; json?: boolean }, command: Command) => {
       const { formatModels, modelsReport } = await import('./model-commands.ts');
       await withRegistry(command, 'current', async (registry, _log, config) => {
-        const report = await modelsReport(registry.db, options.lineage ?? config.lineage, options.limit);
+        const report = await modelsReport(registry.db, config.lineage, options.limit);
         print(options.json ? JSON.stringify(report, null, 2) : formatModels(report));
       });
     });

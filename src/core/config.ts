@@ -1,6 +1,7 @@
 // Configuration: one zod schema that is also the single place where defaults live.
 // Read once at the edge (file + environment), validated, frozen, passed explicitly.
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import cron from 'node-cron';
 import YAML from 'yaml';
@@ -189,7 +190,11 @@ export const configSchema = z.strictObject({
       maxAttempts: z.number().int().positive().default(5).describe('Attempts before a job fails for good (a lease that expired counts as one).'),
       backoffSeconds: z.number().min(0).default(10).describe('Delay before the first retry of a failed job; doubles with each attempt ...'),
       maxBackoffSeconds: z.number().min(0).default(600).describe('... up to this.'),
-      concurrency: z.number().int().min(0).default(1).describe('Jobs one process runs at once, across its lineages (at most one retrain per lineage at a time; training is CPU-bound: one per core at most); 0: this daemon runs no jobs.'),
+      concurrency: z
+        .union([z.literal('cores'), z.number().int().min(0)])
+        .default('cores')
+        .transform((n) => (n === 'cores' ? os.availableParallelism() : n))
+        .describe('Jobs one process runs at once, across its lineages (at most one retrain per lineage at a time): cores (the default: one per core, as training is CPU-bound) or a number; 0: this daemon runs no jobs.'),
       lineages: z.array(lineageName).default([]).describe('The lineages this daemon watches, schedules and claims jobs of (names from `lineages`); empty: all of them. Other daemons on the same registry take the rest.'),
     })
     .refine((queue) => queue.heartbeatSeconds < queue.leaseSeconds, { message: 'must be below queue.leaseSeconds', path: ['heartbeatSeconds'] })
@@ -237,7 +242,9 @@ export function describeConfigKeys(schema: z.ZodType = configSchema, prefix = ''
   if ((def.type === 'prefault' || def.type === 'optional') && def.innerType && !schema.description) {
     return describeConfigKeys(def.innerType, prefix);
   }
-  const parsed = schema.safeParse(undefined);
+  // A default resolved when loaded (queue.concurrency: cores) is shown as written, not as this machine resolves it.
+  const written = def.type === 'pipe' ? (def as unknown as { in: z.ZodType }).in : schema;
+  const parsed = written.safeParse(undefined);
   return [{ path: prefix, default: parsed.success ? parsed.data : undefined, description: schema.description ?? '' }];
 }
 
