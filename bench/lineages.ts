@@ -286,7 +286,7 @@ async function claims(adminUrl: string) {
   await migrateToLatest(db);
   const lineages = Array.from({ length: QUEUED }, (_, i) => `l${i}`);
   const fill = async () => {
-    await sql`TRUNCATE jobs RESTART IDENTITY`.execute(db);
+    await sql`TRUNCATE jobs RESTART IDENTITY CASCADE`.execute(db);
     for (const lineage of lineages) await enqueueRetrain(db, { lineage, lineageId: null, trigger: 'manual', maxAttempts: 3, reason: 'bench' });
   };
   const real: number[] = [];

@@ -1,15 +1,15 @@
 // The local directory as a partition source: the walk with its symlink rules for full
-// listings, and chokidar's events (on a worker thread, see fs-events-worker.ts) as hints.
+// listings, and chokidar's events (on one thread shared by every local source: fs-events-hub.ts) as hints.
 // Completion is the marker's mtime (marker mode) or a quiet period with no data file
 // changing (stable mode), asked through the door.
 import fs from 'node:fs';
 import path from 'node:path';
-import { Worker } from 'node:worker_threads';
 import type { Logger } from '../core/log.ts';
 import { completion, isInside, scanPartitions, waitingContent, type CompletionRules, type WaitingDirectory } from './find-complete-partitions.ts';
 import { isBookkeeping } from './inspect-partition.ts';
 import { parsePartitionPath } from './partition-path.ts';
 import type { PartitionListing, PartitionSource, SourceHints } from './partition-source.ts';
+import { watchRoot } from './fs-events-hub.ts';
 
 /** Marker mode: how long a changed data file must stay quiet before the partition is looked at again (a copy in progress keeps writing). */
 const CHANGE_QUIET_MS = 1000;
@@ -27,7 +27,7 @@ export class LocalPartitionSource implements PartitionSource {
   readonly #rules: CompletionRules;
   readonly #options: LocalSourceOptions;
   readonly #log: Logger;
-  #events: Worker | undefined;
+  #unwatch: (() => Promise<void>) | undefined;
   #hints: SourceHints | undefined;
   readonly #timers = new Map<string, NodeJS.Timeout>();
   #closed = false;
@@ -69,19 +69,9 @@ export class LocalPartitionSource implements PartitionSource {
 
   async watch(hints: SourceHints): Promise<void> {
     this.#hints = hints;
-    const events = new Worker(new URL('./fs-events-worker.ts', import.meta.url), {
-      workerData: { root: this.root, polling: this.#options.polling, pollIntervalMs: this.#options.pollIntervalMs },
-    });
-    this.#events = events;
-    await new Promise<void>((resolve, reject) => {
-      events.on('message', (message: { event?: string; path?: string; ready?: boolean; error?: string }) => {
-        if (message.event === 'addDir' && message.path) this.#onNewDirectory(message.path);
-        else if (message.path) this.#onFile(message.path);
-        else if (message.ready) resolve();
-        else if (message.error) this.#log.error({ err: message.error }, 'filesystem watcher error');
-      });
-      events.once('error', reject);
-      events.on('error', (error) => this.#log.error({ err: error }, 'filesystem watcher thread failed; the periodic rescan still runs'));
+    this.#unwatch = await watchRoot(this.root, { polling: this.#options.polling, pollIntervalMs: this.#options.pollIntervalMs, log: this.#log }, ({ event, path: file }) => {
+      if (event === 'addDir') this.#onNewDirectory(file);
+      else this.#onFile(file);
     });
   }
 
@@ -89,15 +79,7 @@ export class LocalPartitionSource implements PartitionSource {
     this.#closed = true;
     for (const timer of this.#timers.values()) clearTimeout(timer);
     this.#timers.clear();
-    const events = this.#events;
-    if (!events) return;
-    // Let chokidar close its handles, then end the thread.
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, 2000);
-      events.on('message', (message: { closed?: boolean }) => message.closed && (clearTimeout(timer), resolve()));
-      events.postMessage({ close: true });
-    });
-    await events.terminate();
+    await this.#unwatch?.();
   }
 
   /** The partition folder's path relative to the root, or null when `dir` is not one. */
