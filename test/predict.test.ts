@@ -9,8 +9,10 @@ import { createLogger } from '../src/core/log.ts';
 import { fnv1a32 } from '../src/data/index.ts';
 import { createMetrics, recordPrediction, startHttpServer } from '../src/observability/index.ts';
 import { promoteVersion } from '../src/promotion/index.ts';
-import { findChampion, type Registry } from '../src/registry/index.ts';
-import { ChampionPredictor, predictEndpoint, reconcileServing } from '../src/serving/index.ts';
+import { CHANNELS, findChampion, findModelVersion, setAlias, type Registry } from '../src/registry/index.ts';
+import { ChampionPredictor, ModelServer, predictEndpoint, reconcileServing, type ModelSource } from '../src/serving/index.ts';
+import { NotificationListener } from '../src/queue/index.ts';
+import { waitFor } from './support/wait.ts';
 import { tf } from '../src/trainer/index.ts';
 import { registerPartition } from '../src/watcher/index.ts';
 import { cleanEnv, runFreshet } from './support/cli.ts';
@@ -193,6 +195,37 @@ describe('predictions from the champion', () => {
     } finally {
       await http.close();
       champion.close();
+    }
+
+    // The daemon's model server (issue #26): the champion is cached and switched when a
+    // decision is notified, not looked up per request; beyond maxLoadedModels the least
+    // recently used model is released.
+    const server = new ModelServer({ db, lineages: [config], log, maxLoadedModels: 1 });
+    const listener = new NotificationListener({ url, channels: [CHANNELS.champions], log, maxBackoffSeconds: 1, connectTimeoutSeconds: 5 });
+    listener.on('notification', (_channel, lineage) => server.championChanged(lineage));
+    const connected = new Promise<void>((resolve) => listener.once('connected', () => resolve()));
+    listener.start();
+    await connected;
+    try {
+      const versionOf = (source: ModelSource) => source.with((p) => p?.version ?? null);
+      assert.equal(await versionOf(server.championSource(config.lineage)), 1, 'the champion after the swap above');
+      assert.equal(await versionOf(server.versionSource(config.lineage, 2)), 2);
+      assert.equal(server.loadedModels, 1, 'version 1 was released to load version 2');
+      await assert.rejects(versionOf(server.versionSource(config.lineage, 9)), /lineage default has no version 9/);
+      // An alias moved behind the registry's back (no NOTIFY) is not seen: the champion is cached.
+      const lineageRow = (await findChampion(db, config.lineage))!.lineage;
+      const two = (await findModelVersion(db, lineageRow.id, 2))!;
+      const one = (await findModelVersion(db, lineageRow.id, 1))!;
+      await db.updateTable('aliases').set({ model_version_id: two.id }).where('lineage_id', '=', lineageRow.id).where('name', '=', 'champion').execute();
+      assert.equal(await versionOf(server.championSource(config.lineage)), 1, 'still the cached champion');
+      // A decision (setAlias notifies at commit) switches it.
+      await setAlias(db, lineageRow.id, 'champion', one.id);
+      await setAlias(db, lineageRow.id, 'champion', two.id);
+      await waitFor('the notified champion', async () => (await versionOf(server.championSource(config.lineage))) === 2, 5000);
+      assert.equal(server.loadedModels, 1);
+    } finally {
+      await listener.stop();
+      server.close();
     }
   });
 });
