@@ -23,10 +23,10 @@ export interface DoorEntry {
 }
 
 export interface FileDoor {
-  /** Size and last change of a file; throws (code ENOENT) when it does not exist. */
-  stat(location: string): { bytes: number; modifiedMs: number };
-  /** The entries of a folder, unsorted; throws (code ENOENT, ENOTDIR) when it is not one. */
-  list(folder: string): DoorEntry[];
+  /** Size and last change of a file; rejects (code ENOENT) when it does not exist. */
+  stat(location: string): Promise<{ bytes: number; modifiedMs: number }>;
+  /** The entries of a folder, unsorted; rejects (code ENOENT, ENOTDIR) when it is not one. */
+  list(folder: string): Promise<DoorEntry[]>;
   /**
    * The bytes of a file in order, in chunks of about `chunkBytes`. A chunk is valid only
    * until the next is asked for (the local door reuses one buffer): consume or copy it.

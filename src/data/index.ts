@@ -23,3 +23,4 @@ export { categoryText, isNonNumeric, presenceEncoding, toNumber } from './row-ch
 export { CROSS_SEPARATOR, crossedLayout, crossName, crossValue, readCrossed, type CrossedLayout } from './crossed-columns.ts';
 export { validateRows, validateRowsByReader } from './validate-rows.ts';
 export { doorFor, registerFileDoor, type DoorEntry, type FileDoor } from './file-door.ts';
+export { listLocal, statLocal } from './local-door.ts';

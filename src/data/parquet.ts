@@ -8,9 +8,9 @@ import { ChunkBuilder, encodeCategory, isNonNumeric, toNumber, type CategoryEnco
 import { coerceError } from '../core/errors.ts';
 
 /** A Parquet file as hyparquet reads it: its size, and byte ranges through the door for its location. */
-export function parquetBuffer(file: string): AsyncBuffer {
+export async function parquetBuffer(file: string): Promise<AsyncBuffer> {
   const door = doorFor(file);
-  const { bytes } = door.stat(file);
+  const { bytes } = await door.stat(file);
   return { byteLength: bytes, slice: (start: number, end?: number) => door.range(file, start, end ?? bytes) };
 }
 
@@ -18,7 +18,7 @@ export async function* readParquet(file: string, columns: readonly string[], str
   let buffer;
   let metadata;
   try {
-    buffer = parquetBuffer(file);
+    buffer = await parquetBuffer(file);
     metadata = await parquetMetadataAsync(buffer);
   } catch (error) {
     throw new DataFileError(file, `not a readable Parquet file: ${coerceError(error).message}`, {}, { cause: error });

@@ -45,11 +45,11 @@ export async function tableSchema(file: string): Promise<ColumnTypes> {
     }
   }
   if (ext === '.parquet') {
-    const metadata = await parquetMetadataAsync(parquetBuffer(file));
+    const metadata = await parquetMetadataAsync(await parquetBuffer(file));
     return Object.fromEntries(metadata.schema.slice(1).map((element) => [element.name, String(element.type ?? element.converted_type ?? 'group').toLowerCase()]));
   }
   try {
-    doorFor(file).stat(file);
+    await doorFor(file).stat(file);
   } catch {
     throw new DataFileError(file, 'does not exist');
   }

@@ -27,11 +27,11 @@ export interface BatchPredictSummary {
 }
 
 /** The data files of an input, through the door for its location: the file itself, or a folder's data files in name order. */
-export function inputFiles(input: string): string[] {
+export async function inputFiles(input: string): Promise<string[]> {
   const door = doorFor(input);
   let entries;
   try {
-    entries = door.list(input);
+    entries = await door.list(input);
   } catch (error) {
     const code = (error as { code?: unknown }).code;
     if (code === 'ENOTDIR') return [input];
@@ -49,7 +49,7 @@ function csvField(text: string): string {
 
 export async function batchPredict(predictor: Predictor, options: BatchPredictOptions): Promise<BatchPredictSummary> {
   const started = performance.now();
-  const files = inputFiles(options.input);
+  const files = await inputFiles(options.input);
   const { features, categorical, crosses } = predictor;
   const width = predictor.width;
   const idSlot = options.idColumn === undefined ? -1 : width;

@@ -1,11 +1,12 @@
-// Walking the data root for complete partitions: the startup reconciliation and the
-// periodic rescan (the safety net for events the watcher missed). Whether one folder is
-// complete, and what it holds, is asked through the door (data/file-door.ts); the walk
-// itself, with its symlink rules, is how the local directory finds partitions.
+// Walking the local data root for complete partitions: the local source's listing (the
+// startup reconciliation and the periodic rescan, the safety net for events the watcher
+// missed), its completion check and what a waiting folder holds. Local and synchronous
+// on purpose (the local door's statLocal/listLocal): this is how the local directory
+// finds partitions; another source lists its own way (watcher/partition-source.ts).
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../core/log.ts';
-import { doorFor } from '../data/index.ts';
+import { listLocal, statLocal } from '../data/index.ts';
 import { isBookkeeping } from './inspect-partition.ts';
 import { parsePartitionPath } from './partition-path.ts';
 
@@ -29,7 +30,7 @@ export function waitingContent(dir: string, relativePath: string): WaitingDirect
   let files = 0;
   let bytes = 0;
   let oldest = Infinity;
-  for (const entry of doorFor(dir).list(dir)) {
+  for (const entry of listLocal(dir)) {
     if (entry.kind !== 'file' || isBookkeeping(entry.name)) continue;
     files += 1;
     bytes += entry.bytes;
@@ -52,17 +53,16 @@ export function isInside(root: string, target: string): boolean {
 
 /** Whether one directory is a complete partition, and since when. Null when not (yet). */
 export function completion(dir: string, rules: CompletionRules, now = Date.now()): Date | null {
-  const door = doorFor(dir);
   if (rules.mode === 'marker') {
     try {
-      return new Date(door.stat(door.join(dir, rules.marker)).modifiedMs);
+      return new Date(statLocal(path.join(dir, rules.marker)).modifiedMs);
     } catch {
       return null;
     }
   }
   let newest = 0;
   let files = 0;
-  for (const entry of door.list(dir)) {
+  for (const entry of listLocal(dir)) {
     if (entry.kind !== 'file' || isBookkeeping(entry.name)) continue;
     files += 1;
     newest = Math.max(newest, entry.modifiedMs);

@@ -34,9 +34,9 @@ export function isBookkeeping(name: string): boolean {
 }
 
 /** Lists the content files of a partition directory, through the door (not descending into sub-partitions). */
-export function listContentFiles(dir: string): PartitionFileInfo[] {
+export async function listContentFiles(dir: string): Promise<PartitionFileInfo[]> {
   const out: PartitionFileInfo[] = [];
-  for (const entry of doorFor(dir).list(dir)) {
+  for (const entry of await doorFor(dir).list(dir)) {
     if (isBookkeeping(entry.name)) continue;
     if (entry.kind !== 'file') continue; // sub-directories are partitions of their own; symlinks are checked by the scanner
     out.push({ name: entry.name, bytes: entry.bytes });
@@ -46,7 +46,7 @@ export function listContentFiles(dir: string): PartitionFileInfo[] {
 
 /** One streaming pass: the content hash (rows are counted by validation). Throws ENOENT if the directory vanishes. */
 export async function hashPartition(dir: string): Promise<PartitionContent> {
-  const files = listContentFiles(dir);
+  const files = await listContentFiles(dir);
   const door = doorFor(dir);
   const hash = crypto.createHash('sha256');
   for (const file of files) {

@@ -5,12 +5,12 @@ import type { DoorEntry, FileDoor } from '../../src/data/index.ts';
 /** Files in memory under `mem://`: folder listing by prefix, whole reads in chunks, ranges. */
 export function memoryDoor(files: Map<string, Buffer>): FileDoor {
   return {
-    stat(location) {
+    async stat(location) {
       const bytes = files.get(location);
       if (!bytes) throw Object.assign(new Error(`${location}: no such object`), { code: 'ENOENT' });
       return { bytes: bytes.length, modifiedMs: 1_700_000_000_000 };
     },
-    list(folder) {
+    async list(folder) {
       const prefix = folder.endsWith('/') ? folder : `${folder}/`;
       const names = new Map<string, DoorEntry>();
       for (const [key, bytes] of files) {
