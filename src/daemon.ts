@@ -21,6 +21,7 @@ import os from 'node:os';
 import type { ResolvedConfig } from './core/config.ts';
 import type { Logger } from './core/log.ts';
 import { daemonLineages } from './core/lineage-configs.ts';
+import { configureDoorsFor } from './data/index.ts';
 import { Releasers } from './core/releasers.ts';
 import { retryTransient } from './core/retry.ts';
 import { countRegistration, recordDecision, trainingMetrics, type Metrics } from './observability/index.ts';
@@ -181,6 +182,7 @@ export async function runDaemon({ config, log, signal, role = 'all' }: DaemonOpt
   const processId = newProcessId();
   log = log.child({ process: processId });
   const lineages = daemonLineages(config);
+  configureDoorsFor(lineages.map((l) => l.dataDir), config.s3);
   log.info({ config: config.source, lineages: lineages.map((l) => l.lineage), role }, `freshet ${role === 'all' ? 'daemon' : 'worker'} starting`);
   const releasers = new Releasers();
   try {

@@ -208,6 +208,15 @@ export const configSchema = z.strictObject({
       refreshSeconds: z.number().min(0).default(15).describe('The status page refreshes its content in place this often, in a browser with JavaScript (no reload); 0 turns it off.'),
     })
     .prefault({}),
+  s3: z
+    .strictObject({
+      endpoint: z.string().url().optional().describe('S3-compatible endpoint for s3:// locations (MinIO, Cloudflare R2, Ceph RGW, SeaweedFS, Garage: e.g. http://127.0.0.1:9000); unset: AWS. Credentials come from the AWS SDK\'s default chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, the shared profile, container and instance roles).'),
+      region: z.string().min(1).default('us-east-1').describe('Region of the bucket (also AWS_REGION).'),
+      forcePathStyle: z.boolean().default(false).describe('Path-style requests (endpoint/bucket/key), which most S3-compatible stores need.'),
+      maxAttempts: z.number().int().positive().default(5).describe('Attempts per S3 request, the first included; the SDK retries 5xx and throttling (SlowDown) with backoff.'),
+      pollSeconds: z.number().positive().default(30).describe('An s3:// dataDir is listed (ListObjectsV2) this often for new and completed partitions: object storage sends no events.'),
+    })
+    .prefault({}),
   serving: z
     .strictObject({
       maxLoadedModels: z.number().int().positive().default(20).describe('Most models the daemon keeps loaded for predictions, across lineages and versions; a model loads on its first request, and the least recently used one is evicted beyond this.'),

@@ -12,6 +12,7 @@
 // and chokidar events (how the local source *finds* partitions; listing a partition's files
 // and reading them is the door's).
 import { localFileDoor } from './local-door.ts';
+import { s3FileDoor, type S3DoorOptions } from './s3-door.ts';
 
 /** A file or sub-folder of a listed folder. */
 export interface DoorEntry {
@@ -54,4 +55,27 @@ export function doorFor(location: string): FileDoor {
     return door;
   }
   return localFileDoor;
+}
+
+/**
+ * How the doors other than the local one are set up: plain data, so the threads that read
+ * partitions (the training stream's, the Parquet validation's) set up the same doors as the
+ * process that started them (`doorSetup()` into their workerData, `configureDoors` there).
+ */
+export interface DoorSetup {
+  s3?: S3DoorOptions;
+}
+
+let current: DoorSetup = {};
+
+export function configureDoors(setup: DoorSetup): void {
+  current = setup;
+  if (setup.s3) registerFileDoor('s3://', s3FileDoor(setup.s3));
+}
+
+export const doorSetup = (): DoorSetup => current;
+
+/** Sets the doors up for a configuration: the S3 door when any of its data locations is s3://. */
+export function configureDoorsFor(locations: readonly string[], s3: S3DoorOptions): void {
+  if (locations.some((l) => /^s3:\/\//i.test(l))) configureDoors({ s3: { endpoint: s3.endpoint, region: s3.region, forcePathStyle: s3.forcePathStyle, maxAttempts: s3.maxAttempts } });
 }

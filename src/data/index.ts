@@ -22,5 +22,6 @@ export {
 export { categoryText, isNonNumeric, presenceEncoding, toNumber } from './row-chunk.ts';
 export { CROSS_SEPARATOR, crossedLayout, crossName, crossValue, readCrossed, type CrossedLayout } from './crossed-columns.ts';
 export { validateRows, validateRowsByReader } from './validate-rows.ts';
-export { doorFor, registerFileDoor, type DoorEntry, type FileDoor } from './file-door.ts';
+export { configureDoors, configureDoorsFor, doorFor, doorSetup, registerFileDoor, type DoorEntry, type DoorSetup, type FileDoor } from './file-door.ts';
+export { parseS3Location, s3FileDoor, type S3DoorOptions } from './s3-door.ts';
 export { listLocal, statLocal } from './local-door.ts';

@@ -1,10 +1,11 @@
 // Worker-thread side of validateFileIsolated: validates one file and posts the result or
 // the error (with its file, line and column parts, so the main thread can rebuild it).
 import { parentPort, workerData } from 'node:worker_threads';
-import { DataFileError } from '../data/index.ts';
+import { configureDoors, DataFileError, type DoorSetup } from '../data/index.ts';
 import { validateFile, type ValidationRules } from './inspect-partition.ts';
 
-const { file, rules } = workerData as { file: string; rules: ValidationRules };
+const { file, rules, doors } = workerData as { file: string; rules: ValidationRules; doors: DoorSetup };
+configureDoors(doors); // the doors of the process that started this thread (s3://, …)
 try {
   parentPort!.postMessage({ result: await validateFile(file, rules) });
 } catch (error) {

@@ -2,7 +2,7 @@
 // returns (a damaged file sending a decoder into a loop) is terminated, and the file is
 // rejected with a message that says so, instead of freezing the daemon's event loop.
 import { Worker } from 'node:worker_threads';
-import { DataFileError } from '../data/index.ts';
+import { DataFileError, doorSetup } from '../data/index.ts';
 import type { FileValidation, ValidationRules } from './inspect-partition.ts';
 
 /** Generous: decoding runs at tens of MB/s; the base limit plus a second per MB. */
@@ -16,7 +16,7 @@ interface WorkerReply {
 }
 
 export function validateFileIsolated(file: string, rules: ValidationRules, timeLimitMs: number): Promise<FileValidation> {
-  const worker = new Worker(new URL('./file-validation-worker.ts', import.meta.url), { workerData: { file, rules } });
+  const worker = new Worker(new URL('./file-validation-worker.ts', import.meta.url), { workerData: { file, rules, doors: doorSetup() } });
   return new Promise<FileValidation>((resolve, reject) => {
     const timer = setTimeout(() => {
       reject(new DataFileError(file, `could not be decoded within ${Math.round(timeLimitMs / 1000)} s (a damaged file can send the decoder into a loop); rejected`));

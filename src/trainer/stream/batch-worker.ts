@@ -3,6 +3,7 @@
 // the main thread as transferred buffers (no copy); the main thread grants credits so at
 // most `depth` batches are in flight.
 import { parentPort, workerData } from 'node:worker_threads';
+import { configureDoors, type DoorSetup } from '../../data/index.ts';
 import { trainBatches, type TrainStreamOptions } from './train-batches.ts';
 import { type DataCursor, type TrainingPartition } from './stream-spec.ts';
 
@@ -14,7 +15,8 @@ interface Input {
 }
 
 const port = parentPort!;
-const { partitions, options, from, invalidSoFar } = workerData as Input;
+const { partitions, options, from, invalidSoFar, doors } = workerData as Input & { doors: DoorSetup };
+configureDoors(doors); // the doors of the process that started this thread (s3://, …)
 let credits = 0;
 let wake: (() => void) | undefined;
 port.on('message', (message: { credits: number }) => {

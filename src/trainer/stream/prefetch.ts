@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import type { Batch, TrainStreamOptions } from './train-batches.ts';
 import type { DataCursor, RowCounts, TrainingPartition } from './stream-spec.ts';
-import { DataFileError } from '../../data/index.ts';
+import { DataFileError, doorSetup } from '../../data/index.ts';
 
 type Message =
   | { batch: Batch; invalid: number }
@@ -21,7 +21,7 @@ export async function* prefetchedBatches(
 ): AsyncGenerator<Batch> {
   const { counts, ...plain } = options;
   const worker = new Worker(new URL('./batch-worker.ts', import.meta.url), {
-    workerData: { partitions, options: plain, from, invalidSoFar: counts?.invalid ?? 0 },
+    workerData: { partitions, options: plain, from, invalidSoFar: counts?.invalid ?? 0, doors: doorSetup() },
   });
   worker.unref(); // an abandoned stream must not keep the process alive
   const queue: Message[] = [];

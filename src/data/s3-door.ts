@@ -1,0 +1,126 @@
+// Object storage behind the door: `s3://bucket/key` locations read with the AWS SDK for
+// JavaScript v3 (its default credential chain: environment, shared profile, container and
+// instance roles), or any S3-compatible store through `endpoint` and `forcePathStyle`
+// (MinIO, Cloudflare R2, Ceph RGW, SeaweedFS, Garage). A "folder" is a key prefix ending
+// in `/`; listing it is ListObjectsV2 with a delimiter (paginated); a file's bytes come from
+// one GetObject stream, a byte range from a ranged GetObject (Parquet's footer and column
+// chunks). The SDK retries 5xx and throttling (SlowDown) with backoff; what still fails is
+// rethrown naming the bucket and key, with `code` ENOENT for a missing object so callers
+// decide by kind as for local files.
+//
+// The SDK is imported when the first location is read, not when freshet starts: the CLI's
+// verbs and a local-only daemon never load it.
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { DoorEntry, FileDoor } from './file-door.ts';
+
+export interface S3DoorOptions {
+  /** An S3-compatible endpoint (http://127.0.0.1:9000 for MinIO); unset: AWS. */
+  endpoint?: string | undefined;
+  region: string;
+  /** Path-style URLs (endpoint/bucket/key), which most S3-compatible stores need. */
+  forcePathStyle: boolean;
+  /** Attempts per request, the first included (the SDK's standard retry mode, with backoff). */
+  maxAttempts: number;
+}
+
+/** `s3://bucket/a/b` → bucket and key (the key without a leading slash). */
+export function parseS3Location(location: string): { bucket: string; key: string } {
+  const match = /^s3:\/\/([^/]+)\/?(.*)$/i.exec(location);
+  if (!match) throw new Error(`${location}: not an s3://bucket/key location`);
+  return { bucket: match[1]!, key: match[2]! };
+}
+
+/** An SDK error as freshet reports it: the bucket and key named, ENOENT for a missing object or bucket. */
+function s3Error(location: string, what: string, error: unknown): Error {
+  const name = (error as { name?: string }).name ?? 'Error';
+  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  const missing = name === 'NoSuchKey' || name === 'NotFound' || name === 'NoSuchBucket' || status === 404;
+  const message = `${location}: ${what} failed: ${name}${status ? ` (HTTP ${status})` : ''}${(error as Error).message && (error as Error).message !== name ? `: ${(error as Error).message}` : ''}`;
+  return Object.assign(new Error(message, { cause: error }), missing ? { code: 'ENOENT' } : { code: name });
+}
+
+export function s3FileDoor(options: S3DoorOptions): FileDoor {
+  let client: Promise<{ client: S3Client; sdk: typeof import('@aws-sdk/client-s3') }> | undefined;
+  const connect = () =>
+    (client ??= import('@aws-sdk/client-s3').then((sdk) => ({
+      sdk,
+      client: new sdk.S3Client({
+        region: options.region,
+        forcePathStyle: options.forcePathStyle,
+        maxAttempts: options.maxAttempts,
+        ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+        // Checksums only where the API requires them: S3-compatible stores differ on the newer defaults.
+        requestChecksumCalculation: 'WHEN_REQUIRED',
+        responseChecksumValidation: 'WHEN_REQUIRED',
+      }),
+    })));
+
+  return {
+    async stat(location) {
+      const { client, sdk } = await connect();
+      const { bucket, key } = parseS3Location(location);
+      try {
+        const head = await client.send(new sdk.HeadObjectCommand({ Bucket: bucket, Key: key }));
+        return { bytes: Number(head.ContentLength ?? 0), modifiedMs: head.LastModified?.getTime() ?? 0 };
+      } catch (error) {
+        throw s3Error(location, 'HeadObject', error);
+      }
+    },
+
+    async list(folder) {
+      const { client, sdk } = await connect();
+      const { bucket, key } = parseS3Location(folder);
+      const prefix = key === '' || key.endsWith('/') ? key : `${key}/`;
+      const entries: DoorEntry[] = [];
+      let token: string | undefined;
+      try {
+        do {
+          const page = await client.send(new sdk.ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, Delimiter: '/', ContinuationToken: token }));
+          for (const object of page.Contents ?? []) {
+            const name = object.Key!.slice(prefix.length);
+            if (name !== '') entries.push({ name, kind: 'file', bytes: Number(object.Size ?? 0), modifiedMs: object.LastModified?.getTime() ?? 0 });
+          }
+          for (const sub of page.CommonPrefixes ?? []) entries.push({ name: sub.Prefix!.slice(prefix.length, -1), kind: 'folder', bytes: 0, modifiedMs: 0 });
+          token = page.IsTruncated ? page.NextContinuationToken : undefined;
+        } while (token);
+      } catch (error) {
+        throw s3Error(folder, 'ListObjectsV2', error);
+      }
+      // A prefix with nothing under it is no folder, as a missing directory is not.
+      if (entries.length === 0) throw Object.assign(new Error(`${folder}: no objects under this prefix`), { code: 'ENOENT' });
+      return entries;
+    },
+
+    async *chunks(location) {
+      const { client, sdk } = await connect();
+      const { bucket, key } = parseS3Location(location);
+      let body: AsyncIterable<Uint8Array>;
+      try {
+        const object = await client.send(new sdk.GetObjectCommand({ Bucket: bucket, Key: key }));
+        body = object.Body as unknown as AsyncIterable<Uint8Array>;
+      } catch (error) {
+        throw s3Error(location, 'GetObject', error);
+      }
+      try {
+        for await (const part of body) yield Buffer.from(part.buffer, part.byteOffset, part.byteLength);
+      } catch (error) {
+        throw s3Error(location, 'reading the GetObject stream', error);
+      }
+    },
+
+    async range(location, start, end) {
+      const { client, sdk } = await connect();
+      const { bucket, key } = parseS3Location(location);
+      if (end <= start) return new ArrayBuffer(0);
+      try {
+        const object = await client.send(new sdk.GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${start}-${end - 1}` }));
+        const bytes = await object.Body!.transformToByteArray();
+        return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+      } catch (error) {
+        throw s3Error(location, `GetObject bytes ${start}-${end - 1}`, error);
+      }
+    },
+
+    join: (folder, name) => `${folder.replace(/\/+$/, '')}/${name}`,
+  };
+}
