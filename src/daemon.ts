@@ -182,7 +182,7 @@ export async function runDaemon({ config, log, signal, role = 'all' }: DaemonOpt
   const processId = newProcessId();
   log = log.child({ process: processId });
   const lineages = daemonLineages(config);
-  configureDoorsFor(lineages.map((l) => l.dataDir), config.s3);
+  configureDoorsFor([...lineages.map((l) => l.dataDir), config.artifactsUri ?? ''], config.s3);
   log.info({ config: config.source, lineages: lineages.map((l) => l.lineage), role }, `freshet ${role === 'all' ? 'daemon' : 'worker'} starting`);
   const releasers = new Releasers();
   try {

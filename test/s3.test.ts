@@ -42,7 +42,7 @@ async function upload(client: S3Client, partition: string, files: Record<string,
   if (marker) await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: `landing/${partition}/_SUCCESS`, Body: '' }));
 }
 
-function writeProject(dir: string, endpoint: string, dataDir = `s3://${BUCKET}/landing`): void {
+function writeProject(dir: string, endpoint: string, dataDir = `s3://${BUCKET}/landing`, extra = ''): void {
   fs.writeFileSync(
     path.join(dir, 'freshet.config.yaml'),
     `dataDir: ${JSON.stringify(dataDir)}
@@ -56,7 +56,7 @@ queue: {pollIntervalSeconds: 0.5, concurrency: 1}
 http: {port: 0}
 log: {level: info, format: json}
 columns: {features: [x0, x1, x2, x3], label: y}
-`,
+${extra}`,
   );
 }
 
@@ -112,5 +112,63 @@ describe('partitions in an S3 bucket', () => {
     const refused = await runFreshet(['daemon'], { env: cleanEnv({ DATABASE_URL: url, ...CREDENTIALS, AWS_ACCESS_KEY_ID: 'NOBODY' }), cwd: dir });
     assert.equal(refused.code, 2, refused.stderr);
     assert.match(refused.stderr, /s3:\/\/freshet-landing\/landing: listing the bucket freshet-landing failed: (SignatureDoesNotMatch|InvalidAccessKeyId|AccessDenied)/);
+  });
+
+  test('two machines (separate folders, no shared disk) share one registry and one bucket: the second resumes the first\'s killed run from its checkpoint in the bucket, and either serves the champion', { timeout: 240_000 }, async () => {
+    const { endpoint, client } = await startS3();
+    await upload(client, 'dt=2026-11-01', { 'part-0.csv': csvBytes(syntheticRows(1500, 11)) });
+    await upload(client, 'dt=2026-11-02', { 'part-0.csv': csvBytes(syntheticRows(1500, 12)) });
+    const { db, url } = await createTestDatabase();
+    // Long enough runs to interrupt; artifacts in the bucket; a short lease, so the second machine takes over soon.
+    const extra = `artifactStore: s3\nartifactsUri: "s3://${BUCKET}/artifacts"\n`;
+    const machines = ['a', 'b'].map((name) => {
+      const dir = tempDir(`freshet-s3-machine-${name}-`);
+      writeProject(dir, endpoint, `s3://${BUCKET}/landing`, extra);
+      const text = fs.readFileSync(path.join(dir, 'freshet.config.yaml'), 'utf8')
+        .replace('numCheckpoints: 4, stopPoint: 1', 'numCheckpoints: 20, stopPoint: 40, earlyStopping: {enabled: false}')
+        .replace('queue: {pollIntervalSeconds: 0.5, concurrency: 1}', 'queue: {pollIntervalSeconds: 0.5, concurrency: 1, leaseSeconds: 3, heartbeatSeconds: 0.5}');
+      fs.writeFileSync(path.join(dir, 'freshet.config.yaml'), text);
+      return dir;
+    });
+    const env = cleanEnv({ DATABASE_URL: url, ...CREDENTIALS });
+    const first = spawnFreshet(['daemon'], { env, cwd: machines[0]! });
+    after(() => first.child.kill('SIGKILL'));
+    const inBucket = await waitFor('a checkpoint in the bucket', async () => (await sql<{ run_id: string; global_step: string }>`SELECT run_id, global_step FROM checkpoints WHERE store = 's3' ORDER BY id LIMIT 1`.execute(db)).rows[0], 120_000, 50);
+    first.child.kill('SIGKILL');
+    await first.exited;
+    const stepsBefore = Number((await sql<{ n: string }>`SELECT max(global_step) AS n FROM checkpoints`.execute(db)).rows[0]!.n);
+
+    // The second machine has no copy of anything: it resumes the run from the bucket.
+    const second = spawnFreshet(['daemon'], { env, cwd: machines[1]! });
+    after(() => second.child.kill('SIGKILL'));
+    const listening = await second.waitForLog('http listening');
+    await waitFor('the job finished by the second machine', async () => (await sql<{ state: string }>`SELECT state FROM jobs ORDER BY id LIMIT 1`.execute(db)).rows[0]?.state === 'succeeded', 180_000, 250);
+    const runs = await sql<{ id: string; status: string }>`SELECT id, status FROM runs`.execute(db);
+    assert.deepEqual(runs.rows.map((r) => [r.id, r.status]), [[inBucket.run_id, 'succeeded']], 'one run, resumed, not started over');
+    const resumedFrom = await second.waitForLog('resuming run');
+    assert.equal(Number(resumedFrom.fromStep), stepsBefore, 'resumed from the newest checkpoint the first machine put in the bucket');
+    // Every checkpoint row is in the s3 store, and the champion's export is published with its pointer.
+    const stores = await sql<{ store: string }>`SELECT DISTINCT store FROM checkpoints`.execute(db);
+    assert.deepEqual(stores.rows.map((r) => r.store), ['s3']);
+    const champion = Number((await sql<{ version: number }>`SELECT mv.version FROM aliases a JOIN model_versions mv ON mv.id = a.model_version_id WHERE a.name = 'champion'`.execute(db)).rows[0]!.version);
+    const { GetObjectCommand } = await import('@aws-sdk/client-s3');
+    const pointer = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'artifacts/serving/default/current' }));
+    assert.equal((await pointer.Body!.transformToString()).trim(), String(champion));
+    const published = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: `artifacts/serving/default/${champion}/metadata.json` }));
+    assert.equal((JSON.parse(await published.Body!.transformToString()) as { lineage: string }).lineage, 'default');
+
+    // Either machine serves it: the first, restarted with nothing local but its folder, builds the export from the bucket's checkpoint.
+    const row = { rows: [{ x0: 0.3, x1: -0.2, x2: 0.5, x3: 1.1 }] };
+    const fromSecond = (await (await fetch(`${String(listening.url)}/v1/predict`, { method: 'POST', body: JSON.stringify(row) })).json()) as { version: number; predictions: number[] };
+    fs.rmSync(path.join(machines[0]!, 'artifacts'), { recursive: true, force: true });
+    const again = spawnFreshet(['daemon'], { env, cwd: machines[0]! });
+    after(() => again.child.kill('SIGKILL'));
+    const againUrl = String((await again.waitForLog('http listening')).url);
+    await again.waitForLog('freshet running');
+    const fromFirst = (await (await fetch(`${againUrl}/v1/predict`, { method: 'POST', body: JSON.stringify(row) })).json()) as { version: number; predictions: number[] };
+    assert.deepEqual(fromFirst, fromSecond);
+    assert.equal(fromFirst.version, champion);
+    for (const daemon of [second, again]) daemon.child.kill('SIGTERM');
+    for (const daemon of [second, again]) assert.equal((await daemon.exited).code, 0, daemon.stderr().slice(-2000));
   });
 });

@@ -322,6 +322,6 @@ describe('the postgres artifact store', () => {
     await db.updateTable('artifact_chunks').set({ data: Buffer.from('junk') }).where('uri', '=', checkpoint!.uri).where('file', '=', 'weights.bin').execute();
     fs.rmSync(`${dir}/a`, { recursive: true });
     const { loadCheckpoint } = await import('../src/trainer/index.ts');
-    await assert.rejects(loadCheckpoint(db, `${dir}/b`, checkpoint!), (error: Error) => error.name === 'CorruptDirError' && error.message.includes(checkpoint!.uri) && /weights\.bin/.test(error.message));
+    await assert.rejects(loadCheckpoint(db, { artifactsDir: `${dir}/b` }, checkpoint!), (error: Error) => error.name === 'CorruptDirError' && error.message.includes(checkpoint!.uri) && /weights\.bin/.test(error.message));
   });
 });

@@ -38,7 +38,7 @@ export async function setup(command: Command, { oneShot = false, scope = 'lineag
   if (scope === 'daemon' && options.lineage !== undefined) env.FRESHET_QUEUE__LINEAGES = JSON.stringify([options.lineage]);
   const whole = loadConfig({ file: options.config, env });
   const config = scope === 'lineage' ? lineageConfig(whole, options.lineage) : whole;
-  if (/^s3:\/\//i.test(config.dataDir)) (await import('../data/index.ts')).configureDoorsFor([config.dataDir], config.s3); // s3:// locations read through the S3 door
+  if ([config.dataDir, config.artifactsUri ?? ''].some((l) => /^s3:\/\//i.test(l))) (await import('../data/index.ts')).configureDoorsFor([config.dataDir, config.artifactsUri ?? ''], config.s3); // s3:// locations through the S3 door
   if (scope === 'all' && options.lineage !== undefined) lineageConfig(whole, options.lineage); // an unknown name is refused, naming the configured ones
   // An explicit ask (a flag, or FRESHET_LOG__LEVEL for this invocation) wins; log.level in the file is the daemon's.
   const explicit = options.logLevel !== undefined || options.verbose === true || process.env.FRESHET_LOG__LEVEL !== undefined;

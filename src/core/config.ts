@@ -21,7 +21,8 @@ export const configSchema = z.strictObject({
   dataDir: z.string().min(1).default('data').describe('Root of the Hive-style partition tree (dt=2026-11-26/...). Relative paths are relative to the config file.'),
   artifactsDir: z.string().min(1).default('.freshet/artifacts').describe('Where checkpoints and serving exports are written. Relative to the config file.'),
   servingDir: z.string().min(1).default('.freshet/serving').describe('Where the champion is exported for serving: <lineage>/<version>/ (tfjs model.json + weights taking raw inputs, vocabularies, normalization, metadata naming lineage, version and checkpoint) and <lineage>/current -> <version>. Relative to the config file.'),
-  artifactStore: z.enum(['fs', 'postgres']).default('fs').describe('Where checkpoints are kept: fs (artifactsDir, shared by all workers) or postgres (chunked rows in the registry, for workers without a shared filesystem; artifactsDir is then a local cache).'),
+  artifactStore: z.enum(['fs', 'postgres', 's3']).default('fs').describe('Where checkpoints are kept: fs (artifactsDir, shared by all workers), postgres (chunked rows in the registry, for workers without a shared filesystem) or s3 (objects under artifactsUri, for workers on several machines); with postgres and s3, artifactsDir is a local cache.'),
+  artifactsUri: z.string().regex(/^s3:\/\/[^/]+/, 'an s3://bucket/prefix location').optional().describe('With artifactStore s3: the bucket prefix checkpoints are kept under (checkpoints/lineage-<id>/run-<id>/step-<n>/, manifest written last), and the champion\'s exports (serving/<lineage>/<version>/ and serving/<lineage>/current, a pointer object holding the version).'),
   database: z
     .strictObject({
       url: z.string().min(1).optional().describe('PostgreSQL connection string (also DATABASE_URL). Unset: freshet runs an embedded server.'),
@@ -233,6 +234,8 @@ export const configSchema = z.strictObject({
       shutdownTimeoutSeconds: z.number().positive().default(30).describe('Seconds a graceful shutdown may take before it is forced.'),
     })
     .prefault({}),
+}).superRefine((config, context) => {
+  if (config.artifactStore === 's3' && !config.artifactsUri) context.addIssue({ code: 'custom', path: ['artifactsUri'], message: 'required with artifactStore s3 (s3://bucket/prefix)' });
 });
 
 /** One leaf of the schema, for the starter config and the README reference. */

@@ -24,4 +24,5 @@ export { CROSS_SEPARATOR, crossedLayout, crossName, crossValue, readCrossed, typ
 export { validateRows, validateRowsByReader } from './validate-rows.ts';
 export { configureDoors, configureDoorsFor, doorFor, doorSetup, registerFileDoor, type DoorEntry, type DoorSetup, type FileDoor } from './file-door.ts';
 export { parseS3Location, s3FileDoor, type S3DoorOptions } from './s3-door.ts';
+export { deleteObjects, getObject, putObject } from './object-store.ts';
 export { listLocal, statLocal } from './local-door.ts';

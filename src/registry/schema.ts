@@ -144,7 +144,7 @@ export interface CheckpointsTable {
   lineage_id: Id;
   virtual_epoch: number;
   global_step: Id;
-  store: Generated<'fs' | 'postgres'>;
+  store: Generated<'fs' | 'postgres' | 's3'>;
   uri: string;
   manifest_sha256: string;
   bytes: Id;

@@ -17,7 +17,7 @@ import type { Logger } from '../core/log.ts';
 import { findChampion, getCheckpoint, setServingUri, getLineage, type ModelVersion, type Registry } from '../registry/index.ts';
 import { checkpointModel, constantModel, initBackend, inputLayout, layersModelFiles, readDirVerified, writeDirAtomically, type FeatureStats } from '../trainer/index.ts';
 import { foldStandardisation } from './fold-standardisation.ts';
-import { CROSS_SEPARATOR } from '../data/index.ts';
+import { CROSS_SEPARATOR, getObject, putObject } from '../data/index.ts';
 
 async function constantExport(config: ResolvedConfig, task: string, stats: FeatureStats, value: number) {
   await initBackend(config.training.backend);
@@ -146,5 +146,28 @@ export async function reconcileServing(db: Registry, config: ResolvedConfig, log
     switchCurrent(config, champion);
     log.info({ version: champion.version, dir }, 'serving/<lineage>/current now points at the champion');
   }
+  if (config.artifactStore === 's3' && config.artifactsUri) await publishToBucket(config, champion, dir, log);
   return champion;
+}
+
+/**
+ * With the s3 artifact store, the champion's export is also published for model servers
+ * on other machines: its files under artifactsUri/serving/<lineage>/<version>/, then
+ * serving/<lineage>/current, a small object holding the version number (S3 has no
+ * symlink), written last. A version already published (its metadata.json there) is not
+ * uploaded again.
+ */
+async function publishToBucket(config: ResolvedConfig, champion: ModelVersion, dir: string, log: Logger): Promise<void> {
+  const base = `${config.artifactsUri!.replace(/\/+$/, '')}/serving/${config.lineage}`;
+  const published = await getObject(`${base}/${champion.version}/metadata.json`).then((text) => text.equals(fs.readFileSync(path.join(dir, 'metadata.json'))), () => false);
+  if (!published) {
+    const names = fs.readdirSync(dir).filter((n) => n !== 'metadata.json');
+    for (const name of names) await putObject(`${base}/${champion.version}/${name}`, fs.readFileSync(path.join(dir, name)));
+    await putObject(`${base}/${champion.version}/metadata.json`, fs.readFileSync(path.join(dir, 'metadata.json'))); // last: its presence means the export is whole
+  }
+  const current = await getObject(`${base}/current`).then((b) => b.toString('utf8').trim(), () => '');
+  if (current !== String(champion.version)) {
+    await putObject(`${base}/current`, `${champion.version}\n`);
+    log.info({ version: champion.version, uri: `${base}/current` }, 'the bucket\'s serving/<lineage>/current now names the champion');
+  }
 }

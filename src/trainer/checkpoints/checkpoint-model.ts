@@ -19,7 +19,7 @@ import { inputLayout } from '../model/input-layout.ts';
  */
 export async function checkpointModel(db: Registry, config: ResolvedConfig, checkpoint: Checkpoint): Promise<{ model: tf.LayersModel; stats: FeatureStats }> {
   await initBackend(config.training.backend);
-  const loaded = await loadCheckpoint(db, config.artifactsDir, checkpoint);
+  const loaded = await loadCheckpoint(db, config, checkpoint);
   const { model } = await buildModel(config, inputLayout(loaded.state.featureStats));
   restoreModelWeights(model, loaded.weights);
   tf.dispose([...loaded.weights, ...loaded.optimizerWeights.map((w) => w.tensor)]);

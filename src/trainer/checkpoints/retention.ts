@@ -9,6 +9,7 @@ import { sql } from 'kysely';
 import type { Logger } from '../../core/log.ts';
 import { lineageCheckpointUris, deleteCheckpointRow, listRunCheckpoints, type Registry } from '../../registry/index.ts';
 import { TEMP_PREFIX } from './atomic-dir.ts';
+import { artifactStore, type ArtifactLocations } from './checkpoint-store.ts';
 
 export const CHECKPOINTS_DIR = 'checkpoints';
 
@@ -35,7 +36,7 @@ async function referencedCheckpointIds(db: Registry): Promise<Set<string>> {
  */
 export async function applyRetention(
   db: Registry,
-  artifactsDir: string,
+  locations: ArtifactLocations,
   runId: string,
   policy: RetentionPolicy,
   alsoKeepSteps: readonly number[],
@@ -56,7 +57,8 @@ export async function applyRetention(
       if ((error as { code?: string }).code === '23503') continue; // referenced since we looked: keep it
       throw error;
     }
-    fs.rmSync(path.join(artifactsDir, c.uri), { recursive: true, force: true });
+    fs.rmSync(path.join(locations.artifactsDir, c.uri), { recursive: true, force: true });
+    await artifactStore(c.store, locations).remove(c); // the stored copy (s3), after the row: a crash leaves only unreferenced objects
     deleted.push(c.id);
   }
   if (deleted.length) log.debug({ run: runId, deleted }, 'checkpoint retention');

@@ -86,7 +86,7 @@ export class CheckpointWriter {
         val_loss: state.valLoss,
         metrics: state.metrics,
       };
-      return artifactStore(config.artifactStore).record(db, checkpointRow, written.readFiles);
+      return artifactStore(config.artifactStore, config).record(db, checkpointRow, written.readFiles);
     });
     this.#pendingPoints = [];
     this.lastStep = state.globalStep;
@@ -111,7 +111,7 @@ export class CheckpointWriter {
     const { db, config, run, state, log } = this.#o;
     return this.#o.retryWrites('applying checkpoint retention', async () => {
       const protectedSteps = [...(state.earlyStopping.bestStep === null ? [] : [state.earlyStopping.bestStep]), ...((await this.#o.protectSteps?.(run.id)) ?? [])];
-      return applyRetention(db, config.artifactsDir, run.id, config.training.retention, protectedSteps, log);
+      return applyRetention(db, config, run.id, config.training.retention, protectedSteps, log);
     });
   }
 }

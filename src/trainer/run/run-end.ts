@@ -11,7 +11,7 @@ import type { CheckpointWriter } from './checkpoint-writer.ts';
 
 /** Puts a recorded checkpoint's weights into `model` (restore-best at a run's end). */
 async function restoreWeights(db: Registry, config: ResolvedConfig, model: tf.LayersModel, checkpoint: Checkpoint): Promise<void> {
-  const loaded = await loadCheckpoint(db, config.artifactsDir, checkpoint);
+  const loaded = await loadCheckpoint(db, config, checkpoint);
   restoreModelWeights(model, loaded.weights);
   tf.dispose([...loaded.weights, ...loaded.optimizerWeights.map((w) => w.tensor)]);
 }

@@ -19,7 +19,7 @@ import {
 } from '../../registry/index.ts';
 import { CorruptDirError } from '../checkpoints/atomic-dir.ts';
 import type { LoadedCheckpoint } from '../checkpoints/checkpoint-io.ts';
-import { loadCheckpoint } from '../checkpoints/checkpoint-store.ts';
+import { loadCheckpoint, type ArtifactLocations } from '../checkpoints/checkpoint-store.ts';
 import type { TrainingPartition } from '../stream/stream-spec.ts';
 import { comparePaths, ensureLineage, registeredPartitions } from './lineage.ts';
 import { effectiveStopPoint } from './virtual-epochs.ts';
@@ -50,11 +50,11 @@ function inPathOrder(partitions: readonly TrainingPartition[]): TrainingPartitio
 }
 
 /** Loads the newest checkpoint of a run that verifies; a corrupted one is reported and skipped. */
-async function newestGoodCheckpoint(db: Registry, artifactsDir: string, runId: string, log: Logger): Promise<LoadedCheckpoint | undefined> {
+async function newestGoodCheckpoint(db: Registry, locations: ArtifactLocations, runId: string, log: Logger): Promise<LoadedCheckpoint | undefined> {
   const rows: Checkpoint[] = await listRunCheckpoints(db, runId);
   for (const row of rows.reverse()) {
     try {
-      return await loadCheckpoint(db, artifactsDir, row);
+      return await loadCheckpoint(db, locations, row);
     } catch (error) {
       if (!(error instanceof CorruptDirError)) throw error;
       log.error({ run: runId, checkpoint: row.id, err: error.message }, 'checkpoint failed verification; falling back to the previous one');
@@ -82,10 +82,10 @@ export async function runPartitions(db: Registry, config: ResolvedConfig, run: R
 export async function resumeRun(db: Registry, config: ResolvedConfig, run: Run, log: Logger): Promise<StartPoint> {
   if (run.status !== 'running') throw new ConflictError(`run ${run.id} is ${run.status}; only an unfinished run can be resumed`);
   const lineage = await getLineage(db, run.lineage_id);
-  let loaded = await newestGoodCheckpoint(db, config.artifactsDir, run.id, log);
+  let loaded = await newestGoodCheckpoint(db, config, run.id, log);
   // Killed before its first checkpoint, a run starts again from its base (or from scratch).
   const continuing = loaded !== undefined;
-  if (!loaded && run.base_checkpoint_id) loaded = await loadCheckpoint(db, config.artifactsDir, await getCheckpoint(db, run.base_checkpoint_id));
+  if (!loaded && run.base_checkpoint_id) loaded = await loadCheckpoint(db, config, await getCheckpoint(db, run.base_checkpoint_id));
   const { partitions, evalPartitions } = await runPartitions(db, config, run);
   log.info({ run: run.id, fromStep: loaded?.state.globalStep ?? 0 }, 'resuming run');
   return { run, lineage, loaded, continuing, targetEpochs: run.target_virtual_epochs ?? lineage.num_checkpoints, partitions: inPathOrder(partitions), evalPartitions: inPathOrder(evalPartitions) };
@@ -118,7 +118,7 @@ export async function startNewRun(
   if (request.fromCheckpointId) {
     const base = await getCheckpoint(db, request.fromCheckpointId);
     if (base.lineage_id !== lineage.id) throw new ConflictError(`checkpoint ${base.id} belongs to another lineage`);
-    loaded = await loadCheckpoint(db, config.artifactsDir, base);
+    loaded = await loadCheckpoint(db, config, base);
   }
   const startEpoch = loaded?.state.virtualEpoch ?? 0;
   const targetEpochs = startEpoch + (request.virtualEpochs ?? lineage.num_checkpoints);
