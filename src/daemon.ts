@@ -94,11 +94,13 @@ function retrainHandlers({ db, lineages, log, metrics }: { db: Registry; lineage
 /** `queue.concurrency` workers claiming any of the daemon's lineages' jobs; a settled job may leave data to train on. */
 function createWorkers({ db, config, lineages, log, processId, metrics, schedulers }: { db: Registry; config: ResolvedConfig; lineages: readonly ResolvedConfig[]; log: Logger; processId: string; metrics: Metrics; schedulers: ReadonlyMap<string, RetrainScheduler> }): JobWorker[] {
   const handler = retrainHandlers({ db, lineages, log, metrics });
-  return Array.from({ length: config.queue.concurrency }, (_, i) => {
+  const workers: JobWorker[] = [];
+  for (let i = 0; i < config.queue.concurrency; i++) {
     const worker = new JobWorker({
       db,
       workerId: config.queue.concurrency > 1 ? `${processId}#${i}` : processId,
       lineages: lineages.map((l) => l.lineage),
+      runningElsewhere: () => workers.filter((w) => w !== worker && w.currentJobId !== undefined).map((w) => w.currentJobId!),
       handlers: { retrain: handler },
       log: log.child({ module: 'worker' }),
       ...workerTiming(config),
@@ -107,8 +109,9 @@ function createWorkers({ db, config, lineages, log, processId, metrics, schedule
       metrics.jobDurationSeconds.observe({ lineage: String(job.payload.lineage), kind: job.kind }, seconds);
       if (outcome === 'succeeded') schedulers.get(String(job.payload.lineage))?.dataArrived(); // data that arrived during the run
     });
-    return worker;
-  });
+    workers.push(worker);
+  }
+  return workers;
 }
 
 /** The source (data location) a partition notification is about (its JSON payload), if it names one. */

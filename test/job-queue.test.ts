@@ -75,6 +75,17 @@ test('a job whose lease expired is claimed again, counts the attempt, and the ol
   assert.equal(row.locked_by, null);
 });
 
+test('a job another worker of the same process is running is not taken over when its lease expires (the registry was out of reach), and the holder keeps it', async () => {
+  const { db } = await createTestDatabase();
+  const { job } = await enqueueJob(db, { kind: 'retrain', max_attempts: 3 });
+  assert.equal((await claimJob(db, lease('p#0')))?.id, job.id);
+  await expireLease(db, job.id);
+  assert.equal(await claimJob(db, { ...lease('p#1'), skipJobIds: [job.id] }), undefined, 'the sibling leaves it alone');
+  assert.equal(await heartbeatJob(db, job.id, lease('p#0')), true, 'the holder renews it once the registry answers');
+  await expireLease(db, job.id);
+  assert.equal((await claimJob(db, lease('other-process')))?.id, job.id, 'another process still takes an expired lease over');
+});
+
 test('a lease that expires on the last attempt fails the job for good, with the reason', async () => {
   const { db } = await createTestDatabase();
   const { job } = await enqueueJob(db, { kind: 'retrain', max_attempts: 1 });

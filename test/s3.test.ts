@@ -1,7 +1,7 @@
 // Partitions on object storage (issue #27, first part): a lineage whose dataDir is an S3
 // prefix, against a real S3-protocol server (s3rver, started here on loopback) with the
 // real @aws-sdk/client-s3. The daemon registers the bucket's partitions (keys with spaces,
-// unicode and `=` in values), trains and serves from them, polls for new ones, rejects a
+// unicode and `=` in values; CSV streamed, Parquet by byte ranges), trains and serves from them, polls for new ones, rejects a
 // partition whose marker has no data naming its key, and refuses a missing bucket or wrong
 // credentials at start naming the bucket.
 import assert from 'node:assert/strict';
@@ -13,8 +13,12 @@ import { sql } from 'kysely';
 import S3rver from 's3rver';
 import { cleanEnv, runFreshet, spawnFreshet } from './support/cli.ts';
 import { createTestDatabase } from './support/database.ts';
-import { syntheticRows, tempDir, writeCsv } from './support/partitions.ts';
+import { FEATURES, LABEL, syntheticRows, tempDir, writeCsv } from './support/partitions.ts';
+import { parquetWriteBuffer } from 'hyparquet-writer';
 import { waitFor } from './support/wait.ts';
+import { S3FaultProxy } from './support/s3-fault-proxy.ts';
+import { s3FileDoor } from '../src/data/index.ts';
+import { enqueueRetrain } from '../src/scheduler/index.ts';
 
 const BUCKET = 'freshet-landing';
 const CREDENTIALS = { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1' };
@@ -64,7 +68,10 @@ describe('partitions in an S3 bucket', () => {
   test('the daemon registers, trains on and serves from an s3:// prefix, polls it for new partitions, and names a bad one by its key', { timeout: 180_000 }, async () => {
     const { endpoint, client } = await startS3();
     await upload(client, 'dt=2026-11-01', { 'part 0 é.csv': csvBytes(syntheticRows(600, 1)) });
-    await upload(client, 'dt=2026-11-02/city=São Paulo', { 'x=1.csv': csvBytes(syntheticRows(600, 2)) });
+    // Parquet, read by byte ranges (its footer, then its column chunks) on the validation thread and the training thread.
+    const rows = syntheticRows(600, 2);
+    const parquet = Buffer.from(parquetWriteBuffer({ columnData: [...FEATURES, LABEL].map((name, i) => ({ name, data: Float64Array.from(rows, (r) => r[i]!), type: 'DOUBLE' as const })) }));
+    await upload(client, 'dt=2026-11-02/city=São Paulo', { 'x=1.parquet': parquet });
     const { db, url } = await createTestDatabase();
     const dir = tempDir('freshet-s3-project-');
     writeProject(dir, endpoint);
@@ -76,7 +83,7 @@ describe('partitions in an S3 bucket', () => {
     const registered = await waitFor('both partitions registered', async () => {
       const rows = await sql<{ source: string; path: string; row_count: string }>`SELECT source, path, row_count FROM partitions WHERE status = 'registered' ORDER BY path`.execute(db);
       return rows.rows.length === 2 && rows.rows;
-    }, 30_000);
+    }, 90_000);
     assert.deepEqual(registered.map((r) => [r.source, r.path, Number(r.row_count)]), [[source, 'dt=2026-11-01', 600], [source, 'dt=2026-11-02/city=São Paulo', 600]]);
 
     // Trained on the bucket's objects and served.
@@ -92,7 +99,7 @@ describe('partitions in an S3 bucket', () => {
     const later = await waitFor('the later partitions recorded', async () => {
       const rows = await sql<{ path: string; status: string; error: string | null }>`SELECT path, status, error FROM partitions WHERE path IN ('dt=2026-11-03', 'dt=2026-11-04') ORDER BY path`.execute(db);
       return rows.rows.length === 2 && rows.rows;
-    }, 30_000);
+    }, 90_000);
     assert.deepEqual(later.map((r) => [r.path, r.status]), [['dt=2026-11-03', 'registered'], ['dt=2026-11-04', 'rejected']]);
     assert.match(later[1]!.error!, /^dt=2026-11-04: empty partition: no data files/, 'named by its key under the prefix, as a local partition by its path under dataDir');
     daemon.child.kill('SIGTERM');
@@ -170,5 +177,91 @@ describe('partitions in an S3 bucket', () => {
     assert.equal(fromFirst.version, champion);
     for (const daemon of [second, again]) daemon.child.kill('SIGTERM');
     for (const daemon of [second, again]) assert.equal((await daemon.exited).code, 0, daemon.stderr().slice(-2000));
+  });
+
+  test('throttling is answered with backoff; a server down mid-job costs an attempt, not the job; an object deleted after registration fails the job for good, naming its key', { timeout: 240_000 }, async () => {
+    const { endpoint, client } = await startS3();
+    const proxy = await S3FaultProxy.start(endpoint);
+    after(() => proxy.close());
+    await upload(client, 'dt=2026-11-01', { 'part-0.csv': csvBytes(syntheticRows(600, 21)) });
+    await upload(client, 'dt=2026-11-02', { 'part-0.csv': csvBytes(syntheticRows(600, 22)) });
+    const { db, url } = await createTestDatabase();
+    const dir = tempDir('freshet-s3-faults-');
+    writeProject(dir, proxy.endpoint);
+    const text = fs.readFileSync(path.join(dir, 'freshet.config.yaml'), 'utf8')
+      .replace('maxAttempts: 2}', 'maxAttempts: 4}')
+      .replace('retrain: {schedule: "", virtualEpochs: 2}', 'retrain: {schedule: "", virtualEpochs: 2, onArrival: false}')
+      .replace('queue: {pollIntervalSeconds: 0.5, concurrency: 1}', 'queue: {pollIntervalSeconds: 0.5, concurrency: 1, backoffSeconds: 1, maxAttempts: 6}');
+    fs.writeFileSync(path.join(dir, 'freshet.config.yaml'), text);
+    const daemon = spawnFreshet(['daemon'], { env: cleanEnv({ DATABASE_URL: url, ...CREDENTIALS }), cwd: dir });
+    after(() => daemon.child.kill('SIGKILL'));
+    await daemon.waitForLog('freshet running');
+    const registeredCount = async () => Number((await sql<{ n: string }>`SELECT count(*) AS n FROM partitions WHERE status = 'registered'`.execute(db)).rows[0]!.n);
+    const retrain = async () => (await enqueueRetrain(db, { lineage: 'default', trigger: 'manual', maxAttempts: 6, reason: 'test' })).job.id;
+    const settled = (id: string) => async () => (await sql<{ state: string; attempts: number; last_error: string | null }>`SELECT state, attempts, last_error FROM jobs WHERE id = ${id}`.execute(db)).rows.find((j) => j.state === 'succeeded' || j.state === 'failed');
+
+    // Throttled: every third request is a 503 SlowDown; the SDK backs off and retries.
+    proxy.slowDownEvery = 3;
+    await waitFor('two partitions registered', async () => (await registeredCount()) === 2, 60_000);
+    const first = await waitFor('the first model', settled(await retrain()), 120_000, 250);
+    assert.equal(first.state, 'succeeded');
+    assert.ok(proxy.slowDowns > 0, 'the proxy throttled some requests');
+    proxy.slowDownEvery = 0;
+
+    // Down while a retrain reads the bucket: that attempt fails naming the bucket, the next one finishes.
+    await upload(client, 'dt=2026-11-03', { 'part-0.csv': csvBytes(syntheticRows(600, 23)) });
+    await waitFor('the third partition registered', async () => (await registeredCount()) === 3, 60_000);
+    proxy.mode = 'down';
+    const whileDown = await retrain();
+    await daemon.waitForLog('job failed', 60_000).catch(() => undefined);
+    await waitFor('an attempt failed', async () => (await sql<{ last_error: string | null }>`SELECT last_error FROM jobs WHERE id = ${whileDown}`.execute(db)).rows[0]?.last_error, 60_000, 100);
+    proxy.mode = 'pass';
+    const resumed = await waitFor('the retrain after the outage', settled(whileDown), 120_000, 250);
+    assert.equal(resumed.state, 'succeeded');
+    assert.ok(resumed.attempts >= 2, `${resumed.attempts} attempts`);
+    assert.match(daemon.stderr(), /"err":"s3:\/\/freshet-landing\/landing\/dt=2026-11-0\d\/part-0\.csv: GetObject failed: [^"]+","outcome":"retrying"/, 'the failed attempt named the object and was retried');
+
+    // Deleted after registration: the job fails at once, naming the key.
+    await upload(client, 'dt=2026-11-04', { 'part-0.csv': csvBytes(syntheticRows(600, 24)) });
+    await waitFor('the fourth partition registered', async () => (await registeredCount()) === 4, 60_000);
+    const { DeleteObjectCommand } = await import('@aws-sdk/client-s3');
+    await client.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: 'landing/dt=2026-11-04/part-0.csv' }));
+    const gone = await waitFor('the retrain on a deleted object', settled(await retrain()), 120_000, 250);
+    assert.equal(gone.state, 'failed');
+    assert.equal(gone.attempts, 1, 'failed for good at once, not retried');
+    assert.match(gone.last_error!, /s3:\/\/freshet-landing\/landing\/dt=2026-11-04\/part-0\.csv: .*(NoSuchKey|HTTP 404)/);
+    daemon.child.kill('SIGTERM');
+    assert.equal((await daemon.exited).code, 0, daemon.stderr().slice(-2000));
+  });
+
+  test('objects read again come from the local cache when their ETag is unchanged (304), fresh when it changed; the cache keeps to its bound', async () => {
+    const { endpoint, client } = await startS3();
+    const proxy = await S3FaultProxy.start(endpoint);
+    after(() => proxy.close());
+    const cacheDir = tempDir('freshet-s3-cache-');
+    const door = s3FileDoor({ endpoint: proxy.endpoint, region: 'us-east-1', forcePathStyle: true, maxAttempts: 2, cache: { dir: cacheDir, bytes: 3000 } });
+    const read = async (location: string) => {
+      const parts: Buffer[] = [];
+      for await (const chunk of door.chunks(location, 1 << 20)) parts.push(Buffer.from(chunk));
+      return Buffer.concat(parts);
+    };
+    process.env.AWS_ACCESS_KEY_ID ??= 'S3RVER';
+    process.env.AWS_SECRET_ACCESS_KEY ??= 'S3RVER';
+    const location = `s3://${BUCKET}/landing/dt=2026-11-01/part-0.csv`;
+    await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'landing/dt=2026-11-01/part-0.csv', Body: 'a,b\n1,2\n' }));
+    assert.equal((await read(location)).toString(), 'a,b\n1,2\n');
+    assert.equal((await read(location)).toString(), 'a,b\n1,2\n');
+    assert.deepEqual(proxy.statuses.slice(-2), [200, 304], 'the second read was a conditional GET answered from the cache');
+    await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'landing/dt=2026-11-01/part-0.csv', Body: 'a,b\n3,4\n' }));
+    assert.equal((await read(location)).toString(), 'a,b\n3,4\n', 'a rewritten object is read anew');
+    assert.equal(proxy.statuses.at(-1), 200);
+    // Three objects of 1,200 bytes and a 3,000-byte bound: the least recently used goes.
+    for (const day of ['02', '03', '04']) {
+      await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: `landing/dt=2026-11-${day}/part-0.csv`, Body: Buffer.alloc(1200, 65) }));
+      await read(`s3://${BUCKET}/landing/dt=2026-11-${day}/part-0.csv`);
+    }
+    const kept = fs.readdirSync(cacheDir).filter((n) => n.endsWith('.data')).map((n) => fs.statSync(path.join(cacheDir, n)).size);
+    assert.ok(kept.reduce((a, b) => a + b, 0) <= 3000, `the cache holds ${kept.join(' + ')} bytes`);
+    assert.equal(kept.length, 2);
   });
 });

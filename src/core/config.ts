@@ -216,6 +216,8 @@ export const configSchema = z.strictObject({
       forcePathStyle: z.boolean().default(false).describe('Path-style requests (endpoint/bucket/key), which most S3-compatible stores need.'),
       maxAttempts: z.number().int().positive().default(5).describe('Attempts per S3 request, the first included; the SDK retries 5xx and throttling (SlowDown) with backoff.'),
       pollSeconds: z.number().positive().default(30).describe('An s3:// dataDir is listed (ListObjectsV2) this often for new and completed partitions: object storage sends no events.'),
+      cacheDir: z.string().min(1).default('.freshet/s3-cache').describe('Local copies of objects read from an s3:// dataDir, kept by ETag, so that a retrain\'s replayed partitions are not downloaded again (a conditional GET answers 304). Relative to the config file.'),
+      cacheBytes: z.number().int().min(0).default(1073741824).describe('Most bytes the S3 cache keeps; the least recently used copies go first; 0 turns the cache off.'),
     })
     .prefault({}),
   serving: z
@@ -437,6 +439,7 @@ export function loadConfig({ file, env = process.env, cwd = process.cwd() }: Loa
   config.artifactsDir = absolute(config.artifactsDir);
   config.servingDir = absolute(config.servingDir);
   config.database.embedded.dataDir = absolute(config.database.embedded.dataDir);
+  config.s3.cacheDir = absolute(config.s3.cacheDir);
   if (config.model.module) config.model.module = absolute(config.model.module);
   const frozen = deepFreeze({ ...config, source, baseDir });
   lineageConfigs(frozen); // each lineage resolved and checked now: a bad one fails at load, naming it

@@ -76,6 +76,7 @@ export function configureDoors(setup: DoorSetup): void {
 export const doorSetup = (): DoorSetup => current;
 
 /** Sets the doors up for a configuration: the S3 door when any of its data locations is s3://. */
-export function configureDoorsFor(locations: readonly string[], s3: S3DoorOptions): void {
-  if (locations.some((l) => /^s3:\/\//i.test(l))) configureDoors({ s3: { endpoint: s3.endpoint, region: s3.region, forcePathStyle: s3.forcePathStyle, maxAttempts: s3.maxAttempts } });
+export function configureDoorsFor(locations: readonly string[], s3: Omit<S3DoorOptions, 'cache'> & { cacheDir: string; cacheBytes: number }): void {
+  if (!locations.some((l) => /^s3:\/\//i.test(l))) return;
+  configureDoors({ s3: { endpoint: s3.endpoint, region: s3.region, forcePathStyle: s3.forcePathStyle, maxAttempts: s3.maxAttempts, cache: { dir: s3.cacheDir, bytes: s3.cacheBytes } } });
 }

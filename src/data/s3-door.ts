@@ -10,8 +10,11 @@
 //
 // The SDK is imported when the first location is read, not when freshet starts: the CLI's
 // verbs and a local-only daemon never load it.
+import fs from 'node:fs';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { DoorEntry, FileDoor } from './file-door.ts';
+import { MissingObjectError } from './missing-object-error.ts';
+import { ObjectCache, type ObjectCacheOptions } from './object-cache.ts';
 
 export interface S3DoorOptions {
   /** An S3-compatible endpoint (http://127.0.0.1:9000 for MinIO); unset: AWS. */
@@ -21,6 +24,8 @@ export interface S3DoorOptions {
   forcePathStyle: boolean;
   /** Attempts per request, the first included (the SDK's standard retry mode, with backoff). */
   maxAttempts: number;
+  /** A local cache of whole objects keyed by ETag (object-cache.ts); unset: every read downloads. */
+  cache?: ObjectCacheOptions | undefined;
 }
 
 /** `s3://bucket/a/b` → bucket and key (the key without a leading slash). */
@@ -36,10 +41,12 @@ function s3Error(location: string, what: string, error: unknown): Error {
   const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
   const missing = name === 'NoSuchKey' || name === 'NotFound' || name === 'NoSuchBucket' || status === 404;
   const message = `${location}: ${what} failed: ${name}${status ? ` (HTTP ${status})` : ''}${(error as Error).message && (error as Error).message !== name ? `: ${(error as Error).message}` : ''}`;
-  return Object.assign(new Error(message, { cause: error }), missing ? { code: 'ENOENT' } : { code: name });
+  if (missing) return new MissingObjectError(location, message, { cause: error });
+  return Object.assign(new Error(message, { cause: error }), { code: name });
 }
 
 export function s3FileDoor(options: S3DoorOptions): FileDoor {
+  const cache = options.cache && options.cache.bytes > 0 ? new ObjectCache(options.cache) : undefined;
   let client: Promise<{ client: S3Client; sdk: typeof import('@aws-sdk/client-s3') }> | undefined;
   const connect = () =>
     (client ??= import('@aws-sdk/client-s3').then((sdk) => ({
@@ -87,25 +94,48 @@ export function s3FileDoor(options: S3DoorOptions): FileDoor {
         throw s3Error(folder, 'ListObjectsV2', error);
       }
       // A prefix with nothing under it is no folder, as a missing directory is not.
-      if (entries.length === 0) throw Object.assign(new Error(`${folder}: no objects under this prefix`), { code: 'ENOENT' });
+      if (entries.length === 0) throw new MissingObjectError(folder, `${folder}: no objects under this prefix`);
       return entries;
     },
 
-    async *chunks(location) {
+    /**
+     * With the cache, a conditional GET (If-None-Match: the cached ETag): 304 means the local
+     * copy is current and the bytes come from it; otherwise the object is streamed and, when
+     * it fits the cache, kept with its ETag for the next read (a replayed partition's).
+     */
+    async *chunks(location, chunkBytes) {
       const { client, sdk } = await connect();
       const { bucket, key } = parseS3Location(location);
+      const cached = cache?.lookup(location);
       let body: AsyncIterable<Uint8Array>;
+      let etag: string | undefined;
       try {
-        const object = await client.send(new sdk.GetObjectCommand({ Bucket: bucket, Key: key }));
+        const object = await client.send(new sdk.GetObjectCommand({ Bucket: bucket, Key: key, ...(cached ? { IfNoneMatch: cached.etag } : {}) }));
         body = object.Body as unknown as AsyncIterable<Uint8Array>;
+        etag = object.ETag;
       } catch (error) {
+        if (cached && (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 304) {
+          const copy = fs.readFileSync(cached.file);
+          for (let at = 0; at < copy.length; at += chunkBytes) yield copy.subarray(at, at + chunkBytes);
+          return;
+        }
         throw s3Error(location, 'GetObject', error);
       }
+      const parts: Buffer[] = [];
+      let kept = 0;
       try {
-        for await (const part of body) yield Buffer.from(part.buffer, part.byteOffset, part.byteLength);
+        for await (const part of body) {
+          const chunk = Buffer.from(part.buffer, part.byteOffset, part.byteLength);
+          if (cache && etag && kept + chunk.length <= options.cache!.bytes) {
+            parts.push(Buffer.from(chunk)); // a copy: the consumer may reuse what it is given
+            kept += chunk.length;
+          }
+          yield chunk;
+        }
       } catch (error) {
         throw s3Error(location, 'reading the GetObject stream', error);
       }
+      if (cache && etag && parts.length > 0) cache.store(location, etag, Buffer.concat(parts, kept));
     },
 
     async range(location, start, end) {

@@ -20,6 +20,13 @@ export interface LeaseOptions {
 export interface ClaimOptions extends LeaseOptions {
   /** Only jobs of these lineages (a daemon claims the lineages its configuration has); undefined: any. */
   lineages?: readonly string[] | undefined;
+  /**
+   * Jobs never to take over, even with an expired lease: those another worker of this
+   * process is running right now. That worker is alive — its lease expired because the
+   * registry was out of reach, and its heartbeat renews it once it is back — and taking it
+   * over would have two workers of one process train the same run.
+   */
+  skipJobIds?: readonly string[] | undefined;
 }
 
 /**
@@ -40,7 +47,7 @@ export async function claimJob(db: Registry, options: ClaimOptions): Promise<Job
   return undefined;
 }
 
-async function claimOnce(db: Registry, { workerId, leaseSeconds, lineages }: ClaimOptions): Promise<Job | undefined | 'raced'> {
+async function claimOnce(db: Registry, { workerId, leaseSeconds, lineages, skipJobIds }: ClaimOptions): Promise<Job | undefined | 'raced'> {
   try {
     const result = await sql<Job>`
       WITH next AS (
@@ -49,6 +56,7 @@ async function claimOnce(db: Registry, { workerId, leaseSeconds, lineages }: Cla
                OR (j.state = 'running' AND j.lease_expires_at < now()
                    AND (j.attempts < j.max_attempts OR j.progress > j.progress_at_claim)))
           AND (${lineages ? [...lineages] : null}::text[] IS NULL OR j.payload->>'lineage' = ANY (${lineages ? [...lineages] : null}::text[]))
+          AND NOT (j.id = ANY (${[...(skipJobIds ?? [])]}::bigint[]))
           AND (j.concurrency_key IS NULL OR NOT EXISTS (
                 SELECT 1 FROM jobs other
                 WHERE other.concurrency_key = j.concurrency_key AND other.state = 'running'

@@ -32,6 +32,8 @@ export interface JobWorkerOptions {
   workerId: string;
   /** Only claim jobs of these lineages (undefined: any lineage's). */
   lineages?: readonly string[];
+  /** The jobs this process's other workers are running now, which this one never takes over (claimJob's skipJobIds). */
+  runningElsewhere?: () => readonly string[];
   handlers: Partial<Record<Job['kind'], JobHandler>>;
   log: Logger;
   leaseSeconds: number;
@@ -53,6 +55,7 @@ export class JobWorker extends EventEmitter<WorkerEvents> {
   readonly #stop = new AbortController();
   #wake: (() => void) | undefined;
   #loop: Promise<void> | undefined;
+  #current: string | undefined;
 
   constructor(options: JobWorkerOptions) {
     super();
@@ -80,7 +83,7 @@ export class JobWorker extends EventEmitter<WorkerEvents> {
    */
   async runOnce(): Promise<{ job: Job; outcome: SettledOutcome } | undefined> {
     const { db, workerId, leaseSeconds } = this.#options;
-    const job = await claimJob(db, { workerId, leaseSeconds, lineages: this.#options.lineages });
+    const job = await claimJob(db, { workerId, leaseSeconds, lineages: this.#options.lineages, skipJobIds: this.#options.runningElsewhere?.() });
     if (!job) return undefined;
     return { job, outcome: await this.#execute(job) };
   }
@@ -102,7 +105,7 @@ export class JobWorker extends EventEmitter<WorkerEvents> {
         const exhausted = await failExhaustedJobs(db);
         if (exhausted.length) log.error({ jobs: exhausted }, 'jobs failed for good: their lease expired on the last attempt');
       }
-      return claimJob(db, { workerId, leaseSeconds, lineages: this.#options.lineages });
+      return claimJob(db, { workerId, leaseSeconds, lineages: this.#options.lineages, skipJobIds: this.#options.runningElsewhere?.() });
     };
     while (!this.#stop.signal.aborted) {
       let job: Job | undefined;
@@ -134,7 +137,21 @@ export class JobWorker extends EventEmitter<WorkerEvents> {
     this.#wake = undefined;
   }
 
+  /** The job this worker is running now (claimed and not yet settled), if any. */
+  get currentJobId(): string | undefined {
+    return this.#current;
+  }
+
   async #execute(job: Job): Promise<SettledOutcome> {
+    this.#current = job.id;
+    try {
+      return await this.#executeHeld(job);
+    } finally {
+      this.#current = undefined;
+    }
+  }
+
+  async #executeHeld(job: Job): Promise<SettledOutcome> {
     const { db, workerId, leaseSeconds, handlers } = this.#options;
     const log = this.#options.log.child({ job: job.id, kind: job.kind, lineage: job.lineage_id ?? undefined });
     const started = performance.now();

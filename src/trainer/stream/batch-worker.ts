@@ -32,6 +32,6 @@ try {
     port.postMessage({ batch, invalid: counts.invalid }, [batch.x.buffer as ArrayBuffer, batch.y.buffer as ArrayBuffer]);
   }
 } catch (error) {
-  const e = error as Error & { file?: string; line?: number; column?: string };
-  port.postMessage({ error: { name: e.name, message: e.message, file: e.file, line: e.line, column: e.column } });
+  const e = error as Error & { file?: string; line?: number; column?: string; location?: string };
+  port.postMessage({ error: { name: e.name, message: e.message, file: e.file ?? e.location, line: e.line, column: e.column } });
 }

@@ -7,6 +7,7 @@ import { Worker } from 'node:worker_threads';
 import type { Batch, TrainStreamOptions } from './train-batches.ts';
 import type { DataCursor, RowCounts, TrainingPartition } from './stream-spec.ts';
 import { DataFileError, doorSetup } from '../../data/index.ts';
+import { TrainingError } from '../../core/errors.ts';
 
 type Message =
   | { batch: Batch; invalid: number }
@@ -47,6 +48,10 @@ export async function* prefetchedBatches(
       if (!message) throw failure!;
       if ('error' in message) {
         const { name, message: text, file, line, column } = message.error;
+        if (name === 'MissingObjectError') {
+          // Its data gone since the run started (an object deleted from the bucket): no retry brings it back.
+          throw new TrainingError(`${text}: an object this run trains on is gone (deleted after it was registered); the run cannot go on with the data it started with`);
+        }
         if (name === 'DataFileError' && file) {
           // Rebuild it so callers see the same error type and fields as in-thread.
           throw Object.assign(new DataFileError(file, text.slice(text.indexOf(': ') + 2), { line, column }), { message: text });
