@@ -8,17 +8,18 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { sql } from 'kysely';
-import S3rver from 's3rver';
 import type { Registry } from '../src/registry/index.ts';
 import { enqueueRetrain } from '../src/scheduler/index.ts';
 import { cleanEnv, spawnFreshet } from './support/cli.ts';
 import { createTestDatabase } from './support/database.ts';
 import { syntheticRows, tempDir, writeCsv } from './support/partitions.ts';
 import { waitFor } from './support/wait.ts';
+import { S3_CREDENTIALS, startS3 } from './support/s3-server.ts';
 
 const LINEAGES = Array.from({ length: 10 }, (_, i) => `l${i}`);
+const BUCKET = 'freshet-cluster';
 
 /**
  * The configuration of a project folder whose lineages read the shared data under `data`
@@ -45,7 +46,7 @@ ${LINEAGES.map((name) => `  ${name}: {dataDir: ${JSON.stringify(data.startsWith(
 
 /** Starts `count` daemons on a project, enqueues a retrain of every lineage once their scans registered every partition. */
 async function startCluster(project: string, url: string, db: Registry, count: number) {
-  const daemons = Array.from({ length: count }, () => spawnFreshet(['daemon'], { env: cleanEnv({ DATABASE_URL: url, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1' }), cwd: project }));
+  const daemons = Array.from({ length: count }, () => spawnFreshet(['daemon'], { env: cleanEnv({ DATABASE_URL: url, ...S3_CREDENTIALS }), cwd: project }));
   after(() => daemons.forEach((d) => d.child.kill('SIGKILL')));
   await Promise.all(daemons.map((d) => d.waitForLog('freshet running', 90_000)));
   await waitFor('every partition registered', async () => (await sql<{ n: string }>`SELECT count(*) AS n FROM partitions WHERE status = 'registered'`.execute(db)).rows[0]!.n === String(LINEAGES.length * 2), 30_000);
@@ -85,7 +86,7 @@ async function writeData(data: string, client?: S3Client): Promise<void> {
 
 async function scenario(onS3: boolean): Promise<void> {
   const root = tempDir('freshet-lineages-cluster-');
-  const bucket = onS3 ? await startS3() : undefined;
+  const bucket = onS3 ? await startS3(BUCKET) : undefined;
   const data = bucket ? `s3://${BUCKET}/data` : path.join(root, 'data');
   await writeData(data, bucket?.client);
   const s3For = (name: string) => (bucket ? { endpoint: bucket.endpoint, artifactsUri: `s3://${BUCKET}/artifacts-${name}` } : undefined);
@@ -142,15 +143,3 @@ test('three daemons, ten lineages, one killed with SIGKILL while training: nothi
 
 test('the same with the partitions and the artifacts in an S3 bucket', { timeout: 300_000 }, () => scenario(true));
 
-const BUCKET = 'freshet-cluster';
-
-async function startS3(): Promise<{ endpoint: string; client: S3Client }> {
-  const server = new S3rver({ port: 0, address: '127.0.0.1', directory: tempDir('freshet-cluster-s3rver-'), silent: true });
-  const { port } = await server.run();
-  after(() => server.close());
-  const endpoint = `http://127.0.0.1:${port}`;
-  const client = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
-  after(() => client.destroy());
-  await client.send(new CreateBucketCommand({ Bucket: BUCKET }));
-  return { endpoint, client };
-}

@@ -8,31 +8,20 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { sql } from 'kysely';
-import S3rver from 's3rver';
 import { cleanEnv, runFreshet, spawnFreshet } from './support/cli.ts';
 import { createTestDatabase } from './support/database.ts';
 import { FEATURES, LABEL, syntheticRows, tempDir, writeCsv } from './support/partitions.ts';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { waitFor } from './support/wait.ts';
+import { S3_CREDENTIALS, startS3 } from './support/s3-server.ts';
 import { S3FaultProxy } from './support/s3-fault-proxy.ts';
 import { s3FileDoor } from '../src/data/index.ts';
 import { enqueueRetrain } from '../src/scheduler/index.ts';
 
 const BUCKET = 'freshet-landing';
-const CREDENTIALS = { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1' };
-
-async function startS3(): Promise<{ endpoint: string; client: S3Client }> {
-  const server = new S3rver({ port: 0, address: '127.0.0.1', directory: tempDir('freshet-s3rver-'), silent: true });
-  const { port } = await server.run();
-  after(() => server.close());
-  const endpoint = `http://127.0.0.1:${port}`;
-  const client = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
-  after(() => client.destroy());
-  await client.send(new CreateBucketCommand({ Bucket: BUCKET }));
-  return { endpoint, client };
-}
+const CREDENTIALS = S3_CREDENTIALS;
 
 function csvBytes(rows: number[][]): Buffer {
   const file = path.join(tempDir('freshet-s3-csv-'), 'part.csv');
@@ -66,7 +55,7 @@ ${extra}`,
 
 describe('partitions in an S3 bucket', () => {
   test('the daemon registers, trains on and serves from an s3:// prefix, polls it for new partitions, and names a bad one by its key', { timeout: 180_000 }, async () => {
-    const { endpoint, client } = await startS3();
+    const { endpoint, client } = await startS3(BUCKET);
     await upload(client, 'dt=2026-11-01', { 'part 0 é.csv': csvBytes(syntheticRows(600, 1)) });
     // Parquet, read by byte ranges (its footer, then its column chunks) on the validation thread and the training thread.
     const rows = syntheticRows(600, 2);
@@ -107,7 +96,7 @@ describe('partitions in an S3 bucket', () => {
   });
 
   test('a missing bucket and wrong credentials stop the daemon at start with exit 2, naming the bucket', { timeout: 60_000 }, async () => {
-    const { endpoint } = await startS3();
+    const { endpoint } = await startS3(BUCKET);
     const { url } = await createTestDatabase();
     const dir = tempDir('freshet-s3-bad-');
     writeProject(dir, endpoint, 's3://no-such-bucket/landing');
@@ -122,7 +111,7 @@ describe('partitions in an S3 bucket', () => {
   });
 
   test('two machines (separate folders, no shared disk) share one registry and one bucket: the second resumes the first\'s killed run from its checkpoint in the bucket, and either serves the champion', { timeout: 240_000 }, async () => {
-    const { endpoint, client } = await startS3();
+    const { endpoint, client } = await startS3(BUCKET);
     await upload(client, 'dt=2026-11-01', { 'part-0.csv': csvBytes(syntheticRows(1500, 11)) });
     await upload(client, 'dt=2026-11-02', { 'part-0.csv': csvBytes(syntheticRows(1500, 12)) });
     const { db, url } = await createTestDatabase();
@@ -180,7 +169,7 @@ describe('partitions in an S3 bucket', () => {
   });
 
   test('throttling is answered with backoff; a server down mid-job costs an attempt, not the job; an object deleted after registration fails the job for good, naming its key', { timeout: 240_000 }, async () => {
-    const { endpoint, client } = await startS3();
+    const { endpoint, client } = await startS3(BUCKET);
     const proxy = await S3FaultProxy.start(endpoint);
     after(() => proxy.close());
     await upload(client, 'dt=2026-11-01', { 'part-0.csv': csvBytes(syntheticRows(600, 21)) });
@@ -235,7 +224,7 @@ describe('partitions in an S3 bucket', () => {
   });
 
   test('objects read again come from the local cache when their ETag is unchanged (304), fresh when it changed; the cache keeps to its bound', async () => {
-    const { endpoint, client } = await startS3();
+    const { endpoint, client } = await startS3(BUCKET);
     const proxy = await S3FaultProxy.start(endpoint);
     after(() => proxy.close());
     const cacheDir = tempDir('freshet-s3-cache-');

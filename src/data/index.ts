@@ -25,5 +25,6 @@ export { validateRows, validateRowsByReader } from './validate-rows.ts';
 export { configureDoors, configureDoorsFor, doorFor, doorSetup, registerFileDoor, type DoorEntry, type DoorSetup, type FileDoor } from './file-door.ts';
 export { parseS3Location, s3FileDoor, type S3DoorOptions } from './s3-door.ts';
 export { deleteObjects, getObject, putObject } from './object-store.ts';
+export { s3Client } from './s3-client.ts';
 export { MissingObjectError } from './missing-object-error.ts';
 export { listLocal, statLocal } from './local-door.ts';

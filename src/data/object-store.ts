@@ -4,24 +4,12 @@
 // first use); errors name the bucket and key, with code ENOENT for a missing object.
 import { doorSetup } from './file-door.ts';
 import { parseS3Location } from './s3-door.ts';
-import type { S3Client } from '@aws-sdk/client-s3';
-
-let client: Promise<{ client: S3Client; sdk: typeof import('@aws-sdk/client-s3') }> | undefined;
+import { s3Client } from './s3-client.ts';
 
 function connect() {
   const options = doorSetup().s3;
   if (!options) throw new Error('no S3 client is configured (s3: in the configuration, and an s3:// location)');
-  return (client ??= import('@aws-sdk/client-s3').then((sdk) => ({
-    sdk,
-    client: new sdk.S3Client({
-      region: options.region,
-      forcePathStyle: options.forcePathStyle,
-      maxAttempts: options.maxAttempts,
-      ...(options.endpoint ? { endpoint: options.endpoint } : {}),
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
-    }),
-  })));
+  return s3Client(options);
 }
 
 function failure(location: string, what: string, error: unknown): Error {

@@ -11,10 +11,10 @@
 // The SDK is imported when the first location is read, not when freshet starts: the CLI's
 // verbs and a local-only daemon never load it.
 import fs from 'node:fs';
-import type { S3Client } from '@aws-sdk/client-s3';
 import type { DoorEntry, FileDoor } from './file-door.ts';
 import { MissingObjectError } from './missing-object-error.ts';
 import { ObjectCache, type ObjectCacheOptions } from './object-cache.ts';
+import { s3Client } from './s3-client.ts';
 
 export interface S3DoorOptions {
   /** An S3-compatible endpoint (http://127.0.0.1:9000 for MinIO); unset: AWS. */
@@ -47,20 +47,7 @@ function s3Error(location: string, what: string, error: unknown): Error {
 
 export function s3FileDoor(options: S3DoorOptions): FileDoor {
   const cache = options.cache && options.cache.bytes > 0 ? new ObjectCache(options.cache) : undefined;
-  let client: Promise<{ client: S3Client; sdk: typeof import('@aws-sdk/client-s3') }> | undefined;
-  const connect = () =>
-    (client ??= import('@aws-sdk/client-s3').then((sdk) => ({
-      sdk,
-      client: new sdk.S3Client({
-        region: options.region,
-        forcePathStyle: options.forcePathStyle,
-        maxAttempts: options.maxAttempts,
-        ...(options.endpoint ? { endpoint: options.endpoint } : {}),
-        // Checksums only where the API requires them: S3-compatible stores differ on the newer defaults.
-        requestChecksumCalculation: 'WHEN_REQUIRED',
-        responseChecksumValidation: 'WHEN_REQUIRED',
-      }),
-    })));
+  const connect = () => s3Client(options);
 
   return {
     async stat(location) {

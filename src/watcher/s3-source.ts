@@ -13,7 +13,7 @@
 // written again (or, if it had been rejected, at once). Producers should write the marker last.
 import { ConfigError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
-import { doorFor, parseS3Location, type S3DoorOptions } from '../data/index.ts';
+import { doorFor, parseS3Location, s3Client, type S3DoorOptions } from '../data/index.ts';
 import type { CompletePartition, CompletionRules, WaitingDirectory } from './find-complete-partitions.ts';
 import { isBookkeeping } from './inspect-partition.ts';
 import { parsePartitionPath } from './partition-path.ts';
@@ -53,13 +53,12 @@ export class S3PartitionSource implements PartitionSource {
 
   /** Every object under the prefix, paginated. */
   async #objects(): Promise<ObjectSeen[]> {
-    const { S3Client, ListObjectsV2Command } = await import('@aws-sdk/client-s3');
-    const client = new S3Client({ region: this.#options.region, forcePathStyle: this.#options.forcePathStyle, maxAttempts: this.#options.maxAttempts, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED', ...(this.#options.endpoint ? { endpoint: this.#options.endpoint } : {}) });
+    const { client, sdk } = await s3Client(this.#options);
     const out: ObjectSeen[] = [];
     let token: string | undefined;
     try {
       do {
-        const page = await client.send(new ListObjectsV2Command({ Bucket: this.#bucket, Prefix: this.#prefix, ContinuationToken: token }));
+        const page = await client.send(new sdk.ListObjectsV2Command({ Bucket: this.#bucket, Prefix: this.#prefix, ContinuationToken: token }));
         for (const object of page.Contents ?? []) out.push({ key: object.Key!.slice(this.#prefix.length), bytes: Number(object.Size ?? 0), modifiedMs: object.LastModified?.getTime() ?? 0 });
         token = page.IsTruncated ? page.NextContinuationToken : undefined;
       } while (token);
@@ -70,8 +69,6 @@ export class S3PartitionSource implements PartitionSource {
       // A missing bucket or refused credentials will not mend by retrying: a configuration error (exit 2).
       if (name === 'NoSuchBucket' || name === 'InvalidAccessKeyId' || name === 'SignatureDoesNotMatch' || name === 'AccessDenied' || status === 403) throw new ConfigError(message, { cause: error });
       throw new Error(message, { cause: error });
-    } finally {
-      client.destroy();
     }
     return out;
   }
