@@ -30,6 +30,7 @@ import { findLineageByName, type Registry, CHANNELS, registryRetryPolicy, migrat
 import { retrainJobHandler } from './retrain/index.ts';
 import { RetrainScheduler } from './scheduler/index.ts';
 import { ModelServer, reconcileServing } from './serving/index.ts';
+import { WebhookNotifier } from './notify/index.ts';
 import { PartitionWatcher } from './watcher/index.ts';
 import { assertLineageDefinition } from './trainer/index.ts';
 import { daemonMetrics, newStartup, startDaemonHttp, type DaemonStartup } from './daemon-http.ts';
@@ -221,6 +222,12 @@ export async function runDaemon({ config, log, signal, role = 'all' }: DaemonOpt
       scheduler.start();
       releasers.add('scheduler', () => scheduler.stop());
       scheduler.dataArrived(); // partitions that arrived while no daemon ran
+    }
+    if (config.notify.webhooks.length > 0) {
+      const notifier = new WebhookNotifier({ db, config, log });
+      await notifier.start();
+      releasers.add('webhooks', () => notifier.stop());
+      for (const worker of workers) worker.on('settled', () => notifier.wake()); // a decision or a job failed for good: tell them now, not at the next poll
     }
     for (const worker of workers) worker.start();
     // Released first: a running job stops at its next step and checkpoints.

@@ -86,6 +86,7 @@ const RANK: Record<string, number> = {
   serving: 4,
   retrain: 5,
   observability: 5,
+  notify: 5,
   '': 6,
   backtest: 6,
   demo: 7,

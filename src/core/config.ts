@@ -220,6 +220,24 @@ export const configSchema = z.strictObject({
       cacheBytes: z.number().int().min(0).default(1073741824).describe('Most bytes the S3 cache keeps; the least recently used copies go first; 0 turns the cache off.'),
     })
     .prefault({}),
+  notify: z
+    .strictObject({
+      webhooks: z
+        .array(
+          z.strictObject({
+            url: z.string().url(),
+            events: z.array(z.enum(['promoted', 'rejected', 'fallback', 'manual', 'rollback', 'job_failed', 'quarantined', 'drift'])).min(1).default(['promoted', 'rejected', 'fallback', 'manual', 'rollback', 'job_failed', 'quarantined', 'drift']),
+            secret: z.string().min(16, 'at least 16 characters').optional(),
+          }),
+        )
+        .default([])
+        .describe('Webhooks told about events: [{url, events, secret}] — events from promoted, rejected, fallback, manual, rollback, job_failed (default: all); with a secret, each request is signed (X-Freshet-Signature). Delivered from the registry\'s outbox, retried until a 2xx: see README › Notifications.'),
+      pollSeconds: z.number().positive().default(2).describe('How often new events are looked for and due deliveries retried.'),
+      timeoutSeconds: z.number().positive().default(10).describe('A webhook request that has not answered in this many seconds counts as failed (and is retried).'),
+      backoffSeconds: z.number().positive().default(1).describe('Delay before retrying a failed delivery; doubles with each attempt ...'),
+      maxBackoffSeconds: z.number().positive().default(300).describe('... up to this.'),
+    })
+    .prefault({}),
   serving: z
     .strictObject({
       maxLoadedModels: z.number().int().positive().default(20).describe('Most models the daemon keeps loaded for predictions, across lineages and versions; a model loads on its first request, and the least recently used one is evicted beyond this.'),

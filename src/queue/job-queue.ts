@@ -86,27 +86,30 @@ async function claimOnce(db: Registry, { workerId, leaseSeconds, lineages, skipJ
 }
 
 /**
+ * The outbox events (job_failed) of the jobs a `failed` CTE just failed for good: the same
+ * statement writes both, so a job never fails without its event (README › Notifications).
+ */
+const jobFailedEvents = sql`events AS (
+  INSERT INTO outbox (kind, lineage, payload)
+  SELECT 'job_failed', payload->>'lineage', jsonb_build_object('job', id::text, 'kind', kind, 'attempts', attempts, 'error', last_error) FROM failed
+)`;
+
+/**
  * Jobs whose lease expired on their last allowed attempt, with no progress made by that
  * attempt, fail for good, keeping the reason. Returns their ids. Cheap; every worker runs
  * it before claiming.
  */
 export async function failExhaustedJobs(db: Registry): Promise<string[]> {
-  const rows = await db
-    .updateTable('jobs')
-    .set({
-      state: 'failed',
-      locked_by: null,
-      lease_expires_at: null,
-      finished_at: sql`now()`,
-      last_error: sql`coalesce(last_error || '; ', '') || 'lease expired on attempt ' || attempts || ' of ' || max_attempts || ' (worker ' || coalesce(locked_by, '?') || ' stopped heartbeating)'`,
-    })
-    .where('state', '=', 'running')
-    .where('lease_expires_at', '<', sql<Date>`now()`)
-    .whereRef('attempts', '>=', 'max_attempts')
-    .whereRef('progress', '<=', 'progress_at_claim')
-    .returning('id')
-    .execute();
-  return rows.map((row) => row.id);
+  const rows = await sql<{ id: string }>`
+    WITH failed AS (
+      UPDATE jobs SET
+        state = 'failed', locked_by = NULL, lease_expires_at = NULL, finished_at = now(),
+        last_error = coalesce(last_error || '; ', '') || 'lease expired on attempt ' || attempts || ' of ' || max_attempts || ' (worker ' || coalesce(locked_by, '?') || ' stopped heartbeating)'
+      WHERE state = 'running' AND lease_expires_at < now() AND attempts >= max_attempts AND progress <= progress_at_claim
+      RETURNING id, kind, payload, attempts, last_error
+    ), ${jobFailedEvents}
+    SELECT id FROM failed`.execute(db);
+  return rows.rows.map((row) => String(row.id));
 }
 
 /**
@@ -165,17 +168,27 @@ export async function failJob(
   policy: BackoffPolicy & { permanent?: boolean },
 ): Promise<'retrying' | 'failed' | 'lost'> {
   const final = policy.permanent || job.attempts >= job.max_attempts;
+  if (final) {
+    // Failed for good: the job and its outbox event (job_failed, for webhooks) in one statement.
+    const rows = await sql<{ id: string }>`
+      WITH failed AS (
+        UPDATE jobs SET state = 'failed', locked_by = NULL, lease_expires_at = NULL, last_error = ${error}, finished_at = now()
+        WHERE id = ${job.id} AND state = 'running' AND locked_by = ${workerId}
+        RETURNING id, kind, payload, attempts, last_error
+      ), ${jobFailedEvents}
+      SELECT id FROM failed`.execute(db);
+    return rows.rows.length > 0 ? 'failed' : 'lost';
+  }
   const delay = retryDelaySeconds(job.attempts, policy);
   const held = await updateHeldJob(db, job.id, workerId, {
-    state: final ? 'failed' : 'queued',
+    state: 'queued',
     locked_by: null,
     lease_expires_at: null,
     last_error: error,
-    run_at: final ? sql`run_at` : sql`now() + make_interval(secs => ${delay})`,
-    finished_at: final ? sql`now()` : null,
+    run_at: sql`now() + make_interval(secs => ${delay})`,
+    finished_at: null,
   });
-  if (!held) return 'lost';
-  return final ? 'failed' : 'retrying';
+  return held ? 'retrying' : 'lost';
 }
 
 /**

@@ -19,5 +19,6 @@ export * from './repositories/artifact-chunks.ts';
 export * from './repositories/fresh-partitions.ts';
 export * from './repositories/run-chain.ts';
 export * from './repositories/cron-slots.ts';
+export * from './repositories/outbox.ts';
 export { CHANNELS, notify, type Channel } from './channels.ts';
 export { isTransientDatabaseError, registryRetryPolicy } from './transient-errors.ts';

@@ -242,6 +242,33 @@ export interface EpochLossesTable {
   at: Generated<Date>;
 }
 
+export type OutboxKind = 'promoted' | 'rejected' | 'fallback' | 'manual' | 'rollback' | 'job_failed' | 'quarantined' | 'drift';
+
+export interface OutboxTable {
+  id: GeneratedId;
+  /** The receiver's idempotency key. */
+  event_id: Generated<string>;
+  kind: OutboxKind;
+  lineage: string | null;
+  payload: JsonWithDefault<Record<string, unknown>>;
+  created_at: Generated<Date>;
+}
+
+export interface WebhooksTable {
+  url: string;
+  since_id: Id;
+  created_at: Generated<Date>;
+}
+
+export interface WebhookDeliveriesTable {
+  outbox_id: Id;
+  url: string;
+  attempts: Generated<number>;
+  next_attempt_at: Generated<Date>;
+  delivered_at: Date | null;
+  last_error: string | null;
+}
+
 export interface ArtifactChunksTable {
   uri: string;
   file: string;
@@ -267,6 +294,9 @@ export interface Database {
   events: EventsTable;
   artifact_chunks: ArtifactChunksTable;
   epoch_losses: EpochLossesTable;
+  outbox: OutboxTable;
+  webhooks: WebhooksTable;
+  webhook_deliveries: WebhookDeliveriesTable;
 }
 
 /** The tables, in the order `freshet status` reports them. */
@@ -282,6 +312,7 @@ export const REGISTRY_TABLES = [
   'aliases',
   'promotions',
   'events',
+  'outbox',
 ] as const satisfies ReadonlyArray<keyof Database>;
 
 export type Partition = Selectable<PartitionsTable>;

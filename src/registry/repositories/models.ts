@@ -3,6 +3,7 @@ import type { Insertable } from 'kysely';
 import { sql } from 'kysely';
 import type { Registry } from '../connect.ts';
 import { CHANNELS } from '../channels.ts';
+import { recordDecisionEvent } from './outbox.ts';
 import { NotFoundError } from '../../core/errors.ts';
 import { findLineageByName, lockLineage } from './lineages.ts';
 import type { Lineage, ModelVersion, ModelVersionsTable, NewPromotion, Promotion } from '../schema.ts';
@@ -67,8 +68,15 @@ export async function listModelVersions(db: Registry, lineageId: string): Promis
   return db.selectFrom('model_versions').selectAll().where('lineage_id', '=', lineageId).orderBy('version').execute();
 }
 
+/**
+ * Records a decision, and its outbox event (webhooks) in the same transaction: every
+ * caller runs this inside the deciding transaction, so the event exists exactly when the
+ * decision does.
+ */
 export async function recordPromotion(db: Registry, promotion: NewPromotion): Promise<Promotion> {
-  return db.insertInto('promotions').values(promotion).returningAll().executeTakeFirstOrThrow();
+  const row = await db.insertInto('promotions').values(promotion).returningAll().executeTakeFirstOrThrow();
+  await recordDecisionEvent(db, row.id);
+  return row;
 }
 
 export async function listPromotions(db: Registry, lineageId: string, limit = 50): Promise<Promotion[]> {
