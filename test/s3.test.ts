@@ -146,6 +146,20 @@ describe('partitions in an S3 bucket', () => {
     // Every checkpoint row is in the s3 store, and the champion's export is published with its pointer.
     const stores = await sql<{ store: string }>`SELECT DISTINCT store FROM checkpoints`.execute(db);
     assert.deepEqual(stores.rows.map((r) => r.store), ['s3']);
+    // Retention deleted through the store: the bucket holds exactly the checkpoints that still have a row, each with its manifest.
+    const { ListObjectsV2Command } = await import('@aws-sdk/client-s3');
+    const keys: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await client.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'artifacts/checkpoints/', ContinuationToken: token }));
+      keys.push(...(page.Contents ?? []).map((o) => o.Key!));
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    const inBucketDirs = [...new Set(keys.map((k) => k.slice('artifacts/'.length, k.lastIndexOf('/'))))].sort();
+    const rowUris = (await sql<{ uri: string }>`SELECT uri FROM checkpoints ORDER BY uri`.execute(db)).rows.map((r) => r.uri).sort();
+    assert.deepEqual(inBucketDirs, rowUris);
+    assert.ok(rowUris.length < 20, `retention kept ${rowUris.length} of the run's 20 virtual epochs' checkpoints`);
+    for (const uri of rowUris) assert.ok(keys.includes(`artifacts/${uri}/manifest.json`), `${uri} has its manifest`);
     const champion = Number((await sql<{ version: number }>`SELECT mv.version FROM aliases a JOIN model_versions mv ON mv.id = a.model_version_id WHERE a.name = 'champion'`.execute(db)).rows[0]!.version);
     const { GetObjectCommand } = await import('@aws-sdk/client-s3');
     const pointer = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'artifacts/serving/default/current' }));
