@@ -76,8 +76,10 @@ describe('partitions in an S3 bucket', () => {
     assert.deepEqual(registered.map((r) => [r.source, r.path, Number(r.row_count)]), [[source, 'dt=2026-11-01', 600], [source, 'dt=2026-11-02/city=São Paulo', 600]]);
 
     // Trained on the bucket's objects and served.
-    await waitFor('a champion', async () => (await sql<{ n: string }>`SELECT count(*) AS n FROM aliases WHERE name = 'champion'`.execute(db)).rows[0]!.n === '1', 120_000, 250);
-    const metadata = JSON.parse(fs.readFileSync(path.join(dir, 'serving', 'default', 'current', 'metadata.json'), 'utf8')) as { lineage: string };
+    // The champion, and its export (written after the deciding transaction, before the job settles).
+    const exported = path.join(dir, 'serving', 'default', 'current', 'metadata.json');
+    await waitFor('a champion, exported', async () => (await sql<{ n: string }>`SELECT count(*) AS n FROM aliases WHERE name = 'champion'`.execute(db)).rows[0]!.n === '1' && fs.existsSync(exported), 120_000, 250);
+    const metadata = JSON.parse(fs.readFileSync(exported, 'utf8')) as { lineage: string };
     assert.equal(metadata.lineage, 'default');
     const answer = await fetch(`${String(listening.url)}/v1/predict`, { method: 'POST', body: JSON.stringify({ rows: [{ x0: 0.1, x1: 0.2, x2: 0.3, x3: 0.4 }] }) });
     assert.equal(answer.status, 200);
