@@ -76,9 +76,6 @@ export function lineageConfigs(config: ResolvedConfig): readonly ResolvedConfig[
   return list;
 }
 
-/** Names of the configured lineages, in the file's order. */
-export const lineageNames = (config: ResolvedConfig): string[] => lineageConfigs(config).map((c) => c.lineage);
-
 /**
  * One lineage's configuration: the one named (an unknown name is refused, naming the
  * configured ones), or the only one; with several and no name, a clear error.

@@ -39,8 +39,6 @@ interface Loaded {
   evicted: boolean;
 }
 
-export class UnknownLineageError extends NotFoundError {}
-
 export class ModelServer {
   readonly #db: Registry;
   readonly #configs: ReadonlyMap<string, ResolvedConfig>;
@@ -71,10 +69,10 @@ export class ModelServer {
     return this.#loaded.size;
   }
 
-  /** A served lineage's configuration; UnknownLineageError naming the served ones otherwise. */
+  /** A served lineage's configuration; NotFoundError naming the served ones otherwise. */
   config(lineage: string): ResolvedConfig {
     const config = this.#configs.get(lineage);
-    if (!config) throw new UnknownLineageError(`unknown lineage ${JSON.stringify(lineage)}: this daemon serves ${this.lineages.join(', ')}`);
+    if (!config) throw new NotFoundError(`unknown lineage ${JSON.stringify(lineage)}: this daemon serves ${this.lineages.join(', ')}`);
     return config;
   }
 
