@@ -223,7 +223,7 @@ describe('partitions in an S3 bucket', () => {
     proxy.mode = 'pass';
     const resumed = await waitFor('the retrain after the outage', settled(whileDown), 120_000, 250);
     assert.equal(resumed.state, 'succeeded');
-    assert.ok(resumed.attempts >= 2, `${resumed.attempts} attempts`);
+    assert.ok(resumed.attempts >= 2, `${resumed.attempts} attempts; the job's log:\n${daemon.stderr().split('\n').filter((l) => l.includes(`"job":"${whileDown}"`)).join('\n')}`);
     assert.match(daemon.stderr(), /"err":"s3:\/\/freshet-landing\/landing\/dt=2026-11-0\d\/part-0\.csv: GetObject failed: [^"]+","outcome":"retrying"/, 'the failed attempt named the object and was retried');
 
     // Deleted after registration: the job fails at once, naming the key.
