@@ -11,7 +11,7 @@ import type { ResolvedConfig } from './core/config.ts';
 import type { Logger } from './core/log.ts';
 import { createMetrics, lineagesOverview, recordPrediction, renderOverviewPage, renderStatusPage, startHttpServer, statusReport, type Metrics, type RouteParams } from './observability/index.ts';
 import { countJobsByLineageAndState, type JobWorker } from './queue/index.ts';
-import { checkReachable, findChampion, lastFinishedRunInvalidRows, newestTrainingDataArrival, waitingSummary, type Registry } from './registry/index.ts';
+import { checkReachable, findChampion, lastFinishedRunInvalidRows, listFeatureDrift, newestTrainingDataArrival, partitionQuality, waitingSummary, type Registry } from './registry/index.ts';
 import { modelEndpoint, modelsEndpoint, predictEndpoint, type ModelServer, type PredictOutcome } from './serving/index.ts';
 import type { PartitionWatcher } from './watcher/index.ts';
 
@@ -56,6 +56,11 @@ export function daemonMetrics(startup: DaemonStartup, lineages: readonly Resolve
       return { lineage, count, oldestSeconds: oldestFileAt ? (Date.now() - oldestFileAt.getTime()) / 1000 : null };
     }),
     lastRunInvalidRows: each(async (db, { lineage }) => ({ lineage, rows: await lastFinishedRunInvalidRows(db, lineage) })),
+    drift: async () => {
+      const rows = (await each((db, { lineage }) => listFeatureDrift(db, lineage))()).flat();
+      return rows.map((d) => ({ lineage: d.lineage, column: d.column_name, value: d.value, threshold: d.threshold }));
+    },
+    quality: each(async (db, { lineage, dataDir }) => ({ lineage, ...(await partitionQuality(db, dataDir)) })),
   });
 }
 

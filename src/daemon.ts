@@ -140,7 +140,10 @@ function startListener({ url, config, lineages, log, workers, schedulers, models
   });
   listener.on('notification', (channel, payload) => {
     if (channel === CHANNELS.jobs) workers.forEach((w) => w.wake());
-    else if (channel === CHANNELS.champions) models?.championChanged(payload);
+    else if (channel === CHANNELS.champions) {
+      models?.championChanged(payload);
+      schedulers.get(payload)?.dataArrived(); // a new champion has another training window: drift is recomputed
+    }
     else {
       const source = sourceOfNotification(payload);
       for (const lineage of lineages) if (source === undefined || lineage.dataDir === source) schedulers.get(lineage.lineage)?.dataArrived();
@@ -166,7 +169,7 @@ async function startWatchers({ db, lineages, log, metrics, schedulers, releasers
   for (const config of lineages) bySource.set(config.dataDir, [...(bySource.get(config.dataDir) ?? []), config]);
   const watchers: PartitionWatcher[] = [];
   for (const [source, readers] of bySource) {
-    const watcher = new PartitionWatcher({ db, config: readers[0]!, log: log.child({ source, lineages: readers.map((r) => r.lineage) }) });
+    const watcher = new PartitionWatcher({ db, config: readers[0]!, readers, log: log.child({ source, lineages: readers.map((r) => r.lineage) }) });
     watcher.on('outcome', (outcome, arrivedAt) => {
       countRegistration(metrics, readers.map((r) => r.lineage), outcome, arrivedAt);
       if (outcome.kind === 'registered') for (const reader of readers) schedulers.get(reader.lineage)?.dataArrived();

@@ -5,6 +5,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { coerceError } from '../core/errors.ts';
 import { commanderExitCode } from './exit-status.ts';
 import { addDataVerbs } from './data-verbs.ts';
+import { addSchemaVerbs } from './validation-verbs.ts';
 import { addJobVerbs } from './job-verbs.ts';
 import { addBacktestVerb } from './backtest-verb.ts';
 import { addModelVerbs } from './model-verbs.ts';
@@ -38,6 +39,7 @@ Exit codes: 0 ok, 1 failure, 2 bad usage, configuration or request (not found, c
   addSetupVerbs(program);
   addStatusVerbs(program);
   addDataVerbs(program);
+  addSchemaVerbs(program);
   addJobVerbs(program);
   addBacktestVerb(program);
   addTrainingVerbs(program);

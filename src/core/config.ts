@@ -143,6 +143,7 @@ export const configSchema = z.strictObject({
     .strictObject({
       schedule: z.string().refine((value) => value === '' || cron.validate(value), 'not a valid cron expression (5 fields, or 6 with seconds)').default('*/15 * * * *').describe('node-cron schedule at which the retrain policy is checked (5 fields, or 6 with seconds); empty: no schedule. One tick per slot across all daemons.'),
       onArrival: z.boolean().default(true).describe('Also check the retrain policy whenever a partition is registered (by any daemon: LISTEN).'),
+      onDrift: z.boolean().default(false).describe('Also retrain when a column of the fresh partitions drifts past its threshold (drift.*), whatever minNewPartitions and minNewExamples say.'),
       minNewPartitions: z.number().int().min(1).default(1).describe('Retrain when at least this many fresh partitions (not learned by the champion) are untried by any finished run ...'),
       minNewExamples: z.number().int().min(0).default(0).describe('... and together hold at least this many rows ...'),
       maxStalenessSeconds: z.number().min(0).default(3600).describe('... or when the oldest such partition has waited this long, whatever the two thresholds say; 0 turns this off.'),
@@ -218,6 +219,18 @@ export const configSchema = z.strictObject({
       pollSeconds: z.number().positive().default(30).describe('An s3:// dataDir is listed (ListObjectsV2) this often for new and completed partitions: object storage sends no events.'),
       cacheDir: z.string().min(1).default('.freshet/s3-cache').describe('Local copies of objects read from an s3:// dataDir, kept by ETag, so that a retrain\'s replayed partitions are not downloaded again (a conditional GET answers 304). Relative to the config file.'),
       cacheBytes: z.number().int().min(0).default(1073741824).describe('Most bytes the S3 cache keeps; the least recently used copies go first; 0 turns the cache off.'),
+    })
+    .prefault({}),
+  validation: z
+    .strictObject({
+      mode: z.enum(['block', 'warn', 'off']).default('block').describe('What an anomaly against the lineage\'s schema (freshet schema show) does to a new partition: block (quarantined: not trained or gated on until freshet partitions accept), warn (registered, the anomaly logged and recorded), off (not checked). The schema is inferred from the partitions of the first model.'),
+    })
+    .prefault({}),
+  drift: z
+    .strictObject({
+      psiThreshold: z.number().positive().default(0.2).describe('A numeric column drifts when the population stability index of the fresh partitions against the champion\'s training partitions exceeds this (0.1–0.25: moderate, above: large).'),
+      jsThreshold: z.number().positive().max(1).default(0.2).describe('A categorical column drifts when the Jensen–Shannon distance (base 2, 0 … 1) exceeds this; the statistics\' value sample alone gives about 0.1 on a day of 200 categories, so lower values alarm on noise.'),
+      ignoreColumns: z.array(z.string().min(1)).default([]).describe('Columns whose drift is computed and shown but never alarms or triggers a retrain (a weekday column in daily partitions differs from the training window by construction).'),
     })
     .prefault({}),
   notify: z

@@ -11,7 +11,7 @@ import { closestKey, configSchema, deepFreeze, flattenIssues, type ResolvedConfi
 import { ConfigError } from './errors.ts';
 
 /** The keys a lineage may set for itself. */
-export const PER_LINEAGE_KEYS = ['dataDir', 'watcher', 'columns', 'model', 'training', 'retrain', 'plateau', 'eval'] as const;
+export const PER_LINEAGE_KEYS = ['dataDir', 'watcher', 'columns', 'model', 'training', 'retrain', 'plateau', 'eval', 'validation', 'drift'] as const;
 
 const resolved = new WeakMap<ResolvedConfig, readonly ResolvedConfig[]>();
 

@@ -25,11 +25,21 @@ import { DataFileError } from './data-file-error.ts';
 import { byteChunksOf } from './lines.ts';
 import { isNonNumeric, presenceEncoding } from './row-chunk.ts';
 import { BYTE_CLASS, COMMA_CLASS, PLAIN_ACCEPTS, PLAIN_NEXT, REJECT } from './plain-number.ts';
+import { SAMPLE_LINES_PER_FILE, type SampledValues, ValueSampler } from './value-sample.ts';
 
 export interface CsvValidation {
   rowCount: number;
   /** Rows with a missing, NaN or infinite value in a requested column. */
   invalidRows: number;
+  /** Per requested column: rows where its value is missing, NaN or infinite (exact). */
+  missing: number[];
+  /** A sample of the requested columns' values, for the partition's statistics (none unless asked for). */
+  sample?: SampledValues;
+}
+
+/** Ask for a value sample: the file's size sets the byte stride between sampled lines. */
+export interface SampleRequest {
+  bytes: number;
 }
 
 const NEWLINE = 10;
@@ -56,13 +66,16 @@ const LINE_CLASS = Uint8Array.from(BYTE_CLASS, (kind, byte) => (byte === NEWLINE
  * registers; split into functions or closures sharing that state, each byte would go
  * through a context slot. The parts are named by comments instead.
  */
-export async function validateCsvFile(file: string, columns: readonly string[], categorical: ReadonlySet<number>, invalidRowsRule: 'skip' | 'reject'): Promise<CsvValidation> {
+export async function validateCsvFile(file: string, columns: readonly string[], categorical: ReadonlySet<number>, invalidRowsRule: 'skip' | 'reject', sampling?: SampleRequest): Promise<CsvValidation> {
   let indices: number[] | undefined; // requested column → field index
   let wanted: Int32Array | undefined; // field index → requested column, or -1
   let width = 0;
   const isCategorical = Uint8Array.from(columns, (_, c) => (categorical.has(c) ? 1 : 0));
   let rowCount = 0;
   let invalidRows = 0;
+  // Missing values per column: the fast patterns accept only lines with every requested
+  // value present, so only lines that go through `scan` or the reader's path can add here.
+  const missing = new Float64Array(columns.length);
   let line = 0;
   const fail = (message: string, where: { line: number; column?: string }): never => {
     throw new DataFileError(file, message, where);
@@ -74,6 +87,9 @@ export async function validateCsvFile(file: string, columns: readonly string[], 
   const slowLine = (text: string): void => {
     csvRowValues(file, csvFields(file, text, line), width, indices!, columns, line, true, presence, row);
     const bad = row.findIndex((value) => !Number.isFinite(value));
+    row.forEach((value, c) => {
+      if (!Number.isFinite(value)) missing[c]! += 1;
+    });
     countRow(bad < 0 ? undefined : bad);
   };
   const countRow = (bad: number | undefined): void => {
@@ -114,6 +130,8 @@ export async function validateCsvFile(file: string, columns: readonly string[], 
     let fieldStart = from;
     let state = 0;
     let bad = NONE;
+    let lineMissing = 0; // requested columns missing on this line, as bits (columns past 31 share the last bit's count below)
+    let lineMissingMany: number[] | undefined;
     let notNumber = NONE;
     let notNumberRaw = '';
     let quoted = false;
@@ -150,6 +168,8 @@ export async function validateCsvFile(file: string, columns: readonly string[], 
       if (c >= 0 && !quoted) {
         if (fieldStart === fieldEnd) {
           if (c < bad) bad = c; // missing
+          if (c < 31) lineMissing |= 1 << c;
+          else (lineMissingMany ??= []).push(c);
         } else if (isCat[c] === 0 && !(accepts[state] === 1 && fieldEnd - fieldStart <= 200)) {
           // Whatever the automaton leaves: exactly as the reader judges it.
           const raw = bytes.toString('utf8', fieldStart, fieldEnd);
@@ -158,7 +178,11 @@ export async function validateCsvFile(file: string, columns: readonly string[], 
             notNumber = c;
             notNumberRaw = raw;
           }
-          if (!Number.isFinite(value) && c < bad) bad = c;
+          if (!Number.isFinite(value)) {
+            if (c < bad) bad = c;
+            if (c < 31) lineMissing |= 1 << c;
+            else (lineMissingMany ??= []).push(c);
+          }
         }
       }
       field += 1;
@@ -174,11 +198,15 @@ export async function validateCsvFile(file: string, columns: readonly string[], 
       } else {
         if (field !== fields) fail(`expected ${fields} fields as in the header, found ${field}`, { line });
         if (notNumber !== NONE) fail(`not a number: ${JSON.stringify(notNumberRaw.slice(0, 40))}`, { line, column: columns[notNumber]! });
+        if (lineMissing !== 0) for (let k = 0; k < 31; k++) if ((lineMissing >>> k) & 1) missing[k]! += 1;
+        if (lineMissingMany) for (const k of lineMissingMany) missing[k]! += 1;
         countRow(bad === NONE ? undefined : bad);
       }
       lineStart = i + 1;
       field = 0;
       bad = NONE;
+      lineMissing = 0;
+      lineMissingMany = undefined;
       notNumber = NONE;
       quoted = false;
       crAt = -1;
@@ -225,11 +253,52 @@ export async function validateCsvFile(file: string, columns: readonly string[], 
     return end;
   };
 
+  /**
+   * The value sample: the first line starting at or after every `stride` bytes of the
+   * file (every line of a small file), read through the reader's own field splitting.
+   * Outside the hot loops: about SAMPLE_LINES_PER_FILE lines a file, however large.
+   */
+  const sampler = sampling ? new ValueSampler(columns) : undefined;
+  const stride = sampling ? Math.max(1, Math.floor(sampling.bytes / SAMPLE_LINES_PER_FILE)) : 0;
+  let nextSampleAt = 0; // a byte offset in the file
+  const sampleLines = (bytes: Buffer, base: number, from: number, end: number): void => {
+    while (nextSampleAt < base + end) {
+      const at = nextSampleAt - base;
+      const start = at <= from ? from : bytes[at - 1] === NEWLINE ? at : bytes.indexOf(NEWLINE, at) + 1;
+      if (start <= 0 || start >= end) {
+        nextSampleAt = base + end;
+        return;
+      }
+      const stop = bytes.indexOf(NEWLINE, start);
+      sampleLine(bytes.toString('utf8', start, stop > start && bytes[stop - 1] === CR ? stop - 1 : stop));
+      nextSampleAt = Math.max(nextSampleAt + stride, base + stop + 1);
+    }
+  };
+  const sampleLine = (text: string): void => {
+    let fields: string[];
+    try {
+      fields = text.includes('"') ? csvFields(file, text, line) : text.split(',');
+    } catch {
+      return; // the pass rejects this line with its own message
+    }
+    if (fields.length !== width || text.length === 0) return;
+    for (let c = 0; c < columns.length; c++) {
+      const raw = fields[indices![c]!]!;
+      if (raw === '') continue;
+      if (isCategorical[c] === 1) sampler!.add(c, raw);
+      else {
+        const value = Number(raw);
+        if (Number.isFinite(value)) sampler!.add(c, value);
+      }
+    }
+  };
+
   const headerLine = (bytes: Buffer, end: number): void => {
     line = 1;
     header(bytes.toString('utf8', 0, end > 0 && bytes[end - 1] === CR ? end - 1 : end));
   };
   let carry: Buffer | undefined;
+  let base = 0; // the file offset of bytes[0]
   for await (const chunk of byteChunksOf(file, 4 << 20)) {
     const bytes = carry ? Buffer.concat([carry, chunk]) : chunk;
     let start = 0;
@@ -243,8 +312,10 @@ export async function validateCsvFile(file: string, columns: readonly string[], 
       start = newline + 1;
     }
     const rest = scanFast(bytes, start);
+    if (sampler) sampleLines(bytes, base, start, rest);
     // A copy: the reader reuses its buffer for the next chunk.
     carry = rest < bytes.length ? Buffer.from(bytes.subarray(rest)) : undefined;
+    base += rest;
   }
   if (carry && carry.length > 0) {
     if (!indices) headerLine(carry, carry.length);
@@ -254,7 +325,7 @@ export async function validateCsvFile(file: string, columns: readonly string[], 
     }
   }
   if (!indices) throw new DataFileError(file, 'empty file: no header row');
-  return { rowCount, invalidRows };
+  return { rowCount, invalidRows, missing: Array.from(missing), ...(sampler ? { sample: sampler.toJSON() } : {}) };
 }
 
 /** Lines one test of the block pattern accepts. */

@@ -18,6 +18,10 @@ export interface MetricSources {
   waiting?: () => Promise<Array<{ lineage: string; count: number; oldestSeconds: number | null }>>;
   /** Invalid rows each lineage's latest finished run skipped (null: no finished run). */
   lastRunInvalidRows?: () => Promise<Array<{ lineage: string; rows: number | null }>>;
+  /** The latest drift per lineage and column (the feature_drift table). */
+  drift?: () => Promise<Array<{ lineage: string; column: string; value: number; threshold: number }>>;
+  /** Partitions in quarantine in each lineage's source, and the newest registered partition's missing share per column. */
+  quality?: () => Promise<Array<{ lineage: string; quarantined: number; newestMissing: Array<{ column: string; share: number }> }>>;
 }
 
 /**
@@ -42,6 +46,8 @@ export function createMetrics(sources: MetricSources = {}) {
   };
   const readChampions = shared(sources.champions);
   const readWaiting = shared(sources.waiting);
+  const readDrift = shared(sources.drift);
+  const readQuality = shared(sources.quality);
   return {
     registry,
     championVersion: gauge({
@@ -172,6 +178,40 @@ export function createMetrics(sources: MetricSources = {}) {
       labelNames: ['lineage'] as const,
       async collect() {
         for (const { lineage, rows } of (await sources.lastRunInvalidRows?.().catch(() => null)) ?? []) if (rows !== null) this.set({ lineage }, rows);
+      },
+    }),
+    featureDrift: gauge({
+      name: 'freshet_feature_drift',
+      help: 'Drift of a column (features and label) of the fresh partitions against the champion\'s training partitions: the population stability index for numeric columns, the Jensen–Shannon distance (base 2) for categorical ones; read from the registry (feature_drift) at scrape time. Unit: index (PSI) or distance (0–1).',
+      labelNames: ['lineage', 'column'] as const,
+      async collect() {
+        this.reset(); // a column without fresh data has no drift, not its last value
+        for (const d of await readDrift()) this.set({ lineage: d.lineage, column: d.column }, d.value);
+      },
+    }),
+    featureDriftThreshold: gauge({
+      name: 'freshet_feature_drift_threshold',
+      help: 'The threshold above which freshet_feature_drift counts as drift for the column (drift.psiThreshold or drift.jsThreshold; absent for drift.ignoreColumns). Unit: as freshet_feature_drift.',
+      labelNames: ['lineage', 'column'] as const,
+      async collect() {
+        this.reset();
+        for (const d of await readDrift()) if (Number.isFinite(d.threshold)) this.set({ lineage: d.lineage, column: d.column }, d.threshold);
+      },
+    }),
+    partitionsQuarantined: gauge({
+      name: 'freshet_partitions_quarantined',
+      help: 'Partitions held in quarantine (they broke the lineage\'s schema; not trained or gated on until freshet partitions accept or reject), read from the registry at scrape time. Unit: partitions.',
+      labelNames: ['lineage'] as const,
+      async collect() {
+        for (const q of await readQuality()) this.set({ lineage: q.lineage }, q.quarantined);
+      },
+    }),
+    partitionMissingShare: gauge({
+      name: 'freshet_partition_missing_share',
+      help: 'Share of rows with the column missing (or NaN, infinite) in the newest registered partition, from its statistics. Unit: ratio (0–1).',
+      labelNames: ['lineage', 'column'] as const,
+      async collect() {
+        for (const q of await readQuality()) for (const m of q.newestMissing) this.set({ lineage: q.lineage, column: m.column }, m.share);
       },
     }),
     predictRequestsTotal: counter({

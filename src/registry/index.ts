@@ -22,3 +22,5 @@ export * from './repositories/cron-slots.ts';
 export * from './repositories/outbox.ts';
 export { CHANNELS, notify, type Channel } from './channels.ts';
 export { isTransientDatabaseError, registryRetryPolicy } from './transient-errors.ts';
+export * from './repositories/lineage-schemas.ts';
+export * from './repositories/feature-drift.ts';

@@ -1,6 +1,7 @@
 // Table types for Kysely. They mirror migrations/ and are checked against the real
 // database by test/registry-schema.test.ts, so a migration cannot drift from them silently.
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { Anomaly, DataSchema, PartitionStats } from '../data/index.ts';
 
 /** bigint columns: pg returns them as strings (int8 can exceed 2^53); we write numbers or strings. */
 type Id = ColumnType<string, string | number, string | number>;
@@ -10,7 +11,7 @@ type Json<T> = ColumnType<T, T | string, T | string>;
 /** A json column with a database default: optional on insert. */
 type JsonWithDefault<T> = ColumnType<T, T | string | undefined, T | string>;
 
-export type PartitionStatus = 'registered' | 'rejected' | 'superseded';
+export type PartitionStatus = 'registered' | 'rejected' | 'superseded' | 'quarantined';
 export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 /** The one job kind: a retrain trains a lineage's first model too. */
 export type JobKind = 'retrain';
@@ -61,6 +62,38 @@ export interface PartitionsTable {
   superseded_by: Id | null;
   /** Rows that cannot train (missing, NaN, infinite; a binary label not 0/1), counted at registration; null for rejected or older rows. */
   invalid_rows: ColumnType<string | null, string | number | null | undefined, string | number | null>;
+  /** The validation pass's statistics (data/partition-stats.ts); null for rejected or older rows. */
+  stats: ColumnType<PartitionStats | null, PartitionStats | string | null | undefined, PartitionStats | string | null>;
+  /** Anomalies against the lineages' schemas, each with the lineage it was found for. */
+  anomalies: ColumnType<LineageAnomaly[] | null, LineageAnomaly[] | string | null | undefined, LineageAnomaly[] | string | null>;
+  /** An operator's decision (freshet partitions accept | reject): who, when, why. */
+  decided_by: ColumnType<string | null, string | null | undefined, string | null>;
+  decided_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  decision_reason: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+export interface LineageAnomaly extends Anomaly {
+  lineage: string;
+}
+
+export interface LineageSchemasTable {
+  lineage_id: Id;
+  schema: Json<DataSchema>;
+  inferred_from: ColumnType<string[], string[] | undefined, string[]>;
+  updated_by: string;
+  updated_at: Generated<Date>;
+}
+
+export interface FeatureDriftTable {
+  lineage_id: Id;
+  column_name: string;
+  method: 'psi' | 'jensen_shannon';
+  value: number;
+  threshold: number;
+  drifted: boolean;
+  reference_partitions: number;
+  fresh_partitions: number;
+  computed_at: Generated<Date>;
 }
 
 /** A partition directory with data files but no marker yet (or still changing, in stable mode). */
@@ -297,6 +330,8 @@ export interface Database {
   outbox: OutboxTable;
   webhooks: WebhooksTable;
   webhook_deliveries: WebhookDeliveriesTable;
+  lineage_schemas: LineageSchemasTable;
+  feature_drift: FeatureDriftTable;
 }
 
 /** The tables, in the order `freshet status` reports them. */

@@ -44,7 +44,7 @@ export async function evaluateRetrainPolicy(db: Registry, { lineage: lineageName
 
 export interface RetrainRequest {
   lineage: string;
-  trigger: 'cron' | 'arrival' | 'manual';
+  trigger: 'cron' | 'arrival' | 'drift' | 'manual';
   maxAttempts: number;
   /** The cron slot that asked, for cron triggers. */
   slot?: Date;

@@ -9,8 +9,9 @@ import type { Registry } from '../registry/index.ts';
 import { startCronTrigger } from './cron-trigger.ts';
 import { enqueueRetrain, evaluateRetrainPolicy } from './retrain-policy.ts';
 import { coerceError } from '../core/errors.ts';
+import { updateDrift } from './drift-monitor.ts';
 
-export type TriggerKind = 'cron' | 'arrival';
+export type TriggerKind = 'cron' | 'arrival' | 'drift';
 
 export interface RetrainSchedulerOptions {
   db: Registry;
@@ -42,9 +43,9 @@ export class RetrainScheduler {
     }
   }
 
-  /** Data arrived (a hint; the policy reads the registry). */
+  /** Data arrived (a hint; the policy reads the registry). Drift is recomputed whatever retrain.onArrival says. */
   dataArrived(): void {
-    if (this.#options.config.retrain.onArrival) void this.check('arrival');
+    void this.check('arrival');
   }
 
   /** Checks the policy and enqueues when it says so. Never throws (logs instead). */
@@ -67,27 +68,34 @@ export class RetrainScheduler {
   async #check(trigger: TriggerKind, slot: Date | undefined): Promise<void> {
     const { db, config } = this.#options;
     try {
+      const drift = await updateDrift(db, config);
+      if (drift.crossed.length > 0) {
+        const described = drift.crossed.map((d) => `${d.column} ${d.method === 'psi' ? 'PSI' : 'JS distance'} ${d.value.toFixed(3)}`).join(', ');
+        this.#log.warn({ columns: drift.crossed }, `drift: ${described}`);
+        if (config.retrain.onDrift) {
+          await this.#enqueue({ trigger: 'drift', reason: `drift: ${described} (retrain.onDrift)` });
+          return;
+        }
+      }
+      if (trigger === 'arrival' && !config.retrain.onArrival) return;
       const verdict = await evaluateRetrainPolicy(db, config, config.retrain);
       if (!verdict.due) {
         this.#log.debug({ trigger, reason: verdict.reason }, 'no retrain due');
         return;
       }
-      const { job, created } = await enqueueRetrain(db, {
-        lineage: config.lineage,
-        trigger,
-        maxAttempts: config.queue.maxAttempts,
-        reason: verdict.reason,
-        watermark: verdict.watermark,
-        lineageId: verdict.lineageId,
-        ...(slot ? { slot } : {}),
-      });
-      if (created) {
-        this.#log.info({ job: job.id, trigger, reason: verdict.reason }, 'retrain enqueued');
-        this.#options.onEnqueued?.();
-      } else this.#log.debug({ job: job.id, state: job.state }, 'a retrain is already queued or running; coalesced');
+      await this.#enqueue({ trigger, reason: verdict.reason, watermark: verdict.watermark, lineageId: verdict.lineageId, ...(slot ? { slot } : {}) });
     } catch (error) {
       this.#log.warn({ trigger, err: coerceError(error).message }, 'retrain policy check failed; the next trigger tries again');
     }
+  }
+
+  async #enqueue(request: { trigger: TriggerKind; reason: string; watermark?: string | null; lineageId?: string | null; slot?: Date }): Promise<void> {
+    const { db, config } = this.#options;
+    const { job, created } = await enqueueRetrain(db, { lineage: config.lineage, maxAttempts: config.queue.maxAttempts, ...request });
+    if (created) {
+      this.#log.info({ job: job.id, trigger: request.trigger, reason: request.reason }, 'retrain enqueued');
+      this.#options.onEnqueued?.();
+    } else this.#log.debug({ job: job.id, state: job.state }, 'a retrain is already queued or running; coalesced');
   }
 
   async stop(): Promise<void> {

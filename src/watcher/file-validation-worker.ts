@@ -4,10 +4,10 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { configureDoors, DataFileError, type DoorSetup } from '../data/index.ts';
 import { validateFile, type ValidationRules } from './inspect-partition.ts';
 
-const { file, rules, doors } = workerData as { file: string; rules: ValidationRules; doors: DoorSetup };
+const { file, rules, bytes, doors } = workerData as { file: string; rules: ValidationRules; bytes: number; doors: DoorSetup };
 configureDoors(doors); // the doors of the process that started this thread (s3://, …)
 try {
-  parentPort!.postMessage({ result: await validateFile(file, rules) });
+  parentPort!.postMessage({ result: await validateFile(file, rules, bytes) });
 } catch (error) {
   const e = error as Error;
   if (e instanceof DataFileError) {

@@ -3,7 +3,7 @@
 // configured columns. Hashing comes first and is cheap: content already registered is a
 // no-op without the (slower) validation pass.
 import crypto from 'node:crypto';
-import { DataFileError, doorFor, isDataFile, tableSchema, validateRows } from '../data/index.ts';
+import { DataFileError, doorFor, isDataFile, summarizePartition, tableSchema, validateRows, ValueSampler, type PartitionStats, type SampledValues } from '../data/index.ts';
 import { parquetTimeLimitMs, validateFileIsolated } from './isolated-validation.ts';
 
 /** A content file whose size changed while it was hashed: it is still being written (the partition is looked at again later). */
@@ -73,6 +73,8 @@ export interface ValidationRules {
   invalidRows: 'skip' | 'reject';
   /** Time limit for decoding one Parquet file, in seconds (plus one per MB); default 60. */
   parquetTimeLimitSeconds?: number;
+  /** Compute the partition's statistics in the same pass (default true). */
+  statistics?: boolean;
 }
 
 export interface ValidationResult {
@@ -81,6 +83,10 @@ export interface ValidationResult {
   /** Rows with a missing, NaN or infinite value in a numeric column. */
   invalidRows: number;
   schema: Record<string, string>;
+  /** The partition's statistics (data/partition-stats.ts), unless `statistics: false`. */
+  stats?: PartitionStats;
+  /** The value sample they were computed from: the schema check reads it too. */
+  sample?: SampledValues;
 }
 
 /**
@@ -92,15 +98,22 @@ export interface FileValidation {
   rowCount: number;
   invalidRows: number;
   schema: Record<string, string>;
+  missing: number[];
+  sample?: SampledValues;
 }
 
 /** Reads every row of one data file, strictly: counts rows and invalid rows, learns the schema. */
-export async function validateFile(file: string, rules: ValidationRules): Promise<FileValidation> {
+export async function validateFile(file: string, rules: ValidationRules, bytes = 0): Promise<FileValidation> {
   const schema = await tableSchema(file).catch(() => ({}));
+  const columns = requestedColumns(rules);
   const categorical = rules.categoricalColumns ?? [];
-  const columns = [...rules.numericColumns, ...categorical];
-  const counts = await validateRows(file, columns, new Set(categorical.map((_, i) => rules.numericColumns.length + i)), rules.invalidRows);
+  const counts = await validateRows(file, columns, new Set(categorical.map((_, i) => rules.numericColumns.length + i)), rules.invalidRows, rules.statistics === false ? undefined : { bytes });
   return { ...counts, schema };
+}
+
+/** The columns a partition is validated on, in the order of every per-column array: numeric (features, label), then categorical. */
+function requestedColumns(rules: ValidationRules): string[] {
+  return [...rules.numericColumns, ...(rules.categoricalColumns ?? [])];
 }
 
 export async function validatePartition(dir: string, files: readonly PartitionFileInfo[], rules: ValidationRules): Promise<ValidationResult> {
@@ -108,16 +121,23 @@ export async function validatePartition(dir: string, files: readonly PartitionFi
   let rowCount = 0;
   let invalidRows = 0;
   const schema: Record<string, string> = {};
+  const columns = requestedColumns(rules);
+  const missing = new Array<number>(columns.length).fill(0);
+  const sampler = rules.statistics === false ? undefined : new ValueSampler(columns);
   for (const { name, bytes } of files) {
     const file = doorFor(dir).join(dir, name);
     if (!isDataFile(name)) throw new DataFileError(file, 'unknown file type (expected .csv, .jsonl or .parquet)');
     // Parquet is decoded by a third-party library, which a damaged file can send into a
     // loop (seen in fuzzing); on a worker thread with a time limit it cannot hang freshet.
-    const result = name.endsWith('.parquet') ? await validateFileIsolated(file, rules, parquetTimeLimitMs(bytes, rules.parquetTimeLimitSeconds ?? 60)) : await validateFile(file, rules);
+    const result = name.endsWith('.parquet') ? await validateFileIsolated(file, rules, bytes, parquetTimeLimitMs(bytes, rules.parquetTimeLimitSeconds ?? 60)) : await validateFile(file, rules, bytes);
     rowCount += result.rowCount;
     invalidRows += result.invalidRows;
+    result.missing.forEach((n, c) => (missing[c]! += n));
+    if (result.sample) sampler?.absorb(result.sample);
     Object.assign(schema, result.schema);
   }
   if (rowCount === 0) throw new DataFileError(dir, 'empty partition: the data files hold no rows');
-  return { rowCount, invalidRows, schema };
+  if (!sampler) return { rowCount, invalidRows, schema };
+  const sample = sampler.toJSON();
+  return { rowCount, invalidRows, schema, sample, stats: summarizePartition(rowCount, missing, sample, new Set(rules.categoricalColumns ?? [])) };
 }

@@ -15,8 +15,8 @@ interface WorkerReply {
   error?: { message: string; detail?: string; line?: number; column?: string; dataError: boolean };
 }
 
-export function validateFileIsolated(file: string, rules: ValidationRules, timeLimitMs: number): Promise<FileValidation> {
-  const worker = new Worker(new URL('./file-validation-worker.ts', import.meta.url), { workerData: { file, rules, doors: doorSetup() } });
+export function validateFileIsolated(file: string, rules: ValidationRules, bytes: number, timeLimitMs: number): Promise<FileValidation> {
+  const worker = new Worker(new URL('./file-validation-worker.ts', import.meta.url), { workerData: { file, rules, bytes, doors: doorSetup() } });
   return new Promise<FileValidation>((resolve, reject) => {
     const timer = setTimeout(() => {
       reject(new DataFileError(file, `could not be decoded within ${Math.round(timeLimitMs / 1000)} s (a damaged file can send the decoder into a loop); rejected`));

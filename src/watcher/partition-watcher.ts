@@ -15,6 +15,7 @@ import type { WaitingDirectory } from './find-complete-partitions.ts';
 import type { PartitionSource } from './partition-source.ts';
 import { partitionSourceFor } from './source-for.ts';
 import { registerPartition, type RegistrationOutcome } from './register-partition.ts';
+import type { SchemaCheck } from './schema-check.ts';
 
 export interface WatcherEvents {
   /** After the registration committed (registered, rejected, duplicate or vanished), with the partition's arrival (its marker's time). */
@@ -29,6 +30,8 @@ export interface WatcherOptions {
   log: Logger;
   /** Where partitions are found; default: the source for config.dataDir's scheme. */
   source?: PartitionSource;
+  /** The lineages reading this source (their schemas check each partition); default: config's own. */
+  readers?: readonly ResolvedConfig[];
 }
 
 export class PartitionWatcher extends EventEmitter<WatcherEvents> {
@@ -36,6 +39,7 @@ export class PartitionWatcher extends EventEmitter<WatcherEvents> {
   readonly #config: ResolvedConfig;
   readonly #log: Logger;
   readonly #source: PartitionSource;
+  readonly #checks: SchemaCheck[];
   #watching = false;
   #rescanTimer: NodeJS.Timeout | undefined;
   /** Paths being registered now → whether another pass was requested meanwhile. */
@@ -49,10 +53,11 @@ export class PartitionWatcher extends EventEmitter<WatcherEvents> {
   readonly #stopping = new AbortController();
   #ready = false;
 
-  constructor({ db, config, log, source }: WatcherOptions) {
+  constructor({ db, config, log, source, readers = [config] }: WatcherOptions) {
     super();
     this.#db = db;
     this.#config = config;
+    this.#checks = readers.map((reader) => ({ lineage: reader.lineage, mode: reader.validation.mode }));
     this.#log = log.child({ module: 'watcher' });
     this.#source = source ?? partitionSourceFor(config, this.#log);
   }
@@ -179,6 +184,7 @@ export class PartitionWatcher extends EventEmitter<WatcherEvents> {
             arrivedAt,
             rules: { numericColumns: [...this.#config.columns.features, ...(this.#config.columns.label ? [this.#config.columns.label] : [])], categoricalColumns: this.#config.columns.categorical, invalidRows: this.#config.training.invalidRows, parquetTimeLimitSeconds: this.#config.watcher.parquetTimeLimitSeconds },
             log: this.#log,
+            checks: this.#checks,
           }),
         { signal: this.#stopping.signal, log: this.#log.child({ path: relative }), what: 'registering the partition', ...registryRetryPolicy(this.#config.database) },
       );

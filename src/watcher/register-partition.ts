@@ -12,18 +12,21 @@
 // so Postgres delivers it only if the row commits.
 import path from 'node:path';
 import type { Logger } from '../core/log.ts';
-import { adoptUnsourcedVersions, retirePartition, insertPartition, lockPartitionPath, notify, nextPartitionVersion, CHANNELS, findLatestPartitionVersion, findRegisteredCopyElsewhere, findRegisteredPartition, supersedeRejectedVersions, removeWaitingPartition, recordEvent, supersedePartition, type Partition, type Registry } from '../registry/index.ts';
-import { DataFileError, doorFor } from '../data/index.ts';
+import { adoptUnsourcedVersions, recordOutboxEvent, retirePartition, insertPartition, lockPartitionPath, notify, nextPartitionVersion, CHANNELS, findLatestPartitionVersion, findRegisteredCopyElsewhere, findRegisteredPartition, supersedeRejectedVersions, removeWaitingPartition, recordEvent, supersedePartition, type Partition, type Registry } from '../registry/index.ts';
+import { DataFileError, describeAnomaly, doorFor } from '../data/index.ts';
 import { coerceError } from '../core/errors.ts';
 import { isInside } from './find-complete-partitions.ts';
 import { FileChangedWhileReadError, hashPartition, validatePartition, type ValidationRules } from './inspect-partition.ts';
 import { parsePartitionPath } from './partition-path.ts';
+import { checkAgainstSchemas, type SchemaCheck, type SchemaVerdict } from './schema-check.ts';
 
 
 export type RegistrationOutcome =
   /** `superseded`: the versions it replaced (the registered one, rejected ones); `copyOf`: a registered partition at another path with the same content. */
   | { kind: 'registered'; partition: Partition; superseded: Partition[]; copyOf: Partition | undefined }
   | { kind: 'rejected'; partition: Partition; superseded: Partition[] }
+  /** Registered content held back: it broke the schema of a lineage in validation.mode block. */
+  | { kind: 'quarantined'; partition: Partition; superseded: Partition[] }
   | { kind: 'unchanged'; partition: Partition }
   | { kind: 'vanished'; path: string; reason: string };
 
@@ -39,6 +42,8 @@ export interface RegisterOptions {
   log: Logger;
   /** When the watcher noticed it (default now). */
   detectedAt?: Date;
+  /** The lineages reading this source, whose schemas the partition is checked against (none: not checked). */
+  checks?: readonly SchemaCheck[];
 }
 
 /** The partition went away or is still being written while it was read: record nothing, look again later. Decided by kind, never by message text. */
@@ -86,6 +91,9 @@ export async function registerPartition(options: RegisterOptions): Promise<Regis
     if (!(error instanceof DataFileError)) throw error;
     rejection = rejectionText(error, root); // the file named relative to the data root: what people see in the tree
   }
+  // Against the lineages' schemas: outside the transaction (a schema may be inferred first).
+  const verdict: SchemaVerdict = validation?.stats && validation.sample ? await checkAgainstSchemas(db, options.checks ?? [], validation.stats, validation.sample) : { anomalies: [], blocking: [] };
+  const quarantine = verdict.blocking.length > 0 ? verdict.blocking.map((a) => `${a.lineage}: ${describeAnomaly(a)}`).join('; ') : null;
 
   return db.transaction().execute(async (trx) => {
     await lockPartitionPath(trx, source, relativePath);
@@ -106,8 +114,10 @@ export async function registerPartition(options: RegisterOptions): Promise<Regis
       row_count: validation?.rowCount ?? null,
       invalid_rows: validation?.invalidRows ?? null,
       schema: validation ? JSON.stringify(validation.schema) : null,
-      status: rejection ? 'rejected' : 'registered',
-      error: rejection,
+      stats: validation?.stats ? JSON.stringify(validation.stats) : null,
+      anomalies: verdict.anomalies.length > 0 ? JSON.stringify(verdict.anomalies) : null,
+      status: rejection ? 'rejected' : quarantine ? 'quarantined' : 'registered',
+      error: rejection ?? quarantine,
       arrived_at: options.arrivedAt,
       detected_at: detectedAt,
     });
@@ -126,6 +136,16 @@ export async function registerPartition(options: RegisterOptions): Promise<Regis
       log.warn({ partition: row.id, path: relativePath, error: rejection }, 'partition rejected');
       return { kind: 'rejected', partition: row, superseded } as const;
     }
+    if (quarantine) {
+      await recordEvent(trx, { kind: 'partition.quarantined', partition_id: row.id, message: quarantine, data: { path: relativePath, anomalies: verdict.blocking } });
+      for (const lineage of new Set(verdict.blocking.map((a) => a.lineage))) {
+        const anomalies = verdict.blocking.filter((a) => a.lineage === lineage).map(({ lineage: _, ...a }) => a);
+        await recordOutboxEvent(trx, 'quarantined', lineage, { partition: row.id, source, path: relativePath, version: row.version, rows: validation!.rowCount, anomalies });
+      }
+      log.warn({ partition: row.id, path: relativePath, anomalies: verdict.blocking.map(describeAnomaly) }, 'partition quarantined: it breaks its lineage\'s schema; freshet partitions accept|reject decides');
+      return { kind: 'quarantined', partition: row, superseded } as const;
+    }
+    if (verdict.anomalies.length > 0) log.warn({ partition: row.id, path: relativePath, anomalies: verdict.anomalies.map((a) => `${a.lineage}: ${describeAnomaly(a)}`) }, 'partition registered with anomalies (validation.mode warn)');
     if (copyOf) log.warn({ partition: row.id, path: relativePath, sameContentAs: copyOf.path }, 'partition registered, but its content is the same as another partition\'s (a copy?)');
     await recordEvent(trx, {
       kind: 'partition.registered',

@@ -37,6 +37,11 @@ export async function recordDecisionEvent(trx: Registry, promotionId: string): P
   `.execute(trx);
 }
 
+/** An event that is not a decision (quarantined, drift): written in the caller's transaction. */
+export async function recordOutboxEvent(trx: Registry, kind: Extract<OutboxKind, 'quarantined' | 'drift'>, lineage: string, payload: Record<string, unknown>): Promise<void> {
+  await trx.insertInto('outbox').values({ kind, lineage, payload: JSON.stringify(payload) }).execute();
+}
+
 /** Registers a webhook URL: the events after the newest one now are its to receive. Idempotent. */
 export async function registerWebhook(db: Registry, url: string): Promise<void> {
   await sql`INSERT INTO webhooks (url, since_id) SELECT ${url}, coalesce(max(id), 0) FROM outbox ON CONFLICT (url) DO NOTHING`.execute(db);

@@ -26,9 +26,33 @@ export async function supersedeRejectedVersions(trx: Registry, source: string, p
   return trx.updateTable('partitions').set({ status: 'superseded', superseded_by: byId }).where('source', '=', source).where('path', '=', path).where('status', '=', 'rejected').where('id', '<>', byId).returningAll().execute();
 }
 
-/** The registered version at a path, if any. */
+/** The live version at a path, if any: registered, or quarantined (registered content held back by its schema). */
 export async function findRegisteredPartition(db: Registry, source: string, path: string): Promise<Partition | undefined> {
-  return db.selectFrom('partitions').selectAll().where('source', '=', source).where('path', '=', path).where('status', '=', 'registered').executeTakeFirst();
+  return db.selectFrom('partitions').selectAll().where('source', '=', source).where('path', '=', path).where('status', 'in', ['registered', 'quarantined']).executeTakeFirst();
+}
+
+/**
+ * An operator's decision on a partition (freshet partitions accept | reject): accept turns
+ * a quarantined partition into a registered one; reject takes a quarantined or registered
+ * one out of training for good. Who, when and why are kept on the row; the error of a
+ * rejection says it was a person's. Returns the row, or undefined when the partition is
+ * not in a state the decision applies to (named by the caller).
+ */
+export async function decidePartition(db: Registry, id: string, decision: 'accept' | 'reject', by: string, reason: string): Promise<Partition | undefined> {
+  const from: PartitionStatus[] = decision === 'accept' ? ['quarantined'] : ['quarantined', 'registered'];
+  return db
+    .updateTable('partitions')
+    .set({
+      status: decision === 'accept' ? 'registered' : 'rejected',
+      error: decision === 'accept' ? null : `rejected by ${by}: ${reason}`,
+      decided_by: by,
+      decided_at: new Date(),
+      decision_reason: reason,
+    })
+    .where('id', '=', id)
+    .where('status', 'in', from)
+    .returningAll()
+    .executeTakeFirst();
 }
 
 /**
@@ -97,4 +121,18 @@ export async function adoptUnsourcedVersions(db: Registry, source: string, path:
   await db.updateTable('partitions').set({ source }).where('source', '=', '').where('path', '=', path).execute();
   await db.updateTable('waiting_partitions').set({ source }).where('source', '=', '').where('path', '=', path).execute();
   return { ...newest, source };
+}
+
+/**
+ * A source's data quality at a glance (metrics, status): how many partitions wait in
+ * quarantine, and the missing share per column of its newest registered partition
+ * (read through the documented view partition_column_stats).
+ */
+export async function partitionQuality(db: Registry, source: string): Promise<{ quarantined: number; newestMissing: Array<{ column: string; share: number }> }> {
+  const quarantined = await db.selectFrom('partitions').select(db.fn.countAll<string>().as('n')).where('source', '=', source).where('status', '=', 'quarantined').executeTakeFirstOrThrow();
+  const newest = await sql<{ column_name: string; missing_share: number | null }>`
+    SELECT column_name, missing_share FROM partition_column_stats
+    WHERE partition_id = (SELECT id FROM partitions WHERE source = ${source} AND status = 'registered' AND stats IS NOT NULL ORDER BY arrived_at DESC, id DESC LIMIT 1)
+    ORDER BY column_name`.execute(db);
+  return { quarantined: Number(quarantined.n), newestMissing: newest.rows.map((r) => ({ column: r.column_name, share: r.missing_share ?? 0 })) };
 }

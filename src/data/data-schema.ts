@@ -1,0 +1,174 @@
+// A lineage's data schema: what each column's values are expected to look like, inferred
+// from the partitions of its first model (TensorFlow Data Validation's idea), edited by
+// people, and checked against every new partition. A partition that breaks an expectation
+// has an anomaly; under validation.mode block it is quarantined (README › Validation).
+import type { PartitionStats } from './partition-stats.ts';
+import type { SampledValues } from './value-sample.ts';
+
+export interface NumericExpectation {
+  type: 'numeric';
+  /** The range seen when the schema was inferred. */
+  min: number;
+  max: number;
+  /** Largest allowed share of rows with the value missing (NaN and infinite count as missing). */
+  maxMissingShare: number;
+  /** Largest allowed share of values outside [min, max]. */
+  maxOutsideRangeShare: number;
+  /**
+   * Where a partition's mean may lie: the partitions' means at inference, widened by half
+   * their typical standard deviation. A unit change (miles to kilometres) moves the mean
+   * out of it even when most values stay inside [min, max].
+   */
+  meanRange: [number, number];
+}
+
+export interface CategoricalExpectation {
+  type: 'categorical';
+  /** The values seen when the schema was inferred. */
+  domain: string[];
+  maxMissingShare: number;
+  /** Largest allowed share of values outside the domain. */
+  maxNewValueShare: number;
+}
+
+export type ColumnExpectation = NumericExpectation | CategoricalExpectation;
+
+export interface DataSchema {
+  columns: Record<string, ColumnExpectation>;
+}
+
+/** One broken expectation: the column, what was expected, what the partition holds. */
+export interface Anomaly {
+  column: string;
+  expectation: string;
+  observed: string;
+}
+
+/** Defaults of an inferred schema (each can be edited per column). */
+export const SCHEMA_DEFAULTS = {
+  /** Added to the largest missing share seen at inference. */
+  missingSlack: 0.05,
+  maxOutsideRangeShare: 0.01,
+  maxNewValueShare: 0.1,
+  /** The mean range is widened by this many (average) standard deviations on each side. */
+  meanSlackStds: 0.5,
+} as const;
+
+/** Infers a schema from partitions' statistics (those of the lineage's first model). */
+export function inferSchema(partitions: readonly PartitionStats[]): DataSchema {
+  if (partitions.length === 0) throw new Error('no partition statistics to infer a schema from');
+  const columns: Record<string, ColumnExpectation> = {};
+  for (const name of Object.keys(partitions[0]!.columns)) {
+    const all = partitions.map((p) => ({ rows: p.rows, column: p.columns[name] })).filter((p) => p.column !== undefined);
+    const missingShare = Math.max(...all.map((p) => (p.rows > 0 ? p.column!.missing / p.rows : 0)));
+    const maxMissingShare = round(Math.min(1, missingShare + SCHEMA_DEFAULTS.missingSlack));
+    const first = all[0]!.column!;
+    if (first.kind === 'numeric') {
+      const present = all.map((p) => p.column!).filter((c) => c.kind === 'numeric' && c.min !== null) as Array<{ min: number; max: number; mean: number; std: number }>;
+      if (present.length === 0) continue; // never present: nothing to expect but absence
+      const slack = SCHEMA_DEFAULTS.meanSlackStds * (present.reduce((n, c) => n + c.std, 0) / present.length);
+      columns[name] = {
+        type: 'numeric',
+        min: Math.min(...present.map((c) => c.min)),
+        max: Math.max(...present.map((c) => c.max)),
+        maxMissingShare,
+        maxOutsideRangeShare: SCHEMA_DEFAULTS.maxOutsideRangeShare,
+        meanRange: [round(Math.min(...present.map((c) => c.mean)) - slack), round(Math.max(...present.map((c) => c.mean)) + slack)],
+      };
+    } else {
+      const domain = new Set<string>();
+      for (const p of all) if (p.column!.kind === 'categorical') for (const [value] of p.column!.top) domain.add(value);
+      columns[name] = { type: 'categorical', domain: [...domain].sort(), maxMissingShare, maxNewValueShare: SCHEMA_DEFAULTS.maxNewValueShare };
+    }
+  }
+  return { columns };
+}
+
+/**
+ * The anomalies of one partition: missing shares from its exact counts, values outside
+ * the range or the domain from its value sample.
+ */
+export function findAnomalies(schema: DataSchema, stats: PartitionStats, sample: SampledValues): Anomaly[] {
+  const anomalies: Anomaly[] = [];
+  for (const [column, expected] of Object.entries(schema.columns)) {
+    const c = sample.columns.indexOf(column);
+    const observed = stats.columns[column];
+    if (c < 0 || !observed) continue; // a column the lineage no longer reads
+    const missingShare = stats.rows > 0 ? observed.missing / stats.rows : 0;
+    if (missingShare > expected.maxMissingShare) {
+      anomalies.push({ column, expectation: `at most ${percent(expected.maxMissingShare)} missing`, observed: `${percent(missingShare)} missing (${observed.missing} of ${stats.rows} rows)` });
+    }
+    const values = sample.values[c]!;
+    if (values.length === 0) continue;
+    if (expected.type === 'numeric') {
+      let outside = 0;
+      let low = Infinity;
+      let high = -Infinity;
+      for (const v of values as number[]) {
+        if (v < expected.min || v > expected.max) outside += 1;
+        if (v < low) low = v;
+        if (v > high) high = v;
+      }
+      const share = outside / values.length;
+      if (share > expected.maxOutsideRangeShare) {
+        anomalies.push({ column, expectation: `at most ${percent(expected.maxOutsideRangeShare)} of values outside [${expected.min}, ${expected.max}]`, observed: `${percent(share)} outside (values from ${low} to ${high}; ${values.length} sampled)` });
+      }
+      const mean = observed.kind === 'numeric' ? observed.mean : null;
+      const [lo, hi] = expected.meanRange;
+      if (mean !== null && (mean < lo || mean > hi)) {
+        anomalies.push({ column, expectation: `a mean in [${lo}, ${hi}]`, observed: `mean ${round(mean)} (${values.length} sampled)` });
+      }
+    } else {
+      const domain = new Set(expected.domain);
+      const unseen = new Map<string, number>();
+      let outside = 0;
+      for (const v of values as string[]) {
+        if (domain.has(v)) continue;
+        outside += 1;
+        unseen.set(v, (unseen.get(v) ?? 0) + 1);
+      }
+      const share = outside / values.length;
+      if (share > expected.maxNewValueShare) {
+        const examples = [...unseen].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([v]) => JSON.stringify(v));
+        anomalies.push({ column, expectation: `at most ${percent(expected.maxNewValueShare)} of values outside its domain of ${expected.domain.length}`, observed: `${percent(share)} new (${unseen.size} values never seen, e.g. ${examples.join(', ')}; ${values.length} sampled)` });
+      }
+    }
+  }
+  return anomalies;
+}
+
+/** An anomaly as one line: what the registry keeps as a quarantined partition's reason. */
+export function describeAnomaly(anomaly: Anomaly): string {
+  return `${anomaly.column}: expected ${anomaly.expectation}; observed ${anomaly.observed}`;
+}
+
+/** A schema from JSON as a person wrote it (`freshet schema edit`): each problem names its field. */
+export function parseSchema(value: unknown, where: string): DataSchema {
+  const fail = (field: string, message: string): never => {
+    throw new Error(`${where}: ${field}: ${message}`);
+  };
+  if (typeof value !== 'object' || value === null || typeof (value as { columns?: unknown }).columns !== 'object' || (value as { columns?: unknown }).columns === null) fail('columns', 'expected an object of column expectations');
+  const columns: Record<string, ColumnExpectation> = {};
+  for (const [name, raw] of Object.entries((value as { columns: Record<string, unknown> }).columns)) {
+    const field = (key: string) => `columns.${name}.${key}`;
+    const e = raw as Record<string, unknown>;
+    const share = (key: string): number => {
+      const v = e[key];
+      if (typeof v !== 'number' || !(v >= 0 && v <= 1)) fail(field(key), `expected a share from 0 to 1, got ${JSON.stringify(v)}`);
+      return v as number;
+    };
+    if (e?.type === 'numeric') {
+      if (typeof e.min !== 'number' || typeof e.max !== 'number' || !(e.min <= e.max)) fail(field('min'), `expected numbers min ≤ max, got ${JSON.stringify(e.min)} and ${JSON.stringify(e.max)}`);
+      const range = e.meanRange;
+      if (!Array.isArray(range) || range.length !== 2 || typeof range[0] !== 'number' || typeof range[1] !== 'number' || !(range[0] <= range[1])) fail(field('meanRange'), `expected [low, high] with low ≤ high, got ${JSON.stringify(range)}`);
+      columns[name] = { type: 'numeric', min: e.min as number, max: e.max as number, maxMissingShare: share('maxMissingShare'), maxOutsideRangeShare: share('maxOutsideRangeShare'), meanRange: range as [number, number] };
+    } else if (e?.type === 'categorical') {
+      if (!Array.isArray(e.domain) || !e.domain.every((v) => typeof v === 'string')) fail(field('domain'), 'expected a list of strings');
+      columns[name] = { type: 'categorical', domain: e.domain as string[], maxMissingShare: share('maxMissingShare'), maxNewValueShare: share('maxNewValueShare') };
+    } else fail(field('type'), `expected numeric or categorical, got ${JSON.stringify(e?.type)}`);
+  }
+  return { columns };
+}
+
+const round = (x: number): number => Math.round(x * 10_000) / 10_000;
+const percent = (share: number): string => `${(share * 100).toFixed(1)}%`;

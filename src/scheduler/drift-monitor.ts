@@ -1,0 +1,39 @@
+// Drift as a retrain trigger (beside cron and arrival): the fresh partitions against the
+// champion's training partitions, per column, from their stored statistics. The result
+// replaces the lineage's rows in feature_drift (status page, metrics); a column that
+// crosses its threshold is announced once (a `drift` event in the outbox, for webhooks),
+// and with retrain.onDrift the crossing queues a retrain.
+import type { ResolvedConfig } from '../core/config.ts';
+import { columnDrift, type ColumnDrift } from '../data/index.ts';
+import { driftInputs, recordOutboxEvent, saveFeatureDrift, type DriftRow, type Registry } from '../registry/index.ts';
+
+export interface DriftUpdate {
+  /** Every column's drift (empty: no champion, or nothing fresh). */
+  columns: ColumnDrift[];
+  /** Columns that drifted now and did not before (ignored columns never count). */
+  crossed: ColumnDrift[];
+}
+
+/** The threshold a column's drift is held to (Infinity: an ignored column never drifts). */
+export function driftThreshold(config: Pick<ResolvedConfig, 'drift'>, drift: ColumnDrift): number {
+  if (config.drift.ignoreColumns.includes(drift.column)) return Infinity;
+  return drift.method === 'psi' ? config.drift.psiThreshold : config.drift.jsThreshold;
+}
+
+export async function updateDrift(db: Registry, config: ResolvedConfig): Promise<DriftUpdate> {
+  const inputs = await driftInputs(db, { name: config.lineage, source: config.dataDir });
+  if (!inputs) return { columns: [], crossed: [] };
+  const columns = columnDrift(inputs.reference, inputs.fresh.map((p) => p.stats));
+  const rows: DriftRow[] = columns.map((d) => {
+    const threshold = driftThreshold(config, d);
+    return { column_name: d.column, method: d.method, value: d.value, threshold, drifted: d.value > threshold, reference_partitions: inputs.reference.length, fresh_partitions: inputs.fresh.length };
+  });
+  const crossedNames = await saveFeatureDrift(db, inputs.lineageId, rows, async (trx, crossed) => {
+    await recordOutboxEvent(trx, 'drift', config.lineage, {
+      columns: rows.filter((r) => crossed.includes(r.column_name)).map((r) => ({ column: r.column_name, method: r.method, value: r.value, threshold: r.threshold })),
+      freshPartitions: inputs.fresh.map((p) => ({ id: p.id, path: p.path })),
+      referencePartitions: inputs.reference.length,
+    });
+  });
+  return { columns, crossed: columns.filter((d) => crossedNames.includes(d.column)) };
+}

@@ -1,0 +1,35 @@
+// A new partition against the schemas of the lineages that read its source: the anomalies
+// found, each with its lineage, and whether any of them blocks (validation.mode block).
+// A lineage without a schema gets one inferred from its first model's partitions here, the
+// first time a partition arrives after that model; before its first model there is
+// nothing to check against.
+import { findAnomalies, type PartitionStats, type SampledValues } from '../data/index.ts';
+import { inferLineageSchema, type LineageAnomaly, type Registry } from '../registry/index.ts';
+
+/** A lineage reading the source, and what an anomaly against its schema does. */
+export interface SchemaCheck {
+  lineage: string;
+  mode: 'block' | 'warn' | 'off';
+}
+
+export interface SchemaVerdict {
+  anomalies: LineageAnomaly[];
+  /** Anomalies of lineages in block mode: the partition is quarantined. */
+  blocking: LineageAnomaly[];
+}
+
+export async function checkAgainstSchemas(db: Registry, checks: readonly SchemaCheck[], stats: PartitionStats, sample: SampledValues): Promise<SchemaVerdict> {
+  const anomalies: LineageAnomaly[] = [];
+  const blocking: LineageAnomaly[] = [];
+  for (const { lineage, mode } of checks) {
+    if (mode === 'off') continue;
+    const stored = await inferLineageSchema(db, lineage, { by: 'freshet (inferred from the first model)', onlyIfMissing: true });
+    if (!stored) continue;
+    for (const anomaly of findAnomalies(stored.schema, stats, sample)) {
+      const tagged = { lineage, ...anomaly };
+      anomalies.push(tagged);
+      if (mode === 'block') blocking.push(tagged);
+    }
+  }
+  return { anomalies, blocking };
+}
