@@ -1,53 +1,18 @@
-// Writes the 2001 US flight records of the vega-datasets package (flights-3m.parquet) as
-// daily partitions, JANUARY TO MARCH ONLY: the later months are kept back for an
-// independent check of the project, so nothing here reads past 2001-03-31.
+// Writes the January–March 2001 flights (flights-data.ts) as daily partitions:
 //   node bench/flights-history.ts <out-dir> [path to vega-datasets/data]
-// Features: departure minute of day, weekday, distance, origin and destination latitude
-// and longitude (airports.csv), and the origin and destination airport codes and the
-// departure hour (for columns.categorical); label: arrival delay in minutes. Last,
-// origin_hour: the origin and the departure hour as one value (ATL@17), a crossed column
-// (Lakshmanan et al., Feature Cross) made in the data, for columns.categorical.
+// <out-dir> must not exist yet, or be a folder this script wrote (it holds only dt=… partitions).
 import fs from 'node:fs';
 import path from 'node:path';
-import { parquetReadObjects } from 'hyparquet';
-import { compressors } from 'hyparquet-compressors';
+import { FLIGHTS_HEADER, flightDays, VEGA_DATA_DIR } from './flights-data.ts';
 
-const [out, dataDir = 'node_modules/vega-datasets/data'] = process.argv.slice(2);
+const [out, dataDir = VEGA_DATA_DIR] = process.argv.slice(2);
 if (!out) throw new Error('usage: node bench/flights-history.ts <out-dir> [vega-datasets data dir]');
-const parquet = path.join(dataDir, 'flights-3m.parquet');
-if (!fs.existsSync(parquet)) throw new Error(`${parquet} is missing: npm install --no-save vega-datasets@3.2.1, or pass its data folder`);
-const airports = new Map<string, [number, number]>();
-for (const line of fs.readFileSync(path.join(dataDir, 'airports.csv'), 'utf8').split('\n').slice(1)) {
-  const cells = line.split(',');
-  if (cells.length >= 7) airports.set(cells[0]!, [Number(cells[5]), Number(cells[6])]);
-}
-const buf = fs.readFileSync(parquet);
-const file = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength);
-const rows = (await parquetReadObjects({ file, compressors, columns: ['date', 'delay', 'distance', 'origin', 'destination'] })) as Array<{ date: bigint | number; delay: bigint | number; distance: bigint | number; origin: string; destination: string }>;
-const END = Date.UTC(2001, 3, 1); // 2001-04-01: never read past March
-const byDay = new Map<string, string[]>();
-let kept = 0;
-let skipped = 0;
-for (const r of rows) {
-  const ms = Number(r.date);
-  if (!(ms < END)) continue;
-  const o = airports.get(r.origin);
-  const d = airports.get(r.destination);
-  if (!o || !d) {
-    skipped += 1;
-    continue;
-  }
-  const at = new Date(ms);
-  const day = at.toISOString().slice(0, 10);
-  const line = [at.getUTCHours() * 60 + at.getUTCMinutes(), at.getUTCDay(), Number(r.distance), o[0], o[1], d[0], d[1], r.origin, r.destination, at.getUTCHours(), Number(r.delay), `${r.origin}@${at.getUTCHours()}`].join(',');
-  (byDay.get(day) ?? byDay.set(day, []).get(day)!).push(line);
-  kept += 1;
-}
-fs.rmSync(out, { recursive: true, force: true });
-for (const [day, lines] of [...byDay].sort()) {
+if (fs.existsSync(out) && fs.readdirSync(out).some((name) => !name.startsWith('dt='))) throw new Error(`${out} holds files this script did not write; pass a new folder`);
+const { days, kept, skipped } = await flightDays(dataDir);
+for (const [day, lines] of days) {
   const dir = path.join(out, `dt=${day}`);
   fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, 'part-0.csv'), `dep_minute,weekday,distance,origin_lat,origin_lon,dest_lat,dest_lon,origin,destination,dep_hour,arr_delay,origin_hour\n${lines.join('\n')}\n`);
+  fs.writeFileSync(path.join(dir, 'part-0.csv'), `${FLIGHTS_HEADER}\n${lines.join('\n')}\n`);
   fs.writeFileSync(path.join(dir, '_SUCCESS'), '');
 }
-console.log(`${kept} flights in ${byDay.size} daily partitions (${[...byDay.keys()].sort()[0]} … ${[...byDay.keys()].sort().at(-1)}), ${skipped} without airport coordinates, into ${out}`);
+console.log(`${kept} flights in ${days.size} daily partitions (${[...days.keys()][0]} … ${[...days.keys()].at(-1)}), ${skipped} without airport coordinates, into ${out}`);

@@ -3,3 +3,4 @@
 export { slotOf, startCronTrigger } from './cron-trigger.ts';
 export { evaluateRetrainPolicy, enqueueRetrain, type PolicyVerdict, type RetrainRequest } from './retrain-policy.ts';
 export { RetrainScheduler } from './retrain-scheduler.ts';
+export { driftThreshold, updateDrift, type DriftUpdate } from './drift-monitor.ts';

@@ -35,16 +35,18 @@ export async function saveLineageSchema(db: Registry, lineage: string, schema: D
 }
 
 /**
- * The statistics of the partitions the lineage's first model (its lowest version) was
- * trained on — what a schema is inferred from. Empty before the first model.
+ * The statistics of the partitions the lineage's first model was trained on: its first
+ * run that succeeded (promoted or not: the gate judges the model, not the data), every
+ * partition it read (trained, replayed or gated on) — what a schema is inferred from.
+ * Empty before the first model.
  */
 export async function firstModelPartitionStats(db: Registry, lineage: string): Promise<Array<{ id: string; stats: PartitionStats }>> {
   const rows = await sql<{ id: string; stats: PartitionStats }>`
-    SELECT p.id, p.stats
+    SELECT DISTINCT p.id, p.stats
     FROM lineages l
-    JOIN LATERAL (SELECT mv.id FROM model_versions mv WHERE mv.lineage_id = l.id ORDER BY mv.version LIMIT 1) first ON true
-    JOIN model_version_partitions mvp ON mvp.model_version_id = first.id
-    JOIN partitions p ON p.id = mvp.partition_id
+    JOIN LATERAL (SELECT r.id FROM runs r WHERE r.lineage_id = l.id AND r.status = 'succeeded' ORDER BY r.id LIMIT 1) first ON true
+    JOIN run_partitions rp ON rp.run_id = first.id
+    JOIN partitions p ON p.id = rp.partition_id
     WHERE l.name = ${lineage} AND p.stats IS NOT NULL
     ORDER BY p.id`.execute(db);
   return rows.rows;
