@@ -11,9 +11,9 @@ import path from 'node:path';
 import { before, test } from 'node:test';
 import { FLIGHTS_HEADER, flightDays } from '../bench/flights-data.ts';
 import { createLogger } from '../src/core/log.ts';
-import { createMetrics } from '../src/observability/index.ts';
+import { createMetrics, renderStatusPage, statusReport } from '../src/observability/index.ts';
 import { getLineageSchema, listFeatureDrift, listPartitions, type Partition } from '../src/registry/index.ts';
-import { updateDrift } from '../src/scheduler/index.ts';
+import { RetrainScheduler, updateDrift } from '../src/scheduler/index.ts';
 import { PartitionWatcher } from '../src/watcher/index.ts';
 import { sql } from 'kysely';
 import { cleanEnv, runFreshet } from './support/cli.ts';
@@ -117,13 +117,16 @@ test('on the 2001 flights: kilometres, 30% missing dep_minute and 40% unseen ori
   assert.deepEqual(quarantinedEvents.map((e) => (e.payload.anomalies as Array<{ column: string }>).map((a) => a.column)).sort(), [['dep_minute'], ['distance'], ['origin']]);
   for (const [k, d] of Object.entries(broken)) assert.equal(sha(path.join(d, 'part-0.csv')), hashes[k], `${k}: the data file is as it was`);
 
-  // Drift: the ordinary February day against the first week of January.
-  const drift = await updateDrift(db, config);
-  const delay = drift.columns.find((d) => d.column === 'arr_delay')!;
-  assert.ok(delay.value > config.drift.psiThreshold, `arr_delay PSI ${delay.value} above ${config.drift.psiThreshold}`);
-  assert.ok(drift.crossed.some((d) => d.column === 'arr_delay'));
-  assert.ok(!drift.crossed.some((d) => d.column === 'weekday'), 'an ignored column never alarms');
+  // Drift: the ordinary February day against the first week of January, seen by the
+  // scheduler at the arrival; with retrain.onDrift the crossing queues a retrain.
+  const onDrift = trainConfig(dir, url, { ...env, FRESHET_RETRAIN__ON_DRIFT: 'true', FRESHET_RETRAIN__SCHEDULE: '' });
+  await new RetrainScheduler({ db, config: onDrift, log, processId: 'test' }).check('arrival');
+  const queued = await db.selectFrom('jobs').select(['trigger', 'payload']).where('state', '=', 'queued').execute();
+  assert.deepEqual(queued.map((j) => j.trigger), ['drift']);
+  assert.match(String(queued[0]!.payload.reason), /^drift: arr_delay PSI 0\.\d+ \(retrain\.onDrift\)$/);
   const stored = await listFeatureDrift(db, config.lineage);
+  const delay = stored.find((d) => d.column_name === 'arr_delay')!;
+  assert.ok(delay.value > config.drift.psiThreshold, `arr_delay PSI ${delay.value} above ${config.drift.psiThreshold}`);
   assert.equal(stored.find((d) => d.column_name === 'arr_delay')!.drifted, true);
   assert.equal(stored.find((d) => d.column_name === 'weekday')!.drifted, false);
   const driftEvents = await db.selectFrom('outbox').select('payload').where('kind', '=', 'drift').execute();
@@ -139,6 +142,11 @@ test('on the 2001 flights: kilometres, 30% missing dep_minute and 40% unseen ori
   assert.match(scraped, /freshet_feature_drift_threshold\{lineage="default",column="arr_delay"\} 0\.2/);
   assert.doesNotMatch(scraped, /freshet_feature_drift_threshold\{lineage="default",column="weekday"\}/);
   assert.match(scraped, /freshet_partitions_quarantined\{lineage="default"\} 3/);
+  // The status page: the quarantined partitions with why, the drift table.
+  const page = renderStatusPage(await statusReport(db, config));
+  assert.match(page, /<table id="quarantined">[\s\S]*dt=2001-01-21[\s\S]*dep_minute: expected at most 5\.0% missing/);
+  assert.match(page, /<table id="drift">[\s\S]*<td>arr_delay<\/td><td>PSI<\/td><td>[\d.]+<\/td><td>0\.20*<\/td><td>DRIFT<\/td>/);
+  assert.match(page, /<td>weekday<\/td><td>PSI<\/td><td>[\d.]+<\/td><td>ignored<\/td><td>no<\/td>/);
 
   // The CLI: the list with statistics, an operator's decision with who and why.
   const cliEnv = cleanEnv(trainEnv(dir, url, columnEnv));
@@ -146,6 +154,7 @@ test('on the 2001 flights: kilometres, 30% missing dep_minute and 40% unseen ori
   assert.equal(listed.code, 0, listed.stderr);
   assert.match(listed.stdout, /dt=2001-01-20 .*quarantined/);
   assert.match(listed.stdout, /distance +numeric +0\.0% +\d+/);
+  assert.match(listed.stdout, /origin +categorical +0\.0% .*distinct: .*; 4\d\.\d% new/, 'the share of origins outside the lineage\'s known values');
   const km = byPath.get('dt=2001-01-20')!;
   const wrongState = await runFreshet(['partitions', 'accept', byPath.get('dt=2001-02-03')!.id, '--reason', 'x'], { env: cliEnv, cwd: dir });
   assert.equal(wrongState.code, 2);

@@ -64,16 +64,18 @@ export function addDataVerbs(program: Command): void {
         for (const r of rows) {
           if (!r.stats) continue;
           print(`\npartition ${r.id} (${r.path}, v${r.version}, ${r.stats.rows} rows):`);
-          print(formatTable(['column', 'kind', 'missing', 'min', 'mean', 'max', 'p50', 'top values'], Object.entries(r.stats.columns).map(([name, c]) => statsRow(name, c, r.stats!.rows))));
+          print(formatTable(['column', 'kind', 'missing', 'min', 'mean', 'max', 'p50', 'top values'], Object.entries(r.stats.columns).map(([name, c]) => statsRow(name, c, r.stats!.rows, r.stats!.newValueShare?.[config.lineage]?.[name]))));
         }
       });
     });
   addPartitionDecisionVerbs(partitions);
 }
 
-function statsRow(name: string, c: ColumnStats, rows: number): unknown[] {
+/** One column's line: numbers to 6 significant digits; for a categorical column its top values and, once the lineage has a schema, the share never seen before. */
+function statsRow(name: string, c: ColumnStats, rows: number, newShare: number | undefined): unknown[] {
   const missing = `${rows > 0 ? ((c.missing / rows) * 100).toFixed(1) : '0.0'}%`;
   const num = (x: number | null): string => (x === null ? '-' : Number(x.toPrecision(6)).toString());
   if (c.kind === 'numeric') return [name, 'numeric', missing, num(c.min), num(c.mean), num(c.max), num(c.quantiles[10] ?? null), '-'];
-  return [name, 'categorical', missing, '-', '-', '-', '-', `${c.distinct} distinct: ${c.top.slice(0, 3).map(([v, n]) => `${v} (${n})`).join(', ')}`];
+  const unseen = newShare === undefined ? '' : `; ${(newShare * 100).toFixed(1)}% new`;
+  return [name, 'categorical', missing, '-', '-', '-', '-', `${c.distinct} distinct: ${c.top.slice(0, 3).map(([v, n]) => `${v} (${n})`).join(', ')}${unseen}`];
 }

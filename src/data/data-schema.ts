@@ -137,6 +137,22 @@ export function findAnomalies(schema: DataSchema, stats: PartitionStats, sample:
   return anomalies;
 }
 
+/**
+ * Per categorical column of the schema: the share of the partition's sampled values
+ * outside its domain (the lineage's known values), kept with the partition's statistics.
+ */
+export function newValueShares(schema: DataSchema, sample: SampledValues): Record<string, number> {
+  const shares: Record<string, number> = {};
+  for (const [column, expected] of Object.entries(schema.columns)) {
+    const c = sample.columns.indexOf(column);
+    if (expected.type !== 'categorical' || c < 0 || sample.values[c]!.length === 0) continue;
+    const domain = new Set(expected.domain);
+    const values = sample.values[c] as string[];
+    shares[column] = round(values.filter((v) => !domain.has(v)).length / values.length);
+  }
+  return shares;
+}
+
 /** An anomaly as one line: what the registry keeps as a quarantined partition's reason. */
 export function describeAnomaly(anomaly: Anomaly): string {
   return `${anomaly.column}: expected ${anomaly.expectation}; observed ${anomaly.observed}`;

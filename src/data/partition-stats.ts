@@ -41,6 +41,8 @@ export type ColumnStats = NumericColumnStats | CategoricalColumnStats;
 export interface PartitionStats {
   rows: number;
   columns: Record<string, ColumnStats>;
+  /** Per lineage whose schema checked it: each categorical column's share of sampled values outside the schema's domain. */
+  newValueShare?: Record<string, Record<string, number>>;
 }
 
 /** The statistics of a partition from its exact counts and its value sample. */

@@ -148,7 +148,7 @@ export function createMetrics(sources: MetricSources = {}) {
     }),
     partitionsTotal: counter({
       name: 'freshet_partitions_total',
-      help: 'Partition versions recorded by the watcher, by outcome: registered, rejected, superseded (versions replaced by a newer one), duplicate (registered with the same content as another path\'s partition). Re-checks of unchanged content are not counted. Unit: partitions.',
+      help: 'Partition versions recorded by the watcher, by outcome: registered, quarantined (broke the lineage\'s schema), rejected, superseded (versions replaced by a newer one), duplicate (registered with the same content as another path\'s partition). Re-checks of unchanged content are not counted. Unit: partitions.',
       labelNames: ['lineage', 'status'] as const,
     }),
     partitionsWaiting: gauge({

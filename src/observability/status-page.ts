@@ -129,6 +129,11 @@ ${champion}
 <dt>partitions</dt><dd>${Object.entries(report.partitions).map(([k, v]) => `${escape(k)} ${v}`).join(' · ') || '-'}</dd>
 <dt>invalid rows</dt><dd id="invalid-rows">${report.invalidRows} in the registered partitions (skipped by training)</dd>
 <dt>waiting for their marker</dt><dd id="awaiting-marker"${report.awaitingMarker.count > 0 ? ' class="warning" style="color:#b45309"' : ''}>${report.awaitingMarker.count === 0 ? 'none' : `${report.awaitingMarker.count}: ${escape(report.awaitingMarker.paths.slice(0, 5).join(', '))}${report.awaitingMarker.count > 5 ? ', …' : ''} — the oldest for ${humanSeconds(report.awaitingMarker.oldestSeconds)}; not trained on until marked`}</dd></dl>
+<h2>Data quality</h2>
+<h3>Quarantined partitions</h3>
+${table(['id', 'path', 'v', 'arrived', 'why (freshet partitions accept | reject ID --reason …)'], report.quarantined.map((q) => [q.id, q.path, q.version, q.arrivedAt, q.reason]), 'quarantined', 'none: every new partition met the schema')}
+<h3>Drift of the fresh partitions against the champion's training data</h3>
+${table(['column', 'measure', 'value', 'threshold', 'drifted', 'fresh / reference partitions', 'computed'], report.drift.map((d) => [d.column, d.method === 'psi' ? 'PSI' : 'Jensen–Shannon distance', num(d.value), d.threshold === null ? 'ignored' : num(d.threshold), d.drifted ? 'DRIFT' : 'no', `${d.freshPartitions} / ${d.referencePartitions}`, d.computedAt]), 'drift', 'no drift computed: no champion yet, or no fresh partition')}
 <h2>Loss curve behind the champion</h2>
 ${curve}
 <h2>Against the naive baseline</h2>

@@ -3,7 +3,7 @@
 // its plateau. One read of the registry, shared by `freshet status` and the status page.
 import type { ResolvedConfig } from '../core/config.ts';
 import { NotFoundError } from '../core/errors.ts';
-import { championSince, listJobs, listLiveJobs, listRunsWithResult, listWaitingPartitions, partitionCounts, registeredInvalidRows, waitingSummary, getChampion, findLineageByName, freshPartitions, listPromotions, newestTrainingDataArrival, registryStatus, type Promotion, type Registry, type RegistryStatus } from '../registry/index.ts';
+import { championSince, listFeatureDrift, listPartitions, listJobs, listLiveJobs, listRunsWithResult, listWaitingPartitions, partitionCounts, registeredInvalidRows, waitingSummary, getChampion, findLineageByName, freshPartitions, listPromotions, newestTrainingDataArrival, registryStatus, type Promotion, type Registry, type RegistryStatus } from '../registry/index.ts';
 import { formatSkill, servingSkill, type ServingSkill } from '../promotion/index.ts';
 import { countJobsByState } from '../queue/index.ts';
 import { plateauReport, type PlateauReport } from '../selection/index.ts';
@@ -39,6 +39,10 @@ export interface StatusReport extends RegistryStatus {
   awaitingMarker: { count: number; oldestSeconds: number | null; paths: string[] };
   /** Rows the registered partitions hold that cannot train (missing, NaN, infinite), counted at registration. */
   invalidRows: number;
+  /** Partitions held back by the lineage's schema, newest first (at most 20), with why. */
+  quarantined: Array<{ id: string; path: string; version: number; arrivedAt: string; reason: string }>;
+  /** Drift of the fresh partitions against the champion's training partitions, per column (docs/definitions.md › Drift). */
+  drift: Array<{ column: string; method: string; value: number; threshold: number | null; drifted: boolean; freshPartitions: number; referencePartitions: number; computedAt: string }>;
   jobs: Record<string, number>;
   activeJobs: Array<{ id: string; state: string; attempts: number; lockedBy: string | null; leaseExpiresAt: string | null; lastError: string | null }>;
   runs: Array<{ id: string; kind: string; status: string; startedAt: string; finishedAt: string | null; baseCheckpoint: string | null; valLoss: number | null; invalidRows: number; error: string | null }>;
@@ -123,7 +127,7 @@ function championOf(version: ChampionVersion, promotedAt: Date): NonNullable<Sta
 export async function statusReport(db: Registry, config: ResolvedConfig): Promise<StatusReport> {
   const registry = await registryStatus(db);
   const base = { generatedAt: new Date().toISOString(), lineage: config.lineage, ...registry };
-  const empty = { forwardCheck: null, champion: null, freshness: { newestPartitionArrivedAt: null, championDataArrivedAt: null, championDataAgeSeconds: null, partitionsWaiting: 0, partitionsUntried: 0 }, partitions: {}, awaitingMarker: { count: 0, oldestSeconds: null, paths: [] }, invalidRows: 0, recentJobs: [], jobs: {}, activeJobs: [], runs: [], decisions: [], lossCurve: null };
+  const empty = { forwardCheck: null, champion: null, freshness: { newestPartitionArrivedAt: null, championDataArrivedAt: null, championDataAgeSeconds: null, partitionsWaiting: 0, partitionsUntried: 0 }, partitions: {}, awaitingMarker: { count: 0, oldestSeconds: null, paths: [] }, invalidRows: 0, quarantined: [], drift: [], recentJobs: [], jobs: {}, activeJobs: [], runs: [], decisions: [], lossCurve: null };
   if (registry.pendingMigrations.length > 0) return { ...base, ...empty }; // tables may be missing: `freshet migrate` first
 
   const lineage = await findLineageByName(db, config.lineage);
@@ -132,12 +136,13 @@ export async function statusReport(db: Registry, config: ResolvedConfig): Promis
   const { count: waitingCount, oldestFileAt } = await waitingSummary(db, config.dataDir);
   const awaitingMarker = { count: waitingCount, oldestSeconds: oldestFileAt ? Math.round((Date.now() - oldestFileAt.getTime()) / 1000) : null, paths: waiting.map((w) => w.path) };
   const invalidRows = await registeredInvalidRows(db, config.dataDir);
+  const quarantined = (await listPartitions(db, { source: config.dataDir, status: 'quarantined', limit: 20 })).map((p) => ({ id: p.id, path: p.path, version: p.version, arrivedAt: p.arrived_at.toISOString(), reason: p.error ?? '' }));
   const recentJobs = (await listJobs(db, { limit: 10 })).map(recentJobRow);
   const jobs = await countJobsByState(db);
   const activeJobs = (await listLiveJobs(db)).map(activeJobRow);
   if (!lineage) {
     const registered = partitions.registered ?? 0;
-    return { ...base, ...empty, partitions, awaitingMarker, invalidRows, recentJobs, jobs, activeJobs, freshness: { ...empty.freshness, newestPartitionArrivedAt: newestPartition?.toISOString() ?? null, partitionsWaiting: registered, partitionsUntried: registered } };
+    return { ...base, ...empty, partitions, awaitingMarker, invalidRows, quarantined, recentJobs, jobs, activeJobs, freshness: { ...empty.freshness, newestPartitionArrivedAt: newestPartition?.toISOString() ?? null, partitionsWaiting: registered, partitionsUntried: registered } };
   }
 
   const version = await getChampion(db, lineage.id);
@@ -165,6 +170,8 @@ export async function statusReport(db: Registry, config: ResolvedConfig): Promis
     partitions,
     awaitingMarker,
     invalidRows,
+    quarantined,
+    drift: (await listFeatureDrift(db, config.lineage)).map((d) => ({ column: d.column_name, method: d.method, value: d.value, threshold: Number.isFinite(d.threshold) ? d.threshold : null, drifted: d.drifted, freshPartitions: d.fresh_partitions, referencePartitions: d.reference_partitions, computedAt: d.computedAt.toISOString() })),
     recentJobs,
     jobs,
     activeJobs,

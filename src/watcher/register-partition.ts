@@ -92,7 +92,7 @@ export async function registerPartition(options: RegisterOptions): Promise<Regis
     rejection = rejectionText(error, root); // the file named relative to the data root: what people see in the tree
   }
   // Against the lineages' schemas: outside the transaction (a schema may be inferred first).
-  const verdict: SchemaVerdict = validation?.stats && validation.sample ? await checkAgainstSchemas(db, options.checks ?? [], validation.stats, validation.sample) : { anomalies: [], blocking: [] };
+  const verdict: SchemaVerdict = validation?.stats && validation.sample ? await checkAgainstSchemas(db, options.checks ?? [], validation.stats, validation.sample) : { anomalies: [], blocking: [], newValueShare: {} };
   const quarantine = verdict.blocking.length > 0 ? verdict.blocking.map((a) => `${a.lineage}: ${describeAnomaly(a)}`).join('; ') : null;
 
   return db.transaction().execute(async (trx) => {
@@ -114,7 +114,7 @@ export async function registerPartition(options: RegisterOptions): Promise<Regis
       row_count: validation?.rowCount ?? null,
       invalid_rows: validation?.invalidRows ?? null,
       schema: validation ? JSON.stringify(validation.schema) : null,
-      stats: validation?.stats ? JSON.stringify(validation.stats) : null,
+      stats: validation?.stats ? JSON.stringify({ ...validation.stats, ...(Object.keys(verdict.newValueShare).length ? { newValueShare: verdict.newValueShare } : {}) }) : null,
       anomalies: verdict.anomalies.length > 0 ? JSON.stringify(verdict.anomalies) : null,
       status: rejection ? 'rejected' : quarantine ? 'quarantined' : 'registered',
       error: rejection ?? quarantine,

@@ -3,7 +3,7 @@
 // A lineage without a schema gets one inferred from its first model's partitions here, the
 // first time a partition arrives after that model; before its first model there is
 // nothing to check against.
-import { findAnomalies, type PartitionStats, type SampledValues } from '../data/index.ts';
+import { findAnomalies, newValueShares, type PartitionStats, type SampledValues } from '../data/index.ts';
 import { inferLineageSchema, type LineageAnomaly, type Registry } from '../registry/index.ts';
 
 /** A lineage reading the source, and what an anomaly against its schema does. */
@@ -16,20 +16,24 @@ export interface SchemaVerdict {
   anomalies: LineageAnomaly[];
   /** Anomalies of lineages in block mode: the partition is quarantined. */
   blocking: LineageAnomaly[];
+  /** Per lineage checked: each categorical column's share of values outside its domain. */
+  newValueShare: Record<string, Record<string, number>>;
 }
 
 export async function checkAgainstSchemas(db: Registry, checks: readonly SchemaCheck[], stats: PartitionStats, sample: SampledValues): Promise<SchemaVerdict> {
   const anomalies: LineageAnomaly[] = [];
   const blocking: LineageAnomaly[] = [];
+  const newValueShare: Record<string, Record<string, number>> = {};
   for (const { lineage, mode } of checks) {
     if (mode === 'off') continue;
     const stored = await inferLineageSchema(db, lineage, { by: 'freshet (inferred from the first model)', onlyIfMissing: true });
     if (!stored) continue;
+    newValueShare[lineage] = newValueShares(stored.schema, sample);
     for (const anomaly of findAnomalies(stored.schema, stats, sample)) {
       const tagged = { lineage, ...anomaly };
       anomalies.push(tagged);
       if (mode === 'block') blocking.push(tagged);
     }
   }
-  return { anomalies, blocking };
+  return { anomalies, blocking, newValueShare };
 }
