@@ -56,11 +56,13 @@ export async function up(db: Kysely<any>): Promise<void> {
       updated_at     timestamptz NOT NULL DEFAULT now()
     );
 
-    -- The latest drift per lineage and column: fresh partitions against the champion's
-    -- training window (data/drift.ts).
+    -- The latest drift per lineage and column: each fresh partition against the champion's
+    -- training partitions (data/drift.ts); the row holds the most drifted one.
     CREATE TABLE feature_drift (
       lineage_id     bigint NOT NULL REFERENCES lineages(id),
       column_name    text NOT NULL,
+      partition_id   bigint NOT NULL REFERENCES partitions(id),
+      partition_path text NOT NULL,
       method         text NOT NULL CHECK (method IN ('psi', 'jensen_shannon')),
       value          double precision NOT NULL,
       threshold      double precision NOT NULL,

@@ -40,7 +40,7 @@ export function addDataVerbs(program: Command): void {
     .description('list partitions: those waiting for their marker first, then registered, quarantined, rejected and superseded ones, newest first, with rows, invalid rows and errors (a quarantined partition\'s error is its anomalies)')
     .addOption(new Option('--status <status>', 'only this status').choices(['waiting', 'registered', 'quarantined', 'rejected', 'superseded']))
     .option('--limit <n>', 'most rows to show (newest first)', (v) => positiveInt('--limit', v), 100)
-    .option('--stats', 'with each partition\'s statistics per column: missing share, min, mean, max, median, top values (rows and missing exact; the rest from a sample of about 4,096 lines a file)')
+    .option('--stats', 'with each partition\'s statistics per column: missing share, min, mean, max, median, top values (rows and missing exact; the rest from a sample of about 256 lines a partition)')
     .option('--json', 'machine-readable output')
     .action(async (options: { status?: PartitionStatus | 'waiting'; limit: number; json?: boolean; stats?: boolean }, command: Command) => {
       const { listPartitions, listWaitingPartitions } = await import('../registry/index.ts');

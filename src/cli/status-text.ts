@@ -17,7 +17,7 @@ export function formatStatus(report: StatusReport): string {
     `partitions: ${Object.entries(report.partitions).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}${report.invalidRows > 0 ? `; ${report.invalidRows} invalid rows in the registered ones (skipped by training: \`freshet partitions\` says where)` : ''}`,
     ...(report.awaitingMarker.count > 0 ? [awaitingLine(report.awaitingMarker)] : []),
     ...(report.quarantined.length > 0 ? [`quarantined: ${report.quarantined.map((q) => `${q.id} ${q.path}`).join(', ')} — not trained on until \`freshet partitions accept|reject ID --reason …\` (\`freshet partitions --status quarantined\` says why)`] : []),
-    ...(report.drift.some((d) => d.drifted) ? [`drift: ${report.drift.filter((d) => d.drifted).map((d) => `${d.column} ${d.method === 'psi' ? 'PSI' : 'JS'} ${num(d.value)} > ${num(d.threshold)}`).join(', ')} (fresh partitions against the champion's training data)`] : []),
+    ...(report.drift.some((d) => d.drifted) ? [`drift: ${report.drift.filter((d) => d.drifted).map((d) => `${d.column} ${d.method === 'psi' ? 'PSI' : 'JS'} ${num(d.value)} > ${num(d.threshold)} in ${d.partition}`).join(', ')} (fresh partitions against the champion's training data)`] : []),
     `jobs: ${Object.entries(report.jobs).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`,
   ];
   if (report.activeJobs.length) lines.push('', formatTable(['job', 'state', 'attempts', 'held by', 'lease until', 'last error'], report.activeJobs.map((j) => [j.id, j.state, j.attempts, j.lockedBy, j.leaseExpiresAt, j.lastError])));

@@ -25,7 +25,7 @@ import { DataFileError } from './data-file-error.ts';
 import { byteChunksOf } from './lines.ts';
 import { isNonNumeric, presenceEncoding } from './row-chunk.ts';
 import { BYTE_CLASS, COMMA_CLASS, PLAIN_ACCEPTS, PLAIN_NEXT, REJECT } from './plain-number.ts';
-import { SAMPLE_LINES_PER_FILE, type SampledValues, ValueSampler } from './value-sample.ts';
+import { SAMPLE_LINES, type SampledValues, ValueSampler } from './value-sample.ts';
 
 export interface CsvValidation {
   rowCount: number;
@@ -37,14 +37,20 @@ export interface CsvValidation {
   sample?: SampledValues;
 }
 
-/** Ask for a value sample: the file's size sets the byte stride between sampled lines. */
+/**
+ * Ask for a value sample: the partition's size (all its files) sets the byte stride
+ * between sampled lines; values go into `into` (the partition's sampler) when given, else
+ * into the file's own, returned as `sample`.
+ */
 export interface SampleRequest {
   bytes: number;
+  into?: ValueSampler;
 }
 
 const NEWLINE = 10;
 const CR = 13;
 const NONE = Number.MAX_SAFE_INTEGER;
+const NON_ASCII = /[^\x00-\x7f]/;
 
 // The number automaton's byte classes (plain-number.ts: 0 digit, 1 sign, 2 point, 3 e/E,
 // 4 comma, 5 anything else), with the bytes that end or mark a line told apart.
@@ -250,46 +256,69 @@ export async function validateCsvFile(file: string, columns: readonly string[], 
         }
       }
     }
+    if (sampler) sampleLines(bytes, text, from);
     return end;
   };
 
   /**
    * The value sample: the first line starting at or after every `stride` bytes of the
-   * file (every line of a small file), read through the reader's own field splitting.
-   * Outside the hot loops: about SAMPLE_LINES_PER_FILE lines a file, however large.
+   * file (every line of a small partition), read through the reader's own field splitting.
+   * Outside the hot loops: about SAMPLE_LINES lines a partition, however large.
    */
-  const sampler = sampling ? new ValueSampler(columns) : undefined;
-  const stride = sampling ? Math.max(1, Math.floor(sampling.bytes / SAMPLE_LINES_PER_FILE)) : 0;
+  const sampler = sampling ? (sampling.into ?? new ValueSampler(columns, categorical)) : undefined;
+  const stride = sampling ? Math.max(1, Math.floor(sampling.bytes / SAMPLE_LINES)) : 0;
   let nextSampleAt = 0; // a byte offset in the file
-  const sampleLines = (bytes: Buffer, base: number, from: number, end: number): void => {
-    while (nextSampleAt < base + end) {
-      const at = nextSampleAt - base;
-      const start = at <= from ? from : bytes[at - 1] === NEWLINE ? at : bytes.indexOf(NEWLINE, at) + 1;
-      if (start <= 0 || start >= end) {
-        nextSampleAt = base + end;
-        return;
-      }
-      const stop = bytes.indexOf(NEWLINE, start);
-      sampleLine(bytes.toString('utf8', start, stop > start && bytes[stop - 1] === CR ? stop - 1 : stop));
-      nextSampleAt = Math.max(nextSampleAt + stride, base + stop + 1);
+  /** `text`: bytes[from, …) up to a line end, as latin1 (one code unit a byte), which scanFast made anyway. */
+  const sampleLines = (bytes: Buffer, text: string, from: number): void => {
+    const origin = base + from; // the file offset of text[0]
+    while (nextSampleAt < origin + text.length) {
+      const at = nextSampleAt - origin;
+      const start = at <= 0 ? 0 : text.charCodeAt(at - 1) === NEWLINE ? at : text.indexOf('\n', at) + 1;
+      if ((at > 0 && start === 0) || start >= text.length) break;
+      const stop = text.indexOf('\n', start);
+      const end = stop > start && text.charCodeAt(stop - 1) === CR ? stop - 1 : stop;
+      const latin1 = text.slice(start, end);
+      // Non-ASCII bytes are UTF-8: decode those lines properly (a category value may hold them).
+      sampleLine(NON_ASCII.test(latin1) ? bytes.toString('utf8', from + start, from + end) : latin1);
+      nextSampleAt = Math.max(nextSampleAt + stride, origin + stop + 1);
     }
+    if (nextSampleAt < origin + text.length) nextSampleAt = origin + text.length;
   };
+  /**
+   * One sampled line's requested values into the sample. Fields are found comma by comma
+   * and only the requested ones are cut out (no array of every field); a line with a
+   * quote goes through the reader's own splitting. A line with the wrong number of fields
+   * may leave values in the sample, but the pass rejects the whole partition for it.
+   */
   const sampleLine = (text: string): void => {
-    let fields: string[];
-    try {
-      fields = text.includes('"') ? csvFields(file, text, line) : text.split(',');
-    } catch {
-      return; // the pass rejects this line with its own message
-    }
-    if (fields.length !== width || text.length === 0) return;
-    for (let c = 0; c < columns.length; c++) {
-      const raw = fields[indices![c]!]!;
-      if (raw === '') continue;
+    if (text.length === 0) return;
+    const want = wanted!;
+    const add = (c: number, raw: string): void => {
+      if (raw === '') return;
       if (isCategorical[c] === 1) sampler!.add(c, raw);
       else {
-        const value = Number(raw);
+        const value = +raw;
         if (Number.isFinite(value)) sampler!.add(c, value);
       }
+    };
+    if (text.includes('"')) {
+      let fields: string[];
+      try {
+        fields = csvFields(file, text, line);
+      } catch {
+        return; // the pass rejects this line with its own message
+      }
+      fields.forEach((raw, field) => field < width && want[field]! >= 0 && add(want[field]!, raw));
+      return;
+    }
+    let start = 0;
+    for (let field = 0; field < width; field++) {
+      const comma = text.indexOf(',', start);
+      const end = comma === -1 ? text.length : comma;
+      const c = want[field]!;
+      if (c >= 0) add(c, text.slice(start, end));
+      if (comma === -1) return;
+      start = comma + 1;
     }
   };
 
@@ -312,7 +341,6 @@ export async function validateCsvFile(file: string, columns: readonly string[], 
       start = newline + 1;
     }
     const rest = scanFast(bytes, start);
-    if (sampler) sampleLines(bytes, base, start, rest);
     // A copy: the reader reuses its buffer for the next chunk.
     carry = rest < bytes.length ? Buffer.from(bytes.subarray(rest)) : undefined;
     base += rest;
@@ -325,7 +353,7 @@ export async function validateCsvFile(file: string, columns: readonly string[], 
     }
   }
   if (!indices) throw new DataFileError(file, 'empty file: no header row');
-  return { rowCount, invalidRows, missing: Array.from(missing), ...(sampler ? { sample: sampler.toJSON() } : {}) };
+  return { rowCount, invalidRows, missing: Array.from(missing), ...(sampler && !sampling?.into ? { sample: sampler.toJSON() } : {}) };
 }
 
 /** Lines one test of the block pattern accepts. */

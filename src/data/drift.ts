@@ -58,7 +58,11 @@ function mixtureCdf(parts: readonly Weighted[], x: number): number {
   return total > 0 ? at / total : 0;
 }
 
-/** The population stability index, Σ (a − e) · ln(a / e) over the reference's decile bins. */
+/**
+ * The population stability index, Σ (a − e) · ln(a / e) over the reference's decile bins,
+ * less what two samples of one distribution show on average, (bins − 1)·(1/n₁ + 1/n₂)
+ * (PSI is a symmetrised chi-square statistic over n), so unchanged data reads near 0.
+ */
 export function psi(reference: readonly Weighted[], fresh: readonly Weighted[]): number {
   const candidates = [...new Set(reference.flatMap((p) => (p.stats.kind === 'numeric' ? p.stats.quantiles : [])))].sort((a, b) => a - b);
   const edges: number[] = [];
@@ -76,7 +80,13 @@ export function psi(reference: readonly Weighted[], fresh: readonly Weighted[]):
     index += (a - e) * Math.log(a / e);
     [refBelow, nowBelow] = [refAt, nowAt];
   }
-  return index;
+  const [n1, n2] = [sampledCount(reference), sampledCount(fresh)];
+  return Math.max(0, index - (n1 > 0 && n2 > 0 ? edges.length * (1 / n1 + 1 / n2) : 0));
+}
+
+/** Sampled values behind a side's shares (what the divergence's sampling bias depends on). */
+function sampledCount(parts: readonly Weighted[]): number {
+  return parts.reduce((n, p) => n + p.stats.sampled, 0);
 }
 
 function shares(parts: readonly Weighted[]): Map<string, number> {
@@ -91,16 +101,25 @@ function shares(parts: readonly Weighted[]): Map<string, number> {
   return out;
 }
 
-/** The Jensen–Shannon distance (the square root of the divergence, base 2): 0 same shares, 1 disjoint. */
+/**
+ * The Jensen–Shannon distance (the square root of the divergence, base 2): 0 same shares,
+ * 1 disjoint. Both sides are samples, and two samples of one distribution over k values
+ * diverge by about (k − 1)/(8 ln 2)·(1/n₁ + 1/n₂) on average (the divergence's bias, as
+ * twice the chi-square statistic over 8 ln 2 in the large-sample limit); that bias is
+ * subtracted before the square root, so unchanged data reads near 0 whatever the sample size.
+ */
 export function jensenShannon(reference: readonly Weighted[], fresh: readonly Weighted[]): number {
   const p = shares(reference);
   const q = shares(fresh);
+  const values = new Set([...p.keys(), ...q.keys()]);
   let divergence = 0;
-  for (const value of new Set([...p.keys(), ...q.keys()])) {
+  for (const value of values) {
     const [pv, qv] = [p.get(value) ?? 0, q.get(value) ?? 0];
     const m = (pv + qv) / 2;
     if (pv > 0) divergence += 0.5 * pv * Math.log2(pv / m);
     if (qv > 0) divergence += 0.5 * qv * Math.log2(qv / m);
   }
-  return Math.sqrt(Math.max(0, divergence));
+  const [n1, n2] = [sampledCount(reference), sampledCount(fresh)];
+  const bias = n1 > 0 && n2 > 0 ? ((values.size - 1) / (8 * Math.LN2)) * (1 / n1 + 1 / n2) : 0;
+  return Math.sqrt(Math.max(0, divergence - bias));
 }

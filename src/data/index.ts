@@ -28,7 +28,7 @@ export { deleteObjects, getObject, putObject } from './object-store.ts';
 export { s3Client } from './s3-client.ts';
 export { MissingObjectError } from './missing-object-error.ts';
 export { listLocal, statLocal } from './local-door.ts';
-export { ValueSampler, SAMPLE_CAPACITY, SAMPLE_LINES_PER_FILE, type SampledValues } from './value-sample.ts';
+export { ValueSampler, SAMPLE_CAPACITY, SAMPLE_LINES, type SampledValues } from './value-sample.ts';
 export { QUANTILE_LEVELS, sketchCdf, summarizePartition, TOP_VALUES, type CategoricalColumnStats, type ColumnStats, type NumericColumnStats, type PartitionStats } from './partition-stats.ts';
 export { describeAnomaly, findAnomalies, inferSchema, newValueShares, parseSchema, SCHEMA_DEFAULTS, type Anomaly, type ColumnExpectation, type DataSchema } from './data-schema.ts';
 export { columnDrift, type ColumnDrift, type DriftMethod } from './drift.ts';

@@ -50,14 +50,14 @@ export function summarizePartition(rows: number, missing: readonly number[], sam
   const columns: Record<string, ColumnStats> = {};
   sample.columns.forEach((name, c) => {
     const values = sample.values[c]!;
-    columns[name] = categorical.has(name) ? categoricalStats(missing[c]!, values as string[]) : numericStats(missing[c]!, values as number[]);
+    columns[name] = categorical.has(name) ? categoricalStats(missing[c]!, values as string[]) : numericStats(missing[c]!, values as Float64Array);
   });
   return { rows, columns };
 }
 
-function numericStats(missing: number, values: readonly number[]): NumericColumnStats {
+function numericStats(missing: number, values: Float64Array): NumericColumnStats {
   if (values.length === 0) return { kind: 'numeric', missing, sampled: 0, min: null, max: null, mean: null, std: null, quantiles: [] };
-  const sorted = Float64Array.from(values).sort();
+  const sorted = values.slice().sort(); // a typed array sorts numerically
   let sum = 0;
   for (const v of sorted) sum += v;
   const mean = sum / sorted.length;

@@ -18,7 +18,7 @@ export async function validateRowsByReader(file: string, columns: readonly strin
   let invalidRows = 0;
   const width = columns.length;
   const missing = new Array<number>(width).fill(0);
-  const sampler = sampling ? new ValueSampler(columns) : undefined;
+  const sampler = sampling ? (sampling.into ?? new ValueSampler(columns, categorical)) : undefined;
   // Category values are checked (a string or an integer); validation needs no vocabulary, so
   // they are read as 0, or, for the sample, as an index into the texts seen.
   const texts: string[] = [];
@@ -43,7 +43,7 @@ export async function validateRowsByReader(file: string, columns: readonly strin
       }
     }
   }
-  return { rowCount, invalidRows, missing, ...(sampler ? { sample: sampler.toJSON() } : {}) };
+  return { rowCount, invalidRows, missing, ...(sampler && !sampling?.into ? { sample: sampler.toJSON() } : {}) };
 }
 
 /** The validation pass for any data file: the byte-level pass for CSV, the readers otherwise. */

@@ -42,7 +42,7 @@ export interface StatusReport extends RegistryStatus {
   /** Partitions held back by the lineage's schema, newest first (at most 20), with why. */
   quarantined: Array<{ id: string; path: string; version: number; arrivedAt: string; reason: string }>;
   /** Drift of the fresh partitions against the champion's training partitions, per column (docs/definitions.md › Drift). */
-  drift: Array<{ column: string; method: string; value: number; threshold: number | null; drifted: boolean; freshPartitions: number; referencePartitions: number; computedAt: string }>;
+  drift: Array<{ column: string; partition: string; method: string; value: number; threshold: number | null; drifted: boolean; freshPartitions: number; referencePartitions: number; computedAt: string }>;
   jobs: Record<string, number>;
   activeJobs: Array<{ id: string; state: string; attempts: number; lockedBy: string | null; leaseExpiresAt: string | null; lastError: string | null }>;
   runs: Array<{ id: string; kind: string; status: string; startedAt: string; finishedAt: string | null; baseCheckpoint: string | null; valLoss: number | null; invalidRows: number; error: string | null }>;
@@ -171,7 +171,7 @@ export async function statusReport(db: Registry, config: ResolvedConfig): Promis
     awaitingMarker,
     invalidRows,
     quarantined,
-    drift: (await listFeatureDrift(db, config.lineage)).map((d) => ({ column: d.column_name, method: d.method, value: d.value, threshold: Number.isFinite(d.threshold) ? d.threshold : null, drifted: d.drifted, freshPartitions: d.fresh_partitions, referencePartitions: d.reference_partitions, computedAt: d.computedAt.toISOString() })),
+    drift: (await listFeatureDrift(db, config.lineage)).map((d) => ({ column: d.column_name, partition: d.partition_path, method: d.method, value: d.value, threshold: Number.isFinite(d.threshold) ? d.threshold : null, drifted: d.drifted, freshPartitions: d.fresh_partitions, referencePartitions: d.reference_partitions, computedAt: d.computedAt.toISOString() })),
     recentJobs,
     jobs,
     activeJobs,

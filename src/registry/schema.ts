@@ -87,6 +87,9 @@ export interface LineageSchemasTable {
 export interface FeatureDriftTable {
   lineage_id: Id;
   column_name: string;
+  /** The most drifted fresh partition (its value is the row's). */
+  partition_id: Id;
+  partition_path: string;
   method: 'psi' | 'jensen_shannon';
   value: number;
   threshold: number;

@@ -70,7 +70,7 @@ export class RetrainScheduler {
     try {
       const drift = await updateDrift(db, config);
       if (drift.crossed.length > 0) {
-        const described = drift.crossed.map((d) => `${d.column} ${d.method === 'psi' ? 'PSI' : 'JS distance'} ${d.value.toFixed(3)}`).join(', ');
+        const described = drift.crossed.map((d) => `${d.column} ${d.method === 'psi' ? 'PSI' : 'JS distance'} ${d.value.toFixed(3)} in ${d.path}`).join(', ');
         this.#log.warn({ columns: drift.crossed }, `drift: ${described}`);
         if (config.retrain.onDrift) {
           await this.#enqueue({ trigger: 'drift', reason: `drift: ${described} (retrain.onDrift)` });

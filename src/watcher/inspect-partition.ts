@@ -103,12 +103,19 @@ export interface FileValidation {
 }
 
 /** Reads every row of one data file, strictly: counts rows and invalid rows, learns the schema. */
-export async function validateFile(file: string, rules: ValidationRules, bytes = 0): Promise<FileValidation> {
+/**
+ * `partitionBytes`: the size of the whole partition, over which the value sample is
+ * spread; `into`: the partition's sampler (else the file's own sample is returned).
+ */
+export async function validateFile(file: string, rules: ValidationRules, partitionBytes = 0, into?: ValueSampler): Promise<FileValidation> {
   const schema = await tableSchema(file).catch(() => ({}));
   const columns = requestedColumns(rules);
-  const categorical = rules.categoricalColumns ?? [];
-  const counts = await validateRows(file, columns, new Set(categorical.map((_, i) => rules.numericColumns.length + i)), rules.invalidRows, rules.statistics === false ? undefined : { bytes });
+  const counts = await validateRows(file, columns, categoricalIndices(rules), rules.invalidRows, rules.statistics === false ? undefined : { bytes: partitionBytes, ...(into ? { into } : {}) });
   return { ...counts, schema };
+}
+
+function categoricalIndices(rules: ValidationRules): Set<number> {
+  return new Set((rules.categoricalColumns ?? []).map((_, i) => rules.numericColumns.length + i));
 }
 
 /** The columns a partition is validated on, in the order of every per-column array: numeric (features, label), then categorical. */
@@ -123,13 +130,14 @@ export async function validatePartition(dir: string, files: readonly PartitionFi
   const schema: Record<string, string> = {};
   const columns = requestedColumns(rules);
   const missing = new Array<number>(columns.length).fill(0);
-  const sampler = rules.statistics === false ? undefined : new ValueSampler(columns);
+  const sampler = rules.statistics === false ? undefined : new ValueSampler(columns, categoricalIndices(rules));
+  const partitionBytes = files.reduce((n, f) => n + f.bytes, 0);
   for (const { name, bytes } of files) {
     const file = doorFor(dir).join(dir, name);
     if (!isDataFile(name)) throw new DataFileError(file, 'unknown file type (expected .csv, .jsonl or .parquet)');
     // Parquet is decoded by a third-party library, which a damaged file can send into a
     // loop (seen in fuzzing); on a worker thread with a time limit it cannot hang freshet.
-    const result = name.endsWith('.parquet') ? await validateFileIsolated(file, rules, bytes, parquetTimeLimitMs(bytes, rules.parquetTimeLimitSeconds ?? 60)) : await validateFile(file, rules, bytes);
+    const result = name.endsWith('.parquet') ? await validateFileIsolated(file, rules, partitionBytes, parquetTimeLimitMs(bytes, rules.parquetTimeLimitSeconds ?? 60)) : await validateFile(file, rules, partitionBytes, sampler);
     rowCount += result.rowCount;
     invalidRows += result.invalidRows;
     result.missing.forEach((n, c) => (missing[c]! += n));

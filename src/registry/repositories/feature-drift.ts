@@ -1,7 +1,7 @@
 // Drift per lineage and column (data/drift.ts): the inputs read from the registry — the
 // statistics of the champion's training partitions and of the fresh ones — and the latest
 // result, replaced as a whole on every computation.
-import { sql } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type { PartitionStats } from '../../data/index.ts';
 import type { Registry } from '../connect.ts';
 import type { FeatureDriftTable } from '../schema.ts';
@@ -33,7 +33,7 @@ export async function driftInputs(db: Registry, lineage: { name: string; source:
   return { lineageId: row.id, reference: reference.rows.map((r) => r.stats), fresh: fresh.map((p) => ({ id: p.id, path: p.path, stats: p.stats! })) };
 }
 
-export type DriftRow = Omit<FeatureDriftTable, 'lineage_id' | 'computed_at'>;
+export type DriftRow = Omit<Selectable<FeatureDriftTable>, 'lineage_id' | 'computed_at'>;
 
 /**
  * Replaces the lineage's drift rows and returns the columns that drifted now but did not
@@ -60,7 +60,7 @@ export interface FeatureDrift extends DriftRow {
 
 /** The latest drift rows, of one lineage or all, by lineage then column. */
 export async function listFeatureDrift(db: Registry, lineage?: string): Promise<FeatureDrift[]> {
-  let query = db.selectFrom('feature_drift as d').innerJoin('lineages as l', 'l.id', 'd.lineage_id').select(['l.name', 'd.column_name', 'd.method', 'd.value', 'd.threshold', 'd.drifted', 'd.reference_partitions', 'd.fresh_partitions', 'd.computed_at']);
+  let query = db.selectFrom('feature_drift as d').innerJoin('lineages as l', 'l.id', 'd.lineage_id').select(['l.name', 'd.column_name', 'd.partition_id', 'd.partition_path', 'd.method', 'd.value', 'd.threshold', 'd.drifted', 'd.reference_partitions', 'd.fresh_partitions', 'd.computed_at']);
   if (lineage) query = query.where('l.name', '=', lineage);
   const rows = await query.orderBy('l.name').orderBy('d.column_name').execute();
   return rows.map(({ name, computed_at, ...r }) => ({ ...r, lineage: name, computedAt: computed_at }));

@@ -1,0 +1,11 @@
+import { hashPartition, validatePartition } from './src/watcher/index.ts';
+import fs from 'node:fs';
+const st = process.argv[2] === 'true';
+const days = fs.readdirSync('/tmp/flights').sort().map((d) => '/tmp/flights/' + d);
+const rules = { numericColumns: ['dep_minute', 'weekday', 'distance', 'origin_lat', 'origin_lon', 'dest_lat', 'dest_lon', 'arr_delay'], categoricalColumns: ['origin', 'destination'], invalidRows: 'skip' as const, statistics: st };
+const parts = await Promise.all(days.map(async (dir) => ({ dir, files: (await hashPartition(dir)).files })));
+for (const { dir, files } of parts) await validatePartition(dir, files, rules);
+const t = performance.now();
+for (let r = 0; r < 5; r++) for (const { dir, files } of parts) await validatePartition(dir, files, rules);
+console.log(st, ((performance.now() - t) / 5 / parts.length).toFixed(2), 'ms/partition');
+console.log('sample ms/partition', ((globalThis as any).__sampleMs / 6 / parts.length).toFixed(3), 'summ', ((globalThis as any).__summMs / 6 / parts.length).toFixed(3));
