@@ -50,7 +50,6 @@ export interface SampleRequest {
 const NEWLINE = 10;
 const CR = 13;
 const NONE = Number.MAX_SAFE_INTEGER;
-const NON_ASCII = /[^\x00-\x7f]/;
 
 // The number automaton's byte classes (plain-number.ts: 0 digit, 1 sign, 2 point, 3 e/E,
 // 4 comma, 5 anything else), with the bytes that end or mark a line told apart.
@@ -276,49 +275,51 @@ export async function validateCsvFile(file: string, columns: readonly string[], 
       const start = at <= 0 ? 0 : text.charCodeAt(at - 1) === NEWLINE ? at : text.indexOf('\n', at) + 1;
       if ((at > 0 && start === 0) || start >= text.length) break;
       const stop = text.indexOf('\n', start);
-      const end = stop > start && text.charCodeAt(stop - 1) === CR ? stop - 1 : stop;
-      const latin1 = text.slice(start, end);
-      // Non-ASCII bytes are UTF-8: decode those lines properly (a category value may hold them).
-      sampleLine(NON_ASCII.test(latin1) ? bytes.toString('utf8', from + start, from + end) : latin1);
+      sampleLine(bytes, text, from, start, stop > start && text.charCodeAt(stop - 1) === CR ? stop - 1 : stop);
       nextSampleAt = Math.max(nextSampleAt + stride, origin + stop + 1);
     }
     if (nextSampleAt < origin + text.length) nextSampleAt = origin + text.length;
   };
+  /** A requested value into the sample: a number (if finite), or a category's text. */
+  const sampleValue = (c: number, raw: string): void => {
+    if (raw === '') return;
+    if (isCategorical[c] === 1) sampler!.add(c, raw);
+    else {
+      const value = +raw;
+      if (Number.isFinite(value)) sampler!.add(c, value);
+    }
+  };
   /**
-   * One sampled line's requested values into the sample. Fields are found comma by comma
-   * and only the requested ones are cut out (no array of every field); a line with a
-   * quote goes through the reader's own splitting. A line with the wrong number of fields
-   * may leave values in the sample, but the pass rejects the whole partition for it.
+   * One sampled line, text[start, end), into the sample. Fields are found comma by comma
+   * and only the requested ones are cut out: a number straight from the latin1 text
+   * (digits are ASCII), a category's text decoded from the bytes as UTF-8 (a fresh string:
+   * a slice of the chunk's text could keep the whole chunk alive as long as the sample). A
+   * line with a quote goes through the reader's own splitting. A line with the wrong
+   * number of fields may leave values in the sample, but the pass rejects the partition.
    */
-  const sampleLine = (text: string): void => {
-    if (text.length === 0) return;
+  const sampleLine = (bytes: Buffer, text: string, from: number, start: number, end: number): void => {
+    if (end === start) return;
     const want = wanted!;
-    const add = (c: number, raw: string): void => {
-      if (raw === '') return;
-      if (isCategorical[c] === 1) sampler!.add(c, raw);
-      else {
-        const value = +raw;
-        if (Number.isFinite(value)) sampler!.add(c, value);
-      }
-    };
-    if (text.includes('"')) {
+    let quoted = false;
+    for (let i = start; i < end && !quoted; i++) quoted = text.charCodeAt(i) === 34; // within the line only
+    if (quoted) {
       let fields: string[];
       try {
-        fields = csvFields(file, text, line);
+        fields = csvFields(file, bytes.toString('utf8', from + start, from + end), line);
       } catch {
         return; // the pass rejects this line with its own message
       }
-      fields.forEach((raw, field) => field < width && want[field]! >= 0 && add(want[field]!, raw));
+      fields.forEach((raw, field) => field < width && want[field]! >= 0 && sampleValue(want[field]!, raw));
       return;
     }
-    let start = 0;
+    let at = start;
     for (let field = 0; field < width; field++) {
-      const comma = text.indexOf(',', start);
-      const end = comma === -1 ? text.length : comma;
+      let comma = text.indexOf(',', at);
+      if (comma === -1 || comma > end) comma = end;
       const c = want[field]!;
-      if (c >= 0) add(c, text.slice(start, end));
-      if (comma === -1) return;
-      start = comma + 1;
+      if (c >= 0) sampleValue(c, isCategorical[c] === 1 ? bytes.toString('utf8', from + at, from + comma) : text.slice(at, comma));
+      if (comma === end) return;
+      at = comma + 1;
     }
   };
 

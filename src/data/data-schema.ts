@@ -104,7 +104,7 @@ export function findAnomalies(schema: DataSchema, stats: PartitionStats, sample:
       let outside = 0;
       let low = Infinity;
       let high = -Infinity;
-      for (const v of values as Float64Array) {
+      for (const v of values as number[]) {
         if (v < expected.min || v > expected.max) outside += 1;
         if (v < low) low = v;
         if (v > high) high = v;

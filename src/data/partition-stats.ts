@@ -50,14 +50,19 @@ export function summarizePartition(rows: number, missing: readonly number[], sam
   const columns: Record<string, ColumnStats> = {};
   sample.columns.forEach((name, c) => {
     const values = sample.values[c]!;
-    columns[name] = categorical.has(name) ? categoricalStats(missing[c]!, values as string[]) : numericStats(missing[c]!, values as Float64Array);
+    columns[name] = categorical.has(name) ? categoricalStats(missing[c]!, values as string[]) : numericStats(missing[c]!, values as number[]);
   });
   return { rows, columns };
 }
 
-function numericStats(missing: number, values: Float64Array): NumericColumnStats {
+/** Sorting room, reused: a typed array sorts numerically without a comparator, and one buffer allocates nothing per partition. */
+let sortRoom = new Float64Array(1024);
+
+function numericStats(missing: number, values: readonly number[]): NumericColumnStats {
   if (values.length === 0) return { kind: 'numeric', missing, sampled: 0, min: null, max: null, mean: null, std: null, quantiles: [] };
-  const sorted = values.slice().sort(); // a typed array sorts numerically
+  if (sortRoom.length < values.length) sortRoom = new Float64Array(values.length);
+  sortRoom.set(values);
+  const sorted = sortRoom.subarray(0, values.length).sort();
   let sum = 0;
   for (const v of sorted) sum += v;
   const mean = sum / sorted.length;
