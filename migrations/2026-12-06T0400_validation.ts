@@ -57,12 +57,13 @@ export async function up(db: Kysely<any>): Promise<void> {
     );
 
     -- The latest drift per lineage and column: each fresh partition against the champion's
-    -- training partitions (data/drift.ts); the row holds the most drifted one.
+    -- training partitions (data/drift.ts); the row holds the most drifted one, or none
+    -- (value 0) when the champion has learned every partition.
     CREATE TABLE feature_drift (
       lineage_id     bigint NOT NULL REFERENCES lineages(id),
       column_name    text NOT NULL,
-      partition_id   bigint NOT NULL REFERENCES partitions(id),
-      partition_path text NOT NULL,
+      partition_id   bigint REFERENCES partitions(id),
+      partition_path text,
       method         text NOT NULL CHECK (method IN ('psi', 'jensen_shannon')),
       value          double precision NOT NULL,
       threshold      double precision NOT NULL,

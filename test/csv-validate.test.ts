@@ -111,3 +111,24 @@ test('lines across read boundaries, a last line without a newline, runs of valid
     assert.deepEqual(await outcome(() => validateCsvFile(file, ['a', 'y'], new Set(), 'skip')), await outcome(() => validateRowsByReader(file, ['a', 'y'], new Set(), 'skip')), file);
   }
 });
+
+test('the statistics\' fast decimal parse equals Number() to the bit, or declines (exponents, more than 15 significant digits)', async () => {
+  const { fastPlainDecimal } = await import('../src/data/plain-number.ts');
+  const rng = new Rng(11);
+  const cases = ['0', '-0', '+0', '5.', '.5', '-.5', '12.34', '-166.5435', '17.70188889', '000123', '0.000001', '123456789012345', '99999999999999.9'];
+  for (let k = 0; k < 100_000; k++) {
+    let digits = '';
+    for (let d = 0, n = 1 + Math.floor(rng.next() * 16); d < n; d++) digits += Math.floor(rng.next() * 10);
+    const point = Math.floor(rng.next() * (digits.length + 1));
+    cases.push(`${rng.next() < 0.3 ? '-' : ''}${digits.slice(0, point)}${rng.next() < 0.8 ? '.' : ''}${digits.slice(point)}`);
+  }
+  let parsed = 0;
+  for (const text of cases) {
+    const value = fastPlainDecimal(text, 0, text.length);
+    if (value === undefined) continue;
+    parsed += 1;
+    assert.ok(Object.is(value, Number(text)), `${JSON.stringify(text)}: ${value} vs Number()'s ${Number(text)}`);
+  }
+  assert.ok(parsed > 90_000, `most plain decimals take the fast path: ${parsed}`);
+  for (const text of ['1e5', '1.2.3', '', '-', '.', '+.', '1234567890123456', ' 5', '0x10']) assert.equal(fastPlainDecimal(text, 0, text.length), undefined, text);
+});

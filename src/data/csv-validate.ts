@@ -24,7 +24,7 @@ import { csvColumnIndices, csvFields, csvRowValues } from './csv.ts';
 import { DataFileError } from './data-file-error.ts';
 import { byteChunksOf } from './lines.ts';
 import { isNonNumeric, presenceEncoding } from './row-chunk.ts';
-import { BYTE_CLASS, COMMA_CLASS, PLAIN_ACCEPTS, PLAIN_NEXT, REJECT } from './plain-number.ts';
+import { BYTE_CLASS, COMMA_CLASS, fastPlainDecimal, PLAIN_ACCEPTS, PLAIN_NEXT, REJECT } from './plain-number.ts';
 import { SAMPLE_LINES, type SampledValues, ValueSampler } from './value-sample.ts';
 
 export interface CsvValidation {
@@ -317,7 +317,14 @@ export async function validateCsvFile(file: string, columns: readonly string[], 
       let comma = text.indexOf(',', at);
       if (comma === -1 || comma > end) comma = end;
       const c = want[field]!;
-      if (c >= 0) sampleValue(c, isCategorical[c] === 1 ? bytes.toString('utf8', from + at, from + comma) : text.slice(at, comma));
+      if (c >= 0 && comma > at) {
+        if (isCategorical[c] === 1) sampler!.add(c, bytes.toString('utf8', from + at, from + comma));
+        else {
+          // Most numbers without a string at all; the rest exactly as the reader reads them.
+          const value = fastPlainDecimal(text, at, comma) ?? +text.slice(at, comma);
+          if (Number.isFinite(value)) sampler!.add(c, value);
+        }
+      }
       if (comma === end) return;
       at = comma + 1;
     }

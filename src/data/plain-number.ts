@@ -31,3 +31,41 @@ export const PLAIN_NEXT = (() => {
 })();
 /** Plain and finite: digits seen, a whole exponent of one or two digits (and, checked apart, at most 200 bytes). */
 export const PLAIN_ACCEPTS = Uint8Array.from({ length: 11 }, (_, state) => (state === 2 || state === 3 || state === 5 || state === 8 || state === 10 ? 1 : 0));
+
+/** Powers of ten that are exact doubles (10^0 … 10^22). */
+const EXACT_TENS = Float64Array.from({ length: 23 }, (_, k) => 10 ** k);
+
+/**
+ * The number in text[start, end) when it is a plain decimal of at most 15 significant
+ * digits and 22 fraction digits, without an exponent: then it is m / 10^k with m and 10^k
+ * exact doubles, and one IEEE division rounds it correctly, so the result is Number()'s
+ * to the bit (Clinger's fast path). Undefined for anything else (the caller falls back to
+ * Number() on a slice). Used by the statistics' sample, where cutting a string for every
+ * sampled number made the collector run more often than the sample's own work.
+ */
+export function fastPlainDecimal(text: string, start: number, end: number): number | undefined {
+  let i = start;
+  let negative = false;
+  const first = text.charCodeAt(i);
+  if (first === 45 || first === 43) {
+    negative = first === 45;
+    i += 1;
+  }
+  let mantissa = 0;
+  let digits = 0;
+  let fraction = -1; // digits after the point; -1 before a point
+  for (; i < end; i++) {
+    const code = text.charCodeAt(i);
+    if (code >= 48 && code <= 57) {
+      if (digits > 0 || code !== 48) digits += 1; // leading zeros are not significant
+      if (digits > 15) return undefined;
+      mantissa = mantissa * 10 + (code - 48);
+      if (fraction >= 0) fraction += 1;
+    } else if (code === 46 && fraction < 0) fraction = 0;
+    else return undefined; // an exponent, a second point, anything else
+  }
+  const sawDigit = end - start > (negative || first === 43 ? 1 : 0) + (fraction >= 0 ? 1 : 0);
+  if (!sawDigit || fraction > 22) return undefined;
+  const value = fraction > 0 ? mantissa / EXACT_TENS[fraction]! : mantissa;
+  return negative ? -value : value;
+}

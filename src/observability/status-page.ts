@@ -133,7 +133,7 @@ ${champion}
 <h3>Quarantined partitions</h3>
 ${table(['id', 'path', 'v', 'arrived', 'why (freshet partitions accept | reject ID --reason …)'], report.quarantined.map((q) => [q.id, q.path, q.version, q.arrivedAt, q.reason]), 'quarantined', 'none: every new partition met the schema')}
 <h3>Drift of the fresh partitions against the champion's training data (the most drifted partition per column)</h3>
-${table(['column', 'measure', 'value', 'threshold', 'drifted', 'partition', 'fresh / reference partitions', 'computed'], report.drift.map((d) => [d.column, d.method === 'psi' ? 'PSI' : 'Jensen–Shannon distance', num(d.value), d.threshold === null ? 'ignored' : num(d.threshold), d.drifted ? 'DRIFT' : 'no', d.partition, `${d.freshPartitions} / ${d.referencePartitions}`, d.computedAt]), 'drift', 'no drift computed: no champion yet, or no fresh partition')}
+${table(['column', 'measure', 'value', 'threshold', 'drifted', 'partition', 'fresh / reference partitions', 'computed'], report.drift.map((d) => [d.column, d.method === 'psi' ? 'PSI' : 'Jensen–Shannon distance', num(d.value), d.threshold === null ? 'ignored' : num(d.threshold), d.drifted ? 'DRIFT' : 'no', d.partition ?? 'none fresh', `${d.freshPartitions} / ${d.referencePartitions}`, d.computedAt]), 'drift', 'no drift computed: no champion yet, or no fresh partition')}
 <h2>Loss curve behind the champion</h2>
 ${curve}
 <h2>Against the naive baseline</h2>

@@ -42,7 +42,7 @@ export interface StatusReport extends RegistryStatus {
   /** Partitions held back by the lineage's schema, newest first (at most 20), with why. */
   quarantined: Array<{ id: string; path: string; version: number; arrivedAt: string; reason: string }>;
   /** Drift of the fresh partitions against the champion's training partitions, per column (docs/definitions.md › Drift). */
-  drift: Array<{ column: string; partition: string; method: string; value: number; threshold: number | null; drifted: boolean; freshPartitions: number; referencePartitions: number; computedAt: string }>;
+  drift: Array<{ column: string; partition: string | null; method: string; value: number; threshold: number | null; drifted: boolean; freshPartitions: number; referencePartitions: number; computedAt: string }>;
   jobs: Record<string, number>;
   activeJobs: Array<{ id: string; state: string; attempts: number; lockedBy: string | null; leaseExpiresAt: string | null; lastError: string | null }>;
   runs: Array<{ id: string; kind: string; status: string; startedAt: string; finishedAt: string | null; baseCheckpoint: string | null; valLoss: number | null; invalidRows: number; error: string | null }>;

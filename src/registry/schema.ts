@@ -87,9 +87,9 @@ export interface LineageSchemasTable {
 export interface FeatureDriftTable {
   lineage_id: Id;
   column_name: string;
-  /** The most drifted fresh partition (its value is the row's). */
-  partition_id: Id;
-  partition_path: string;
+  /** The most drifted fresh partition (its value is the row's); null when there is none (value 0). */
+  partition_id: ColumnType<string | null, string | number | null, string | number | null>;
+  partition_path: string | null;
   method: 'psi' | 'jensen_shannon';
   value: number;
   threshold: number;

@@ -10,10 +10,10 @@ import type { ResolvedConfig } from '../core/config.ts';
 import { columnDrift, type ColumnDrift } from '../data/index.ts';
 import { driftInputs, recordOutboxEvent, saveFeatureDrift, type DriftRow, type Registry } from '../registry/index.ts';
 
-/** A column's drift in its most drifted fresh partition. */
+/** A column's drift in its most drifted fresh partition (none, value 0, when nothing is fresh). */
 export interface PartitionDrift extends ColumnDrift {
-  partitionId: string;
-  path: string;
+  partitionId: string | null;
+  path: string | null;
 }
 
 export interface DriftUpdate {
@@ -37,6 +37,11 @@ export async function updateDrift(db: Registry, config: ResolvedConfig): Promise
     for (const d of columnDrift(inputs.reference, [partition.stats])) {
       if (d.value > (most.get(d.column)?.value ?? -1)) most.set(d.column, { ...d, partitionId: partition.id, path: partition.path });
     }
+  }
+  // Nothing fresh (the champion learned every partition): no column drifts. Rows at 0 keep
+  // the table and the metric's series continuous, instead of vanishing after each promotion.
+  if (inputs.fresh.length === 0) {
+    for (const d of columnDrift(inputs.reference, inputs.reference.slice(0, 1))) most.set(d.column, { ...d, value: 0, partitionId: null, path: null });
   }
   const columns = [...most.values()];
   const rows: DriftRow[] = columns.map((d) => {
