@@ -35,6 +35,11 @@ describe('freshet CLI', () => {
       const row = rows.get(command.name())!;
       for (const option of command.options) assert.ok(row.includes(option.long!), `the README's row for ${command.name()} names ${option.long}`);
       for (const argument of command.registeredArguments) assert.ok(row.replaceAll('\\|', '|').includes(argument.name()), `the README's row for ${command.name()} names <${argument.name()}>`);
+      // Sub-verbs (schema show, partitions accept, …) are described in their verb's row.
+      for (const sub of command.commands) {
+        assert.ok(row.includes(sub.name()) || readme.includes(`freshet ${command.name()} ${sub.name()}`) || new RegExp(`freshet ${command.name()} [a-z|\\\\]*${sub.name()}`).test(readme), `the README names ${command.name()} ${sub.name()}`);
+        for (const option of sub.options) assert.ok(readme.split('\n').some((line) => line.startsWith(`| \`freshet ${command.name()}`) && line.includes(option.long!)), `the README's row for ${command.name()} names ${sub.name()}'s ${option.long}`);
+      }
     }
   });
 

@@ -32,9 +32,9 @@ describe('watcher from the command line', () => {
     fs.appendFileSync(path.join(dir, 'data', 'dt=2026-11-02', 'part-0.csv'), 'a,b,c,d,e\n');
     const first = await runFreshet(['scan', '--json'], { env: env(dir, url) });
     assert.equal(first.code, 0, first.stderr);
-    assert.deepEqual(JSON.parse(first.stdout), { registered: 1, rejected: 1, unchanged: 0, vanished: 0, failed: 0, waiting: 0 });
+    assert.deepEqual(JSON.parse(first.stdout), { registered: 1, quarantined: 0, rejected: 1, unchanged: 0, vanished: 0, failed: 0, waiting: 0 });
     const second = await runFreshet(['scan', '--json'], { env: env(dir, url) });
-    assert.deepEqual(JSON.parse(second.stdout), { registered: 0, rejected: 0, unchanged: 2, vanished: 0, failed: 0, waiting: 0 });
+    assert.deepEqual(JSON.parse(second.stdout), { registered: 0, quarantined: 0, rejected: 0, unchanged: 2, vanished: 0, failed: 0, waiting: 0 });
 
     const listed = await runFreshet(['partitions', '--json'], { env: env(dir, url) });
     const rows = JSON.parse(listed.stdout) as Array<{ path: string; status: string; error: string | null; row_count: string }>;

@@ -31,11 +31,13 @@ export function addSchemaVerbs(program: Command): void {
         print(`lineage ${stored.lineage}: set by ${stored.updatedBy} at ${stored.updatedAt.toISOString()}${stored.inferredFrom.length ? `, inferred from partitions ${stored.inferredFrom.join(', ')}` : ''}`);
         print(
           formatTable(
-            ['column', 'type', 'expected values', 'mean in', 'max missing', 'max outside'],
+            ['column', 'type', 'values seen', 'std in', 'max missing', 'max outside (range ± slack × width, or domain)'],
             Object.entries(stored.schema.columns).map(([name, e]) =>
               e.type === 'numeric'
-                ? [name, 'numeric', `[${e.min}, ${e.max}]`, `[${e.meanRange[0]}, ${e.meanRange[1]}]`, share(e.maxMissingShare), share(e.maxOutsideRangeShare)]
-                : [name, 'categorical', `${e.domain.length} values: ${e.domain.slice(0, 5).join(', ')}${e.domain.length > 5 ? ', …' : ''}`, '-', share(e.maxMissingShare), share(e.maxNewValueShare)],
+                ? [name, 'numeric', `[${e.min}, ${e.max}]`, `[${e.stdRange[0]}, ${e.stdRange[1]}]`, share(e.maxMissingShare), `${share(e.maxOutsideRangeShare)} (slack ${e.rangeSlack})`]
+                : e.type === 'categorical'
+                  ? [name, 'categorical', `${e.domain.length} values: ${e.domain.slice(0, 5).join(', ')}${e.domain.length > 5 ? ', …' : ''}`, '-', share(e.maxMissingShare), share(e.maxNewValueShare)]
+                  : [name, 'label', '- (a moving label is drift, not an anomaly)', '-', share(e.maxMissingShare), '-'],
             ),
           ),
         );
@@ -44,11 +46,11 @@ export function addSchemaVerbs(program: Command): void {
 
   schema
     .command('infer')
-    .description('infer the schema again from the partitions of the lineage\'s first model and store it (replaces an edited one)')
+    .description('infer the schema again, from the partitions the champion was trained on (or the first model\'s, before a champion), and store it: after data moved on for good, or an accepted change of units (replaces an edited one)')
     .action(async (_options: unknown, command: Command) => {
       const { inferLineageSchema } = await import('../registry/index.ts');
       await withRegistry(command, 'current', async (registry, _log, config) => {
-        const stored = await inferLineageSchema(registry.db, config.lineage, { by: `${operator(undefined)} (freshet schema infer)`, onlyIfMissing: false });
+        const stored = await inferLineageSchema(registry.db, config.lineage, { by: `${operator(undefined)} (freshet schema infer)`, onlyIfMissing: false, label: config.columns.label, from: 'champion' });
         if (!stored) throw new NotFoundError(`lineage ${config.lineage} has no model yet (or its partitions have no statistics): a schema is inferred from the partitions of its first model`);
         print(`inferred the schema of ${config.lineage} from partitions ${stored.inferredFrom.join(', ')} (${Object.keys(stored.schema.columns).length} columns); see \`freshet schema show\``);
       });

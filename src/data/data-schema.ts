@@ -2,6 +2,13 @@
 // from the partitions of its first model (TensorFlow Data Validation's idea), edited by
 // people, and checked against every new partition. A partition that breaks an expectation
 // has an anomaly; under validation.mode block it is quarantined (README › Validation).
+//
+// What the expectations aim at: errors in the data, not change in the world. A column in
+// other units (miles become kilometres: its spread grows 1.6×), a feed that loses a column
+// (missing values), renamed or garbled categories (values never seen), sentinel values far
+// outside anything seen. Not a mean that moves, nor a label whose distribution shifts:
+// that is drift (data/drift.ts), what retraining is for, and a quarantine would stop the
+// lineage from following it. So the label is checked for missing values only.
 import type { PartitionStats } from './partition-stats.ts';
 import type { SampledValues } from './value-sample.ts';
 
@@ -10,16 +17,22 @@ export interface NumericExpectation {
   /** The range seen when the schema was inferred. */
   min: number;
   max: number;
-  /** Largest allowed share of rows with the value missing (NaN and infinite count as missing). */
-  maxMissingShare: number;
-  /** Largest allowed share of values outside [min, max]. */
+  /**
+   * The allowed range is [min, max] widened by rangeSlack × (max − min) on each side: a
+   * sample's extremes are noisy and a feature may move, but a sentinel (99999) or a
+   * value a thousand times too large lands far outside.
+   */
+  rangeSlack: number;
+  /** Largest allowed share of values outside the widened range. */
   maxOutsideRangeShare: number;
   /**
-   * Where a partition's mean may lie: the partitions' means at inference, widened by half
-   * their typical standard deviation. A unit change (miles to kilometres) moves the mean
-   * out of it even when most values stay inside [min, max].
+   * Where a partition's standard deviation may lie: the partitions' standard deviations at
+   * inference, divided and multiplied by 1.25. A unit change scales it (miles to
+   * kilometres: × 1.609) even when the values stay inside the range; a shift does not.
    */
-  meanRange: [number, number];
+  stdRange: [number, number];
+  /** Largest allowed share of rows with the value missing (NaN and infinite count as missing). */
+  maxMissingShare: number;
 }
 
 export interface CategoricalExpectation {
@@ -31,7 +44,13 @@ export interface CategoricalExpectation {
   maxNewValueShare: number;
 }
 
-export type ColumnExpectation = NumericExpectation | CategoricalExpectation;
+/** The label: only its missing share is an anomaly (a moving label is drift, what retraining follows). */
+export interface LabelExpectation {
+  type: 'label';
+  maxMissingShare: number;
+}
+
+export type ColumnExpectation = NumericExpectation | CategoricalExpectation | LabelExpectation;
 
 export interface DataSchema {
   columns: Record<string, ColumnExpectation>;
@@ -48,32 +67,38 @@ export interface Anomaly {
 export const SCHEMA_DEFAULTS = {
   /** Added to the largest missing share seen at inference. */
   missingSlack: 0.05,
+  rangeSlack: 1,
   maxOutsideRangeShare: 0.01,
+  /** The standard deviations seen, divided and multiplied by this. */
+  stdFactor: 1.25,
   maxNewValueShare: 0.1,
-  /** The mean range is widened by this many (average) standard deviations on each side. */
-  meanSlackStds: 0.5,
 } as const;
 
-/** Infers a schema from partitions' statistics (those of the lineage's first model). */
-export function inferSchema(partitions: readonly PartitionStats[]): DataSchema {
+/** Infers a schema from partitions' statistics (those of the lineage's first model); `label` is the label column. */
+export function inferSchema(partitions: readonly PartitionStats[], label: string | undefined): DataSchema {
   if (partitions.length === 0) throw new Error('no partition statistics to infer a schema from');
   const columns: Record<string, ColumnExpectation> = {};
   for (const name of Object.keys(partitions[0]!.columns)) {
     const all = partitions.map((p) => ({ rows: p.rows, column: p.columns[name] })).filter((p) => p.column !== undefined);
     const missingShare = Math.max(...all.map((p) => (p.rows > 0 ? p.column!.missing / p.rows : 0)));
     const maxMissingShare = round(Math.min(1, missingShare + SCHEMA_DEFAULTS.missingSlack));
+    if (name === label) {
+      columns[name] = { type: 'label', maxMissingShare };
+      continue;
+    }
     const first = all[0]!.column!;
     if (first.kind === 'numeric') {
-      const present = all.map((p) => p.column!).filter((c) => c.kind === 'numeric' && c.min !== null) as Array<{ min: number; max: number; mean: number; std: number }>;
+      const present = all.map((p) => p.column!).filter((c) => c.kind === 'numeric' && c.min !== null) as Array<{ min: number; max: number; std: number }>;
       if (present.length === 0) continue; // never present: nothing to expect but absence
-      const slack = SCHEMA_DEFAULTS.meanSlackStds * (present.reduce((n, c) => n + c.std, 0) / present.length);
+      const stds = present.map((c) => c.std);
       columns[name] = {
         type: 'numeric',
         min: Math.min(...present.map((c) => c.min)),
         max: Math.max(...present.map((c) => c.max)),
-        maxMissingShare,
+        rangeSlack: SCHEMA_DEFAULTS.rangeSlack,
         maxOutsideRangeShare: SCHEMA_DEFAULTS.maxOutsideRangeShare,
-        meanRange: [round(Math.min(...present.map((c) => c.mean)) - slack), round(Math.max(...present.map((c) => c.mean)) + slack)],
+        stdRange: [round(Math.min(...stds) / SCHEMA_DEFAULTS.stdFactor), round(Math.max(...stds) * SCHEMA_DEFAULTS.stdFactor)],
+        maxMissingShare,
       };
     } else {
       const domain = new Set<string>();
@@ -85,8 +110,8 @@ export function inferSchema(partitions: readonly PartitionStats[]): DataSchema {
 }
 
 /**
- * The anomalies of one partition: missing shares from its exact counts, values outside
- * the range or the domain from its value sample.
+ * The anomalies of one partition: missing shares from its exact counts; values outside
+ * the range or the domain, and the spread, from its value sample.
  */
 export function findAnomalies(schema: DataSchema, stats: PartitionStats, sample: SampledValues): Anomaly[] {
   const anomalies: Anomaly[] = [];
@@ -99,26 +124,9 @@ export function findAnomalies(schema: DataSchema, stats: PartitionStats, sample:
       anomalies.push({ column, expectation: `at most ${percent(expected.maxMissingShare)} missing`, observed: `${percent(missingShare)} missing (${observed.missing} of ${stats.rows} rows)` });
     }
     const values = sample.values[c]!;
-    if (values.length === 0) continue;
-    if (expected.type === 'numeric') {
-      let outside = 0;
-      let low = Infinity;
-      let high = -Infinity;
-      for (const v of values as number[]) {
-        if (v < expected.min || v > expected.max) outside += 1;
-        if (v < low) low = v;
-        if (v > high) high = v;
-      }
-      const share = outside / values.length;
-      if (share > expected.maxOutsideRangeShare) {
-        anomalies.push({ column, expectation: `at most ${percent(expected.maxOutsideRangeShare)} of values outside [${expected.min}, ${expected.max}]`, observed: `${percent(share)} outside (values from ${low} to ${high}; ${values.length} sampled)` });
-      }
-      const mean = observed.kind === 'numeric' ? observed.mean : null;
-      const [lo, hi] = expected.meanRange;
-      if (mean !== null && (mean < lo || mean > hi)) {
-        anomalies.push({ column, expectation: `a mean in [${lo}, ${hi}]`, observed: `mean ${round(mean)} (${values.length} sampled)` });
-      }
-    } else {
+    if (values.length === 0 || expected.type === 'label') continue;
+    if (expected.type === 'numeric') anomalies.push(...numericAnomalies(column, expected, values as number[], observed.kind === 'numeric' ? observed.std : null));
+    else {
       const domain = new Set(expected.domain);
       const unseen = new Map<string, number>();
       let outside = 0;
@@ -135,6 +143,29 @@ export function findAnomalies(schema: DataSchema, stats: PartitionStats, sample:
     }
   }
   return anomalies;
+}
+
+function numericAnomalies(column: string, expected: NumericExpectation, values: readonly number[], std: number | null): Anomaly[] {
+  const out: Anomaly[] = [];
+  const slack = expected.rangeSlack * (expected.max - expected.min);
+  const [low, high] = [expected.min - slack, expected.max + slack];
+  let outside = 0;
+  let seenLow = Infinity;
+  let seenHigh = -Infinity;
+  for (const v of values) {
+    if (v < low || v > high) outside += 1;
+    if (v < seenLow) seenLow = v;
+    if (v > seenHigh) seenHigh = v;
+  }
+  const share = outside / values.length;
+  if (share > expected.maxOutsideRangeShare) {
+    out.push({ column, expectation: `at most ${percent(expected.maxOutsideRangeShare)} of values outside [${round(low)}, ${round(high)}] (the range seen, [${expected.min}, ${expected.max}], widened by ${expected.rangeSlack}× its width)`, observed: `${percent(share)} outside (values from ${seenLow} to ${seenHigh}; ${values.length} sampled)` });
+  }
+  const [stdLow, stdHigh] = expected.stdRange;
+  if (std !== null && (std < stdLow || std > stdHigh)) {
+    out.push({ column, expectation: `a standard deviation in [${stdLow}, ${stdHigh}] (another unit scales it)`, observed: `${round(std)} (${values.length} sampled)` });
+  }
+  return out;
 }
 
 /**
@@ -167,21 +198,27 @@ export function parseSchema(value: unknown, where: string): DataSchema {
   const columns: Record<string, ColumnExpectation> = {};
   for (const [name, raw] of Object.entries((value as { columns: Record<string, unknown> }).columns)) {
     const field = (key: string) => `columns.${name}.${key}`;
-    const e = raw as Record<string, unknown>;
+    const e = (raw ?? {}) as Record<string, unknown>;
     const share = (key: string): number => {
       const v = e[key];
       if (typeof v !== 'number' || !(v >= 0 && v <= 1)) fail(field(key), `expected a share from 0 to 1, got ${JSON.stringify(v)}`);
       return v as number;
     };
-    if (e?.type === 'numeric') {
+    const pair = (key: string): [number, number] => {
+      const v = e[key];
+      if (!Array.isArray(v) || v.length !== 2 || typeof v[0] !== 'number' || typeof v[1] !== 'number' || !(v[0] <= v[1])) fail(field(key), `expected [low, high] with low ≤ high, got ${JSON.stringify(v)}`);
+      return v as [number, number];
+    };
+    if (e.type === 'numeric') {
       if (typeof e.min !== 'number' || typeof e.max !== 'number' || !(e.min <= e.max)) fail(field('min'), `expected numbers min ≤ max, got ${JSON.stringify(e.min)} and ${JSON.stringify(e.max)}`);
-      const range = e.meanRange;
-      if (!Array.isArray(range) || range.length !== 2 || typeof range[0] !== 'number' || typeof range[1] !== 'number' || !(range[0] <= range[1])) fail(field('meanRange'), `expected [low, high] with low ≤ high, got ${JSON.stringify(range)}`);
-      columns[name] = { type: 'numeric', min: e.min as number, max: e.max as number, maxMissingShare: share('maxMissingShare'), maxOutsideRangeShare: share('maxOutsideRangeShare'), meanRange: range as [number, number] };
-    } else if (e?.type === 'categorical') {
+      if (typeof e.rangeSlack !== 'number' || !(e.rangeSlack >= 0)) fail(field('rangeSlack'), `expected a number ≥ 0, got ${JSON.stringify(e.rangeSlack)}`);
+      columns[name] = { type: 'numeric', min: e.min as number, max: e.max as number, rangeSlack: e.rangeSlack as number, maxOutsideRangeShare: share('maxOutsideRangeShare'), stdRange: pair('stdRange'), maxMissingShare: share('maxMissingShare') };
+    } else if (e.type === 'categorical') {
       if (!Array.isArray(e.domain) || !e.domain.every((v) => typeof v === 'string')) fail(field('domain'), 'expected a list of strings');
       columns[name] = { type: 'categorical', domain: e.domain as string[], maxMissingShare: share('maxMissingShare'), maxNewValueShare: share('maxNewValueShare') };
-    } else fail(field('type'), `expected numeric or categorical, got ${JSON.stringify(e?.type)}`);
+    } else if (e.type === 'label') {
+      columns[name] = { type: 'label', maxMissingShare: share('maxMissingShare') };
+    } else fail(field('type'), `expected numeric, categorical or label, got ${JSON.stringify(e.type)}`);
   }
   return { columns };
 }

@@ -57,7 +57,7 @@ export class PartitionWatcher extends EventEmitter<WatcherEvents> {
     super();
     this.#db = db;
     this.#config = config;
-    this.#checks = readers.map((reader) => ({ lineage: reader.lineage, mode: reader.validation.mode }));
+    this.#checks = readers.map((reader) => ({ lineage: reader.lineage, mode: reader.validation.mode, label: reader.columns.label }));
     this.#log = log.child({ module: 'watcher' });
     this.#source = source ?? partitionSourceFor(config, this.#log);
   }

@@ -6,10 +6,11 @@
 import { findAnomalies, newValueShares, type PartitionStats, type SampledValues } from '../data/index.ts';
 import { inferLineageSchema, type LineageAnomaly, type Registry } from '../registry/index.ts';
 
-/** A lineage reading the source, and what an anomaly against its schema does. */
+/** A lineage reading the source, what an anomaly against its schema does, and its label column. */
 export interface SchemaCheck {
   lineage: string;
   mode: 'block' | 'warn' | 'off';
+  label: string | undefined;
 }
 
 export interface SchemaVerdict {
@@ -24,9 +25,9 @@ export async function checkAgainstSchemas(db: Registry, checks: readonly SchemaC
   const anomalies: LineageAnomaly[] = [];
   const blocking: LineageAnomaly[] = [];
   const newValueShare: Record<string, Record<string, number>> = {};
-  for (const { lineage, mode } of checks) {
+  for (const { lineage, mode, label } of checks) {
     if (mode === 'off') continue;
-    const stored = await inferLineageSchema(db, lineage, { by: 'freshet (inferred from the first model)', onlyIfMissing: true });
+    const stored = await inferLineageSchema(db, lineage, { by: 'freshet (inferred from the first model)', onlyIfMissing: true, label, from: 'first-model' });
     if (!stored) continue;
     newValueShare[lineage] = newValueShares(stored.schema, sample);
     for (const anomaly of findAnomalies(stored.schema, stats, sample)) {

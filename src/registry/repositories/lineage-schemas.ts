@@ -35,17 +35,19 @@ export async function saveLineageSchema(db: Registry, lineage: string, schema: D
 }
 
 /**
- * The statistics of the partitions the lineage's first model was trained on: its first
- * run that succeeded (promoted or not: the gate judges the model, not the data), every
- * partition it read (trained, replayed or gated on) — what a schema is inferred from.
- * Empty before the first model.
+ * What a schema is inferred from. `first-model`: every partition the lineage's first
+ * succeeded run read (trained, replayed or gated on; promoted or not: the gate judges the
+ * model, not the data). `champion`: every partition the champion's run read (to follow
+ * data that moved on), else the first model's. Empty before the first model.
  */
-export async function firstModelPartitionStats(db: Registry, lineage: string): Promise<Array<{ id: string; stats: PartitionStats }>> {
+export async function schemaSourceStats(db: Registry, lineage: string, from: 'first-model' | 'champion'): Promise<Array<{ id: string; stats: PartitionStats }>> {
+  const run = from === 'champion' ? sql`coalesce(
+      (SELECT mv.run_id FROM aliases a JOIN model_versions mv ON mv.id = a.model_version_id WHERE a.lineage_id = l.id AND a.name = 'champion'),
+      (SELECT r.id FROM runs r WHERE r.lineage_id = l.id AND r.status = 'succeeded' ORDER BY r.id LIMIT 1))` : sql`(SELECT r.id FROM runs r WHERE r.lineage_id = l.id AND r.status = 'succeeded' ORDER BY r.id LIMIT 1)`;
   const rows = await sql<{ id: string; stats: PartitionStats }>`
     SELECT DISTINCT p.id, p.stats
     FROM lineages l
-    JOIN LATERAL (SELECT r.id FROM runs r WHERE r.lineage_id = l.id AND r.status = 'succeeded' ORDER BY r.id LIMIT 1) first ON true
-    JOIN run_partitions rp ON rp.run_id = first.id
+    JOIN run_partitions rp ON rp.run_id = ${run}
     JOIN partitions p ON p.id = rp.partition_id
     WHERE l.name = ${lineage} AND p.stats IS NOT NULL
     ORDER BY p.id`.execute(db);
@@ -53,18 +55,18 @@ export async function firstModelPartitionStats(db: Registry, lineage: string): P
 }
 
 /**
- * Infers the lineage's schema from its first model's partitions and stores it; with
+ * Infers the lineage's schema (`label`: its label column) and stores it; with
  * `onlyIfMissing`, keeps a schema already there (a person's edit wins). Undefined when
  * there is no first model yet (or its partitions have no statistics).
  */
-export async function inferLineageSchema(db: Registry, lineage: string, options: { by: string; onlyIfMissing: boolean }): Promise<StoredSchema | undefined> {
+export async function inferLineageSchema(db: Registry, lineage: string, options: { by: string; onlyIfMissing: boolean; label: string | undefined; from: 'first-model' | 'champion' }): Promise<StoredSchema | undefined> {
   if (options.onlyIfMissing) {
     const existing = await getLineageSchema(db, lineage);
     if (existing) return existing;
   }
-  const partitions = await firstModelPartitionStats(db, lineage);
+  const partitions = await schemaSourceStats(db, lineage, options.from);
   if (partitions.length === 0) return undefined;
-  const schema = inferSchema(partitions.map((p) => p.stats));
+  const schema = inferSchema(partitions.map((p) => p.stats), options.label);
   const ids = partitions.map((p) => p.id);
   if (options.onlyIfMissing) {
     // Two daemons may infer at once: the first one's row stays.
