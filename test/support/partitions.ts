@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { insertPartition, type Registry } from '../../src/registry/index.ts';
+import { validatePartition } from '../../src/watcher/index.ts';
 import { Rng } from '../../src/core/rng.ts';
 
 export const FEATURES = ['x0', 'x1', 'x2', 'x3'];
@@ -37,6 +38,8 @@ export async function addPartition(db: Registry, dataDir: string, day: string, r
   writeCsv(path.join(dir, 'part-0.csv'), rows);
   fs.writeFileSync(path.join(dir, '_SUCCESS'), '');
   const bytes = fs.readFileSync(path.join(dir, 'part-0.csv'));
+  // The statistics the watcher's validation pass would store (drift and schemas read them).
+  const { stats } = await validatePartition(dir, [{ name: 'part-0.csv', bytes: bytes.byteLength }], { numericColumns: [...FEATURES, LABEL], invalidRows: 'skip' });
   const row = await insertPartition(db, {
     source: dataDir,
     path: rel,
@@ -44,6 +47,7 @@ export async function addPartition(db: Registry, dataDir: string, day: string, r
     sha256: crypto.createHash('sha256').update(bytes).digest('hex'),
     files: JSON.stringify([{ name: 'part-0.csv', bytes: bytes.byteLength }]),
     row_count: rows.length,
+    stats: JSON.stringify(stats),
     status: 'registered',
     error: null,
     arrived_at: new Date(),
