@@ -5,7 +5,7 @@ import { humanSeconds } from '../core/human-seconds.ts';
 import { EXIT } from './exit-status.ts';
 import { formatTable } from '../core/table.ts';
 import { positiveInt, print, withRegistry } from './verb-support.ts';
-import { addPartitionDecisionVerbs } from './validation-verbs.ts';
+import { addPartitionDecisionVerbs, inConfigOrder } from './validation-verbs.ts';
 import type { ColumnStats } from '../data/index.ts';
 
 export function addDataVerbs(program: Command): void {
@@ -64,7 +64,7 @@ export function addDataVerbs(program: Command): void {
         for (const r of rows) {
           if (!r.stats) continue;
           print(`\npartition ${r.id} (${r.path}, v${r.version}, ${r.stats.rows} rows):`);
-          print(formatTable(['column', 'kind', 'missing', 'min', 'mean', 'max', 'p50', 'top values'], Object.entries(r.stats.columns).map(([name, c]) => statsRow(name, c, r.stats!.rows, r.stats!.newValueShare?.[config.lineage]?.[name]))));
+          print(formatTable(['column', 'kind', 'missing', 'min', 'mean', 'max', 'p50', 'top values'], inConfigOrder(Object.entries(r.stats.columns), config).map(([name, c]) => statsRow(name, c, r.stats!.rows, r.stats!.newValueShare?.[config.lineage]?.[name]))));
         }
       });
     });

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import type { Command } from 'commander';
+import type { ResolvedConfig } from '../core/config.ts';
 import { NotFoundError, ConflictError } from '../core/errors.ts';
 import { formatTable } from '../core/table.ts';
 import { UsageError } from './usage-error.ts';
@@ -32,7 +33,7 @@ export function addSchemaVerbs(program: Command): void {
         print(
           formatTable(
             ['column', 'type', 'values seen', 'std in', 'max missing', 'max outside (range ± slack × width, or domain)'],
-            Object.entries(stored.schema.columns).map(([name, e]) =>
+            inConfigOrder(Object.entries(stored.schema.columns), config).map(([name, e]) =>
               e.type === 'numeric'
                 ? [name, 'numeric', `[${e.min}, ${e.max}]`, `[${e.stdRange[0]}, ${e.stdRange[1]}]`, share(e.maxMissingShare), `${share(e.maxOutsideRangeShare)} (slack ${e.rangeSlack})`]
                 : e.type === 'categorical'
@@ -134,3 +135,14 @@ export function addPartitionDecisionVerbs(partitions: Command): void {
 }
 
 const share = (x: number): string => `${(x * 100).toFixed(1)}%`;
+
+/**
+ * Per-column entries in the order the configuration names the columns (features, label,
+ * categorical), the rest after: JSON from the registry (jsonb) comes back in key order
+ * by length, which reads as no order at all.
+ */
+export function inConfigOrder<T>(entries: Array<[string, T]>, config: Pick<ResolvedConfig, 'columns'>): Array<[string, T]> {
+  const order = [...config.columns.features, ...(config.columns.label ? [config.columns.label] : []), ...config.columns.categorical];
+  const rank = (name: string): number => (order.includes(name) ? order.indexOf(name) : order.length);
+  return [...entries].sort((a, b) => rank(a[0]) - rank(b[0]) || (a[0] < b[0] ? -1 : 1));
+}
