@@ -32,10 +32,10 @@ export function addSchemaVerbs(program: Command): void {
         print(`lineage ${stored.lineage}: set by ${stored.updatedBy} at ${stored.updatedAt.toISOString()}${stored.inferredFrom.length ? `, inferred from partitions ${stored.inferredFrom.join(', ')}` : ''}`);
         print(
           formatTable(
-            ['column', 'type', 'values seen', 'std in', 'max missing', 'max outside (range ± slack × width, or domain)'],
+            ['column', 'type', 'values seen', 'std', 'max missing', 'max outside (range ± slack × width, or domain)'],
             inConfigOrder(Object.entries(stored.schema.columns), config).map(([name, e]) =>
               e.type === 'numeric'
-                ? [name, 'numeric', `[${e.min}, ${e.max}]`, `[${e.stdRange[0]}, ${e.stdRange[1]}]`, share(e.maxMissingShare), `${share(e.maxOutsideRangeShare)} (slack ${e.rangeSlack})`]
+                ? [name, 'numeric', `[${e.min}, ${e.max}]`, `${e.std} (×/÷ ≥ ${e.minStdFactor})`, share(e.maxMissingShare), `${share(e.maxOutsideRangeShare)} (slack ${e.rangeSlack})`]
                 : e.type === 'categorical'
                   ? [name, 'categorical', `${e.domain.length} values: ${e.domain.slice(0, 5).join(', ')}${e.domain.length > 5 ? ', …' : ''}`, '-', share(e.maxMissingShare), share(e.maxNewValueShare)]
                   : [name, 'label', '- (a moving label is drift, not an anomaly)', '-', share(e.maxMissingShare), '-'],

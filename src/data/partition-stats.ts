@@ -20,6 +20,8 @@ export interface NumericColumnStats {
   max: number | null;
   mean: number | null;
   std: number | null;
+  /** m₄ / m₂² of the sample (3 for a normal distribution; null when every value is the same): how noisy a sample's standard deviation is. */
+  kurtosis: number | null;
   /** Values at QUANTILE_LEVELS, from the sample (empty when no value was present). */
   quantiles: number[];
 }
@@ -59,7 +61,7 @@ export function summarizePartition(rows: number, missing: readonly number[], sam
 let sortRoom = new Float64Array(1024);
 
 function numericStats(missing: number, values: readonly number[]): NumericColumnStats {
-  if (values.length === 0) return { kind: 'numeric', missing, sampled: 0, min: null, max: null, mean: null, std: null, quantiles: [] };
+  if (values.length === 0) return { kind: 'numeric', missing, sampled: 0, min: null, max: null, mean: null, std: null, kurtosis: null, quantiles: [] };
   if (sortRoom.length < values.length) sortRoom = new Float64Array(values.length);
   sortRoom.set(values);
   const sorted = sortRoom.subarray(0, values.length).sort();
@@ -67,7 +69,13 @@ function numericStats(missing: number, values: readonly number[]): NumericColumn
   for (const v of sorted) sum += v;
   const mean = sum / sorted.length;
   let squares = 0;
-  for (const v of sorted) squares += (v - mean) ** 2;
+  let fourth = 0;
+  for (const v of sorted) {
+    const d2 = (v - mean) ** 2;
+    squares += d2;
+    fourth += d2 * d2;
+  }
+  const m2 = squares / sorted.length;
   return {
     kind: 'numeric',
     missing,
@@ -75,7 +83,8 @@ function numericStats(missing: number, values: readonly number[]): NumericColumn
     min: sorted[0]!,
     max: sorted[sorted.length - 1]!,
     mean,
-    std: Math.sqrt(squares / sorted.length),
+    std: Math.sqrt(m2),
+    kurtosis: m2 > 0 ? fourth / sorted.length / (m2 * m2) : null,
     quantiles: QUANTILE_LEVELS.map((q) => quantileOfSorted(sorted, q)),
   };
 }
