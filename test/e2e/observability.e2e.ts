@@ -15,7 +15,7 @@ import { chromium } from 'playwright-core';
 import { spawnFreshet } from '../support/cli.ts';
 import { createTestDatabase } from '../support/database.ts';
 import { dropPartition, slowTrainingEnv } from '../support/daemon.ts';
-import { tempDir } from '../support/partitions.ts';
+import { syntheticRows, tempDir, writeCsv } from '../support/partitions.ts';
 import { waitFor } from '../support/wait.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -88,6 +88,13 @@ test('Prometheus scrapes a live daemon: every dashboard expression returns data,
   await waitFor('Prometheus to have scraped the second decision', async () => (await promQuery('freshet_eval_metric{model="champion"}')).length > 0, 60_000, 500).catch((error: Error) => {
     throw new Error(`${error.message}\nprometheus log:\n${promLog.slice(-2000)}`);
   });
+  // A day whose feed lost 40% of x1: quarantined by the schema of the first model (the
+  // dashboard's quarantine panels, and the page's table, show it).
+  const broken = path.join(dir, 'data', 'dt=2026-11-05');
+  const blanked = syntheticRows(1500, 20261105).map((r, i) => r.map((v, c) => (c === 1 && i % 5 < 2 ? '' : String(v))));
+  writeCsv(path.join(broken, 'part-0.csv'), blanked as unknown as number[][]);
+  fs.writeFileSync(path.join(broken, '_SUCCESS'), '');
+  await waitFor('the broken day quarantined', async () => (await db.selectFrom('partitions').select('status').where('path', '=', 'dt=2026-11-05').executeTakeFirst())?.status === 'quarantined', 60_000, 200);
   await new Promise((resolve) => setTimeout(resolve, 3000)); // a few more scrapes for the rate() windows
 
   // The retrain started from the pre-plateau checkpoint of the first run: retention kept it.
