@@ -177,8 +177,13 @@ test('on the 2001 flights: kilometres, 30% missing dep_minute and 40% unseen ori
   assert.ok(trained.includes('dt=2001-01-20'), `the accepted partition is in the run: ${trained.join(', ')}`);
   assert.ok(trained.includes('dt=2001-02-03'));
   assert.ok(!trained.includes('dt=2001-01-21') && !trained.includes('dt=2001-01-22'), 'rejected and quarantined partitions are not');
+  // The renamed airports fixed in place: the new version registers and supersedes the quarantined one.
+  writeDay(config.dataDir, '2001-01-22', dayLines('2001-01-22'));
+  await watcher.scan();
+  const versions = (await listPartitions(db, { limit: 100 })).filter((p) => p.path === 'dt=2001-01-22').map((p) => [p.version, p.status]);
+  assert.deepEqual(versions.sort(), [[1, 'superseded'], [2, 'registered']]);
   // Nothing lost: every version of every path is still in the registry.
-  assert.equal((await listPartitions(db, { limit: 100 })).length, 11);
+  assert.equal((await listPartitions(db, { limit: 100 })).length, 12);
 });
 
 test('validation.mode warn registers the partition with its anomalies; schema edit refuses a broken schema naming the field and keeps the old one', { timeout: 240_000 }, async () => {

@@ -261,8 +261,9 @@ export async function validateCsvFile(file: string, columns: readonly string[], 
 
   /**
    * The value sample: the first line starting at or after every `stride` bytes of the
-   * file (every line of a small partition), read through the reader's own field splitting.
-   * Outside the hot loops: about SAMPLE_LINES lines a partition, however large.
+   * file (every line of a small partition; `stride` spreads SAMPLE_LINES lines over the
+   * whole partition). Outside the hot loops: about SAMPLE_LINES lines a partition, however
+   * large; their cost is bench:watch's statistics pass.
    */
   const sampler = sampling ? (sampling.into ?? new ValueSampler(columns, categorical)) : undefined;
   const stride = sampling ? Math.max(1, Math.floor(sampling.bytes / SAMPLE_LINES)) : 0;

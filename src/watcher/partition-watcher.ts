@@ -118,7 +118,7 @@ export class PartitionWatcher extends EventEmitter<WatcherEvents> {
 
   /**
    * Marker mode, a data file written or changed (and quiet since): a complete partition
-   * whose newest version was rejected is checked again (fixed in place, it registers
+   * whose newest version was rejected or quarantined is checked again (fixed in place, it registers
    * without its marker being touched), and one without its marker is recorded as waiting
    * for it. A change inside a registered partition still waits for its marker to be
    * written again (or the periodic rescan): a producer rewriting it file by file would
@@ -129,7 +129,7 @@ export class PartitionWatcher extends EventEmitter<WatcherEvents> {
     try {
       if (await this.#source.completion(relative)) {
         const latest = await findLatestPartitionVersion(this.#db, this.#source.root, relative);
-        if (latest?.status === 'rejected') this.#enqueue(relative);
+        if (latest?.status === 'rejected' || latest?.status === 'quarantined') this.#enqueue(relative);
         return;
       }
       const content = await this.#source.waitingContent(relative);
