@@ -31,4 +31,4 @@ export { listLocal, statLocal } from './local-door.ts';
 export { ValueSampler, SAMPLE_CAPACITY, SAMPLE_LINES, type SampledValues } from './value-sample.ts';
 export { QUANTILE_LEVELS, sketchCdf, summarizePartition, TOP_VALUES, type CategoricalColumnStats, type ColumnStats, type NumericColumnStats, type PartitionStats } from './partition-stats.ts';
 export { describeAnomaly, findAnomalies, inferSchema, newValueShares, parseSchema, SCHEMA_DEFAULTS, type Anomaly, type ColumnExpectation, type DataSchema } from './data-schema.ts';
-export { columnDrift, type ColumnDrift, type DriftMethod } from './drift.ts';
+export { columnDrift, driftReference, type ColumnDrift, type DriftMethod, type DriftReference } from './drift.ts';

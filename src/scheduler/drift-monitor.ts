@@ -7,7 +7,7 @@
 // once (a `drift` event in the outbox, for webhooks), and with retrain.onDrift the crossing
 // queues a retrain.
 import type { ResolvedConfig } from '../core/config.ts';
-import { columnDrift, type ColumnDrift } from '../data/index.ts';
+import { columnDrift, driftReference, type ColumnDrift } from '../data/index.ts';
 import { driftInputs, recordOutboxEvent, saveFeatureDrift, type DriftRow, type Registry } from '../registry/index.ts';
 
 /** A column's drift in its most drifted fresh partition (none, value 0, when nothing is fresh). */
@@ -32,16 +32,17 @@ export function driftThreshold(config: Pick<ResolvedConfig, 'drift'>, drift: Col
 export async function updateDrift(db: Registry, config: ResolvedConfig): Promise<DriftUpdate> {
   const inputs = await driftInputs(db, { name: config.lineage, source: config.dataDir });
   if (!inputs) return { columns: [], crossed: [] };
+  const reference = driftReference(inputs.reference); // once: every fresh partition is held against it
   const most = new Map<string, PartitionDrift>();
   for (const partition of inputs.fresh) {
-    for (const d of columnDrift(inputs.reference, [partition.stats])) {
+    for (const d of columnDrift(reference, [partition.stats])) {
       if (d.value > (most.get(d.column)?.value ?? -1)) most.set(d.column, { ...d, partitionId: partition.id, path: partition.path });
     }
   }
   // Nothing fresh (the champion learned every partition): no column drifts. Rows at 0 keep
   // the table and the metric's series continuous, instead of vanishing after each promotion.
   if (inputs.fresh.length === 0) {
-    for (const d of columnDrift(inputs.reference, inputs.reference.slice(0, 1))) most.set(d.column, { ...d, value: 0, partitionId: null, path: null });
+    for (const [column, ref] of reference.columns) most.set(column, { column, method: ref.kind === 'numeric' ? 'psi' : 'jensen_shannon', value: 0, partitionId: null, path: null });
   }
   const columns = [...most.values()];
   const rows: DriftRow[] = columns.map((d) => {
