@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parquetReadObjects } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
+import { splitCsvLine } from '../src/data/csv.ts';
 
 export const FLIGHTS_HEADER = 'dep_minute,weekday,distance,origin_lat,origin_lon,dest_lat,dest_lon,origin,destination,dep_hour,arr_delay,origin_hour';
 
@@ -23,7 +24,8 @@ export async function flightDays(dataDir = VEGA_DATA_DIR): Promise<{ days: Map<s
   if (!fs.existsSync(parquet)) throw new Error(`${parquet} is missing: npm install (vega-datasets is a devDependency), or pass its data folder`);
   const airports = new Map<string, [number, number]>();
   for (const line of fs.readFileSync(path.join(dataDir, 'airports.csv'), 'utf8').split('\n').slice(1)) {
-    const cells = line.split(',');
+    // Quoted fields hold commas ("Baton Rouge Metropolitan, Ryan"): a plain split shifted BTR's coordinates.
+    const cells = splitCsvLine(line);
     if (cells.length >= 7) airports.set(cells[0]!, [Number(cells[5]), Number(cells[6])]);
   }
   const buf = fs.readFileSync(parquet);

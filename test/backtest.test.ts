@@ -7,7 +7,8 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { createLogger } from '../src/core/log.ts';
 import { listPromotions, findLineageByName } from '../src/registry/index.ts';
-import { runBacktest } from '../src/backtest/index.ts';
+import { runBacktest, summarise } from '../src/backtest/index.ts';
+import { Rng } from '../src/core/rng.ts';
 import { formatBacktest, setToEnvironment } from '../src/cli/backtest-verb.ts';
 import { BacktestProgress } from '../src/cli/backtest-progress.ts';
 import { Writable } from 'node:stream';
@@ -51,6 +52,54 @@ test('runBacktest: every step through the queue and the gate; its table is the r
   assert.match(text, /^step\s+partitions\s+rows\s+serving \(forward\)/);
   assert.match(text, /forward mse of what served: [\d.]+; naive baseline: [\d.]+; skill [+−][\d.]+%/);
   assert.match(text, /decisions checked on the next step: right \d+\/\d+/);
+});
+
+test('runBacktest: forward scores on every row past training.evalMaxRows; a fallback is checked against the constant that served; promoted-but-worse over checkable promotions', async () => {
+  const { db, url } = await createTestDatabase();
+  const dir = tempDir('freshet-backtest-fallback-');
+  const history = path.join(dir, 'history');
+  // Labels that no feature explains: no model beats the constant, so eval.fallback serves it.
+  for (let d = 1; d <= 5; d++) {
+    const rng = new Rng(100 + d);
+    const partition = path.join(history, `dt=2026-11-0${d}`);
+    writeCsv(path.join(partition, 'part-0.csv'), Array.from({ length: 600 }, () => [rng.next(), rng.next(), rng.next(), rng.next(), 10 * rng.next()]));
+    fs.writeFileSync(path.join(partition, '_SUCCESS'), '');
+  }
+  const config = trainConfig(dir, url, { FRESHET_TRAINING__NUM_CHECKPOINTS: '4', FRESHET_TRAINING__STOP_POINT: '2', FRESHET_RETRAIN__VIRTUAL_EPOCHS: '2', FRESHET_EVAL__FALLBACK: 'naive', FRESHET_TRAINING__EVAL_MAX_ROWS: '250' });
+  const summary = await runBacktest({ sourceDir: history, config, db, warmup: 2, step: 1, log: createLogger({ level: 'error', format: 'json' }), signal: new AbortController().signal });
+  assert.deepEqual(summary.steps.slice(1).map((s) => s.rows), [600, 600, 600], 'every row of each step, not the first 250');
+  const lineage = (await findLineageByName(db, config.lineage))!;
+  const fallbacks = (await listPromotions(db, lineage.id, 100)).filter((p) => p.decision === 'fallback');
+  assert.ok(fallbacks.length > 0 && summary.steps.some((s) => s.decision === 'fallback'), `no fallback: ${summary.steps.map((s) => s.decision).join(', ')}`);
+  for (const [k, s] of summary.steps.entries()) {
+    if (k === 0 || !s.previousHeld) continue;
+    const before = summary.steps[k - 1]!;
+    assert.equal(s.previousHeld.against, before.decision === 'fallback' ? 'constant' : 'champion', `step ${k}`);
+    // After a fallback the constant served: the check compares the candidate with what served (the forward score).
+    if (before.decision === 'fallback') assert.ok(Math.abs(s.previousHeld.champion - s.forward!) <= 1e-9 * s.forward!, `step ${k}: held against ${s.previousHeld.champion}, served ${s.forward}`);
+  }
+  assert.ok(summary.steps.some((s) => s.previousHeld?.against === 'constant'), 'a fallback was checked on the step after it');
+  assert.equal(summary.promotionsChecked, summary.steps.slice(0, -1).filter((s, k) => s.decision === 'promoted' && summary.steps[k + 1]!.previousHeld).length);
+  assert.match(formatBacktest(summary), /promoted but worse \d+\/\d+ \(\d+%\) of the promotions that could be checked|promoted but worse - of the promotions that could be checked/);
+});
+
+test('summarise: promoted-but-worse counts only promotions checked on a next step; a fallback is a rejection checked against the constant', () => {
+  const base = { partitions: [], forward: 1, forwardNaive: 2, rows: 10, candidate: 1, champion: 1, reason: '' };
+  const held = (right: boolean, against: 'champion' | 'constant' = 'champion') => ({ candidate: 1, champion: 1, against, right });
+  const summary = summarise('mae', [
+    { ...base, step: 0, decision: 'promoted', previousHeld: null }, // the first model: faced nothing
+    { ...base, step: 1, decision: 'fallback', previousHeld: null },
+    { ...base, step: 2, decision: 'promoted', previousHeld: held(false, 'constant') }, // the fallback was wrong: the candidate beat the constant
+    { ...base, step: 3, decision: 'promoted', previousHeld: held(false) }, // step 2's promotion was worse
+    { ...base, step: 4, decision: 'rejected', previousHeld: held(true) },
+    { ...base, step: 5, decision: 'promoted', previousHeld: held(true) }, // the last step's promotion: nothing after it
+  ], 1);
+  assert.equal(summary.promotions, 4);
+  assert.equal(summary.promotionsChecked, 2, 'steps 2 and 3');
+  assert.equal(summary.promotedButWorse, 1);
+  assert.equal(summary.rejectedButBetter, 1, 'the fallback');
+  assert.equal(summary.checked, 4);
+  assert.equal(summary.right, 2);
 });
 
 test('freshet backtest: --set names a key path; too short a history is a clear error', async () => {

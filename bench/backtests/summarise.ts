@@ -1,7 +1,7 @@
 // Summarises backtest reports (the --report files of bench/backtests/*.sh, named
 // r-<seed>-<policy>[-s<step>].json) as a markdown table: per policy, the forward skill of
 // what served over the naive constant (mean ± sd over seeds, and each seed), the share of
-// right decisions and of promotions that were worse on the next step (pooled over seeds),
+// right decisions and of the checkable promotions that were worse on the next step (pooled over seeds),
 // and how many steps had something serving.
 //   node bench/backtests/summarise.ts <dir> [suffix, e.g. -s7]
 import fs from 'node:fs';
@@ -12,6 +12,8 @@ interface Report {
   right: number;
   checked: number;
   promotions: number;
+  /** Absent in reports made before issue #29 (then: promotions). */
+  promotionsChecked?: number;
   promotedButWorse: number;
   rejectedButBetter: number;
   seconds: number;
@@ -47,7 +49,7 @@ for (const [policy, runs] of byPolicy) {
   const served = sum((r) => r.steps.filter((s) => s.forward !== null).length);
   const measurable = sum((r) => r.steps.length - 1);
   lines.push(
-    `| ${policy} | ${pct(mean(skills))} ± ${(100 * sd(skills)).toFixed(1)} | ${runs.map((r) => `${r.seed}: ${r.report.skill === null ? '-' : pct(r.report.skill)}`).join(', ')} | ${mean(runs.map((r) => r.report.forward ?? Number.NaN)).toPrecision(4)} (naive ${mean(runs.map((r) => r.report.forwardNaive ?? Number.NaN)).toPrecision(4)}) | ${share(sum((r) => r.right), sum((r) => r.checked))} | ${share(sum((r) => r.promotedButWorse), sum((r) => r.promotions))} | ${served}/${measurable} | ${(sum((r) => r.seconds) / runs.length / 60).toFixed(1)} |`,
+    `| ${policy} | ${pct(mean(skills))} ± ${(100 * sd(skills)).toFixed(1)} | ${runs.map((r) => `${r.seed}: ${r.report.skill === null ? '-' : pct(r.report.skill)}`).join(', ')} | ${mean(runs.map((r) => r.report.forward ?? Number.NaN)).toPrecision(4)} (naive ${mean(runs.map((r) => r.report.forwardNaive ?? Number.NaN)).toPrecision(4)}) | ${share(sum((r) => r.right), sum((r) => r.checked))} | ${share(sum((r) => r.promotedButWorse), sum((r) => r.promotionsChecked ?? r.promotions))} | ${served}/${measurable} | ${(sum((r) => r.seconds) / runs.length / 60).toFixed(1)} |`,
   );
 }
 process.stdout.write(`${lines.join('\n')}\n`);

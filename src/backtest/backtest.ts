@@ -49,8 +49,12 @@ export interface BacktestStep {
   candidate: number | null;
   champion: number | null;
   reason: string;
-  /** Of the previous step's decision, on this step's rows: candidate and the champion it faced. */
-  previousHeld: { candidate: number; champion: number; right: boolean } | null;
+  /**
+   * Of the previous step's decision, on this step's rows: its candidate against what the
+   * decision kept serving instead — the champion it faced, or after a fallback the naive
+   * constant that then served (`against`). right: promoted ⇔ the candidate was better.
+   */
+  previousHeld: { candidate: number; champion: number; against: 'champion' | 'constant'; right: boolean } | null;
 }
 
 export interface BacktestSummary {
@@ -61,6 +65,8 @@ export interface BacktestSummary {
   forwardNaive: number | null;
   skill: number | null;
   promotions: number;
+  /** Promotions checked on the next step (not the first model, which faced nothing, nor a last step's). */
+  promotionsChecked: number;
   promotedButWorse: number;
   rejectedButBetter: number;
   /** Decisions checked on the next step, and how many were right (promoted ⇔ better). */
@@ -101,7 +107,7 @@ type ForwardScores = Pick<BacktestStep, 'forward' | 'forwardNaive' | 'rows' | 'p
  * champion it faced). Each version is scored once per step: the serving champion is often
  * the one faced.
  */
-async function scoreForward({ db, config, metric, sourceDir, lineageId, champion, group, previous, lastStep }: {
+async function scoreForward({ db, config, metric, sourceDir, lineageId, champion, group, previous, lastStep, lastFellBack }: {
   db: Registry;
   config: ResolvedConfig;
   metric: MetricName;
@@ -111,8 +117,11 @@ async function scoreForward({ db, config, metric, sourceDir, lineageId, champion
   group: string[];
   previous: Promotion | undefined;
   lastStep: Promotion | undefined;
+  /** The previous step's rejection was followed by the fallback: the constant (now the champion) served instead of the champion it faced. */
+  lastFellBack: boolean;
 }): Promise<ForwardScores> {
-  const set = await lineageGateSet(db, config, lineageId, group.map((p) => asTrainingPartition(sourceDir, p)));
+  // Every row of the step, not the first training.evalMaxRows (a week of flights is 116k rows: the cap cut its last day).
+  const set = await lineageGateSet(db, config, lineageId, group.map((p) => asTrainingPartition(sourceDir, p)), Number.POSITIVE_INFINITY);
   const rows = set.rows;
   if (rows === 0) return { forward: null, forwardNaive: null, rows, previousHeld: null };
   const scored = new Map<string, number>();
@@ -125,11 +134,11 @@ async function scoreForward({ db, config, metric, sourceDir, lineageId, champion
   const forwardNaive = naive !== null && naive !== undefined ? scoreOn(metric, config, set, new Float32Array(rows).fill(naive)) : null;
   let previousHeld: BacktestStep['previousHeld'] = null;
   if (lastStep?.champion_version_id && lastStep.candidate_checkpoint_id) {
-    const faced = await getModelVersion(db, lastStep.champion_version_id);
+    const servedInstead = lastFellBack && champion ? champion : await getModelVersion(db, lastStep.champion_version_id);
     const candidate = scoreOn(metric, config, set, await predictCheckpoint(db, config, await getCheckpoint(db, lastStep.candidate_checkpoint_id), set));
-    const championScore = await scoreVersion(faced);
+    const championScore = await scoreVersion(servedInstead);
     const better = higherIsBetter(metric) ? candidate > championScore : candidate < championScore;
-    previousHeld = { candidate, champion: championScore, right: (lastStep.decision === 'promoted') === better };
+    previousHeld = { candidate, champion: championScore, against: lastFellBack ? 'constant' : 'champion', right: (lastStep.decision === 'promoted') === better };
   }
   return { forward, forwardNaive, rows, previousHeld };
 }
@@ -189,17 +198,19 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestSum
   const steps: BacktestStep[] = [];
   let previous: Promotion | undefined; // the newest decision: its naive constant is the forward baseline
   let lastStep: Promotion | undefined; // the previous step's decision, checked on this step
+  let lastFellBack = false;
   for (const [index, group] of groups.entries()) {
     if (options.signal.aborted) throw new Error('backtest interrupted');
     const lineage = await findLineageByName(db, config.lineage);
     const champion = lineage ? await getChampion(db, lineage.id) : undefined;
-    const { forward, forwardNaive, rows, previousHeld } = lineage && index > 0 ? await scoreForward({ db, config, metric, sourceDir, lineageId: lineage.id, champion, group, previous, lastStep }) : { forward: null, forwardNaive: null, rows: 0, previousHeld: null };
+    const { forward, forwardNaive, rows, previousHeld } = lineage && index > 0 ? await scoreForward({ db, config, metric, sourceDir, lineageId: lineage.id, champion, group, previous, lastStep, lastFellBack }) : { forward: null, forwardNaive: null, rows: 0, previousHeld: null };
     arrive(sourceDir, config, group);
     await watcher.scan();
     const outcome = await retrainOnce(db, config, worker, index, options.signal);
     const decision = outcome?.decision;
     if (decision) previous = decision;
     lastStep = decision;
+    lastFellBack = outcome?.fellBack ?? false;
     const row: BacktestStep = {
       step: index,
       partitions: group,
@@ -232,16 +243,20 @@ export function summarise(metric: MetricName, steps: BacktestStep[], seconds: nu
   const forward = rows ? weighted / rows : null;
   const forwardNaive = rows ? weightedNaive / rows : null;
   // A decision is checked on the next step: previousHeld of step k+1 is the decision of step k.
+  // A fallback is a rejection checked against the constant that served after it.
   let promotedButWorse = 0;
+  let promotionsChecked = 0;
   let rejectedButBetter = 0;
   let checked = 0;
   let right = 0;
   for (let k = 1; k < steps.length; k++) {
     const held = steps[k]!.previousHeld;
     if (!held) continue;
+    const promoted = steps[k - 1]!.decision === 'promoted';
     checked += 1;
+    if (promoted) promotionsChecked += 1;
     if (held.right) right += 1;
-    else if (steps[k - 1]!.decision === 'promoted') promotedButWorse += 1;
+    else if (promoted) promotedButWorse += 1;
     else rejectedButBetter += 1;
   }
   return {
@@ -251,6 +266,7 @@ export function summarise(metric: MetricName, steps: BacktestStep[], seconds: nu
     forwardNaive,
     skill: skill(metric, forward, forwardNaive),
     promotions: steps.filter((s) => s.decision === 'promoted').length,
+    promotionsChecked,
     promotedButWorse,
     rejectedButBetter,
     checked,

@@ -35,7 +35,7 @@ export function formatBacktest(summary: BacktestSummary): string {
       s.decision,
       num(s.candidate),
       num(s.champion),
-      s.previousHeld ? `${s.previousHeld.right ? 'yes' : 'NO'} (candidate ${num(s.previousHeld.candidate)}, champion ${num(s.previousHeld.champion)})` : null,
+      s.previousHeld ? `${s.previousHeld.right ? 'yes' : 'NO'} (candidate ${num(s.previousHeld.candidate)}, ${s.previousHeld.against} ${num(s.previousHeld.champion)})` : null,
     ]),
   );
   const share = (a: number, b: number): string => (b ? `${a}/${b} (${Math.round((a / b) * 100)}%)` : '-');
@@ -43,7 +43,8 @@ export function formatBacktest(summary: BacktestSummary): string {
     table,
     '',
     `forward ${summary.metric} of what served: ${num(summary.forward) ?? '-'}; naive baseline: ${num(summary.forwardNaive) ?? '-'}; skill ${formatSkill(summary.skill) ?? '-'}`,
-    `decisions checked on the next step: right ${share(summary.right, summary.checked)}; promoted but worse ${share(summary.promotedButWorse, summary.promotions)} of promotions; rejected but better ${summary.rejectedButBetter}`,
+    `decisions checked on the next step: right ${share(summary.right, summary.checked)}; promoted but worse ${share(summary.promotedButWorse, summary.promotionsChecked)} of the promotions that could be checked (of ${summary.promotions}: the first model and a last step's cannot be); rejected but better ${summary.rejectedButBetter}`,
+    `forward scores are on every row of each step's partitions (${summary.steps.reduce((n, s) => n + s.rows, 0)} rows); a fallback is checked against the constant that served after it`,
     `${summary.steps.length} steps in ${humanSeconds(summary.seconds)}`,
   ].join('\n');
 }

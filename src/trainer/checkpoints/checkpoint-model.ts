@@ -61,11 +61,13 @@ export async function evaluateCheckpoint(db: Registry, config: ResolvedConfig, c
 
 /**
  * The gate rows of a forward holdout: every row (both splits) of `partitions`, which
- * neither the candidate nor the champion trained on, standardised with the lineage's statistics.
+ * neither the candidate nor the champion trained on, standardised with the lineage's
+ * statistics; the first `maxRows` of them in partition order (the gate's memory bound,
+ * training.evalMaxRows; the backtest's forward scoring passes Infinity).
  */
-export async function lineageGateSet(db: Registry, config: ResolvedConfig, lineageId: string, partitions: readonly TrainingPartition[]): Promise<EvalSet> {
+export async function lineageGateSet(db: Registry, config: ResolvedConfig, lineageId: string, partitions: readonly TrainingPartition[], maxRows = config.training.evalMaxRows): Promise<EvalSet> {
   const lineage = await getLineage(db, lineageId);
-  return loadEvalSet(partitions, trainingSpec(config).columns, trainingSpec(config).split, lineage.feature_stats as unknown as FeatureStats, config.training.evalMaxRows, 'all');
+  return loadEvalSet(partitions, trainingSpec(config).columns, trainingSpec(config).split, lineage.feature_stats as unknown as FeatureStats, maxRows, 'all');
 }
 
 /** A checkpoint's predictions for every row of an eval set. */
