@@ -38,6 +38,7 @@ policy_sets() {
     pre-plateau) echo "--set retrain.base=pre-plateau" ;;
     best-val) echo "--set retrain.base=best-val" ;;
     knee) ;; # the defaults, named apart from runs of code before the knee rule
+    nofloor) echo "--set training.minSteps=0" ;; # the budget before issue #29 (no floor of steps)
     knee-pre-plateau) echo "--set retrain.base=pre-plateau" ;;
     epochs-pre-plateau) echo "--set retrain.base=pre-plateau --set plateau.method=epochs" ;;
     fast) echo "--set eval.fallback=naive --set training.learningRate=0.005" ;;

@@ -25,7 +25,7 @@ export function formatStatus(report: StatusReport): string {
     lines.push('', 'last decisions', formatTable(['at', 'decision', 'metric', 'candidate', 'champion', 'naive', 'skill', 'gate rows', 'reason'], report.decisions.slice(0, 5).map((d) => [d.at, d.decision, d.metricName, num(d.candidateMetric), num(d.championMetric), num(d.naiveMetric), formatSkill(d.candidateSkill), d.holdout, d.reason])));
   }
   if (report.runs.length) {
-    lines.push('', 'latest runs', formatTable(['run', 'kind', 'status', 'started', 'finished', 'val loss', 'invalid rows'], report.runs.slice(0, 5).map((r) => [r.id, r.kind, r.status, r.startedAt, r.finishedAt, num(r.valLoss), r.invalidRows])));
+    lines.push('', 'latest runs', formatTable(['run', 'kind', 'status', 'started', 'finished', 'val loss', 'invalid rows'], report.runs.slice(0, 5).map((r) => [r.id, r.kind, r.stillFalling ? `${r.status}, loss still falling` : r.status, r.startedAt, r.finishedAt, num(r.valLoss), r.invalidRows])));
   }
   lines.push('', `schema version: ${registry.schemaVersion ?? '(not migrated)'}`);
   if (registry.pendingMigrations.length) lines.push(`pending migrations: ${registry.pendingMigrations.join(', ')} (run \`freshet migrate\`)`);

@@ -58,7 +58,7 @@ function addRunsVerb(program: Command): void {
         print(
           formatTable(
             ['run', 'kind', 'status', 'job', 'base', 'target epochs', 'result', 'started', 'finished', 'invalid rows', 'error'],
-            rows.map((r) => [r.id, r.kind, r.status, r.job_id, r.base_checkpoint_id, r.target_virtual_epochs, r.result_checkpoint_id, r.started_at.toISOString(), r.finished_at?.toISOString(), r.invalid_rows, r.error]),
+            rows.map((r) => [r.id, r.kind, r.still_falling ? `${r.status}, loss still falling (${(100 * (r.val_loss_gain ?? 0)).toFixed(1)}% at the last check)` : r.status, r.job_id, r.base_checkpoint_id, r.target_virtual_epochs, r.result_checkpoint_id, r.started_at.toISOString(), r.finished_at?.toISOString(), r.invalid_rows, r.error]),
           ),
         );
       });

@@ -142,7 +142,7 @@ ${forwardCheckHtml(report)}
 ${decisionsChartSvg(report.decisions) ?? ''}
 ${table(['at', 'decision', 'metric', 'candidate', 'champion', 'naive', 'candidate skill', 'gate rows', 'actor', 'reason'], report.decisions.map((d) => [d.at, d.decision, d.metricName, num(d.candidateMetric), num(d.championMetric), num(d.naiveMetric), formatSkill(d.candidateSkill), d.holdout, d.actor, foldedReason(d.reason, `decision-${d.id}`)]), 'decisions')}
 <h2>Latest runs</h2>
-${table(['run', 'kind', 'status', 'started', 'finished', 'base checkpoint', 'val loss', 'invalid rows', 'error'], report.runs.map((r) => [r.id, r.kind, r.status, r.startedAt, r.finishedAt, r.baseCheckpoint, num(r.valLoss), r.invalidRows, r.error === null ? null : foldedReason(r.error, `run-error-${r.id}`)]), 'runs')}
+${table(['run', 'kind', 'status', 'started', 'finished', 'base checkpoint', 'val loss', 'invalid rows', 'error'], report.runs.map((r) => [r.id, r.kind, r.stillFalling ? `${r.status}, loss still falling` : r.status, r.startedAt, r.finishedAt, r.baseCheckpoint, num(r.valLoss), r.invalidRows, r.error === null ? null : foldedReason(r.error, `run-error-${r.id}`)]), 'runs')}
 <h2>Job queue</h2>
 <p id="job-counts">${Object.entries(report.jobs).map(([k, v]) => `${escape(k)} ${v}`).join(' · ') || 'no job yet'}</p>
 <h3>Running and queued</h3>

@@ -45,7 +45,7 @@ export interface StatusReport extends RegistryStatus {
   drift: Array<{ column: string; partition: string | null; method: string; value: number; threshold: number | null; drifted: boolean; freshPartitions: number; referencePartitions: number; computedAt: string }>;
   jobs: Record<string, number>;
   activeJobs: Array<{ id: string; state: string; attempts: number; lockedBy: string | null; leaseExpiresAt: string | null; lastError: string | null }>;
-  runs: Array<{ id: string; kind: string; status: string; startedAt: string; finishedAt: string | null; baseCheckpoint: string | null; valLoss: number | null; invalidRows: number; error: string | null }>;
+  runs: Array<{ id: string; kind: string; status: string; startedAt: string; finishedAt: string | null; baseCheckpoint: string | null; valLoss: number | null; invalidRows: number; /** Ended at its target with its validation loss still falling (likely undertrained). */ stillFalling: boolean; error: string | null }>;
   decisions: Array<{ id: string; at: string; decision: string; candidateMetric: number | null; championMetric: number | null; naiveMetric: number | null; naiveName: string | null; holdout: string | null; candidateSkill: number | null; championSkill: number | null; metricName: string | null; actor: string; reason: string }>;
   /** The queue's recent history, newest first: every state, not only the live jobs. */
   recentJobs: Array<{ id: string; state: string; trigger: string; attempts: number; createdAt: string; finishedAt: string | null; seconds: number | null; lastError: string | null }>;
@@ -93,6 +93,7 @@ const runRow = (r: RunListed): Row<'runs'> => ({
   baseCheckpoint: r.base_checkpoint_id,
   valLoss: r.result_val_loss,
   invalidRows: Number(r.invalid_rows),
+  stillFalling: r.still_falling === true,
   error: r.error,
 });
 

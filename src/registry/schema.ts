@@ -163,6 +163,10 @@ export interface RunsTable {
   target_virtual_epochs: number | null;
   invalid_rows: ColumnType<string, string | number | undefined, string | number>;
   result_checkpoint_id: Id | null;
+  /** The run ended at its target while its validation loss was still falling (trainer/run/still-falling.ts); null: ended otherwise or unfinished. */
+  still_falling: Generated<boolean | null>;
+  /** The last check's relative fall of validation loss below the one before. */
+  val_loss_gain: Generated<number | null>;
   started_at: Generated<Date>;
   finished_at: Date | null;
   error: string | null;

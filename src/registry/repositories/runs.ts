@@ -77,7 +77,7 @@ export async function adoptOrphanRun(db: Registry, lineageId: string, jobId: str
  * Ends a running run, with its result checkpoint and invalid-row count when it succeeded.
  * Throws when the run is not running (it was finished elsewhere).
  */
-export async function finishRun(db: Registry, id: string, status: Exclude<RunStatus, 'running'>, outcome: { error?: string; resultCheckpointId?: string | null; invalidRows?: number } = {}): Promise<Run> {
+export async function finishRun(db: Registry, id: string, status: Exclude<RunStatus, 'running'>, outcome: { error?: string; resultCheckpointId?: string | null; invalidRows?: number; stillFalling?: boolean; valLossGain?: number | null } = {}): Promise<Run> {
   const row = await db
     .updateTable('runs')
     .set({
@@ -86,6 +86,7 @@ export async function finishRun(db: Registry, id: string, status: Exclude<RunSta
       error: outcome.error ?? null,
       ...(outcome.resultCheckpointId !== undefined ? { result_checkpoint_id: outcome.resultCheckpointId } : {}),
       ...(outcome.invalidRows !== undefined ? { invalid_rows: outcome.invalidRows } : {}),
+      ...(outcome.stillFalling !== undefined ? { still_falling: outcome.stillFalling, val_loss_gain: outcome.valLossGain ?? null } : {}),
     })
     .where('id', '=', id)
     .where('status', '=', 'running')

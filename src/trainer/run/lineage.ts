@@ -9,7 +9,7 @@ import { type FeatureStats, type TrainingPartition } from '../stream/stream-spec
 import { trainingSpec } from './training-spec.ts';
 import { doorFor, isDataFile } from '../../data/index.ts';
 import { assertLineageDefinition, definitionSha256, lineageDefinition } from './lineage-definition.ts';
-import { earlyCheckpointSteps, stepsPerEpoch } from './virtual-epochs.ts';
+import { earlyCheckpointSteps, trainingBudget } from './virtual-epochs.ts';
 
 /**
  * The registered partitions in path order, oldest first for Hive-style keys (dt=… sorts by
@@ -46,16 +46,17 @@ export async function ensureLineage(db: Registry, config: ResolvedConfig, partit
   if (partitions.length === 0) throw new NotFoundError('no registered partitions to train on');
   const stats: FeatureStats = await computeFeatureStats(partitions, trainingSpec(config).columns, trainingSpec(config).split, config.columns.vocabulary);
   if (stats.count === 0) throw new Error('the registered partitions hold no valid training rows');
-  const steps = stepsPerEpoch(stats.count, config.training);
+  const budget = trainingBudget(stats.count, config.training);
+  const steps = budget.stepsPerEpoch;
   const vocabularies = Object.fromEntries((stats.categorical ?? []).map((v) => [v.column, v.tokens.length]));
-  log.info({ lineage: config.lineage, trainExamples: stats.count, stepsPerEpoch: steps, ...(stats.categorical ? { vocabularies } : {}) }, 'starting lineage');
+  log.info({ lineage: config.lineage, trainExamples: stats.count, stepsPerEpoch: steps, batchSize: budget.batchSize, budget: budget.reason, ...(stats.categorical ? { vocabularies } : {}) }, 'starting lineage');
   try {
     return await createLineage(db, {
       name: config.lineage,
       task: config.model.task,
       config: definition,
       config_sha256: definitionSha,
-      batch_size: config.training.batchSize,
+      batch_size: budget.batchSize,
       num_checkpoints: config.training.numCheckpoints,
       stop_point: config.training.stopPoint,
       train_examples: stats.count,

@@ -1,6 +1,7 @@
 // The end of a run that was not interrupted: retention once more, the result checkpoint —
 // the newest, or with earlyStopping.restoreBestWeights the best validation loss's, whose
-// weights are put back into the model — and the run closed as succeeded.
+// weights are put back into the model — and the run closed as succeeded, saying whether it
+// ended while its validation loss was still falling.
 import type { ResolvedConfig } from '../../core/config.ts';
 import type { Logger } from '../../core/log.ts';
 import { finishRun, listRunCheckpoints, type Checkpoint, type Registry, type Run } from '../../registry/index.ts';
@@ -8,6 +9,7 @@ import { tf } from '../backend.ts';
 import { restoreModelWeights, type TrainingState } from '../checkpoints/checkpoint-io.ts';
 import { loadCheckpoint } from '../checkpoints/checkpoint-store.ts';
 import type { CheckpointWriter } from './checkpoint-writer.ts';
+import { stillFalling } from './still-falling.ts';
 
 /** Puts a recorded checkpoint's weights into `model` (restore-best at a run's end). */
 async function restoreWeights(db: Registry, config: ResolvedConfig, model: tf.LayersModel, checkpoint: Checkpoint): Promise<void> {
@@ -32,6 +34,11 @@ export async function endRun(
 ): Promise<string | null> {
   await checkpoints.retain();
   const kept = await listRunCheckpoints(db, run.id);
+  // Before a restore changes the state: was the loss still falling when the run reached its target?
+  const falling = stillFalling(
+    kept.map((c) => ({ step: Number(c.global_step), valLoss: c.val_loss })),
+    { earlyStopped: state.earlyStopping.stopped, bestStep: state.earlyStopping.bestStep, lastStep: state.globalStep },
+  );
   let resultId = checkpoints.lastId ?? kept.at(-1)?.id ?? null;
   const bestStep = state.earlyStopping.bestStep;
   const best = config.training.earlyStopping.restoreBestWeights && bestStep !== null && bestStep !== state.globalStep ? kept.find((c) => Number(c.global_step) === bestStep) : undefined;
@@ -41,7 +48,11 @@ export async function endRun(
     resultId = best.id;
     log.info({ checkpoint: best.id, step: bestStep }, 'restored the best weights');
   }
-  await retryWrites('finishing the run', () => finishRun(db, run.id, 'succeeded', { resultCheckpointId: resultId, invalidRows }));
+  await retryWrites('finishing the run', () => finishRun(db, run.id, 'succeeded', { resultCheckpointId: resultId, invalidRows, stillFalling: falling.falling, valLossGain: falling.gain }));
+  if (falling.falling) {
+    const more = run.base_checkpoint_id ? 'retrain.virtualEpochs' : 'training.minSteps or training.numCheckpoints (for a new lineage: a lineage keeps its steps_per_epoch)';
+    log.warn({ step: state.globalStep, valLossGain: falling.gain }, `the run ended while its validation loss was still falling (${(100 * falling.gain!).toFixed(1)}% lower at its last check than at the one before): the model is likely undertrained; the next retrain continues from it, or raise ${more}`);
+  }
   log.info({ step: state.globalStep, virtualEpoch: state.virtualEpoch, earlyStopped: state.earlyStopping.stopped, valLoss: state.valLoss, metrics: state.metrics }, 'training run finished');
   return resultId;
 }
