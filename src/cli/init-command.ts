@@ -53,15 +53,19 @@ export interface InitResult {
   created: string[];
 }
 
-/** Writes the starter config and directories into `dir`; refuses to overwrite a config unless `force`. */
-export function initProject(dir: string, { force = false }: { force?: boolean } = {}): InitResult {
+/**
+ * Writes the starter config (or `config`, from `init --from`) and directories into `dir`;
+ * refuses to overwrite a config unless `force`. The data folder is made only when the
+ * configuration reads the default one.
+ */
+export function initProject(dir: string, { force = false, config, dataDir = 'data' }: { force?: boolean; config?: string; dataDir?: string } = {}): InitResult {
   const root = path.resolve(dir);
   const configFile = path.join(root, 'freshet.config.yaml');
   if (fs.existsSync(configFile) && !force) {
     throw new UsageError(`${configFile} already exists; pass --force to overwrite it`);
   }
   const created: string[] = [];
-  for (const sub of ['data', '.freshet/artifacts']) {
+  for (const sub of [...(dataDir === 'data' ? ['data'] : []), '.freshet/artifacts']) {
     const full = path.join(root, sub);
     if (!fs.existsSync(full)) {
       fs.mkdirSync(full, { recursive: true });
@@ -69,11 +73,11 @@ export function initProject(dir: string, { force = false }: { force?: boolean } 
     }
   }
   const readme = path.join(root, 'data', 'README.txt');
-  if (!fs.existsSync(readme)) {
+  if (dataDir === 'data' && !fs.existsSync(readme)) {
     fs.writeFileSync(readme, DATA_README);
     created.push(readme);
   }
-  fs.writeFileSync(configFile, starterConfig());
+  fs.writeFileSync(configFile, config ?? starterConfig());
   created.push(configFile);
   return { configFile, created };
 }

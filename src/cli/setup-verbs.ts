@@ -6,14 +6,26 @@ import { print, setup, withRegistry } from './verb-support.ts';
 export function addSetupVerbs(program: Command): void {
   program
     .command('init')
-    .description('write a commented starter freshet.config.yaml and the data-dir layout; with --lineage NAME, add lineage NAME (its own data/NAME folder) to the configuration')
+    .description('write a commented starter freshet.config.yaml and the data-dir layout; with --from <partition>, its columns typed from that sample; with --lineage NAME, add lineage NAME (its own data/NAME folder) to the configuration')
     .argument('[dir]', 'project directory', '.')
     .option('--force', 'overwrite an existing freshet.config.yaml')
-    .action(async (dir: string, options: { force?: boolean }, command: Command) => {
+    .option('--from <partition>', 'type the columns from a sample partition folder (numeric, categorical; ids, constants, dates and mostly-missing columns left out, each with its reason in a comment)')
+    .option('--label <column>', 'with --from: the column to predict (asked for on a terminal when not given)')
+    .action(async (dir: string, options: { force?: boolean; from?: string; label?: string }, command: Command) => {
       const { addLineage, initProject } = await import('./init-command.ts');
       const name = command.optsWithGlobals<{ lineage?: string }>().lineage;
+      if (options.label !== undefined && options.from === undefined) throw new UsageError('--label goes with --from <partition>');
+      if (options.from !== undefined && name !== undefined) throw new UsageError('--from types a new configuration; with --lineage, add the lineage first, then set its columns');
       let result;
-      if (name === undefined) result = initProject(dir, { force: options.force ?? false });
+      if (options.from !== undefined) {
+        const { initFromPartition } = await import('./init-from.ts');
+        const { askLabel } = await import('./ask-label.ts');
+        const typed = await initFromPartition(dir, options.from, { force: options.force ?? false, label: options.label, ask: process.stdin.isTTY ? askLabel : undefined });
+        const { formatTable } = await import('../core/table.ts');
+        print(formatTable(['column', 'role', 'why'], typed.roles.map((r) => [r.name, r.role, r.reason])));
+        print('');
+        result = typed;
+      } else if (name === undefined) result = initProject(dir, { force: options.force ?? false });
       else {
         const { LINEAGE_NAME, loadConfig } = await import('../core/config.ts');
         if (!LINEAGE_NAME.test(name)) throw new UsageError(`--lineage ${JSON.stringify(name)}: a lineage name is 1–63 letters, digits, dots, dashes or underscores, starting with a letter or digit`);
@@ -22,7 +34,7 @@ export function addSetupVerbs(program: Command): void {
         loadConfig({ file: result.configFile, env: {} }); // the edited file must load: say so now, not at the daemon's start
       }
       for (const file of result.created) print(`${name === undefined ? 'created' : 'wrote'} ${file}`);
-      print(`\nNext: edit ${result.configFile}, then run \`freshet daemon\`.`);
+      print(options.from !== undefined ? `\nNext: check the columns in ${result.configFile} (each choice is explained above them), then run \`freshet daemon\`.` : `\nNext: edit ${result.configFile}, then run \`freshet daemon\`.`);
     });
 
   program
