@@ -5,7 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { cleanEnv, runFreshet } from './support/cli.ts';
+import { spawn } from 'node:child_process';
+import { cleanEnv, FRESHET_BIN, runFreshet } from './support/cli.ts';
 import { createTestDatabase } from './support/database.ts';
 
 const pkg = JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -23,6 +24,16 @@ describe('freshet CLI', () => {
     assert.equal(help.code, 0);
     for (const verb of ['init', 'migrate', 'status', 'daemon', 'config']) assert.match(help.stdout, new RegExp(`^  ${verb}\\b`, 'm'));
     assert.match(help.stdout, /Exit codes: 0 ok, 1 failure, 2 bad usage, configuration or request \(not found, conflict\),\n3 database unreachable/);
+  });
+
+  test('a reader that leaves early (`freshet config --reference | head -1`): exit 0, no stack trace', async () => {
+    const child = spawn(process.execPath, [FRESHET_BIN, 'config', '--reference'], { env: cleanEnv(), cwd: os.tmpdir(), stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy(); // the reader is gone before the first line is written
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += String(chunk)));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    assert.equal(code, 0, stderr);
+    assert.doesNotMatch(stderr, /EPIPE|Unhandled/);
   });
 
   test("the README's CLI table lists every verb with every one of its options, and nothing that does not exist (issue #24, item 14)", async () => {

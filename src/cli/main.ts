@@ -48,8 +48,22 @@ Exit codes: 0 ok, 1 failure, 2 bad usage, configuration or request (not found, c
   return program;
 }
 
+/**
+ * `freshet partitions | head`: the reader left; stop quietly, as cat and grep do (an
+ * unhandled EPIPE printed a stack trace). The output wanted was given: the exit code is the
+ * verb's so far.
+ */
+function quietOnClosedPipe(): void {
+  if (process.stdout.listenerCount('error') > 0) return;
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+  });
+}
+
 /** Runs the CLI and returns the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
+  quietOnClosedPipe();
   const program = buildProgram();
   try {
     await program.parseAsync(argv as string[], { from: 'user' });
