@@ -31,7 +31,7 @@ function writeConfig(project: string, data: string, s3?: { endpoint: string; art
     path.join(project, 'freshet.config.yaml'),
     `${s3 ? `artifactStore: s3\nartifactsUri: ${JSON.stringify(s3.artifactsUri)}\ns3: {endpoint: ${JSON.stringify(s3.endpoint)}, forcePathStyle: true, pollSeconds: 0.5}\n` : ''}artifactsDir: artifacts
 servingDir: serving
-training: {backend: wasm, batchSize: 64, numCheckpoints: 6, stopPoint: 3, minSteps: 0, logEvery: 5, shuffleBuffer: 500, earlyCheckpoints: {firstStep: 0}, earlyStopping: {enabled: false}}
+training: {backend: wasm, batchSize: 64, numCheckpoints: 6, stopPoint: 3, minSteps: 0, extraEpochs: 0, logEvery: 5, shuffleBuffer: 500, earlyCheckpoints: {firstStep: 0}, earlyStopping: {enabled: false}}
 retrain: {schedule: "", onArrival: false}
 eval: {mustBeatNaive: false}
 queue: {pollIntervalSeconds: 0.3, leaseSeconds: 3, heartbeatSeconds: 0.5, backoffSeconds: 0}

@@ -23,7 +23,7 @@ import { waitFor } from './support/wait.ts';
 const CONFIG = `
 artifactsDir: artifacts
 servingDir: serving
-training: {backend: wasm, batchSize: 64, numCheckpoints: 4, stopPoint: 1, minSteps: 0, logEvery: 5, shuffleBuffer: 500, earlyCheckpoints: {firstStep: 0}}
+training: {backend: wasm, batchSize: 64, numCheckpoints: 4, stopPoint: 1, minSteps: 0, extraEpochs: 0, logEvery: 5, shuffleBuffer: 500, earlyCheckpoints: {firstStep: 0}}
 retrain: {schedule: "", virtualEpochs: 2}
 eval: {mustBeatNaive: false}
 queue: {pollIntervalSeconds: 0.5, concurrency: 2}

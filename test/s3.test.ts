@@ -42,7 +42,7 @@ function writeProject(dir: string, endpoint: string, dataDir = `s3://${BUCKET}/l
 artifactsDir: artifacts
 servingDir: serving
 s3: {endpoint: ${JSON.stringify(endpoint)}, forcePathStyle: true, pollSeconds: 0.5, maxAttempts: 2}
-training: {backend: wasm, batchSize: 64, numCheckpoints: 4, stopPoint: 1, minSteps: 0, logEvery: 5, shuffleBuffer: 500, earlyCheckpoints: {firstStep: 0}}
+training: {backend: wasm, batchSize: 64, numCheckpoints: 4, stopPoint: 1, minSteps: 0, extraEpochs: 0, logEvery: 5, shuffleBuffer: 500, earlyCheckpoints: {firstStep: 0}}
 retrain: {schedule: "", virtualEpochs: 2}
 eval: {mustBeatNaive: false}
 queue: {pollIntervalSeconds: 0.5, concurrency: 1}

@@ -77,6 +77,35 @@ test('a run cut short while its loss still falls says so: on the run row, in the
   assert.equal((await listRuns(db, { lineageId: stoppedRun.lineage_id }))[0]!.still_falling, false);
 });
 
+test('a run from scratch still improving at its nominal end goes on one virtual epoch at a time; a resume extends exactly as an uninterrupted run', async () => {
+  const { db, url } = await createTestDatabase();
+  const dir = tempDir('freshet-budget-extend-');
+  for (let d = 1; d <= 2; d++) await addPartition(db, `${dir}/data`, `2026-11-0${d}`, syntheticRows(1500, d));
+  const log = createLogger({ level: 'error', format: 'json' });
+  const never = new AbortController().signal;
+  // Two short virtual epochs: far from converged, so the run goes on (at most 6 more).
+  const env = (lineage: string) => ({ FRESHET_LINEAGE: lineage, FRESHET_TRAINING__NUM_CHECKPOINTS: '2', FRESHET_TRAINING__STOP_POINT: '0.3', FRESHET_TRAINING__EXTRA_EPOCHS: '6' });
+  const reference = await trainRun({ db, config: trainConfig(dir, url, env('reference')), log, signal: never });
+  const run = await getRun(db, reference.runId);
+  assert.ok(run.target_virtual_epochs! > 2 && run.target_virtual_epochs! <= 8, `target ${run.target_virtual_epochs}`);
+  assert.equal(reference.virtualEpoch, run.target_virtual_epochs, 'it trained to its raised target');
+  const steps = (await getLineage(db, run.lineage_id)).steps_per_epoch;
+  // Stopped at the nominal end, and the raised target lost (a kill between the checkpoint and
+  // the registry write): the resume decides again from the checkpointed state, the same way.
+  const config = trainConfig(dir, url, env('resumed'));
+  const part1 = await trainRun({ db, config, log, signal: never, stopAfterSteps: 2 * steps });
+  assert.equal(part1.status, 'interrupted');
+  await db.updateTable('runs').set({ target_virtual_epochs: 2 }).where('id', '=', part1.runId).execute();
+  const part2 = await trainRun({ db, config, log, signal: never, resumeRunId: part1.runId });
+  assert.equal(part2.globalStep, reference.globalStep);
+  assert.deepEqual(Buffer.from(part2.weightBytes), Buffer.from(reference.weightBytes));
+  assert.equal((await getRun(db, part1.runId)).target_virtual_epochs, run.target_virtual_epochs);
+  // extraEpochs 0: the run ends at numCheckpoints, still falling and saying so.
+  const fixed = await trainRun({ db, config: trainConfig(dir, url, { ...env('fixed'), FRESHET_TRAINING__EXTRA_EPOCHS: '0' }), log, signal: never });
+  assert.equal(fixed.virtualEpoch, 2);
+  assert.equal((await getRun(db, fixed.runId)).still_falling, true);
+});
+
 /** y = 10·city + x + noise (σ 1): three cities, as a user's first lineage with `columns.categorical: [city]`. */
 function writeCities(root: string, partitions: number, rows: number): void {
   const rng = new Rng(7);

@@ -38,7 +38,9 @@ policy_sets() {
     pre-plateau) echo "--set retrain.base=pre-plateau" ;;
     best-val) echo "--set retrain.base=best-val" ;;
     knee) ;; # the defaults, named apart from runs of code before the knee rule
-    nofloor) echo "--set training.minSteps=0" ;; # the budget before issue #29 (no floor of steps)
+    # The training budget before issue #29: no floor of steps, no extension of a first run.
+    nobudget) echo "--set training.minSteps=0 --set training.extraEpochs=0" ;;
+    airports-hour-crossed-holdout2-nobudget) echo "--set columns.categorical=[\"origin\",\"destination\",\"dep_hour\"] --set columns.crosses=[[\"origin\",\"dep_hour\"]] --set eval.holdoutPartitions=2 --set training.minSteps=0 --set training.extraEpochs=0" ;;
     knee-pre-plateau) echo "--set retrain.base=pre-plateau" ;;
     epochs-pre-plateau) echo "--set retrain.base=pre-plateau --set plateau.method=epochs" ;;
     fast) echo "--set eval.fallback=naive --set training.learningRate=0.005" ;;

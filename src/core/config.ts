@@ -109,6 +109,7 @@ export const configSchema = z.strictObject({
       learningRate: z.number().positive().default(0.001).describe('Adam learning rate.'),
       numCheckpoints: z.number().int().positive().default(15).describe('Virtual epochs in a first training run; one checkpoint at the end of each. Fixed for a lineage.'),
       stopPoint: z.number().positive().default(3).describe('Passes over the training data a first run makes; with numCheckpoints and batchSize it fixes steps_per_epoch.'),
+      extraEpochs: z.number().int().min(0).default(45).describe('A run from scratch still improving at its last virtual epoch (its check was its best validation loss) goes on, one virtual epoch at a time while each check improves, up to this many more than numCheckpoints: early stopping decides when a first model is done, steps_per_epoch stays fixed. 0: stop at numCheckpoints.'),
       minSteps: z.number().int().min(0).default(500).describe('Floor of a first run\'s steps (steps_per_epoch ≥ minSteps / numCheckpoints), whatever stopPoint gives on little data; early stopping decides when to stop inside it. Read when a lineage starts, like stopPoint; the batch size is also clamped to 1/16 of the training rows then.'),
       seed: z.number().int().min(0).default(42).describe('Seed for initialisation, shuffling, the eval split and dropout.'),
       shuffleBuffer: z.number().int().positive().default(10000).describe('Rows in the seeded shuffle buffer.'),

@@ -15,8 +15,10 @@ export function trainEnv(dir: string, databaseUrl: string, extra: Record<string,
     FRESHET_TRAINING__BATCH_SIZE: '64',
     FRESHET_TRAINING__NUM_CHECKPOINTS: '4',
     FRESHET_TRAINING__STOP_POINT: '1',
-    // Small and fast: no floor of steps (test/training-budget.test.ts tests the default's).
+    // Small and fast: no floor of steps and no extension past numCheckpoints
+    // (test/training-budget.test.ts tests the defaults').
     FRESHET_TRAINING__MIN_STEPS: '0',
+    FRESHET_TRAINING__EXTRA_EPOCHS: '0',
     FRESHET_TRAINING__LOG_EVERY: '5',
     FRESHET_TRAINING__SHUFFLE_BUFFER: '500',
     FRESHET_TRAINING__EARLY_STOPPING__PATIENCE: '10',

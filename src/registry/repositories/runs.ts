@@ -100,6 +100,11 @@ export async function finishRun(db: Registry, id: string, status: Exclude<RunSta
  * Records what a run added to its categorical vocabularies. Idempotent: a run resumed
  * before its first checkpoint computes the same growth again and writes the same value.
  */
+/** A run from scratch that goes on past its nominal end while it still improves (trainer/run/run-extension.ts) records its new target first, so a resume continues to it. Only ever raises it. */
+export async function raiseRunTarget(db: Registry, runId: string, targetVirtualEpochs: number): Promise<void> {
+  await db.updateTable('runs').set({ target_virtual_epochs: targetVirtualEpochs }).where('id', '=', runId).where((eb) => eb.or([eb('target_virtual_epochs', 'is', null), eb('target_virtual_epochs', '<', targetVirtualEpochs)])).execute();
+}
+
 export async function recordVocabularyGrowth(db: Registry, runId: string, growth: ReadonlyArray<{ column: string; from: number; to: number; added: string[] }>): Promise<void> {
   await db
     .updateTable('runs')

@@ -7,7 +7,7 @@
 import type { ResolvedConfig } from '../../core/config.ts';
 import { coerceError, ConfigError } from '../../core/errors.ts';
 import type { Logger } from '../../core/log.ts';
-import { finishRun, getRun, type Registry, type RunKind } from '../../registry/index.ts';
+import { finishRun, getRun, raiseRunTarget, type Registry, type RunKind } from '../../registry/index.ts';
 import { initBackend, tf } from '../backend.ts';
 import { adamInternals, restoreModelWeights, restoreOptimizer, type TrainingState } from '../checkpoints/checkpoint-io.ts';
 import { sweepCheckpointFiles } from '../checkpoints/retention.ts';
@@ -31,6 +31,7 @@ import { ThroughputMeter } from './throughput-meter.ts';
 import { Evaluator } from './evaluator.ts';
 import { LossLog } from './loss-log.ts';
 import { advanceStep, checkpointDue, closeEpoch, initialState } from './run-state.ts';
+import { extendsRun } from './run-extension.ts';
 
 export interface TrainRunOptions {
   db: Registry;
@@ -109,7 +110,10 @@ async function restoredModel(config: ResolvedConfig, stats: FeatureStats, loaded
 interface RunLoop {
   config: ResolvedConfig;
   state: TrainingState;
+  /** The virtual epoch the run trains to; raised one at a time while a run from scratch still improves (run-extension.ts). */
   targetEpochs: number;
+  /** Whether to go on past targetEpochs, and the recording of a raised target. */
+  extension: { mayExtend: (state: TrainingState, targetEpochs: number) => boolean; raise: (targetEpochs: number) => Promise<void> };
   batches: AsyncGenerator<{ x: Float32Array; y: Float32Array; cursor: DataCursor }, void, undefined>;
   trainStep: TrainStep;
   lossLog: LossLog;
@@ -130,7 +134,13 @@ interface RunLoop {
  */
 async function trainSteps(loop: RunLoop): Promise<boolean> {
   const { config, state, trainStep, lossLog, evaluator, checkpoints, throughput, observer } = loop;
-  while (state.virtualEpoch < loop.targetEpochs && !state.earlyStopping.stopped) {
+  for (;;) {
+    if (state.earlyStopping.stopped) break;
+    if (state.virtualEpoch >= loop.targetEpochs) {
+      if (!loop.extension.mayExtend(state, loop.targetEpochs)) break;
+      loop.targetEpochs += 1;
+      await loop.extension.raise(loop.targetEpochs);
+    }
     if (loop.shouldStop()) return true;
     const next = await loop.batches.next();
     if (next.done) throw new Error('the training stream ended');
@@ -195,8 +205,17 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
   const retryWrites = options.retryWrites ?? (<T,>(_what: string, write: () => Promise<T>) => write());
   const checkpoints = new CheckpointWriter({ db, config, run, lineage, model: trainable.model, optimizer, adam, trainStep, state, counts, throughput, observer, log, leaseLost, retryWrites, protectSteps: options.protectSteps });
   const evaluator = new Evaluator(() => evaluateModel(trainable.model, evalSet, config), config.training.earlyStopping, state);
+  let currentTarget = targetEpochs;
+  const extension = {
+    mayExtend: (at: TrainingState, target: number) => extendsRun(at, { fromScratch: run.base_checkpoint_id === null, targetEpochs: target, nominalEpochs: lineage.num_checkpoints, extraEpochs: config.training.extraEpochs }),
+    raise: async (target: number) => {
+      currentTarget = target;
+      await retryWrites('raising the run\'s target', () => raiseRunTarget(db, run.id, target));
+      log.info({ virtualEpoch: state.virtualEpoch, targetEpochs: target, valLoss: state.valLoss }, 'still improving at its last virtual epoch: one more');
+    },
+  };
   const report = (): void =>
-    observer.onProgress({ runId: run.id, globalStep: state.globalStep, virtualEpoch: state.virtualEpoch, stepInEpoch: state.stepInEpoch, stepsPerEpoch: state.stepsPerEpoch, targetEpochs, loss: lossLog.last });
+    observer.onProgress({ runId: run.id, globalStep: state.globalStep, virtualEpoch: state.virtualEpoch, stepInEpoch: state.stepInEpoch, stepsPerEpoch: state.stepsPerEpoch, targetEpochs: currentTarget, loss: lossLog.last });
   const shouldStop = () => signal.aborted || (options.stopAfterSteps !== undefined && throughput.steps >= options.stopAfterSteps);
   const result = (status: TrainRunResult['status'], resultCheckpointId: string | null = checkpoints.lastId): TrainRunResult => ({
     runId: run.id,
@@ -212,7 +231,7 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
   });
 
   try {
-    const interrupted = await trainSteps({ config, state, targetEpochs, batches, trainStep, lossLog, evaluator, checkpoints, throughput, observer, earlySteps, report, shouldStop });
+    const interrupted = await trainSteps({ config, state, targetEpochs, extension, batches, trainStep, lossLog, evaluator, checkpoints, throughput, observer, earlySteps, report, shouldStop });
     if (interrupted && leaseLost()) {
       log.warn({ step: state.globalStep }, 'training stopped: the lease was lost, another worker continues this run');
       return result('interrupted');
