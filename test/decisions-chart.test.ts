@@ -21,6 +21,7 @@ const decision = (i: number, candidate: number, champion: number | null, naive: 
   metricName: 'mse',
   actor: 'freshet',
   reason: 'test',
+  slices: null,
 });
 const ys = (svg: string, pattern: RegExp): number[] => [...svg.matchAll(pattern)].map((m) => Number(m[1]));
 

@@ -184,6 +184,9 @@ export const configSchema = z.strictObject({
         .enum(['none', 'naive'])
         .default('none')
         .describe('naive: when the model candidate is rejected and the champion (or, before the first model, nothing) does no better than the naive baseline on the gate rows, serve that constant as a model version of its own (exported like any other) until a model beats it. none: keep the champion.'),
+      slices: z.array(z.string().min(1)).default([]).describe('Categorical columns (of columns.categorical) whose values the gate also scores on their own: a candidate worse than the champion on a value with at least eval.minSliceRows gate rows by more than eval.maxSliceRegression is rejected, the slice named (TFX Evaluator slicing).'),
+      maxSliceRegression: z.number().min(0).default(0.05).describe('Most a candidate may be worse than the champion on one slice, relative to the champion\'s metric there (0.05 = 5%).'),
+      minSliceRows: z.number().int().positive().default(200).describe('Gate rows a slice value needs to be scored (fewer: too noisy to judge).'),
     })
     .prefault({}),
   queue: z
@@ -270,6 +273,11 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
 }).superRefine((config, context) => {
+  // With lineages, each lineage's merged configuration is checked on its own (lineage-configs.ts).
+  const sliced = Object.keys(config.lineages ?? {}).length > 0 ? [] : config.eval.slices;
+  for (const [i, column] of sliced.entries()) {
+    if (!config.columns.categorical.includes(column)) context.addIssue({ code: 'custom', path: ['eval', 'slices', i], message: `${column} is not one of columns.categorical (${config.columns.categorical.join(', ') || 'none'}): a slice is a categorical column` });
+  }
   if (config.artifactStore === 's3' && !config.artifactsUri) context.addIssue({ code: 'custom', path: ['artifactsUri'], message: 'required with artifactStore s3 (s3://bucket/prefix)' });
 });
 

@@ -28,6 +28,14 @@ function table(headers: string[], rows: unknown[][], id: string, empty = 'none y
   return `<table id="${id}"><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
 }
 
+/** The newest decision's slices (eval.slices): candidate and champion per value, worst first; nothing when no decision scored slices. */
+function sliceTable(decision: StatusReport['decisions'][number] | undefined): string {
+  if (!decision?.slices) return '';
+  const change = (r: number): string => `${r > 0 ? '+' : r < 0 ? '−' : ''}${Math.abs(100 * r).toFixed(1)}%`;
+  return `<h3>Slices of the newest decision that scored them (${escape(decision.at)}, ${escape(decision.decision)})</h3>
+${table(['slice', 'gate rows', `candidate ${decision.metricName ?? ''}`, 'champion', 'candidate worse by'], decision.slices.map((s) => [`${s.column}=${s.value}`, s.rows, num(s.candidate), num(s.champion), change(s.regression)]), 'slices', 'no slice value had enough gate rows (eval.minSliceRows)')}`;
+}
+
 /**
  * A long reason folded to one line: its first clause (to the first colon, semicolon or
  * sentence end, at most 90 characters) as the summary, the whole text on demand. The id
@@ -141,6 +149,7 @@ ${forwardCheckHtml(report)}
 <h2>Recent decisions</h2>
 ${decisionsChartSvg(report.decisions) ?? ''}
 ${table(['at', 'decision', 'metric', 'candidate', 'champion', 'naive', 'candidate skill', 'gate rows', 'actor', 'reason'], report.decisions.map((d) => [d.at, d.decision, d.metricName, num(d.candidateMetric), num(d.championMetric), num(d.naiveMetric), formatSkill(d.candidateSkill), d.holdout, d.actor, foldedReason(d.reason, `decision-${d.id}`)]), 'decisions')}
+${sliceTable(report.decisions.find((d) => d.slices !== null))}
 <h2>Latest runs</h2>
 ${table(['run', 'kind', 'status', 'started', 'finished', 'base checkpoint', 'val loss', 'invalid rows', 'error'], report.runs.map((r) => [r.id, r.kind, r.stillFalling ? `${r.status}, loss still falling` : r.status, r.startedAt, r.finishedAt, r.baseCheckpoint, num(r.valLoss), r.invalidRows, r.error === null ? null : foldedReason(r.error, `run-error-${r.id}`)]), 'runs')}
 <h2>Job queue</h2>

@@ -46,7 +46,7 @@ export interface StatusReport extends RegistryStatus {
   jobs: Record<string, number>;
   activeJobs: Array<{ id: string; state: string; attempts: number; lockedBy: string | null; leaseExpiresAt: string | null; lastError: string | null }>;
   runs: Array<{ id: string; kind: string; status: string; startedAt: string; finishedAt: string | null; baseCheckpoint: string | null; valLoss: number | null; invalidRows: number; /** Ended at its target with its validation loss still falling (likely undertrained). */ stillFalling: boolean; error: string | null }>;
-  decisions: Array<{ id: string; at: string; decision: string; candidateMetric: number | null; championMetric: number | null; naiveMetric: number | null; naiveName: string | null; holdout: string | null; candidateSkill: number | null; championSkill: number | null; metricName: string | null; actor: string; reason: string }>;
+  decisions: Array<{ id: string; at: string; decision: string; candidateMetric: number | null; championMetric: number | null; naiveMetric: number | null; naiveName: string | null; holdout: string | null; candidateSkill: number | null; championSkill: number | null; metricName: string | null; actor: string; reason: string; /** eval.slices: candidate and champion per slice value, worst regression first; null: none scored. */ slices: Array<{ column: string; value: string; rows: number; candidate: number; champion: number; regression: number }> | null }>;
   /** The queue's recent history, newest first: every state, not only the live jobs. */
   recentJobs: Array<{ id: string; state: string; trigger: string; attempts: number; createdAt: string; finishedAt: string | null; seconds: number | null; lastError: string | null }>;
   /**
@@ -111,6 +111,7 @@ const decisionRow = (d: DecisionListed): Row<'decisions'> => ({
   metricName: d.metric_name,
   actor: d.actor,
   reason: d.reason,
+  slices: d.slice_scores,
 });
 
 function championOf(version: ChampionVersion, promotedAt: Date): NonNullable<StatusReport['champion']> {

@@ -9,4 +9,5 @@ export { fallbackDecision, type FallbackInput } from './naive-fallback.ts';
 export { recordGateDecision, promoteVersion, rollbackChampion } from './decisions.ts';
 export { runGate, type GateRunInput } from './run-gate.ts';
 export { servingSkill, type ServingSkill } from './serving-skill.ts';
+export { sliceRejection, sliceScores, type SliceColumn, type SliceScore } from './slice-scores.ts';
 export { formatSkill } from '../core/format-skill.ts';

@@ -12,6 +12,7 @@ import { gateDecision, type EvalConfig } from './evaluation-gate.ts';
 import { gateScores, type GateScores } from './gate-scores.ts';
 import type { NaiveName } from './naive-baselines.ts';
 import { fallbackDecision } from './naive-fallback.ts';
+import { sliceRejection, sliceScores, type SliceColumn } from './slice-scores.ts';
 
 /** Everything one gate decision needs, gathered by the retrain job. */
 export interface GateRunInput {
@@ -31,6 +32,8 @@ export interface GateRunInput {
   /** The constants a person would try first, from the candidate's training window. */
   naiveConstants: ReadonlyArray<{ name: NaiveName; value: number }>;
   rules: EvalConfig;
+  /** Each eval.slices column's value per gate row (empty: no slices). */
+  slices: readonly SliceColumn[];
   seed: number;
   gateRows: { partitionIds: string[]; rows: number; holdout: 'newest' | 'random'; describedAs: string };
   baseSelection: { policy?: string; candidates?: unknown } | null;
@@ -54,7 +57,13 @@ export async function runGate(db: Registry, input: GateRunInput): Promise<{ outc
     rules,
     seed: input.seed,
   });
-  const decision = gateDecision({ metric, candidate: scores.candidate, champion: scores.champion, naive: scores.naive, interval: scores.interval, evalRows: gateRows.rows, rowsAre: gateRows.describedAs }, rules);
+  const overall = gateDecision({ metric, candidate: scores.candidate, champion: scores.champion, naive: scores.naive, interval: scores.interval, evalRows: gateRows.rows, rowsAre: gateRows.describedAs }, rules);
+  // Slices: against a champion, the candidate must not be clearly worse for any group of enough rows.
+  const slices = input.championPredictions && input.slices.length > 0
+    ? sliceScores({ metric, task: input.task, y: input.y, candidate: input.candidatePredictions, champion: input.championPredictions, slices: input.slices, minRows: rules.minSliceRows })
+    : null;
+  const sliceReason = overall.promote && slices ? sliceRejection(metric, slices, rules.maxSliceRegression) : undefined;
+  const decision = sliceReason ? { promote: false, reason: `${sliceReason}: not promoted, though overall ${overall.reason}` } : overall;
   // eval.fallback naive: with the candidate rejected and the champion no better than the
   // constant, the constant serves (a version of its own) until a model beats it.
   const fallback = fallbackDecision(
@@ -79,6 +88,7 @@ export async function runGate(db: Registry, input: GateRunInput): Promise<{ outc
       naive_value: scores.naive?.value ?? null,
       naive_metric: scores.naive?.metric ?? null,
       naive_baselines: JSON.stringify(scores.naiveAll),
+      slice_scores: slices ? JSON.stringify(slices) : null,
       improvement: scores.interval?.improvement ?? null,
       improvement_low: scores.interval?.low ?? null,
       improvement_high: scores.interval?.high ?? null,

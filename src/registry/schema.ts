@@ -11,6 +11,16 @@ type Json<T> = ColumnType<T, T | string, T | string>;
 /** A json column with a database default: optional on insert. */
 type JsonWithDefault<T> = ColumnType<T, T | string | undefined, T | string>;
 
+/** One slice of a gate decision (promotions.slice_scores). */
+export interface SliceScoreRow {
+  column: string;
+  value: string;
+  rows: number;
+  candidate: number;
+  champion: number;
+  regression: number;
+}
+
 export type PartitionStatus = 'registered' | 'rejected' | 'superseded' | 'quarantined';
 export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 /** The one job kind: a retrain trains a lineage's first model too. */
@@ -250,6 +260,8 @@ export interface PromotionsTable {
   naive_value: number | null;
   naive_metric: number | null;
   naive_baselines: Json<unknown> | null;
+  /** The candidate and the champion on each eval.slices value with enough gate rows (promotion/slice-scores.ts); null: no slices, or no champion. */
+  slice_scores: ColumnType<SliceScoreRow[] | null, SliceScoreRow[] | string | null | undefined, SliceScoreRow[] | string | null>;
   improvement: number | null;
   improvement_low: number | null;
   improvement_high: number | null;

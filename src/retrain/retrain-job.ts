@@ -25,6 +25,7 @@ import {
 } from '../registry/index.ts';
 import { retryTransient } from '../core/retry.ts';
 import {
+  categoricalColumnValues,
   lineageEvalSet,
   lineageGateSet,
   trainingSpec,
@@ -88,6 +89,8 @@ async function gate({ db, config, onDecision }: RetrainDependencies, run: Run, l
     championPredictions: champion ? await predictVersion(db, config, champion, gateSet) : null,
     naiveConstants: naiveConstants(config.model.task, await trainingWindowLabels(config, partitions)),
     rules: config.eval,
+    // eval.slices are categorical columns (the config says so): their slots in the gate rows.
+    slices: config.eval.slices.map((column) => ({ column, ...categoricalColumnValues(gateSet, config.columns.categorical.indexOf(column)) })),
     seed: mixSeed(config.training.seed, Number(run.id)),
     gateRows: { partitionIds: [...gateSet.partitionIds], rows: gateSet.rows, holdout, describedAs },
     baseSelection: run.base_selection as { policy?: string; candidates?: unknown } | null,

@@ -14,7 +14,7 @@ export { registeredPartitions, ensureLineage } from './run/lineage.ts';
 export { assertLineageDefinition } from './run/lineage-definition.ts';
 export { applyRetention, sweepCheckpointFiles } from './checkpoints/retention.ts';
 export type { TrainingPartition, FeatureStats } from './stream/stream-spec.ts';
-export type { EvalSet } from './stream/eval-set.ts';
+export { categoricalColumnValues, type EvalSet } from './stream/eval-set.ts';
 export { TrainStep } from './model/train-step.ts';
 export { createAdam, FusedAdamOptimizer } from './model/fused-adam.ts';
 export { buildMlp } from './model/trainable-model.ts';

@@ -41,6 +41,18 @@ export function encodeEvalSet(set: EvalSet, vocabularies: readonly Vocabulary[] 
 }
 
 /**
+ * One categorical column's raw value per row of an (unencoded) eval set, as an index into
+ * the set's value table: what the gate's slices group rows by. Slot `k`: the column's place
+ * among the categorical (then crossed) columns.
+ */
+export function categoricalColumnValues(set: EvalSet, k: number): { rowValues: Int32Array; names: readonly string[] } {
+  const columns = set.categoricalColumns ?? 0;
+  if (!set.categoryValues || k < 0 || k >= columns) throw new Error(`the eval set has ${columns} categorical columns; asked for slot ${k}`);
+  const first = set.dim - columns;
+  return { rowValues: Int32Array.from({ length: set.rows }, (_, r) => set.x[r * set.dim + first + k]!), names: set.categoryValues };
+}
+
+/**
  * Loads (at most `maxRows`) rows into memory, standardised with the lineage's statistics:
  * by default the eval split (validation), or `all` rows (the gate's holdout partitions).
  * Categorical values stay raw (categoryValues); encodeEvalSet() gives a model's ids.
