@@ -89,6 +89,7 @@ const RANK: Record<string, number> = {
   notify: 5,
   '': 6,
   backtest: 6,
+  tune: 6,
   demo: 7,
   cli: 8,
 };

@@ -13,6 +13,7 @@ import { addPredictVerb } from './predict-verb.ts';
 import { addSetupVerbs } from './setup-verbs.ts';
 import { addStatusVerbs } from './status-verbs.ts';
 import { addTrainingVerbs } from './training-verbs.ts';
+import { addTuneVerb } from './tune-verb.ts';
 
 const pkg = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -42,6 +43,7 @@ Exit codes: 0 ok, 1 failure, 2 bad usage, configuration or request (not found, c
   addSchemaVerbs(program);
   addJobVerbs(program);
   addBacktestVerb(program);
+  addTuneVerb(program);
   addTrainingVerbs(program);
   addModelVerbs(program);
   addPredictVerb(program);

@@ -1,0 +1,67 @@
+// What `freshet tune` leaves behind: the winning policy as a configuration overlay (the keys
+// to change, as YAML, to copy into freshet.config.yaml), and the evidence table of every
+// policy it backtested, so the choice can be checked and argued with.
+import YAML from 'yaml';
+import type { TuneResult } from './tune.ts';
+
+export interface TuneMeta {
+  date: string;
+  sourceDir: string;
+  warmup: number;
+  step: number;
+  seeds: readonly number[];
+  metric?: string;
+}
+
+const pct = (x: number): string => (Number.isFinite(x) ? `${x >= 0 ? '+' : '−'}${Math.abs(100 * x).toFixed(1)}%` : '-');
+const share = (a: number, b: number): string => (b ? `${a}/${b} (${Math.round((100 * a) / b)}%)` : '-');
+
+/** The configuration value an assignment stands for (JSON where it parses, else the text). */
+function parsed(value: string): unknown {
+  try {
+    return JSON.parse(value);
+  } catch {
+    return value;
+  }
+}
+
+/** The winner's keys as nested YAML (eval.holdoutPartitions=2 → eval: {holdoutPartitions: 2}). */
+export function overlayYaml(result: TuneResult, meta: TuneMeta): string {
+  const tree: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(result.winner.sets)) {
+    const parts = key.split('.');
+    let at = tree;
+    for (const part of parts.slice(0, -1)) at = (at[part] ??= {}) as Record<string, unknown>;
+    at[parts.at(-1)!] = parsed(value);
+  }
+  const rank = result.winner.rank!;
+  const header = [
+    `# freshet tune, ${meta.date}: the policy that ranked first on ${meta.sourceDir}`,
+    `# (warm-up ${meta.warmup}, step ${meta.step}, seeds ${meta.seeds.join(', ')}): forward skill ${pct(rank.mean)} ± ${(100 * rank.sd).toFixed(1)} over the naive baseline.`,
+    '# Copy these keys into freshet.config.yaml (a changed column or model key needs a new `lineage` name). Evidence: tune-evidence.md',
+  ];
+  const document = new YAML.Document(tree);
+  YAML.visit(document, { Seq: (_key, node) => void (node.flow = true) }); // lists on one line, as the starter config writes them
+  const body = Object.keys(tree).length ? document.toString() : '# (no change: the configuration as it is ranked first)\n';
+  return `${header.join('\n')}\n${body}`;
+}
+
+export function evidenceMarkdown(result: TuneResult, meta: TuneMeta): string {
+  const lines = [
+    `# freshet tune — ${meta.date}`,
+    '',
+    `History \`${meta.sourceDir}\`, warm-up ${meta.warmup} partitions, then ${meta.step} per retrain; seeds ${meta.seeds.join(', ')}; ${result.runs} backtests (${result.reused} reused from an earlier, interrupted tune).`,
+    'Each policy is backtested over every seed (`freshet backtest`: every decision scored on what came next); its rank is the forward skill over the naive baseline, mean over seeds minus their standard deviation. The search is by coordinates: each dimension\'s alternatives are tried with the best policy so far, and one is kept only when it ranks higher.',
+    '',
+    '| policy | tried for | rank (mean − sd) | skill mean ± sd | per seed | right decisions | promoted but worse | minutes per backtest | |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  ];
+  for (const policy of result.policies) {
+    const r = policy.rank!;
+    const mark = policy === result.winner ? '**winner**' : policy.kept ? 'kept, then bettered' : '';
+    lines.push(`| ${policy.label} | ${policy.dimension ?? '-'} | ${pct(r.score)} | ${pct(r.mean)} ± ${(100 * r.sd).toFixed(1)} | ${r.skills.map((s) => (s === null ? '-' : pct(s))).join(', ')} | ${share(r.right, r.checked)} | ${share(r.promotedButWorse, r.promotionsChecked)} | ${r.minutes.toFixed(1)} | ${mark} |`);
+  }
+  const winner = Object.entries(result.winner.sets).map(([k, v]) => `\`${k}=${v}\``).join(', ') || 'the configuration as it is';
+  lines.push('', `Winner: ${winner}. The overlay is in tune.yaml.`, '');
+  return lines.join('\n');
+}

@@ -1,0 +1,146 @@
+// `freshet tune <dir>`: finds a policy on the user's own history with the backtest. A
+// coordinate search over search-space.ts: the configuration as it is first, then each
+// dimension's alternatives with the best found so far, each policy backtested over the
+// seeds (ranking.ts: forward skill mean minus spread) and kept only when it ranks higher.
+// Every backtest is a `freshet backtest --report` child process — its own throwaway
+// registry, one core each, `jobs` at a time — whose report is kept under the output folder,
+// so an interrupted tune resumes where it stopped.
+import { spawn } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Dimension } from './search-space.ts';
+import { rankPolicy, type PolicyRank, type ReportFigures } from './ranking.ts';
+
+const FRESHET_BIN = fileURLToPath(new URL('../../bin/freshet.mjs', import.meta.url));
+
+export interface TunePolicy {
+  label: string;
+  /** The --set assignments that make it (beyond the configuration). */
+  sets: Record<string, string>;
+  rank?: PolicyRank;
+  /** The dimension it was tried for (undefined: the configuration as it is). */
+  dimension?: string;
+  /** It ranked above the best so far when tried, and the search went on from it. */
+  kept?: boolean;
+}
+
+export interface TuneProgress {
+  done: number;
+  total: number;
+  reused: number;
+  policy: string;
+}
+
+export interface TuneOptions {
+  sourceDir: string;
+  warmup: number;
+  step: number;
+  seeds: readonly number[];
+  jobs: number;
+  /** Where the reports go (runs/…); created by the caller. */
+  outDir: string;
+  dimensions: readonly Dimension[];
+  /** Passed to each backtest as -c, when the configuration is not ./freshet.config.yaml. */
+  configFile?: string | undefined;
+  signal: AbortSignal;
+  onProgress?: (progress: TuneProgress) => void;
+}
+
+export interface TuneResult {
+  winner: TunePolicy;
+  policies: TunePolicy[];
+  runs: number;
+  reused: number;
+}
+
+/** A policy's report file for one seed: named by the hash of its assignments, so a resumed tune finds it. */
+export function reportFile(outDir: string, sets: Record<string, string>, seed: number): string {
+  const key = JSON.stringify(Object.entries(sets).sort(([a], [b]) => (a < b ? -1 : 1)));
+  return path.join(outDir, 'runs', `${crypto.createHash('sha256').update(key).digest('hex').slice(0, 12)}-seed${seed}.json`);
+}
+
+function readReport(file: string): ReportFigures | undefined {
+  try {
+    const report = JSON.parse(fs.readFileSync(file, 'utf8')) as ReportFigures;
+    return typeof report.right === 'number' ? report : undefined;
+  } catch {
+    return undefined; // absent, or cut short by a kill: run it again
+  }
+}
+
+/** One backtest in a child process; resolves when its report is written, rejects with its last words. */
+function backtestChild(options: TuneOptions, sets: Record<string, string>, seed: number, file: string): Promise<void> {
+  const args = [FRESHET_BIN, ...(options.configFile ? ['-c', options.configFile] : []), 'backtest', options.sourceDir, '--warmup', String(options.warmup), '--step', String(options.step), '--set', `training.seed=${seed}`];
+  for (const [key, value] of Object.entries(sets)) args.push('--set', `${key}=${value}`);
+  args.push('--report', file, '--json');
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + String(chunk)).slice(-4000)));
+    const stop = (): void => void child.kill('SIGTERM');
+    options.signal.addEventListener('abort', stop, { once: true });
+    child.on('close', (code) => {
+      options.signal.removeEventListener('abort', stop);
+      if (code === 0 && readReport(file)) resolve();
+      else reject(new Error(`backtest of ${Object.keys(sets).length ? Object.entries(sets).map(([k, v]) => `${k}=${v}`).join(' ') : 'the configuration'} (seed ${seed}) ${options.signal.aborted ? 'interrupted' : `exited ${code}`}: ${stderr.trim().split('\n').slice(-3).join(' / ')}`));
+    });
+  });
+}
+
+/** Runs `tasks` at most `jobs` at a time; the first failure stops the rest (their children are left to finish). */
+async function pool<T>(tasks: Array<() => Promise<T>>, jobs: number): Promise<T[]> {
+  const results: T[] = [];
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < tasks.length) {
+      const index = next++;
+      results[index] = await tasks[index]!();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(jobs, tasks.length) }, worker));
+  return results;
+}
+
+export async function runTune(options: TuneOptions): Promise<TuneResult> {
+  fs.mkdirSync(path.join(options.outDir, 'runs'), { recursive: true });
+  const total = options.seeds.length * (1 + options.dimensions.reduce((n, d) => n + d.alternatives.length, 0));
+  let done = 0;
+  let reused = 0;
+  const evaluate = async (policies: TunePolicy[]): Promise<void> => {
+    const tasks = policies.flatMap((policy) =>
+      options.seeds.map((seed) => async (): Promise<ReportFigures> => {
+        if (options.signal.aborted) throw new Error('tune interrupted');
+        const file = reportFile(options.outDir, policy.sets, seed);
+        let report = readReport(file);
+        if (report) reused += 1;
+        else {
+          options.onProgress?.({ done, total, reused, policy: policy.label });
+          await backtestChild(options, policy.sets, seed, file);
+          report = readReport(file)!;
+        }
+        done += 1;
+        options.onProgress?.({ done, total, reused, policy: policy.label });
+        return report;
+      }),
+    );
+    const reports = await pool(tasks, options.jobs);
+    policies.forEach((policy, i) => (policy.rank = rankPolicy(reports.slice(i * options.seeds.length, (i + 1) * options.seeds.length))));
+  };
+  let best: TunePolicy = { label: 'the configuration as it is', sets: {}, kept: true };
+  const policies: TunePolicy[] = [best];
+  await evaluate([best]);
+  for (const dimension of options.dimensions) {
+    const tried = dimension.alternatives.map((alternative): TunePolicy => ({ label: alternative.label, sets: { ...best.sets, ...alternative.sets }, dimension: dimension.key, kept: false }));
+    policies.push(...tried);
+    await evaluate(tried);
+    // Only a strictly higher rank replaces the best: with a tie, fewer changes win.
+    const better = tried.reduce<TunePolicy | undefined>((top, p) => (p.rank!.score > (top ?? best).rank!.score ? p : top), undefined);
+    if (better) {
+      better.kept = true;
+      best = better;
+    }
+  }
+  return { winner: best, policies, runs: done, reused };
+}

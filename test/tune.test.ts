@@ -1,0 +1,77 @@
+// `freshet tune`: a bounded search with the backtest on a small history — the evidence
+// table, the overlay, ranking by skill minus spread, resuming from the kept reports, and
+// never writing into a folder it did not make.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import YAML from 'yaml';
+import { loadConfig } from '../src/core/config.ts';
+import { searchSpace } from '../src/tune/search-space.ts';
+import { rankPolicy } from '../src/tune/ranking.ts';
+import { overlayYaml } from '../src/tune/tune-report.ts';
+import { cleanEnv, runFreshet } from './support/cli.ts';
+import { syntheticRows, tempDir, writeCsv } from './support/partitions.ts';
+import { trainEnv } from './support/train-config.ts';
+
+test('the search space follows the configuration; ranking is mean minus spread; the overlay is nested YAML', () => {
+  const config = loadConfig({ env: { FRESHET_COLUMNS__FEATURES: '["x"]', FRESHET_COLUMNS__CATEGORICAL: '["a","b","c"]', FRESHET_COLUMNS__LABEL: 'y' }, cwd: '/nonexistent' });
+  const dims = searchSpace(config);
+  assert.deepEqual(dims.map((d) => d.key), ['eval.holdoutPartitions', 'retrain.replayPartitions', 'retrain.virtualEpochs', 'training.learningRate', 'columns.vocabulary.embeddingDim', 'columns.crosses']);
+  assert.deepEqual(dims.at(-1)!.alternatives.map((a) => a.sets['columns.crosses']), ['[["a","b"]]', '[["a","c"]]', '[["b","c"]]']);
+  assert.deepEqual(dims[3]!.alternatives[0]!.sets, { 'training.learningRate': '0.003' });
+  const numeric = loadConfig({ env: { FRESHET_COLUMNS__FEATURES: '["x"]', FRESHET_COLUMNS__LABEL: 'y' }, cwd: '/nonexistent' });
+  assert.equal(searchSpace(numeric).length, 4, 'no embedding size or crosses without categorical columns');
+  assert.throws(() => searchSpace(numeric, ['columns.crosses']), /--dims columns\.crosses: not searched here \(the dimensions for this configuration: eval\.holdoutPartitions, /);
+  const report = (skill: number | null) => ({ skill, right: 1, checked: 2, promotedButWorse: 0, promotionsChecked: 1, seconds: 60 });
+  const steady = rankPolicy([report(0.03), report(0.03)]);
+  const lucky = rankPolicy([report(0.08), report(-0.01)]);
+  assert.ok(steady.score > lucky.score, 'a steady +3% outranks +8% and −1%, though its mean is lower');
+  assert.equal(rankPolicy([report(0.05), report(null)]).score, Number.NEGATIVE_INFINITY, 'a seed where nothing served cannot rank');
+  const yaml = overlayYaml({ winner: { label: 'w', sets: { 'eval.holdoutPartitions': '2', 'columns.crosses': '[["a","b"]]' }, rank: steady }, policies: [], runs: 0, reused: 0 }, { date: '2026-12-06', sourceDir: 'h', warmup: 3, step: 1, seeds: [1, 2] });
+  assert.deepEqual(YAML.parse(yaml), { eval: { holdoutPartitions: 2 }, columns: { crosses: [['a', 'b']] } });
+  assert.match(yaml, /crosses: \[ \[ a, b \] \]|crosses: \[\[a, b\]\]/);
+});
+
+test('freshet tune on a small history: every policy over every seed, the winner ranked first, resumable from its reports', async () => {
+  const dir = tempDir('freshet-tune-');
+  fs.chmodSync(dir, 0o755);
+  const history = path.join(dir, 'history');
+  for (let d = 1; d <= 5; d++) {
+    const partition = path.join(history, `dt=2026-11-0${d}`);
+    writeCsv(path.join(partition, 'part-0.csv'), syntheticRows(500, d, d >= 4 ? 1 : 0));
+    fs.writeFileSync(path.join(partition, '_SUCCESS'), '');
+  }
+  fs.writeFileSync(path.join(dir, 'freshet.config.yaml'), 'columns:\n  features: [x0, x1, x2, x3]\n  label: y\n');
+  // Small, fast training (the children inherit it); each backtest starts its own throwaway registry.
+  const fast = Object.fromEntries(Object.entries(trainEnv(dir, '')).filter(([key]) => key.startsWith('FRESHET_TRAINING__')));
+  const env = cleanEnv({ ...fast, FRESHET_RETRAIN__VIRTUAL_EPOCHS: '2', FRESHET_RETRAIN__SCHEDULE: '' });
+  const args = ['tune', 'history', '--warmup', '3', '--seeds', '1,2', '--dims', 'eval.holdoutPartitions', '--out', 'tuned'];
+  const first = await runFreshet(args, { env, cwd: dir });
+  assert.equal(first.code, 0, first.stderr);
+  const evidence = fs.readFileSync(path.join(dir, 'tuned', 'tune-evidence.md'), 'utf8');
+  const rows = evidence.split('\n').filter((l) => /^\| (the configuration as it is|eval\.holdoutPartitions=2) \|/.test(l));
+  assert.equal(rows.length, 2, evidence);
+  for (const row of rows) assert.match(row, /\| [+−][\d.]+%, [+−][\d.]+% \|/, 'one skill per seed');
+  assert.match(evidence, /4 backtests \(0 reused/);
+  assert.equal(fs.readdirSync(path.join(dir, 'tuned', 'runs')).length, 4);
+  // The winner is the higher rank (mean − sd), and the overlay holds exactly its keys.
+  const rank = (row: string) => Number(/\| ([+−])([\d.]+)% \| [+−]/.exec(row)!.slice(1).join('').replace('−', '-'));
+  const winnerRow = rows.find((r) => r.includes('**winner**'))!;
+  assert.ok(rows.every((r) => rank(r) <= rank(winnerRow)), rows.join('\n'));
+  const overlay = YAML.parse(fs.readFileSync(path.join(dir, 'tuned', 'tune.yaml'), 'utf8')) as Record<string, unknown> | null;
+  assert.deepEqual(overlay ?? {}, winnerRow.startsWith('| eval.holdoutPartitions=2') ? { eval: { holdoutPartitions: 2 } } : {});
+  // Again: every report is reused, nothing is backtested, the same ranking comes out.
+  const again = await runFreshet(args, { env, cwd: dir });
+  assert.equal(again.code, 0, again.stderr);
+  const evidenceAgain = fs.readFileSync(path.join(dir, 'tuned', 'tune-evidence.md'), 'utf8');
+  assert.match(evidenceAgain, /4 backtests \(4 reused/);
+  assert.equal(evidenceAgain.split('\n').filter((l) => l.startsWith('| the') || l.startsWith('| eval')).join('\n'), rows.join('\n'));
+  // A folder tune did not make is never written into.
+  fs.mkdirSync(path.join(dir, 'mine'));
+  fs.writeFileSync(path.join(dir, 'mine', 'notes.txt'), 'mine');
+  const refused = await runFreshet(['tune', 'history', '--out', 'mine'], { env, cwd: dir });
+  assert.equal(refused.code, 2);
+  assert.match(refused.stderr, /--out .*mine holds files that freshet tune did not write; pass another folder/);
+  assert.deepEqual(fs.readdirSync(path.join(dir, 'mine')), ['notes.txt']);
+});
