@@ -3,9 +3,7 @@
 // with its reason in a comment above them, so a user states only the label.
 import fs from 'node:fs';
 import path from 'node:path';
-import { profilePartition } from '../data/column-profile.ts';
-import { columnRoles, isBinaryLabel, type ColumnRole } from '../data/column-roles.ts';
-import { isDataFile } from '../data/read-table.ts';
+import { columnRoles, isBinaryLabel, isDataFile, profilePartition, type ColumnRole } from '../data/index.ts';
 import { initProject, starterConfig, type InitResult } from './init-command.ts';
 import { UsageError } from './usage-error.ts';
 

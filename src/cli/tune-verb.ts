@@ -42,9 +42,7 @@ export function addTuneVerb(program: Command): void {
     .action(async (dir: string, options: { warmup: number; step: number; seeds: number[]; jobs: number; dims?: string[]; out: string }, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions>();
       const { loadConfig } = await import('../core/config.ts');
-      const { searchSpace } = await import('../tune/search-space.ts');
-      const { runTune } = await import('../tune/tune.ts');
-      const { evidenceMarkdown, overlayYaml } = await import('../tune/tune-report.ts');
+      const { evidenceMarkdown, overlayYaml, runTune, searchSpace } = await import('../tune/index.ts');
       const sourceDir = path.resolve(dir);
       if (!fs.existsSync(sourceDir)) throw new UsageError(`tune: ${sourceDir} does not exist`);
       const config = loadConfig({ file: globals.config, env: process.env });

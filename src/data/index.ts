@@ -32,3 +32,5 @@ export { ValueSampler, SAMPLE_CAPACITY, SAMPLE_LINES, type SampledValues } from 
 export { QUANTILE_LEVELS, sketchCdf, summarizePartition, TOP_VALUES, type CategoricalColumnStats, type ColumnStats, type NumericColumnStats, type PartitionStats } from './partition-stats.ts';
 export { describeAnomaly, findAnomalies, inferSchema, newValueShares, parseSchema, SCHEMA_DEFAULTS, type Anomaly, type ColumnExpectation, type DataSchema } from './data-schema.ts';
 export { columnDrift, driftReference, type ColumnDrift, type DriftMethod, type DriftReference } from './drift.ts';
+export { profilePartition, PROFILE_ROWS, type ColumnProfile } from './column-profile.ts';
+export { columnRoles, isBinaryLabel, type ColumnRole } from './column-roles.ts';
