@@ -13,6 +13,7 @@ import { runBacktest } from '../src/backtest/index.ts';
 import { getLineage, getRun, listRuns } from '../src/registry/index.ts';
 import { trainRun } from '../src/trainer/index.ts';
 import { stillFalling } from '../src/trainer/run/still-falling.ts';
+import { extendsRun } from '../src/trainer/run/run-extension.ts';
 import { trainingBudget } from '../src/trainer/run/virtual-epochs.ts';
 import { statusReport } from '../src/observability/index.ts';
 import { formatStatus } from '../src/cli/status-text.ts';
@@ -49,6 +50,18 @@ test('stillFalling: only a run that reached its target with its best loss at its
   assert.equal(stillFalling(checks, { earlyStopped: false, bestStep: 20, lastStep: 30 }).falling, false, 'the best was earlier');
   assert.equal(stillFalling([{ step: 20, valLoss: 1.2 }, { step: 30, valLoss: 1.19999 }], { earlyStopped: false, bestStep: 30, lastStep: 30 }).falling, false, 'a fall within the noise');
   assert.deepEqual(stillFalling([{ step: 30, valLoss: 1 }], { earlyStopped: false, bestStep: 30, lastStep: 30 }), { falling: false, gain: null }, 'one check says nothing');
+});
+
+test('extendsRun: only a run from scratch at its target, its last check its best and at least 1% below the best before, within its extra epochs', () => {
+  const at = (gain: number, bestStep = 300) => ({ globalStep: 300, virtualEpoch: 15, earlyStopping: { bestStep, stopped: false, gain } });
+  const run = { fromScratch: true, targetEpochs: 15, nominalEpochs: 15, extraEpochs: 45 };
+  assert.equal(extendsRun(at(0.05), run), true);
+  assert.equal(extendsRun(at(0.004), run), false, 'crawling along the plateau by 0.4%: done');
+  assert.equal(extendsRun(at(0.05, 280), run), false, 'the last check was not the best');
+  assert.equal(extendsRun(at(0.05), { ...run, fromScratch: false }), false, 'a retrain keeps retrain.virtualEpochs');
+  assert.equal(extendsRun(at(0.05), { ...run, targetEpochs: 60 }), false, 'no extra epochs left');
+  assert.equal(extendsRun({ ...at(0.05), virtualEpoch: 14 }, run), false, 'not at its target yet');
+  assert.equal(extendsRun({ globalStep: 300, virtualEpoch: 15, earlyStopping: { bestStep: 300, stopped: false } }, run), false, 'a checkpoint from before the gain was kept');
 });
 
 test('a run cut short while its loss still falls says so: on the run row, in the status and in the log', async () => {

@@ -18,6 +18,11 @@ export interface EarlyStoppingState {
   bestStep: number | null;
   wait: number;
   stopped: boolean;
+  /**
+   * The last improvement's size: (previous best − new best) ÷ |previous best| at the check
+   * that set `best` (Infinity at the first). Absent in checkpoints written before issue #29.
+   */
+  gain?: number;
 }
 
 export const initialEarlyStopping = (): EarlyStoppingState => ({ best: null, bestStep: null, wait: 0, stopped: false });
@@ -35,7 +40,8 @@ export function updateEarlyStopping(
 ): EarlyStoppingState {
   if (at.virtualEpoch < args.startFromEpoch) return state;
   if (Number.isFinite(valLoss) && (state.best === null || valLoss < state.best - Math.abs(args.minDelta))) {
-    return { best: valLoss, bestStep: at.step, wait: 0, stopped: false };
+    const gain = state.best === null ? Number.POSITIVE_INFINITY : state.best === 0 ? 0 : (state.best - valLoss) / Math.abs(state.best);
+    return { best: valLoss, bestStep: at.step, wait: 0, stopped: false, gain };
   }
   const wait = state.wait + 1;
   return { ...state, wait, stopped: args.enabled && wait >= args.patience };

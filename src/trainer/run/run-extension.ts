@@ -1,14 +1,20 @@
 // A run from scratch ends when early stopping says so, not at a count fixed in advance: at
 // its nominal end (training.numCheckpoints virtual epochs) it goes on, one virtual epoch at
-// a time, while each check still improves on the best validation loss, up to
+// a time, while each check lowers the best validation loss by at least EXTEND_MIN_GAIN, up to
 // training.extraEpochs more. The virtual epoch itself (steps_per_epoch) never changes.
 // Decided from the checkpointed state alone, so a resumed run extends exactly as an
 // uninterrupted one would.
 
+/**
+ * The least fall of the best validation loss, at the last check, that counts as still
+ * descending (1 %): a run crawling along its plateau by hundredths of a percent is done.
+ */
+export const EXTEND_MIN_GAIN = 0.01;
+
 export interface ExtensionState {
   globalStep: number;
   virtualEpoch: number;
-  earlyStopping: { bestStep: number | null; stopped: boolean };
+  earlyStopping: { bestStep: number | null; stopped: boolean; gain?: number };
 }
 
 /** True when a run that reached `targetEpochs` trains one more virtual epoch. */
@@ -19,6 +25,7 @@ export function extendsRun(state: ExtensionState, run: { fromScratch: boolean; t
     run.targetEpochs < run.nominalEpochs + run.extraEpochs &&
     !state.earlyStopping.stopped &&
     state.globalStep > 0 &&
-    state.earlyStopping.bestStep === state.globalStep
+    state.earlyStopping.bestStep === state.globalStep &&
+    (state.earlyStopping.gain ?? 0) >= EXTEND_MIN_GAIN
   );
 }
