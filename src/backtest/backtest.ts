@@ -124,18 +124,22 @@ async function scoreForward({ db, config, metric, sourceDir, lineageId, champion
   const set = await lineageGateSet(db, config, lineageId, group.map((p) => asTrainingPartition(sourceDir, p)), Number.POSITIVE_INFINITY);
   const rows = set.rows;
   if (rows === 0) return { forward: null, forwardNaive: null, rows, previousHeld: null };
+  // Each model is scored once per step, by checkpoint: the serving champion is often the one
+  // faced, and after a promotion the previous step's candidate is the champion.
   const scored = new Map<string, number>();
-  const scoreVersion = async (version: ModelVersion): Promise<number> => {
-    if (!scored.has(version.id)) scored.set(version.id, scoreOn(metric, config, set, await predictVersion(db, config, version, set)));
-    return scored.get(version.id)!;
+  const scoreCheckpoint = async (checkpointId: string): Promise<number> => {
+    if (!scored.has(checkpointId)) scored.set(checkpointId, scoreOn(metric, config, set, await predictCheckpoint(db, config, await getCheckpoint(db, checkpointId), set)));
+    return scored.get(checkpointId)!;
   };
+  const scoreVersion = async (version: ModelVersion): Promise<number> =>
+    version.constant !== null ? scoreOn(metric, config, set, await predictVersion(db, config, version, set)) : scoreCheckpoint(version.checkpoint_id);
   const forward = champion ? await scoreVersion(champion) : null;
   const naive = previous?.naive_value;
   const forwardNaive = naive !== null && naive !== undefined ? scoreOn(metric, config, set, new Float32Array(rows).fill(naive)) : null;
   let previousHeld: BacktestStep['previousHeld'] = null;
   if (lastStep?.champion_version_id && lastStep.candidate_checkpoint_id) {
     const servedInstead = lastFellBack && champion ? champion : await getModelVersion(db, lastStep.champion_version_id);
-    const candidate = scoreOn(metric, config, set, await predictCheckpoint(db, config, await getCheckpoint(db, lastStep.candidate_checkpoint_id), set));
+    const candidate = await scoreCheckpoint(lastStep.candidate_checkpoint_id);
     const championScore = await scoreVersion(servedInstead);
     const better = higherIsBetter(metric) ? candidate > championScore : candidate < championScore;
     previousHeld = { candidate, champion: championScore, against: lastFellBack ? 'constant' : 'champion', right: (lastStep.decision === 'promoted') === better };
