@@ -52,13 +52,13 @@ test('stillFalling: only a run that reached its target with its best loss at its
   assert.deepEqual(stillFalling([{ step: 30, valLoss: 1 }], { earlyStopped: false, bestStep: 30, lastStep: 30 }), { falling: false, gain: null }, 'one check says nothing');
 });
 
-test('extendsRun: only a run from scratch at its target, its last check its best and at least 1% below the best before, within its extra epochs', () => {
+test('extendsRun: only a first run at its target, its last check its best and at least 1% below the best before, within its extra epochs', () => {
   const at = (gain: number, bestStep = 300) => ({ globalStep: 300, virtualEpoch: 15, earlyStopping: { bestStep, stopped: false, gain } });
-  const run = { fromScratch: true, targetEpochs: 15, nominalEpochs: 15, extraEpochs: 45 };
+  const run = { firstRun: true, targetEpochs: 15, nominalEpochs: 15, extraEpochs: 45 };
   assert.equal(extendsRun(at(0.05), run), true);
   assert.equal(extendsRun(at(0.004), run), false, 'crawling along the plateau by 0.4%: done');
   assert.equal(extendsRun(at(0.05, 280), run), false, 'the last check was not the best');
-  assert.equal(extendsRun(at(0.05), { ...run, fromScratch: false }), false, 'a retrain keeps retrain.virtualEpochs');
+  assert.equal(extendsRun(at(0.05), { ...run, firstRun: false }), false, 'a retrain (from scratch too) keeps retrain.virtualEpochs');
   assert.equal(extendsRun(at(0.05), { ...run, targetEpochs: 60 }), false, 'no extra epochs left');
   assert.equal(extendsRun({ ...at(0.05), virtualEpoch: 14 }, run), false, 'not at its target yet');
   assert.equal(extendsRun({ globalStep: 300, virtualEpoch: 15, earlyStopping: { bestStep: 300, stopped: false } }, run), false, 'a checkpoint from before the gain was kept');
@@ -90,7 +90,7 @@ test('a run cut short while its loss still falls says so: on the run row, in the
   assert.equal((await listRuns(db, { lineageId: stoppedRun.lineage_id }))[0]!.still_falling, false);
 });
 
-test('a run from scratch still improving at its nominal end goes on one virtual epoch at a time; a resume extends exactly as an uninterrupted run', async () => {
+test('a first run still descending at its nominal end goes on one virtual epoch at a time; a resume extends exactly as an uninterrupted run', async () => {
   const { db, url } = await createTestDatabase();
   const dir = tempDir('freshet-budget-extend-');
   for (let d = 1; d <= 2; d++) await addPartition(db, `${dir}/data`, `2026-11-0${d}`, syntheticRows(1500, d));

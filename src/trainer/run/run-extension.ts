@@ -1,5 +1,5 @@
-// A run from scratch ends when early stopping says so, not at a count fixed in advance: at
-// its nominal end (training.numCheckpoints virtual epochs) it goes on, one virtual epoch at
+// A lineage's first run (kind initial) ends when early stopping says so, not at a count fixed
+// in advance: at its nominal end (training.numCheckpoints virtual epochs) it goes on, one virtual epoch at
 // a time, while each check lowers the best validation loss by at least EXTEND_MIN_GAIN, up to
 // training.extraEpochs more. The virtual epoch itself (steps_per_epoch) never changes.
 // Decided from the checkpointed state alone, so a resumed run extends exactly as an
@@ -17,10 +17,10 @@ export interface ExtensionState {
   earlyStopping: { bestStep: number | null; stopped: boolean; gain?: number };
 }
 
-/** True when a run that reached `targetEpochs` trains one more virtual epoch. */
-export function extendsRun(state: ExtensionState, run: { fromScratch: boolean; targetEpochs: number; nominalEpochs: number; extraEpochs: number }): boolean {
+/** True when a run that reached `targetEpochs` trains one more virtual epoch (retrains, from scratch too, keep retrain.virtualEpochs). */
+export function extendsRun(state: ExtensionState, run: { firstRun: boolean; targetEpochs: number; nominalEpochs: number; extraEpochs: number }): boolean {
   return (
-    run.fromScratch &&
+    run.firstRun &&
     state.virtualEpoch >= run.targetEpochs &&
     run.targetEpochs < run.nominalEpochs + run.extraEpochs &&
     !state.earlyStopping.stopped &&

@@ -207,7 +207,7 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
   const evaluator = new Evaluator(() => evaluateModel(trainable.model, evalSet, config), config.training.earlyStopping, state);
   let currentTarget = targetEpochs;
   const extension = {
-    mayExtend: (at: TrainingState, target: number) => extendsRun(at, { fromScratch: run.base_checkpoint_id === null, targetEpochs: target, nominalEpochs: lineage.num_checkpoints, extraEpochs: config.training.extraEpochs }),
+    mayExtend: (at: TrainingState, target: number) => extendsRun(at, { firstRun: run.kind === 'initial', targetEpochs: target, nominalEpochs: lineage.num_checkpoints, extraEpochs: options.virtualEpochs !== undefined ? 0 : config.training.extraEpochs }), // an asked-for count (--epochs) is kept
     raise: async (target: number) => {
       currentTarget = target;
       await retryWrites('raising the run\'s target', () => raiseRunTarget(db, run.id, target));
