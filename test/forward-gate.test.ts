@@ -14,7 +14,8 @@ import { runRetrainJob } from './support/retrain.ts';
 import { addPartition, syntheticRows, tempDir } from './support/partitions.ts';
 import { trainConfig } from './support/train-config.ts';
 
-const rules = configSchema.parse({}).eval;
+// The gate's rules with the champion kept when a candidate loses (the fallback is tested in naive-fallback.test.ts).
+const rules = { ...configSchema.parse({}).eval, fallback: 'none' as const };
 const partition = (id: number, p: string, arrivedSecond = id): TrainingPartition & { arrivedAt: Date } => ({ id: String(id), path: p, dir: `/d/${p}`, files: [], rows: 10, arrivedAt: new Date(arrivedSecond * 1000) });
 
 test('holdout newest keeps the newest partition by key out; random and a single fresh partition keep it in', () => {

@@ -24,8 +24,8 @@ test('the fallback rule: only with eval.fallback naive, a rejected candidate, an
   assert.match(fallbackDecision(input, rules)!.reason, /champion's mae 12\.000 on the same rows does no better than the naive baseline, the median 3\.0000 \(mae 10\.000 on 100 gate rows\)/);
   assert.match(fallbackDecision({ ...input, champion: null }, rules)!.reason, /no model beats the naive baseline/);
   assert.equal(fallbackDecision({ ...input, champion: 10 }, rules)!.serve.value, 3, 'a tie does not beat the constant');
-  assert.equal(fallbackDecision(input, { fallback: 'none' }), undefined, 'off by default');
-  assert.equal(configSchema.parse({}).eval.fallback, 'none');
+  assert.equal(fallbackDecision(input, { fallback: 'none' }), undefined, 'off with eval.fallback none');
+  assert.equal(configSchema.parse({}).eval.fallback, 'naive', 'on by default (issue #29: BENCHMARKS.md › The fallback to the constant as the default)');
   assert.equal(fallbackDecision({ ...input, candidatePromoted: true }, rules), undefined, 'a promoted model serves');
   assert.equal(fallbackDecision({ ...input, champion: 9.9 }, rules), undefined, 'a champion that beats the constant keeps serving');
   assert.equal(fallbackDecision({ ...input, championConstant: 3 }, rules), undefined, 'already serving that constant');

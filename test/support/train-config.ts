@@ -19,6 +19,9 @@ export function trainEnv(dir: string, databaseUrl: string, extra: Record<string,
     // (test/training-budget.test.ts tests the defaults').
     FRESHET_TRAINING__MIN_STEPS: '0',
     FRESHET_TRAINING__EXTRA_EPOCHS: '0',
+    // The tests of the gate were written for a champion that stays when a candidate loses;
+    // the fallback to the constant (the default) is tested on its own (naive-fallback.test.ts).
+    FRESHET_EVAL__FALLBACK: 'none',
     FRESHET_TRAINING__LOG_EVERY: '5',
     FRESHET_TRAINING__SHUFFLE_BUFFER: '500',
     FRESHET_TRAINING__EARLY_STOPPING__PATIENCE: '10',
