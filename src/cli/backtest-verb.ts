@@ -49,13 +49,20 @@ export function formatBacktest(summary: BacktestSummary): string {
   ].join('\n');
 }
 
-export function addBacktestVerb(program: Command): void {
-  program
-    .command('backtest')
-    .description('replay a partition history in key order through the real loop (watcher scan, queue, retrain, gate, export) on a throwaway embedded registry; report each decision forward')
+/** What a replay of a history needs, shared by backtest and tune: the history, the warm-up and the step. */
+export function historyArguments(command: Command): Command {
+  return command
     .argument('<dir>', 'a partition tree (dt=…/ with completion markers) to replay')
     .option('--warmup <n>', 'partitions the first model trains on', (v) => positiveInt('--warmup', v), 7)
-    .option('--step <n>', 'partitions that arrive per retrain', (v) => positiveInt('--step', v), 1)
+    .option('--step <n>', 'partitions that arrive per retrain', (v) => positiveInt('--step', v), 1);
+}
+
+export function addBacktestVerb(program: Command): void {
+  historyArguments(
+    program
+      .command('backtest')
+      .description('replay a partition history in key order through the real loop (watcher scan, queue, retrain, gate, export) on a throwaway embedded registry; report each decision forward'),
+  )
     .option('--set <key=value>', 'override a configuration key for this replay (repeatable), e.g. --set eval.holdout=random', setToEnvironment, {})
     .option('--work-dir <dir>', 'where the throwaway registry, data and artifacts go (default: a new temp folder, removed after)')
     .option('--report <file>', 'also write the per-step table and summary as JSON to this file')

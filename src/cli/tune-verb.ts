@@ -8,6 +8,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { humanSeconds } from '../core/human-seconds.ts';
 import { statusLineFor } from '../core/status-line.ts';
 import { UsageError } from './usage-error.ts';
+import { historyArguments } from './backtest-verb.ts';
 import { positiveInt, print, type GlobalOptions } from './verb-support.ts';
 
 /** The marker that makes an output folder tune's own: a folder without it is never written into. */
@@ -29,12 +30,11 @@ function prepareOutDir(outDir: string): void {
 }
 
 export function addTuneVerb(program: Command): void {
-  program
-    .command('tune')
-    .description('search for a policy on a partition history with the backtest (held-out partitions, replay, virtual epochs, learning rate, embedding size, crosses), ranked by forward skill minus its spread over seeds; writes the winner as a configuration overlay beside its evidence table; resumable')
-    .argument('<dir>', 'a partition tree (dt=…/ with completion markers) to replay')
-    .option('--warmup <n>', 'partitions the first model trains on', (v) => positiveInt('--warmup', v), 7)
-    .option('--step <n>', 'partitions that arrive per retrain', (v) => positiveInt('--step', v), 1)
+  historyArguments(
+    program
+      .command('tune')
+      .description('search for a policy on a partition history with the backtest (held-out partitions, replay, virtual epochs, learning rate, embedding size, crosses), ranked by forward skill minus its spread over seeds; writes the winner as a configuration overlay beside its evidence table; resumable'),
+  )
     .option('--seeds <list>', 'seeds each policy is backtested with', seedList, [1, 2, 3])
     .option('--jobs <n>', 'backtests at a time (each a process on one core)', (v) => positiveInt('--jobs', v), Math.min(2, os.availableParallelism()))
     .option('--dims <keys>', 'search only these configuration keys, comma-separated (default: all that apply)', (v) => v.split(',').map((k) => k.trim()).filter(Boolean))

@@ -4,6 +4,7 @@
 // promoted, with the group named. Pure: the retrain job hands it each row's slice value.
 import { evaluateAll, type MetricName } from '../core/eval-metrics.ts';
 import { higherIsBetter } from './evaluation-gate.ts';
+import type { SliceScoreRow } from '../registry/index.ts';
 
 /** One column's slice value per gate row (an index into `names`). */
 export interface SliceColumn {
@@ -12,15 +13,8 @@ export interface SliceColumn {
   names: readonly string[];
 }
 
-export interface SliceScore {
-  column: string;
-  value: string;
-  rows: number;
-  candidate: number;
-  champion: number;
-  /** How much worse the candidate is, relative to the champion (0.05: 5% worse; negative: better). */
-  regression: number;
-}
+/** One slice value's scores, as promotions.slice_scores keeps them: `regression` is how much worse the candidate is, relative to the champion (0.05: 5% worse; negative: better). */
+export type SliceScore = SliceScoreRow;
 
 function regressionOf(metric: MetricName, candidate: number, champion: number): number {
   if (champion === 0) return candidate === 0 ? 0 : higherIsBetter(metric) ? -Infinity : Infinity;
