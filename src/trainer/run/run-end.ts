@@ -50,7 +50,7 @@ export async function endRun(
   }
   await retryWrites('finishing the run', () => finishRun(db, run.id, 'succeeded', { resultCheckpointId: resultId, invalidRows, stillFalling: falling.falling, valLossGain: falling.gain }));
   if (falling.falling) {
-    const more = run.base_checkpoint_id ? 'retrain.virtualEpochs' : 'training.minSteps or training.numCheckpoints (for a new lineage: a lineage keeps its steps_per_epoch)';
+    const more = run.kind === 'initial' ? 'training.extraEpochs, or for a new lineage training.minSteps or training.numCheckpoints (a lineage keeps its steps_per_epoch)' : 'retrain.virtualEpochs';
     log.warn({ step: state.globalStep, valLossGain: falling.gain }, `the run ended while its validation loss was still falling (${(100 * falling.gain!).toFixed(1)}% lower at its last check than at the one before): the model is likely undertrained; the next retrain continues from it, or raise ${more}`);
   }
   log.info({ step: state.globalStep, virtualEpoch: state.virtualEpoch, earlyStopped: state.earlyStopping.stopped, valLoss: state.valLoss, metrics: state.metrics }, 'training run finished');

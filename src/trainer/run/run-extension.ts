@@ -4,12 +4,10 @@
 // training.extraEpochs more. The virtual epoch itself (steps_per_epoch) never changes.
 // Decided from the checkpointed state alone, so a resumed run extends exactly as an
 // uninterrupted one would.
+import { STILL_FALLING_MIN_GAIN } from './still-falling.ts';
 
-/**
- * The least fall of the best validation loss, at the last check, that counts as still
- * descending (1 %): a run crawling along its plateau by hundredths of a percent is done.
- */
-export const EXTEND_MIN_GAIN = 0.01;
+/** The least fall of the best validation loss at the last check that counts as still descending (1 %): the "still falling" line. */
+export const EXTEND_MIN_GAIN = STILL_FALLING_MIN_GAIN;
 
 export interface ExtensionState {
   globalStep: number;

@@ -2,8 +2,11 @@
 // budget (training.minSteps for a first run, retrain.virtualEpochs for a retrain) was too
 // short for the data, which a user should hear rather than find out from a poor model.
 
-/** A fall at the last check smaller than this (relative) is the plateau's noise, not a descent. */
-export const STILL_FALLING_MIN_GAIN = 0.001;
+/**
+ * A fall at the last check smaller than this (relative, 1 %) is a crawl along the plateau,
+ * not a descent. The same line decides whether a first run goes on (run-extension.ts).
+ */
+export const STILL_FALLING_MIN_GAIN = 0.01;
 
 export interface StillFalling {
   falling: boolean;

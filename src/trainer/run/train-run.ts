@@ -110,7 +110,7 @@ async function restoredModel(config: ResolvedConfig, stats: FeatureStats, loaded
 interface RunLoop {
   config: ResolvedConfig;
   state: TrainingState;
-  /** The virtual epoch the run trains to; raised one at a time while a run from scratch still improves (run-extension.ts). */
+  /** The virtual epoch the run trains to; raised one at a time while a lineage's first run still descends (run-extension.ts). */
   targetEpochs: number;
   /** Whether to go on past targetEpochs, and the recording of a raised target. */
   extension: { mayExtend: (state: TrainingState, targetEpochs: number) => boolean; raise: (targetEpochs: number) => Promise<void> };
@@ -211,7 +211,7 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
     raise: async (target: number) => {
       currentTarget = target;
       await retryWrites('raising the run\'s target', () => raiseRunTarget(db, run.id, target));
-      log.info({ virtualEpoch: state.virtualEpoch, targetEpochs: target, valLoss: state.valLoss }, 'still improving at its last virtual epoch: one more');
+      log.info({ virtualEpoch: state.virtualEpoch, targetEpochs: target, valLoss: state.valLoss, gain: state.earlyStopping.gain }, 'the first run still descends at its last virtual epoch: one more');
     },
   };
   const report = (): void =>
