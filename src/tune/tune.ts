@@ -89,14 +89,20 @@ function backtestChild(options: TuneOptions, sets: Record<string, string>, seed:
   });
 }
 
-/** Runs `tasks` at most `jobs` at a time; the first failure stops the rest (their children are left to finish). */
+/** Runs `tasks` at most `jobs` at a time; after the first failure no new task starts (those running finish, their reports kept). */
 async function pool<T>(tasks: Array<() => Promise<T>>, jobs: number): Promise<T[]> {
   const results: T[] = [];
   let next = 0;
+  let failed = false;
   const worker = async (): Promise<void> => {
-    while (next < tasks.length) {
+    while (next < tasks.length && !failed) {
       const index = next++;
-      results[index] = await tasks[index]!();
+      try {
+        results[index] = await tasks[index]!();
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(jobs, tasks.length) }, worker));
