@@ -67,6 +67,10 @@ test('freshet tune on a small history: every policy over every seed, the winner 
   const evidenceAgain = fs.readFileSync(path.join(dir, 'tuned', 'tune-evidence.md'), 'utf8');
   assert.match(evidenceAgain, /4 backtests \(4 reused/);
   assert.equal(evidenceAgain.split('\n').filter((l) => l.startsWith('| the') || l.startsWith('| eval')).join('\n'), rows.join('\n'));
+  // A backtest that fails (too short a history for the warm-up): tune stops, saying why.
+  const failing = await runFreshet(['tune', 'history', '--warmup', '9', '--seeds', '1', '--out', 'failed'], { env, cwd: dir });
+  assert.equal(failing.code, 1);
+  assert.match(failing.stderr, /backtest of the configuration \(seed 1\) exited 2: .*holds 5 complete partitions; --warmup 9 and --step 1 need at least 10/);
   // A folder tune did not make is never written into.
   fs.mkdirSync(path.join(dir, 'mine'));
   fs.writeFileSync(path.join(dir, 'mine', 'notes.txt'), 'mine');
