@@ -15,11 +15,12 @@ import { trainRun } from '../src/trainer/index.ts';
 import { stillFalling } from '../src/trainer/run/still-falling.ts';
 import { extendsRun } from '../src/trainer/run/run-extension.ts';
 import { trainingBudget } from '../src/trainer/run/virtual-epochs.ts';
-import { statusReport } from '../src/observability/index.ts';
+import { renderStatusPage, statusReport } from '../src/observability/index.ts';
+import { cleanEnv, runFreshet } from './support/cli.ts';
 import { formatStatus } from '../src/cli/status-text.ts';
 import { createTestDatabase } from './support/database.ts';
 import { addPartition, syntheticRows, tempDir } from './support/partitions.ts';
-import { trainConfig } from './support/train-config.ts';
+import { trainConfig, trainEnv } from './support/train-config.ts';
 
 const defaults = { batchSize: 256, numCheckpoints: 15, stopPoint: 3, minSteps: 500 };
 
@@ -81,6 +82,10 @@ test('a run cut short while its loss still falls says so: on the run row, in the
   const report = await statusReport(db, config);
   assert.equal(report.runs[0]!.stillFalling, true);
   assert.match(formatStatus(report), /succeeded, loss still falling/);
+  assert.match(renderStatusPage(report), /<td>succeeded, loss still falling<\/td>/);
+  const runs = await runFreshet(['runs'], { env: cleanEnv(trainEnv(dir, url)), cwd: dir });
+  assert.equal(runs.code, 0, runs.stderr);
+  assert.match(runs.stdout, /succeeded, loss still falling \(\d+\.\d% at the last check\)/);
   // A run that stopped early (patience 1 on a long budget) is not flagged.
   const long = trainConfig(dir, url, { FRESHET_LINEAGE: 'long', FRESHET_TRAINING__NUM_CHECKPOINTS: '40', FRESHET_TRAINING__STOP_POINT: '20', FRESHET_TRAINING__EARLY_STOPPING__PATIENCE: '1' });
   const stopped = await trainRun({ db, config: long, log, signal: new AbortController().signal });

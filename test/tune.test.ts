@@ -67,6 +67,10 @@ test('freshet tune on a small history: every policy over every seed, the winner 
   const evidenceAgain = fs.readFileSync(path.join(dir, 'tuned', 'tune-evidence.md'), 'utf8');
   assert.match(evidenceAgain, /4 backtests \(4 reused/);
   assert.equal(evidenceAgain.split('\n').filter((l) => l.startsWith('| the') || l.startsWith('| eval')).join('\n'), rows.join('\n'));
+  // Another step is another backtest: nothing reused from the reports of step 1.
+  const otherStep = await runFreshet(['tune', 'history', '--warmup', '3', '--step', '2', '--seeds', '1', '--dims', 'eval.holdoutPartitions', '--out', 'tuned'], { env, cwd: dir });
+  assert.equal(otherStep.code, 0, otherStep.stderr);
+  assert.match(fs.readFileSync(path.join(dir, 'tuned', 'tune-evidence.md'), 'utf8'), /2 backtests \(0 reused/);
   // A backtest that fails (too short a history for the warm-up): tune stops, saying why.
   const failing = await runFreshet(['tune', 'history', '--warmup', '9', '--seeds', '1', '--out', 'failed'], { env, cwd: dir });
   assert.equal(failing.code, 1);

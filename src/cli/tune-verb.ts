@@ -29,6 +29,18 @@ function prepareOutDir(outDir: string): void {
   fs.writeFileSync(path.join(outDir, MARKER), 'Written by freshet tune: its reports (runs/), tune.yaml and tune-evidence.md. A later tune with the same history reuses the reports.\n');
 }
 
+/**
+ * What a backtest's report depends on besides its policy and seed: the history, the
+ * warm-up and step, the configuration file's text and the FRESHET_* environment. A tune
+ * resumed with any of them changed runs its backtests again.
+ */
+function reportBasis(sourceDir: string, options: { warmup: number; step: number }, configFile: string | undefined): string {
+  const file = path.resolve(configFile ?? process.env.FRESHET_CONFIG ?? 'freshet.config.yaml');
+  const text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+  const environment = Object.entries(process.env).filter(([key]) => key.startsWith('FRESHET_')).sort(([a], [b]) => (a < b ? -1 : 1));
+  return JSON.stringify({ sourceDir, warmup: options.warmup, step: options.step, text, environment });
+}
+
 export function addTuneVerb(program: Command): void {
   historyArguments(
     program
@@ -71,6 +83,7 @@ export function addTuneVerb(program: Command): void {
           outDir,
           dimensions,
           configFile: globals.config ? path.resolve(globals.config) : undefined,
+          basis: reportBasis(sourceDir, options, globals.config),
           signal: controller.signal,
           onProgress: ({ done, total, reused, policy }) => {
             const elapsed = (performance.now() - started) / 1000;

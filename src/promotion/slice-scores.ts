@@ -28,7 +28,7 @@ export function sliceScores(input: { metric: MetricName; task: 'regression' | 'b
     const byValue = new Map<number, number[]>();
     slice.rowValues.forEach((value, row) => (byValue.get(value) ?? byValue.set(value, []).get(value)!).push(row));
     for (const [value, rows] of byValue) {
-      if (rows.length < input.minRows || value < 0) continue;
+      if (rows.length < input.minRows) continue;
       const pick = (from: Float32Array) => Float32Array.from(rows, (r) => from[r]!);
       const y = pick(input.y);
       const candidate = evaluateAll(input.task, y, pick(input.candidate))[input.metric]!;

@@ -44,6 +44,8 @@ export interface TuneOptions {
   dimensions: readonly Dimension[];
   /** Passed to each backtest as -c, when the configuration is not ./freshet.config.yaml. */
   configFile?: string | undefined;
+  /** What a report depends on besides its policy and seed (history, warm-up, step, the configuration as written): part of its file name. */
+  basis: string;
   signal: AbortSignal;
   onProgress?: (progress: TuneProgress) => void;
 }
@@ -55,9 +57,13 @@ export interface TuneResult {
   reused: number;
 }
 
-/** A policy's report file for one seed: named by the hash of its assignments, so a resumed tune finds it. */
-export function reportFile(outDir: string, sets: Record<string, string>, seed: number): string {
-  const key = JSON.stringify(Object.entries(sets).sort(([a], [b]) => (a < b ? -1 : 1)));
+/**
+ * A policy's report file for one seed: named by the hash of its assignments and of what
+ * else the backtest depends on (`basis`: history, warm-up, step, configuration), so a
+ * resumed tune finds it, and a tune of another history or configuration does not reuse it.
+ */
+export function reportFile(outDir: string, sets: Record<string, string>, seed: number, basis: string): string {
+  const key = JSON.stringify([basis, Object.entries(sets).sort(([a], [b]) => (a < b ? -1 : 1))]);
   return path.join(outDir, 'runs', `${crypto.createHash('sha256').update(key).digest('hex').slice(0, 12)}-seed${seed}.json`);
 }
 
@@ -118,7 +124,7 @@ export async function runTune(options: TuneOptions): Promise<TuneResult> {
     const tasks = policies.flatMap((policy) =>
       options.seeds.map((seed) => async (): Promise<ReportFigures> => {
         if (options.signal.aborted) throw new Error('tune interrupted');
-        const file = reportFile(options.outDir, policy.sets, seed);
+        const file = reportFile(options.outDir, policy.sets, seed, options.basis);
         let report = readReport(file);
         if (report) reused += 1;
         else {
