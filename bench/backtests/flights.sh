@@ -63,6 +63,8 @@ policy_sets() {
     # The same cross made by freshet (columns.crosses) from origin and dep_hour.
     airports-hour-crossed) echo "--set columns.categorical=[\"origin\",\"destination\",\"dep_hour\"] --set columns.crosses=[[\"origin\",\"dep_hour\"]]" ;;
     airports-hour-crossed-holdout2) echo "--set columns.categorical=[\"origin\",\"destination\",\"dep_hour\"] --set columns.crosses=[[\"origin\",\"dep_hour\"]] --set eval.holdoutPartitions=2" ;;
+    # Baselines beyond constants (issue #29, item 3): persistence and last week's day, by origin airport.
+    airports-hour-crossed-holdout2-persistence) echo "--set columns.categorical=[\"origin\",\"destination\",\"dep_hour\"] --set columns.crosses=[[\"origin\",\"dep_hour\"]] --set eval.holdoutPartitions=2 --set eval.naive=[\"median\",\"mean\",\"last\",\"seasonal:7\"] --set eval.entityColumn=origin" ;;
     airports-window) echo "--set columns.categorical=[\"origin\",\"destination\"] --set retrain.replayPartitions=14 --set retrain.replayFraction=1" ;;
     *) echo "unknown policy $1" >&2; exit 2 ;;
   esac

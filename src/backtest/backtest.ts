@@ -15,7 +15,7 @@ import { findCompletePartitions, PartitionWatcher } from '../watcher/index.ts';
 import { findLineageByName, getCheckpoint, getJob, latestRunOfJob, getModelVersion, getChampion, listPromotions, migrateToLatest, type ModelVersion, type Promotion, type Registry } from '../registry/index.ts';
 import { predictVersion } from '../serving/index.ts';
 import { enqueueRetrain } from '../scheduler/index.ts';
-import { retrainJobHandler } from '../retrain/index.ts';
+import { forwardRowsWithBaselines, retrainJobHandler } from '../retrain/index.ts';
 import { evaluateAll, lineageGateSet, predictCheckpoint, trainingSpec, type EvalSet, type MetricName, type TrainObserver, type TrainingPartition } from '../trainer/index.ts';
 import { higherIsBetter, resolvedMetric, skill } from '../promotion/index.ts';
 import { isDataFile } from '../data/index.ts';
@@ -121,7 +121,12 @@ async function scoreForward({ db, config, metric, sourceDir, lineageId, champion
   lastFellBack: boolean;
 }): Promise<ForwardScores> {
   // Every row of the step, not the first training.evalMaxRows (a week of flights is 116k rows: the cap cut its last day).
-  const set = await lineageGateSet(db, config, lineageId, group.map((p) => asTrainingPartition(sourceDir, p)), Number.POSITIVE_INFINITY);
+  // The baseline the newest decision was held to: a constant, or a per-row one (persistence…) predicted here from the labels before the step.
+  const perRow = previous?.naive_name && previous.naive_value === null ? previous.naive_name : undefined;
+  const partitions = group.map((p) => asTrainingPartition(sourceDir, p));
+  const { set, naiveRows } = perRow
+    ? await forwardRowsWithBaselines(db, config, lineageId, partitions, fillOf(previous!), Number.POSITIVE_INFINITY)
+    : { set: await lineageGateSet(db, config, lineageId, partitions, Number.POSITIVE_INFINITY), naiveRows: [] };
   const rows = set.rows;
   if (rows === 0) return { forward: null, forwardNaive: null, rows, previousHeld: null };
   // Each model is scored once per step, by checkpoint: the serving champion is often the one
@@ -135,7 +140,8 @@ async function scoreForward({ db, config, metric, sourceDir, lineageId, champion
     version.constant !== null ? scoreOn(metric, config, set, await predictVersion(db, config, version, set)) : scoreCheckpoint(version.checkpoint_id);
   const forward = champion ? await scoreVersion(champion) : null;
   const naive = previous?.naive_value;
-  const forwardNaive = naive !== null && naive !== undefined ? scoreOn(metric, config, set, new Float32Array(rows).fill(naive)) : null;
+  const naivePredictions = perRow ? naiveRows.find((b) => b.name === perRow)?.predictions : naive !== null && naive !== undefined ? new Float32Array(rows).fill(naive) : undefined;
+  const forwardNaive = naivePredictions ? scoreOn(metric, config, set, naivePredictions) : null;
   let previousHeld: BacktestStep['previousHeld'] = null;
   if (lastStep?.champion_version_id && lastStep.candidate_checkpoint_id) {
     const servedInstead = lastFellBack && champion ? champion : await getModelVersion(db, lastStep.champion_version_id);
@@ -145,6 +151,12 @@ async function scoreForward({ db, config, metric, sourceDir, lineageId, champion
     previousHeld = { candidate, champion: championScore, against: lastFellBack ? 'constant' : 'champion', right: (lastStep.decision === 'promoted') === better };
   }
   return { forward, forwardNaive, rows, previousHeld };
+}
+
+/** The constant a decision's per-row baseline gave a row with nothing of its own (the window's median), as the gate recorded it. */
+function fillOf(decision: Promotion): number {
+  const baselines = (typeof decision.naive_baselines === 'string' ? JSON.parse(decision.naive_baselines) : decision.naive_baselines) as Array<{ name: string; fill?: number }> | null;
+  return baselines?.find((b) => b.name === decision.naive_name)?.fill ?? Number.NaN;
 }
 
 /** Arrival: copies a step's partitions into the data dir, marker last, as a producer writes them. */

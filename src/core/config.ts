@@ -12,6 +12,8 @@ import { lineageConfigs } from './lineage-configs.ts';
 
 /** A lineage's name: it names folders (servingDir/<lineage>), URLs (/v1/models/<lineage>) and metric labels. */
 export const LINEAGE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+/** An eval.naive entry: a constant (median, mean), persistence (last), a seasonal lag (seasonal:K) or a column of the data (column:NAME). */
+export const NAIVE_SPEC = /^(median|mean|last|seasonal:[1-9][0-9]*|column:.+)$/;
 const lineageName = z.string().regex(LINEAGE_NAME, 'a lineage name is 1–63 letters, digits, dots, dashes or underscores, starting with a letter or digit');
 
 const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
@@ -179,7 +181,13 @@ export const configSchema = z.strictObject({
       confidence: z.number().min(0).lt(1).default(0.9).describe('Promote only when the one-sided paired block-bootstrap lower bound of the improvement at this confidence is above 0; 0 turns the test off.'),
       bootstrapSamples: z.number().int().min(100).default(1000).describe('Bootstrap resamples for eval.confidence.'),
       bootstrapBlocks: z.number().int().min(2).default(20).describe('Contiguous blocks (in partition, file and line order, i.e. time blocks) the gate rows are cut into and resampled by, so correlated neighbouring rows are not counted as independent.'),
-      mustBeatNaive: z.boolean().default(true).describe('Do not promote a candidate that does no better than the naive baseline (the median or mean label of its training window for regression, the base rate for binary) on the gate rows — unless the champion does no better either and eval.fallback is none: then the better of the two models serves.'),
+      naive: z
+        .array(z.string().regex(NAIVE_SPEC, 'expected median, mean, last, seasonal:K (K a whole number of partitions) or column:NAME'))
+        .min(1)
+        .default(['median', 'mean'])
+        .describe('The naive baselines the gate scores beside the models; the strongest of them on the gate rows is the one a decision is held to (eval.mustBeatNaive), the skill is measured against, and (when it is a constant) eval.fallback serves. median, mean: constants of the training window\'s labels (for binary both are the base rate). last: each entity\'s (eval.entityColumn) mean label in its newest earlier partition, i.e. persistence. seasonal:K: its mean label K partitions before. column:NAME: a baseline shipped in the data (e.g. the forecast in production today). A row without one gets the median. last, seasonal and column cannot serve (they need labels or a column at request time) and are scored only on forward gate rows (eval.holdout newest).'),
+      entityColumn: z.string().min(1).optional().describe('The column naming the entity (a store, a sensor, an airport) whose earlier labels eval.naive last and seasonal:K predict with; unset: the whole partition is one entity.'),
+      mustBeatNaive: z.boolean().default(true).describe('Do not promote a candidate that does no better than the naive baseline (the strongest of eval.naive on the gate rows) — unless what would serve instead does no better either: the champion, when eval.fallback is none or the strongest baseline cannot serve (last, seasonal, column); then the candidate is compared with the champion as usual (and, without one, with the best constant when eval.fallback is naive).'),
       fallback: z
         .enum(['none', 'naive'])
         .default('naive')
@@ -278,6 +286,11 @@ export const configSchema = z.strictObject({
   for (const [i, column] of sliced.entries()) {
     if (!config.columns.categorical.includes(column)) context.addIssue({ code: 'custom', path: ['eval', 'slices', i], message: `${column} is not one of columns.categorical (${config.columns.categorical.join(', ') || 'none'}): a slice is a categorical column` });
   }
+  for (const [i, spec] of config.eval.naive.entries()) {
+    const column = spec.startsWith('column:') ? spec.slice('column:'.length) : undefined;
+    if (column !== undefined && column === config.columns.label) context.addIssue({ code: 'custom', path: ['eval', 'naive', i], message: `${spec}: the label itself cannot be its own baseline` });
+  }
+  if (config.eval.entityColumn !== undefined && config.eval.entityColumn === config.columns.label) context.addIssue({ code: 'custom', path: ['eval', 'entityColumn'], message: `${config.eval.entityColumn} is the label: the entity is the column naming whose label it is` });
   if (config.artifactStore === 's3' && !config.artifactsUri) context.addIssue({ code: 'custom', path: ['artifactsUri'], message: 'required with artifactStore s3 (s3://bucket/prefix)' });
 });
 

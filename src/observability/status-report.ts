@@ -191,9 +191,15 @@ export async function statusReport(db: Registry, config: ResolvedConfig): Promis
 export function forwardCheckWords(f: NonNullable<StatusReport['forwardCheck']>): { summary: string; warning: string | null } {
   const num = (n: number): string => n.toPrecision(5);
   const where = f.holdout === 'newest' ? 'the newest partition, which it did not train on' : 'the held-out rows of the partitions it trained on (in-period)';
-  const summary = `the serving model's ${num(f.servingMetric)} vs the ${f.naiveName} ${num(f.naiveValue)}'s ${num(f.naiveMetric)} on ${where}, skill ${formatSkill(f.skill) ?? '-'}`;
-  if (f.servesConstant) return { summary, warning: `no model beats the naive baseline: freshet serves the ${f.naiveName} ${num(f.naiveValue)} itself (eval.fallback naive) until one does (freshet_champion_beats_naive 0)` };
-  if (!f.beatsNaive) return { summary, warning: `the serving model does not beat its naive baseline: predicting the ${f.naiveName} would serve as well; it is not worth serving until a model beats it (freshet_champion_beats_naive 0)` };
+  const summary = `the serving model's ${num(f.servingMetric)} vs ${f.naiveDescribed}'s ${num(f.naiveMetric)} on ${where}, skill ${formatSkill(f.skill) ?? '-'}`;
+  if (f.servesConstant) {
+    const served = f.naiveValue !== null ? `the ${f.naiveName} ${num(f.naiveValue)}` : `the best constant (${f.naiveDescribed}, the strongest baseline, cannot serve)`;
+    return { summary, warning: `no model beats the naive baseline: freshet serves ${served} itself (eval.fallback naive) until one does (freshet_champion_beats_naive 0)` };
+  }
+  if (!f.beatsNaive) {
+    const instead = f.naiveValue !== null ? `predicting the ${f.naiveName} would serve as well` : `${f.naiveDescribed} does as well`;
+    return { summary, warning: `the serving model does not beat its naive baseline: ${instead}; it is not worth serving until a model beats it (freshet_champion_beats_naive 0)` };
+  }
   return { summary, warning: null };
 }
 

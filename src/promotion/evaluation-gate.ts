@@ -2,6 +2,7 @@
 // tested on numbers; the caller evaluates both models on the same fresh eval rows.
 import type { ResolvedConfig } from '../core/config.ts';
 import { ConfigError } from '../core/errors.ts';
+import { describeBaseline, isConstant, type NaiveBaseline } from './naive-baselines.ts';
 
 export type EvalConfig = ResolvedConfig['eval'];
 
@@ -10,8 +11,10 @@ export interface GateInput {
   candidate: number;
   /** null: there is no champion yet. */
   champion: number | null;
-  /** The naive baseline the decision is held to (the best constant on the gate rows); null: none computed. */
-  naive: { name: string; value: number; metric: number } | null;
+  /** The naive baseline the decision is held to (the strongest of eval.naive on the gate rows); null: none computed. */
+  naive: NaiveBaseline | null;
+  /** The best constant (what eval.fallback naive would serve); the same as `naive` when a constant is the strongest. */
+  naiveConstant?: NaiveBaseline | null;
   /** The paired bootstrap of the improvement over the champion; null: no champion, or eval.confidence 0. */
   interval: { improvement: number; low: number; high: number; confidence: number; blocks: number } | null;
   evalRows: number;
@@ -50,21 +53,34 @@ export function gateDecision(input: GateInput, rules: EvalConfig): GateDecision 
   if (!Number.isFinite(candidate)) return { promote: false, reason: `candidate ${metric} is ${candidate}` };
   if (rules.upperBound !== undefined && candidate > rules.upperBound) return { promote: false, reason: `candidate ${metric} ${fmt(candidate)} is above eval.upperBound ${rules.upperBound}` };
   if (rules.lowerBound !== undefined && candidate < rules.lowerBound) return { promote: false, reason: `candidate ${metric} ${fmt(candidate)} is below eval.lowerBound ${rules.lowerBound}` };
-  const naiveNote = naive ? `; naive ${naive.name} (${fmt(naive.value)}) ${fmt(naive.metric)}` : '';
+  const naiveNote = naive ? `; naive ${naive.name}${isConstant(naive) ? ` (${fmt(naive.value)})` : ''} ${fmt(naive.metric)}` : '';
   let bothLose = '';
   if (rules.mustBeatNaive && naive && Number.isFinite(naive.metric)) {
-    const beatsNaive = (value: number) => (higherIsBetter(metric) ? value > naive.metric : value < naive.metric);
-    // The rule is there so that nothing worse than the constant serves. When the champion
-    // itself loses to the constant on these rows and the constant will not serve
-    // (eval.fallback none), keeping the champion would keep the worse of two models that
-    // both lose: then the candidate is still compared with the champion below.
-    const championLosesToo = champion !== null && Number.isFinite(champion) && !beatsNaive(champion) && rules.fallback === 'none';
-    if (!beatsNaive(candidate) && !championLosesToo) {
-      return { promote: false, reason: `candidate ${metric} ${fmt(candidate)} on ${rows} does no better than the naive baseline, the ${naive.name} ${fmt(naive.value)} (${fmt(naive.metric)}): not promoted (eval.mustBeatNaive)` };
+    const beats = (value: number, baseline: number) => (higherIsBetter(metric) ? value > baseline : value < baseline);
+    // The rule is there so that nothing worse than the baseline serves. It gives way when
+    // what would serve instead loses to the baseline too and the baseline itself will not
+    // serve — the champion with eval.fallback none, or anything when the strongest
+    // baseline is per-row (persistence cannot serve: a request carries no labels). Keeping
+    // the champion then would keep the worse of two that both lose: the candidate is
+    // compared with the champion below.
+    const championBeats = champion !== null && Number.isFinite(champion) && beats(champion, naive.metric);
+    const championLosesToo = champion !== null && Number.isFinite(champion) && !championBeats;
+    const givesWay = isConstant(naive) ? championLosesToo && rules.fallback === 'none' : !championBeats;
+    if (!beats(candidate, naive.metric) && !givesWay) {
+      return { promote: false, reason: `candidate ${metric} ${fmt(candidate)} on ${rows} does no better than the naive baseline, ${describeBaseline(naive)} (${fmt(naive.metric)}): not promoted (eval.mustBeatNaive)` };
     }
-    if (!beatsNaive(candidate)) bothLose = '; both lose to the naive baseline (the better of the two models serves: eval.fallback naive would serve the constant)';
+    if (!beats(candidate, naive.metric)) {
+      // Persistence is out of reach; with eval.fallback naive the best constant would serve instead: beat that at least.
+      const constant = input.naiveConstant;
+      if (!isConstant(naive) && rules.fallback === 'naive' && constant && Number.isFinite(constant.metric) && !beats(candidate, constant.metric)) {
+        return { promote: false, reason: `candidate ${metric} ${fmt(candidate)} on ${rows} does no better than ${describeBaseline(naive)} (${fmt(naive.metric)}) nor ${describeBaseline(constant)} (${fmt(constant.metric)}): not promoted (eval.mustBeatNaive)` };
+      }
+      bothLose = isConstant(naive)
+        ? '; both lose to the naive baseline (the better of the two models serves: eval.fallback naive would serve the constant)'
+        : `; it does no better than ${describeBaseline(naive)} (${fmt(naive.metric)}), which cannot serve: the best that can serves`;
+    }
   }
-  if (champion === null) return { promote: true, reason: `no champion yet; candidate ${metric} ${fmt(candidate)} on ${rows} passes the bounds${naiveNote}` };
+  if (champion === null) return { promote: true, reason: `no champion yet; candidate ${metric} ${fmt(candidate)} on ${rows} passes the bounds${naiveNote}${bothLose}` };
   if (!Number.isFinite(champion)) return { promote: true, reason: `the champion's ${metric} is ${champion} on the gate rows; candidate ${fmt(candidate)}` };
   const gain = higherIsBetter(metric) ? candidate - champion : champion - candidate;
   const needed = Math.max(rules.minImprovement * Math.abs(champion), rules.minAbsoluteImprovement);

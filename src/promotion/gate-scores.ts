@@ -4,6 +4,7 @@
 import { evaluateAll, rocAuc, rowLosses, type MetricName } from '../core/eval-metrics.ts';
 import type { EvalConfig } from './evaluation-gate.ts';
 import { scoreNaiveBaselines, type NaiveBaseline, type NaiveName } from './naive-baselines.ts';
+import type { RowBaseline } from './row-baselines.ts';
 import { meanLossImprovement, pairedBlockBootstrap, resampledImprovement, type BootstrapInterval } from './paired-bootstrap.ts';
 
 export interface GateScoresInput {
@@ -15,6 +16,8 @@ export interface GateScoresInput {
   /** null: no champion. */
   champion: Float32Array | null;
   naiveConstants: ReadonlyArray<{ name: NaiveName; value: number }>;
+  /** The per-row baselines' predictions on the gate rows (eval.naive last, seasonal:K, column:NAME). */
+  naiveRows?: readonly RowBaseline[];
   rules: Pick<EvalConfig, 'confidence' | 'bootstrapSamples' | 'bootstrapBlocks'>;
   seed: number;
 }
@@ -22,7 +25,10 @@ export interface GateScoresInput {
 export interface GateScores {
   candidate: number;
   champion: number | null;
+  /** The strongest baseline: the one a decision is held to. */
   naive: NaiveBaseline | null;
+  /** The best constant: the one eval.fallback can serve. */
+  naiveConstant: NaiveBaseline | null;
   naiveAll: NaiveBaseline[];
   interval: BootstrapInterval | null;
 }
@@ -32,7 +38,7 @@ export function gateScores(input: GateScoresInput): GateScores {
   const score = (p: Float32Array): number => (y.length ? evaluateAll(task, y, p)[metric]! : Number.NaN);
   const candidate = score(input.candidate);
   const champion = input.champion ? score(input.champion) : null;
-  const { all, best } = scoreNaiveBaselines(metric, task, input.naiveConstants, y);
+  const { all, best, bestConstant } = scoreNaiveBaselines(metric, task, input.naiveConstants, y, input.naiveRows);
   let interval: BootstrapInterval | null = null;
   if (input.champion && input.rules.confidence > 0 && y.length > 1) {
     const championPredictions = input.champion;
@@ -46,5 +52,5 @@ export function gateScores(input: GateScoresInput): GateScores {
         : meanLossImprovement(rowLosses(metric, y, input.candidate), rowLosses(metric, y, championPredictions), input.rules.bootstrapBlocks);
     interval = pairedBlockBootstrap({ rows: y.length, blocks: input.rules.bootstrapBlocks, samples: input.rules.bootstrapSamples, confidence: input.rules.confidence, seed: input.seed, improvementOf });
   }
-  return { candidate, champion, naive: best, naiveAll: all, interval };
+  return { candidate, champion, naive: best, naiveConstant: bestConstant, naiveAll: all, interval };
 }

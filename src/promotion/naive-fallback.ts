@@ -2,7 +2,7 @@
 // the rule is tested on numbers; the gate applies it after rejecting a candidate.
 import type { EvalConfig } from './evaluation-gate.ts';
 import { higherIsBetter } from './evaluation-gate.ts';
-import type { NaiveBaseline } from './naive-baselines.ts';
+import { isConstant, type NaiveBaseline } from './naive-baselines.ts';
 
 export interface FallbackInput {
   metric: EvalConfig['metric'];
@@ -12,6 +12,7 @@ export interface FallbackInput {
   champion: number | null;
   /** The champion's constant when the champion already is a naive version. */
   championConstant: number | null;
+  /** The best constant on the gate rows (only a constant can serve). */
   naive: NaiveBaseline | null;
   evalRows: number;
 }
@@ -23,10 +24,10 @@ const fmt = (n: number): string => n.toPrecision(5);
  * rejected, and the champion (if any) does no better than the constant on the same gate
  * rows. Nothing changes when the champion already serves that very constant.
  */
-export function fallbackDecision(input: FallbackInput, rules: Pick<EvalConfig, 'fallback'>): { serve: NaiveBaseline; reason: string } | undefined {
+export function fallbackDecision(input: FallbackInput, rules: Pick<EvalConfig, 'fallback'>): { serve: NaiveBaseline & { value: number }; reason: string } | undefined {
   const { metric, naive, champion } = input;
   if (rules.fallback !== 'naive' || input.candidatePromoted || input.evalRows === 0) return undefined;
-  if (!naive || !Number.isFinite(naive.metric) || !Number.isFinite(naive.value)) return undefined;
+  if (!naive || !isConstant(naive) || !Number.isFinite(naive.metric) || !Number.isFinite(naive.value)) return undefined;
   if (input.championConstant !== null && Math.abs(input.championConstant - naive.value) <= 1e-12 * Math.max(1, Math.abs(naive.value))) return undefined;
   if (champion !== null && Number.isFinite(champion) && (higherIsBetter(metric) ? champion > naive.metric : champion < naive.metric)) return undefined;
   const what = `the naive baseline, the ${naive.name} ${fmt(naive.value)} (${metric} ${fmt(naive.metric)} on ${input.evalRows} gate rows)`;

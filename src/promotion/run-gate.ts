@@ -11,6 +11,7 @@ import { recordGateDecision, type GateOutcome } from './decisions.ts';
 import { gateDecision, type EvalConfig } from './evaluation-gate.ts';
 import { gateScores, type GateScores } from './gate-scores.ts';
 import type { NaiveName } from './naive-baselines.ts';
+import type { RowBaseline } from './row-baselines.ts';
 import { fallbackDecision } from './naive-fallback.ts';
 import { sliceRejection, sliceScores, type SliceColumn } from './slice-scores.ts';
 
@@ -31,6 +32,8 @@ export interface GateRunInput {
   championPredictions: Float32Array | null;
   /** The constants a person would try first, from the candidate's training window. */
   naiveConstants: ReadonlyArray<{ name: NaiveName; value: number }>;
+  /** The per-row baselines on the gate rows (eval.naive last, seasonal:K, column:NAME; empty: constants only). */
+  naiveRows: readonly RowBaseline[];
   rules: EvalConfig;
   /** Each eval.slices column's value per gate row (empty: no slices). */
   slices: readonly SliceColumn[];
@@ -54,10 +57,11 @@ export async function runGate(db: Registry, input: GateRunInput): Promise<{ outc
     candidate: input.candidatePredictions,
     champion: input.championPredictions,
     naiveConstants: input.naiveConstants,
+    naiveRows: input.naiveRows,
     rules,
     seed: input.seed,
   });
-  const overall = gateDecision({ metric, candidate: scores.candidate, champion: scores.champion, naive: scores.naive, interval: scores.interval, evalRows: gateRows.rows, rowsAre: gateRows.describedAs }, rules);
+  const overall = gateDecision({ metric, candidate: scores.candidate, champion: scores.champion, naive: scores.naive, naiveConstant: scores.naiveConstant, interval: scores.interval, evalRows: gateRows.rows, rowsAre: gateRows.describedAs }, rules);
   // Slices: against a champion, the candidate must not be clearly worse for any group of enough rows.
   const slices = input.championPredictions && input.slices.length > 0
     ? sliceScores({ metric, task: input.task, y: input.y, candidate: input.candidatePredictions, champion: input.championPredictions, slices: input.slices, minRows: rules.minSliceRows })
@@ -65,9 +69,9 @@ export async function runGate(db: Registry, input: GateRunInput): Promise<{ outc
   const sliceReason = overall.promote && slices ? sliceRejection(metric, slices, rules.maxSliceRegression) : undefined;
   const decision = sliceReason ? { promote: false, reason: `${sliceReason}: not promoted, though overall ${overall.reason}` } : overall;
   // eval.fallback naive: with the candidate rejected and the champion no better than the
-  // constant, the constant serves (a version of its own) until a model beats it.
+  // best constant, the constant serves (a version of its own) until a model beats it.
   const fallback = fallbackDecision(
-    { metric, candidatePromoted: decision.promote, champion: scores.champion, championConstant: input.champion?.constant ?? null, naive: scores.naive, evalRows: gateRows.rows },
+    { metric, candidatePromoted: decision.promote, champion: scores.champion, championConstant: input.champion?.constant ?? null, naive: scores.naiveConstant, evalRows: gateRows.rows },
     rules,
   );
   const outcome = await recordGateDecision(db, {

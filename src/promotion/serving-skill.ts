@@ -2,14 +2,17 @@
 // rows? The one reading of a decision row that `freshet status`, `freshet models`, the
 // status page and /metrics share: a user must know when their model is not worth serving.
 import type { Promotion } from '../registry/index.ts';
-import { skill, type NaiveName } from './naive-baselines.ts';
+import { describeBaseline, skill } from './naive-baselines.ts';
 import type { MetricName } from '../core/eval-metrics.ts';
 
 export interface ServingSkill {
   /** The serving model's metric on the gate rows: the candidate's if promoted, else the champion's it faced. */
   servingMetric: number;
-  naiveName: NaiveName;
-  naiveValue: number;
+  naiveName: string;
+  /** The baseline's constant; null for a per-row baseline (last, seasonal:K, column:NAME). */
+  naiveValue: number | null;
+  /** The baseline as a sentence names it: "the median 12.5", "persistence (last)". */
+  naiveDescribed: string;
   naiveMetric: number;
   /** 1 − serving ÷ naive (for auc, (auc − 0.5) ÷ 0.5); null when undefined. */
   skill: number | null;
@@ -32,8 +35,9 @@ export function servingSkill(p: Promotion): ServingSkill | null {
   const higher = metric === 'auc';
   return {
     servingMetric: serving,
-    naiveName: p.naive_name as NaiveName,
-    naiveValue: p.naive_value ?? Number.NaN,
+    naiveName: p.naive_name,
+    naiveValue: p.naive_value,
+    naiveDescribed: describeBaseline({ name: p.naive_name, value: p.naive_value, metric: p.naive_metric }),
     naiveMetric: p.naive_metric,
     skill: skill(metric, serving, p.naive_metric),
     beatsNaive: higher ? serving > p.naive_metric : serving < p.naive_metric,

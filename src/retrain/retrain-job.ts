@@ -27,7 +27,6 @@ import { retryTransient } from '../core/retry.ts';
 import {
   categoricalColumnValues,
   lineageEvalSet,
-  lineageGateSet,
   trainingSpec,
   predictCheckpoint,
   runPartitions,
@@ -38,7 +37,8 @@ import {
   type TrainRunResult,
 } from '../trainer/index.ts';
 import { prePlateauStepsToKeep } from '../selection/index.ts';
-import { naiveConstants, resolvedMetric, runGate } from '../promotion/index.ts';
+import { resolvedMetric, runGate } from '../promotion/index.ts';
+import { baselineFill, configuredConstants, forwardRowsWithBaselines } from './gate-baselines.ts';
 import { mixSeed } from '../core/rng.ts';
 import { planRun, type Plan } from './run-plan.ts';
 import type { JobHandler } from '../queue/index.ts';
@@ -66,7 +66,12 @@ async function gate({ db, config, onDecision }: RetrainDependencies, run: Run, l
   // another id, and must not be scored as the one the run was planned on.
   const { partitions, evalPartitions, gatePartitions } = await runPartitions(db, config, run);
   const holdout = gatePartitions.length > 0 ? 'newest' : 'random';
-  const gateSet = holdout === 'newest' ? await lineageGateSet(db, config, run.lineage_id, gatePartitions) : (planned ?? (await lineageEvalSet(db, config, run.lineage_id, evalPartitions)));
+  const windowLabels = await trainingWindowLabels(config, partitions);
+  // Per-row baselines (persistence…) are scored on forward rows only: in-period rows have no "before".
+  const { set: gateSet, naiveRows } =
+    holdout === 'newest'
+      ? await forwardRowsWithBaselines(db, config, run.lineage_id, gatePartitions, baselineFill(config, windowLabels))
+      : { set: planned ?? (await lineageEvalSet(db, config, run.lineage_id, evalPartitions)), naiveRows: [] };
   const champion = await getChampion(db, run.lineage_id);
   const metric = resolvedMetric(config.eval.metric, trainingSpec(config).loss.name);
   const started = performance.now();
@@ -87,7 +92,8 @@ async function gate({ db, config, onDecision }: RetrainDependencies, run: Run, l
     y: gateSet.y,
     candidatePredictions: await predictCheckpoint(db, config, candidateCheckpoint, gateSet),
     championPredictions: champion ? await predictVersion(db, config, champion, gateSet) : null,
-    naiveConstants: naiveConstants(config.model.task, await trainingWindowLabels(config, partitions)),
+    naiveConstants: configuredConstants(config, windowLabels),
+    naiveRows,
     rules: config.eval,
     // eval.slices are categorical columns (the config says so): their slots in the gate rows.
     slices: config.eval.slices.map((column) => ({ column, ...categoricalColumnValues(gateSet, config.columns.categorical.indexOf(column)) })),

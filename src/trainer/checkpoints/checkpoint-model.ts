@@ -6,6 +6,8 @@ import { initBackend, tf } from '../backend.ts';
 import { restoreModelWeights } from './checkpoint-io.ts';
 import { loadCheckpoint } from './checkpoint-store.ts';
 import { loadEvalSet, type EvalSet } from '../stream/eval-set.ts';
+import { readLabelHistory, type LabelHistory } from '../stream/label-history.ts';
+import type { SideColumns } from '../stream/valid-rows.ts';
 import { trainingLabels } from '../stream/feature-stats.ts';
 import { type FeatureStats, type TrainingPartition } from '../stream/stream-spec.ts';
 import { trainingSpec } from '../run/training-spec.ts';
@@ -65,9 +67,14 @@ export async function evaluateCheckpoint(db: Registry, config: ResolvedConfig, c
  * statistics; the first `maxRows` of them in partition order (the gate's memory bound,
  * training.evalMaxRows; the backtest's forward scoring passes Infinity).
  */
-export async function lineageGateSet(db: Registry, config: ResolvedConfig, lineageId: string, partitions: readonly TrainingPartition[], maxRows = config.training.evalMaxRows): Promise<EvalSet> {
+export async function lineageGateSet(db: Registry, config: ResolvedConfig, lineageId: string, partitions: readonly TrainingPartition[], maxRows = config.training.evalMaxRows, side?: SideColumns): Promise<EvalSet> {
   const lineage = await getLineage(db, lineageId);
-  return loadEvalSet(partitions, trainingSpec(config).columns, trainingSpec(config).split, lineage.feature_stats as unknown as FeatureStats, maxRows, 'all');
+  return loadEvalSet(partitions, trainingSpec(config).columns, trainingSpec(config).split, lineage.feature_stats as unknown as FeatureStats, maxRows, 'all', side);
+}
+
+/** The labels (every valid row) of earlier partitions with each row's partition and side columns' first (the entity): the gate's per-row baselines' history. */
+export async function labelHistory(config: ResolvedConfig, partitions: readonly TrainingPartition[], side?: SideColumns): Promise<LabelHistory> {
+  return readLabelHistory(partitions, trainingSpec(config).columns, trainingSpec(config).split, side);
 }
 
 /** A checkpoint's predictions for every row of an eval set. */

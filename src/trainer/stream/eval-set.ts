@@ -4,7 +4,7 @@ import { VocabularyLookup, type Vocabulary } from '../../data/index.ts';
 import { CategoryTable } from './category-values.ts';
 import { standardise } from './feature-stats.ts';
 import { type TrainingPartition, type ColumnSpec, type SplitSpec, type FeatureStats, categoricalSlots, inputWidth } from './stream-spec.ts';
-import { forEachRow } from './valid-rows.ts';
+import { presenceOf, validRowChunks, type SideColumns } from './valid-rows.ts';
 
 export interface EvalSet {
   x: Float32Array;
@@ -20,6 +20,14 @@ export interface EvalSet {
    */
   categoryValues?: string[];
   categoricalColumns?: number;
+  /** With side columns asked for (the gate's baselines): each row's partition (index into partitionIds) and side values. */
+  side?: EvalSetSide;
+}
+
+export interface EvalSetSide {
+  partition: Int32Array;
+  /** Per side column (in the order asked), its value in each row: an id through SideColumns.encode for textual ones, else the number; NaN when missing. */
+  columns: Float64Array[];
 }
 
 /** The eval set as a model with these vocabularies reads it (raw category values → its ids); the set itself without categorical columns. */
@@ -64,28 +72,52 @@ export async function loadEvalSet(
   stats: FeatureStats,
   maxRows: number,
   which: 'eval' | 'all' = 'eval',
+  side?: SideColumns,
 ): Promise<EvalSet> {
   const dim = inputWidth(columns);
   const ids = categoricalSlots(columns).length;
   const table = new CategoryTable(columns);
+  const sideWidth = side?.names.length ?? 0;
   let x = new Float32Array(Math.min(maxRows, 4096) * dim);
   let y = new Float32Array(Math.min(maxRows, 4096));
+  let partitionOf = new Int32Array(side ? y.length : 0);
+  let sideValues = new Float64Array(side ? y.length * sideWidth : 0);
   let rows = 0;
-  await forEachRow(partitions, columns, split, which, (row) => {
-    if (rows === y.length) {
-      const grown = Math.min(maxRows, y.length * 2);
-      const nx = new Float32Array(grown * dim);
-      nx.set(x);
-      const ny = new Float32Array(grown);
-      ny.set(y);
-      x = nx;
-      y = ny;
+  const width = dim + 1;
+  reading: for await (const chunk of validRowChunks(partitions, columns, split, which, { rows: 0, invalid: 0 }, table.encoding ?? presenceOf(columns), undefined, side)) {
+    for (let r = 0; r < chunk.rows; r++) {
+      if (rows === y.length) {
+        const grown = Math.min(maxRows, y.length * 2);
+        x = grownCopy(x, grown * dim);
+        y = grownCopy(y, grown);
+        if (side) {
+          partitionOf = grownCopy(partitionOf, grown);
+          sideValues = grownCopy(sideValues, grown * sideWidth);
+        }
+      }
+      const row = chunk.values.subarray(r * width, r * width + width);
+      standardise(row, stats, x, rows * dim, ids);
+      y[rows] = row[dim]!;
+      if (side) {
+        partitionOf[rows] = chunk.partition;
+        sideValues.set(chunk.side!.subarray(r * sideWidth, (r + 1) * sideWidth), rows * sideWidth);
+      }
+      rows += 1;
+      if (rows >= maxRows) break reading;
     }
-    standardise(row, stats, x, rows * dim, ids);
-    y[rows] = row[dim]!;
-    rows += 1;
-    if (rows >= maxRows) return false;
-  }, table.encoding);
+  }
   const set: EvalSet = { x: x.subarray(0, rows * dim), y: y.subarray(0, rows), rows, dim, partitionIds: partitions.map((p) => p.id) };
+  if (side) {
+    set.side = {
+      partition: partitionOf.subarray(0, rows),
+      columns: side.names.map((_, j) => Float64Array.from({ length: rows }, (_, r) => sideValues[r * sideWidth + j]!)),
+    };
+  }
   return ids > 0 ? { ...set, categoryValues: table.values, categoricalColumns: ids } : set;
+}
+
+function grownCopy<T extends Float32Array | Float64Array | Int32Array>(array: T, length: number): T {
+  const grown = new (array.constructor as new (length: number) => T)(length);
+  grown.set(array);
+  return grown;
 }

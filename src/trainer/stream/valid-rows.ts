@@ -19,6 +19,33 @@ export function splitOf(fileHash: number, line: number, split: SplitSpec): Split
 }
 
 /**
+ * Columns read beside a row without being part of it (the gate's baselines: an entity, a
+ * forecast shipped in the data): not validated, NaN where missing. The `textual` ones (of
+ * `names`) are read as text and given ids through `encode`; the rest as numbers.
+ */
+export interface SideColumns {
+  names: readonly string[];
+  textual: ReadonlySet<number>;
+  encode(text: string): number;
+}
+
+/** A chunk of valid rows; with side columns, theirs (rows × names.length) and which partition (index into the partitions read) the rows are of. */
+export interface ValidRowChunk {
+  values: Float64Array;
+  rows: number;
+  partition: number;
+  side?: Float64Array;
+}
+
+/** The reader's encoding with the side columns' text read through theirs (logical indices from `width`). */
+function withSide(categories: CategoryEncoding | undefined, side: SideColumns | undefined, width: number): CategoryEncoding | undefined {
+  if (!side || side.textual.size === 0) return categories;
+  const columns = new Set(categories?.columns ?? []);
+  for (const j of side.textual) columns.add(width + j);
+  return { columns, encode: (column, text) => (column >= width ? side.encode(text) : categories!.encode(column, text)) };
+}
+
+/**
  * Streams the valid rows of one split, in partition and file order, as compact chunks:
  * `values` holds, per row, the numeric features, the categorical ids (through `categories`;
  * by default 0 for any present value) then the label (raw, not standardised). The array
@@ -33,29 +60,36 @@ export async function* validRowChunks(
   counts: RowCounts = { rows: 0, invalid: 0 },
   categories: CategoryEncoding | undefined = presenceOf(columns),
   cache?: RowCache,
-): AsyncGenerator<{ values: Float64Array; rows: number }> {
+  side?: SideColumns,
+): AsyncGenerator<ValidRowChunk> {
+  const sideWidth = side?.names.length ?? 0;
   const names = [...columns.features, ...categoricalSlots(columns), columns.label];
   const width = names.length;
+  const requested = sideWidth ? [...names, ...side!.names] : names;
+  const encoding = withSide(categories, side, width);
   // The columns the files hold: crossed ones are made from their sources (readCrossed).
   const crosses = columns.crosses ?? [];
-  const physical = [...columns.features, ...columns.categorical, columns.label];
+  const physical = [...columns.features, ...columns.categorical, columns.label, ...(side?.names ?? [])];
   const layout = crossedLayout(physical, columns.features.length + columns.categorical.length, crosses);
   let out = new Float64Array(0); // reused: each yielded chunk is consumed before the next
-  for (const partition of partitions) {
+  let sideOut = new Float64Array(0);
+  for (const [index, partition] of partitions.entries()) {
     const sample = partition.sample ?? 1;
     for (const name of partition.files) {
       const file = doorFor(partition.dir).join(partition.dir, name);
       const fileHash = hashString(`${partition.path}/${name}`);
       const read = (): AsyncIterable<RowChunk> =>
-        crosses.length === 0 ? readTable(file, names, categories ? { categories } : {}) : readCrossed((encoding) => readTable(file, physical, { categories: encoding }), layout, categories!);
-      for await (const chunk of cache ? cache.rows(file, names, read) : read()) {
+        crosses.length === 0 ? readTable(file, requested, encoding ? { categories: encoding } : {}) : readCrossed((reading) => readTable(file, physical, { categories: reading }), layout, encoding!);
+      const readWidth = width + sideWidth;
+      for await (const chunk of cache ? cache.rows(file, requested, read) : read()) {
         if (out.length < chunk.rowCount * width) out = new Float64Array(chunk.rowCount * width);
+        if (sideOut.length < chunk.rowCount * sideWidth) sideOut = new Float64Array(chunk.rowCount * sideWidth);
         let kept = 0;
         rows: for (let r = 0; r < chunk.rowCount; r++) {
           const line = chunk.lines[r]!;
           if (which !== 'all' && splitOf(fileHash, line, split) !== which) continue;
           if (sample < 1 && which === 'train' && mixSeed(fileHash, line, split.seed ^ 0x7e91a) / 4294967296 >= sample) continue;
-          const base = r * width;
+          const base = r * readWidth;
           for (let c = 0; c < width; c++) {
             if (!Number.isFinite(chunk.values[base + c]!)) {
               if (split.invalidRows === 'reject') throw new DataFileError(file, 'missing, NaN or infinite value', { line, column: names[c]! });
@@ -70,10 +104,11 @@ export async function* validRowChunks(
             continue;
           }
           out.set(chunk.values.subarray(base, base + width), kept * width);
+          if (sideWidth) sideOut.set(chunk.values.subarray(base + width, base + readWidth), kept * sideWidth);
           kept += 1;
         }
         counts.rows += kept;
-        if (kept > 0) yield { values: out.subarray(0, kept * width), rows: kept };
+        if (kept > 0) yield { values: out.subarray(0, kept * width), rows: kept, partition: index, ...(sideWidth ? { side: sideOut.subarray(0, kept * sideWidth) } : {}) };
       }
     }
   }

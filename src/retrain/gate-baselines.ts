@@ -1,0 +1,77 @@
+// The rows a forward decision is scored on, with what eval.naive's per-row baselines need:
+// each row's entity and baseline columns read in the same pass as the row (so they stay
+// aligned with the rows the models predict, invalid rows skipped alike), the labels of the
+// partitions before them (persistence, seasonal lags), and those baselines' predictions.
+// Shared by the gate (its holdout partitions) and the backtest (each step's partitions
+// before they arrive), so both hold a model to the same baselines.
+import type { ResolvedConfig } from '../core/config.ts';
+import type { Registry } from '../registry/index.ts';
+import { historyPartitionsNeeded, naiveConstants, parseNaiveSpec, rowBaseline, type LabelledRows, type NaiveSpec, type RowBaseline } from '../promotion/index.ts';
+import { comparePaths, labelHistory, lineageGateSet, registeredPartitions, type EvalSet, type SideColumns, type TrainingPartition } from '../trainer/index.ts';
+
+type RowSpec = Exclude<NaiveSpec, { kind: 'constant' }>;
+
+/** The per-row specs of eval.naive (last, seasonal:K, column:NAME). */
+export function rowSpecs(config: ResolvedConfig): RowSpec[] {
+  return config.eval.naive.map(parseNaiveSpec).filter((spec): spec is RowSpec => spec.kind !== 'constant');
+}
+
+/** The constants of eval.naive over a training window's labels (binary: the base rate when either is asked for). */
+export function configuredConstants(config: ResolvedConfig, labels: Float64Array): ReturnType<typeof naiveConstants> {
+  const asked = new Set(config.eval.naive);
+  return naiveConstants(config.model.task, labels).filter((c) => asked.has(c.name) || (c.name === 'base-rate' && (asked.has('median') || asked.has('mean'))));
+}
+
+/** What a row without a baseline of its own gets: the window's median (binary: its base rate). */
+export function baselineFill(config: ResolvedConfig, labels: Float64Array): number {
+  return naiveConstants(config.model.task, labels)[0]?.value ?? Number.NaN;
+}
+
+/** The side columns the per-row specs read: the entity (as text ids) first, then each column:NAME. */
+function sideColumnsFor(config: ResolvedConfig, specs: readonly RowSpec[]): { side: SideColumns; entity: boolean; columns: string[] } {
+  const entity = config.eval.entityColumn !== undefined && specs.some((s) => s.kind !== 'column');
+  const columns = [...new Set(specs.flatMap((s) => (s.kind === 'column' ? [s.column] : [])))];
+  const ids = new Map<string, number>();
+  const encode = (text: string): number => {
+    let id = ids.get(text);
+    if (id === undefined) ids.set(text, (id = ids.size));
+    return id;
+  };
+  return { side: { names: [...(entity ? [config.eval.entityColumn!] : []), ...columns], textual: new Set(entity ? [0] : []), encode }, entity, columns };
+}
+
+/**
+ * Every row of `scored` (forward partitions: a gate's holdout, a backtest's step) up to
+ * `maxRows`, and each per-row baseline's predictions on them. The history is the newest
+ * registered partitions before the first scored one, as many as the specs look back.
+ */
+export async function forwardRowsWithBaselines(
+  db: Registry,
+  config: ResolvedConfig,
+  lineageId: string,
+  scored: readonly TrainingPartition[],
+  fill: number,
+  maxRows = config.training.evalMaxRows,
+): Promise<{ set: EvalSet; naiveRows: RowBaseline[] }> {
+  const specs = rowSpecs(config);
+  if (specs.length === 0 || scored.length === 0) return { set: await lineageGateSet(db, config, lineageId, scored, maxRows), naiveRows: [] };
+  const { side, entity, columns } = sideColumnsFor(config, specs);
+  const set = await lineageGateSet(db, config, lineageId, scored, maxRows, side);
+  const needed = historyPartitionsNeeded(specs);
+  const firstPath = scored.map((p) => p.path).sort(comparePaths)[0]!;
+  const history = needed === 0 ? [] : (await registeredPartitions(db, config)).filter((p) => comparePaths(p.path, firstPath) < 0).slice(-needed);
+  const entitySide: SideColumns | undefined = entity ? { names: [side.names[0]!], textual: new Set([0]), encode: side.encode } : undefined;
+  const past = history.length ? await labelHistory(config, history, entitySide) : { partition: new Int32Array(0), entity: null, label: new Float64Array(0) };
+  // Positions in one sequence, oldest first: the history, then the scored partitions by path.
+  const rankOf = new Map([...scored].sort((a, b) => comparePaths(a.path, b.path)).map((p, i) => [p.id, history.length + i]));
+  const rowSide = set.side!;
+  const position = Int32Array.from(rowSide.partition, (i) => rankOf.get(scored[i]!.id)!);
+  const entityOfRows = entity ? rowSide.columns[0]! : null;
+  const labelled: LabelledRows[] = [
+    { position: past.partition, entity: entity ? past.entity : null, label: past.label },
+    { position, entity: entityOfRows, label: set.y },
+  ];
+  const columnValues = new Map(columns.map((name, j) => [name, rowSide.columns[(entity ? 1 : 0) + j]!]));
+  const rows = { position, entity: entityOfRows, columns: columnValues };
+  return { set, naiveRows: specs.map((spec) => rowBaseline(spec, rows, labelled, fill)) };
+}
