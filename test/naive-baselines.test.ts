@@ -196,3 +196,32 @@ test('the backtest scores each step against the baseline the newest decision was
   }
   assert.ok(summary.skill! < 0, `the model, blind to the stations, loses to persistence forward: skill ${summary.skill}`);
 });
+
+test('on the random holdout (validation rows of the partitions trained on) persistence is scored too, each row from the partitions before its own', async () => {
+  const { db, url } = await createTestDatabase();
+  const dir = tempDir('freshet-naive-random-');
+  const env = {
+    ...trainEnv(dir, url),
+    FRESHET_COLUMNS__FEATURES: '["x"]',
+    FRESHET_COLUMNS__LABEL: 'y',
+    FRESHET_EVAL__METRIC: 'mae',
+    FRESHET_EVAL__HOLDOUT: 'random',
+    FRESHET_EVAL__NAIVE: '["median", "last"]',
+    FRESHET_EVAL__ENTITY_COLUMN: 'station',
+  };
+  const config = loadConfig({ env, cwd: dir });
+  const levels = Array.from({ length: 20 }, (_, s) => s * 2);
+  for (let d = 1; d <= 3; d++) writeDay(config.dataDir, d, levels);
+  await new PartitionWatcher({ db, config, log: createLogger({ level: 'error', format: 'json' }) }).scan();
+  const run = (await runRetrainJob(db, config))!;
+  const [decision] = await listPromotions(db, run.lineage_id);
+  assert.equal(decision!.holdout, 'random');
+  const baselines = decision!.naive_baselines as Array<{ name: string; metric: number; covered?: number }>;
+  const last = baselines.find((b) => b.name === 'last')!;
+  const median = baselines.find((b) => b.name === 'median')!;
+  const rows = Number(decision!.eval_rows);
+  // Day 1's validation rows have nothing before them (they get the median); days 2 and 3's have the day before.
+  assert.ok(last.covered! > 0 && last.covered! < rows, `covered ${last.covered} of ${rows}`);
+  assert.ok(last.metric < median.metric, `persistence ${last.metric} beats the median ${median.metric}: the stations' levels are far apart`);
+  assert.equal(decision!.naive_name, 'last');
+});

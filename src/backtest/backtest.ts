@@ -15,7 +15,7 @@ import { findCompletePartitions, PartitionWatcher } from '../watcher/index.ts';
 import { findLineageByName, getCheckpoint, getJob, latestRunOfJob, getModelVersion, getChampion, listPromotions, migrateToLatest, type ModelVersion, type Promotion, type Registry } from '../registry/index.ts';
 import { predictVersion } from '../serving/index.ts';
 import { enqueueRetrain } from '../scheduler/index.ts';
-import { forwardRowsWithBaselines, retrainJobHandler } from '../retrain/index.ts';
+import { rowsWithBaselines, retrainJobHandler } from '../retrain/index.ts';
 import { evaluateAll, lineageGateSet, predictCheckpoint, trainingSpec, type EvalSet, type MetricName, type TrainObserver, type TrainingPartition } from '../trainer/index.ts';
 import { higherIsBetter, resolvedMetric, skill } from '../promotion/index.ts';
 import { isDataFile } from '../data/index.ts';
@@ -125,7 +125,7 @@ async function scoreForward({ db, config, metric, sourceDir, lineageId, champion
   const perRow = previous?.naive_name && previous.naive_value === null ? previous.naive_name : undefined;
   const partitions = group.map((p) => asTrainingPartition(sourceDir, p));
   const { set, naiveRows } = perRow
-    ? await forwardRowsWithBaselines(db, config, lineageId, partitions, fillOf(previous!), Number.POSITIVE_INFINITY)
+    ? await rowsWithBaselines(db, config, lineageId, partitions, fillOf(previous!), { maxRows: Number.POSITIVE_INFINITY })
     : { set: await lineageGateSet(db, config, lineageId, partitions, Number.POSITIVE_INFINITY), naiveRows: [] };
   const rows = set.rows;
   if (rows === 0) return { forward: null, forwardNaive: null, rows, previousHeld: null };

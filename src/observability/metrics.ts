@@ -85,7 +85,7 @@ export function createMetrics(sources: MetricSources = {}) {
     }),
     evalMetric: gauge({
       name: 'freshet_eval_metric',
-      help: 'The gate\'s metric (eval.metric) at the last decision, on its gate rows, for the candidate, the champion and the naive baseline (the best constant: median or mean label, or the base rate). Unit: that of the metric (loss, mse, mae, logloss or auc).',
+      help: 'The gate\'s metric (eval.metric) at the last decision, on its gate rows, for the candidate, the champion and the naive baseline (the strongest of eval.naive on the gate rows: the median or mean label, the base rate, persistence, a seasonal lag or a column of the data). Unit: that of the metric (loss, mse, mae, logloss or auc).',
       labelNames: ['lineage', 'model'] as const,
     }),
     championBeatsNaive: gauge({
@@ -95,7 +95,7 @@ export function createMetrics(sources: MetricSources = {}) {
     }),
     championSkill: gauge({
       name: 'freshet_champion_skill',
-      help: 'Skill of the model serving after the last decision over the naive baseline on its gate rows: 1 - metric / naive metric (for auc, (auc - 0.5) / 0.5). Below 0: worse than the constant. Unit: ratio.',
+      help: 'Skill of the model serving after the last decision over the naive baseline on its gate rows: 1 - metric / naive metric (for auc, (auc - 0.5) / 0.5). Below 0: worse than the baseline. Unit: ratio.',
       labelNames: ['lineage'] as const,
     }),
     promotionsTotal: counter({

@@ -1,4 +1,4 @@
-// The rows a forward decision is scored on, with what eval.naive's per-row baselines need:
+// The rows a decision is scored on, with what eval.naive's per-row baselines need:
 // each row's entity and baseline columns read in the same pass as the row (so they stay
 // aligned with the rows the models predict, invalid rows skipped alike), the labels of the
 // partitions before them (persistence, seasonal lags), and those baselines' predictions.
@@ -7,7 +7,7 @@
 import type { ResolvedConfig } from '../core/config.ts';
 import type { Registry } from '../registry/index.ts';
 import { historyPartitionsNeeded, naiveConstants, parseNaiveSpec, rowBaseline, type LabelledRows, type NaiveSpec, type RowBaseline } from '../promotion/index.ts';
-import { comparePaths, labelHistory, lineageGateSet, registeredPartitions, type EvalSet, type SideColumns, type TrainingPartition } from '../trainer/index.ts';
+import { comparePaths, labelHistory, lineageEvalSet, lineageGateSet, registeredPartitions, type EvalSet, type SideColumns, type TrainingPartition } from '../trainer/index.ts';
 
 type RowSpec = Exclude<NaiveSpec, { kind: 'constant' }>;
 
@@ -41,36 +41,43 @@ function sideColumnsFor(config: ResolvedConfig, specs: readonly RowSpec[]): { si
 }
 
 /**
- * Every row of `scored` (forward partitions: a gate's holdout, a backtest's step) up to
- * `maxRows`, and each per-row baseline's predictions on them. The history is the newest
- * registered partitions before the first scored one, as many as the specs look back.
+ * The rows a decision is scored on and each per-row baseline's predictions on them: every
+ * row of `scored` (`all`: forward partitions, a gate's holdout or a backtest's step) or
+ * its validation rows (`eval`: the random holdout's in-period rows), up to `maxRows`. A
+ * row's "before" is the partitions preceding its own: the newest registered ones before
+ * the first scored partition, as many as the specs look back, then the scored ones (every
+ * row of them) in path order; a row's own partition never predicts it.
  */
-export async function forwardRowsWithBaselines(
+export async function rowsWithBaselines(
   db: Registry,
   config: ResolvedConfig,
   lineageId: string,
   scored: readonly TrainingPartition[],
   fill: number,
-  maxRows = config.training.evalMaxRows,
+  { rows: which = 'all', maxRows = config.training.evalMaxRows }: { rows?: 'all' | 'eval'; maxRows?: number } = {},
 ): Promise<{ set: EvalSet; naiveRows: RowBaseline[] }> {
   const specs = rowSpecs(config);
-  if (specs.length === 0 || scored.length === 0) return { set: await lineageGateSet(db, config, lineageId, scored, maxRows), naiveRows: [] };
+  const load = (side?: SideColumns): Promise<EvalSet> => (which === 'all' ? lineageGateSet(db, config, lineageId, scored, maxRows, side) : lineageEvalSet(db, config, lineageId, scored, side));
+  if (specs.length === 0 || scored.length === 0) return { set: await load(), naiveRows: [] };
   const { side, entity, columns } = sideColumnsFor(config, specs);
-  const set = await lineageGateSet(db, config, lineageId, scored, maxRows, side);
+  const set = await load(side);
   const needed = historyPartitionsNeeded(specs);
-  const firstPath = scored.map((p) => p.path).sort(comparePaths)[0]!;
-  const history = needed === 0 ? [] : (await registeredPartitions(db, config)).filter((p) => comparePaths(p.path, firstPath) < 0).slice(-needed);
+  const inOrder = [...scored].sort((a, b) => comparePaths(a.path, b.path));
+  const history = needed === 0 ? [] : (await registeredPartitions(db, config)).filter((p) => comparePaths(p.path, inOrder[0]!.path) < 0).slice(-needed);
   const entitySide: SideColumns | undefined = entity ? { names: [side.names[0]!], textual: new Set([0]), encode: side.encode } : undefined;
-  const past = history.length ? await labelHistory(config, history, entitySide) : { partition: new Int32Array(0), entity: null, label: new Float64Array(0) };
   // Positions in one sequence, oldest first: the history, then the scored partitions by path.
-  const rankOf = new Map([...scored].sort((a, b) => comparePaths(a.path, b.path)).map((p, i) => [p.id, history.length + i]));
+  const rankOf = new Map(inOrder.map((p, i) => [p.id, history.length + i]));
   const rowSide = set.side!;
   const position = Int32Array.from(rowSide.partition, (i) => rankOf.get(scored[i]!.id)!);
   const entityOfRows = entity ? rowSide.columns[0]! : null;
-  const labelled: LabelledRows[] = [
-    { position: past.partition, entity: entity ? past.entity : null, label: past.label },
-    { position, entity: entityOfRows, label: set.y },
-  ];
+  const labelled: LabelledRows[] = [];
+  // The scored partitions' own labels: the set's rows when it holds every row; else every row read apart.
+  const before = which === 'all' ? history : [...history, ...inOrder];
+  if (needed > 0 && before.length > 0) {
+    const past = await labelHistory(config, before, entitySide);
+    labelled.push({ position: past.partition, entity: entity ? past.entity : null, label: past.label });
+  }
+  if (which === 'all') labelled.push({ position, entity: entityOfRows, label: set.y });
   const columnValues = new Map(columns.map((name, j) => [name, rowSide.columns[(entity ? 1 : 0) + j]!]));
   const rows = { position, entity: entityOfRows, columns: columnValues };
   return { set, naiveRows: specs.map((spec) => rowBaseline(spec, rows, labelled, fill)) };

@@ -26,7 +26,6 @@ import {
 import { retryTransient } from '../core/retry.ts';
 import {
   categoricalColumnValues,
-  lineageEvalSet,
   trainingSpec,
   predictCheckpoint,
   runPartitions,
@@ -38,7 +37,7 @@ import {
 } from '../trainer/index.ts';
 import { prePlateauStepsToKeep } from '../selection/index.ts';
 import { resolvedMetric, runGate } from '../promotion/index.ts';
-import { baselineFill, configuredConstants, forwardRowsWithBaselines } from './gate-baselines.ts';
+import { baselineFill, configuredConstants, rowSpecs, rowsWithBaselines } from './gate-baselines.ts';
 import { mixSeed } from '../core/rng.ts';
 import { planRun, type Plan } from './run-plan.ts';
 import type { JobHandler } from '../queue/index.ts';
@@ -67,11 +66,14 @@ async function gate({ db, config, onDecision }: RetrainDependencies, run: Run, l
   const { partitions, evalPartitions, gatePartitions } = await runPartitions(db, config, run);
   const holdout = gatePartitions.length > 0 ? 'newest' : 'random';
   const windowLabels = await trainingWindowLabels(config, partitions);
-  // Per-row baselines (persistence…) are scored on forward rows only: in-period rows have no "before".
+  // With per-row baselines (persistence…) the rows are read with their entity and baseline columns; else the plan's validation rows serve.
+  const fill = baselineFill(config, windowLabels);
   const { set: gateSet, naiveRows } =
     holdout === 'newest'
-      ? await forwardRowsWithBaselines(db, config, run.lineage_id, gatePartitions, baselineFill(config, windowLabels))
-      : { set: planned ?? (await lineageEvalSet(db, config, run.lineage_id, evalPartitions)), naiveRows: [] };
+      ? await rowsWithBaselines(db, config, run.lineage_id, gatePartitions, fill)
+      : planned && rowSpecs(config).length === 0
+        ? { set: planned, naiveRows: [] }
+        : await rowsWithBaselines(db, config, run.lineage_id, evalPartitions, fill, { rows: 'eval' });
   const champion = await getChampion(db, run.lineage_id);
   const metric = resolvedMetric(config.eval.metric, trainingSpec(config).loss.name);
   const started = performance.now();

@@ -34,9 +34,9 @@ export async function modelFromCheckpoint(db: Registry, config: ResolvedConfig, 
 }
 
 /** The held-out (eval split) rows of `partitions`, standardised with the lineage's statistics. */
-export async function lineageEvalSet(db: Registry, config: ResolvedConfig, lineageId: string, partitions: readonly TrainingPartition[]): Promise<EvalSet> {
+export async function lineageEvalSet(db: Registry, config: ResolvedConfig, lineageId: string, partitions: readonly TrainingPartition[], side?: SideColumns): Promise<EvalSet> {
   const lineage = await getLineage(db, lineageId);
-  return loadEvalSet(partitions, trainingSpec(config).columns, trainingSpec(config).split, lineage.feature_stats as unknown as FeatureStats, config.training.evalMaxRows);
+  return loadEvalSet(partitions, trainingSpec(config).columns, trainingSpec(config).split, lineage.feature_stats as unknown as FeatureStats, config.training.evalMaxRows, 'eval', side);
 }
 
 /** Loss and metrics of a checkpoint on an eval set. */
