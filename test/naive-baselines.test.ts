@@ -122,23 +122,22 @@ function stationMeans(rows: ReadonlyArray<{ station: string; y: number }>): Map<
   return new Map([...sums].map(([k, [s, n]]) => [k, s / n]));
 }
 
-test('a gate with eval.naive last, seasonal:2 and column:forecast: each scored on the gate rows as the files say, the strongest held to, recorded without a constant, and the skill measured against it', async () => {
+/** The stations' days 1…`days` in a new lineage with these eval settings, registered and gated once: the first decision. */
+async function firstDecision(prefix: string, days: number, evalEnv: Record<string, string>) {
   const { db, url } = await createTestDatabase();
-  const dir = tempDir('freshet-naive-');
-  const env = {
-    ...trainEnv(dir, url),
-    FRESHET_COLUMNS__FEATURES: '["x"]',
-    FRESHET_COLUMNS__LABEL: 'y',
-    FRESHET_EVAL__METRIC: 'mae',
-    FRESHET_EVAL__NAIVE: '["median", "mean", "last", "seasonal:2", "column:forecast"]',
-    FRESHET_EVAL__ENTITY_COLUMN: 'station',
-  };
+  const dir = tempDir(prefix);
+  const env = { ...trainEnv(dir, url), FRESHET_COLUMNS__FEATURES: '["x"]', FRESHET_COLUMNS__LABEL: 'y', FRESHET_EVAL__METRIC: 'mae', FRESHET_EVAL__ENTITY_COLUMN: 'station', ...evalEnv };
   const config = loadConfig({ env, cwd: dir });
   const levels = Array.from({ length: 20 }, (_, s) => s * 2);
-  for (let d = 1; d <= 8; d++) writeDay(config.dataDir, d, levels);
+  for (let d = 1; d <= days; d++) writeDay(config.dataDir, d, levels);
   await new PartitionWatcher({ db, config, log: createLogger({ level: 'error', format: 'json' }) }).scan();
   const run = (await runRetrainJob(db, config))!;
   const [decision] = await listPromotions(db, run.lineage_id);
+  return { config, decision: decision! };
+}
+
+test('a gate with eval.naive last, seasonal:2 and column:forecast: each scored on the gate rows as the files say, the strongest held to, recorded without a constant, and the skill measured against it', async () => {
+  const { config, decision } = await firstDecision('freshet-naive-', 8, { FRESHET_EVAL__NAIVE: '["median", "mean", "last", "seasonal:2", "column:forecast"]' });
   assert.deepEqual(decision!.eval_partition_ids.length, 1, 'the gate: the newest day');
   const baselines = decision!.naive_baselines as Array<{ name: string; value: number | null; metric: number; covered?: number; fill?: number }>;
   assert.deepEqual(baselines.map((b) => b.name), ['median', 'mean', 'last', 'seasonal:2', 'column:forecast']);
@@ -198,23 +197,7 @@ test('the backtest scores each step against the baseline the newest decision was
 });
 
 test('on the random holdout (validation rows of the partitions trained on) persistence is scored too, each row from the partitions before its own', async () => {
-  const { db, url } = await createTestDatabase();
-  const dir = tempDir('freshet-naive-random-');
-  const env = {
-    ...trainEnv(dir, url),
-    FRESHET_COLUMNS__FEATURES: '["x"]',
-    FRESHET_COLUMNS__LABEL: 'y',
-    FRESHET_EVAL__METRIC: 'mae',
-    FRESHET_EVAL__HOLDOUT: 'random',
-    FRESHET_EVAL__NAIVE: '["median", "last"]',
-    FRESHET_EVAL__ENTITY_COLUMN: 'station',
-  };
-  const config = loadConfig({ env, cwd: dir });
-  const levels = Array.from({ length: 20 }, (_, s) => s * 2);
-  for (let d = 1; d <= 3; d++) writeDay(config.dataDir, d, levels);
-  await new PartitionWatcher({ db, config, log: createLogger({ level: 'error', format: 'json' }) }).scan();
-  const run = (await runRetrainJob(db, config))!;
-  const [decision] = await listPromotions(db, run.lineage_id);
+  const { decision } = await firstDecision('freshet-naive-random-', 3, { FRESHET_EVAL__HOLDOUT: 'random', FRESHET_EVAL__NAIVE: '["median", "last"]' });
   assert.equal(decision!.holdout, 'random');
   const baselines = decision!.naive_baselines as Array<{ name: string; metric: number; covered?: number }>;
   const last = baselines.find((b) => b.name === 'last')!;
