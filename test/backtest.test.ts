@@ -48,6 +48,8 @@ test('runBacktest: every step through the queue and the gate; its table is the r
   }
   assert.equal(summary.checked, summary.steps.filter((s) => s.previousHeld).length);
   assert.equal(summary.right + summary.promotedButWorse + summary.rejectedButBetter, summary.checked);
+  // Each step's wall time, split into its forward scoring and its retrain (where a backtest's time goes).
+  assert.ok(summary.steps.every((s) => s.seconds!.retrain > 0 && s.seconds!.forward >= 0), JSON.stringify(summary.steps.map((s) => s.seconds)));
   const text = formatBacktest(summary);
   assert.match(text, /^step\s+partitions\s+rows\s+serving \(forward\)/);
   assert.match(text, /forward mse of what served: [\d.]+; naive baseline: [\d.]+; skill [+−][\d.]+%/);

@@ -18,6 +18,8 @@ import { waitFor } from './support/wait.ts';
 import { S3_CREDENTIALS, startS3 } from './support/s3-server.ts';
 import { S3FaultProxy } from './support/s3-fault-proxy.ts';
 import { s3FileDoor } from '../src/data/index.ts';
+import { S3PartitionSource } from '../src/watcher/s3-source.ts';
+import { createLogger } from '../src/core/log.ts';
 import { enqueueRetrain } from '../src/scheduler/index.ts';
 
 const BUCKET = 'freshet-landing';
@@ -268,5 +270,28 @@ describe('partitions in an S3 bucket', () => {
     const kept = fs.readdirSync(cacheDir).filter((n) => n.endsWith('.data')).map((n) => fs.statSync(path.join(cacheDir, n)).size);
     assert.ok(kept.reduce((a, b) => a + b, 0) <= 3000, `the cache holds ${kept.join(' + ')} bytes`);
     assert.equal(kept.length, 2);
+  });
+
+  test('the source notices an object rewritten in place under a complete partition (same key, same size, new ETag) as a data change, and a new marker as a new arrival', { timeout: 60_000 }, async () => {
+    const { endpoint, client } = await startS3(BUCKET);
+    process.env.AWS_ACCESS_KEY_ID ??= 'S3RVER';
+    process.env.AWS_SECRET_ACCESS_KEY ??= 'S3RVER';
+    await upload(client, 'dt=2026-11-01', { 'part-0.csv': Buffer.from('a,b\n1,2\n') });
+    const source = new S3PartitionSource({
+      root: `s3://${BUCKET}/landing`,
+      rules: { mode: 'marker', marker: '_SUCCESS', stableMs: 1000 },
+      options: { endpoint, region: 'us-east-1', forcePathStyle: true, maxAttempts: 2, pollSeconds: 0.2 },
+      log: createLogger({ level: 'silent', format: 'json' }),
+    });
+    after(() => source.close());
+    const heard: string[] = [];
+    await source.watch({ complete: (p) => heard.push(`complete ${p}`), dataChanged: (p) => heard.push(`changed ${p}`) });
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    assert.equal(heard.length, 0, `nothing changed since the baseline: ${heard.join(', ')}`);
+    await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'landing/dt=2026-11-01/part-0.csv', Body: 'a,b\n3,4\n' }));
+    await waitFor('the rewrite noticed', async () => heard.includes('changed dt=2026-11-01'), 10_000, 100);
+    await new Promise((resolve) => setTimeout(resolve, 1100)); // a new marker needs a later LastModified (S3 keeps whole seconds)
+    await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'landing/dt=2026-11-01/_SUCCESS', Body: '' }));
+    await waitFor('the new marker noticed', async () => heard.includes('complete dt=2026-11-01'), 10_000, 100);
   });
 });

@@ -55,6 +55,8 @@ export interface BacktestStep {
    * constant that then served (`against`). right: promoted ⇔ the candidate was better.
    */
   previousHeld: { candidate: number; champion: number; against: 'champion' | 'constant'; right: boolean } | null;
+  /** Wall seconds of the step: its forward scoring, and its arrival, retrain and gate (where a backtest's time goes). */
+  seconds?: { forward: number; retrain: number };
 }
 
 export interface BacktestSummary {
@@ -217,9 +219,11 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestSum
   let lastFellBack = false;
   for (const [index, group] of groups.entries()) {
     if (options.signal.aborted) throw new Error('backtest interrupted');
+    const stepStarted = performance.now();
     const lineage = await findLineageByName(db, config.lineage);
     const champion = lineage ? await getChampion(db, lineage.id) : undefined;
     const { forward, forwardNaive, rows, previousHeld } = lineage && index > 0 ? await scoreForward({ db, config, metric, sourceDir, lineageId: lineage.id, champion, group, previous, lastStep, lastFellBack }) : { forward: null, forwardNaive: null, rows: 0, previousHeld: null };
+    const scored = performance.now();
     arrive(sourceDir, config, group);
     await watcher.scan();
     const outcome = await retrainOnce(db, config, worker, index, options.signal);
@@ -238,6 +242,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestSum
       champion: decision?.champion_metric ?? null,
       reason: decision?.reason ?? 'no run: nothing fresh',
       previousHeld,
+      seconds: { forward: (scored - stepStarted) / 1000, retrain: (performance.now() - scored) / 1000 },
     };
     steps.push(row);
     options.onStep?.(row, index, groups.length);

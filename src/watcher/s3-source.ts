@@ -23,6 +23,8 @@ interface ObjectSeen {
   key: string;
   bytes: number;
   modifiedMs: number;
+  /** What the listing says of the content (an object rewritten in place gets a new one); '' when not listed with one. */
+  etag: string;
 }
 
 export class S3PartitionSource implements PartitionSource {
@@ -59,7 +61,7 @@ export class S3PartitionSource implements PartitionSource {
     try {
       do {
         const page = await client.send(new sdk.ListObjectsV2Command({ Bucket: this.#bucket, Prefix: this.#prefix, ContinuationToken: token }));
-        for (const object of page.Contents ?? []) out.push({ key: object.Key!.slice(this.#prefix.length), bytes: Number(object.Size ?? 0), modifiedMs: object.LastModified?.getTime() ?? 0 });
+        for (const object of page.Contents ?? []) out.push({ key: object.Key!.slice(this.#prefix.length), bytes: Number(object.Size ?? 0), modifiedMs: object.LastModified?.getTime() ?? 0, etag: object.ETag ?? '' });
         token = page.IsTruncated ? page.NextContinuationToken : undefined;
       } while (token);
     } catch (error) {
@@ -122,7 +124,7 @@ export class S3PartitionSource implements PartitionSource {
   async #partitionObjects(relativePath: string): Promise<ObjectSeen[]> {
     const folder = `${this.root}/${relativePath}`;
     try {
-      return (await doorFor(folder).list(folder)).filter((e) => e.kind === 'file').map((e) => ({ key: e.name, bytes: e.bytes, modifiedMs: e.modifiedMs }));
+      return (await doorFor(folder).list(folder)).filter((e) => e.kind === 'file').map((e) => ({ key: e.name, bytes: e.bytes, modifiedMs: e.modifiedMs, etag: '' }));
     } catch (error) {
       if ((error as { code?: string }).code === 'ENOENT') return [];
       throw error;
@@ -142,7 +144,10 @@ export class S3PartitionSource implements PartitionSource {
     const next = new Map<string, string>();
     for (const [relativePath, objects] of S3PartitionSource.#byPartition(await this.#objects())) {
       const arrivedAt = this.#completionOf(objects);
-      const state = arrivedAt ? `complete:${arrivedAt.getTime()}:${objects.length}` : `waiting:${objects.map((o) => `${o.key}:${o.bytes}:${o.modifiedMs}`).join('|')}`;
+      // An object's identity in the listing is its ETag and size (with its time): a data object
+      // rewritten in place under a complete partition is a change, as a rewritten local file is.
+      const objectsSeen = objects.map((o) => `${o.key}:${o.etag}:${o.bytes}:${o.modifiedMs}`).join('|');
+      const state = arrivedAt ? `complete:${arrivedAt.getTime()}:${objectsSeen}` : `waiting:${objectsSeen}`;
       next.set(relativePath, state);
       if (quiet || this.#seen.get(relativePath) === state) continue;
       if (arrivedAt && !this.#seen.get(relativePath)?.startsWith(`complete:${arrivedAt.getTime()}:`)) hints.complete(relativePath, arrivedAt);
