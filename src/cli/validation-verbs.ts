@@ -16,6 +16,7 @@ function operator(by: string | undefined): string {
   return by ?? `${os.userInfo().username}@${os.hostname()}`;
 }
 
+/** `freshet schema show | infer | edit` (why one function: one commander block per verb, as every verb file here). */
 export function addSchemaVerbs(program: Command): void {
   const schema = program.command('schema').description('the lineage\'s data schema: what each column\'s values are expected to look like; a new partition that breaks it is quarantined (validation.mode block)');
 

@@ -45,6 +45,11 @@ function s3Error(location: string, what: string, error: unknown): Error {
   return Object.assign(new Error(message, { cause: error }), { code: name });
 }
 
+/**
+ * The FileDoor of s3:// locations. Why one long function: the door's methods (stat, list,
+ * chunks, range, join) share one client and one object cache through this closure; each
+ * method is short.
+ */
 export function s3FileDoor(options: S3DoorOptions): FileDoor {
   const cache = options.cache && options.cache.bytes > 0 ? new ObjectCache(options.cache) : undefined;
   const connect = () => s3Client(options);

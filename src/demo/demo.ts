@@ -82,6 +82,7 @@ async function tellLatest(db: Registry, lineageName: string, seen: Set<string>, 
   }
 }
 
+/** The demo, as the story it prints: each stage in order (why one function: it reads as that story, each stage a few lines). */
 export async function runDemo(options: DemoOptions): Promise<void> {
   const { dir, out, signal } = options;
   const started = performance.now();

@@ -61,6 +61,13 @@ function rejectionText(error: DataFileError, root: string): string {
   return `${place}: ${error.detail}`.replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '?');
 }
 
+/**
+ * Registers one partition version, or says why not. Why one long function: the outcome is
+ * one transaction whose steps read each other's results in the order the registry needs
+ * (lock the path, check for a racing registration, number the version, retire and
+ * supersede, record the events and notify at commit); the slow parts (hash, validation,
+ * the schema check) run before it, outside the lock.
+ */
 export async function registerPartition(options: RegisterOptions): Promise<RegistrationOutcome> {
   const { db, root, relativePath, rules, log } = options;
   const source = root;

@@ -41,7 +41,8 @@ export interface TrainableModel {
  * Without categorical columns the model is a tf.Sequential of Dense layers on the numeric
  * features. With them it is a functional model: the numeric input and one embedding per
  * categorical column (tf.layers.embedding on a [batch, 1] id input, flattened),
- * concatenated, then the same Dense stack.
+ * concatenated, then the same Dense stack. (Why one function of about 85 lines: both
+ * shapes share the seeded initialisers and the Dense stack, and are read side by side.)
  */
 export function buildMlp(spec: MlpSpec, input: number | InputLayout, seed: number, options: { gradient?: 'fast' | 'builtin' } = {}): TrainableModel {
   const layout: InputLayout = typeof input === 'number' ? { numeric: input, categorical: [] } : input;

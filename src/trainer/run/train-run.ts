@@ -7,7 +7,7 @@
 import type { ResolvedConfig } from '../../core/config.ts';
 import { coerceError, ConfigError } from '../../core/errors.ts';
 import type { Logger } from '../../core/log.ts';
-import { finishRun, getRun, raiseRunTarget, type Registry, type RunKind } from '../../registry/index.ts';
+import { finishRun, getRun, raiseRunTarget, type Lineage, type Registry, type Run, type RunKind } from '../../registry/index.ts';
 import { initBackend, tf } from '../backend.ts';
 import { adamInternals, restoreModelWeights, restoreOptimizer, type TrainingState } from '../checkpoints/checkpoint-io.ts';
 import { sweepCheckpointFiles } from '../checkpoints/retention.ts';
@@ -169,6 +169,26 @@ async function trainSteps(loop: RunLoop): Promise<boolean> {
   return false;
 }
 
+/**
+ * A first run's way past its nominal end (run-extension.ts decides from the checkpointed
+ * state); raising the target is recorded on the run before the extra virtual epoch, so a
+ * resume decides again from the same state. An asked-for count (`--epochs`) is kept.
+ */
+function firstRunExtension(
+  context: { db: Registry; config: ResolvedConfig; run: Run; lineage: Lineage; state: TrainingState; log: Logger; retryWrites: NonNullable<TrainRunOptions['retryWrites']>; asked: boolean },
+  target: { current: number },
+) {
+  const { db, config, run, lineage, state, log, retryWrites } = context;
+  return {
+    mayExtend: (at: TrainingState, targetEpochs: number) => extendsRun(at, { firstRun: run.kind === 'initial', targetEpochs, nominalEpochs: lineage.num_checkpoints, extraEpochs: context.asked ? 0 : config.training.extraEpochs }),
+    raise: async (raised: number) => {
+      target.current = raised;
+      await retryWrites('raising the run\'s target', () => raiseRunTarget(db, run.id, raised));
+      log.info({ virtualEpoch: state.virtualEpoch, targetEpochs: raised, valLoss: state.valLoss, gain: state.earlyStopping.gain }, 'the first run still descends at its last virtual epoch: one more');
+    },
+  };
+}
+
 /** Trains one run to its end (or to an abort) and returns what it produced. */
 export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult> {
   const { db, config, signal } = options;
@@ -205,17 +225,10 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
   const retryWrites = options.retryWrites ?? (<T,>(_what: string, write: () => Promise<T>) => write());
   const checkpoints = new CheckpointWriter({ db, config, run, lineage, model: trainable.model, optimizer, adam, trainStep, state, counts, throughput, observer, log, leaseLost, retryWrites, protectSteps: options.protectSteps });
   const evaluator = new Evaluator(() => evaluateModel(trainable.model, evalSet, config), config.training.earlyStopping, state);
-  let currentTarget = targetEpochs;
-  const extension = {
-    mayExtend: (at: TrainingState, target: number) => extendsRun(at, { firstRun: run.kind === 'initial', targetEpochs: target, nominalEpochs: lineage.num_checkpoints, extraEpochs: options.virtualEpochs !== undefined ? 0 : config.training.extraEpochs }), // an asked-for count (--epochs) is kept
-    raise: async (target: number) => {
-      currentTarget = target;
-      await retryWrites('raising the run\'s target', () => raiseRunTarget(db, run.id, target));
-      log.info({ virtualEpoch: state.virtualEpoch, targetEpochs: target, valLoss: state.valLoss, gain: state.earlyStopping.gain }, 'the first run still descends at its last virtual epoch: one more');
-    },
-  };
+  const target = { current: targetEpochs };
+  const extension = firstRunExtension({ db, config, run, lineage, state, log, retryWrites, asked: options.virtualEpochs !== undefined }, target);
   const report = (): void =>
-    observer.onProgress({ runId: run.id, globalStep: state.globalStep, virtualEpoch: state.virtualEpoch, stepInEpoch: state.stepInEpoch, stepsPerEpoch: state.stepsPerEpoch, targetEpochs: currentTarget, loss: lossLog.last });
+    observer.onProgress({ runId: run.id, globalStep: state.globalStep, virtualEpoch: state.virtualEpoch, stepInEpoch: state.stepInEpoch, stepsPerEpoch: state.stepsPerEpoch, targetEpochs: target.current, loss: lossLog.last });
   const shouldStop = () => signal.aborted || (options.stopAfterSteps !== undefined && throughput.steps >= options.stopAfterSteps);
   const result = (status: TrainRunResult['status'], resultCheckpointId: string | null = checkpoints.lastId): TrainRunResult => ({
     runId: run.id,
