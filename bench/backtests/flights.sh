@@ -65,6 +65,11 @@ policy_sets() {
     airports-hour-crossed-holdout2) echo "--set columns.categorical=[\"origin\",\"destination\",\"dep_hour\"] --set columns.crosses=[[\"origin\",\"dep_hour\"]] --set eval.holdoutPartitions=2" ;;
     # Baselines beyond constants (issue #29, item 3): persistence and last week's day, by origin airport.
     airports-hour-crossed-holdout2-persistence) echo "--set columns.categorical=[\"origin\",\"destination\",\"dep_hour\"] --set columns.crosses=[[\"origin\",\"dep_hour\"]] --set eval.holdoutPartitions=2 --set eval.naive=[\"median\",\"mean\",\"last\",\"seasonal:7\"] --set eval.entityColumn=origin" ;;
+    # freshet tune's winner on January–March (BENCHMARKS.md › freshet tune on the flights), and a stricter gate on top of it.
+    tuned) echo "--set columns.categorical=[\"origin\",\"destination\",\"dep_hour\"] --set columns.crosses=[[\"origin\",\"dep_hour\"]] --set eval.holdoutPartitions=2 --set retrain.replayPartitions=14 --set columns.vocabulary.embeddingDim=16" ;;
+    tuned-conf95) echo "$(policy_sets tuned) --set eval.confidence=0.95" ;;
+    tuned-min2) echo "$(policy_sets tuned) --set eval.minImprovement=0.02" ;;
+    tuned-min4) echo "$(policy_sets tuned) --set eval.minImprovement=0.04" ;;
     airports-window) echo "--set columns.categorical=[\"origin\",\"destination\"] --set retrain.replayPartitions=14 --set retrain.replayFraction=1" ;;
     *) echo "unknown policy $1" >&2; exit 2 ;;
   esac
