@@ -13,6 +13,7 @@ import { Rng } from '../src/core/rng.ts';
 import { fallbackDecision, gateDecision, parseNaiveSpec, rowBaseline, servingSkill, type NaiveBaseline } from '../src/promotion/index.ts';
 import { findLineageByName, listPromotions } from '../src/registry/index.ts';
 import { runBacktest } from '../src/backtest/index.ts';
+import { forwardCheckWords } from '../src/observability/status-report.ts';
 import { PartitionWatcher } from '../src/watcher/index.ts';
 import { createTestDatabase } from './support/database.ts';
 import { runRetrainJob } from './support/retrain.ts';
@@ -60,6 +61,9 @@ test('gateDecision against a per-row baseline: held to it while something that c
   const worse = gateDecision({ ...base, candidate: 2.5, champion: null }, rules);
   assert.equal(worse.promote, false);
   assert.match(worse.reason, /does no better than persistence \(last\) \(1\.0000\) nor the median 3\.0000 \(2\.0000\)/);
+  // With eval.fallback none the same holds: a first model no better than the best constant does not serve (as with constants alone).
+  assert.equal(gateDecision({ ...base, candidate: 2.5, champion: null }, { ...rules, fallback: 'none' }).promote, false);
+  assert.equal(gateDecision({ ...base, candidate: 1.5, champion: null }, { ...rules, fallback: 'none' }).promote, true);
   // Against a champion that loses to persistence too, the usual comparison decides.
   assert.equal(gateDecision({ ...base, candidate: 1.2, champion: 1.5 }, { ...rules, confidence: 0 }).promote, true);
   assert.equal(gateDecision({ ...base, candidate: 1.6, champion: 1.5 }, { ...rules, confidence: 0 }).promote, false);
@@ -160,13 +164,24 @@ test('a gate with eval.naive last, seasonal:2 and column:forecast: each scored o
   assert.equal(decision!.naive_name, 'column:forecast');
   assert.equal(decision!.naive_value, null);
   close(decision!.naive_metric!, byName.get('column:forecast')!.metric, 'naive_metric');
-  // Nothing that can serve beats the forecast, and the forecast cannot serve: the candidate is judged on what can.
-  assert.equal(decision!.decision, 'promoted', decision!.reason);
-  assert.match(decision!.reason, /the data's own baseline \(column:forecast\) \([\d.]+\), which cannot serve: the best that can serves/);
-  const skill = servingSkill(decision!)!;
-  assert.equal(skill.naiveDescribed, "the data's own baseline (column:forecast)");
-  assert.ok(skill.skill! < 0, `the model loses to the forecast: skill ${skill.skill}`);
+  // The forecast cannot serve and nothing that can beats it: the candidate is held to the best constant instead —
+  // this small first model (x alone, blind to the stations) does not beat it either, so nothing serves (eval.fallback none).
+  const constant = baselines.filter((b) => b.value !== null).reduce((a, b) => (b.metric < a.metric ? b : a));
+  assert.ok(decision!.candidate_metric! > constant.metric, `candidate ${decision!.candidate_metric} vs the ${constant.name} ${constant.metric}`);
+  assert.equal(decision!.decision, 'rejected', decision!.reason);
+  assert.match(decision!.reason, new RegExp(`does no better than the data's own baseline \\(column:forecast\\) \\([\\d.]+\\) nor the ${constant.name} [\\d.]+ \\([\\d.]+\\): not promoted \\(eval\\.mustBeatNaive\\)`));
+});
+
+test('the serving skill against a per-row baseline: named as such, with no constant', () => {
+  const decision = { decision: 'promoted', metric_name: 'mae', candidate_metric: 2, champion_metric: 3, naive_name: 'last', naive_value: null, naive_metric: 1 } as unknown as Parameters<typeof servingSkill>[0];
+  const skill = servingSkill(decision)!;
+  assert.equal(skill.naiveDescribed, 'persistence (last)');
+  assert.equal(skill.naiveValue, null);
+  assert.equal(skill.skill, -1, '1 − 2 ÷ 1');
   assert.equal(skill.beatsNaive, false);
+  const words = forwardCheckWords({ ...skill, holdout: 'newest' } as Parameters<typeof forwardCheckWords>[0]);
+  assert.match(words.summary, /vs persistence \(last\)'s 1\.0000/);
+  assert.match(words.warning!, /persistence \(last\) does as well; it is not worth serving/);
 });
 
 test('the backtest scores each step against the baseline the newest decision was held to, persistence included, from the labels before the step', async () => {
@@ -176,7 +191,7 @@ test('the backtest scores each step against the baseline the newest decision was
   const levels = Array.from({ length: 20 }, (_, s) => s * 2);
   for (let d = 1; d <= 10; d++) writeDay(history, d, levels);
   const config = loadConfig({
-    env: { ...trainEnv(dir, url), FRESHET_COLUMNS__FEATURES: '["x"]', FRESHET_COLUMNS__LABEL: 'y', FRESHET_EVAL__METRIC: 'mae', FRESHET_EVAL__NAIVE: '["median", "last"]', FRESHET_EVAL__ENTITY_COLUMN: 'station' },
+    env: { ...trainEnv(dir, url), FRESHET_COLUMNS__FEATURES: '["x"]', FRESHET_COLUMNS__LABEL: 'y', FRESHET_EVAL__METRIC: 'mae', FRESHET_EVAL__NAIVE: '["median", "last"]', FRESHET_EVAL__ENTITY_COLUMN: 'station', FRESHET_EVAL__FALLBACK: 'naive' },
     cwd: dir,
   });
   const summary = await runBacktest({ sourceDir: history, config, db, warmup: 7, step: 1, log: createLogger({ level: 'error', format: 'json' }), signal: new AbortController().signal });
@@ -193,7 +208,8 @@ test('the backtest scores each step against the baseline the newest decision was
     const persistence = rows.reduce((sum, r) => sum + Math.abs(r.y - before.get(r.station)!), 0) / rows.length;
     assert.ok(Math.abs(step.forwardNaive! - persistence) < 1e-4, `step ${i} (day ${day}): forward naive ${step.forwardNaive}, persistence recomputed ${persistence}`);
   }
-  assert.ok(summary.skill! < 0, `the model, blind to the stations, loses to persistence forward: skill ${summary.skill}`);
+  // What served (a model blind to the stations, or the median the fallback serves instead) loses to persistence forward.
+  assert.ok(summary.skill! < 0, `skill ${summary.skill}`);
 });
 
 test('on the random holdout (validation rows of the partitions trained on) persistence is scored too, each row from the partitions before its own', async () => {

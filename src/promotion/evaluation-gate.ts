@@ -58,26 +58,26 @@ export function gateDecision(input: GateInput, rules: EvalConfig): GateDecision 
   if (rules.mustBeatNaive && naive && Number.isFinite(naive.metric)) {
     const beats = (value: number, baseline: number) => (higherIsBetter(metric) ? value > baseline : value < baseline);
     // The rule is there so that nothing worse than the baseline serves. It gives way when
-    // what would serve instead loses to the baseline too and the baseline itself will not
-    // serve — the champion with eval.fallback none, or anything when the strongest
-    // baseline is per-row (persistence cannot serve: a request carries no labels). Keeping
-    // the champion then would keep the worse of two that both lose: the candidate is
-    // compared with the champion below.
-    const championBeats = champion !== null && Number.isFinite(champion) && beats(champion, naive.metric);
-    const championLosesToo = champion !== null && Number.isFinite(champion) && !championBeats;
-    const givesWay = isConstant(naive) ? championLosesToo && rules.fallback === 'none' : !championBeats;
-    if (!beats(candidate, naive.metric) && !givesWay) {
-      return { promote: false, reason: `candidate ${metric} ${fmt(candidate)} on ${rows} does no better than the naive baseline, ${describeBaseline(naive)} (${fmt(naive.metric)}): not promoted (eval.mustBeatNaive)` };
-    }
+    // the champion loses to the baseline too and the baseline will not serve (eval.fallback
+    // none): keeping the champion would keep the worse of two models that both lose, so the
+    // candidate is compared with the champion below. A per-row baseline (persistence…)
+    // never serves — a request carries no labels —: when nothing that can serve beats it,
+    // the candidate is held to the best constant instead, by the same rule.
+    const championLosesTo = (baseline: number) => champion !== null && Number.isFinite(champion) && !beats(champion, baseline);
+    const reject = (against: string) => ({ promote: false, reason: `candidate ${metric} ${fmt(candidate)} on ${rows} does no better than ${against}: not promoted (eval.mustBeatNaive)` });
     if (!beats(candidate, naive.metric)) {
-      // Persistence is out of reach; with eval.fallback naive the best constant would serve instead: beat that at least.
-      const constant = input.naiveConstant;
-      if (!isConstant(naive) && rules.fallback === 'naive' && constant && Number.isFinite(constant.metric) && !beats(candidate, constant.metric)) {
-        return { promote: false, reason: `candidate ${metric} ${fmt(candidate)} on ${rows} does no better than ${describeBaseline(naive)} (${fmt(naive.metric)}) nor ${describeBaseline(constant)} (${fmt(constant.metric)}): not promoted (eval.mustBeatNaive)` };
+      const strongest = `the naive baseline, ${describeBaseline(naive)} (${fmt(naive.metric)})`;
+      if (isConstant(naive)) {
+        if (!(championLosesTo(naive.metric) && rules.fallback === 'none')) return reject(strongest);
+        bothLose = '; both lose to the naive baseline (the better of the two models serves: eval.fallback naive would serve the constant)';
+      } else {
+        if (champion !== null && Number.isFinite(champion) && beats(champion, naive.metric)) return reject(strongest); // the champion does beat it: keep the champion
+        const constant = input.naiveConstant;
+        if (constant && Number.isFinite(constant.metric) && !beats(candidate, constant.metric) && !(championLosesTo(constant.metric) && rules.fallback === 'none')) {
+          return reject(`${describeBaseline(naive)} (${fmt(naive.metric)}) nor ${describeBaseline(constant)} (${fmt(constant.metric)})`);
+        }
+        bothLose = `; it does no better than ${describeBaseline(naive)} (${fmt(naive.metric)}), which cannot serve: the best that can serves`;
       }
-      bothLose = isConstant(naive)
-        ? '; both lose to the naive baseline (the better of the two models serves: eval.fallback naive would serve the constant)'
-        : `; it does no better than ${describeBaseline(naive)} (${fmt(naive.metric)}), which cannot serve: the best that can serves`;
     }
   }
   if (champion === null) return { promote: true, reason: `no champion yet; candidate ${metric} ${fmt(candidate)} on ${rows} passes the bounds${naiveNote}${bothLose}` };
