@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import { loadConfig } from '../src/core/config.ts';
 import { createLogger } from '../src/core/log.ts';
 import { Rng } from '../src/core/rng.ts';
-import { fallbackDecision, gateDecision, parseNaiveSpec, rowBaseline, servingSkill, type NaiveBaseline } from '../src/promotion/index.ts';
+import { entityMeans, fallbackDecision, gateDecision, parseNaiveSpec, rowBaseline, servingSkill, type NaiveBaseline } from '../src/promotion/index.ts';
 import { findLineageByName, listPromotions } from '../src/registry/index.ts';
 import { runBacktest } from '../src/backtest/index.ts';
 import { forwardCheckWords } from '../src/observability/status-report.ts';
@@ -27,18 +27,18 @@ test('rowBaseline: persistence is each entity\'s mean label in its newest earlie
     { position: Int32Array.of(2, 2, 3, 3), entity: Float64Array.of(0, 2, 0, 1), label: Float32Array.of(100, 200, 300, 400) },
   ];
   const scored = { position: Int32Array.of(2, 2, 3, 3), entity: Float64Array.of(0, 2, 0, 1), columns: new Map([['forecast', Float64Array.of(5, Number.NaN, 7, 8)]]) };
-  const last = rowBaseline({ kind: 'last' }, scored, labelled, -1);
+  const last = rowBaseline({ kind: 'last' }, scored, entityMeans(labelled), -1);
   assert.deepEqual([...last.predictions], [12, -1, 100, 21], 'entity 0 at 2: mean(11, 13); entity 2: nothing; entity 0 at 3: the scored partition 2; entity 1 at 3: position 1');
   assert.equal(last.covered, 3);
   assert.equal(last.fill, -1);
-  const seasonal = rowBaseline(parseNaiveSpec('seasonal:2') as { kind: 'seasonal'; lag: number }, scored, labelled, -1);
+  const seasonal = rowBaseline(parseNaiveSpec('seasonal:2') as { kind: 'seasonal'; lag: number }, scored, entityMeans(labelled), -1);
   assert.deepEqual([...seasonal.predictions], [10, -1, 12, 21], 'position 2 → 0, position 3 → 1');
   assert.equal(seasonal.name, 'seasonal:2');
-  const column = rowBaseline({ kind: 'column', column: 'forecast' }, scored, labelled, -1);
+  const column = rowBaseline({ kind: 'column', column: 'forecast' }, scored, entityMeans(labelled), -1);
   assert.deepEqual([...column.predictions], [5, -1, 7, 8]);
   assert.equal(column.covered, 3);
   // Without an entity column, the whole partition is one entity: persistence is yesterday's mean label.
-  const whole = rowBaseline({ kind: 'last' }, { ...scored, entity: null }, labelled.map((l) => ({ ...l, entity: null })), -1);
+  const whole = rowBaseline({ kind: 'last' }, { ...scored, entity: null }, entityMeans(labelled.map((l) => ({ ...l, entity: null }))), -1);
   assert.deepEqual([...whole.predictions], [15, 15, 150, 150]);
   assert.throws(() => parseNaiveSpec('seasonal'), /eval\.naive: seasonal is not median, mean, last, seasonal:K or column:NAME/);
 });

@@ -4,7 +4,7 @@
 export { gateDecision, metricValue, higherIsBetter, type GateDecision, type EvalConfig } from './evaluation-gate.ts';
 export { gateScores, type GateScores } from './gate-scores.ts';
 export { describeBaseline, isConstant, naiveConstants, resolvedMetric, skill, median, type NaiveBaseline } from './naive-baselines.ts';
-export { historyPartitionsNeeded, naiveSpecName, parseNaiveSpec, rowBaseline, type LabelledRows, type NaiveSpec, type RowBaseline, type ScoredRows } from './row-baselines.ts';
+export { entityMeans, historyPartitionsNeeded, naiveSpecName, parseNaiveSpec, rowBaseline, type EntityMeans, type LabelledRows, type NaiveSpec, type RowBaseline, type ScoredRows } from './row-baselines.ts';
 export { pairedBlockBootstrap, blockStarts, meanLossImprovement, type BootstrapInterval } from './paired-bootstrap.ts';
 export { fallbackDecision, type FallbackInput } from './naive-fallback.ts';
 export { recordGateDecision, promoteVersion, rollbackChampion } from './decisions.ts';

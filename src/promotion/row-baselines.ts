@@ -78,8 +78,11 @@ export interface RowBaseline {
   fill: number;
 }
 
-/** The mean label of each entity in each partition position (a row without an entity counts for entity −1). */
-function entityMeans(rows: readonly LabelledRows[]): Map<number, Map<number, number>> {
+/** Each entity's mean label per partition position: what `last` and `seasonal:K` look up. */
+export type EntityMeans = Map<number, Map<number, number>>;
+
+/** The mean label of each entity in each partition position (without an entity array, the whole partition is entity −1). Computed once for every per-row spec. */
+export function entityMeans(rows: readonly LabelledRows[]): EntityMeans {
   const sums = new Map<number, Map<number, [number, number]>>();
   for (const { position, entity, label } of rows) {
     for (let r = 0; r < label.length; r++) {
@@ -98,12 +101,12 @@ function entityMeans(rows: readonly LabelledRows[]): Map<number, Map<number, num
 }
 
 /**
- * Each scored row's prediction under a per-row spec. `labelled` holds the history's rows
- * and the scored rows' own labels (a later scored partition's persistence is the earlier
- * one's label, as it would be in production the next day); `fallback` is what a row with
- * nothing of its own gets (the training window's median).
+ * Each scored row's prediction under a per-row spec. `means` are entityMeans() of the
+ * history's rows and the scored rows' own labels (a later scored partition's persistence is
+ * the earlier one's label, as it would be in production the next day); `fallback` is what a
+ * row with nothing of its own gets (the training window's median).
  */
-export function rowBaseline(spec: Exclude<NaiveSpec, { kind: 'constant' }>, scored: ScoredRows, labelled: readonly LabelledRows[], fallback: number): RowBaseline {
+export function rowBaseline(spec: Exclude<NaiveSpec, { kind: 'constant' }>, scored: ScoredRows, means: EntityMeans, fallback: number): RowBaseline {
   const rows = scored.position.length;
   const predictions = new Float32Array(rows);
   let covered = 0;
@@ -120,7 +123,6 @@ export function rowBaseline(spec: Exclude<NaiveSpec, { kind: 'constant' }>, scor
     for (let r = 0; r < rows; r++) put(r, values[r]);
     return { name: naiveSpecName(spec), predictions, covered, fill: fallback };
   }
-  const means = entityMeans(labelled);
   const entityOf = (r: number): number => (scored.entity ? scored.entity[r]! : -1);
   if (spec.kind === 'seasonal') {
     for (let r = 0; r < rows; r++) put(r, means.get(scored.position[r]! - spec.lag)?.get(entityOf(r)));

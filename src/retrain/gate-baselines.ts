@@ -6,7 +6,7 @@
 // before they arrive), so both hold a model to the same baselines.
 import type { ResolvedConfig } from '../core/config.ts';
 import type { Registry } from '../registry/index.ts';
-import { historyPartitionsNeeded, naiveConstants, parseNaiveSpec, rowBaseline, type LabelledRows, type NaiveSpec, type RowBaseline } from '../promotion/index.ts';
+import { entityMeans, historyPartitionsNeeded, naiveConstants, parseNaiveSpec, rowBaseline, type LabelledRows, type NaiveSpec, type RowBaseline } from '../promotion/index.ts';
 import { comparePaths, labelHistory, lineageEvalSet, lineageGateSet, registeredPartitions, type EvalSet, type SideColumns, type TrainingPartition } from '../trainer/index.ts';
 
 type RowSpec = Exclude<NaiveSpec, { kind: 'constant' }>;
@@ -16,15 +16,18 @@ export function rowSpecs(config: ResolvedConfig): RowSpec[] {
   return config.eval.naive.map(parseNaiveSpec).filter((spec): spec is RowSpec => spec.kind !== 'constant');
 }
 
-/** The constants of eval.naive over a training window's labels (binary: the base rate when either is asked for). */
-export function configuredConstants(config: ResolvedConfig, labels: Float64Array): ReturnType<typeof naiveConstants> {
+/**
+ * The constants of eval.naive over a training window's labels (binary: the base rate when
+ * either is asked for), and what a row without a per-row baseline of its own gets: the
+ * window's median (binary: its base rate), whether or not the median is among them.
+ */
+export function windowBaselines(config: ResolvedConfig, labels: Float64Array): { constants: ReturnType<typeof naiveConstants>; fill: number } {
+  const all = naiveConstants(config.model.task, labels);
   const asked = new Set(config.eval.naive);
-  return naiveConstants(config.model.task, labels).filter((c) => asked.has(c.name) || (c.name === 'base-rate' && (asked.has('median') || asked.has('mean'))));
-}
-
-/** What a row without a baseline of its own gets: the window's median (binary: its base rate). */
-export function baselineFill(config: ResolvedConfig, labels: Float64Array): number {
-  return naiveConstants(config.model.task, labels)[0]?.value ?? Number.NaN;
+  return {
+    constants: all.filter((c) => asked.has(c.name) || (c.name === 'base-rate' && (asked.has('median') || asked.has('mean')))),
+    fill: all[0]?.value ?? Number.NaN,
+  };
 }
 
 /** The side columns the per-row specs read: the entity (as text ids) first, then each column:NAME. */
@@ -80,5 +83,6 @@ export async function rowsWithBaselines(
   if (which === 'all') labelled.push({ position, entity: entityOfRows, label: set.y });
   const columnValues = new Map(columns.map((name, j) => [name, rowSide.columns[(entity ? 1 : 0) + j]!]));
   const rows = { position, entity: entityOfRows, columns: columnValues };
-  return { set, naiveRows: specs.map((spec) => rowBaseline(spec, rows, labelled, fill)) };
+  const means = entityMeans(labelled);
+  return { set, naiveRows: specs.map((spec) => rowBaseline(spec, rows, means, fill)) };
 }

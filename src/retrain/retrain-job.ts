@@ -37,7 +37,7 @@ import {
 } from '../trainer/index.ts';
 import { prePlateauStepsToKeep } from '../selection/index.ts';
 import { resolvedMetric, runGate } from '../promotion/index.ts';
-import { baselineFill, configuredConstants, rowSpecs, rowsWithBaselines } from './gate-baselines.ts';
+import { rowSpecs, rowsWithBaselines, windowBaselines } from './gate-baselines.ts';
 import { mixSeed } from '../core/rng.ts';
 import { planRun, type Plan } from './run-plan.ts';
 import type { JobHandler } from '../queue/index.ts';
@@ -65,9 +65,8 @@ async function gate({ db, config, onDecision }: RetrainDependencies, run: Run, l
   // another id, and must not be scored as the one the run was planned on.
   const { partitions, evalPartitions, gatePartitions } = await runPartitions(db, config, run);
   const holdout = gatePartitions.length > 0 ? 'newest' : 'random';
-  const windowLabels = await trainingWindowLabels(config, partitions);
+  const { constants, fill } = windowBaselines(config, await trainingWindowLabels(config, partitions));
   // With per-row baselines (persistence…) the rows are read with their entity and baseline columns; else the plan's validation rows serve.
-  const fill = baselineFill(config, windowLabels);
   const { set: gateSet, naiveRows } =
     holdout === 'newest'
       ? await rowsWithBaselines(db, config, run.lineage_id, gatePartitions, fill)
@@ -94,7 +93,7 @@ async function gate({ db, config, onDecision }: RetrainDependencies, run: Run, l
     y: gateSet.y,
     candidatePredictions: await predictCheckpoint(db, config, candidateCheckpoint, gateSet),
     championPredictions: champion ? await predictVersion(db, config, champion, gateSet) : null,
-    naiveConstants: configuredConstants(config, windowLabels),
+    naiveConstants: constants,
     naiveRows,
     rules: config.eval,
     // eval.slices are categorical columns (the config says so): their slots in the gate rows.
