@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { categoryText, crossName, crossValue, isNonNumeric, toNumber, VocabularyLookup, type Vocabulary } from '../data/index.ts';
-import { modelInputs, tf } from '../trainer/index.ts';
+import { predictRows, tf } from '../trainer/index.ts';
 import { coerceError } from '../core/errors.ts';
 
 /** A bad value in a raw row: which row (0-based index into the request's rows, or the file's line), which field, what is wrong. */
@@ -151,7 +151,12 @@ export class Predictor {
       input = input.slice();
       for (let r = 0; r < rows; r++) for (let c = 0; c < scale.mean.length; c++) input[r * width + c] = (input[r * width + c]! - scale.mean[c]!) / scale.std[c]!;
     }
-    return tf.tidy(() => (this.#model.predict(modelInputs(this.#model, tf.tensor2d(input, [rows, width]))) as tf.Tensor).dataSync() as Float32Array);
+    const matrix = tf.tensor2d(input, [rows, width]);
+    try {
+      return predictRows(this.#model, matrix);
+    } finally {
+      matrix.dispose();
+    }
   }
 
   dispose(): void {

@@ -5,6 +5,7 @@ export { initBackend, tf, type BackendChoice } from './backend.ts';
 export { trainRun, type TrainRunOptions, type TrainRunResult } from './run/train-run.ts';
 export { type TrainObserver, type TrainProgress, type CheckpointEvent } from './run/train-observer.ts';
 export { evaluateModel, predict } from './model/evaluate.ts';
+export { predictRows } from './model/predict-rows.ts';
 export { readCheckpoint, layersModelFiles, type TrainingState } from './checkpoints/checkpoint-io.ts';
 export { loadCheckpoint, artifactStore, type ArtifactStore, type ArtifactStoreKind } from './checkpoints/checkpoint-store.ts';
 export { CorruptDirError, writeDirAtomically, readDirVerified } from './checkpoints/atomic-dir.ts';

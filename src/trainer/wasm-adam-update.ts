@@ -1,21 +1,28 @@
-// One Adam update of one variable as a single kernel on the WASM backend, in JavaScript
-// over the backend's heap: new value, first and second moment from value, gradient and
-// the two moments, in one pass.
+// One Adam update of one variable as a single kernel on the WASM backend: new value,
+// first and second moment from value, gradient and the two moments, in one pass, by a
+// small WebAssembly SIMD function (wasm/adam-update.wat) working on the backend's own
+// memory.
 //
 // Why: tfjs's Adam runs about a dozen kernels per variable per step (mul, add, square,
 // div, sqrt, …, each a dispatch through the engine and an output allocation); on the
 // benchmark MLP that was 1.1–1.5 ms of a 3.3–3.8 ms step, measured against plain SGD on
-// the same step (2026-12-03). The arithmetic is tfjs's own, operation by operation in
-// float32 (Math.fround after each, which for + − × ÷ and √ gives the correctly rounded
-// float32 result, as WASM's f32 instructions do), so the weights come out bit-identical
-// to tfjs's Adam (tested) and checkpoints keep their format.
+// the same step (2026-12-03). A first version of this kernel was a JavaScript loop (Math.fround
+// after each operation): with an embedding table of 85,000 weights (the flights' origin ×
+// hour cross) it was still 8 % of a backtest, about 22 ns per weight; four lanes at a time in
+// WebAssembly it is a few ns (BENCHMARKS.md › Retrains three times faster). The arithmetic
+// is tfjs's own, operation by operation in float32 (WebAssembly's f32 operations are
+// correctly rounded, lane by lane), so the weights come out bit-identical to tfjs's Adam
+// (tested) and checkpoints keep their format.
 import { tf } from './backend.ts';
+import { WASM_BYTES } from './wasm/adam-update-wasm.ts';
 
 export const ADAM_UPDATE = 'FreshetAdamUpdate';
 
-interface WasmBackendHeap {
+/** What the kernel reads of tfjs-backend-wasm 4.22's backend object (not public API; checked when registering). */
+interface WasmBackendInternals {
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
+  dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
+  wasm: { asm?: { memory?: unknown } };
 }
 
 export interface AdamUpdateAttrs {
@@ -28,41 +35,45 @@ export interface AdamUpdateAttrs {
   learningRate: number;
 }
 
+type AdamUpdateFn = (value: number, gradient: number, m: number, v: number, outValue: number, outM: number, outV: number, n: number, beta1: number, beta2: number, oneMinusBeta1: number, oneMinusBeta2: number, c1: number, c2: number, epsilon: number, step: number) => void;
+
 const f = Math.fround;
+
+// The WebAssembly globals used here; TypeScript declares them with the DOM's lib, which this project's (es2024, Node) does not include.
+declare const WebAssembly: {
+  Memory: abstract new (...args: never[]) => object;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => { exports: Record<string, unknown> };
+};
+
+/** The compiled update, bound to the backend's memory (one instance per process: tfjs has one WASM backend). */
+function instantiate(backend: WasmBackendInternals): AdamUpdateFn {
+  const memory = backend.wasm.asm?.memory;
+  if (!(memory instanceof WebAssembly.Memory)) throw new Error('the tfjs WASM backend does not expose its memory (wasm.asm.memory): this tfjs-backend-wasm version is not the one freshet was written for');
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(WASM_BYTES), { env: { memory } });
+  return instance.exports.adamUpdate as AdamUpdateFn;
+}
 
 export function registerWasmAdamUpdate(): void {
   if (tf.getKernel(ADAM_UPDATE, 'wasm')) return;
+  let update: AdamUpdateFn | undefined;
   tf.registerKernel({
     kernelName: ADAM_UPDATE,
     backendName: 'wasm',
     kernelFunc: ({ inputs, backend, attrs }) => {
       const { value, gradient, m, v } = inputs as Record<'value' | 'gradient' | 'm' | 'v', tf.TensorInfo>;
       const a = attrs as unknown as AdamUpdateAttrs;
-      const heap = backend as unknown as WasmBackendHeap;
-      const outValue = heap.makeOutput(value.shape, 'float32');
-      const outM = heap.makeOutput(value.shape, 'float32');
-      const outV = heap.makeOutput(value.shape, 'float32');
-      // Views after the allocations: allocating can grow (and move) the WASM memory.
-      const [w, g, m0, v0, w1, m1, v1] = [value, gradient, m, v, outValue, outM, outV].map((t) => heap.typedArrayFromHeap(t));
+      const internals = backend as unknown as WasmBackendInternals;
+      update ??= instantiate(internals);
+      const outValue = internals.makeOutput(value.shape, 'float32');
+      const outM = internals.makeOutput(value.shape, 'float32');
+      const outV = internals.makeOutput(value.shape, 'float32');
+      // Byte offsets after the allocations (they do not move when the memory grows).
+      const at = (t: tf.TensorInfo) => internals.dataIdMap.get(t.dataId)!.memoryOffset;
+      const n = value.shape.reduce((x, y) => x * y, 1);
       // The scalars as tfjs makes them: JS numbers turned into float32 tensors.
-      const beta1 = f(a.beta1);
-      const beta2 = f(a.beta2);
-      const oneMinusBeta1 = f(1 - a.beta1);
-      const oneMinusBeta2 = f(1 - a.beta2);
-      const c1 = f(a.oneMinusAccBeta1);
-      const c2 = f(a.oneMinusAccBeta2);
-      const epsilon = f(a.epsilon);
-      const step = f(-a.learningRate);
-      for (let i = 0; i < w!.length; i++) {
-        const gi = g![i]!;
-        const mi = f(f(m0![i]! * beta1) + f(gi * oneMinusBeta1));
-        const vi = f(f(v0![i]! * beta2) + f(f(gi * gi) * oneMinusBeta2));
-        m1![i] = mi;
-        v1![i] = vi;
-        const mHat = f(mi / c1);
-        const vHat = f(vi / c2);
-        w1![i] = f(f(f(mHat / f(f(Math.sqrt(vHat)) + epsilon)) * step) + w![i]!);
-      }
+      update(at(value), at(gradient), at(m), at(v), at(outValue), at(outM), at(outV), n,
+        f(a.beta1), f(a.beta2), f(1 - a.beta1), f(1 - a.beta2), f(a.oneMinusAccBeta1), f(a.oneMinusAccBeta2), f(a.epsilon), f(-a.learningRate));
       return [outValue, outM, outV];
     },
   });

@@ -6,7 +6,7 @@ import { trainingSpec } from '../run/training-spec.ts';
 import type { Vocabulary } from '../../data/index.ts';
 import { encodeEvalSet, type EvalSet } from '../stream/eval-set.ts';
 import { evaluateAll } from '../../core/eval-metrics.ts';
-import { modelInputs } from './input-layout.ts';
+import { predictRows } from './predict-rows.ts';
 
 /**
  * Predictions for the eval set, in batches of 8,192 rows, without dropout. `vocabularies`:
@@ -18,11 +18,12 @@ export function predict(model: tf.LayersModel, rawSet: EvalSet, vocabularies?: r
   const batch = 8192;
   for (let start = 0; start < evalSet.rows; start += batch) {
     const rows = Math.min(batch, evalSet.rows - start);
-    const values = tf.tidy(() => {
-      const x = tf.tensor2d(evalSet.x.subarray(start * evalSet.dim, (start + rows) * evalSet.dim), [rows, evalSet.dim]);
-      return (model.predict(modelInputs(model, x)) as tf.Tensor).dataSync();
-    });
-    out.set(values, start);
+    const x = tf.tensor2d(evalSet.x.subarray(start * evalSet.dim, (start + rows) * evalSet.dim), [rows, evalSet.dim]);
+    try {
+      out.set(predictRows(model, x), start);
+    } finally {
+      x.dispose();
+    }
   }
   return out;
 }

@@ -12,16 +12,14 @@ export class TrainStep {
   readonly #optimizer: tf.Optimizer;
   readonly #loss: LossFn;
   readonly #batchSize: number;
-  readonly #dim: number;
   #lossSum: tf.Scalar;
   #lossCount: number;
 
-  constructor(model: TrainableModel, optimizer: tf.Optimizer, loss: LossFn, shape: { batchSize: number; dim: number }, epochLoss = { sum: 0, count: 0 }) {
+  constructor(model: TrainableModel, optimizer: tf.Optimizer, loss: LossFn, shape: { batchSize: number }, epochLoss = { sum: 0, count: 0 }) {
     this.#model = model;
     this.#optimizer = optimizer;
     this.#loss = loss;
     this.#batchSize = shape.batchSize;
-    this.#dim = shape.dim;
     this.#lossSum = tf.scalar(epochLoss.sum);
     this.#lossCount = epochLoss.count;
   }
@@ -30,10 +28,9 @@ export class TrainStep {
   run(x: Float32Array, y: Float32Array, globalStep: number, readBack: boolean): number | null {
     let value: number | null = null;
     const nextSum = tf.tidy(() => {
-      const xs = tf.tensor2d(x, [this.#batchSize, this.#dim]);
       const ys = tf.tensor2d(y, [this.#batchSize, 1]);
       const cost = this.#optimizer.minimize(() => {
-        const base = this.#loss(ys, this.#model.forward(xs, globalStep));
+        const base = this.#loss(ys, this.#model.forwardRows(x, this.#batchSize, globalStep));
         const penalty = this.#model.penalty();
         return penalty ? (tf.add(base, penalty) as tf.Scalar) : base;
       }, true, this.#model.variables)!;

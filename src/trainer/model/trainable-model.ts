@@ -26,6 +26,8 @@ export interface TrainableModel {
   model: tf.LayersModel;
   /** Forward pass for training at `step` (dropout masks depend on it). */
   forward(x: tf.Tensor2D, step: number): tf.Tensor2D;
+  /** The same pass on a batch still in JavaScript (`rows` rows of the input layout): what the training step calls. */
+  forwardRows(x: Float32Array, rows: number, step: number): tf.Tensor2D;
   /** Extra loss terms (L2). */
   penalty(): tf.Scalar | undefined;
   /** The variables the optimizer updates, in a fixed order. */
@@ -100,31 +102,57 @@ export function buildMlp(spec: MlpSpec, input: number | InputLayout, seed: numbe
       ? (x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D) => tf.fused.matMul({ a: x, b: w, bias: b, activation }) as tf.Tensor2D
       : denseForTraining(activation, i > 0 || categorical.length > 0),
   );
-  /** The first Dense layer's input: the numeric features, then each column's embedding. */
+  /** The first Dense layer's input: the numeric features, then each column's embedding (gather's gradient: UnsortedSegmentSum, trainer/wasm-segment-sum.ts on WASM). */
+  const embedded = (numeric: tf.Tensor2D | undefined, ids: tf.Tensor1D[]): tf.Tensor2D => {
+    const parts: tf.Tensor2D[] = numeric ? [numeric] : [];
+    ids.forEach((columnIds, k) => parts.push(tf.gather(tables[k]!, columnIds) as tf.Tensor2D));
+    return parts.length > 1 ? tf.concat(parts, 1) : parts[0]!;
+  };
   const features = (x: tf.Tensor2D): tf.Tensor2D => {
     if (categorical.length === 0) return x;
-    const parts: tf.Tensor2D[] = layout.numeric > 0 ? [tf.slice(x, [0, 0], [-1, layout.numeric])] : [];
-    categorical.forEach((_, k) => {
-      const ids = tf.cast(tf.reshape(tf.slice(x, [0, layout.numeric + k], [-1, 1]), [-1]), 'int32') as tf.Tensor1D;
-      parts.push(tf.gather(tables[k]!, ids) as tf.Tensor2D); // its gradient: UnsortedSegmentSum (trainer/wasm-segment-sum.ts on WASM)
+    const numeric = layout.numeric > 0 ? tf.slice(x, [0, 0], [-1, layout.numeric]) : undefined;
+    return embedded(numeric, categorical.map((_, k) => tf.cast(tf.reshape(tf.slice(x, [0, layout.numeric + k], [-1, 1]), [-1]), 'int32') as tf.Tensor1D));
+  };
+  /**
+   * The same input cut in JavaScript: the numeric block and each column's ids copied out of
+   * the batch before they become tensors. Why: on WASM every slice copies its whole input
+   * out of the heap first, and slice, reshape and cast per column were 8 % of a flights
+   * backtest (BENCHMARKS.md › Retrains three times faster). The values are the same (ids are
+   * whole numbers held as floats; Int32Array truncates as cast does), so training is.
+   */
+  const featuresOfRows = (x: Float32Array, rows: number): tf.Tensor2D => {
+    const width = layoutWidth(layout);
+    if (categorical.length === 0) return tf.tensor2d(x.subarray(0, rows * width), [rows, width]);
+    let numeric: tf.Tensor2D | undefined;
+    if (layout.numeric > 0) {
+      const values = new Float32Array(rows * layout.numeric);
+      for (let r = 0; r < rows; r++) values.set(x.subarray(r * width, r * width + layout.numeric), r * layout.numeric);
+      numeric = tf.tensor2d(values, [rows, layout.numeric]);
+    }
+    const ids = categorical.map((_, k) => {
+      const column = new Int32Array(rows);
+      for (let r = 0; r < rows; r++) column[r] = x[r * width + layout.numeric + k]!;
+      return tf.tensor1d(column, 'int32');
     });
-    return parts.length > 1 ? tf.concat(parts, 1) : parts[0]!;
+    return embedded(numeric, ids);
+  };
+  const denseStack = (input: tf.Tensor2D, step: number): tf.Tensor2D => {
+    let h = input;
+    for (let i = 0; i < sizes.length; i++) {
+      h = dense[i]!(h, kernels[i] as tf.Tensor2D, biases[i] as tf.Tensor1D);
+      if (activations[i] === 'sigmoid') h = tf.sigmoid(h) as tf.Tensor2D;
+      if (activations[i] === 'tanh') h = tf.tanh(h) as tf.Tensor2D;
+      if (spec.dropout > 0 && i < sizes.length - 1) h = tf.dropout(h, spec.dropout, undefined, mixSeed(seed, step, i, 2)) as tf.Tensor2D;
+    }
+    return h;
   };
   const embeddingSizes = categorical.map((c) => `${c.column}:${c.size}×${c.embeddingDim}`).join(' ');
   return {
     model,
     variables,
     description: `mlp ${layoutWidth(layout)}→${sizes.join('→')} ${spec.activation}${embeddingSizes ? ` embeddings ${embeddingSizes}` : ''}`,
-    forward(x, step) {
-      let h: tf.Tensor2D = features(x);
-      for (let i = 0; i < sizes.length; i++) {
-        h = dense[i]!(h, kernels[i] as tf.Tensor2D, biases[i] as tf.Tensor1D);
-        if (activations[i] === 'sigmoid') h = tf.sigmoid(h) as tf.Tensor2D;
-        if (activations[i] === 'tanh') h = tf.tanh(h) as tf.Tensor2D;
-        if (spec.dropout > 0 && i < sizes.length - 1) h = tf.dropout(h, spec.dropout, undefined, mixSeed(seed, step, i, 2)) as tf.Tensor2D;
-      }
-      return h;
-    },
+    forward: (x, step) => denseStack(features(x), step),
+    forwardRows: (x, rows, step) => denseStack(featuresOfRows(x, rows), step),
     penalty() {
       if (spec.l2 <= 0) return undefined;
       return tf.mul(spec.l2, tf.addN(kernels.map((k) => tf.sum(tf.square(k))))) as tf.Scalar;
@@ -161,6 +189,7 @@ export async function loadUserModel(file: string, layout: InputLayout): Promise<
     variables: layersModel.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val),
     description: `module ${file}`,
     forward: (x) => layersModel.apply(modelInputs(layersModel, x), { training: true }) as tf.Tensor2D,
+    forwardRows: (x, rows) => layersModel.apply(modelInputs(layersModel, tf.tensor2d(x.subarray(0, rows * inputDim), [rows, inputDim])), { training: true }) as tf.Tensor2D,
     penalty: () => undefined,
   };
 }

@@ -17,7 +17,7 @@ import { createAdam } from '../model/fused-adam.ts';
 import { buildModel } from '../model/trainable-model.ts';
 import { inputLayout } from '../model/input-layout.ts';
 import { encodeEvalSet, loadEvalSet, type EvalSet } from '../stream/eval-set.ts';
-import { inputWidth, type DataCursor, type FeatureStats, type TrainingPartition } from '../stream/stream-spec.ts';
+import { type DataCursor, type FeatureStats, type TrainingPartition } from '../stream/stream-spec.ts';
 import { prefetchedBatches } from '../stream/prefetch.ts';
 import { registeredPartitions } from './lineage.ts';
 import { trainingSpec } from './training-spec.ts';
@@ -216,7 +216,7 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
   const counts = { rows: 0, invalid: state.invalidRows };
   const cacheDir = streamCacheDir(config.artifactsDir, run.id);
   const batches = prefetchedBatches(partitions, { columns, split, stats, batchSize: lineage.batch_size, shuffleBuffer: config.training.shuffleBuffer, counts, cacheDir }, state.cursor);
-  const trainStep = new TrainStep(trainable, optimizer, loss.fn, { batchSize: lineage.batch_size, dim: inputWidth(columns) }, state.epochLoss);
+  const trainStep = new TrainStep(trainable, optimizer, loss.fn, { batchSize: lineage.batch_size }, state.epochLoss);
   const earlySteps = new Set(lineage.early_checkpoint_steps);
   const lossLog = new LossLog(config.training.logEvery, earlySteps, state.epochLoss);
   const observer = combineObservers(log, ...(options.observers ?? []));

@@ -1,0 +1,65 @@
+// The trainer's fast paths compute the same bits as the plain tfjs calls they replace:
+// predictions in one batch (model/predict-rows.ts) against tfjs-layers' predict in its
+// default batches of 32, and a training step whose input is cut in JavaScript
+// (forwardRows) against one cut by slice kernels (forward), through several Adam steps.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { buildMlp, createAdam, initBackend, predictRows, tf } from '../src/trainer/index.ts';
+import { modelInputs } from '../src/trainer/model/input-layout.ts';
+
+const layout = { numeric: 5, categorical: [{ column: 'zone', size: 40, embeddingDim: 6 }, { column: 'hour', size: 30, embeddingDim: 5 }] };
+const width = layout.numeric + layout.categorical.length;
+
+/** Rows of the input layout: numeric features, then ids as floats (as the trainer holds them). */
+function batch(rows: number, seed: number): Float32Array {
+  const numeric = tf.randomNormal([rows, layout.numeric], 0, 1, 'float32', seed + 1).dataSync(); // (a seed of 0 is no seed to tfjs)
+  const out = new Float32Array(rows * width);
+  for (let r = 0; r < rows; r++) {
+    out.set(numeric.subarray(r * layout.numeric, (r + 1) * layout.numeric), r * width);
+    layout.categorical.forEach((c, k) => (out[r * width + layout.numeric + k] = (r * 7 + k * 13 + seed) % c.size));
+  }
+  return out;
+}
+
+const bytes = (values: ArrayLike<number> & { buffer: ArrayBufferLike; byteOffset: number; byteLength: number }) => Buffer.from(values.buffer, values.byteOffset, values.byteLength);
+
+test('predictRows: the same bits as model.predict in its default batches', async () => {
+  await initBackend('wasm');
+  const mlp = buildMlp({ task: 'regression', hidden: [32, 16], activation: 'relu', dropout: 0, l2: 0 }, layout, 5);
+  const rows = 1000; // not a multiple of 32: tfjs-layers' last batch is short
+  const x = tf.tensor2d(batch(rows, 3), [rows, width]);
+  const plain = tf.tidy(() => (mlp.model.predict(modelInputs(mlp.model, x)) as tf.Tensor).dataSync() as Float32Array);
+  const fast = predictRows(mlp.model, x);
+  assert.equal(fast.length, rows);
+  assert.ok(bytes(fast).equals(bytes(plain)), 'one batch of 1,000 rows gives the bits of 32-row batches');
+  x.dispose();
+  mlp.model.dispose();
+});
+
+test('forwardRows: training from the JavaScript batch ends on the same weights as from the tensor', async () => {
+  await initBackend('wasm');
+  const rows = 64;
+  const train = (useRows: boolean) => {
+    const mlp = buildMlp({ task: 'regression', hidden: [16, 8], activation: 'relu', dropout: 0.1, l2: 1e-4 }, layout, 9);
+    const adam = createAdam(0.01);
+    const losses: number[] = [];
+    for (let step = 0; step < 40; step++) {
+      const x = batch(rows, step);
+      const y = tf.tidy(() => tf.randomNormal([rows, 1], 0, 1, 'float32', 100 + step));
+      const cost = adam.minimize(() => {
+        const predictions = useRows ? mlp.forwardRows(x, rows, step) : mlp.forward(tf.tensor2d(x, [rows, width]), step);
+        return tf.add(tf.losses.meanSquaredError(y, predictions), mlp.penalty()!) as tf.Scalar;
+      }, true, mlp.variables)!;
+      losses.push(cost.dataSync()[0]!);
+      tf.dispose([cost, y]);
+    }
+    const weights = Buffer.concat(mlp.model.getWeights().map((w) => Buffer.from((w.dataSync() as Float32Array).slice().buffer)));
+    mlp.model.dispose();
+    adam.dispose();
+    return { weights, losses };
+  };
+  const fromTensor = train(false);
+  const fromRows = train(true);
+  assert.deepEqual(fromRows.losses, fromTensor.losses);
+  assert.ok(fromRows.weights.equals(fromTensor.weights), 'the same weights, bit for bit');
+});
