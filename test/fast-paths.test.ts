@@ -63,3 +63,23 @@ test('forwardRows: training from the JavaScript batch ends on the same weights a
   assert.deepEqual(fromRows.losses, fromTensor.losses);
   assert.ok(fromRows.weights.equals(fromTensor.weights), 'the same weights, bit for bit');
 });
+
+test('gather on WASM (embedding lookups): whole rows copied, ids of any shape, an id outside the table refused', async () => {
+  await initBackend('wasm');
+  const table = tf.randomNormal([50, 7], 0, 1, 'float32', 21);
+  const values = table.dataSync();
+  const ids = Int32Array.from({ length: 30 }, (_, i) => (i * 17 + 3) % 50);
+  const expected = new Float32Array(ids.length * 7);
+  ids.forEach((id, i) => expected.set(values.subarray(id * 7, id * 7 + 7), i * 7));
+  for (const shape of [[30], [30, 1], [5, 6]]) {
+    const gathered = tf.tidy(() => tf.gather(table, tf.tensor(ids, shape, 'int32')));
+    assert.deepEqual(gathered.shape, [...shape, 7]);
+    assert.ok(bytes(gathered.dataSync() as Float32Array).equals(bytes(expected)), `ids of shape [${shape}]`);
+    gathered.dispose();
+  }
+  assert.throws(() => tf.tidy(() => tf.gather(table, tf.tensor1d([3, 50], 'int32'))), /GatherV2: the index value 50 is not in \[0, 49\]/);
+  // Gathers the fast path does not take still work (tfjs's own kernel): along axis 1.
+  const columns = tf.tidy(() => tf.gather(table, tf.tensor1d([6, 0], 'int32'), 1));
+  assert.deepEqual(Array.from(columns.dataSync().slice(0, 2)), [values[6], values[0]]);
+  tf.dispose([columns, table]);
+});

@@ -20,6 +20,7 @@ async function useWasm(): Promise<void> {
   // Imported here, not at the top: the kernels' modules import this one.
   (await import('./wasm-segment-sum.ts')).registerWasmSegmentSum();
   (await import('./wasm-adam-update.ts')).registerWasmAdamUpdate();
+  (await import('./wasm-gather.ts')).registerWasmGather();
 }
 
 async function tryTensorflow(): Promise<boolean> {
