@@ -83,3 +83,31 @@ test('gather on WASM (embedding lookups): whole rows copied, ids of any shape, a
   assert.deepEqual(Array.from(columns.dataSync().slice(0, 2)), [values[6], values[0]]);
   tf.dispose([columns, table]);
 });
+
+test('slice and concat of 2-D float32 tensors on WASM: the same values as plain copies, other cases still work', async () => {
+  await initBackend('wasm');
+  const rows = 9;
+  const a = Float32Array.from({ length: rows * 5 }, (_, i) => i * 0.5 - 3);
+  const b = Float32Array.from({ length: rows * 2 }, (_, i) => 100 + i);
+  const ta = tf.tensor2d(a, [rows, 5]);
+  const tb = tf.tensor2d(b, [rows, 2]);
+  const joined = tf.concat([ta, tb], 1);
+  const expected: number[] = [];
+  for (let r = 0; r < rows; r++) expected.push(...a.subarray(r * 5, r * 5 + 5), ...b.subarray(r * 2, r * 2 + 2));
+  assert.deepEqual(Array.from(joined.dataSync()), expected);
+  assert.deepEqual(Array.from(tf.concat([ta, tb], -1).dataSync()), expected, 'axis -1 is axis 1');
+  const cut = tf.slice(joined, [2, 3], [4, 3]);
+  const cutExpected: number[] = [];
+  for (let r = 2; r < 6; r++) cutExpected.push(...expected.slice(r * 7 + 3, r * 7 + 6));
+  assert.deepEqual(cut.shape, [4, 3]);
+  assert.deepEqual(Array.from(cut.dataSync()), cutExpected);
+  assert.deepEqual(Array.from(tf.slice(joined, [7, 0], [-1, -1]).dataSync()), expected.slice(7 * 7), 'whole rows to the end');
+  // Left to tfjs's kernels: rows (axis 0), 1-D and int32.
+  assert.deepEqual(Array.from(tf.concat([ta, ta], 0).dataSync()), [...a, ...a]);
+  assert.deepEqual(Array.from(tf.slice(tf.tensor1d([1, 2, 3, 4]), [1], [2]).dataSync()), [2, 3]);
+  assert.deepEqual(Array.from(tf.slice(tf.tensor2d([1, 2, 3, 4], [2, 2], 'int32'), [1, 0], [1, 2]).dataSync()), [3, 4]);
+  // And the gradient of a concat (slices of dy) reaches each part.
+  const grads = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(tf.concat([x, y], 1), tf.range(0, 7).reshape([1, 7]))))([ta, tb]);
+  assert.deepEqual(Array.from(grads[0]!.dataSync().slice(0, 5)), [0, 1, 2, 3, 4]);
+  assert.deepEqual(Array.from(grads[1]!.dataSync().slice(0, 2)), [5, 6]);
+});

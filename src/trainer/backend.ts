@@ -21,6 +21,7 @@ async function useWasm(): Promise<void> {
   (await import('./wasm-segment-sum.ts')).registerWasmSegmentSum();
   (await import('./wasm-adam-update.ts')).registerWasmAdamUpdate();
   (await import('./wasm-gather.ts')).registerWasmGather();
+  (await import('./wasm-copy-kernels.ts')).registerWasmCopyKernels();
 }
 
 async function tryTensorflow(): Promise<boolean> {

@@ -8,45 +8,31 @@
 // whole rows: here one loop per row. On the flights backtest the gathers (training and
 // predictions, four embedded columns) were 11 s of 109 (BENCHMARKS.md › Retrains three
 // times faster). A copy is exact, so results are the same bits (tested).
-import { tf } from './backend.ts';
+import type { tf } from './backend.ts';
+import { overrideWasmKernel, type KernelArgs, type WasmBackendHeap } from './wasm-kernel-override.ts';
 
-interface WasmBackendHeap {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(info: tf.TensorInfo): Float32Array | Int32Array;
+function gatherRows({ inputs, attrs }: KernelArgs, heap: WasmBackendHeap) {
+  const { x, indices } = inputs as { x: tf.TensorInfo; indices: tf.TensorInfo };
+  const { axis, batchDims } = attrs as unknown as { axis: number; batchDims: number };
+  const rowsOfX = x.shape[0] ?? 0;
+  if (axis !== 0 || batchDims !== 0 || x.dtype !== 'float32' || indices.dtype !== 'int32' || x.shape.length < 1 || rowsOfX === 0) return undefined;
+  const inner = x.shape.slice(1).reduce((a, b) => a * b, 1);
+  const out = heap.makeOutput([...indices.shape, ...x.shape.slice(1)], 'float32');
+  // Views after makeOutput: allocating can grow (and move) the WASM memory.
+  const rows = heap.typedArrayFromHeap(out) as Float32Array;
+  const table = heap.typedArrayFromHeap(x) as Float32Array;
+  const ids = heap.typedArrayFromHeap(indices) as Int32Array;
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i]!;
+    // tfjs's own message for an id outside the table.
+    if (id < 0 || id >= rowsOfX) throw new Error(`GatherV2: the index value ${id} is not in [0, ${rowsOfX - 1}]`);
+    const from = id * inner;
+    const to = i * inner;
+    for (let j = 0; j < inner; j++) rows[to + j] = table[from + j]!;
+  }
+  return out;
 }
 
 export function registerWasmGather(): void {
-  const original = tf.getKernel('GatherV2', 'wasm');
-  if (!original || (original as { freshet?: boolean }).freshet) return;
-  tf.unregisterKernel('GatherV2', 'wasm');
-  tf.registerKernel({
-    kernelName: 'GatherV2',
-    backendName: 'wasm',
-    freshet: true,
-    kernelFunc: (args) => {
-      const { inputs, backend, attrs } = args;
-      const { x, indices } = inputs as { x: tf.TensorInfo; indices: tf.TensorInfo };
-      const { axis, batchDims } = attrs as { axis: number; batchDims: number };
-      const rowsOfX = x.shape[0] ?? 0;
-      if (axis !== 0 || batchDims !== 0 || x.dtype !== 'float32' || indices.dtype !== 'int32' || x.shape.length < 1 || rowsOfX === 0) {
-        return original.kernelFunc(args);
-      }
-      const heap = backend as unknown as WasmBackendHeap;
-      const inner = x.shape.slice(1).reduce((a, b) => a * b, 1);
-      const out = heap.makeOutput([...indices.shape, ...x.shape.slice(1)], 'float32');
-      // Views after makeOutput: allocating can grow (and move) the WASM memory.
-      const rows = heap.typedArrayFromHeap(out) as Float32Array;
-      const table = heap.typedArrayFromHeap(x) as Float32Array;
-      const ids = heap.typedArrayFromHeap(indices) as Int32Array;
-      for (let i = 0; i < ids.length; i++) {
-        const id = ids[i]!;
-        // tfjs's own message for an id outside the table.
-        if (id < 0 || id >= rowsOfX) throw new Error(`GatherV2: the index value ${id} is not in [0, ${rowsOfX - 1}]`);
-        const from = id * inner;
-        const to = i * inner;
-        for (let j = 0; j < inner; j++) rows[to + j] = table[from + j]!;
-      }
-      return out;
-    },
-  } as tf.KernelConfig);
+  overrideWasmKernel('GatherV2', gatherRows);
 }

@@ -8,11 +8,8 @@
 // (tf.registerKernel); the work is n·d additions, done in row order, so the result is
 // deterministic and exact resume holds.
 import { tf } from './backend.ts';
+import type { WasmBackendHeap } from './wasm-kernel-override.ts';
 
-interface WasmBackendHeap {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(info: tf.TensorInfo): Float32Array | Int32Array;
-}
 
 export function registerWasmSegmentSum(): void {
   if (tf.getKernel('UnsortedSegmentSum', 'wasm')) return;
