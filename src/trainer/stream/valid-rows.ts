@@ -5,6 +5,7 @@
 import { doorFor, readTable, readCrossed, crossedLayout, DataFileError, presenceEncoding, type CategoryEncoding, type RowChunk } from '../../data/index.ts';
 import { hashString, mixSeed } from '../../core/rng.ts';
 import { RowCache } from './row-cache.ts';
+import { ParsedRowsCache } from './parsed-rows-cache.ts';
 import { type TrainingPartition, type ColumnSpec, type SplitSpec, type Split, type RowSelection, type RowCounts, categoricalSlots, inputWidth } from './stream-spec.ts';
 
 /** Reads categorical columns as 0 when present (for passes that need only which rows are valid). */
@@ -13,6 +14,9 @@ export function presenceOf(columns: ColumnSpec): CategoryEncoding | undefined {
   const slots = categoricalSlots(columns);
   return slots.length === 0 ? undefined : presenceEncoding(new Set(slots.map((_, i) => first + i)));
 }
+
+/** The process's parsed rows (one per thread), shared by every pass that has no cache of its own. */
+export const parsedRows = new ParsedRowsCache();
 
 export function splitOf(fileHash: number, line: number, split: SplitSpec): Split {
   return mixSeed(fileHash, line, split.seed) / 4294967296 < split.evalFraction ? 'eval' : 'train';
@@ -78,10 +82,11 @@ export async function* validRowChunks(
     for (const name of partition.files) {
       const file = doorFor(partition.dir).join(partition.dir, name);
       const fileHash = hashString(`${partition.path}/${name}`);
-      const read = (): AsyncIterable<RowChunk> =>
-        crosses.length === 0 ? readTable(file, requested, encoding ? { categories: encoding } : {}) : readCrossed((reading) => readTable(file, physical, { categories: reading }), layout, encoding!);
+      const read = (through = encoding): AsyncIterable<RowChunk> =>
+        crosses.length === 0 ? readTable(file, requested, through ? { categories: through } : {}) : readCrossed((reading) => readTable(file, physical, { categories: reading }), layout, through!);
       const readWidth = width + sideWidth;
-      for await (const chunk of cache ? cache.rows(file, requested, read) : read()) {
+      const source = cache ? cache.rows(file, requested, () => read()) : keptInMemory(file, `${requested.join('\u0000')}\u0001${JSON.stringify(crosses)}`, encoding, read);
+      for await (const chunk of source) {
         if (out.length < chunk.rowCount * width) out = new Float64Array(chunk.rowCount * width);
         if (sideOut.length < chunk.rowCount * sideWidth) sideOut = new Float64Array(chunk.rowCount * sideWidth);
         let kept = 0;
@@ -112,6 +117,27 @@ export async function* validRowChunks(
       }
     }
   }
+}
+
+/**
+ * A local file's chunks through the process's parsed-rows cache (parsed-rows-cache.ts):
+ * the passes outside the training stream (validation rows, vocabulary counts, labels, gate
+ * rows) read a file parsed once. Files behind another door (s3://) are read as they are:
+ * their door keeps local copies, and asking for their size and last change is a request.
+ */
+async function* keptInMemory(file: string, shape: string, encoding: CategoryEncoding | undefined, read: (through: CategoryEncoding | undefined) => AsyncIterable<RowChunk>): AsyncGenerator<RowChunk> {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(file)) {
+    yield* read(encoding);
+    return;
+  }
+  const stat = await doorFor(file).stat(file).catch(() => undefined);
+  if (!stat) {
+    yield* read(encoding); // the reader says what is wrong with the file, as without the cache
+    return;
+  }
+  const { bytes, modifiedMs } = stat;
+  const text = encoding?.columns ?? new Set<number>();
+  yield* parsedRows.chunks({ location: file, bytes, modifiedMs, shape: `${shape}\u0002${[...text].sort((a, b) => a - b).join(',')}` }, text, encoding, read);
 }
 
 /** Calls `onRow` for every valid row of a split (the row array is reused); `false` stops early. */
