@@ -106,7 +106,10 @@ test('slice and concat of 2-D float32 tensors on WASM: the same values as plain 
   assert.deepEqual(Array.from(tf.concat([ta, ta], 0).dataSync()), [...a, ...a]);
   assert.deepEqual(Array.from(tf.slice(tf.tensor1d([1, 2, 3, 4]), [1], [2]).dataSync()), [2, 3]);
   assert.deepEqual(Array.from(tf.slice(tf.tensor2d([1, 2, 3, 4], [2, 2], 'int32'), [1, 0], [1, 2]).dataSync()), [3, 4]);
-  // And the gradient of a concat (slices of dy) reaches each part.
+  const [left, right] = tf.split(joined, [5, 2], 1);
+  assert.deepEqual([Array.from(left!.dataSync()), Array.from(right!.dataSync())], [Array.from(a), Array.from(b)]);
+  assert.deepEqual(tf.split(joined, 7, -1).map((t) => t.dataSync()[7]), expected.slice(49, 56), 'equal parts, axis -1: row 7 of each');
+  // And the gradient of a concat (a split of dy) reaches each part.
   const grads = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(tf.concat([x, y], 1), tf.range(0, 7).reshape([1, 7]))))([ta, tb]);
   assert.deepEqual(Array.from(grads[0]!.dataSync().slice(0, 5)), [0, 1, 2, 3, 4]);
   assert.deepEqual(Array.from(grads[1]!.dataSync().slice(0, 2)), [5, 6]);

@@ -13,7 +13,7 @@ export interface WasmBackendHeap {
 export type KernelArgs = Parameters<tf.KernelConfig['kernelFunc']>[0];
 
 /** Replaces the WASM backend's kernel `name` by `fast`, which returns undefined for the cases it leaves to the original. Idempotent. */
-export function overrideWasmKernel(name: string, fast: (args: KernelArgs, heap: WasmBackendHeap) => tf.TensorInfo | undefined): void {
+export function overrideWasmKernel(name: string, fast: (args: KernelArgs, heap: WasmBackendHeap) => tf.TensorInfo | tf.TensorInfo[] | undefined): void {
   const original = tf.getKernel(name, 'wasm');
   if (!original || (original as { freshet?: boolean }).freshet) return;
   tf.unregisterKernel(name, 'wasm');
