@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { buildMlp, createAdam, initBackend, predictRows, tf } from '../src/trainer/index.ts';
 import { modelInputs } from '../src/trainer/model/input-layout.ts';
+import { reluMask } from '../src/trainer/wasm-relu-mask.ts';
 
 const layout = { numeric: 5, categorical: [{ column: 'zone', size: 40, embeddingDim: 6 }, { column: 'hour', size: 30, embeddingDim: 5 }] };
 const width = layout.numeric + layout.categorical.length;
@@ -113,4 +114,16 @@ test('slice and concat of 2-D float32 tensors on WASM: the same values as plain 
   const grads = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(tf.concat([x, y], 1), tf.range(0, 7).reshape([1, 7]))))([ta, tb]);
   assert.deepEqual(Array.from(grads[0]!.dataSync().slice(0, 5)), [0, 1, 2, 3, 4]);
   assert.deepEqual(Array.from(grads[1]!.dataSync().slice(0, 2)), [5, 6]);
+});
+
+test('the ReLU mask on WASM: the bits of mul(dy, step(y)), zeros, negative zeros and NaN included', async () => {
+  await initBackend('wasm');
+  const n = 1000;
+  const y = Float32Array.from({ length: n }, (_, i) => (i % 7 === 0 ? 0 : i % 11 === 0 ? Number.NaN : Math.sin(i) * 3));
+  const dy = Float32Array.from({ length: n }, (_, i) => (i % 13 === 0 ? Number.POSITIVE_INFINITY : Math.cos(i * 1.7)));
+  const [ty, tdy] = [tf.tensor2d(y, [40, 25]), tf.tensor2d(dy, [40, 25])];
+  const plain = tf.mul(tdy, tf.step(ty)).dataSync() as Float32Array;
+  const fused = reluMask(tdy, ty).dataSync() as Float32Array;
+  assert.ok(bytes(fused).equals(bytes(plain)));
+  assert.ok(plain.some((v) => Object.is(v, -0)) && plain.some((v) => Number.isNaN(v)), 'the data had negative zeros and NaNs to get right');
 });

@@ -22,6 +22,7 @@ async function useWasm(): Promise<void> {
   (await import('./wasm-adam-update.ts')).registerWasmAdamUpdate();
   (await import('./wasm-gather.ts')).registerWasmGather();
   (await import('./wasm-copy-kernels.ts')).registerWasmCopyKernels();
+  (await import('./wasm-relu-mask.ts')).registerWasmReluMask();
 }
 
 async function tryTensorflow(): Promise<boolean> {

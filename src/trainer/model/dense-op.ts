@@ -10,6 +10,7 @@
 // The arithmetic is the same products summed in another order, so results differ from the
 // built-in gradient in the last bits only, and are deterministic: exact resume holds.
 import { tf } from '../backend.ts';
+import { reluMask } from '../wasm-relu-mask.ts';
 
 export type DenseActivation = 'relu' | 'elu' | 'linear';
 
@@ -26,7 +27,7 @@ export function denseForTraining(activation: DenseActivation, needsInputGradient
       value: y,
       gradFunc: (dy, saved) => {
         const [xs, ws, ys] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
-        const dz = activation === 'relu' ? tf.mul(dy, tf.step(ys)) : activation === 'elu' ? tf.mul(dy, tf.where(tf.greater(ys, 0), tf.onesLike(ys), tf.add(ys, 1))) : dy;
+        const dz = activation === 'relu' ? reluMask(dy, ys) : activation === 'elu' ? tf.mul(dy, tf.where(tf.greater(ys, 0), tf.onesLike(ys), tf.add(ys, 1))) : dy;
         const dx = needsInputGradient ? tf.matMul(dz as tf.Tensor2D, tf.transpose(ws)) : tf.zerosLike(xs);
         return [dx, tf.matMul(tf.transpose(xs), dz as tf.Tensor2D), tf.sum(dz, 0)];
       },

@@ -19,8 +19,8 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
     const names = Array.isArray(variableGradients) ? variableGradients.map((v) => v.name) : Object.keys(variableGradients);
     const engine = tf.engine();
     tf.tidy(() => {
-      // tfjs: sub(1, accBeta), a float32 subtraction.
-      const [oneMinusAccBeta1, oneMinusAccBeta2] = [tf.sub(1, state.accBeta1).dataSync()[0]!, tf.sub(1, state.accBeta2).dataSync()[0]!];
+      // tfjs: sub(1, accBeta), a float32 subtraction; 1 − a for a float32 a in [0, 1] is exact in a double, so rounding it to float32 is that subtraction (without two kernels a step).
+      const [oneMinusAccBeta1, oneMinusAccBeta2] = [Math.fround(1 - state.accBeta1.dataSync()[0]!), Math.fround(1 - state.accBeta2.dataSync()[0]!)];
       const attrs: AdamUpdateAttrs = { beta1: this.beta1, beta2: this.beta2, oneMinusAccBeta1, oneMinusAccBeta2, epsilon: this.epsilon, learningRate: this.learningRate };
       names.forEach((name, i) => {
         const value = engine.registeredVariables[name]!;
