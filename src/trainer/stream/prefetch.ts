@@ -9,8 +9,11 @@ import type { DataCursor, RowCounts, TrainingPartition } from './stream-spec.ts'
 import { DataFileError, doorSetup } from '../../data/index.ts';
 import { TrainingError } from '../../core/errors.ts';
 
+/** Batches the worker sends in one message (fewer when fewer credits are left). */
+export const BATCHES_PER_MESSAGE = 8;
+
 type Message =
-  | { batch: Batch; invalid: number }
+  | { batches: Batch[]; /** The invalid-row count as each batch was made. */ invalid: number[] }
   | { error: { name: string; message: string; file?: string; line?: number; column?: string } };
 
 /** Like trainBatches(), with up to `depth` batches prepared ahead on another thread. */
@@ -18,7 +21,7 @@ export async function* prefetchedBatches(
   partitions: readonly TrainingPartition[],
   options: TrainStreamOptions,
   from: DataCursor,
-  depth = 16,
+  depth = 2 * BATCHES_PER_MESSAGE,
 ): AsyncGenerator<Batch> {
   const { counts, ...plain } = options;
   const worker = new Worker(new URL('./batch-worker.ts', import.meta.url), {
@@ -58,9 +61,11 @@ export async function* prefetchedBatches(
         }
         throw new Error(text);
       }
-      if (counts) (counts as RowCounts).invalid = message.invalid;
-      worker.postMessage({ credits: 1 });
-      yield message.batch;
+      for (const [i, batch] of message.batches.entries()) {
+        if (counts) (counts as RowCounts).invalid = message.invalid[i]!;
+        yield batch;
+      }
+      worker.postMessage({ credits: message.batches.length }); // the group is consumed: as many may come
     }
   } finally {
     await worker.terminate();
