@@ -99,6 +99,23 @@ test('the cache holds at most its bound, dropping the least recently read first'
   assert.deepEqual(reads.map((f) => path.basename(f)), ['a.csv', 'b.csv', 'c.csv', 'b.csv']);
 });
 
+test('a file whose read outlived a clear() is not kept (its text ids belong to the table that was dropped)', async () => {
+  const root = tempDir('freshet-parsed-');
+  const file = path.join(root, 'z.csv');
+  fs.writeFileSync(file, `zone,y\n${Array.from({ length: 5000 }, (_, r) => `z${r % 50},${r}`).join('\n')}\n`); // two chunks of rows
+  const cache = new ParsedRowsCache();
+  const encoding: CategoryEncoding = { columns: new Set([0]), encode: (_c, t) => Number(t.slice(1)) };
+  const key = { location: file, bytes: 1, modifiedMs: 1, shape: 'zone,y' };
+  const zones: number[] = [];
+  for await (const chunk of cache.chunks(key, encoding.columns, encoding, (through) => readTable(file, ['zone', 'y'], { categories: through! }))) {
+    for (let r = 0; r < chunk.rowCount; r++) zones.push(chunk.values[r * 2]!);
+    cache.clear(); // as the idle timer or the text bound would, mid-read
+  }
+  assert.deepEqual(zones.slice(0, 3), [0, 1, 2], 'the reader still got its own ids');
+  assert.equal(zones.length, 5000);
+  assert.equal(cache.bytes, 0);
+});
+
 test('text values reach each reader through its own encoding, numbered in the order parsing meets them', async () => {
   const root = tempDir('freshet-parsed-');
   const file = path.join(root, 'p.csv');

@@ -10,7 +10,6 @@
 import { tf } from './backend.ts';
 import { overrideWasmKernel, type KernelArgs, type WasmBackendHeap } from './wasm-kernel-override.ts';
 
-
 function slice2d({ inputs, attrs }: KernelArgs, heap: WasmBackendHeap): tf.TensorInfo | undefined {
   const { x } = inputs as { x: tf.TensorInfo };
   if (x.dtype !== 'float32' || x.shape.length !== 2) return undefined;

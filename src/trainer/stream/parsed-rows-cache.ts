@@ -21,8 +21,23 @@ import type { CategoryEncoding, RowChunk } from '../../data/index.ts';
 
 export const PARSED_ROWS_CACHE_BYTES = 256 * 1024 * 1024;
 const IDLE_MS = 10 * 60 * 1000;
-/** Distinct texts kept before the table and every entry are dropped (high-cardinality text columns). */
+/** Distinct texts past which the table and every entry are dropped at the next read (high-cardinality text columns). */
 const MAX_TEXTS = 1_000_000;
+
+interface TextTable {
+  texts: string[];
+  ids: Map<string, number>;
+}
+
+function textId(table: TextTable, text: string): number {
+  let id = table.ids.get(text);
+  if (id === undefined) {
+    id = table.texts.length;
+    table.ids.set(text, id);
+    table.texts.push(text);
+  }
+  return id;
+}
 
 interface StoredChunk {
   values: Float64Array;
@@ -43,8 +58,8 @@ export class ParsedRowsCache {
   /** Insertion order is recency: a hit moves its entry to the end. */
   readonly #entries = new Map<string, { chunks: StoredChunk[]; bytes: number }>();
   #bytes = 0;
-  #texts: string[] = [];
-  #textIds = new Map<string, number>();
+  /** The texts the kept chunks' ids stand for; replaced (never emptied in place) by clear(), so a read under way keeps its own. */
+  #table: TextTable = { texts: [], ids: new Map() };
   #idleTimer: NodeJS.Timeout | undefined;
 
   constructor(limitBytes = PARSED_ROWS_CACHE_BYTES) {
@@ -63,15 +78,18 @@ export class ParsedRowsCache {
   async *chunks(key: ParsedFileKey, textColumns: ReadonlySet<number>, encoding: CategoryEncoding | undefined, read: (canonical: CategoryEncoding | undefined) => AsyncIterable<RowChunk>): AsyncGenerator<RowChunk> {
     this.#touch();
     const id = `${key.location}\u0000${key.bytes}\u0000${key.modifiedMs}\u0000${key.shape}`;
-    const translate = translator(textColumns, encoding, this.#texts);
     const hit = this.#entries.get(id);
     if (hit) {
       this.#entries.delete(id);
       this.#entries.set(id, hit);
+      const translate = translator(textColumns, encoding, this.#table.texts);
       for (const stored of hit.chunks) yield translate(stored);
       return;
     }
-    const canonical: CategoryEncoding | undefined = textColumns.size === 0 ? undefined : { columns: textColumns, encode: (_column, text) => this.#textId(text) };
+    if (this.#table.ids.size > MAX_TEXTS) this.clear();
+    const table = this.#table;
+    const translate = translator(textColumns, encoding, table.texts);
+    const canonical: CategoryEncoding | undefined = textColumns.size === 0 ? undefined : { columns: textColumns, encode: (_column, text) => textId(table, text) };
     const kept: StoredChunk[] = [];
     let bytes = 0;
     for await (const chunk of read(canonical)) {
@@ -80,24 +98,14 @@ export class ParsedRowsCache {
       if (bytes <= this.#limit) kept.push(stored);
       yield translate(stored);
     }
-    if (bytes <= this.#limit && this.#textIds.size <= MAX_TEXTS) this.#add(id, kept, bytes);
+    // Kept only if the table its ids refer to is still the cache's (no clear() while it was read).
+    if (bytes <= this.#limit && table === this.#table) this.#add(id, kept, bytes);
   }
 
   clear(): void {
     this.#entries.clear();
     this.#bytes = 0;
-    this.#texts = [];
-    this.#textIds = new Map();
-  }
-
-  #textId(text: string): number {
-    let id = this.#textIds.get(text);
-    if (id === undefined) {
-      id = this.#texts.length;
-      this.#textIds.set(text, id);
-      this.#texts.push(text);
-    }
-    return id;
+    this.#table = { texts: [], ids: new Map() };
   }
 
   #add(id: string, chunks: StoredChunk[], bytes: number): void {
