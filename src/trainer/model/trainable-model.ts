@@ -43,7 +43,7 @@ export interface TrainableModel {
  * Without categorical columns the model is a tf.Sequential of Dense layers on the numeric
  * features. With them it is a functional model: the numeric input and one embedding per
  * categorical column (tf.layers.embedding on a [batch, 1] id input, flattened),
- * concatenated, then the same Dense stack. (Why one function of about 85 lines: both
+ * concatenated, then the same Dense stack (its training input: embeddedInputs). (Why one function of about 80 lines: both
  * shapes share the seeded initialisers and the Dense stack, and are read side by side.)
  */
 export function buildMlp(spec: MlpSpec, input: number | InputLayout, seed: number, options: { gradient?: 'fast' | 'builtin' } = {}): TrainableModel {
@@ -102,40 +102,7 @@ export function buildMlp(spec: MlpSpec, input: number | InputLayout, seed: numbe
       ? (x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D) => tf.fused.matMul({ a: x, b: w, bias: b, activation }) as tf.Tensor2D
       : denseForTraining(activation, i > 0 || categorical.length > 0),
   );
-  /** The first Dense layer's input: the numeric features, then each column's embedding (gather's gradient: UnsortedSegmentSum, trainer/wasm-segment-sum.ts on WASM). */
-  const embedded = (numeric: tf.Tensor2D | undefined, ids: tf.Tensor1D[]): tf.Tensor2D => {
-    const parts: tf.Tensor2D[] = numeric ? [numeric] : [];
-    ids.forEach((columnIds, k) => parts.push(tf.gather(tables[k]!, columnIds) as tf.Tensor2D));
-    return parts.length > 1 ? tf.concat(parts, 1) : parts[0]!;
-  };
-  const features = (x: tf.Tensor2D): tf.Tensor2D => {
-    if (categorical.length === 0) return x;
-    const numeric = layout.numeric > 0 ? tf.slice(x, [0, 0], [-1, layout.numeric]) : undefined;
-    return embedded(numeric, categorical.map((_, k) => tf.cast(tf.reshape(tf.slice(x, [0, layout.numeric + k], [-1, 1]), [-1]), 'int32') as tf.Tensor1D));
-  };
-  /**
-   * The same input cut in JavaScript: the numeric block and each column's ids copied out of
-   * the batch before they become tensors. Why: on WASM every slice copies its whole input
-   * out of the heap first, and slice, reshape and cast per column were 8 % of a flights
-   * backtest (BENCHMARKS.md › Retrains three times faster). The values are the same (ids are
-   * whole numbers held as floats; Int32Array truncates as cast does), so training is.
-   */
-  const featuresOfRows = (x: Float32Array, rows: number): tf.Tensor2D => {
-    const width = layoutWidth(layout);
-    if (categorical.length === 0) return tf.tensor2d(x.subarray(0, rows * width), [rows, width]);
-    let numeric: tf.Tensor2D | undefined;
-    if (layout.numeric > 0) {
-      const values = new Float32Array(rows * layout.numeric);
-      for (let r = 0; r < rows; r++) values.set(x.subarray(r * width, r * width + layout.numeric), r * layout.numeric);
-      numeric = tf.tensor2d(values, [rows, layout.numeric]);
-    }
-    const ids = categorical.map((_, k) => {
-      const column = new Int32Array(rows);
-      for (let r = 0; r < rows; r++) column[r] = x[r * width + layout.numeric + k]!;
-      return tf.tensor1d(column, 'int32');
-    });
-    return embedded(numeric, ids);
-  };
+  const { features, featuresOfRows } = embeddedInputs(layout, tables);
   const denseStack = (input: tf.Tensor2D, step: number): tf.Tensor2D => {
     let h = input;
     for (let i = 0; i < sizes.length; i++) {
@@ -158,6 +125,47 @@ export function buildMlp(spec: MlpSpec, input: number | InputLayout, seed: numbe
       return tf.mul(spec.l2, tf.addN(kernels.map((k) => tf.sum(tf.square(k))))) as tf.Scalar;
     },
   };
+}
+
+/**
+ * The first Dense layer's input in training: the numeric features, then each categorical
+ * column's embedding (gather's gradient: UnsortedSegmentSum, trainer/wasm-segment-sum.ts on
+ * WASM), from a batch tensor (`features`) or from the batch still in JavaScript
+ * (`featuresOfRows`, what the training step uses). Why the second: on WASM every slice
+ * copies its whole input out of the heap first, and slice, reshape and cast per column were
+ * 8 % of a flights backtest (BENCHMARKS.md › Retrains three times faster). The values are
+ * the same (ids are whole numbers held as floats; Int32Array truncates as cast does), so
+ * training is.
+ */
+function embeddedInputs(layout: InputLayout, tables: readonly tf.Variable[]) {
+  const categorical = layout.categorical;
+  const embedded = (numeric: tf.Tensor2D | undefined, ids: tf.Tensor1D[]): tf.Tensor2D => {
+    const parts: tf.Tensor2D[] = numeric ? [numeric] : [];
+    ids.forEach((columnIds, k) => parts.push(tf.gather(tables[k]!, columnIds) as tf.Tensor2D));
+    return parts.length > 1 ? tf.concat(parts, 1) : parts[0]!;
+  };
+  const features = (x: tf.Tensor2D): tf.Tensor2D => {
+    if (categorical.length === 0) return x;
+    const numeric = layout.numeric > 0 ? tf.slice(x, [0, 0], [-1, layout.numeric]) : undefined;
+    return embedded(numeric, categorical.map((_, k) => tf.cast(tf.reshape(tf.slice(x, [0, layout.numeric + k], [-1, 1]), [-1]), 'int32') as tf.Tensor1D));
+  };
+  const featuresOfRows = (x: Float32Array, rows: number): tf.Tensor2D => {
+    const width = layoutWidth(layout);
+    if (categorical.length === 0) return tf.tensor2d(x.subarray(0, rows * width), [rows, width]);
+    let numeric: tf.Tensor2D | undefined;
+    if (layout.numeric > 0) {
+      const values = new Float32Array(rows * layout.numeric);
+      for (let r = 0; r < rows; r++) values.set(x.subarray(r * width, r * width + layout.numeric), r * layout.numeric);
+      numeric = tf.tensor2d(values, [rows, layout.numeric]);
+    }
+    const ids = categorical.map((_, k) => {
+      const column = new Int32Array(rows);
+      for (let r = 0; r < rows; r++) column[r] = x[r * width + layout.numeric + k]!;
+      return tf.tensor1d(column, 'int32');
+    });
+    return embedded(numeric, ids);
+  };
+  return { features, featuresOfRows };
 }
 
 /** Loads a user model module; errors name the file. */
