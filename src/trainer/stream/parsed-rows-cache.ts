@@ -16,10 +16,12 @@
 // read to its end is kept (a reader that stops early, or a file that fails, keeps nothing).
 // Bounded: at most PARSED_ROWS_CACHE_BYTES (least recently used first out), and everything
 // is dropped after IDLE_MS without a read, so an idle daemon does not hold its last job's
-// rows. The training stream has its own cache (row-cache.ts, on disk, per run).
+// rows. 64 MiB holds a flights backtest's working set (a step's passes ≈ 30 MB, a first
+// model's 31 days ≈ 55 MB); what it costs is measured by bench:train's peak RSS at 16× the
+// data (BENCHMARKS.md). The training stream has its own cache (row-cache.ts, on disk, per run).
 import type { CategoryEncoding, RowChunk } from '../../data/index.ts';
 
-export const PARSED_ROWS_CACHE_BYTES = 256 * 1024 * 1024;
+export const PARSED_ROWS_CACHE_BYTES = 64 * 1024 * 1024;
 const IDLE_MS = 10 * 60 * 1000;
 /** Distinct texts past which the table and every entry are dropped at the next read (high-cardinality text columns). */
 const MAX_TEXTS = 1_000_000;
