@@ -15,12 +15,12 @@
 // (tested) and checkpoints keep their format.
 import { tf } from './backend.ts';
 import { WASM_BYTES } from './wasm/adam-update-wasm.ts';
+import type { WasmBackendHeap } from './wasm-kernel-override.ts';
 
 export const ADAM_UPDATE = 'FreshetAdamUpdate';
 
-/** What the kernel reads of tfjs-backend-wasm 4.22's backend object (not public API; checked when registering). */
-interface WasmBackendInternals {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+/** What the kernel reads of tfjs-backend-wasm 4.22's backend object beyond the other kernels' heap methods (not public API; the memory is checked at the first update). */
+interface WasmBackendInternals extends WasmBackendHeap {
   dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
   wasm: { asm?: { memory?: unknown } };
 }
