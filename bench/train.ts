@@ -108,7 +108,7 @@ async function freshetStep(source: 'memory' | 'stream', gradient: 'fast' | 'buil
   const model = buildMlp({ task: 'regression', hidden: shape.hidden, activation: 'relu', dropout: 0, l2: 0 }, DIM, 0, { gradient });
   // The trainer's optimizer (one fused kernel per variable on WASM), or tfjs's own Adam to measure that lever.
   const optimizer = adam === 'fused' ? createAdam(1e-3) : tf.train.adam(1e-3);
-  const step = new TrainStep(model, optimizer, (y, p) => tf.losses.meanSquaredError(y, p) as Scalar, { batchSize: BATCH });
+  const step = new TrainStep(model, optimizer, { name: 'mse', fn: (y, p) => tf.losses.meanSquaredError(y, p) as Scalar }, { batchSize: BATCH });
   let next: () => Promise<{ x: Float32Array; y: Float32Array }>;
   let close = async (): Promise<void> => {};
   if (source === 'memory') {
@@ -177,7 +177,7 @@ async function rss(copies: number): Promise<Result> {
   const baseline = process.memoryUsage().rss;
   const stats = await computeFeatureStats(partitions, columns, split); // reads every row
   const model = buildMlp({ task: 'regression', hidden: [64, 64], activation: 'relu', dropout: 0, l2: 0 }, DIM, 0);
-  const step = new TrainStep(model, createAdam(1e-3), (y, p) => tf.losses.meanSquaredError(y, p) as Scalar, { batchSize: BATCH });
+  const step = new TrainStep(model, createAdam(1e-3), { name: 'mse', fn: (y, p) => tf.losses.meanSquaredError(y, p) as Scalar }, { batchSize: BATCH });
   const stream = trainBatches(partitions, { columns, split, stats, batchSize: BATCH, shuffleBuffer: 10_000 }, { pass: 0, offset: 0 });
   for (let s = 0; s < 400; s++) {
     const b = (await stream.next()).value!;

@@ -23,6 +23,7 @@ async function useWasm(): Promise<void> {
   (await import('./wasm-gather.ts')).registerWasmGather();
   (await import('./wasm-copy-kernels.ts')).registerWasmCopyKernels();
   (await import('./wasm-relu-mask.ts')).registerWasmReluMask();
+  (await import('./wasm-identity.ts')).registerWasmIdentity();
 }
 
 async function tryTensorflow(): Promise<boolean> {

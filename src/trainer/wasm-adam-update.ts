@@ -15,15 +15,9 @@
 // (tested) and checkpoints keep their format.
 import { tf } from './backend.ts';
 import { WASM_BYTES } from './wasm/adam-update-wasm.ts';
-import type { WasmBackendHeap } from './wasm-kernel-override.ts';
+import { backendModuleExports, heapOffset, type WasmBackendInternals } from './wasm-backend-module.ts';
 
 export const ADAM_UPDATE = 'FreshetAdamUpdate';
-
-/** What the kernel reads of tfjs-backend-wasm 4.22's backend object beyond the other kernels' heap methods (not public API; the memory is checked at the first update). */
-interface WasmBackendInternals extends WasmBackendHeap {
-  dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
-  wasm: { asm?: { memory?: unknown } };
-}
 
 export interface AdamUpdateAttrs {
   beta1: number;
@@ -39,24 +33,8 @@ type AdamUpdateFn = (value: number, gradient: number, m: number, v: number, outV
 
 const f = Math.fround;
 
-// The WebAssembly globals used here; TypeScript declares them with the DOM's lib, which this project's (es2024, Node) does not include.
-declare const WebAssembly: {
-  Memory: abstract new (...args: never[]) => object;
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => { exports: Record<string, unknown> };
-};
-
-/** The compiled update, bound to the backend's memory (one instance per process: tfjs has one WASM backend). */
-function instantiate(backend: WasmBackendInternals): AdamUpdateFn {
-  const memory = backend.wasm.asm?.memory;
-  if (!(memory instanceof WebAssembly.Memory)) throw new Error('the tfjs WASM backend does not expose its memory (wasm.asm.memory): this tfjs-backend-wasm version is not the one freshet was written for');
-  const instance = new WebAssembly.Instance(new WebAssembly.Module(WASM_BYTES), { env: { memory } });
-  return instance.exports.adamUpdate as AdamUpdateFn;
-}
-
 export function registerWasmAdamUpdate(): void {
   if (tf.getKernel(ADAM_UPDATE, 'wasm')) return;
-  let update: AdamUpdateFn | undefined;
   tf.registerKernel({
     kernelName: ADAM_UPDATE,
     backendName: 'wasm',
@@ -64,12 +42,11 @@ export function registerWasmAdamUpdate(): void {
       const { value, gradient, m, v } = inputs as Record<'value' | 'gradient' | 'm' | 'v', tf.TensorInfo>;
       const a = attrs as unknown as AdamUpdateAttrs;
       const internals = backend as unknown as WasmBackendInternals;
-      update ??= instantiate(internals);
+      const update = backendModuleExports(WASM_BYTES, internals).adamUpdate as AdamUpdateFn;
       const outValue = internals.makeOutput(value.shape, 'float32');
       const outM = internals.makeOutput(value.shape, 'float32');
       const outV = internals.makeOutput(value.shape, 'float32');
-      // Byte offsets after the allocations (they do not move when the memory grows).
-      const at = (t: tf.TensorInfo) => internals.dataIdMap.get(t.dataId)!.memoryOffset;
+      const at = (t: tf.TensorInfo) => heapOffset(internals, t);
       const n = value.shape.reduce((x, y) => x * y, 1);
       // The scalars as tfjs makes them: JS numbers turned into float32 tensors.
       update(at(value), at(gradient), at(m), at(v), at(outValue), at(outM), at(outV), n,

@@ -21,16 +21,46 @@ export type DenseActivation = 'relu' | 'elu' | 'linear';
 export function denseForTraining(activation: DenseActivation, needsInputGradient: boolean): (x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D) => tf.Tensor2D {
   return tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const [x, w, b, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
-    const y = tf.fused.matMul({ a: x, b: w, bias: b, activation });
+    const y = denseForward(activation, x, w, b);
     save([x, w, y]);
     return {
       value: y,
       gradFunc: (dy, saved) => {
         const [xs, ws, ys] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
-        const dz = activation === 'relu' ? reluMask(dy, ys) : activation === 'elu' ? tf.mul(dy, tf.where(tf.greater(ys, 0), tf.onesLike(ys), tf.add(ys, 1))) : dy;
-        const dx = needsInputGradient ? tf.matMul(dz as tf.Tensor2D, tf.transpose(ws)) : tf.zerosLike(xs);
-        return [dx, tf.matMul(tf.transpose(xs), dz as tf.Tensor2D), tf.sum(dz, 0)];
+        const { dx, dw, db } = denseBackward(activation, dy as tf.Tensor2D, xs, ws, ys, needsInputGradient);
+        return [dx ?? tf.zerosLike(xs), dw, db];
       },
     };
   }) as unknown as (x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D) => tf.Tensor2D;
+}
+
+/** y = act(x·W + b): tfjs's fused matMul, one kernel outside a gradient tape. */
+export function denseForward(activation: DenseActivation, x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D): tf.Tensor2D {
+  return tf.fused.matMul({ a: x, b: w, bias: b, activation }) as tf.Tensor2D;
+}
+
+/**
+ * y = act(x·W + b) as denseForward computes it under a gradient tape, i.e. in the taped
+ * training step: there tfjs fuses only a linear layer, and runs any other as matMul, add
+ * and the activation (tfjs-core's shouldFuse), which rounds the bias in differently. The
+ * tape-free gradients (mlp-gradients.ts) use this, so the weights are the same bits.
+ */
+export function denseForwardAsTaped(activation: DenseActivation, x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D): tf.Tensor2D {
+  if (activation === 'linear') return denseForward(activation, x, w, b);
+  const z = tf.add(tf.matMul(x, w), b) as tf.Tensor2D;
+  return activation === 'relu' ? tf.relu(z) : tf.elu(z);
+}
+
+/**
+ * The layer's gradients from dy (the gradient at its output y): what the custom gradient
+ * above returns, and what the MLP's gradients without the tape (mlp-gradients.ts) compute,
+ * kernel for kernel. dx is undefined when not needed.
+ */
+export function denseBackward(activation: DenseActivation, dy: tf.Tensor2D, x: tf.Tensor2D, w: tf.Tensor2D, y: tf.Tensor2D, needsInputGradient: boolean): { dx: tf.Tensor2D | undefined; dw: tf.Tensor2D; db: tf.Tensor1D } {
+  const dz = (activation === 'relu' ? reluMask(dy, y) : activation === 'elu' ? tf.mul(dy, tf.where(tf.greater(y, 0), tf.onesLike(y), tf.add(y, 1))) : dy) as tf.Tensor2D;
+  return {
+    dx: needsInputGradient ? tf.matMul(dz, tf.transpose(w)) : undefined,
+    dw: tf.matMul(tf.transpose(x), dz),
+    db: tf.sum(dz, 0),
+  };
 }

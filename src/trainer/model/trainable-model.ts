@@ -11,6 +11,8 @@ import { tf } from '../backend.ts';
 import type { ResolvedConfig } from '../../core/config.ts';
 import { mixSeed } from '../../core/rng.ts';
 import { denseForTraining, type DenseActivation } from './dense-op.ts';
+import { mlpLossAndGradients, type LossAndGradients } from './mlp-gradients.ts';
+import type { TrainingLoss } from './train-step.ts';
 import { layoutWidth, modelInputs, type InputLayout } from './input-layout.ts';
 import { coerceError } from '../../core/errors.ts';
 
@@ -30,6 +32,8 @@ export interface TrainableModel {
   forwardRows(x: Float32Array, rows: number, step: number): tf.Tensor2D;
   /** Extra loss terms (L2). */
   penalty(): tf.Scalar | undefined;
+  /** The batch's loss and gradients without tfjs's tape (the built-in MLP, where mlp-gradients.ts covers it); undefined: use the tape. */
+  lossAndGradients?(x: Float32Array, y: Float32Array, rows: number, loss: TrainingLoss): LossAndGradients | undefined;
   /** The variables the optimizer updates, in a fixed order. */
   variables: tf.Variable[];
   /** Where the model came from, for logs and the registry. */
@@ -102,7 +106,10 @@ export function buildMlp(spec: MlpSpec, input: number | InputLayout, seed: numbe
       ? (x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D) => tf.fused.matMul({ a: x, b: w, bias: b, activation }) as tf.Tensor2D
       : denseForTraining(activation, i > 0 || categorical.length > 0),
   );
-  const { features, featuresOfRows } = embeddedInputs(layout, tables);
+  const { features, featuresOfRows, inputsOfRows, embedded } = embeddedInputs(layout, tables);
+  // The chain mlp-gradients.ts computes exactly: no dropout, no L2, no separate activation op.
+  const tapeFree = options.gradient !== 'builtin' && spec.dropout === 0 && spec.l2 <= 0 && activations.every((a, i) => a === fused[i]);
+  const chain = { tables, kernels, biases, activations: fused, inputsOfRows, embedded };
   const denseStack = (input: tf.Tensor2D, step: number): tf.Tensor2D => {
     let h = input;
     for (let i = 0; i < sizes.length; i++) {
@@ -120,6 +127,7 @@ export function buildMlp(spec: MlpSpec, input: number | InputLayout, seed: numbe
     description: `mlp ${layoutWidth(layout)}→${sizes.join('→')} ${spec.activation}${embeddingSizes ? ` embeddings ${embeddingSizes}` : ''}`,
     forward: (x, step) => denseStack(features(x), step),
     forwardRows: (x, rows, step) => denseStack(featuresOfRows(x, rows), step),
+    lossAndGradients: tapeFree ? (x, y, rows, loss) => mlpLossAndGradients(chain, x, y, rows, loss) : undefined,
     penalty() {
       if (spec.l2 <= 0) return undefined;
       return tf.mul(spec.l2, tf.addN(kernels.map((k) => tf.sum(tf.square(k))))) as tf.Scalar;
@@ -149,9 +157,9 @@ function embeddedInputs(layout: InputLayout, tables: readonly tf.Variable[]) {
     const numeric = layout.numeric > 0 ? tf.slice(x, [0, 0], [-1, layout.numeric]) : undefined;
     return embedded(numeric, categorical.map((_, k) => tf.cast(tf.reshape(tf.slice(x, [0, layout.numeric + k], [-1, 1]), [-1]), 'int32') as tf.Tensor1D));
   };
-  const featuresOfRows = (x: Float32Array, rows: number): tf.Tensor2D => {
+  const inputsOfRows = (x: Float32Array, rows: number): RowInputs => {
     const width = layoutWidth(layout);
-    if (categorical.length === 0) return tf.tensor2d(x.subarray(0, rows * width), [rows, width]);
+    if (categorical.length === 0) return { numeric: tf.tensor2d(x.subarray(0, rows * width), [rows, width]), ids: [] };
     let numeric: tf.Tensor2D | undefined;
     if (layout.numeric > 0) {
       const values = new Float32Array(rows * layout.numeric);
@@ -163,9 +171,19 @@ function embeddedInputs(layout: InputLayout, tables: readonly tf.Variable[]) {
       for (let r = 0; r < rows; r++) column[r] = x[r * width + layout.numeric + k]!;
       return tf.tensor1d(column, 'int32');
     });
-    return embedded(numeric, ids);
+    return { numeric, ids };
   };
-  return { features, featuresOfRows };
+  const featuresOfRows = (x: Float32Array, rows: number): tf.Tensor2D => {
+    const { numeric, ids } = inputsOfRows(x, rows);
+    return categorical.length === 0 ? numeric! : embedded(numeric, ids);
+  };
+  return { features, featuresOfRows, inputsOfRows, embedded };
+}
+
+/** A training batch as the model's inputs: the numeric block (undefined when there is none) and each categorical column's ids. */
+export interface RowInputs {
+  numeric: tf.Tensor2D | undefined;
+  ids: tf.Tensor1D[];
 }
 
 /** Loads a user model module; errors name the file. */

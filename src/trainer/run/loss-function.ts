@@ -2,12 +2,12 @@
 import type { ResolvedConfig } from '../../core/config.ts';
 import { ConfigError } from '../../core/errors.ts';
 import { tf } from '../backend.ts';
-import type { LossFn } from '../model/train-step.ts';
+import type { LossFn, LossName, TrainingLoss } from '../model/train-step.ts';
 
-export type LossName = 'mse' | 'mae' | 'logloss';
+export type { LossName };
 
 /** The loss `model.loss` names (default: mse for regression, logloss for binary); ConfigError when it does not fit the task. */
-export function lossFunction(config: ResolvedConfig): { name: LossName; fn: LossFn } {
+export function lossFunction(config: ResolvedConfig): TrainingLoss {
   const name = (config.model.loss ?? (config.model.task === 'binary' ? 'logloss' : 'mse')) as LossName;
   if (config.model.task === 'binary' && name !== 'logloss') throw new ConfigError(`model.loss ${name} does not fit task binary (use logloss)`);
   if (config.model.task === 'regression' && name === 'logloss') throw new ConfigError('model.loss logloss does not fit task regression (use mse or mae)');

@@ -216,7 +216,7 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
   const counts = { rows: 0, invalid: state.invalidRows };
   const cacheDir = streamCacheDir(config.artifactsDir, run.id);
   const batches = prefetchedBatches(partitions, { columns, split, stats, batchSize: lineage.batch_size, shuffleBuffer: config.training.shuffleBuffer, counts, cacheDir }, state.cursor);
-  const trainStep = new TrainStep(trainable, optimizer, loss.fn, { batchSize: lineage.batch_size }, state.epochLoss);
+  const trainStep = new TrainStep(trainable, optimizer, loss, { batchSize: lineage.batch_size }, state.epochLoss);
   const earlySteps = new Set(lineage.early_checkpoint_steps);
   const lossLog = new LossLog(config.training.logEvery, earlySteps, state.epochLoss);
   const observer = combineObservers(log, ...(options.observers ?? []));
