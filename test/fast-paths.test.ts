@@ -127,3 +127,23 @@ test('the ReLU mask on WASM: the bits of mul(dy, step(y)), zeros, negative zeros
   assert.ok(bytes(fused).equals(bytes(plain)));
   assert.ok(plain.some((v) => Object.is(v, -0)) && plain.some((v) => Number.isNaN(v)), 'the data had negative zeros and NaNs to get right');
 });
+
+test('transpose of 2-D float32 and int32 on WASM: every value moved bit for bit, any shape; other transposes still work', async () => {
+  await initBackend('wasm');
+  for (const [rows, columns] of [[1, 1], [3, 5], [4, 4], [7, 9], [8, 1], [1, 8], [256, 45], [64, 64], [13, 4]] as const) {
+    const values = Float32Array.from({ length: rows * columns }, (_, i) => (i % 11 === 3 ? Number.NaN : i % 7 === 0 ? -0 : Math.sin(i) * 1e3));
+    // A NaN with a payload of its own, which a copy must keep.
+    new Uint32Array(values.buffer)[0] = 0x7fa00001;
+    const expected = new Float32Array(rows * columns);
+    for (let r = 0; r < rows; r++) for (let c = 0; c < columns; c++) expected[c * rows + r] = values[r * columns + c]!;
+    new Uint32Array(expected.buffer)[0] = 0x7fa00001;
+    const t = tf.transpose(tf.tensor2d(values, [rows, columns]));
+    assert.deepEqual(t.shape, [columns, rows]);
+    assert.ok(bytes(t.dataSync() as Float32Array).equals(bytes(expected)), `${rows} × ${columns}`);
+    const ints = Int32Array.from({ length: rows * columns }, (_, i) => i * 3 - 7);
+    const transposedInts = tf.transpose(tf.tensor2d(ints, [rows, columns], 'int32')).dataSync();
+    for (let r = 0; r < rows; r++) for (let c = 0; c < columns; c++) assert.equal(transposedInts[c * rows + r], ints[r * columns + c]);
+  }
+  assert.deepEqual(Array.from(tf.transpose(tf.tensor3d([1, 2, 3, 4, 5, 6, 7, 8], [2, 2, 2]), [2, 0, 1]).dataSync()), [1, 3, 5, 7, 2, 4, 6, 8], 'a 3-D transpose goes to tfjs');
+  assert.deepEqual(Array.from(tf.transpose(tf.tensor2d([1, 2, 3, 4], [2, 2]), [0, 1]).dataSync()), [1, 2, 3, 4], 'the identity permutation');
+});

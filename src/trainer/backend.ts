@@ -24,6 +24,7 @@ async function useWasm(): Promise<void> {
   (await import('./wasm-copy-kernels.ts')).registerWasmCopyKernels();
   (await import('./wasm-relu-mask.ts')).registerWasmReluMask();
   (await import('./wasm-identity.ts')).registerWasmIdentity();
+  (await import('./wasm-transpose.ts')).registerWasmTranspose();
 }
 
 async function tryTensorflow(): Promise<boolean> {
