@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import { buildMlp, createAdam, initBackend, predictRows, tf } from '../src/trainer/index.ts';
 import { modelInputs } from '../src/trainer/model/input-layout.ts';
 import { reluMask } from '../src/trainer/wasm-relu-mask.ts';
+import { columnSums } from '../src/trainer/wasm-column-sums.ts';
 
 const layout = { numeric: 5, categorical: [{ column: 'zone', size: 40, embeddingDim: 6 }, { column: 'hour', size: 30, embeddingDim: 5 }] };
 const width = layout.numeric + layout.categorical.length;
@@ -146,4 +147,22 @@ test('transpose of 2-D float32 and int32 on WASM: every value moved bit for bit,
   }
   assert.deepEqual(Array.from(tf.transpose(tf.tensor3d([1, 2, 3, 4, 5, 6, 7, 8], [2, 2, 2]), [2, 0, 1]).dataSync()), [1, 3, 5, 7, 2, 4, 6, 8], 'a 3-D transpose goes to tfjs');
   assert.deepEqual(Array.from(tf.transpose(tf.tensor2d([1, 2, 3, 4], [2, 2]), [0, 1]).dataSync()), [1, 2, 3, 4], 'the identity permutation');
+});
+
+test('column sums on WASM (a bias gradient): the bits of tf.sum(x, 0), any width, negative zeros included', async () => {
+  await initBackend('wasm');
+  for (const [rows, columns] of [[1, 1], [256, 64], [5, 7], [3, 4], [100, 1]] as const) {
+    const values = Float32Array.from({ length: rows * columns }, (_, i) => (i % 9 === 0 ? -0 : Math.sin(i * 0.37) * 10 ** ((i % 5) - 2)));
+    const x = tf.tensor2d(values, [rows, columns]);
+    // tfjs's own sum over axis 0 (the kernel it runs: transpose, then a sum per row, from 0, in order).
+    const expected = new Float32Array(columns);
+    for (let c = 0; c < columns; c++) {
+      let sum = 0;
+      for (let r = 0; r < rows; r++) sum = Math.fround(sum + values[r * columns + c]!);
+      expected[c] = sum;
+    }
+    const plain = tf.sum(x, 0).dataSync() as Float32Array;
+    assert.ok(bytes(plain).equals(bytes(expected)), `the order of tf.sum is the one written here (${rows} × ${columns})`);
+    assert.ok(bytes(columnSums(x).dataSync() as Float32Array).equals(bytes(plain)), `${rows} × ${columns}`);
+  }
 });

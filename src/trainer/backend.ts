@@ -25,6 +25,7 @@ async function useWasm(): Promise<void> {
   (await import('./wasm-relu-mask.ts')).registerWasmReluMask();
   (await import('./wasm-identity.ts')).registerWasmIdentity();
   (await import('./wasm-transpose.ts')).registerWasmTranspose();
+  (await import('./wasm-column-sums.ts')).registerWasmColumnSums();
 }
 
 async function tryTensorflow(): Promise<boolean> {

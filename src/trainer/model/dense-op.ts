@@ -11,6 +11,7 @@
 // built-in gradient in the last bits only, and are deterministic: exact resume holds.
 import { tf } from '../backend.ts';
 import { reluMask } from '../wasm-relu-mask.ts';
+import { columnSums } from '../wasm-column-sums.ts';
 
 export type DenseActivation = 'relu' | 'elu' | 'linear';
 
@@ -61,6 +62,6 @@ export function denseBackward(activation: DenseActivation, dy: tf.Tensor2D, x: t
   return {
     dx: needsInputGradient ? tf.matMul(dz, tf.transpose(w)) : undefined,
     dw: tf.matMul(tf.transpose(x), dz),
-    db: tf.sum(dz, 0),
+    db: columnSums(dz),
   };
 }
