@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { buildMlp, createAdam, initBackend, tf } from '../src/trainer/index.ts';
-import { predictionGradient } from '../src/trainer/model/mlp-gradients.ts';
+import { lossAtPredictions } from '../src/trainer/model/mlp-gradients.ts';
 import { TrainStep, type LossName, type TrainingLoss } from '../src/trainer/model/train-step.ts';
 import type { MlpSpec } from '../src/trainer/model/trainable-model.ts';
 import type { InputLayout } from '../src/trainer/model/input-layout.ts';
@@ -71,15 +71,27 @@ test('without the tape: the same weights and losses as optimizer.minimize, bit f
   }
 });
 
-test('the loss gradient at the predictions: tfjs\'s own, bit for bit, ties and NaN included', async () => {
+test('the loss and its gradient at the predictions: tfjs\'s own, bit for bit, ties and NaN included', async () => {
   await initBackend('wasm');
   const rows = 7;
   const labels = Float32Array.from([1.5, -2, 0.1, 3, 3, Number.NaN, 1e-8]);
   const predictions = Float32Array.from([0.25, -2.5, 0.3, 3, 2.9999998, 1, 1e-8 + 1e-15]);
   for (const name of ['mse', 'mae'] as const) {
     const expected = tf.tidy(() => tf.grad((p: tf.Tensor) => losses[name].fn(tf.tensor2d(labels, [rows, 1]), p as tf.Tensor2D))(tf.tensor2d(predictions, [rows, 1])).dataSync() as Float32Array);
-    const ours = predictionGradient(name, labels, predictions, rows);
-    assert.deepEqual(Array.from(ours, (v) => (Number.isNaN(v) ? 'NaN' : v)), Array.from(expected, (v) => (Number.isNaN(v) ? 'NaN' : v)), name);
+    const ours = lossAtPredictions(name, labels, predictions, rows);
+    assert.deepEqual(Array.from(ours.gradient, (v) => (Number.isNaN(v) ? 'NaN' : v)), Array.from(expected, (v) => (Number.isNaN(v) ? 'NaN' : v)), name);
+    // Without the NaN row, the loss itself (with it, both are NaN).
+    const finite = (a: Float32Array) => a.subarray(0, 5);
+    const tfLoss = tf.tidy(() => losses[name].fn(tf.tensor2d(finite(labels), [5, 1]), tf.tensor2d(finite(predictions), [5, 1])).dataSync()[0]!);
+    assert.equal(lossAtPredictions(name, finite(labels), finite(predictions), 5).loss, tfLoss, `${name} loss`);
+  }
+  // A long batch: the sum's order matters for the last bits.
+  const n = 1000;
+  const y = Float32Array.from({ length: n }, (_, i) => Math.sin(i) * 100);
+  const p = Float32Array.from({ length: n }, (_, i) => Math.cos(i * 1.3) * 90);
+  for (const name of ['mse', 'mae'] as const) {
+    const tfLoss = tf.tidy(() => losses[name].fn(tf.tensor2d(y, [n, 1]), tf.tensor2d(p, [n, 1])).dataSync()[0]!);
+    assert.equal(lossAtPredictions(name, y, p, n).loss, tfLoss, `${name} loss over ${n} rows`);
   }
 });
 

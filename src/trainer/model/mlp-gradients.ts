@@ -9,6 +9,9 @@
 // dispatch. A training step of the flights' model is about 60 kernels; most of the
 // engine's share of it is that bookkeeping, and the chain of an MLP is known in advance.
 //
+// The loss itself is computed here too, from the predictions read back (a few hundred
+// floats), instead of by the loss's five kernels.
+//
 // Only for what the chain below is exactly: regression with mse or mae, hidden layers
 // relu, elu or linear, no dropout and no L2 (the defaults). Anything else returns
 // undefined and the training step takes the tape.
@@ -49,10 +52,10 @@ export function mlpLossAndGradients(chain: MlpChain, x: Float32Array, y: Float32
     h = denseForwardAsTaped(chain.activations[i]!, h, kernel as tf.Tensor2D, chain.biases[i] as tf.Tensor1D);
     outputs.push(h);
   });
-  const labels = tf.tensor2d(y.subarray(0, rows), [rows, 1]);
-  const cost = loss.fn(labels, h);
-  // Backward: the loss's gradient at the predictions, then layer by layer.
-  let dy: tf.Tensor2D = tf.tensor2d(predictionGradient(loss.name, y, h.dataSync() as Float32Array, rows), [rows, 1]);
+  // The loss and its gradient at the predictions, from the predictions read back (rows floats).
+  const atPredictions = lossAtPredictions(loss.name, y, h.dataSync() as Float32Array, rows);
+  const cost = tf.scalar(atPredictions.loss);
+  let dy: tf.Tensor2D = tf.tensor2d(atPredictions.gradient, [rows, 1]);
   const layerGradients: tf.Tensor[] = [];
   for (let i = chain.kernels.length - 1; i >= 0; i--) {
     const needsInputGradient = i > 0 || ids.length > 0;
@@ -71,23 +74,28 @@ export function mlpLossAndGradients(chain: MlpChain, x: Float32Array, y: Float32
 }
 
 /**
- * d loss / d prediction, as tfjs's gradients of its losses make it (reduction: the mean
- * over the batch, `SUM_BY_NONZERO_WEIGHTS` without weights): with c = 1/n in float32,
- * - mse, squaredDifference then sum then div by n: c · (2 · (p − y)), each step float32;
- * - mae, abs(sub(y, p)) then sum then div by n: −c · step(y − p, −1), i.e. −c where
- *   y − p > 0, +c where it is ≤ 0 (step's alpha), NaN where it is NaN.
+ * The batch loss and d loss / d prediction, as tfjs's losses and their gradients make them
+ * (reduction: the mean over the batch, `SUM_BY_NONZERO_WEIGHTS` without weights), every
+ * operation in float32 and the sum in tfjs's order (from 0, row after row: Sum.cc), so the
+ * same bits as the kernels (tested). With d = y − p and c = 1/n:
+ * - mse (squaredDifference, sum, div by n): loss Σ d·d / n; gradient c · (2 · (p − y));
+ * - mae (abs of sub, sum, div by n): loss Σ |d| / n; gradient −c · step(d, −1), i.e. −c
+ *   where d > 0, +c where d ≤ 0 (step's alpha), NaN where d is NaN.
  */
-export function predictionGradient(loss: 'mse' | 'mae', labels: Float32Array, predictions: Float32Array, rows: number): Float32Array {
+export function lossAtPredictions(loss: 'mse' | 'mae', labels: Float32Array, predictions: Float32Array, rows: number): { loss: number; gradient: Float32Array } {
   const f = Math.fround;
   const c = f(1 / rows);
-  const out = new Float32Array(rows);
+  const gradient = new Float32Array(rows);
+  let sum = 0;
   for (let i = 0; i < rows; i++) {
+    const difference = f(labels[i]! - predictions[i]!);
     if (loss === 'mse') {
-      out[i] = c * f(2 * f(predictions[i]! - labels[i]!));
+      sum = f(sum + f(difference * difference));
+      gradient[i] = c * f(2 * f(predictions[i]! - labels[i]!));
     } else {
-      const difference = f(labels[i]! - predictions[i]!);
-      out[i] = difference > 0 ? -c : difference !== difference ? Number.NaN : c;
+      sum = f(sum + Math.abs(difference));
+      gradient[i] = difference > 0 ? -c : difference !== difference ? Number.NaN : c;
     }
   }
-  return out;
+  return { loss: f(sum / rows), gradient };
 }
