@@ -8,7 +8,8 @@ import { computeFeatureStats } from '../src/trainer/stream/feature-stats.ts';
 import { loadEvalSet } from '../src/trainer/stream/eval-set.ts';
 import { trainBatches, type TrainStreamOptions } from '../src/trainer/stream/train-batches.ts';
 import { type TrainingPartition } from '../src/trainer/stream/stream-spec.ts';
-import { prefetchedBatches } from '../src/trainer/stream/prefetch.ts';
+import { prefetchedBatches, startedNow } from '../src/trainer/stream/prefetch.ts';
+import { waitFor } from './support/wait.ts';
 import { streamCacheDir } from '../src/trainer/run/stream-cache-dir.ts';
 import { FEATURES, LABEL, syntheticRows, tempDir, writeCsv } from './support/partitions.ts';
 
@@ -75,16 +76,32 @@ describe('training stream', async () => {
     assert.equal(fs.existsSync(path.join(path.dirname(cacheDir), 'worker')), false, 'the prefetching stream removes its cache when it ends');
   });
 
+  test('started now, the worker reads before the first batch is asked for; the stream is the same, and ends as before', async () => {
+    const plain = await take(trainBatches(parts, options, { pass: 0, offset: 0 }), 40);
+    const cacheDir = path.join(tempDir('freshet-started-'), 'stream');
+    const started = startedNow(prefetchedBatches(parts, { ...options, cacheDir }, { pass: 0, offset: 0 }, 4));
+    // Its worker writes its copy of the parsed rows as it reads: proof that it is at work with no next() called.
+    await waitFor('the worker to read before any batch is asked for', () => fs.existsSync(cacheDir) && fs.readdirSync(cacheDir).length > 0);
+    assert.deepEqual(await take(started, 40), plain);
+    assert.equal(fs.existsSync(cacheDir), false, 'ended by return(): its cache removed');
+    // Ended before its first batch was taken: the worker goes, and its cache with it.
+    const unused = startedNow(prefetchedBatches(parts, { ...options, cacheDir }, { pass: 0, offset: 0 }, 4));
+    await unused.return(undefined);
+    assert.equal(fs.existsSync(cacheDir), false, 'ended unused: its cache removed');
+  });
+
   test('a data error in the worker reaches the caller with file, line and column', async () => {
     const bad = partitions(1, 10);
     writeCsv(path.join(bad[0]!.dir, 'part-0.csv'), [[1, 2, 3, 4, 5], [1, Number.NaN, 3, 4, 5], [1, 2, 3, 4, 5]]);
     const strict = { ...options, split: { ...split, evalFraction: 1e-9, invalidRows: 'reject' as const } };
-    await assert.rejects(take(prefetchedBatches(bad, strict, { pass: 0, offset: 0 }), 1), (error: Error & { line?: number; column?: string }) => {
-      assert.match(error.message, /part-0\.csv, line 3, column x1: missing, NaN or infinite value/);
-      assert.equal(error.line, 3);
-      assert.equal(error.column, 'x1');
-      return true;
-    });
+    for (const stream of [() => prefetchedBatches(bad, strict, { pass: 0, offset: 0 }), () => startedNow(prefetchedBatches(bad, strict, { pass: 0, offset: 0 }))]) {
+      await assert.rejects(take(stream(), 1), (error: Error & { line?: number; column?: string }) => {
+        assert.match(error.message, /part-0\.csv, line 3, column x1: missing, NaN or infinite value/);
+        assert.equal(error.line, 3);
+        assert.equal(error.column, 'x1');
+        return true;
+      });
+    }
   });
 });
 

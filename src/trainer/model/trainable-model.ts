@@ -1,9 +1,9 @@
 // Models: the built-in MLP (from config) and user modules (createModel(tf, { inputDim, categorical })).
 //
 // The MLP is a tf.Sequential of Dense layers, so it saves and serves as a standard tfjs
-// LayersModel, but its training forward pass is our own: fused matMul+bias+activation per
-// layer (fewer kernels per step) with a gradient that stays on WASM's fast matMul path
-// (dense-op.ts), and dropout seeded per step (tfjs's Dropout layer is
+// LayersModel, but its training pass is our own: dense layers with a gradient that stays
+// on WASM's fast matMul path (dense-op.ts), for the default chain gradients computed
+// without the tape (mlp-gradients.ts), and dropout seeded per step (tfjs's Dropout layer is
 // either unseeded or reuses one mask for every step, and either would break exact resume).
 import fs from 'node:fs';
 import { pathToFileURL } from 'node:url';

@@ -9,6 +9,12 @@ import type { DataCursor, FeatureStats } from '../stream/stream-spec.ts';
 import { initialEarlyStopping } from './early-stopping.ts';
 import type { StartPoint } from './run-start.ts';
 
+/** Where a run's training stream starts: a resumed run where its checkpoint stood (with its invalid-row count so far), any other run at the beginning. */
+export function streamStart(start: Pick<StartPoint, 'loaded' | 'continuing'>): { cursor: DataCursor; invalidRows: number } {
+  const continued = start.continuing ? start.loaded?.state : undefined;
+  return { cursor: continued?.cursor ?? { pass: 0, offset: 0 }, invalidRows: continued?.invalidRows ?? 0 };
+}
+
 /**
  * The state a run continues from. A resumed run continues its checkpoint exactly; a new
  * run from a base checkpoint keeps its step, epoch and optimizer, but gets fresh
@@ -34,13 +40,13 @@ export function initialState(
     adam: { beta1: adam.beta1, beta2: adam.beta2, epsilon: adam.epsilon, accBeta1: 0, accBeta2: 0 },
     earlyStopping: continued?.earlyStopping ?? initialEarlyStopping(),
     featureStats,
-    cursor: continued?.cursor ?? { pass: 0, offset: 0 },
+    cursor: streamStart(start).cursor,
     seed: training.seed,
     epochLoss: continued?.epochLoss ?? { sum: 0, count: 0 },
     trainLoss: carried?.trainLoss ?? null,
     valLoss: carried?.valLoss ?? null,
     metrics: carried?.metrics ?? {},
-    invalidRows: continued?.invalidRows ?? 0,
+    invalidRows: streamStart(start).invalidRows,
   };
 }
 

@@ -18,7 +18,7 @@ import { buildModel } from '../model/trainable-model.ts';
 import { inputLayout } from '../model/input-layout.ts';
 import { encodeEvalSet, loadEvalSet, type EvalSet } from '../stream/eval-set.ts';
 import { type DataCursor, type FeatureStats, type TrainingPartition } from '../stream/stream-spec.ts';
-import { prefetchedBatches } from '../stream/prefetch.ts';
+import { prefetchedBatches, startedNow } from '../stream/prefetch.ts';
 import { registeredPartitions } from './lineage.ts';
 import { trainingSpec } from './training-spec.ts';
 import { resumeRun, startNewRun, type StartPoint } from './run-start.ts';
@@ -30,7 +30,7 @@ import { endRun } from './run-end.ts';
 import { ThroughputMeter } from './throughput-meter.ts';
 import { Evaluator } from './evaluator.ts';
 import { LossLog } from './loss-log.ts';
-import { advanceStep, checkpointDue, closeEpoch, initialState } from './run-state.ts';
+import { advanceStep, checkpointDue, closeEpoch, initialState, streamStart } from './run-state.ts';
 import { extendsRun } from './run-extension.ts';
 
 export interface TrainRunOptions {
@@ -208,14 +208,26 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
 
   // What the run reads its data through: the lineage's statistics, with vocabularies grown from the base's.
   const { stats, loaded } = await runVocabularies(db, config, start, log);
-  const { trainable, optimizer, adam } = await restoredModel(config, stats, loaded);
-  const state = initialState(start, config.training, adam, stats);
-
-  // Validation rows read through this run's vocabularies once (categorical values arrive raw).
-  const evalSet = encodeEvalSet(options.evalSet && !options.resumeRunId ? options.evalSet : await loadEvalSet(evalPartitions, columns, split, stats, config.training.evalMaxRows), stats.categorical);
-  const counts = { rows: 0, invalid: state.invalidRows };
+  // The training stream starts before the model is restored and the validation rows are
+  // read, so that its worker parses and shuffles meanwhile (prefetch.ts, startedNow).
+  const from = streamStart(start);
+  const counts = { rows: 0, invalid: from.invalidRows };
   const cacheDir = streamCacheDir(config.artifactsDir, run.id);
-  const batches = prefetchedBatches(partitions, { columns, split, stats, batchSize: lineage.batch_size, shuffleBuffer: config.training.shuffleBuffer, counts, cacheDir }, state.cursor);
+  const batches = startedNow(prefetchedBatches(partitions, { columns, split, stats, batchSize: lineage.batch_size, shuffleBuffer: config.training.shuffleBuffer, counts, cacheDir }, from.cursor));
+  let restored: Awaited<ReturnType<typeof restoredModel>> | undefined;
+  let evalSet: EvalSet;
+  try {
+    restored = await restoredModel(config, stats, loaded);
+    // Validation rows read through this run's vocabularies once (categorical values arrive raw).
+    evalSet = encodeEvalSet(options.evalSet && !options.resumeRunId ? options.evalSet : await loadEvalSet(evalPartitions, columns, split, stats, config.training.evalMaxRows), stats.categorical);
+  } catch (error) {
+    await batches.return(undefined);
+    restored?.optimizer.dispose();
+    restored?.trainable.model.dispose();
+    throw error;
+  }
+  const { trainable, optimizer, adam } = restored;
+  const state = initialState(start, config.training, adam, stats);
   const trainStep = new TrainStep(trainable, optimizer, loss, { batchSize: lineage.batch_size }, state.epochLoss);
   const earlySteps = new Set(lineage.early_checkpoint_steps);
   const lossLog = new LossLog(config.training.logEvery, earlySteps, state.epochLoss);
