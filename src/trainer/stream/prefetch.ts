@@ -16,12 +16,19 @@ type Message =
   | { batches: Batch[]; /** The invalid-row count as each batch was made. */ invalid: number[] }
   | { error: { name: string; message: string; file?: string; line?: number; column?: string } };
 
-/** Like trainBatches(), with up to `depth` batches prepared ahead on another thread. */
+/**
+ * Like trainBatches(), with up to `depth` batches prepared ahead on another thread. Why 64
+ * (800 KB of a flights batch): the worker makes batches faster than a step uses them on
+ * average, but in bursts (a new file, the garbage collector, the other core busy with a
+ * gate); with 16 ahead the training loop of a flights backtest waited 6 s for batches,
+ * with 64 it waits 3.5 s, most of it for each run's first batches (BENCHMARKS.md ›
+ * Retrains three times faster).
+ */
 export async function* prefetchedBatches(
   partitions: readonly TrainingPartition[],
   options: TrainStreamOptions,
   from: DataCursor,
-  depth = 2 * BATCHES_PER_MESSAGE,
+  depth = 8 * BATCHES_PER_MESSAGE,
 ): AsyncGenerator<Batch> {
   const { counts, ...plain } = options;
   const worker = new Worker(new URL('./batch-worker.ts', import.meta.url), {
