@@ -8,7 +8,7 @@ import { computeFeatureStats } from '../src/trainer/stream/feature-stats.ts';
 import { loadEvalSet } from '../src/trainer/stream/eval-set.ts';
 import { trainBatches, type TrainStreamOptions } from '../src/trainer/stream/train-batches.ts';
 import { type TrainingPartition } from '../src/trainer/stream/stream-spec.ts';
-import { prefetchedBatches, startedNow } from '../src/trainer/stream/prefetch.ts';
+import { prefetchedBatches, startedNow, streamWorkersStarted } from '../src/trainer/stream/prefetch.ts';
 import { waitFor } from './support/wait.ts';
 import { streamCacheDir } from '../src/trainer/run/stream-cache-dir.ts';
 import { FEATURES, LABEL, syntheticRows, tempDir, writeCsv } from './support/partitions.ts';
@@ -88,6 +88,28 @@ describe('training stream', async () => {
     const unused = startedNow(prefetchedBatches(parts, { ...options, cacheDir }, { pass: 0, offset: 0 }, 4));
     await unused.return(undefined);
     assert.equal(fs.existsSync(cacheDir), false, 'ended unused: its cache removed');
+  });
+
+  test('one stream after another runs on the same thread, each the same as in-thread, after a data error too', async () => {
+    const plain = await take(trainBatches(parts, options, { pass: 0, offset: 0 }), 30);
+    await take(prefetchedBatches(parts, options, { pass: 0, offset: 0 }, 4), 5); // a thread exists and is parked
+    const threads = streamWorkersStarted();
+    assert.deepEqual(await take(prefetchedBatches(parts, options, { pass: 0, offset: 0 }, 4), 30), plain);
+    assert.deepEqual(await take(prefetchedBatches(parts, options, { pass: 0, offset: 0 }, 4), 30), plain);
+    assert.equal(streamWorkersStarted(), threads, 'no new thread for the next streams');
+    const bad = partitions(1, 10);
+    writeCsv(path.join(bad[0]!.dir, 'part-0.csv'), [[1, 2, 3, 4, 5], [1, Number.NaN, 3, 4, 5]]);
+    const strict = { ...options, split: { ...split, evalFraction: 1e-9, invalidRows: 'reject' as const } };
+    await assert.rejects(take(prefetchedBatches(bad, strict, { pass: 0, offset: 0 }), 1), /line 3, column x1/);
+    assert.deepEqual(await take(prefetchedBatches(parts, options, { pass: 0, offset: 0 }, 4), 30), plain, 'the stream after a failed one');
+    assert.equal(streamWorkersStarted(), threads, 'the same thread throughout');
+    // Two streams at once: the second gets a thread of its own.
+    const first = prefetchedBatches(parts, options, { pass: 0, offset: 0 }, 4);
+    const second = prefetchedBatches(parts, options, { pass: 0, offset: 0 }, 4);
+    const [a, b] = await Promise.all([take(first, 20), take(second, 20)]);
+    assert.deepEqual(a, plain.slice(0, 20));
+    assert.deepEqual(b, plain.slice(0, 20));
+    assert.equal(streamWorkersStarted(), threads + 1);
   });
 
   test('a data error in the worker reaches the caller with file, line and column', async () => {

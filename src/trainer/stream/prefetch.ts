@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import type { Batch, TrainStreamOptions } from './train-batches.ts';
 import type { DataCursor, RowCounts, TrainingPartition } from './stream-spec.ts';
+import type { StreamCommand, StreamRequest } from './batch-worker.ts';
 import { DataFileError, doorSetup } from '../../data/index.ts';
 import { TrainingError } from '../../core/errors.ts';
 
@@ -31,26 +32,35 @@ export async function* prefetchedBatches(
   depth = 8 * BATCHES_PER_MESSAGE,
 ): AsyncGenerator<Batch> {
   const { counts, ...plain } = options;
-  const worker = new Worker(new URL('./batch-worker.ts', import.meta.url), {
-    workerData: { partitions, options: plain, from, invalidSoFar: counts?.invalid ?? 0, doors: doorSetup() },
-  });
-  worker.unref(); // an abandoned stream must not keep the process alive
+  const worker = streamWorker();
   const queue: Message[] = [];
   let failure: Error | undefined;
+  let gone = false; // the thread crashed or exited: nothing to stop, nothing to keep
   let notify: (() => void) | undefined;
-  worker.on('message', (message: Message) => {
+  let stopped: (() => void) | undefined;
+  const onMessage = (message: Message | { stopped: true }) => {
+    if ('stopped' in message) return stopped?.();
     queue.push(message);
     notify?.();
-  });
-  worker.on('error', (error) => {
+  };
+  const onError = (error: Error) => {
     failure = error;
+    gone = true;
     notify?.();
-  });
-  worker.on('exit', (code) => {
-    if (code !== 0 && !failure) failure = new Error(`the data worker exited with code ${code}`);
+    stopped?.();
+  };
+  const onExit = (code: number) => {
+    if (!failure) failure = new Error(`the data worker exited with code ${code}`);
+    gone = true;
     notify?.();
-  });
-  worker.postMessage({ credits: depth });
+    stopped?.();
+  };
+  worker.on('message', onMessage);
+  worker.on('error', onError);
+  worker.on('exit', onExit);
+  const request: StreamRequest = { partitions: [...partitions], options: plain, from, invalidSoFar: counts?.invalid ?? 0, doors: doorSetup() };
+  worker.postMessage({ start: request } satisfies StreamCommand);
+  worker.postMessage({ credits: depth } satisfies StreamCommand);
   try {
     for (;;) {
       while (queue.length === 0 && !failure) await new Promise<void>((resolve) => (notify = resolve));
@@ -72,13 +82,72 @@ export async function* prefetchedBatches(
         if (counts) (counts as RowCounts).invalid = message.invalid[i]!;
         yield batch;
       }
-      worker.postMessage({ credits: message.batches.length }); // the group is consumed: as many may come
+      worker.postMessage({ credits: message.batches.length } satisfies StreamCommand); // the group is consumed: as many may come
     }
   } finally {
-    await worker.terminate();
-    // The worker's copies of the parsed rows go with it (it cannot clean up once terminated).
+    const done = gone || (await stopStream(worker, (resolve) => (stopped = resolve)));
+    worker.off('message', onMessage);
+    worker.off('error', onError);
+    worker.off('exit', onExit);
+    if (done && !gone) park(worker);
+    else if (!gone) await worker.terminate(); // it did not let go in time: as before this thread was kept, end it
+    // The stream's copies of the parsed rows go with it (its files are closed once it has stopped).
     if (options.cacheDir) fs.rmSync(options.cacheDir, { recursive: true, force: true });
   }
+}
+
+/** How long a stopping stream may take to let go of its files before its thread is ended instead. */
+const STOP_TIMEOUT_MS = 10_000;
+
+/** Asks the thread to end its stream; true once it has, false if it did not in STOP_TIMEOUT_MS. */
+function stopStream(worker: Worker, onStopped: (resolve: () => void) => void): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => resolve(false), STOP_TIMEOUT_MS);
+    timer.unref();
+    onStopped(() => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+    worker.postMessage({ stop: true } satisfies StreamCommand);
+  });
+}
+
+// The one thread kept between streams (runs follow one another in a process; a second
+// stream at the same time gets a thread of its own, ended when it stops).
+let parked: { worker: Worker; forget: () => void } | undefined;
+let started = 0;
+
+/** Threads the streams of this process have started (for the tests: a second stream reuses the first's). */
+export function streamWorkersStarted(): number {
+  return started;
+}
+
+function streamWorker(): Worker {
+  if (parked) {
+    const { worker, forget } = parked;
+    parked = undefined;
+    worker.off('error', forget);
+    worker.off('exit', forget);
+    return worker;
+  }
+  started += 1;
+  const worker = new Worker(new URL('./batch-worker.ts', import.meta.url));
+  worker.unref(); // an abandoned or parked stream must not keep the process alive
+  return worker;
+}
+
+function park(worker: Worker): void {
+  if (parked) {
+    void worker.terminate();
+    return;
+  }
+  // A parked thread that fails is simply not reused (and its error is not an unhandled one).
+  const forget = () => {
+    if (parked?.worker === worker) parked = undefined;
+  };
+  parked = { worker, forget };
+  worker.on('error', forget);
+  worker.on('exit', forget);
 }
 
 /**
