@@ -166,3 +166,20 @@ test('column sums on WASM (a bias gradient): the bits of tf.sum(x, 0), any width
     assert.ok(bytes(columnSums(x).dataSync() as Float32Array).equals(bytes(plain)), `${rows} × ${columns}`);
   }
 });
+
+test('tf.clone on WASM: a second reference to the same memory (no copy), still valid once the original is disposed', async () => {
+  await initBackend('wasm');
+  const original = tf.tensor2d([1, 2, 3, 4, 5, 6], [2, 3]);
+  const buffers = () => (tf.memory() as { numDataBuffers: number }).numDataBuffers;
+  const buffersBefore = buffers();
+  const clone = tf.clone(original);
+  assert.equal(buffers(), buffersBefore, 'no new buffer: tfjs-backend-wasm\'s own Identity copies');
+  original.dispose();
+  assert.deepEqual(Array.from(clone.dataSync()), [1, 2, 3, 4, 5, 6], 'the memory lives while a reference does');
+  assert.deepEqual(clone.shape, [2, 3]);
+  const cloneOfClone = tf.clone(clone);
+  clone.dispose();
+  assert.deepEqual(Array.from(cloneOfClone.dataSync()), [1, 2, 3, 4, 5, 6]);
+  cloneOfClone.dispose();
+  assert.equal(buffers(), buffersBefore - 1, 'freed with the last reference');
+});
