@@ -1,8 +1,8 @@
 // The training step: the hot path. One forward/backward/Adam update — the built-in MLP's
 // gradients without the tape where it has them (mlp-gradients.ts), else inside
-// optimizer.minimize — and one add into an on-device loss accumulator. Nothing is read
-// back to JavaScript unless asked (a readback stalls the step: every `logEvery` steps and
-// at checkpoints only).
+// optimizer.minimize — and one add into an on-device loss accumulator. The loss is not
+// read back to JavaScript unless asked (every `logEvery` steps and at checkpoints); the
+// tape-free path reads the batch's predictions (one float a row) for the loss's gradient.
 import { tf } from '../backend.ts';
 import type { TrainableModel } from './trainable-model.ts';
 

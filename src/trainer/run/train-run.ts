@@ -1,9 +1,12 @@
 // One training run: virtual epochs of a fixed number of steps, a full-state checkpoint at
 // the end of each, early stopping on validation loss, and exact resume.
 //
-// Hot path (one step): copy the batch into two tensors, one fused forward/backward/Adam
-// update inside optimizer.minimize, and one add into an on-device loss accumulator. The
-// loss is read back only every `logEvery` steps and at checkpoints, never per step.
+// Hot path (one step): the batch into tensors, forward and backward (the built-in MLP's
+// without tfjs's tape, model/mlp-gradients.ts; any other model inside optimizer.minimize),
+// one Adam update, and one add into an on-device loss accumulator. The loss is read back
+// only every `logEvery` steps and at checkpoints (the tape-free path reads the batch's
+// predictions, one float a row, to compute the loss's gradient: on the CPU backends freshet
+// runs on a read costs a copy, not a stall).
 import type { ResolvedConfig } from '../../core/config.ts';
 import { coerceError, ConfigError } from '../../core/errors.ts';
 import type { Logger } from '../../core/log.ts';
@@ -128,7 +131,7 @@ interface RunLoop {
 }
 
 /**
- * The hot path: one batch, one fused forward/backward/Adam step, one add into the
+ * The hot path: one batch, one forward/backward/Adam step, one add into the
  * on-device loss accumulator; the loss read back only at logged steps and checkpoints.
  * Returns true when the run was interrupted, false when it reached its target or stopped early.
  */
