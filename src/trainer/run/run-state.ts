@@ -28,6 +28,7 @@ export function initialState(
 ): TrainingState {
   const carried = start.loaded?.state;
   const continued = start.continuing ? carried : undefined;
+  const stream = streamStart(start);
   return {
     format: 1,
     lineageId: start.lineage.id,
@@ -40,13 +41,13 @@ export function initialState(
     adam: { beta1: adam.beta1, beta2: adam.beta2, epsilon: adam.epsilon, accBeta1: 0, accBeta2: 0 },
     earlyStopping: continued?.earlyStopping ?? initialEarlyStopping(),
     featureStats,
-    cursor: streamStart(start).cursor,
+    cursor: stream.cursor,
     seed: training.seed,
     epochLoss: continued?.epochLoss ?? { sum: 0, count: 0 },
     trainLoss: carried?.trainLoss ?? null,
     valLoss: carried?.valLoss ?? null,
     metrics: carried?.metrics ?? {},
-    invalidRows: streamStart(start).invalidRows,
+    invalidRows: stream.invalidRows,
   };
 }
 

@@ -16,7 +16,7 @@ import { type DataCursor, type TrainingPartition } from './stream-spec.ts';
 
 /** What a stream is: what trainBatches() takes, with the doors of the process that asks. */
 export interface StreamRequest {
-  partitions: TrainingPartition[];
+  partitions: readonly TrainingPartition[];
   options: Omit<TrainStreamOptions, 'counts'>;
   from: DataCursor;
   invalidSoFar: number;

@@ -58,7 +58,7 @@ export async function* prefetchedBatches(
   worker.on('message', onMessage);
   worker.on('error', onError);
   worker.on('exit', onExit);
-  const request: StreamRequest = { partitions: [...partitions], options: plain, from, invalidSoFar: counts?.invalid ?? 0, doors: doorSetup() };
+  const request: StreamRequest = { partitions, options: plain, from, invalidSoFar: counts?.invalid ?? 0, doors: doorSetup() };
   worker.postMessage({ start: request } satisfies StreamCommand);
   worker.postMessage({ credits: depth } satisfies StreamCommand);
   try {
