@@ -45,6 +45,14 @@ export interface DaemonOptions {
   role?: DaemonRole;
 }
 
+/**
+ * The bound on releasing what holds nothing a user could lose (threads, sockets, timers;
+ * a watcher's registrations are transactions and the registry is closed after it): past
+ * it, shutdown goes on without it and says so. The workers (the running job checkpoints)
+ * and the registry (an embedded server must be stopped) have no bound but the signal's.
+ */
+const HOLDS_NOTHING = { timeoutMs: 10_000 };
+
 /** Identifies this process in job leases and cron slots: host, pid and a random suffix. */
 function newProcessId(): string {
   return `${os.hostname()}:${process.pid}:${crypto.randomBytes(3).toString('hex')}`;
@@ -174,7 +182,7 @@ async function startWatchers({ db, lineages, log, metrics, schedulers, releasers
       countRegistration(metrics, readers.map((r) => r.lineage), outcome, arrivedAt);
       if (outcome.kind === 'registered') for (const reader of readers) schedulers.get(reader.lineage)?.dataArrived();
     });
-    releasers.add(`watcher ${source}`, () => watcher.stop());
+    releasers.add(`watcher ${source}`, () => watcher.stop(), HOLDS_NOTHING);
     watchers.push(watcher);
   }
   for (const watcher of watchers) await watcher.start();
@@ -196,9 +204,9 @@ export async function runDaemon({ config, log, signal, role = 'all' }: DaemonOpt
     const startup = newStartup();
     const metrics = daemonMetrics(startup, lineages);
     if (config.http.enabled) {
-      releasers.add('models', () => startup.models?.close());
+      releasers.add('models', () => startup.models?.close(), HOLDS_NOTHING);
       const http = await startDaemonHttp({ config, lineages, log, role, startup, metrics });
-      releasers.add('http', () => http.close());
+      releasers.add('http', () => http.close(), HOLDS_NOTHING);
     }
 
     const registry = await openMigratedRegistry({ config, lineages, log, signal, startup, releasers });
@@ -212,7 +220,7 @@ export async function runDaemon({ config, log, signal, role = 'all' }: DaemonOpt
     const workers = createWorkers({ db, config, lineages, log, processId, metrics, schedulers });
     startup.workers = workers;
     const listener = startListener({ url: registry.url, config, lineages, log, workers, schedulers, models });
-    releasers.add('listener', () => listener.stop());
+    releasers.add('listener', () => listener.stop(), HOLDS_NOTHING);
 
     if (role === 'all') {
       for (const lineage of lineages) {
@@ -223,13 +231,13 @@ export async function runDaemon({ config, log, signal, role = 'all' }: DaemonOpt
     }
     for (const scheduler of schedulers.values()) {
       scheduler.start();
-      releasers.add('scheduler', () => scheduler.stop());
+      releasers.add('scheduler', () => scheduler.stop(), HOLDS_NOTHING);
       scheduler.dataArrived(); // partitions that arrived while no daemon ran
     }
     if (config.notify.webhooks.length > 0) {
       const notifier = new WebhookNotifier({ db, config, log });
       await notifier.start();
-      releasers.add('webhooks', () => notifier.stop());
+      releasers.add('webhooks', () => notifier.stop(), HOLDS_NOTHING);
       for (const worker of workers) worker.on('settled', () => notifier.wake()); // a decision or a job failed for good: tell them now, not at the next poll
     }
     for (const worker of workers) worker.start();

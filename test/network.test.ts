@@ -64,6 +64,20 @@ describe('a network that silently drops packets', () => {
     await sql`select pg_notify('freshet_jobs', 'after the outage')`.execute(direct);
     await waitFor('a notification after the outage', () => received.includes('after the outage'));
   });
+
+  // pg's Client never settles connect() once end() is called on it mid-connect (its 'end'
+  // handler skips the connect callback when the client is ending): without the listener's
+  // own abort of the attempt, stop() waited forever and a daemon's graceful shutdown ran
+  // into its timeout (CI, 2026-12-07). The connect timeout is long here so only stop() can end it.
+  test('stop() during a connection attempt that gets no answer ends the attempt and returns', { timeout: 30_000 }, async () => {
+    const { proxy, url } = await proxied();
+    proxy.setMode('blackhole');
+    const listener = new NotificationListener({ url, channels: ['freshet_jobs'], log, maxBackoffSeconds: 0.5, connectTimeoutSeconds: 60, queryTimeoutSeconds: 60 });
+    listener.start();
+    await waitFor('a connection attempt under way', () => proxy.connections > 0);
+    await listener.stop();
+    assert.equal(listener.connected, false);
+  });
 });
 
 describe('a server that refuses connections', () => {

@@ -18,6 +18,10 @@ export function addJobVerbs(program: Command): void {
       if (controller.signal.aborted) return; // interrupted while still starting: a clean stop
       throw error;
     }
+    // Stopped: everything was released or, past its bound, named in the log and left
+    // behind. Whatever was left (a thread that would not end) must not keep the process
+    // up until the shutdown timeout turns a clean stop into a failure.
+    setTimeout(() => process.exit(), 1000).unref();
   };
 
   program

@@ -100,8 +100,10 @@ export class NotificationListener extends EventEmitter<ListenerEvents> {
     });
     this.#client = client;
     try {
-      await client.connect();
-      for (const channel of this.#options.channels) await client.query(`LISTEN ${channel}`);
+      // Abandoned at stop(): pg never settles connect() on a client ended mid-connect, and a
+      // statement on a silent network waits for its timeout.
+      await unlessStopped(client.connect(), this.#stop.signal);
+      for (const channel of this.#options.channels) await unlessStopped(client.query(`LISTEN ${channel}`), this.#stop.signal);
     } catch (error) {
       await closeConnection(client);
       throw error;
@@ -109,6 +111,31 @@ export class NotificationListener extends EventEmitter<ListenerEvents> {
     client.on('notification', (message) => this.emit('notification', message.channel as Channel, message.payload ?? ''));
     return { lost, client };
   }
+}
+
+/**
+ * `work`, or a rejection as soon as `signal` aborts. pg's Client does not settle connect()
+ * once end() is called while it connects (its 'end' handler skips the connect callback for
+ * a client that is ending), so the listener's stop() would wait forever for an attempt
+ * on a network that gives no answer (test/network.test.ts; a daemon's graceful shutdown
+ * timed out on it in CI, 2026-12-07).
+ */
+function unlessStopped<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) {
+    work.catch(() => {});
+    return Promise.reject(signal.reason as Error);
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => {
+      work.catch(() => {}); // its late failure is expected, not an unhandled rejection
+      reject(signal.reason as Error);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => (signal.removeEventListener('abort', onAbort), resolve(value)),
+      (error: unknown) => (signal.removeEventListener('abort', onAbort), reject(error as Error)),
+    );
+  });
 }
 
 /** How long a connection being given up may take to close politely before its socket is destroyed. */

@@ -43,6 +43,11 @@ export class TcpProxy {
     return parsed.toString();
   }
 
+  /** Connections open through the proxy now (accepted and not yet closed). */
+  get connections(): number {
+    return this.#pairs.size;
+  }
+
   setMode(mode: NetworkMode): void {
     this.#mode = mode;
     for (const pair of this.#pairs) {
