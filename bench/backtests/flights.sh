@@ -72,7 +72,6 @@ policy_sets() {
     tuned-min4) echo "$(policy_sets tuned) --set eval.minImprovement=0.04" ;;
     # Beyond the tuned policy, for the decision targets: three held-out days; both hour crosses.
     tuned-holdout3) echo "$(policy_sets tuned) --set eval.holdoutPartitions=3" ;;
-    tuned-ev90) echo "$(policy_sets tuned) --set eval.naiveConfidence=0.9" ;;
     tuned-nonaive) echo "$(policy_sets tuned) --set eval.mustBeatNaive=false" ;;
     tuned-bothcross) echo "$(policy_sets tuned) --set columns.crosses=[[\"origin\",\"dep_hour\"],[\"destination\",\"dep_hour\"]]" ;;
     airports-window) echo "--set columns.categorical=[\"origin\",\"destination\"] --set retrain.replayPartitions=14 --set retrain.replayFraction=1" ;;

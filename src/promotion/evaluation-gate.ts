@@ -3,7 +3,6 @@
 import type { ResolvedConfig } from '../core/config.ts';
 import { ConfigError } from '../core/errors.ts';
 import { describeBaseline, isConstant, type NaiveBaseline } from './naive-baselines.ts';
-import type { NaiveEvidence } from './gate-scores.ts';
 
 export type EvalConfig = ResolvedConfig['eval'];
 
@@ -19,8 +18,6 @@ export interface GateInput {
   /** The paired bootstrap of the improvement over the champion; null: no champion, or eval.confidence 0. */
   interval: { improvement: number; low: number; high: number; confidence: number; blocks: number } | null;
   evalRows: number;
-  /** eval.naiveConfidence: which model is clearly worse than which baseline; absent or null: the strict rule (no better on the gate rows is a loss). */
-  naiveEvidence?: NaiveEvidence | null;
   /** Where the gate rows came from, for the reason (e.g. "the holdout partition dt=2026-03-07"). */
   rowsAre?: string;
 }
@@ -60,36 +57,27 @@ export function gateDecision(input: GateInput, rules: EvalConfig): GateDecision 
   let bothLose = '';
   if (rules.mustBeatNaive && naive && Number.isFinite(naive.metric)) {
     const beats = (value: number, baseline: number) => (higherIsBetter(metric) ? value > baseline : value < baseline);
-    // Does a model lose to a baseline? Strictly, when it scores no better on the gate rows;
-    // with eval.naiveConfidence, only when it is worse with that confidence.
-    const evidence = input.naiveEvidence ?? null;
-    const candidateLoses = (which: 'naive' | 'constant', baseline: number): boolean => (evidence ? evidence.candidateLosesTo[which] : !beats(candidate, baseline));
     // The rule is there so that nothing worse than the baseline serves. It gives way when
     // the champion loses to the baseline too and the baseline will not serve (eval.fallback
     // none): keeping the champion would keep the worse of two models that both lose, so the
     // candidate is compared with the champion below. A per-row baseline (persistence…)
     // never serves — a request carries no labels —: when nothing that can serve beats it,
     // the candidate is held to the best constant instead, by the same rule.
-    const championLosesTo = (which: 'naive' | 'constant', baseline: number): boolean =>
-      champion !== null && Number.isFinite(champion) && (evidence?.championLosesTo ? evidence.championLosesTo[which] : !beats(champion, baseline));
-    const loses = evidence ? `is worse than` : 'does no better than';
-    const sure = evidence ? ` with ${Math.round(evidence.confidence * 100)}% confidence (eval.naiveConfidence)` : '';
-    const reject = (against: string) => ({ promote: false, reason: `candidate ${metric} ${fmt(candidate)} on ${rows} ${loses} ${against}${sure}: not promoted (eval.mustBeatNaive)` });
-    if (candidateLoses('naive', naive.metric)) {
+    const championLosesTo = (baseline: number) => champion !== null && Number.isFinite(champion) && !beats(champion, baseline);
+    const reject = (against: string) => ({ promote: false, reason: `candidate ${metric} ${fmt(candidate)} on ${rows} does no better than ${against}: not promoted (eval.mustBeatNaive)` });
+    if (!beats(candidate, naive.metric)) {
       const strongest = `the naive baseline, ${describeBaseline(naive)} (${fmt(naive.metric)})`;
       if (isConstant(naive)) {
-        if (!(championLosesTo('naive', naive.metric) && rules.fallback === 'none')) return reject(strongest);
+        if (!(championLosesTo(naive.metric) && rules.fallback === 'none')) return reject(strongest);
         bothLose = '; both lose to the naive baseline (the better of the two models serves: eval.fallback naive would serve the constant)';
       } else {
-        if (champion !== null && Number.isFinite(champion) && !championLosesTo('naive', naive.metric)) return reject(strongest); // the champion does beat it: keep the champion
+        if (champion !== null && Number.isFinite(champion) && beats(champion, naive.metric)) return reject(strongest); // the champion does beat it: keep the champion
         const constant = input.naiveConstant;
-        if (constant && Number.isFinite(constant.metric) && candidateLoses('constant', constant.metric) && !(championLosesTo('constant', constant.metric) && rules.fallback === 'none')) {
+        if (constant && Number.isFinite(constant.metric) && !beats(candidate, constant.metric) && !(championLosesTo(constant.metric) && rules.fallback === 'none')) {
           return reject(`${describeBaseline(naive)} (${fmt(naive.metric)}) nor ${describeBaseline(constant)} (${fmt(constant.metric)})`);
         }
         bothLose = `; it does no better than ${describeBaseline(naive)} (${fmt(naive.metric)}), which cannot serve: the best that can serves`;
       }
-    } else if (evidence && !beats(candidate, naive.metric)) {
-      bothLose = `; it scores no better than ${describeBaseline(naive)} (${fmt(naive.metric)}) but not clearly worse at ${Math.round(evidence.confidence * 100)}% (eval.naiveConfidence)`;
     }
   }
   if (champion === null) return { promote: true, reason: `no champion yet; candidate ${metric} ${fmt(candidate)} on ${rows} passes the bounds${naiveNote}${bothLose}` };

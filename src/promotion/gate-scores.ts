@@ -18,7 +18,7 @@ export interface GateScoresInput {
   naiveConstants: ReadonlyArray<{ name: NaiveName; value: number }>;
   /** The per-row baselines' predictions on the gate rows (eval.naive last, seasonal:K, column:NAME). */
   naiveRows?: readonly RowBaseline[];
-  rules: Pick<EvalConfig, 'confidence' | 'bootstrapSamples' | 'bootstrapBlocks'> & Partial<Pick<EvalConfig, 'naiveConfidence'>>;
+  rules: Pick<EvalConfig, 'confidence' | 'bootstrapSamples' | 'bootstrapBlocks'>;
   seed: number;
 }
 
@@ -31,22 +31,6 @@ export interface GateScores {
   naiveConstant: NaiveBaseline | null;
   naiveAll: NaiveBaseline[];
   interval: BootstrapInterval | null;
-  /** eval.naiveConfidence above 0 (and a loss metric): which model is worse than which baseline with that confidence; null: the strict rule. */
-  naiveEvidence: NaiveEvidence | null;
-}
-
-/**
- * Whether a model is worse than a baseline with `confidence`: the paired block bootstrap's
- * upper bound of the model's gain over the baseline is below 0. The strict rule instead
- * takes any worse score on the gate rows as a loss, and on a few days' rows the naive
- * median beat models that beat it over the next week (BENCHMARKS.md › The naive rules
- * with evidence).
- */
-export interface NaiveEvidence {
-  confidence: number;
-  candidateLosesTo: { naive: boolean; constant: boolean };
-  /** null: no champion. */
-  championLosesTo: { naive: boolean; constant: boolean } | null;
 }
 
 export function gateScores(input: GateScoresInput): GateScores {
@@ -68,24 +52,5 @@ export function gateScores(input: GateScoresInput): GateScores {
         : meanLossImprovement(rowLosses(metric, y, input.candidate), rowLosses(metric, y, championPredictions), input.rules.bootstrapBlocks);
     interval = pairedBlockBootstrap({ rows: y.length, blocks: input.rules.bootstrapBlocks, samples: input.rules.bootstrapSamples, confidence: input.rules.confidence, seed: input.seed, improvementOf });
   }
-  const naiveConfidence = input.rules.naiveConfidence ?? 0;
-  let naiveEvidence: NaiveEvidence | null = null;
-  if (naiveConfidence > 0 && metric !== 'auc' && y.length > 1 && best) {
-    const predictionsOf = (baseline: NaiveBaseline): Float32Array => (baseline.value !== null ? new Float32Array(y.length).fill(baseline.value) : input.naiveRows!.find((r) => r.name === baseline.name)!.predictions);
-    const baselineLosses = new Map<NaiveBaseline, Float64Array>();
-    const lossesOf = (baseline: NaiveBaseline): Float64Array => baselineLosses.get(baseline) ?? baselineLosses.set(baseline, rowLosses(metric, y, predictionsOf(baseline))).get(baseline)!;
-    const losesTo = (model: Float64Array, baseline: NaiveBaseline | null): boolean => {
-      if (!baseline || !Number.isFinite(baseline.metric)) return false;
-      const improvementOf = meanLossImprovement(model, lossesOf(baseline), input.rules.bootstrapBlocks);
-      return pairedBlockBootstrap({ rows: y.length, blocks: input.rules.bootstrapBlocks, samples: input.rules.bootstrapSamples, confidence: naiveConfidence, seed: input.seed, improvementOf }).high < 0;
-    };
-    const candidateLosses = rowLosses(metric, y, input.candidate);
-    const championLosses = input.champion ? rowLosses(metric, y, input.champion) : null;
-    naiveEvidence = {
-      confidence: naiveConfidence,
-      candidateLosesTo: { naive: losesTo(candidateLosses, best), constant: losesTo(candidateLosses, bestConstant) },
-      championLosesTo: championLosses ? { naive: losesTo(championLosses, best), constant: losesTo(championLosses, bestConstant) } : null,
-    };
-  }
-  return { candidate, champion, naive: best, naiveConstant: bestConstant, naiveAll: all, interval, naiveEvidence };
+  return { candidate, champion, naive: best, naiveConstant: bestConstant, naiveAll: all, interval };
 }

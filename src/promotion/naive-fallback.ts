@@ -15,8 +15,6 @@ export interface FallbackInput {
   /** The best constant on the gate rows (only a constant can serve). */
   naive: NaiveBaseline | null;
   evalRows: number;
-  /** eval.naiveConfidence: whether the (model) champion is worse than the constant with that confidence; undefined: the strict rule. */
-  championClearlyWorse?: boolean;
 }
 
 const fmt = (n: number): string => n.toPrecision(5);
@@ -32,12 +30,10 @@ export function fallbackDecision(input: FallbackInput, rules: Pick<EvalConfig, '
   if (!naive || !isConstant(naive) || !Number.isFinite(naive.metric) || !Number.isFinite(naive.value)) return undefined;
   if (input.championConstant !== null && Math.abs(input.championConstant - naive.value) <= 1e-12 * Math.max(1, Math.abs(naive.value))) return undefined;
   if (champion !== null && Number.isFinite(champion) && (higherIsBetter(metric) ? champion > naive.metric : champion < naive.metric)) return undefined;
-  // With evidence asked for, a model champion that scores worse only within the noise keeps serving.
-  if (champion !== null && input.championConstant === null && input.championClearlyWorse === false) return undefined;
   const what = `the naive baseline, the ${naive.name} ${fmt(naive.value)} (${metric} ${fmt(naive.metric)} on ${input.evalRows} gate rows)`;
   const reason =
     champion === null
       ? `no model beats ${what} yet: serving the constant (eval.fallback naive)`
-      : `the champion's ${metric} ${fmt(champion)} on the same rows ${input.championClearlyWorse ? 'is clearly worse than' : 'does no better than'} ${what}${input.championClearlyWorse ? ' (eval.naiveConfidence)' : ''}: serving the constant until a model beats it (eval.fallback naive)`;
+      : `the champion's ${metric} ${fmt(champion)} on the same rows does no better than ${what}: serving the constant until a model beats it (eval.fallback naive)`;
   return { serve: naive, reason };
 }

@@ -61,7 +61,7 @@ export async function runGate(db: Registry, input: GateRunInput): Promise<{ outc
     rules,
     seed: input.seed,
   });
-  const overall = gateDecision({ metric, candidate: scores.candidate, champion: scores.champion, naive: scores.naive, naiveConstant: scores.naiveConstant, interval: scores.interval, naiveEvidence: scores.naiveEvidence, evalRows: gateRows.rows, rowsAre: gateRows.describedAs }, rules);
+  const overall = gateDecision({ metric, candidate: scores.candidate, champion: scores.champion, naive: scores.naive, naiveConstant: scores.naiveConstant, interval: scores.interval, evalRows: gateRows.rows, rowsAre: gateRows.describedAs }, rules);
   // Slices: against a champion, the candidate must not be clearly worse for any group of enough rows.
   const slices = input.championPredictions && input.slices.length > 0
     ? sliceScores({ metric, task: input.task, y: input.y, candidate: input.candidatePredictions, champion: input.championPredictions, slices: input.slices, minRows: rules.minSliceRows })
@@ -71,7 +71,7 @@ export async function runGate(db: Registry, input: GateRunInput): Promise<{ outc
   // eval.fallback naive: with the candidate rejected and the champion no better than the
   // best constant, the constant serves (a version of its own) until a model beats it.
   const fallback = fallbackDecision(
-    { metric, candidatePromoted: decision.promote, champion: scores.champion, championConstant: input.champion?.constant ?? null, naive: scores.naiveConstant, evalRows: gateRows.rows, ...(scores.naiveEvidence?.championLosesTo ? { championClearlyWorse: scores.naiveEvidence.championLosesTo.constant } : {}) },
+    { metric, candidatePromoted: decision.promote, champion: scores.champion, championConstant: input.champion?.constant ?? null, naive: scores.naiveConstant, evalRows: gateRows.rows },
     rules,
   );
   const outcome = await recordGateDecision(db, {
