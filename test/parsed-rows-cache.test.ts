@@ -12,7 +12,6 @@ import { loadEvalSet } from '../src/trainer/stream/eval-set.ts';
 import { countCategoryValues } from '../src/trainer/stream/category-values.ts';
 import { ParsedRowsCache } from '../src/trainer/stream/parsed-rows-cache.ts';
 import { parsedRows } from '../src/trainer/stream/valid-rows.ts';
-import { trainBatches } from '../src/trainer/stream/train-batches.ts';
 import type { ColumnSpec, TrainingPartition } from '../src/trainer/stream/stream-spec.ts';
 import { tempDir } from './support/partitions.ts';
 
@@ -135,25 +134,4 @@ test('text values reach each reader through its own encoding, numbered in the or
   const parsed = await read();
   assert.deepEqual(parsed, { values: [0, 1, 2, 0, 1, 2], seen: ['x', 'y', 'z'] });
   assert.deepEqual(await read(), parsed);
-});
-
-test('the training stream with its disk copy reads through the parsed rows: a later run finds its files parsed, and its batches are the same', async () => {
-  const root = tempDir('freshet-parsed-');
-  const parts = [writePartition(root, '2026-12-01', 300), writePartition(root, '2026-12-02', 250, 1)];
-  parsedRows.clear();
-  const stats = await computeFeatureStats(parts, columns, split, rules);
-  const batches = async (run: string) => {
-    const out: Array<{ x: number[]; y: number[] }> = [];
-    const stream = trainBatches(parts, { columns, split, stats, batchSize: 16, shuffleBuffer: 64, cacheDir: path.join(root, `.cache-${run}`) }, { pass: 0, offset: 0 });
-    for await (const batch of stream) {
-      out.push({ x: Array.from(batch.x), y: Array.from(batch.y) });
-      if (out.length === 80) break; // more than two passes: the disk copy serves the later ones
-    }
-    return out;
-  };
-  parsedRows.clear();
-  const parsed = await batches('a'); // every file parsed
-  assert.ok(parsedRows.bytes > 0, 'the run kept its files parsed for the next (a run with a disk copy used to bypass them)');
-  const fromMemory = await batches('b');
-  assert.deepEqual(fromMemory, parsed);
 });

@@ -18,10 +18,7 @@
 // is dropped after IDLE_MS without a read, so an idle daemon does not hold its last job's
 // rows. 64 MiB holds a flights backtest's working set (a step's passes ≈ 30 MB, a first
 // model's 31 days ≈ 55 MB); what it costs is measured by bench:train's peak RSS at 16× the
-// data (BENCHMARKS.md). The training stream has its own copy for a run's later passes
-// (row-cache.ts, on disk, per run: it holds that run's vocabulary ids); its first pass reads
-// through this cache too, in the stream thread's own instance (one per thread), which lives
-// from run to run, so a retrain finds the replay window's files parsed by the run before.
+// data (BENCHMARKS.md). The training stream has its own cache (row-cache.ts, on disk, per run).
 import type { CategoryEncoding, RowChunk } from '../../data/index.ts';
 
 export const PARSED_ROWS_CACHE_BYTES = 64 * 1024 * 1024;

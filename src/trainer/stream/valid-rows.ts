@@ -85,11 +85,7 @@ export async function* validRowChunks(
       const read = (through = encoding): AsyncIterable<RowChunk> =>
         crosses.length === 0 ? readTable(file, requested, through ? { categories: through } : {}) : readCrossed((reading) => readTable(file, physical, { categories: reading }), layout, through!);
       const readWidth = width + sideWidth;
-      // With a run's disk copy, its first pass still reads through the thread's parsed rows:
-      // the stream thread lives from run to run, so a retrain finds the replay window's
-      // files parsed by the run before (the disk copy holds this run's vocabulary ids).
-      const shape = `${requested.join('\u0000')}\u0001${JSON.stringify(crosses)}`;
-      const source = cache ? cache.rows(file, requested, () => keptInMemory(file, shape, encoding, read)) : keptInMemory(file, shape, encoding, read);
+      const source = cache ? cache.rows(file, requested, () => read()) : keptInMemory(file, `${requested.join('\u0000')}\u0001${JSON.stringify(crosses)}`, encoding, read);
       for await (const chunk of source) {
         if (out.length < chunk.rowCount * width) out = new Float64Array(chunk.rowCount * width);
         if (sideOut.length < chunk.rowCount * sideWidth) sideOut = new Float64Array(chunk.rowCount * sideWidth);
