@@ -117,8 +117,8 @@ export class NotificationListener extends EventEmitter<ListenerEvents> {
  * `work`, or a rejection as soon as `signal` aborts. pg's Client does not settle connect()
  * once end() is called while it connects (its 'end' handler skips the connect callback for
  * a client that is ending), so the listener's stop() would wait forever for an attempt
- * on a network that gives no answer (test/network.test.ts; a daemon's graceful shutdown
- * timed out on it in CI, 2026-12-07).
+ * on a network that gives no answer (test/network.test.ts, which hung so; the likely cause
+ * of a daemon's graceful shutdown timing out in CI's outage test, 2026-12-07).
  */
 function unlessStopped<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   if (signal.aborted) {
