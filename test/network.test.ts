@@ -67,8 +67,9 @@ describe('a network that silently drops packets', () => {
 
   // pg's Client never settles connect() once end() is called on it mid-connect (its 'end'
   // handler skips the connect callback when the client is ending): without the listener's
-  // own abort of the attempt, stop() waited forever and a daemon's graceful shutdown ran
-  // into its timeout (CI, 2026-12-07). The connect timeout is long here so only stop() can end it.
+  // own abort of the attempt, stop() waited forever (the likely cause of a daemon's graceful
+  // shutdown running into its timeout in CI, 2026-12-07). The connect timeout is long here
+  // so only stop() can end the attempt.
   test('stop() during a connection attempt that gets no answer ends the attempt and returns', { timeout: 30_000 }, async () => {
     const { proxy, url } = await proxied();
     proxy.setMode('blackhole');
