@@ -76,6 +76,7 @@ policy_sets() {
     # The gate reduced to "better than the champion on the held-out days, by anything": no threshold, no bootstrap, no naive rule.
     tuned-anygain) echo "$(policy_sets tuned) --set eval.minImprovement=0 --set eval.confidence=0 --set eval.mustBeatNaive=false" ;;
     tuned-holdout3-anygain) echo "$(policy_sets tuned-anygain) --set eval.holdoutPartitions=3" ;;
+    tuned-holdout4-anygain) echo "$(policy_sets tuned-anygain) --set eval.holdoutPartitions=4" ;;
     tuned-bothcross) echo "$(policy_sets tuned) --set columns.crosses=[[\"origin\",\"dep_hour\"],[\"destination\",\"dep_hour\"]]" ;;
     airports-window) echo "--set columns.categorical=[\"origin\",\"destination\"] --set retrain.replayPartitions=14 --set retrain.replayFraction=1" ;;
     *) echo "unknown policy $1" >&2; exit 2 ;;
