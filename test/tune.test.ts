@@ -9,7 +9,7 @@ import YAML from 'yaml';
 import { loadConfig } from '../src/core/config.ts';
 import { searchSpace } from '../src/tune/search-space.ts';
 import { rankPolicy } from '../src/tune/ranking.ts';
-import { overlayYaml } from '../src/tune/tune-report.ts';
+import { overlayYaml, wilsonInterval } from '../src/tune/tune-report.ts';
 import { cleanEnv, runFreshet } from './support/cli.ts';
 import { syntheticRows, tempDir, writeCsv } from './support/partitions.ts';
 import { trainEnv } from './support/train-config.ts';
@@ -31,6 +31,11 @@ test('the search space follows the configuration; ranking is mean minus spread; 
   const yaml = overlayYaml({ winner: { label: 'w', sets: { 'eval.holdoutPartitions': '2', 'columns.crosses': '[["a","b"]]' }, rank: steady }, policies: [], runs: 0, reused: 0 }, { date: '2026-12-06', sourceDir: 'h', warmup: 3, step: 1, seeds: [1, 2] });
   assert.deepEqual(YAML.parse(yaml), { eval: { holdoutPartitions: 2 }, columns: { crosses: [['a', 'b']] } });
   assert.match(yaml, /crosses: \[ \[ a, b \] \]|crosses: \[\[a, b\]\]/);
+  // The shares carry their 90% Wilson interval: 16 of 24 right is anywhere from 50% to 80%.
+  const [low, high] = wilsonInterval(16, 24);
+  assert.deepEqual([Math.round(100 * low), Math.round(100 * high)], [50, 80]);
+  assert.deepEqual(wilsonInterval(0, 5).map((x) => Math.round(100 * x)), [0, 35]);
+  assert.deepEqual(wilsonInterval(5, 5).map((x) => Math.round(100 * x)), [65, 100]);
 });
 
 test('freshet tune on a small history: every policy over every seed, the winner ranked first, resumable from its reports', async () => {

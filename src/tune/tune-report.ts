@@ -14,7 +14,27 @@ export interface TuneMeta {
 }
 
 const pct = (x: number): string => (Number.isFinite(x) ? `${x >= 0 ? '+' : '−'}${Math.abs(100 * x).toFixed(1)}%` : '-');
-const share = (a: number, b: number): string => (b ? `${a}/${b} (${Math.round((100 * a) / b)}%)` : '-');
+const share = (a: number, b: number): string => {
+  if (!b) return '-';
+  const [low, high] = wilsonInterval(a, b);
+  return `${a}/${b} (${Math.round((100 * a) / b)}%; ${Math.round(100 * low)}–${Math.round(100 * high)}%)`;
+};
+
+/**
+ * The 90% Wilson score interval of a share of `n` (right decisions, promotions that were
+ * worse). Why in the table: a tune's three seeds check a few dozen decisions, and on the
+ * 2001 flights one policy's share of right decisions was 67% on seeds 1–3 and 75% on
+ * seeds 4–6 (BENCHMARKS.md › Where the wrong decisions come from); the interval says how
+ * far apart two rows must be before the difference means anything. Decisions of one
+ * backtest are not independent draws, so if anything it is too narrow.
+ */
+export function wilsonInterval(successes: number, n: number, z = 1.6449): [number, number] {
+  const p = successes / n;
+  const z2 = z * z;
+  const centre = (p + z2 / (2 * n)) / (1 + z2 / n);
+  const half = (z * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n))) / (1 + z2 / n);
+  return [Math.max(0, centre - half), Math.min(1, centre + half)];
+}
 
 /** The configuration value an assignment stands for (JSON where it parses, else the text). */
 function parsed(value: string): unknown {
@@ -53,7 +73,7 @@ export function evidenceMarkdown(result: TuneResult, meta: TuneMeta): string {
     `History \`${meta.sourceDir}\`, warm-up ${meta.warmup} partitions, then ${meta.step} per retrain; seeds ${meta.seeds.join(', ')}; ${result.runs} backtests (${result.reused} reused from an earlier, interrupted tune).`,
     'Each policy is backtested over every seed (`freshet backtest`: every decision scored on what came next); its rank is the forward skill over the naive baseline, mean over seeds minus their standard deviation. The search is by coordinates: each dimension\'s alternatives are tried with the best policy so far, and one is kept only when it ranks higher.',
     '',
-    '| policy | tried for | rank (mean − sd) | skill mean ± sd | per seed | right decisions | promoted but worse | minutes per backtest | |',
+    '| policy | tried for | rank (mean − sd) | skill mean ± sd | per seed | right decisions (90% interval) | promoted but worse (90% interval) | minutes per backtest | |',
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
   for (const policy of result.policies) {
