@@ -9,7 +9,8 @@ import YAML from 'yaml';
 import { loadConfig } from '../src/core/config.ts';
 import { searchSpace } from '../src/tune/search-space.ts';
 import { rankPolicy } from '../src/tune/ranking.ts';
-import { overlayYaml, wilsonInterval } from '../src/tune/tune-report.ts';
+import { evidenceMarkdown, overlayYaml, wilsonInterval } from '../src/tune/tune-report.ts';
+import type { TunePolicy } from '../src/tune/tune.ts';
 import { cleanEnv, runFreshet } from './support/cli.ts';
 import { syntheticRows, tempDir, writeCsv } from './support/partitions.ts';
 import { trainEnv } from './support/train-config.ts';
@@ -31,9 +32,11 @@ test('the search space follows the configuration; ranking is mean minus spread; 
   const yaml = overlayYaml({ winner: { label: 'w', sets: { 'eval.holdoutPartitions': '2', 'columns.crosses': '[["a","b"]]' }, rank: steady }, policies: [], runs: 0, reused: 0 }, { date: '2026-12-06', sourceDir: 'h', warmup: 3, step: 1, seeds: [1, 2] });
   assert.deepEqual(YAML.parse(yaml), { eval: { holdoutPartitions: 2 }, columns: { crosses: [['a', 'b']] } });
   assert.match(yaml, /crosses: \[ \[ a, b \] \]|crosses: \[\[a, b\]\]/);
-  // The shares carry their 90% Wilson interval: 16 of 24 right is anywhere from 50% to 80%.
-  const [low, high] = wilsonInterval(16, 24);
-  assert.deepEqual([Math.round(100 * low), Math.round(100 * high)], [50, 80]);
+  // The evidence table's shares carry their 90% Wilson interval: 16 of 24 right is anywhere from 50% to 80%.
+  const eightEach = { skill: 0.03, right: 8, checked: 12, promotedButWorse: 2, promotionsChecked: 8, seconds: 60 };
+  const judged: TunePolicy = { label: 'the configuration as it is', sets: {}, rank: rankPolicy([eightEach, eightEach]) };
+  const table = evidenceMarkdown({ winner: judged, policies: [judged], runs: 2, reused: 0 }, { date: '2026-12-07', sourceDir: 'h', warmup: 3, step: 1, seeds: [1, 2] });
+  assert.match(table, /\| 16\/24 \(67%; 50–80%\) \| 4\/16 \(25%; 12–45%\) \|/, table);
   assert.deepEqual(wilsonInterval(0, 5).map((x) => Math.round(100 * x)), [0, 35]);
   assert.deepEqual(wilsonInterval(5, 5).map((x) => Math.round(100 * x)), [65, 100]);
 });
