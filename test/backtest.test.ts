@@ -9,7 +9,7 @@ import { createLogger } from '../src/core/log.ts';
 import { listPromotions, findLineageByName } from '../src/registry/index.ts';
 import { runBacktest, summarise } from '../src/backtest/index.ts';
 import { Rng } from '../src/core/rng.ts';
-import { formatBacktest, setToEnvironment } from '../src/cli/backtest-verb.ts';
+import { formatBacktest, gainLine, setToEnvironment } from '../src/cli/backtest-verb.ts';
 import { BacktestProgress } from '../src/cli/backtest-progress.ts';
 import { Writable } from 'node:stream';
 import { createTestDatabase } from './support/database.ts';
@@ -82,19 +82,20 @@ test('runBacktest: forward scores on every row past training.evalMaxRows; a fall
   }
   assert.ok(summary.steps.some((s) => s.previousHeld?.against === 'constant'), 'a fallback was checked on the step after it');
   assert.equal(summary.promotionsChecked, summary.steps.slice(0, -1).filter((s, k) => s.decision === 'promoted' && summary.steps[k + 1]!.previousHeld).length);
+  assert.match(formatBacktest(summary), /what the decisions were worth on the next step: (\d+% of the forward gain a clairvoyant gate would have taken \(promoting every candidate: −?\d+%\)|no checked decision had a better candidate)/);
   assert.match(formatBacktest(summary), /promoted but worse \d+\/\d+ \(\d+%\) of the promotions that could be checked|promoted but worse - of the promotions that could be checked/);
 });
 
-test('summarise: promoted-but-worse counts only promotions checked on a next step; a fallback is a rejection checked against the constant', () => {
+test('summarise: promoted-but-worse counts only promotions checked on a next step; a fallback is a rejection checked against the constant; what the decisions were worth', () => {
   const base = { partitions: [], forward: 1, forwardNaive: 2, rows: 10, candidate: 1, champion: 1, reason: '' };
-  const held = (right: boolean, against: 'champion' | 'constant' = 'champion') => ({ candidate: 1, champion: 1, against, right });
+  const held = (right: boolean, candidate: number, against: number, kind: 'champion' | 'constant' = 'champion') => ({ candidate, champion: against, against: kind, right });
   const summary = summarise('mae', [
     { ...base, step: 0, decision: 'promoted', previousHeld: null }, // the first model: faced nothing
     { ...base, step: 1, decision: 'fallback', previousHeld: null },
-    { ...base, step: 2, decision: 'promoted', previousHeld: held(false, 'constant') }, // the fallback was wrong: the candidate beat the constant
-    { ...base, step: 3, decision: 'promoted', previousHeld: held(false) }, // step 2's promotion was worse
-    { ...base, step: 4, decision: 'rejected', previousHeld: held(true) },
-    { ...base, step: 5, decision: 'promoted', previousHeld: held(true) }, // the last step's promotion: nothing after it
+    { ...base, step: 2, decision: 'promoted', previousHeld: held(false, 0.9, 1, 'constant') }, // the fallback was wrong: the candidate beat the constant by 10%
+    { ...base, step: 3, decision: 'promoted', previousHeld: held(false, 1.05, 1) }, // step 2's promotion was 5% worse
+    { ...base, step: 4, decision: 'rejected', previousHeld: held(true, 0.8, 1) }, // step 3's promotion was 20% better
+    { ...base, step: 5, decision: 'promoted', previousHeld: held(true, 1.02, 1) }, // step 4's rejection was right (2%); the last step's promotion: nothing after it
   ], 1);
   assert.equal(summary.promotions, 4);
   assert.equal(summary.promotionsChecked, 2, 'steps 2 and 3');
@@ -102,6 +103,16 @@ test('summarise: promoted-but-worse counts only promotions checked on a next ste
   assert.equal(summary.rejectedButBetter, 1, 'the fallback');
   assert.equal(summary.checked, 4);
   assert.equal(summary.right, 2);
+  // Weighed by what was at stake: the promotions took −5% + 20%; promoting all 10% − 5% + 20% − 2%; a clairvoyant gate 10% + 20%.
+  const close = (actual: number, expected: number, what: string) => assert.ok(Math.abs(actual - expected) < 1e-12, `${what}: ${actual}, expected ${expected}`);
+  close(summary.decisionGain.captured, 0.15, 'captured');
+  close(summary.decisionGain.alwaysPromote, 0.23, 'promoting all');
+  close(summary.decisionGain.clairvoyant, 0.3, 'clairvoyant');
+  assert.equal(gainLine(summary), '50% of the forward gain a clairvoyant gate would have taken (promoting every candidate: 77%)');
+  assert.equal(gainLine({ decisionGain: { captured: 0, alwaysPromote: -0.1, clairvoyant: 0 } }), 'no checked decision had a better candidate (nothing to gain)');
+  // auc: higher is better, the same relative gain.
+  const auc = summarise('auc', [{ ...base, step: 0, decision: 'promoted', previousHeld: null }, { ...base, step: 1, decision: 'rejected', previousHeld: held(true, 0.75, 0.8) }], 1);
+  close(auc.decisionGain.alwaysPromote, -0.0625, 'auc 0.75 against 0.8');
 });
 
 test('freshet backtest: --set names a key path; too short a history is a clear error', async () => {

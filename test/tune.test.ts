@@ -33,10 +33,13 @@ test('the search space follows the configuration; ranking is mean minus spread; 
   assert.deepEqual(YAML.parse(yaml), { eval: { holdoutPartitions: 2 }, columns: { crosses: [['a', 'b']] } });
   assert.match(yaml, /crosses: \[ \[ a, b \] \]|crosses: \[\[a, b\]\]/);
   // The evidence table's shares carry their 90% Wilson interval: 16 of 24 right is anywhere from 50% to 80%.
-  const eightEach = { skill: 0.03, right: 8, checked: 12, promotedButWorse: 2, promotionsChecked: 8, seconds: 60 };
+  const eightEach = { skill: 0.03, right: 8, checked: 12, promotedButWorse: 2, promotionsChecked: 8, decisionGain: { captured: 0.03, alwaysPromote: 0.01, clairvoyant: 0.04 }, seconds: 60 };
   const judged: TunePolicy = { label: 'the configuration as it is', sets: {}, rank: rankPolicy([eightEach, eightEach]) };
   const table = evidenceMarkdown({ winner: judged, policies: [judged], runs: 2, reused: 0 }, { date: '2026-12-07', sourceDir: 'h', warmup: 3, step: 1, seeds: [1, 2] });
-  assert.match(table, /\| 16\/24 \(67%; 50–80%\) \| 4\/16 \(25%; 12–45%\) \|/, table);
+  assert.match(table, /\| 16\/24 \(67%; 50–80%\) \| 4\/16 \(25%; 12–45%\) \| 75% \(25%\) \|/, table);
+  // A report written before the gain was kept (a resumed tune): the pooled gain is unknown, not a share of part of the seeds.
+  const { decisionGain: _, ...older } = eightEach;
+  assert.equal(rankPolicy([eightEach, older]).decisionGain, null);
   assert.deepEqual(wilsonInterval(0, 5).map((x) => Math.round(100 * x)), [0, 35]);
   assert.deepEqual(wilsonInterval(5, 5).map((x) => Math.round(100 * x)), [65, 100]);
 });
@@ -62,6 +65,8 @@ test('freshet tune on a small history: every policy over every seed, the winner 
   assert.equal(rows.length, 2, evidence);
   for (const row of rows) assert.match(row, /\| [+−][\d.]+%, [+−][\d.]+% \|/, 'one skill per seed');
   assert.match(evidence, /4 backtests \(0 reused/);
+  // Each row weighs its decisions by what was at stake (a share of the clairvoyant gate's gain, or - when no candidate was better).
+  for (const row of rows) assert.match(row, /\| (−?\d+% \(−?\d+%\)|-) \| [\d.]+ \| [^|]*\|$/, row);
   assert.equal(fs.readdirSync(path.join(dir, 'tuned', 'runs')).length, 4);
   // The winner is the higher rank (mean − sd), and the overlay holds exactly its keys.
   const rank = (row: string) => Number(/\| ([+−])([\d.]+)% \| [+−]/.exec(row)!.slice(1).join('').replace('−', '-'));

@@ -77,6 +77,11 @@ policy_sets() {
     tuned-anygain) echo "$(policy_sets tuned) --set eval.minImprovement=0 --set eval.confidence=0 --set eval.mustBeatNaive=false" ;;
     tuned-holdout3-anygain) echo "$(policy_sets tuned-anygain) --set eval.holdoutPartitions=3" ;;
     tuned-holdout4-anygain) echo "$(policy_sets tuned-anygain) --set eval.holdoutPartitions=4" ;;
+    # Training regimes beyond the gate (the decision targets, 2026-12-07): a slower learning rate, the whole replayed partitions, fewer or more virtual epochs per retrain.
+    tuned-nofallback) echo "$(policy_sets tuned) --set eval.fallback=none" ;;
+    tuned-lr3) echo "$(policy_sets tuned) --set training.learningRate=0.0003" ;;
+    tuned-replayall) echo "$(policy_sets tuned) --set retrain.replayFraction=1" ;;
+    tuned-ve10) echo "$(policy_sets tuned) --set retrain.virtualEpochs=10" ;;
     tuned-bothcross) echo "$(policy_sets tuned) --set columns.crosses=[[\"origin\",\"dep_hour\"],[\"destination\",\"dep_hour\"]]" ;;
     airports-window) echo "--set columns.categorical=[\"origin\",\"destination\"] --set retrain.replayPartitions=14 --set retrain.replayFraction=1" ;;
     *) echo "unknown policy $1" >&2; exit 2 ;;

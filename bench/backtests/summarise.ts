@@ -6,6 +6,7 @@
 //   node bench/backtests/summarise.ts <dir> [suffix, e.g. -s7]
 import fs from 'node:fs';
 import path from 'node:path';
+import { relativeGain } from '../../src/backtest/decision-gain.ts';
 
 interface Report {
   skill: number | null;
@@ -19,7 +20,8 @@ interface Report {
   seconds: number;
   forward: number | null;
   forwardNaive: number | null;
-  steps: Array<{ forward: number | null; rows: number; decision: string }>;
+  metric: string;
+  steps: Array<{ forward: number | null; rows: number; decision: string; previousHeld: { candidate: number; champion: number } | null }>;
 }
 
 const [dir, suffix = ''] = process.argv.slice(2);
@@ -39,8 +41,8 @@ const sd = (xs: number[]): number => (xs.length < 2 ? 0 : Math.sqrt(xs.reduce((a
 const pct = (x: number): string => `${x >= 0 ? '+' : '−'}${Math.abs(100 * x).toFixed(1)}%`;
 const share = (a: number, b: number): string => (b ? `${a}/${b} (${Math.round((100 * a) / b)}%)` : '-');
 const lines = [
-  '| policy | forward skill vs naive, mean ± sd over seeds | per seed | forward metric (mean over seeds) | right decisions | promoted but worse | steps served | minutes per replay |',
-  '| --- | --- | --- | --- | --- | --- | --- | --- |',
+  '| policy | forward skill vs naive, mean ± sd over seeds | per seed | forward metric (mean over seeds) | right decisions | promoted but worse | gain taken (promoting all) | steps served | minutes per replay |',
+  '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
 ];
 for (const [policy, runs] of byPolicy) {
   runs.sort((a, b) => a.seed - b.seed);
@@ -48,8 +50,22 @@ for (const [policy, runs] of byPolicy) {
   const sum = (pick: (r: Report) => number): number => runs.reduce((a, r) => a + pick(r.report), 0);
   const served = sum((r) => r.steps.filter((s) => s.forward !== null).length);
   const measurable = sum((r) => r.steps.length - 1);
+  // What the decisions were worth (freshet backtest's decisionGain, recomputed from the steps so that
+  // reports written before it count too), pooled over seeds: a share of the clairvoyant gate's gain.
+  const gain = { captured: 0, alwaysPromote: 0, clairvoyant: 0 };
+  for (const { report } of runs) {
+    report.steps.forEach((s, k) => {
+      const held = report.steps[k + 1]?.previousHeld;
+      if (!held) return;
+      const g = relativeGain(report.metric === 'auc', held.candidate, held.champion);
+      if (s.decision === 'promoted') gain.captured += g;
+      gain.alwaysPromote += g;
+      gain.clairvoyant += Math.max(0, g);
+    });
+  }
+  const gainCell = gain.clairvoyant > 0 ? `${Math.round((100 * gain.captured) / gain.clairvoyant)}% (${Math.round((100 * gain.alwaysPromote) / gain.clairvoyant)}%)` : '-';
   lines.push(
-    `| ${policy} | ${pct(mean(skills))} ± ${(100 * sd(skills)).toFixed(1)} | ${runs.map((r) => `${r.seed}: ${r.report.skill === null ? '-' : pct(r.report.skill)}`).join(', ')} | ${mean(runs.map((r) => r.report.forward ?? Number.NaN)).toPrecision(4)} (naive ${mean(runs.map((r) => r.report.forwardNaive ?? Number.NaN)).toPrecision(4)}) | ${share(sum((r) => r.right), sum((r) => r.checked))} | ${share(sum((r) => r.promotedButWorse), sum((r) => r.promotionsChecked ?? r.promotions))} | ${served}/${measurable} | ${(sum((r) => r.seconds) / runs.length / 60).toFixed(1)} |`,
+    `| ${policy} | ${pct(mean(skills))} ± ${(100 * sd(skills)).toFixed(1)} | ${runs.map((r) => `${r.seed}: ${r.report.skill === null ? '-' : pct(r.report.skill)}`).join(', ')} | ${mean(runs.map((r) => r.report.forward ?? Number.NaN)).toPrecision(4)} (naive ${mean(runs.map((r) => r.report.forwardNaive ?? Number.NaN)).toPrecision(4)}) | ${share(sum((r) => r.right), sum((r) => r.checked))} | ${share(sum((r) => r.promotedButWorse), sum((r) => r.promotionsChecked ?? r.promotions))} | ${gainCell} | ${served}/${measurable} | ${(sum((r) => r.seconds) / runs.length / 60).toFixed(1)} |`,
   );
 }
 process.stdout.write(`${lines.join('\n')}\n`);

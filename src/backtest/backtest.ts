@@ -19,6 +19,7 @@ import { rowsWithBaselines, retrainJobHandler } from '../retrain/index.ts';
 import { evaluateAll, lineageGateSet, predictCheckpoint, trainingSpec, type EvalSet, type MetricName, type TrainObserver, type TrainingPartition } from '../trainer/index.ts';
 import { higherIsBetter, resolvedMetric, skill } from '../promotion/index.ts';
 import { isDataFile } from '../data/index.ts';
+import { relativeGain, type DecisionGain } from './decision-gain.ts';
 
 export interface BacktestOptions {
   /** The history: a partition tree (dt=…/ with markers). */
@@ -74,6 +75,16 @@ export interface BacktestSummary {
   /** Decisions checked on the next step, and how many were right (promoted ⇔ better). */
   checked: number;
   right: number;
+  /**
+   * What the checked decisions were worth on the next step, as sums over them of the
+   * candidate's relative gain over what it was held against (the champion it faced, or the
+   * constant that served after a fallback; negative when the candidate was worse):
+   * `captured` over the promotions (a worse one counts against), `alwaysPromote` over every
+   * decision (the gate that promotes everything), `clairvoyant` over the decisions whose
+   * candidate was better (the gate that knew the next step). The counts above treat a
+   * decision lost by 0.1% like one lost by 5%; captured ÷ clairvoyant does not.
+   */
+  decisionGain: DecisionGain;
   seconds: number;
 }
 
@@ -270,11 +281,16 @@ export function summarise(metric: MetricName, steps: BacktestStep[], seconds: nu
   let rejectedButBetter = 0;
   let checked = 0;
   let right = 0;
+  const decisionGain: DecisionGain = { captured: 0, alwaysPromote: 0, clairvoyant: 0 };
   for (let k = 1; k < steps.length; k++) {
     const held = steps[k]!.previousHeld;
     if (!held) continue;
     const promoted = steps[k - 1]!.decision === 'promoted';
     checked += 1;
+    const gain = relativeGain(higherIsBetter(metric), held.candidate, held.champion);
+    if (promoted) decisionGain.captured += gain;
+    decisionGain.alwaysPromote += gain;
+    decisionGain.clairvoyant += Math.max(0, gain);
     if (promoted) promotionsChecked += 1;
     if (held.right) right += 1;
     else if (promoted) promotedButWorse += 1;
@@ -292,6 +308,7 @@ export function summarise(metric: MetricName, steps: BacktestStep[], seconds: nu
     rejectedButBetter,
     checked,
     right,
+    decisionGain,
     seconds,
   };
 }

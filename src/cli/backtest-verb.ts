@@ -8,6 +8,7 @@ import { shutdownOnSignals } from '../core/shutdown.ts';
 import { formatTable } from '../core/table.ts';
 import { humanSeconds } from '../core/human-seconds.ts';
 import type { BacktestSummary } from '../backtest/index.ts';
+import { shareOfClairvoyant } from '../backtest/decision-gain.ts';
 import { formatSkill } from '../core/format-skill.ts';
 import { positiveInt, print, type GlobalOptions } from './verb-support.ts';
 
@@ -21,6 +22,15 @@ export function setToEnvironment(assignment: string, previous: Record<string, st
   if (!/^[A-Za-z][A-Za-z0-9]*(\.[A-Za-z][A-Za-z0-9]*)*$/.test(key)) throw new InvalidArgumentError(`--set ${assignment}: ${key} is not a configuration key path (see \`freshet config --reference\`)`);
   const variable = `FRESHET_${key.split('.').map((part) => part.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()).join('__')}`;
   return { ...previous, [variable]: assignment.slice(at + 1) };
+}
+
+/** The decisions' share of the clairvoyant gate's gain beside the gate that promotes everything (backtest.ts › decisionGain). */
+export function gainLine(summary: Pick<BacktestSummary, 'decisionGain'>): string {
+  const gain = summary.decisionGain;
+  const captured = shareOfClairvoyant(gain.captured, gain);
+  if (captured === null) return 'no checked decision had a better candidate (nothing to gain)';
+  const always = shareOfClairvoyant(gain.alwaysPromote, gain)!;
+  return `${Math.round(100 * captured)}% of the forward gain a clairvoyant gate would have taken (promoting every candidate: ${Math.round(100 * always)}%)`;
 }
 
 export function formatBacktest(summary: BacktestSummary): string {
@@ -44,6 +54,7 @@ export function formatBacktest(summary: BacktestSummary): string {
     '',
     `forward ${summary.metric} of what served: ${num(summary.forward) ?? '-'}; naive baseline: ${num(summary.forwardNaive) ?? '-'}; skill ${formatSkill(summary.skill) ?? '-'}`,
     `decisions checked on the next step: right ${share(summary.right, summary.checked)}; promoted but worse ${share(summary.promotedButWorse, summary.promotionsChecked)} of the promotions that could be checked (of ${summary.promotions}: the first model and a last step's cannot be); rejected but better ${summary.rejectedButBetter}`,
+    `what the decisions were worth on the next step: ${gainLine(summary)}`,
     `forward scores are on every row of each step's partitions (${summary.steps.reduce((n, s) => n + s.rows, 0)} rows); a fallback is checked against the constant that served after it`,
     `${summary.steps.length} steps in ${humanSeconds(summary.seconds)}`,
   ].join('\n');

@@ -2,6 +2,8 @@
 // backtest, mean over seeds minus the spread (sample standard deviation) over seeds — a
 // policy that wins on one seed and loses on another ranks below a steady one.
 
+import type { DecisionGain } from '../backtest/decision-gain.ts';
+
 /** What tune reads from a backtest report (freshet backtest --report). */
 export interface ReportFigures {
   skill: number | null;
@@ -9,6 +11,8 @@ export interface ReportFigures {
   checked: number;
   promotedButWorse: number;
   promotionsChecked: number;
+  /** Absent in reports written before 2026-12-07 (a resumed tune may read one). */
+  decisionGain?: DecisionGain;
   seconds: number;
 }
 
@@ -22,6 +26,8 @@ export interface PolicyRank {
   checked: number;
   promotedButWorse: number;
   promotionsChecked: number;
+  /** Pooled over the seeds; null when a report lacks it. */
+  decisionGain: DecisionGain | null;
   minutes: number;
 }
 
@@ -40,6 +46,9 @@ export function rankPolicy(reports: readonly ReportFigures[]): PolicyRank {
     checked: sum((r) => r.checked),
     promotedButWorse: sum((r) => r.promotedButWorse),
     promotionsChecked: sum((r) => r.promotionsChecked),
+    decisionGain: reports.every((r) => r.decisionGain)
+      ? { captured: sum((r) => r.decisionGain!.captured), alwaysPromote: sum((r) => r.decisionGain!.alwaysPromote), clairvoyant: sum((r) => r.decisionGain!.clairvoyant) }
+      : null,
     minutes: sum((r) => r.seconds) / 60 / Math.max(1, reports.length),
   };
 }

@@ -3,6 +3,7 @@
 // policy it backtested, so the choice can be checked and argued with.
 import YAML from 'yaml';
 import type { TuneResult } from './tune.ts';
+import { shareOfClairvoyant, type DecisionGain } from '../backtest/decision-gain.ts';
 
 export interface TuneMeta {
   date: string;
@@ -34,6 +35,13 @@ export function wilsonInterval(successes: number, n: number, z = 1.6449): [numbe
   const centre = (p + z2 / (2 * n)) / (1 + z2 / n);
   const half = (z * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n))) / (1 + z2 / n);
   return [Math.max(0, centre - half), Math.min(1, centre + half)];
+}
+
+/** The decisions' share of the clairvoyant gate's gain, and in brackets that of promoting every candidate. */
+function gainShares(gain: DecisionGain | null): string {
+  const taken = gain && shareOfClairvoyant(gain.captured, gain);
+  if (!gain || taken === null) return '-';
+  return `${Math.round(100 * taken)}% (${Math.round(100 * shareOfClairvoyant(gain.alwaysPromote, gain)!)}%)`;
 }
 
 /** The configuration value an assignment stands for (JSON where it parses, else the text). */
@@ -73,13 +81,15 @@ export function evidenceMarkdown(result: TuneResult, meta: TuneMeta): string {
     `History \`${meta.sourceDir}\`, warm-up ${meta.warmup} partitions, then ${meta.step} per retrain; seeds ${meta.seeds.join(', ')}; ${result.runs} backtests (${result.reused} reused from an earlier, interrupted tune).`,
     'Each policy is backtested over every seed (`freshet backtest`: every decision scored on what came next); its rank is the forward skill over the naive baseline, mean over seeds minus their standard deviation. The search is by coordinates: each dimension\'s alternatives are tried with the best policy so far, and one is kept only when it ranks higher.',
     '',
-    '| policy | tried for | rank (mean − sd) | skill mean ± sd | per seed | right decisions (90% interval) | promoted but worse (90% interval) | minutes per backtest | |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    'Decisions are checked on the step after them: right when the model kept serving was the better of the two there. The gain column weighs them by what was at stake: the forward gain the promotions took (a worse one counting against) as a share of what a gate that knew the next step would have taken, and in brackets the same for a gate that promotes every candidate.',
+    '',
+    '| policy | tried for | rank (mean − sd) | skill mean ± sd | per seed | right decisions (90% interval) | promoted but worse (90% interval) | gain taken (promoting all) | minutes per backtest | |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
   for (const policy of result.policies) {
     const r = policy.rank!;
     const mark = policy === result.winner ? '**winner**' : policy.kept ? 'kept, then bettered' : '';
-    lines.push(`| ${policy.label} | ${policy.dimension ?? '-'} | ${pct(r.score)} | ${pct(r.mean)} ± ${(100 * r.sd).toFixed(1)} | ${r.skills.map((s) => (s === null ? '-' : pct(s))).join(', ')} | ${share(r.right, r.checked)} | ${share(r.promotedButWorse, r.promotionsChecked)} | ${r.minutes.toFixed(1)} | ${mark} |`);
+    lines.push(`| ${policy.label} | ${policy.dimension ?? '-'} | ${pct(r.score)} | ${pct(r.mean)} ± ${(100 * r.sd).toFixed(1)} | ${r.skills.map((s) => (s === null ? '-' : pct(s))).join(', ')} | ${share(r.right, r.checked)} | ${share(r.promotedButWorse, r.promotionsChecked)} | ${gainShares(r.decisionGain)} | ${r.minutes.toFixed(1)} | ${mark} |`);
   }
   const winner = Object.entries(result.winner.sets).map(([k, v]) => `\`${k}=${v}\``).join(', ') || 'the configuration as it is';
   lines.push('', `Winner: ${winner}. The overlay is in tune.yaml.`, '');
