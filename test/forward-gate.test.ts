@@ -221,3 +221,15 @@ test('eval.holdoutPartitions 2 through a real run: the two newest fresh partitio
   assert.equal(secondRoles['dt=2026-11-07'], 'gate');
   for (const p of ['dt=2026-11-03', 'dt=2026-11-04', 'dt=2026-11-05']) assert.equal(secondRoles[p], 'train', `${p} is learned by the next retrain`);
 });
+
+test('gate rows beyond training.evalMaxRows: a uniform sample of every held-out partition, and the decision says so', async () => {
+  const { db, url } = await createTestDatabase();
+  const dir = tempDir('freshet-gate-sample-');
+  const config = trainConfig(dir, url, { FRESHET_EVAL__HOLDOUT_PARTITIONS: '2', FRESHET_TRAINING__EVAL_MAX_ROWS: '500' });
+  for (let d = 1; d <= 4; d++) await addPartition(db, config.dataDir, `2026-11-0${d}`, syntheticRows(600, d));
+  const run = (await runRetrainJob(db, config))!;
+  const decision = (await listPromotions(db, run.lineage_id))[0]!;
+  assert.equal(Number(decision.eval_rows), 500, 'the bound');
+  // Before, the gate scored the first 500 rows: most of dt=2026-11-03 and nothing of dt=2026-11-04, while the reason said "all rows".
+  assert.match(decision.reason, /500 gate rows \(a uniform sample, training\.evalMaxRows, of the 1200 rows of dt=2026-11-03, dt=2026-11-04, which it did not train on\)/);
+});

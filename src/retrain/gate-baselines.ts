@@ -74,7 +74,7 @@ export async function rowsWithBaselines(
   const position = Int32Array.from(rowSide.partition, (i) => rankOf.get(scored[i]!.id)!);
   const entityOfRows = entity ? rowSide.columns[0]! : null;
   const labelled: LabelledRows[] = [];
-  // The scored partitions' own labels: the set's rows when it holds every row; else every row read apart.
+  // The scored partitions' own labels: the set's rows (every row, or beyond the cap a uniform sample of them) for 'all'; for 'eval' every row, read apart.
   const before = which === 'all' ? history : [...history, ...inOrder];
   if (needed > 0 && before.length > 0) {
     const past = await labelHistory(config, before, entitySide);

@@ -79,7 +79,7 @@ async function gate({ db, config, onDecision }: RetrainDependencies, run: Run, l
   const fellBack = holdout === 'random' && config.eval.holdout === 'newest';
   const describedAs =
     holdout === 'newest'
-      ? `all rows of ${gatePartitions.map((p) => p.path).join(', ')}, which it did not train on`
+      ? `${gateSet.sampledFrom ? `a uniform sample, training.evalMaxRows, of the ${gateSet.sampledFrom} rows` : 'all rows'} of ${gatePartitions.map((p) => p.path).join(', ')}, which it did not train on`
       : `held-out rows of ${evalPartitions.length} partition${evalPartitions.length === 1 ? '' : 's'} it trained on${fellBack ? `: only ${evalPartitions.length} fresh partition${evalPartitions.length === 1 ? '' : 's'}, not more than eval.holdoutPartitions ${config.eval.holdoutPartitions}, so no forward holdout` : ''}`;
   // The predictions are made here (trainer and serving); promotion scores, decides and records.
   const { outcome, scores } = await runGate(db, {

@@ -64,12 +64,13 @@ export async function evaluateCheckpoint(db: Registry, config: ResolvedConfig, c
 /**
  * The gate rows of a forward holdout: every row (both splits) of `partitions`, which
  * neither the candidate nor the champion trained on, standardised with the lineage's
- * statistics; the first `maxRows` of them in partition order (the gate's memory bound,
- * training.evalMaxRows; the backtest's forward scoring passes Infinity).
+ * statistics; beyond `maxRows` (the gate's memory bound, training.evalMaxRows; the
+ * backtest's forward scoring passes Infinity) a uniform sample of them in their order, so
+ * that the newest partition is scored too (`sampledFrom` says how many there were).
  */
 export async function lineageGateSet(db: Registry, config: ResolvedConfig, lineageId: string, partitions: readonly TrainingPartition[], maxRows = config.training.evalMaxRows, side?: SideColumns): Promise<EvalSet> {
   const lineage = await getLineage(db, lineageId);
-  return loadEvalSet(partitions, trainingSpec(config).columns, trainingSpec(config).split, lineage.feature_stats as unknown as FeatureStats, maxRows, 'all', side);
+  return loadEvalSet(partitions, trainingSpec(config).columns, trainingSpec(config).split, lineage.feature_stats as unknown as FeatureStats, maxRows, 'all', side, 'spread');
 }
 
 /** The labels (every valid row) of earlier partitions with each row's partition and side columns' first (the entity): the gate's per-row baselines' history. */

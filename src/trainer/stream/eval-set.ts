@@ -1,6 +1,7 @@
 // The eval set: validation (or gate) rows in memory, standardised, with their raw category
 // values so that each model reads them through its own vocabulary.
 import { VocabularyLookup, type Vocabulary } from '../../data/index.ts';
+import { Rng } from '../../core/rng.ts';
 import { CategoryTable } from './category-values.ts';
 import { standardise } from './feature-stats.ts';
 import { type TrainingPartition, type ColumnSpec, type SplitSpec, type FeatureStats, categoricalSlots, inputWidth } from './stream-spec.ts';
@@ -22,6 +23,8 @@ export interface EvalSet {
   categoricalColumns?: number;
   /** With side columns asked for (the gate's baselines): each row's partition (index into partitionIds) and side values. */
   side?: EvalSetSide;
+  /** Set when the rows are a sample (loadEvalSet's `spread`): how many valid rows there were to draw from. */
+  sampledFrom?: number;
 }
 
 export interface EvalSetSide {
@@ -61,6 +64,19 @@ export function categoricalColumnValues(set: EvalSet, k: number): { rowValues: I
 }
 
 /**
+ * Beyond `maxRows`, which rows are kept. `first`: the first ones in partition, file and line
+ * order (validation rows: what early stopping has always measured on, so a run's numbers
+ * do not move). `spread`: a uniform random sample of all of them (reservoir sampling,
+ * Vitter's algorithm R, with a fixed seed, so the same partitions give the same rows),
+ * kept in their order — the gate's rows, where the first rows of the oldest held-out
+ * partition would leave the newest unscored; the bootstrap's time blocks need the order.
+ */
+export type RowOverflow = 'first' | 'spread';
+
+/** Seeds the `spread` sample: fixed, so a gate decided again on the same partitions scores the same rows. */
+const SPREAD_SEED = 0x5eed_9a7e;
+
+/**
  * Loads (at most `maxRows`) rows into memory, standardised with the lineage's statistics:
  * by default the eval split (validation), or `all` rows (the gate's holdout partitions).
  * Categorical values stay raw (categoryValues); encodeEvalSet() gives a model's ids.
@@ -73,6 +89,7 @@ export async function loadEvalSet(
   maxRows: number,
   which: 'eval' | 'all' = 'eval',
   side?: SideColumns,
+  overflow: RowOverflow = 'first',
 ): Promise<EvalSet> {
   const dim = inputWidth(columns);
   const ids = categoricalSlots(columns).length;
@@ -82,11 +99,22 @@ export async function loadEvalSet(
   let y = new Float32Array(Math.min(maxRows, 4096));
   let partitionOf = new Int32Array(side ? y.length : 0);
   let sideValues = new Float64Array(side ? y.length * sideWidth : 0);
-  let rows = 0;
+  // spread: each kept row's place among all valid rows, to put the sample back in order.
+  let order = new Float64Array(overflow === 'spread' ? y.length : 0);
+  const rng = new Rng(SPREAD_SEED);
+  let rows = 0; // rows held
+  let seen = 0; // valid rows read
   const width = dim + 1;
   reading: for await (const chunk of validRowChunks(partitions, columns, split, which, { rows: 0, invalid: 0 }, table.encoding ?? presenceOf(columns), undefined, side)) {
     for (let r = 0; r < chunk.rows; r++) {
-      if (rows === y.length) {
+      let slot = rows;
+      if (rows >= maxRows) {
+        slot = rng.int(seen + 1); // algorithm R: the (seen+1)-th row replaces a kept one with probability maxRows / (seen+1)
+        if (slot >= maxRows) {
+          seen += 1;
+          continue;
+        }
+      } else if (rows === y.length) {
         const grown = Math.min(maxRows, y.length * 2);
         x = grownCopy(x, grown * dim);
         y = grownCopy(y, grown);
@@ -94,19 +122,24 @@ export async function loadEvalSet(
           partitionOf = grownCopy(partitionOf, grown);
           sideValues = grownCopy(sideValues, grown * sideWidth);
         }
+        if (overflow === 'spread') order = grownCopy(order, grown);
       }
       const row = chunk.values.subarray(r * width, r * width + width);
-      standardise(row, stats, x, rows * dim, ids);
-      y[rows] = row[dim]!;
+      standardise(row, stats, x, slot * dim, ids);
+      y[slot] = row[dim]!;
       if (side) {
-        partitionOf[rows] = chunk.partition;
-        sideValues.set(chunk.side!.subarray(r * sideWidth, (r + 1) * sideWidth), rows * sideWidth);
+        partitionOf[slot] = chunk.partition;
+        sideValues.set(chunk.side!.subarray(r * sideWidth, (r + 1) * sideWidth), slot * sideWidth);
       }
-      rows += 1;
-      if (rows >= maxRows) break reading;
+      if (overflow === 'spread') order[slot] = seen;
+      if (slot === rows) rows += 1;
+      seen += 1;
+      if (rows >= maxRows && overflow === 'first') break reading;
     }
   }
-  const set: EvalSet = { x: x.subarray(0, rows * dim), y: y.subarray(0, rows), rows, dim, partitionIds: partitions.map((p) => p.id) };
+  const sampled = overflow === 'spread' && seen > rows;
+  if (sampled) ({ x, y, partitionOf, sideValues } = inRowOrder(order, { x, y, partitionOf, sideValues }, { dim, sideWidth, side: side !== undefined }));
+  const set: EvalSet = { x: x.subarray(0, rows * dim), y: y.subarray(0, rows), rows, dim, partitionIds: partitions.map((p) => p.id), ...(sampled ? { sampledFrom: seen } : {}) };
   if (side) {
     set.side = {
       partition: partitionOf.subarray(0, rows),
@@ -114,6 +147,31 @@ export async function loadEvalSet(
     };
   }
   return ids > 0 ? { ...set, categoryValues: table.values, categoricalColumns: ids } : set;
+}
+
+type ReservoirArrays = { x: Float32Array<ArrayBuffer>; y: Float32Array<ArrayBuffer>; partitionOf: Int32Array<ArrayBuffer>; sideValues: Float64Array<ArrayBuffer> };
+
+/** A reservoir's rows put back in the order they were read (`order`: each slot's place among all rows). */
+function inRowOrder(
+  order: Float64Array,
+  arrays: ReservoirArrays,
+  { dim, sideWidth, side }: { dim: number; sideWidth: number; side: boolean },
+): ReservoirArrays {
+  const n = order.length;
+  const slots = Array.from({ length: n }, (_, i) => i).sort((a, b) => order[a]! - order[b]!);
+  const x = new Float32Array(n * dim);
+  const y = new Float32Array(n);
+  const partitionOf = new Int32Array(side ? n : 0);
+  const sideValues = new Float64Array(side ? n * sideWidth : 0);
+  slots.forEach((slot, i) => {
+    x.set(arrays.x.subarray(slot * dim, (slot + 1) * dim), i * dim);
+    y[i] = arrays.y[slot]!;
+    if (side) {
+      partitionOf[i] = arrays.partitionOf[slot]!;
+      sideValues.set(arrays.sideValues.subarray(slot * sideWidth, (slot + 1) * sideWidth), i * sideWidth);
+    }
+  });
+  return { x, y, partitionOf, sideValues };
 }
 
 function grownCopy<T extends Float32Array | Float64Array | Int32Array>(array: T, length: number): T {
