@@ -14,7 +14,7 @@ import { BacktestProgress } from '../src/cli/backtest-progress.ts';
 import { Writable } from 'node:stream';
 import { createTestDatabase } from './support/database.ts';
 import { syntheticRows, tempDir, writeCsv } from './support/partitions.ts';
-import { trainConfig } from './support/train-config.ts';
+import { trainConfig, trainEnv } from './support/train-config.ts';
 import { cleanEnv, runFreshet } from './support/cli.ts';
 
 function writeHistory(dir: string, days: number): void {
@@ -151,4 +151,38 @@ test('the backtest progress: a bar on a terminal with each finished step above i
   lines.step(step, 1, 4);
   lines.finish();
   assert.equal(plain.text(), 'freshet backtest: step 2/4: promoted, serving 1.5000 vs naive 3.0000 forward\n', 'no bar, no escape codes');
+});
+
+test('freshet backtest --save-warmup / --from-warmup: a backtest continued from a kept first model reports what the full replay reports; only retrain.* keys may differ', async () => {
+  const dir = tempDir('freshet-backtest-warmup-');
+  fs.chmodSync(dir, 0o755);
+  writeHistory(path.join(dir, 'history'), 6);
+  fs.writeFileSync(path.join(dir, 'freshet.config.yaml'), 'columns:\n  features: [x0, x1, x2, x3]\n  label: y\n');
+  const fast = Object.fromEntries(Object.entries(trainEnv(dir, '')).filter(([key]) => key.startsWith('FRESHET_TRAINING__')));
+  const env = cleanEnv({ ...fast, FRESHET_RETRAIN__SCHEDULE: '' });
+  const backtest = async (name: string, ...extra: string[]) => {
+    const run = await runFreshet(['backtest', 'history', '--warmup', '3', '--json', '--report', `${name}.json`, ...extra], { env, cwd: dir });
+    assert.equal(run.code, 0, `${name}: ${run.stderr}`);
+    return JSON.parse(fs.readFileSync(path.join(dir, `${name}.json`), 'utf8'));
+  };
+  // Wall times aside (and the options of the run itself), the reports must be the same to the last digit.
+  const withoutTimes = (report: Record<string, unknown>) =>
+    JSON.stringify({ ...report, seconds: 0, set: 0, steps: (report.steps as Array<Record<string, unknown>>).map((s) => ({ ...s, seconds: 0 })) });
+  const full = await backtest('full', '--save-warmup', 'warm');
+  assert.ok(fs.existsSync(path.join(dir, 'warm', 'state.json')), 'the warm-up was kept');
+  assert.ok(!fs.readdirSync(dir).some((name) => name.includes('.partial-')), 'no half snapshot left beside it');
+  const continued = await backtest('continued', '--from-warmup', 'warm');
+  assert.equal(withoutTimes(continued), withoutTimes(full));
+  // A policy that differs only after the warm-up: continued from the same first model, the same report as its own full replay.
+  const shorter = await backtest('shorter', '--set', 'retrain.virtualEpochs=1', '--set', 'retrain.replayPartitions=1');
+  const shorterContinued = await backtest('shorter-continued', '--from-warmup', 'warm', '--set', 'retrain.virtualEpochs=1', '--set', 'retrain.replayPartitions=1');
+  assert.equal(withoutTimes(shorterContinued), withoutTimes(shorter));
+  assert.notEqual(withoutTimes(shorter), withoutTimes(full), 'the retrain keys do change the later steps (else this test could not fail)');
+  // Anything the first model depends on must match; the folder is never overwritten.
+  const other = await runFreshet(['backtest', 'history', '--warmup', '3', '--from-warmup', 'warm', '--set', 'eval.holdoutPartitions=2'], { env, cwd: dir });
+  assert.equal(other.code, 2, other.stderr);
+  assert.match(other.stderr, /--from-warmup .*warm: its first model was made with another history, warm-up or configuration; only retrain\.\* keys may differ:\n\s+eval\.holdoutPartitions: 1 → 2/);
+  const again = await runFreshet(['backtest', 'history', '--warmup', '3', '--save-warmup', 'warm'], { env, cwd: dir });
+  assert.equal(again.code, 2, again.stderr);
+  assert.match(again.stderr, /--save-warmup warm exists: it is not overwritten/);
 });

@@ -20,6 +20,7 @@ import { evaluateAll, lineageGateSet, predictCheckpoint, trainingSpec, type Eval
 import { higherIsBetter, resolvedMetric, skill } from '../promotion/index.ts';
 import { isDataFile } from '../data/index.ts';
 import { relativeGain, type DecisionGain } from './decision-gain.ts';
+import { restoreWarmup, saveWarmup, warmupFingerprint } from './warmup-snapshot.ts';
 
 export interface BacktestOptions {
   /** The history: a partition tree (dt=…/ with markers). */
@@ -35,6 +36,10 @@ export interface BacktestOptions {
   onStep?: (step: BacktestStep, index: number, total: number) => void;
   /** Hears the training runs (a progress bar). */
   observer?: TrainObserver | undefined;
+  /** Keep the state after step 0 (the first model) in this folder, which must not exist (warmup-snapshot.ts). */
+  saveWarmup?: string | undefined;
+  /** Continue from a state kept by saveWarmup instead of running step 0 (only retrain.* keys may differ). */
+  fromWarmup?: string | undefined;
 }
 
 export interface BacktestStep {
@@ -208,6 +213,8 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestSum
   const groups = [history.slice(0, options.warmup)];
   for (let at = options.warmup; at < history.length; at += options.step) groups.push(history.slice(at, at + options.step));
   await migrateToLatest(db);
+  const fingerprint = warmupFingerprint(config, sourceDir, options.warmup);
+  const warm = options.fromWarmup ? await restoreWarmup(options.fromWarmup, { db, config, fingerprint }) : undefined;
   const metric = resolvedMetric(config.eval.metric, trainingSpec(config).loss.name);
   // Each step's job runs through the queue exactly as a daemon's worker runs it (claim, lease, handler, settle).
   const worker = new JobWorker({
@@ -230,6 +237,16 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestSum
   let lastFellBack = false;
   for (const [index, group] of groups.entries()) {
     if (options.signal.aborted) throw new Error('backtest interrupted');
+    if (index === 0 && warm) {
+      // The first model as the saved warm-up left it: its report row, and its decision as the one the next step checks.
+      const lineage = await findLineageByName(db, config.lineage);
+      const outcome = lineage ? await decisionOfRun(db, lineage.id, warm.runId ?? undefined) : undefined;
+      previous = lastStep = outcome?.decision;
+      lastFellBack = outcome?.fellBack ?? false;
+      steps.push(warm.step);
+      options.onStep?.(warm.step, index, groups.length);
+      continue;
+    }
     const stepStarted = performance.now();
     const lineage = await findLineageByName(db, config.lineage);
     const champion = lineage ? await getChampion(db, lineage.id) : undefined;
@@ -256,6 +273,10 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestSum
       seconds: { forward: (scored - stepStarted) / 1000, retrain: (performance.now() - scored) / 1000 },
     };
     steps.push(row);
+    if (index === 0 && options.saveWarmup) {
+      const saved = await saveWarmup(options.saveWarmup, { db, config, fingerprint, step: row, runId: decision?.run_id ?? null });
+      log.info({ dir: options.saveWarmup, saved }, 'warm-up kept');
+    }
     options.onStep?.(row, index, groups.length);
   }
   options.signal.removeEventListener('abort', interrupt);

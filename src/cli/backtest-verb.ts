@@ -11,6 +11,7 @@ import type { BacktestSummary } from '../backtest/index.ts';
 import { shareOfClairvoyant } from '../backtest/decision-gain.ts';
 import { formatSkill } from '../core/format-skill.ts';
 import { positiveInt, print, type GlobalOptions } from './verb-support.ts';
+import { UsageError } from './usage-error.ts';
 
 const num = (n: number | null | undefined): string | null => (n === null || n === undefined ? null : n.toPrecision(5));
 
@@ -78,7 +79,10 @@ export function addBacktestVerb(program: Command): void {
     .option('--work-dir <dir>', 'where the throwaway registry, data and artifacts go (default: a new temp folder, removed after)')
     .option('--report <file>', 'also write the per-step table and summary as JSON to this file')
     .option('--json', 'print the summary as JSON')
-    .action(async (dir: string, options: { warmup: number; step: number; set: Record<string, string>; workDir?: string; report?: string; json?: boolean }, command: Command) => {
+    .option('--save-warmup <dir>', 'keep the state after the first model (step 0) in this new folder, for --from-warmup')
+    .option('--from-warmup <dir>', 'continue from a state kept by --save-warmup instead of training the first model again (only retrain.* keys may differ; the report is the one a full replay gives)')
+    .action(async (dir: string, options: { warmup: number; step: number; set: Record<string, string>; workDir?: string; report?: string; json?: boolean; saveWarmup?: string; fromWarmup?: string }, command: Command) => {
+      if (options.saveWarmup && fs.existsSync(options.saveWarmup)) throw new UsageError(`--save-warmup ${options.saveWarmup} exists: it is not overwritten (name a new folder)`);
       const { loadConfig } = await import('../core/config.ts');
       const { openRegistry, startThrowawayPostgres } = await import('../registry/index.ts');
       const { runBacktest } = await import('../backtest/index.ts');
@@ -115,6 +119,8 @@ export function addBacktestVerb(program: Command): void {
           signal: controller.signal,
           onStep: (s, index, total) => progress?.step(s, index, total),
           observer: progress?.observer,
+          saveWarmup: options.saveWarmup && path.resolve(options.saveWarmup),
+          fromWarmup: options.fromWarmup && path.resolve(options.fromWarmup),
         });
         progress?.finish();
         if (options.report) fs.writeFileSync(options.report, `${JSON.stringify({ source: path.resolve(dir), warmup: options.warmup, step: options.step, set: options.set, ...summary }, null, 2)}\n`);

@@ -5,6 +5,7 @@ export { startEmbeddedPostgres, FolderNotEnterableError, type EmbeddedServer } f
 export { startThrowawayPostgres } from './throwaway-postgres.ts';
 export { migrateToLatest, assertSchemaCurrent, appliedMigrations, knownMigrations, SchemaAheadError, MIGRATIONS_DIR } from './migrate.ts';
 export { registryStatus, type RegistryStatus } from './status.ts';
+export { dumpRegistry, loadRegistry, type RegistrySnapshot } from './registry-snapshot.ts';
 export * from './schema.ts';
 export * from './repositories/lineages.ts';
 export * from './repositories/partitions.ts';
