@@ -29,13 +29,13 @@ test('the search space follows the configuration; ranking is mean minus spread; 
   const lucky = rankPolicy([report(0.08), report(-0.01)]);
   assert.ok(steady.score > lucky.score, 'a steady +3% outranks +8% and −1%, though its mean is lower');
   assert.equal(rankPolicy([report(0.05), report(null)]).score, Number.NEGATIVE_INFINITY, 'a seed where nothing served cannot rank');
-  const yaml = overlayYaml({ winner: { label: 'w', sets: { 'eval.holdoutPartitions': '2', 'columns.crosses': '[["a","b"]]' }, rank: steady }, policies: [], runs: 0, reused: 0 }, { date: '2026-12-06', sourceDir: 'h', warmup: 3, step: 1, seeds: [1, 2] });
+  const yaml = overlayYaml({ winner: { label: 'w', sets: { 'eval.holdoutPartitions': '2', 'columns.crosses': '[["a","b"]]' }, rank: steady }, policies: [], runs: 0, reused: 0, warmStarts: 0 }, { date: '2026-12-06', sourceDir: 'h', warmup: 3, step: 1, seeds: [1, 2] });
   assert.deepEqual(YAML.parse(yaml), { eval: { holdoutPartitions: 2 }, columns: { crosses: [['a', 'b']] } });
   assert.match(yaml, /crosses: \[ \[ a, b \] \]|crosses: \[\[a, b\]\]/);
   // The evidence table's shares carry their 90% Wilson interval: 16 of 24 right is anywhere from 50% to 80%.
   const eightEach = { skill: 0.03, right: 8, checked: 12, promotedButWorse: 2, promotionsChecked: 8, decisionGain: { captured: 0.03, alwaysPromote: 0.01, clairvoyant: 0.04 }, seconds: 60 };
   const judged: TunePolicy = { label: 'the configuration as it is', sets: {}, rank: rankPolicy([eightEach, eightEach]) };
-  const table = evidenceMarkdown({ winner: judged, policies: [judged], runs: 2, reused: 0 }, { date: '2026-12-07', sourceDir: 'h', warmup: 3, step: 1, seeds: [1, 2] });
+  const table = evidenceMarkdown({ winner: judged, policies: [judged], runs: 2, reused: 0, warmStarts: 0 }, { date: '2026-12-07', sourceDir: 'h', warmup: 3, step: 1, seeds: [1, 2] });
   assert.match(table, /\| 16\/24 \(67%; 50–80%\) \| 4\/16 \(25%; 12–45%\) \| 75% \(25%\) \|/, table);
   // A report written before the gain was kept (a resumed tune): the pooled gain is unknown, not a share of part of the seeds.
   const { decisionGain: _, ...older } = eightEach;
@@ -80,6 +80,11 @@ test('freshet tune on a small history: every policy over every seed, the winner 
   const evidenceAgain = fs.readFileSync(path.join(dir, 'tuned', 'tune-evidence.md'), 'utf8');
   assert.match(evidenceAgain, /4 backtests \(4 reused/);
   assert.equal(evidenceAgain.split('\n').filter((l) => l.startsWith('| the') || l.startsWith('| eval')).join('\n'), rows.join('\n'));
+  // A dimension of retrain.* keys only: its alternative continues from the first model the configuration's backtest kept, which is gone afterwards.
+  const shared = await runFreshet(['tune', 'history', '--warmup', '3', '--seeds', '1', '--dims', 'retrain.virtualEpochs', '--out', 'shared'], { env, cwd: dir });
+  assert.equal(shared.code, 0, shared.stderr);
+  assert.match(fs.readFileSync(path.join(dir, 'shared', 'tune-evidence.md'), 'utf8'), /2 backtests \(0 reused from an earlier, interrupted tune; 1 continued from the first model of a policy that differs only in retrain\.\* keys\)/);
+  assert.ok(!fs.existsSync(path.join(dir, 'shared', 'warmups')), 'the kept first models are removed once nothing can share them');
   // Another step is another backtest: nothing reused from the reports of step 1.
   const otherStep = await runFreshet(['tune', 'history', '--warmup', '3', '--step', '2', '--seeds', '1', '--dims', 'eval.holdoutPartitions', '--out', 'tuned'], { env, cwd: dir });
   assert.equal(otherStep.code, 0, otherStep.stderr);

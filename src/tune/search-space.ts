@@ -17,6 +17,14 @@ export interface Dimension {
   alternatives: Alternative[];
 }
 
+/**
+ * Keys that nothing of a backtest's first model reads (the retrain policy): policies that
+ * differ only in them share the first model (backtest --save-warmup / --from-warmup).
+ */
+export function readOnlyAfterWarmup(key: string): boolean {
+  return key.startsWith('retrain.');
+}
+
 /** Most crossed pairs tried: the pairs of the first categorical columns, in configured order. */
 export const MAX_CROSS_PAIRS = 3;
 

@@ -78,7 +78,7 @@ export function evidenceMarkdown(result: TuneResult, meta: TuneMeta): string {
   const lines = [
     `# freshet tune — ${meta.date}`,
     '',
-    `History \`${meta.sourceDir}\`, warm-up ${meta.warmup} partitions, then ${meta.step} per retrain; seeds ${meta.seeds.join(', ')}; ${result.runs} backtests (${result.reused} reused from an earlier, interrupted tune).`,
+    `History \`${meta.sourceDir}\`, warm-up ${meta.warmup} partitions, then ${meta.step} per retrain; seeds ${meta.seeds.join(', ')}; ${result.runs} backtests (${result.reused} reused from an earlier, interrupted tune; ${result.warmStarts} continued from the first model of a policy that differs only in retrain.* keys).`,
     'Each policy is backtested over every seed (`freshet backtest`: every decision scored on what came next); its rank is the forward skill over the naive baseline, mean over seeds minus their standard deviation. The search is by coordinates: each dimension\'s alternatives are tried with the best policy so far, and one is kept only when it ranks higher.',
     '',
     'Decisions are checked on the step after them: right when the model kept serving was the better of the two there. The gain column weighs them by what was at stake: the forward gain the promotions took (a worse one counting against) as a share of what a gate that knew the next step would have taken, and in brackets the same for a gate that promotes every candidate.',

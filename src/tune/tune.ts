@@ -10,7 +10,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Dimension } from './search-space.ts';
+import { readOnlyAfterWarmup, type Dimension } from './search-space.ts';
 import { rankPolicy, type PolicyRank, type ReportFigures } from './ranking.ts';
 
 const FRESHET_BIN = fileURLToPath(new URL('../../bin/freshet.mjs', import.meta.url));
@@ -55,6 +55,8 @@ export interface TuneResult {
   policies: TunePolicy[];
   runs: number;
   reused: number;
+  /** Backtests that continued from a first model another one kept (policies differing only in retrain.* keys). */
+  warmStarts: number;
 }
 
 /**
@@ -76,10 +78,22 @@ function readReport(file: string): ReportFigures | undefined {
   }
 }
 
+/**
+ * Where a policy's first model for one seed is kept while the search may still need it:
+ * named by what the first model depends on — the basis, the seed and the assignments but
+ * for those only retrains read — so policies that differ only after it share the folder.
+ */
+export function warmupFolder(outDir: string, sets: Record<string, string>, seed: number, basis: string): string {
+  const before = Object.entries(sets).filter(([key]) => !readOnlyAfterWarmup(key)).sort(([a], [b]) => (a < b ? -1 : 1));
+  return path.join(outDir, 'warmups', `${crypto.createHash('sha256').update(JSON.stringify([basis, seed, before])).digest('hex').slice(0, 12)}`);
+}
+
 /** One backtest in a child process; resolves when its report is written, rejects with its last words. */
-function backtestChild(options: TuneOptions, sets: Record<string, string>, seed: number, file: string): Promise<void> {
+function backtestChild(options: TuneOptions, sets: Record<string, string>, seed: number, file: string, warmup: { save?: string; from?: string }): Promise<void> {
   const args = [FRESHET_BIN, ...(options.configFile ? ['-c', options.configFile] : []), 'backtest', options.sourceDir, '--warmup', String(options.warmup), '--step', String(options.step), '--set', `training.seed=${seed}`];
   for (const [key, value] of Object.entries(sets)) args.push('--set', `${key}=${value}`);
+  if (warmup.from) args.push('--from-warmup', warmup.from);
+  else if (warmup.save) args.push('--save-warmup', warmup.save);
   args.push('--report', file, '--json');
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -120,6 +134,10 @@ export async function runTune(options: TuneOptions): Promise<TuneResult> {
   const total = options.seeds.length * (1 + options.dimensions.reduce((n, d) => n + d.alternatives.length, 0));
   let done = 0;
   let reused = 0;
+  let warmStarts = 0;
+  // A first model is worth keeping while a dimension of retrain.* keys is still to come (its alternatives share it).
+  const lastSharing = options.dimensions.findLastIndex((d) => d.alternatives.every((a) => Object.keys(a.sets).every(readOnlyAfterWarmup)));
+  let dimensionAt = -1; // the configuration as it is: before the first dimension
   const evaluate = async (policies: TunePolicy[]): Promise<void> => {
     const tasks = policies.flatMap((policy) =>
       options.seeds.map((seed) => async (): Promise<ReportFigures> => {
@@ -129,7 +147,12 @@ export async function runTune(options: TuneOptions): Promise<TuneResult> {
         if (report) reused += 1;
         else {
           options.onProgress?.({ done, total, reused, policy: policy.label });
-          await backtestChild(options, policy.sets, seed, file);
+          const kept = warmupFolder(options.outDir, policy.sets, seed, options.basis);
+          const from = fs.existsSync(path.join(kept, 'state.json')) ? kept : undefined;
+          const save = !from && dimensionAt < lastSharing && !fs.existsSync(kept) ? kept : undefined;
+          if (save) fs.mkdirSync(path.dirname(save), { recursive: true });
+          await backtestChild(options, policy.sets, seed, file, { from, save });
+          if (from) warmStarts += 1;
           report = readReport(file)!;
         }
         done += 1;
@@ -143,7 +166,9 @@ export async function runTune(options: TuneOptions): Promise<TuneResult> {
   let best: TunePolicy = { label: 'the configuration as it is', sets: {}, kept: true };
   const policies: TunePolicy[] = [best];
   await evaluate([best]);
-  for (const dimension of options.dimensions) {
+  for (const [at, dimension] of options.dimensions.entries()) {
+    dimensionAt = at;
+    if (at > lastSharing) fs.rmSync(path.join(options.outDir, 'warmups'), { recursive: true, force: true }); // tune made it; nothing later can share
     const tried = dimension.alternatives.map((alternative): TunePolicy => ({ label: alternative.label, sets: { ...best.sets, ...alternative.sets }, dimension: dimension.key, kept: false }));
     policies.push(...tried);
     await evaluate(tried);
@@ -154,5 +179,6 @@ export async function runTune(options: TuneOptions): Promise<TuneResult> {
       best = better;
     }
   }
-  return { winner: best, policies, runs: done, reused };
+  fs.rmSync(path.join(options.outDir, 'warmups'), { recursive: true, force: true });
+  return { winner: best, policies, runs: done, reused, warmStarts };
 }
