@@ -6,7 +6,7 @@
 //   node bench/backtests/summarise.ts <dir> [suffix, e.g. -s7]
 import fs from 'node:fs';
 import path from 'node:path';
-import { relativeGain } from '../../src/backtest/decision-gain.ts';
+import { relativeGain } from '../../src/core/decision-gain.ts';
 
 interface Report {
   skill: number | null;

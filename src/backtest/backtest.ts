@@ -19,7 +19,7 @@ import { rowsWithBaselines, retrainJobHandler } from '../retrain/index.ts';
 import { evaluateAll, lineageGateSet, predictCheckpoint, trainingSpec, type EvalSet, type MetricName, type TrainObserver, type TrainingPartition } from '../trainer/index.ts';
 import { higherIsBetter, resolvedMetric, skill } from '../promotion/index.ts';
 import { isDataFile } from '../data/index.ts';
-import { relativeGain, type DecisionGain } from './decision-gain.ts';
+import { relativeGain, type DecisionGain } from '../core/decision-gain.ts';
 import { restoreWarmup, saveWarmup, warmupFingerprint } from './warmup-snapshot.ts';
 
 export interface BacktestOptions {

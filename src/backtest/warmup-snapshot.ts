@@ -16,8 +16,7 @@ import { sql } from 'kysely';
 import type { ResolvedConfig } from '../core/config.ts';
 import { ConfigError } from '../core/errors.ts';
 import { dumpRegistry, loadRegistry, type Registry, type RegistrySnapshot } from '../registry/index.ts';
-import { definitionDifferences } from '../trainer/run/lineage-definition.ts';
-import { STREAM_CACHE_DIR } from '../trainer/run/stream-cache-dir.ts';
+import { definitionDifferences, STREAM_CACHE_DIR } from '../trainer/index.ts';
 import type { BacktestStep } from './backtest.ts';
 
 interface WarmupState {

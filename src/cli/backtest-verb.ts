@@ -8,7 +8,7 @@ import { shutdownOnSignals } from '../core/shutdown.ts';
 import { formatTable } from '../core/table.ts';
 import { humanSeconds } from '../core/human-seconds.ts';
 import type { BacktestSummary } from '../backtest/index.ts';
-import { shareOfClairvoyant } from '../backtest/decision-gain.ts';
+import { shareOfClairvoyant } from '../core/decision-gain.ts';
 import { formatSkill } from '../core/format-skill.ts';
 import { positiveInt, print, type GlobalOptions } from './verb-support.ts';
 import { UsageError } from './usage-error.ts';

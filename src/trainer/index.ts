@@ -12,7 +12,8 @@ export { CorruptDirError, writeDirAtomically, readDirVerified } from './checkpoi
 export { stepsPerEpoch, effectiveStopPoint } from './run/virtual-epochs.ts';
 export { updateEarlyStopping, initialEarlyStopping, type EarlyStoppingState } from './run/early-stopping.ts';
 export { registeredPartitions, ensureLineage, comparePaths } from './run/lineage.ts';
-export { assertLineageDefinition } from './run/lineage-definition.ts';
+export { assertLineageDefinition, definitionDifferences } from './run/lineage-definition.ts';
+export { STREAM_CACHE_DIR } from './run/stream-cache-dir.ts';
 export { applyRetention, sweepCheckpointFiles } from './checkpoints/retention.ts';
 export type { TrainingPartition, FeatureStats } from './stream/stream-spec.ts';
 export { categoricalColumnValues, type EvalSet, type EvalSetSide } from './stream/eval-set.ts';

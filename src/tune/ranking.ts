@@ -2,7 +2,7 @@
 // backtest, mean over seeds minus the spread (sample standard deviation) over seeds — a
 // policy that wins on one seed and loses on another ranks below a steady one.
 
-import type { DecisionGain } from '../backtest/decision-gain.ts';
+import type { DecisionGain } from '../core/decision-gain.ts';
 
 /** What tune reads from a backtest report (freshet backtest --report). */
 export interface ReportFigures {

@@ -3,7 +3,7 @@
 // policy it backtested, so the choice can be checked and argued with.
 import YAML from 'yaml';
 import type { TuneResult } from './tune.ts';
-import { shareOfClairvoyant, type DecisionGain } from '../backtest/decision-gain.ts';
+import { shareOfClairvoyant, type DecisionGain } from '../core/decision-gain.ts';
 
 export interface TuneMeta {
   date: string;

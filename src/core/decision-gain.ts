@@ -1,7 +1,7 @@
 // What a backtest's decisions were worth, beside how many were right: each checked
 // decision's candidate against what it was held against on the next step, as a relative
 // gain, summed three ways (backtest.ts › BacktestSummary.decisionGain). Kept apart from the
-// backtest itself so that the CLI's text and tune's table read it without loading training.
+// backtest itself (in core) so that the CLI's text and tune's table read it without loading training.
 
 export interface DecisionGain {
   /** Over the promotions: what the gate took (a promotion that was worse counts against it). */
