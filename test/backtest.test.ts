@@ -178,6 +178,15 @@ test('freshet backtest --save-warmup / --from-warmup: a backtest continued from 
   const shorterContinued = await backtest('shorter-continued', '--from-warmup', 'warm', '--set', 'retrain.virtualEpochs=1', '--set', 'retrain.replayPartitions=1');
   assert.equal(withoutTimes(shorterContinued), withoutTimes(shorter));
   assert.notEqual(withoutTimes(shorter), withoutTimes(full), 'the retrain keys do change the later steps (else this test could not fail)');
+  // From another folder (its own configuration file, the history through a link): the same first model, the same report.
+  const elsewhere = path.join(dir, 'elsewhere');
+  fs.mkdirSync(elsewhere);
+  fs.copyFileSync(path.join(dir, 'freshet.config.yaml'), path.join(elsewhere, 'freshet.config.yaml'));
+  fs.symlinkSync(path.join(dir, 'history'), path.join(elsewhere, 'history'));
+  const moved = await runFreshet(['backtest', 'history', '--warmup', '3', '--json', '--report', 'moved.json', '--from-warmup', path.join(dir, 'warm')], { env, cwd: elsewhere });
+  assert.equal(moved.code, 0, moved.stderr);
+  const movedReport = JSON.parse(fs.readFileSync(path.join(elsewhere, 'moved.json'), 'utf8'));
+  assert.equal(withoutTimes({ ...movedReport, source: full.source }), withoutTimes(full));
   // Anything the first model depends on must match; the folder is never overwritten.
   const other = await runFreshet(['backtest', 'history', '--warmup', '3', '--from-warmup', 'warm', '--set', 'eval.holdoutPartitions=2'], { env, cwd: dir });
   assert.equal(other.code, 2, other.stderr);

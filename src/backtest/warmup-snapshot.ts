@@ -35,12 +35,15 @@ type FolderName = 'data' | 'artifacts' | 'serving';
 const folderOf = (config: ResolvedConfig): Record<FolderName, string> => ({ data: config.dataDir, artifacts: config.artifactsDir, serving: config.servingDir });
 
 /**
- * What the first model depends on: the history, the warm-up, and the configuration but
- * for `retrain.*` (read only by retrains) and where things go (folders, server, log).
+ * What the first model depends on: the history (its real path: a link to it is the same
+ * history), the warm-up, and the configuration but for `retrain.*` (read only by retrains)
+ * and where things are (the folders, the server, the log, the configuration file's own
+ * path, the S3 cache), which differ from one backtest's folder to another's.
  */
 export function warmupFingerprint(config: ResolvedConfig, sourceDir: string, warmup: number): unknown {
-  const { retrain: _retrain, dataDir: _data, artifactsDir: _artifacts, servingDir: _serving, database: _database, log: _log, baseDir: _base, ...rest } = config;
-  return JSON.parse(JSON.stringify({ ...rest, history: path.resolve(sourceDir), warmup }));
+  const { retrain: _retrain, dataDir: _data, artifactsDir: _artifacts, servingDir: _serving, database: _database, log: _log, baseDir: _base, source: _source, ...rest } = config;
+  const { cacheDir: _cache, ...s3 } = rest.s3;
+  return JSON.parse(JSON.stringify({ ...rest, s3, history: fs.realpathSync(sourceDir), warmup }));
 }
 
 /** A folder's files into another: hard links for the partitions' data files (never rewritten: a new version is a new file), copies otherwise. */
