@@ -8,7 +8,8 @@
 #   alt        + retrain.replayPartitions=14, a full replay (reference)
 #   alt+warm   the same continued from the kept first model (--from-warmup)
 # in that order, one at a time, so that each pair sees the same machine. Fails when a
-# continued report differs from its full replay's in anything but wall times, or when
+# continued report differs from its full replay's in anything but wall times (and the
+# history's path, each run's own link to it), or when
 # the warm-up was not kept (no reference to compare against).
 #   bash bench/backtests/warmup-share.sh <out-dir> [seeds]
 set -euo pipefail
@@ -34,7 +35,7 @@ ratio() { "$node" -e 'console.log((process.argv[1] / process.argv[2]).toFixed(2)
 seconds() { "$node" -e 'console.log((process.argv[1] / 1000).toFixed(1))' "$1"; }
 same() { "$node" -e '
   const fs = require("node:fs");
-  const strip = (f) => JSON.stringify(JSON.parse(fs.readFileSync(f, "utf8")), (k, v) => (k === "seconds" || k === "set" ? undefined : v));
+  const strip = (f) => JSON.stringify(JSON.parse(fs.readFileSync(f, "utf8")), (k, v) => (k === "seconds" || k === "set" || k === "source" ? undefined : v));
   console.log(strip(process.argv[1]) === strip(process.argv[2]) ? "same report" : "DIFFERENT");' "$1" "$2"; }
 t_base=0 t_save=0 t_alt=0 t_warm=0
 for seed in $seeds; do
