@@ -82,7 +82,7 @@ test('runBacktest: forward scores on every row past training.evalMaxRows; a fall
   }
   assert.ok(summary.steps.some((s) => s.previousHeld?.against === 'constant'), 'a fallback was checked on the step after it');
   assert.equal(summary.promotionsChecked, summary.steps.slice(0, -1).filter((s, k) => s.decision === 'promoted' && summary.steps[k + 1]!.previousHeld).length);
-  assert.match(formatBacktest(summary), /what the decisions were worth on the next step: (\d+% of the forward gain a clairvoyant gate would have taken \(promoting every candidate: −?\d+%\)|no checked decision had a better candidate)/);
+  assert.match(formatBacktest(summary), /what the decisions were worth on the next step: (−?\d+% of the forward gain a clairvoyant gate would have taken \(promoting every candidate: −?\d+%\)|no checked decision had a better candidate)/);
   assert.match(formatBacktest(summary), /promoted but worse \d+\/\d+ \(\d+%\) of the promotions that could be checked|promoted but worse - of the promotions that could be checked/);
 });
 
@@ -110,6 +110,7 @@ test('summarise: promoted-but-worse counts only promotions checked on a next ste
   close(summary.decisionGain.clairvoyant, 0.3, 'clairvoyant');
   assert.equal(gainLine(summary), '50% of the forward gain a clairvoyant gate would have taken (promoting every candidate: 77%)');
   assert.equal(gainLine({ decisionGain: { captured: 0, alwaysPromote: -0.1, clairvoyant: 0 } }), 'no checked decision had a better candidate (nothing to gain)');
+  assert.equal(gainLine({ decisionGain: { captured: -0.1, alwaysPromote: -0.2, clairvoyant: 0.4 } }), '−25% of the forward gain a clairvoyant gate would have taken (promoting every candidate: −50%)', 'worse than keeping every champion: a true minus sign');
   // auc: higher is better, the same relative gain.
   const auc = summarise('auc', [{ ...base, step: 0, decision: 'promoted', previousHeld: null }, { ...base, step: 1, decision: 'rejected', previousHeld: held(true, 0.75, 0.8) }], 1);
   close(auc.decisionGain.alwaysPromote, -0.0625, 'auc 0.75 against 0.8');

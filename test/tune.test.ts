@@ -66,7 +66,7 @@ test('freshet tune on a small history: every policy over every seed, the winner 
   for (const row of rows) assert.match(row, /\| [+−][\d.]+%, [+−][\d.]+% \|/, 'one skill per seed');
   assert.match(evidence, /4 backtests \(0 reused/);
   // Each row weighs its decisions by what was at stake (a share of the clairvoyant gate's gain, or - when no candidate was better).
-  for (const row of rows) assert.match(row, /\| (−?\d+% \(−?\d+%\)|-) \| [\d.]+ \| [^|]*\|$/, row);
+  for (const row of rows) assert.match(row, /\| (−?\d+% \(−?\d+%\)|-) \| [\d.]+ \| [^|]*\|$/, row); // a true minus sign, as the skills
   assert.equal(fs.readdirSync(path.join(dir, 'tuned', 'runs')).length, 4);
   // The winner is the higher rank (mean − sd), and the overlay holds exactly its keys.
   const rank = (row: string) => Number(/\| ([+−])([\d.]+)% \| [+−]/.exec(row)!.slice(1).join('').replace('−', '-'));

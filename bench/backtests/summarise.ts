@@ -6,7 +6,7 @@
 //   node bench/backtests/summarise.ts <dir> [suffix, e.g. -s7]
 import fs from 'node:fs';
 import path from 'node:path';
-import { relativeGain } from '../../src/core/decision-gain.ts';
+import { formatShare, relativeGain } from '../../src/core/decision-gain.ts';
 
 interface Report {
   skill: number | null;
@@ -63,7 +63,7 @@ for (const [policy, runs] of byPolicy) {
       gain.clairvoyant += Math.max(0, g);
     });
   }
-  const gainCell = gain.clairvoyant > 0 ? `${Math.round((100 * gain.captured) / gain.clairvoyant)}% (${Math.round((100 * gain.alwaysPromote) / gain.clairvoyant)}%)` : '-';
+  const gainCell = gain.clairvoyant > 0 ? `${formatShare(gain.captured / gain.clairvoyant)} (${formatShare(gain.alwaysPromote / gain.clairvoyant)})` : '-';
   lines.push(
     `| ${policy} | ${pct(mean(skills))} ± ${(100 * sd(skills)).toFixed(1)} | ${runs.map((r) => `${r.seed}: ${r.report.skill === null ? '-' : pct(r.report.skill)}`).join(', ')} | ${mean(runs.map((r) => r.report.forward ?? Number.NaN)).toPrecision(4)} (naive ${mean(runs.map((r) => r.report.forwardNaive ?? Number.NaN)).toPrecision(4)}) | ${share(sum((r) => r.right), sum((r) => r.checked))} | ${share(sum((r) => r.promotedButWorse), sum((r) => r.promotionsChecked ?? r.promotions))} | ${gainCell} | ${served}/${measurable} | ${(sum((r) => r.seconds) / runs.length / 60).toFixed(1)} |`,
   );

@@ -8,7 +8,7 @@ import { shutdownOnSignals } from '../core/shutdown.ts';
 import { formatTable } from '../core/table.ts';
 import { humanSeconds } from '../core/human-seconds.ts';
 import type { BacktestSummary } from '../backtest/index.ts';
-import { shareOfClairvoyant } from '../core/decision-gain.ts';
+import { formatShare, shareOfClairvoyant } from '../core/decision-gain.ts';
 import { formatSkill } from '../core/format-skill.ts';
 import { positiveInt, print, type GlobalOptions } from './verb-support.ts';
 import { UsageError } from './usage-error.ts';
@@ -31,7 +31,7 @@ export function gainLine(summary: Pick<BacktestSummary, 'decisionGain'>): string
   const captured = shareOfClairvoyant(gain.captured, gain);
   if (captured === null) return 'no checked decision had a better candidate (nothing to gain)';
   const always = shareOfClairvoyant(gain.alwaysPromote, gain)!;
-  return `${Math.round(100 * captured)}% of the forward gain a clairvoyant gate would have taken (promoting every candidate: ${Math.round(100 * always)}%)`;
+  return `${formatShare(captured)} of the forward gain a clairvoyant gate would have taken (promoting every candidate: ${formatShare(always)})`;
 }
 
 export function formatBacktest(summary: BacktestSummary): string {

@@ -22,3 +22,9 @@ export function relativeGain(higherIsBetter: boolean, candidate: number, against
 export function shareOfClairvoyant(taken: number, gain: Pick<DecisionGain, 'clairvoyant'>): number | null {
   return gain.clairvoyant > 0 ? taken / gain.clairvoyant : null;
 }
+
+/** A share as a whole percentage, with a true minus sign (as the tables' skills are written). */
+export function formatShare(share: number): string {
+  const rounded = Math.round(100 * share);
+  return `${rounded < 0 ? '−' : ''}${Math.abs(rounded)}%`;
+}

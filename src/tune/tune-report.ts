@@ -3,7 +3,7 @@
 // policy it backtested, so the choice can be checked and argued with.
 import YAML from 'yaml';
 import type { TuneResult } from './tune.ts';
-import { shareOfClairvoyant, type DecisionGain } from '../core/decision-gain.ts';
+import { formatShare, shareOfClairvoyant, type DecisionGain } from '../core/decision-gain.ts';
 
 export interface TuneMeta {
   date: string;
@@ -41,7 +41,7 @@ export function wilsonInterval(successes: number, n: number, z = 1.6449): [numbe
 function gainShares(gain: DecisionGain | null): string {
   const taken = gain && shareOfClairvoyant(gain.captured, gain);
   if (!gain || taken === null) return '-';
-  return `${Math.round(100 * taken)}% (${Math.round(100 * shareOfClairvoyant(gain.alwaysPromote, gain)!)}%)`;
+  return `${formatShare(taken)} (${formatShare(shareOfClairvoyant(gain.alwaysPromote, gain)!)})`;
 }
 
 /** The configuration value an assignment stands for (JSON where it parses, else the text). */
