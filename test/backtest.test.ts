@@ -61,15 +61,15 @@ test('runBacktest: forward scores on every row past training.evalMaxRows; a fall
   const dir = tempDir('freshet-backtest-fallback-');
   const history = path.join(dir, 'history');
   // Labels that no feature explains: no model beats the constant, so eval.fallback serves it.
-  for (let d = 1; d <= 5; d++) {
-    const rng = new Rng(100 + d);
+  for (let d = 1; d <= 6; d++) {
+    const rng = new Rng(400 + d);
     const partition = path.join(history, `dt=2026-11-0${d}`);
     writeCsv(path.join(partition, 'part-0.csv'), Array.from({ length: 600 }, () => [rng.next(), rng.next(), rng.next(), rng.next(), 10 * rng.next()]));
     fs.writeFileSync(path.join(partition, '_SUCCESS'), '');
   }
   const config = trainConfig(dir, url, { FRESHET_TRAINING__NUM_CHECKPOINTS: '4', FRESHET_TRAINING__STOP_POINT: '2', FRESHET_RETRAIN__VIRTUAL_EPOCHS: '2', FRESHET_EVAL__FALLBACK: 'naive', FRESHET_TRAINING__EVAL_MAX_ROWS: '250' });
   const summary = await runBacktest({ sourceDir: history, config, db, warmup: 2, step: 1, log: createLogger({ level: 'error', format: 'json' }), signal: new AbortController().signal });
-  assert.deepEqual(summary.steps.slice(1).map((s) => s.rows), [600, 600, 600], 'every row of each step, not the first 250');
+  assert.deepEqual(summary.steps.slice(1).map((s) => s.rows), [600, 600, 600, 600], 'every row of each step, not the first 250');
   const lineage = (await findLineageByName(db, config.lineage))!;
   const fallbacks = (await listPromotions(db, lineage.id, 100)).filter((p) => p.decision === 'fallback');
   assert.ok(fallbacks.length > 0 && summary.steps.some((s) => s.decision === 'fallback'), `no fallback: ${summary.steps.map((s) => s.decision).join(', ')}`);
@@ -80,7 +80,7 @@ test('runBacktest: forward scores on every row past training.evalMaxRows; a fall
     // After a fallback the constant served: the check compares the candidate with what served (the forward score).
     if (before.decision === 'fallback') assert.ok(Math.abs(s.previousHeld.champion - s.forward!) <= 1e-9 * s.forward!, `step ${k}: held against ${s.previousHeld.champion}, served ${s.forward}`);
   }
-  assert.ok(summary.steps.some((s) => s.previousHeld?.against === 'constant'), 'a fallback was checked on the step after it');
+  assert.ok(summary.steps.some((s) => s.previousHeld?.against === 'constant'), `a fallback was checked on the step after it: ${summary.steps.map((s) => s.decision).join(', ')}`);
   assert.equal(summary.promotionsChecked, summary.steps.slice(0, -1).filter((s, k) => s.decision === 'promoted' && summary.steps[k + 1]!.previousHeld).length);
   assert.match(formatBacktest(summary), /what the decisions were worth on the next step: (−?\d+% of the forward gain a clairvoyant gate would have taken \(promoting every candidate: −?\d+%\)|no checked decision had a better candidate)/);
   assert.match(formatBacktest(summary), /promoted but worse \d+\/\d+ \(\d+%\) of the promotions that could be checked|promoted but worse - of the promotions that could be checked/);

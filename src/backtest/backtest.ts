@@ -213,7 +213,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestSum
   const groups = [history.slice(0, options.warmup)];
   for (let at = options.warmup; at < history.length; at += options.step) groups.push(history.slice(at, at + options.step));
   await migrateToLatest(db);
-  const fingerprint = warmupFingerprint(config, sourceDir, options.warmup);
+  const fingerprint = options.saveWarmup || options.fromWarmup ? warmupFingerprint(config, sourceDir, options.warmup) : undefined;
   const warm = options.fromWarmup ? await restoreWarmup(options.fromWarmup, { db, config, fingerprint }) : undefined;
   const metric = resolvedMetric(config.eval.metric, trainingSpec(config).loss.name);
   // Each step's job runs through the queue exactly as a daemon's worker runs it (claim, lease, handler, settle).

@@ -55,18 +55,25 @@ function copyFolder(from: string, to: string, { link, skip }: { link: boolean; s
     const source = path.join(from, entry.name);
     const target = path.join(to, entry.name);
     if (entry.isDirectory()) copyFolder(source, target, { link });
-    else if (entry.isFile()) {
-      try {
-        if (!link) throw Object.assign(new Error('copy'), { code: 'COPY' });
-        fs.linkSync(source, target);
-      } catch {
-        // Another filesystem (EXDEV), or a copy asked for: the bytes and the times the watcher compares.
-        fs.copyFileSync(source, target);
-        const { atime, mtime } = fs.statSync(source);
-        fs.utimesSync(target, atime, mtime);
-      }
-    }
+    else if (entry.isFile() && !(link && linked(source, target))) copyWithTimes(source, target);
   }
+}
+
+/** A hard link, or false where there cannot be one (another filesystem: EXDEV). */
+function linked(source: string, target: string): boolean {
+  try {
+    fs.linkSync(source, target);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A copy with the source's times, which the watcher compares. */
+function copyWithTimes(source: string, target: string): void {
+  fs.copyFileSync(source, target);
+  const { atime, mtime } = fs.statSync(source);
+  fs.utimesSync(target, atime, mtime);
 }
 
 /**
