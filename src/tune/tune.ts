@@ -4,7 +4,10 @@
 // seeds (ranking.ts: forward skill mean minus spread) and kept only when it ranks higher.
 // Every backtest is a `freshet backtest --report` child process — its own throwaway
 // registry, one core each, `jobs` at a time — whose report is kept under the output folder,
-// so an interrupted tune resumes where it stopped.
+// so an interrupted tune resumes where it stopped. Policies that differ only in keys no
+// first model reads (`retrain.*`) share one: the first backtest of a seed keeps its state
+// after step 0 (`--save-warmup`) and theirs continue from it (`--from-warmup`), with the
+// report a full replay gives.
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
