@@ -101,7 +101,7 @@ export async function loadEvalSet(
   let sideValues = new Float64Array(side ? y.length * sideWidth : 0);
   // spread: each kept row's place among all valid rows, to put the sample back in order.
   let order = new Float64Array(overflow === 'spread' ? y.length : 0);
-  const rng = new Rng(SPREAD_SEED);
+  const rng = overflow === 'spread' ? new Rng(SPREAD_SEED) : undefined;
   let rows = 0; // rows held
   let seen = 0; // valid rows read
   const width = dim + 1;
@@ -109,7 +109,7 @@ export async function loadEvalSet(
     for (let r = 0; r < chunk.rows; r++) {
       let slot = rows;
       if (rows >= maxRows) {
-        slot = rng.int(seen + 1); // algorithm R: the (seen+1)-th row replaces a kept one with probability maxRows / (seen+1)
+        slot = rng!.int(seen + 1); // spread only (first stopped when full). Algorithm R: the (seen+1)-th row replaces a kept one with probability maxRows / (seen+1)
         if (slot >= maxRows) {
           seen += 1;
           continue;
@@ -138,7 +138,7 @@ export async function loadEvalSet(
     }
   }
   const sampled = overflow === 'spread' && seen > rows;
-  if (sampled) ({ x, y, partitionOf, sideValues } = inRowOrder(order, { x, y, partitionOf, sideValues }, { dim, sideWidth, side: side !== undefined }));
+  if (sampled) ({ x, y, partitionOf, sideValues } = inRowOrder(order.subarray(0, rows), { x, y, partitionOf, sideValues }, { dim, sideWidth, side: side !== undefined }));
   const set: EvalSet = { x: x.subarray(0, rows * dim), y: y.subarray(0, rows), rows, dim, partitionIds: partitions.map((p) => p.id), ...(sampled ? { sampledFrom: seen } : {}) };
   if (side) {
     set.side = {
@@ -151,7 +151,7 @@ export async function loadEvalSet(
 
 type ReservoirArrays = { x: Float32Array<ArrayBuffer>; y: Float32Array<ArrayBuffer>; partitionOf: Int32Array<ArrayBuffer>; sideValues: Float64Array<ArrayBuffer> };
 
-/** A reservoir's rows put back in the order they were read (`order`: each slot's place among all rows). */
+/** A reservoir's rows put back in the order they were read (`order`: each held slot's place among all rows, one per slot). */
 function inRowOrder(
   order: Float64Array,
   arrays: ReservoirArrays,
