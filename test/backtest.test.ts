@@ -86,9 +86,27 @@ test('runBacktest: forward scores on every row past training.evalMaxRows; a fall
   assert.match(formatBacktest(summary), /promoted but worse \d+\/\d+ \(\d+%\) of the promotions that could be checked|promoted but worse - of the promotions that could be checked/);
 });
 
+test('runBacktest: a decision\'s check is also kept per partition of the next step, and the partitions add up to the whole', async () => {
+  const { db, url } = await createTestDatabase();
+  const dir = tempDir('freshet-backtest-by-partition-');
+  const history = path.join(dir, 'history');
+  writeHistory(history, 5);
+  const config = trainConfig(dir, url, { FRESHET_TRAINING__NUM_CHECKPOINTS: '4', FRESHET_TRAINING__STOP_POINT: '2', FRESHET_RETRAIN__VIRTUAL_EPOCHS: '2' });
+  const summary = await runBacktest({ sourceDir: history, config, db, warmup: 1, step: 2, log: createLogger({ level: 'error', format: 'json' }), signal: new AbortController().signal });
+  assert.deepEqual(summary.steps.map((s) => s.partitions), [['dt=2026-11-01'], ['dt=2026-11-02', 'dt=2026-11-03'], ['dt=2026-11-04', 'dt=2026-11-05']]);
+  const held = summary.steps[2]!.previousHeld;
+  assert.ok(held, 'step 1\'s decision is checked on step 2');
+  assert.deepEqual(held.byPartition.map((p) => [p.partition, p.rows]), [['dt=2026-11-04', 600], ['dt=2026-11-05', 600]]);
+  // The mean squared error is a mean over rows: the partitions' scores, weighted by their rows, are the whole step's.
+  const weighted = (key: 'candidate' | 'champion') => held.byPartition.reduce((sum, p) => sum + p.rows * p[key], 0) / summary.steps[2]!.rows;
+  assert.ok(Math.abs(weighted('candidate') - held.candidate) <= 1e-9 * held.candidate, `${weighted('candidate')} vs ${held.candidate}`);
+  assert.ok(Math.abs(weighted('champion') - held.champion) <= 1e-9 * held.champion, `${weighted('champion')} vs ${held.champion}`);
+  assert.notEqual(held.byPartition[0]!.candidate, held.byPartition[1]!.candidate, 'two days, two scores');
+});
+
 test('summarise: promoted-but-worse counts only promotions checked on a next step; a fallback is a rejection checked against the constant; what the decisions were worth', () => {
   const base = { partitions: [], forward: 1, forwardNaive: 2, rows: 10, candidate: 1, champion: 1, reason: '' };
-  const held = (right: boolean, candidate: number, against: number, kind: 'champion' | 'constant' = 'champion') => ({ candidate, champion: against, against: kind, right });
+  const held = (right: boolean, candidate: number, against: number, kind: 'champion' | 'constant' = 'champion') => ({ candidate, champion: against, against: kind, right, byPartition: [] });
   const summary = summarise('mae', [
     { ...base, step: 0, decision: 'promoted', previousHeld: null }, // the first model: faced nothing
     { ...base, step: 1, decision: 'fallback', previousHeld: null },

@@ -82,6 +82,12 @@ policy_sets() {
     tuned-lr3) echo "$(policy_sets tuned) --set training.learningRate=0.0003" ;;
     tuned-replayall) echo "$(policy_sets tuned) --set retrain.replayFraction=1" ;;
     tuned-ve10) echo "$(policy_sets tuned) --set retrain.virtualEpochs=10" ;;
+    # Other model shapes and training noise (the decision targets, 2026-12-07, tenth session): no hidden layer (a linear model on the embeddings), one small layer, an L2 penalty, dropout, four times the batch.
+    tuned-linear) echo "$(policy_sets tuned) --set model.hidden=[]" ;;
+    tuned-small) echo "$(policy_sets tuned) --set model.hidden=[16]" ;;
+    tuned-l2) echo "$(policy_sets tuned) --set model.l2=0.0001" ;;
+    tuned-drop) echo "$(policy_sets tuned) --set model.dropout=0.2" ;;
+    tuned-bs1024) echo "$(policy_sets tuned) --set training.batchSize=1024" ;;
     tuned-bothcross) echo "$(policy_sets tuned) --set columns.crosses=[[\"origin\",\"dep_hour\"],[\"destination\",\"dep_hour\"]]" ;;
     airports-window) echo "--set columns.categorical=[\"origin\",\"destination\"] --set retrain.replayPartitions=14 --set retrain.replayFraction=1" ;;
     *) echo "unknown policy $1" >&2; exit 2 ;;

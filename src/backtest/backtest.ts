@@ -42,6 +42,20 @@ export interface BacktestOptions {
   fromWarmup?: string | undefined;
 }
 
+/** A decision of the previous step, checked on this step's rows (BacktestStep.previousHeld). */
+export interface HeldCheck {
+  candidate: number;
+  champion: number;
+  against: 'champion' | 'constant';
+  right: boolean;
+  /**
+   * The same two scores on each partition of the step, in key order: how the check's
+   * verdict builds up over the period (the first days of a week against the rest), for
+   * whoever asks how much a few days can foretell (bench/backtests/ceiling.ts).
+   */
+  byPartition: Array<{ partition: string; rows: number; candidate: number; champion: number }>;
+}
+
 export interface BacktestStep {
   step: number;
   partitions: string[];
@@ -60,7 +74,7 @@ export interface BacktestStep {
    * decision kept serving instead — the champion it faced, or after a fallback the naive
    * constant that then served (`against`). right: promoted ⇔ the candidate was better.
    */
-  previousHeld: { candidate: number; champion: number; against: 'champion' | 'constant'; right: boolean } | null;
+  previousHeld: HeldCheck | null;
   /** Wall seconds of the step: its forward scoring, and its arrival, retrain and gate (where a backtest's time goes). */
   seconds?: { forward: number; retrain: number };
 }
@@ -95,6 +109,22 @@ export interface BacktestSummary {
 
 function scoreOn(metric: MetricName, config: ResolvedConfig, set: EvalSet, predictions: Float32Array): number {
   return evaluateAll(config.model.task, set.y, predictions)[metric]!;
+}
+
+/** Only a row's partition, no side column: loadEvalSet records which partition each row is of. */
+const PARTITION_OF_ROWS = { names: [], textual: new Set<number>(), encode: () => 0 };
+
+/** Per partition of the set (in the set's order), the metric of each prediction array on that partition's rows. */
+function scoresByPartition(metric: MetricName, config: ResolvedConfig, set: EvalSet, predictions: readonly Float32Array[]): Array<{ partition: number; rows: number; scores: number[] }> {
+  const partitionOf = set.side!.partition;
+  const rowsOf = set.partitionIds.map(() => [] as number[]);
+  for (let r = 0; r < set.rows; r++) rowsOf[partitionOf[r]!]!.push(r);
+  return rowsOf.flatMap((rows, partition) => {
+    if (rows.length === 0) return [];
+    const y = Float32Array.from(rows, (r) => set.y[r]!);
+    const scores = predictions.map((p) => evaluateAll(config.model.task, y, Float32Array.from(rows, (r) => p[r]!))[metric]!);
+    return [{ partition, rows: rows.length, scores }];
+  });
 }
 
 /** The history's complete partitions, oldest first by path (the key order of dt=…). */
@@ -144,29 +174,37 @@ async function scoreForward({ db, config, metric, sourceDir, lineageId, champion
   const partitions = group.map((p) => asTrainingPartition(sourceDir, p));
   const { set, naiveRows } = perRow
     ? await rowsWithBaselines(db, config, lineageId, partitions, fillOf(previous!), { maxRows: Number.POSITIVE_INFINITY })
-    : { set: await lineageGateSet(db, config, lineageId, partitions, Number.POSITIVE_INFINITY), naiveRows: [] };
+    : { set: await lineageGateSet(db, config, lineageId, partitions, Number.POSITIVE_INFINITY, PARTITION_OF_ROWS), naiveRows: [] };
   const rows = set.rows;
   if (rows === 0) return { forward: null, forwardNaive: null, rows, previousHeld: null };
-  // Each model is scored once per step, by checkpoint: the serving champion is often the one
+  // Each model predicts once per step, by checkpoint: the serving champion is often the one
   // faced, and after a promotion the previous step's candidate is the champion.
-  const scored = new Map<string, number>();
-  const scoreCheckpoint = async (checkpointId: string): Promise<number> => {
-    if (!scored.has(checkpointId)) scored.set(checkpointId, scoreOn(metric, config, set, await predictCheckpoint(db, config, await getCheckpoint(db, checkpointId), set)));
-    return scored.get(checkpointId)!;
+  const predicted = new Map<string, Float32Array>();
+  const predictionsOfCheckpoint = async (checkpointId: string): Promise<Float32Array> => {
+    if (!predicted.has(checkpointId)) predicted.set(checkpointId, await predictCheckpoint(db, config, await getCheckpoint(db, checkpointId), set));
+    return predicted.get(checkpointId)!;
   };
-  const scoreVersion = async (version: ModelVersion): Promise<number> =>
-    version.constant !== null ? scoreOn(metric, config, set, await predictVersion(db, config, version, set)) : scoreCheckpoint(version.checkpoint_id);
-  const forward = champion ? await scoreVersion(champion) : null;
+  const predictionsOf = async (version: ModelVersion): Promise<Float32Array> =>
+    version.constant !== null ? predictVersion(db, config, version, set) : predictionsOfCheckpoint(version.checkpoint_id);
+  const forward = champion ? scoreOn(metric, config, set, await predictionsOf(champion)) : null;
   const naive = previous?.naive_value;
   const naivePredictions = perRow ? naiveRows.find((b) => b.name === perRow)?.predictions : naive !== null && naive !== undefined ? new Float32Array(rows).fill(naive) : undefined;
   const forwardNaive = naivePredictions ? scoreOn(metric, config, set, naivePredictions) : null;
   let previousHeld: BacktestStep['previousHeld'] = null;
   if (lastStep?.champion_version_id && lastStep.candidate_checkpoint_id) {
     const servedInstead = lastFellBack && champion ? champion : await getModelVersion(db, lastStep.champion_version_id);
-    const candidate = await scoreCheckpoint(lastStep.candidate_checkpoint_id);
-    const championScore = await scoreVersion(servedInstead);
+    const candidatePredictions = await predictionsOfCheckpoint(lastStep.candidate_checkpoint_id);
+    const championPredictions = await predictionsOf(servedInstead);
+    const candidate = scoreOn(metric, config, set, candidatePredictions);
+    const championScore = scoreOn(metric, config, set, championPredictions);
     const better = higherIsBetter(metric) ? candidate > championScore : candidate < championScore;
-    previousHeld = { candidate, champion: championScore, against: lastFellBack ? 'constant' : 'champion', right: (lastStep.decision === 'promoted') === better };
+    const byPartition = scoresByPartition(metric, config, set, [candidatePredictions, championPredictions]).map(({ partition, rows: partitionRows, scores }) => ({
+      partition: group[partition]!,
+      rows: partitionRows,
+      candidate: scores[0]!,
+      champion: scores[1]!,
+    }));
+    previousHeld = { candidate, champion: championScore, against: lastFellBack ? 'constant' : 'champion', right: (lastStep.decision === 'promoted') === better, byPartition };
   }
   return { forward, forwardNaive, rows, previousHeld };
 }

@@ -25,7 +25,8 @@ export function splitOf(fileHash: number, line: number, split: SplitSpec): Split
 /**
  * Columns read beside a row without being part of it (the gate's baselines: an entity, a
  * forecast shipped in the data): not validated, NaN where missing. The `textual` ones (of
- * `names`) are read as text and given ids through `encode`; the rest as numbers.
+ * `names`) are read as text and given ids through `encode`; the rest as numbers. With no
+ * names, only each row's partition (the backtest's per-partition scores).
  */
 export interface SideColumns {
   names: readonly string[];
@@ -113,7 +114,7 @@ export async function* validRowChunks(
           kept += 1;
         }
         counts.rows += kept;
-        if (kept > 0) yield { values: out.subarray(0, kept * width), rows: kept, partition: index, ...(sideWidth ? { side: sideOut.subarray(0, kept * sideWidth) } : {}) };
+        if (kept > 0) yield { values: out.subarray(0, kept * width), rows: kept, partition: index, ...(side ? { side: sideOut.subarray(0, kept * sideWidth) } : {}) };
       }
     }
   }
