@@ -55,6 +55,10 @@ test('freshet init --from types every column, says why each left-out one is left
     assert.ok(line && why.test(line), `${column}: ${line}`);
   }
   assert.match(text, /#   hour: categorical — whole numbers with 24 distinct values/);
+  // The text code is offered as the entity of a persistence baseline, in a comment under eval.entityColumn: nothing is set.
+  assert.match(text, /\n  # entityColumn:\n  # freshet init --from: if city names what each row measures[^\n]*\n[^\n]*persistence[^\n]*\n  #   naive: \[median, mean, last\]\n  #   entityColumn: city\n/);
+  assert.equal(config.eval.entityColumn, undefined);
+  assert.deepEqual(config.eval.naive, ['median', 'mean']);
   // A second run refuses to overwrite without --force.
   const again = await runFreshet(['init', project, '--from', path.join(dir, 'landing', 'dt=2026-01-01'), '--label', 'y'], { env: cleanEnv() });
   assert.equal(again.code, 2);

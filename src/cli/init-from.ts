@@ -25,6 +25,25 @@ function setLine(text: string, section: string, key: string, value: string): str
 
 const flowList = (names: string[]): string => `[${names.map((n) => (/^[A-Za-z_][\w.-]*$/.test(n) ? n : JSON.stringify(n))).join(', ')}]`;
 
+/**
+ * Under eval.entityColumn, how to hold the models to persistence by one of the text codes
+ * (a commented suggestion, not a setting: whether a column names the entity a row measures
+ * is the user's to say, and adding `last` changes what decisions are held to).
+ */
+function withEntityHint(text: string, candidates: string[]): string {
+  if (candidates.length === 0) return text;
+  const at = text.indexOf('\n  # entityColumn:\n');
+  if (at < 0) throw new Error('the starter configuration has no eval.entityColumn');
+  const end = at + '\n  # entityColumn:'.length;
+  const hint = [
+    `  # freshet init --from: if ${candidates.length === 1 ? `${candidates[0]} names` : `one of ${candidates.join(', ')} names`} what each row measures (a store, a sensor, an airport),`,
+    '  # each one\'s latest label (persistence) is a baseline worth beating; to hold the models to it:',
+    '  #   naive: [median, mean, last]',
+    `  #   entityColumn: ${candidates[0]}`,
+  ];
+  return `${text.slice(0, end)}\n${hint.join('\n')}${text.slice(end)}`;
+}
+
 /** The configuration text for these roles. */
 export function configFromRoles(roles: readonly ColumnRole[], { source, rows, dataDir, binary }: { source: string; rows: number; dataDir: string; binary: boolean }): string {
   let text = starterConfig();
@@ -34,6 +53,7 @@ export function configFromRoles(roles: readonly ColumnRole[], { source, rows, da
   text = setLine(text, 'columns', 'categorical', flowList(of('categorical')));
   if (binary) text = setLine(text, 'model', 'task', 'binary');
   if (dataDir !== 'data') text = text.replace(/\ndataDir: data\n/, `\ndataDir: ${JSON.stringify(dataDir)}\n`);
+  text = withEntityHint(text, roles.filter((r) => r.entityLike).map((r) => r.name));
   const why = roles.map((r) => `  #   ${r.name}: ${r.role} — ${r.reason}`);
   const header = [`  # Typed by freshet init --from ${source} (its first ${rows.toLocaleString('en-US')} rows):`, ...why, '  # Edit freely: a lineage fixes its columns when it first trains.'];
   return text.replace('\ncolumns:\n', `\ncolumns:\n${header.join('\n')}\n`);

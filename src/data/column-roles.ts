@@ -18,6 +18,8 @@ export interface ColumnRole {
   name: string;
   role: Role;
   reason: string;
+  /** A text code whose values repeat (a store, a station, an airport): what eval.entityColumn may name for a persistence baseline. */
+  entityLike?: boolean;
 }
 
 const count = (n: number): string => n.toLocaleString('en-US');
@@ -32,7 +34,7 @@ function featureRole(p: ColumnProfile, maxTokens: number): ColumnRole {
   if (p.texts > p.numbers) {
     if (p.dateLike >= 0.9) return leftOut(`a date or time (${examples(p)}): not a feature as it is; derive the hour or the weekday from it in the data`);
     if (p.distinct > maxTokens || (present >= 20 && p.distinct > ID_DISTINCT_SHARE * present)) return leftOut(`an identifier: ${p.distinct > 20_000 ? 'over 20,000' : count(p.distinct)} distinct values in ${count(present)} rows (${examples(p)})`);
-    return { name: p.name, role: 'categorical', reason: `text with ${count(p.distinct)} distinct values (${examples(p)})` };
+    return { name: p.name, role: 'categorical', reason: `text with ${count(p.distinct)} distinct values (${examples(p)})`, entityLike: true };
   }
   const mixed = p.texts > 0 ? `; ${count(p.texts)} text values read as missing` : '';
   if (p.integers && p.increasing && p.distinct === p.numbers && p.numbers >= 20) return leftOut(`rises row by row (${examples(p)}, …): a row number or a timestamp, not a feature`);
