@@ -46,15 +46,11 @@ describe('training stream', async () => {
     assert.equal(stats.count + evalSet.rows, 2100);
   });
 
-  test('beyond maxRows: validation keeps the first rows; the gate (spread) a uniform sample of all of them, in their order, the same each time', async () => {
+  test('beyond maxRows: a uniform sample of all the rows, in their order, the same each time — for the gate and for validation alike', async () => {
     const full = await loadEvalSet(parts, columns, split, stats, Number.POSITIVE_INFINITY, 'all');
     assert.equal(full.rows, 2100);
     const rowOf = (set: typeof full, r: number) => [...set.x.subarray(r * set.dim, (r + 1) * set.dim), set.y[r]!].join(',');
-    const first = await loadEvalSet(parts, columns, split, stats, 300, 'all');
-    assert.equal(first.rows, 300);
-    assert.equal(first.sampledFrom, undefined);
-    assert.deepEqual([...first.y], [...full.y.subarray(0, 300)], 'the first 300 rows: all of the oldest partition');
-    const spread = await loadEvalSet(parts, columns, split, stats, 300, 'all', undefined, 'spread');
+    const spread = await loadEvalSet(parts, columns, split, stats, 300, 'all');
     assert.equal(spread.rows, 300);
     assert.equal(spread.sampledFrom, 2100);
     // Each sampled row is a row of the full set, in the full set's order.
@@ -64,11 +60,18 @@ describe('training stream', async () => {
     assert.ok(places.every((p, i) => i === 0 || p! > places[i - 1]!), 'in the order they were read');
     const perPartition = [0, 1, 2].map((k) => places.filter((p) => Math.floor(p! / 700) === k).length);
     assert.ok(perPartition.every((n) => n >= 70 && n <= 130), `about a third from each partition, the newest too: ${perPartition}`);
-    const again = await loadEvalSet(parts, columns, split, stats, 300, 'all', undefined, 'spread');
+    const again = await loadEvalSet(parts, columns, split, stats, 300, 'all');
     assert.deepEqual([...again.y], [...spread.y], 'the same rows each time');
-    const roomy = await loadEvalSet(parts, columns, split, stats, 5000, 'all', undefined, 'spread');
+    const roomy = await loadEvalSet(parts, columns, split, stats, 5000, 'all');
     assert.deepEqual([...roomy.x], [...full.x], 'under the bound: every row, as read');
     assert.equal(roomy.sampledFrom, undefined);
+    // Validation rows (the eval split) the same way: not the oldest partition's first rows.
+    const validation = await loadEvalSet(parts, columns, split, stats, Number.POSITIVE_INFINITY);
+    const sampled = await loadEvalSet(parts, columns, split, stats, 100, 'eval', { names: [], textual: new Set(), encode: () => 0 });
+    assert.equal(sampled.rows, 100);
+    assert.equal(sampled.sampledFrom, validation.rows);
+    const fromEach = [0, 1, 2].map((k) => sampled.side!.partition.filter((p) => p === k).length);
+    assert.ok(fromEach.every((n) => n >= 15), `validation rows from every partition, the newest too: ${fromEach}`);
   });
 
   test('is deterministic, crosses passes with a new shuffle, and resumes exactly from a cursor', async () => {

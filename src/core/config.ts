@@ -119,7 +119,7 @@ export const configSchema = z.strictObject({
       seed: z.number().int().min(0).default(42).describe('Seed for initialisation, shuffling, the eval split and dropout.'),
       shuffleBuffer: z.number().int().positive().default(10000).describe('Rows in the seeded shuffle buffer.'),
       evalFraction: z.number().gt(0).lt(1).default(0.1).describe('Share of each partition held out for evaluation (by a hash of partition and row; never trained on).'),
-      evalMaxRows: z.number().int().positive().default(100000).describe('Most rows kept in memory for validation loss and metrics (the first ones read) and for the gate (beyond it, a uniform sample of the held-out partitions\' rows, which the decision\'s reason says).'),
+      evalMaxRows: z.number().int().positive().default(100000).describe('Most rows kept in memory for validation loss and metrics and for the gate; beyond it, a uniform sample of all the rows (of every fresh partition for validation, of the held-out partitions for the gate, which the decision\'s reason says).'),
       checkpointEvery: z.number().int().min(0).default(0).describe('Extra checkpoint (and early-stopping check) every N steps inside a virtual epoch; 0 = only at virtual-epoch ends.'),
       logEvery: z.number().int().positive().default(50).describe('Record the mean training loss since the previous point into loss_points every N steps (with early checkpoints, also at them and at every power of two below N, where the loss falls fastest).'),
       earlyCheckpoints: z

@@ -70,7 +70,7 @@ export async function evaluateCheckpoint(db: Registry, config: ResolvedConfig, c
  */
 export async function lineageGateSet(db: Registry, config: ResolvedConfig, lineageId: string, partitions: readonly TrainingPartition[], maxRows = config.training.evalMaxRows, side?: SideColumns): Promise<EvalSet> {
   const lineage = await getLineage(db, lineageId);
-  return loadEvalSet(partitions, trainingSpec(config).columns, trainingSpec(config).split, lineage.feature_stats as unknown as FeatureStats, maxRows, 'all', side, 'spread');
+  return loadEvalSet(partitions, trainingSpec(config).columns, trainingSpec(config).split, lineage.feature_stats as unknown as FeatureStats, maxRows, 'all', side);
 }
 
 /** The labels (every valid row) of earlier partitions with each row's partition and side columns' first (the entity): the gate's per-row baselines' history. */

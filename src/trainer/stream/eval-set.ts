@@ -23,7 +23,7 @@ export interface EvalSet {
   categoricalColumns?: number;
   /** With side columns asked for (the gate's baselines): each row's partition (index into partitionIds) and side values. */
   side?: EvalSetSide;
-  /** Set when the rows are a sample (loadEvalSet's `spread`): how many valid rows there were to draw from. */
+  /** Set when the rows are a sample (more than loadEvalSet's maxRows): how many valid rows there were to draw from. */
   sampledFrom?: number;
 }
 
@@ -63,23 +63,20 @@ export function categoricalColumnValues(set: EvalSet, k: number): { rowValues: I
   return { rowValues: Int32Array.from({ length: set.rows }, (_, r) => set.x[r * set.dim + first + k]!), names: set.categoryValues };
 }
 
-/**
- * Beyond `maxRows`, which rows are kept. `first`: the first ones in partition, file and line
- * order (validation rows: what early stopping has always measured on, so a run's numbers
- * do not move). `spread`: a uniform random sample of all of them (reservoir sampling,
- * Vitter's algorithm R, with a fixed seed, so the same partitions give the same rows),
- * kept in their order — the gate's rows, where the first rows of the oldest held-out
- * partition would leave the newest unscored; the bootstrap's time blocks need the order.
- */
-export type RowOverflow = 'first' | 'spread';
-
-/** Seeds the `spread` sample: fixed, so a gate decided again on the same partitions scores the same rows. */
+/** Seeds the sample beyond `maxRows`: fixed, so a gate decided again on the same partitions scores the same rows. */
 const SPREAD_SEED = 0x5eed_9a7e;
 
 /**
  * Loads (at most `maxRows`) rows into memory, standardised with the lineage's statistics:
  * by default the eval split (validation), or `all` rows (the gate's holdout partitions).
  * Categorical values stay raw (categoryValues); encodeEvalSet() gives a model's ids.
+ *
+ * Beyond `maxRows`, a uniform random sample of all the rows (reservoir sampling, Vitter's
+ * algorithm R, with a fixed seed, so the same partitions give the same rows), put back in
+ * the order they were read (the bootstrap's time blocks need it). Not the first rows: those
+ * are the oldest partition's, and the newest — what the gate is about, and what early
+ * stopping should not ignore — would go unscored (BENCHMARKS.md › The gate's rows beyond
+ * `training.evalMaxRows`; › How much two days can foretell a week, for validation).
  */
 export async function loadEvalSet(
   partitions: readonly TrainingPartition[],
@@ -89,7 +86,6 @@ export async function loadEvalSet(
   maxRows: number,
   which: 'eval' | 'all' = 'eval',
   side?: SideColumns,
-  overflow: RowOverflow = 'first',
 ): Promise<EvalSet> {
   const dim = inputWidth(columns);
   const ids = categoricalSlots(columns).length;
@@ -99,17 +95,16 @@ export async function loadEvalSet(
   let y = new Float32Array(Math.min(maxRows, 4096));
   let partitionOf = new Int32Array(side ? y.length : 0);
   let sideValues = new Float64Array(side ? y.length * sideWidth : 0);
-  // spread: each kept row's place among all valid rows, to put the sample back in order.
-  let order = new Float64Array(overflow === 'spread' ? y.length : 0);
-  const rng = overflow === 'spread' ? new Rng(SPREAD_SEED) : undefined;
+  let order = new Float64Array(y.length); // each kept row's place among all valid rows, to put the sample back in order
+  const rng = new Rng(SPREAD_SEED);
   let rows = 0; // rows held
   let seen = 0; // valid rows read
   const width = dim + 1;
-  reading: for await (const chunk of validRowChunks(partitions, columns, split, which, { rows: 0, invalid: 0 }, table.encoding ?? presenceOf(columns), undefined, side)) {
+  for await (const chunk of validRowChunks(partitions, columns, split, which, { rows: 0, invalid: 0 }, table.encoding ?? presenceOf(columns), undefined, side)) {
     for (let r = 0; r < chunk.rows; r++) {
       let slot = rows;
       if (rows >= maxRows) {
-        slot = rng!.int(seen + 1); // spread only (first stopped when full). Algorithm R: the (seen+1)-th row replaces a kept one with probability maxRows / (seen+1)
+        slot = rng.int(seen + 1); // Algorithm R: the (seen+1)-th row replaces a kept one with probability maxRows / (seen+1)
         if (slot >= maxRows) {
           seen += 1;
           continue;
@@ -122,7 +117,7 @@ export async function loadEvalSet(
           partitionOf = grownCopy(partitionOf, grown);
           sideValues = grownCopy(sideValues, grown * sideWidth);
         }
-        if (overflow === 'spread') order = grownCopy(order, grown);
+        order = grownCopy(order, grown);
       }
       const row = chunk.values.subarray(r * width, r * width + width);
       standardise(row, stats, x, slot * dim, ids);
@@ -131,13 +126,12 @@ export async function loadEvalSet(
         partitionOf[slot] = chunk.partition;
         sideValues.set(chunk.side!.subarray(r * sideWidth, (r + 1) * sideWidth), slot * sideWidth);
       }
-      if (overflow === 'spread') order[slot] = seen;
+      order[slot] = seen;
       if (slot === rows) rows += 1;
       seen += 1;
-      if (rows >= maxRows && overflow === 'first') break reading;
     }
   }
-  const sampled = overflow === 'spread' && seen > rows;
+  const sampled = seen > rows;
   if (sampled) ({ x, y, partitionOf, sideValues } = inRowOrder(order.subarray(0, rows), { x, y, partitionOf, sideValues }, { dim, sideWidth, side: side !== undefined }));
   const set: EvalSet = { x: x.subarray(0, rows * dim), y: y.subarray(0, rows), rows, dim, partitionIds: partitions.map((p) => p.id), ...(sampled ? { sampledFrom: seen } : {}) };
   if (side) {
