@@ -54,6 +54,16 @@ describe('loadConfig', () => {
     );
   });
 
+  test('retrain.averageCheckpoints beyond training.retention.keepLast is refused, both keys named', () => {
+    const dir = tempDir();
+    const file = write(dir, 'freshet.config.yaml', 'retrain:\n  averageCheckpoints: 4\n');
+    assert.throws(
+      () => loadConfig({ file, env: {} }),
+      (error: Error) => error instanceof ConfigError && /retrain\.averageCheckpoints: 4 is more than training\.retention\.keepLast \(3\)/.test(error.message),
+    );
+    assert.equal(loadConfig({ file, env: { FRESHET_TRAINING__RETENTION__KEEP_LAST: '4' } }).retrain.averageCheckpoints, 4);
+  });
+
   test('a wrong type is rejected with the file, key path and what was expected', () => {
     const dir = tempDir();
     const file = write(dir, 'freshet.config.yaml', 'database:\n  connectTimeoutSeconds: soon\n');

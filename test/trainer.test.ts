@@ -100,6 +100,61 @@ describe('virtual epochs as data grows', () => {
   });
 });
 
+describe('an averaged retrain (retrain.averageCheckpoints)', () => {
+  const averaging = { FRESHET_RETRAIN__AVERAGE_CHECKPOINTS: '3' };
+  const weightsOf = (dir: string, checkpoint: { uri: string; manifest_sha256: string }) => readCheckpoint(path.join(dir, 'artifacts', checkpoint.uri), checkpoint.manifest_sha256);
+
+  test('its result is the mean of its last three checkpoints, one step after them; a first run and the default are not averaged', async () => {
+    const { db, url, dir } = await setup();
+    const first = await train(db, dir, url, averaging);
+    const spe = (await getLineage(db, (await getRun(db, first.runId)).lineage_id)).steps_per_epoch;
+    assert.ok((await listRunCheckpoints(db, first.runId)).every((c) => Number(c.global_step) % spe === 0), 'a first run: checkpoints at epoch ends only, nothing averaged');
+    for (let d = 4; d <= 6; d++) await addPartition(db, `${dir}/data`, `2026-11-0${d}`, syntheticRows(1500, d));
+    // Four kept, so that the three averaged are still there to compare with (with three, the oldest goes once the average is written).
+    const retrain = await train(db, dir, url, { ...averaging, FRESHET_TRAINING__RETENTION__KEEP_LAST: '4' }, { fromCheckpointId: first.resultCheckpointId!, virtualEpochs: 3, kind: 'retrain' });
+    const checkpoints = await listRunCheckpoints(db, retrain.runId);
+    assert.deepEqual(checkpoints.map((c) => Number(c.global_step)), [5 * spe, 6 * spe, 7 * spe, 7 * spe + 1]);
+    const averaged = checkpoints.at(-1)!;
+    assert.equal(retrain.resultCheckpointId, averaged.id);
+    assert.equal((await getRun(db, retrain.runId)).result_checkpoint_id, averaged.id);
+    assert.equal(averaged.virtual_epoch, 7, 'no epoch of its own');
+    const loaded = weightsOf(dir, averaged);
+    assert.deepEqual(loaded.state.averagedFrom, [5 * spe, 6 * spe, 7 * spe]);
+    const sources = checkpoints.slice(0, 3).map((c) => weightsOf(dir, c));
+    for (const [i, tensor] of loaded.weights.entries()) {
+      const mean = tensor.dataSync();
+      const parts = sources.map((source) => source.weights[i]!.dataSync());
+      for (let k = 0; k < mean.length; k++) {
+        const expected = (parts[0]![k]! + parts[1]![k]! + parts[2]![k]!) / 3;
+        assert.ok(Math.abs(mean[k]! - expected) <= 1e-6 * Math.max(1, Math.abs(expected)), `weight ${i}[${k}]: ${mean[k]} vs the mean ${expected}`);
+      }
+    }
+    assert.ok(sources.some((source, j) => j > 0 && source.weights[0]!.dataSync()[0] !== sources[0]!.weights[0]!.dataSync()[0]), 'the averaged checkpoints differ (else this test could not fail)');
+    assert.equal(averaged.val_loss, retrain.valLoss, 'its validation loss is the average\'s, measured');
+    assert.notEqual(averaged.val_loss, checkpoints[2]!.val_loss);
+    // The epoch's curve point stays the trained one's.
+    const curve = await db.selectFrom('epoch_losses').select(['virtual_epoch', 'global_step']).where('run_id', '=', retrain.runId).orderBy('virtual_epoch').execute();
+    assert.deepEqual(curve.map((p) => Number(p.global_step)), [5 * spe, 6 * spe, 7 * spe]);
+    // The default: no average, the retrain's own checkpoints only.
+    const plain = await train(db, dir, url, {}, { fromCheckpointId: first.resultCheckpointId!, virtualEpochs: 3, kind: 'retrain' });
+    assert.deepEqual((await listRunCheckpoints(db, plain.runId)).map((c) => Number(c.global_step)), [5 * spe, 6 * spe, 7 * spe]);
+  });
+
+  test('killed after its average was written, before the run was closed: resumed, it keeps that average and averages nothing again', async () => {
+    const { db, url, dir } = await setup();
+    const first = await train(db, dir, url);
+    for (let d = 4; d <= 6; d++) await addPartition(db, `${dir}/data`, `2026-11-0${d}`, syntheticRows(1500, d));
+    const retrain = await train(db, dir, url, averaging, { fromCheckpointId: first.resultCheckpointId!, virtualEpochs: 3, kind: 'retrain' });
+    const before = await listRunCheckpoints(db, retrain.runId);
+    await db.updateTable('runs').set({ status: 'running', finished_at: null, result_checkpoint_id: null }).where('id', '=', retrain.runId).execute();
+    const resumed = await train(db, dir, url, averaging, { resumeRunId: retrain.runId });
+    assert.equal(resumed.status, 'succeeded');
+    assert.deepEqual((await listRunCheckpoints(db, retrain.runId)).map((c) => c.id), before.map((c) => c.id), 'no checkpoint added');
+    assert.equal(resumed.resultCheckpointId, before.at(-1)!.id);
+    assert.deepEqual(Buffer.from(resumed.weightBytes), Buffer.from(retrain.weightBytes));
+  });
+});
+
 describe('exact resume', () => {
   test('stopped mid-epoch and at an epoch end, then resumed: weights bit-identical to never stopping (with dropout)', async () => {
     const { db, url, dir } = await setup();

@@ -90,6 +90,9 @@ policy_sets() {
     tuned-bs1024) echo "$(policy_sets tuned) --set training.batchSize=1024" ;;
     # Validation rows past training.evalMaxRows (the bound made to bind on the flights: a first model's 31 days hold ≈ 51,000 validation rows).
     tuned-eval20k) echo "$(policy_sets tuned) --set training.evalMaxRows=20000" ;;
+    # A retrain's result the mean of its last three checkpoints' weights (retrain.averageCheckpoints), on the tuned policy and on the defaults.
+    tuned-avg3) echo "$(policy_sets tuned) --set retrain.averageCheckpoints=3" ;;
+    newest-avg3) echo "--set retrain.averageCheckpoints=3" ;;
     tuned-bothcross) echo "$(policy_sets tuned) --set columns.crosses=[[\"origin\",\"dep_hour\"],[\"destination\",\"dep_hour\"]]" ;;
     airports-window) echo "--set columns.categorical=[\"origin\",\"destination\"] --set retrain.replayPartitions=14 --set retrain.replayFraction=1" ;;
     *) echo "unknown policy $1" >&2; exit 2 ;;

@@ -17,6 +17,8 @@ for seed in ${SEEDS:-1 2 3}; do
       newest) sets=();;
       random) sets=(--set eval.holdout=random);;
       newest-noboot) sets=(--set eval.confidence=0);;
+      newest-avg3) sets=(--set retrain.averageCheckpoints=3);;
+      *) echo "unknown policy $policy" >&2; exit 2;;
     esac
     (cd "$out/h$seed" && "$node" "$repo/src/cli/main.ts" backtest history --warmup 3 --step 1 --set training.seed=$seed "${sets[@]}" --json > "$out/r-$seed-$policy.json")
   done

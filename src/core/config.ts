@@ -158,6 +158,7 @@ export const configSchema = z.strictObject({
       base: z.enum(['pre-plateau', 'last', 'best-val', 'scratch', 'auto']).default('auto').describe('Checkpoint a retrain starts from: auto (of pre-plateau, last and best-val, the one with the lowest loss on the fresh eval rows; the default, see BENCHMARKS.md), pre-plateau (the one before the training-loss plateau), last, best-val, or scratch.'),
       replayPartitions: z.number().int().min(0).default(3).describe('Older partitions (the newest the champion was trained on) mixed into a retrain so it does not forget.'),
       replayFraction: z.number().gt(0).max(1).default(0.5).describe('Share of each replayed partition\'s training rows used (new partitions use all of theirs).'),
+      averageCheckpoints: z.number().int().positive().default(1).describe('A retrain\'s result is the mean of the weights of its last this many checkpoints (stochastic weight averaging), recorded as one more checkpoint one step after its last (restore-best does not apply then); 1: the result is the last or best checkpoint, as before. At most training.retention.keepLast. See docs/definitions.md › Averaged retrains.'),
     })
     .prefault({}),
   plateau: z
@@ -294,6 +295,9 @@ export const configSchema = z.strictObject({
     if (column !== undefined && column === config.columns.label) context.addIssue({ code: 'custom', path: ['eval', 'naive', i], message: `${spec}: the label itself cannot be its own baseline` });
   }
   if (config.eval.entityColumn !== undefined && config.eval.entityColumn === config.columns.label) context.addIssue({ code: 'custom', path: ['eval', 'entityColumn'], message: `${config.eval.entityColumn} is the label: the entity is the column naming whose label it is` });
+  if (config.retrain.averageCheckpoints > config.training.retention.keepLast) {
+    context.addIssue({ code: 'custom', path: ['retrain', 'averageCheckpoints'], message: `${config.retrain.averageCheckpoints} is more than training.retention.keepLast (${config.training.retention.keepLast}): the checkpoints averaged must still be kept when the run ends` });
+  }
   if (config.artifactStore === 's3' && !config.artifactsUri) context.addIssue({ code: 'custom', path: ['artifactsUri'], message: 'required with artifactStore s3 (s3://bucket/prefix)' });
 });
 

@@ -46,6 +46,8 @@ export interface TrainingState {
   valLoss: number | null;
   metrics: Record<string, number>;
   invalidRows: number;
+  /** Set on a retrain's averaged result checkpoint (retrain.averageCheckpoints): the steps of the checkpoints whose weights it is the mean of. */
+  averagedFrom?: number[];
 }
 
 export interface AdamLike {

@@ -56,8 +56,12 @@ export class CheckpointWriter {
     this.#pendingPoints.push({ step, loss });
   }
 
-  /** Writes a full-state checkpoint at the state's current step; undefined when the lease is lost. */
-  async write(): Promise<Checkpoint | undefined> {
+  /**
+   * Writes a full-state checkpoint at the state's current step; undefined when the lease is
+   * lost. `epochCurve: false` for a checkpoint that closes no epoch of training (a retrain's
+   * averaged result): the epoch's curve point stays the trained one's.
+   */
+  async write({ epochCurve = true }: { epochCurve?: boolean } = {}): Promise<Checkpoint | undefined> {
     const { db, config, run, lineage, state, log } = this.#o;
     if (this.#o.leaseLost()) return undefined;
     state.epochLoss = this.#o.trainStep.epochLoss();
@@ -69,7 +73,7 @@ export class CheckpointWriter {
     const started = performance.now();
     const written = await writeCheckpoint(path.join(config.artifactsDir, uri), this.#o.model, this.#o.optimizer, state);
     const points = this.#pendingPoints;
-    const epochEnd = state.stepInEpoch === 0 && state.virtualEpoch > 0 && state.trainLoss !== null;
+    const epochEnd = epochCurve && state.stepInEpoch === 0 && state.virtualEpoch > 0 && state.trainLoss !== null;
     const row = await this.#o.retryWrites('recording the checkpoint', async () => {
       await insertLossPoints(db, run.id, points);
       // The curve first: a crash before the checkpoint row repeats the epoch, which upserts the same values.

@@ -1,7 +1,9 @@
 // The end of a run that was not interrupted: retention once more, the result checkpoint —
-// the newest, or with earlyStopping.restoreBestWeights the best validation loss's, whose
-// weights are put back into the model — and the run closed as succeeded, saying whether it
-// ended while its validation loss was still falling.
+// the newest; for a retrain with retrain.averageCheckpoints above 1 the mean of its last
+// checkpoints, written as one more (weight-averaging.ts); else with
+// earlyStopping.restoreBestWeights the best validation loss's, whose weights are put back
+// into the model — and the run closed as succeeded, saying whether it ended while its
+// validation loss was still falling.
 import type { ResolvedConfig } from '../../core/config.ts';
 import type { Logger } from '../../core/log.ts';
 import { finishRun, listRunCheckpoints, type Checkpoint, type Registry, type Run } from '../../registry/index.ts';
@@ -10,6 +12,7 @@ import { restoreModelWeights, type TrainingState } from '../checkpoints/checkpoi
 import { loadCheckpoint } from '../checkpoints/checkpoint-store.ts';
 import type { CheckpointWriter } from './checkpoint-writer.ts';
 import { stillFalling } from './still-falling.ts';
+import { writeAveragedResult } from './weight-averaging.ts';
 
 /** Puts a recorded checkpoint's weights into `model` (restore-best at a run's end). */
 async function restoreWeights(db: Registry, config: ResolvedConfig, model: tf.LayersModel, checkpoint: Checkpoint): Promise<void> {
@@ -20,13 +23,15 @@ async function restoreWeights(db: Registry, config: ResolvedConfig, model: tf.La
 
 /** Closes a finished run; returns its result checkpoint's id (state's losses and metrics are the result's). */
 export async function endRun(
-  { db, config, run, model, state, checkpoints, invalidRows, retryWrites, log }: {
+  { db, config, run, model, state, checkpoints, measure, invalidRows, retryWrites, log }: {
     db: Registry;
     config: ResolvedConfig;
     run: Run;
     model: tf.LayersModel;
     state: TrainingState;
     checkpoints: CheckpointWriter;
+    /** Measures the model as it now is on the run's validation rows into the state (an averaged result's val_loss). */
+    measure: () => void;
     invalidRows: number;
     retryWrites: <T>(what: string, write: () => Promise<T>) => Promise<T>;
     log: Logger;
@@ -40,9 +45,14 @@ export async function endRun(
     { earlyStopped: state.earlyStopping.stopped, bestStep: state.earlyStopping.bestStep, lastStep: state.globalStep },
   );
   let resultId = checkpoints.lastId ?? kept.at(-1)?.id ?? null;
+  // A retrain's result may be the mean of its last checkpoints (retrain.averageCheckpoints);
+  // a run resumed after its average was written (state.averagedFrom) keeps that one.
+  const averaged = state.averagedFrom ? kept.at(-1) : await writeAveragedResult({ db, config, run, model, state, checkpoints, measure, log });
   const bestStep = state.earlyStopping.bestStep;
-  const best = config.training.earlyStopping.restoreBestWeights && bestStep !== null && bestStep !== state.globalStep ? kept.find((c) => Number(c.global_step) === bestStep) : undefined;
-  if (best) {
+  const best = !averaged && config.training.earlyStopping.restoreBestWeights && bestStep !== null && bestStep !== state.globalStep ? kept.find((c) => Number(c.global_step) === bestStep) : undefined;
+  if (averaged) {
+    resultId = averaged.id;
+  } else if (best) {
     await restoreWeights(db, config, model, best);
     Object.assign(state, { valLoss: best.val_loss, trainLoss: best.train_loss, metrics: best.metrics });
     resultId = best.id;

@@ -48,6 +48,8 @@ export function initialState(
     valLoss: carried?.valLoss ?? null,
     metrics: carried?.metrics ?? {},
     invalidRows: stream.invalidRows,
+    // A resumed run whose average was already written (a crash before the run was closed) must not average again.
+    ...(continued?.averagedFrom ? { averagedFrom: continued.averagedFrom } : {}),
   };
 }
 

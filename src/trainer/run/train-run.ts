@@ -271,7 +271,7 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
       return result('interrupted');
     }
     // The end: optionally go back to the best checkpoint, then close the run.
-    const resultId = await endRun({ db, config, run, model: trainable.model, state, checkpoints, invalidRows: counts.invalid, retryWrites, log });
+    const resultId = await endRun({ db, config, run, model: trainable.model, state, checkpoints, measure: () => evaluator.measure(), invalidRows: counts.invalid, retryWrites, log });
     report();
     return result('succeeded', resultId);
   } catch (error) {
