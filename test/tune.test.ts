@@ -18,11 +18,12 @@ import { trainEnv } from './support/train-config.ts';
 test('the search space follows the configuration; ranking is mean minus spread; the overlay is nested YAML', () => {
   const config = loadConfig({ env: { FRESHET_COLUMNS__FEATURES: '["x"]', FRESHET_COLUMNS__CATEGORICAL: '["a","b","c"]', FRESHET_COLUMNS__LABEL: 'y' }, cwd: '/nonexistent' });
   const dims = searchSpace(config);
-  assert.deepEqual(dims.map((d) => d.key), ['eval.holdoutPartitions', 'retrain.replayPartitions', 'retrain.virtualEpochs', 'training.learningRate', 'columns.vocabulary.embeddingDim', 'columns.crosses']);
-  assert.deepEqual(dims.at(-1)!.alternatives.map((a) => a.sets['columns.crosses']), ['[["a","b"]]', '[["a","c"]]', '[["b","c"]]']);
+  assert.deepEqual(dims.map((d) => d.key), ['eval.holdoutPartitions', 'retrain.replayPartitions', 'retrain.virtualEpochs', 'training.learningRate', 'columns.vocabulary.embeddingDim', 'columns.crosses', 'retrain.averageCheckpoints']);
+  assert.deepEqual(dims.at(-2)!.alternatives.map((a) => a.sets['columns.crosses']), ['[["a","b"]]', '[["a","c"]]', '[["b","c"]]']);
+  assert.deepEqual(dims.at(-1)!.alternatives.map((a) => a.sets), [{ 'retrain.averageCheckpoints': '3' }]);
   assert.deepEqual(dims[3]!.alternatives[0]!.sets, { 'training.learningRate': '0.003' });
   const numeric = loadConfig({ env: { FRESHET_COLUMNS__FEATURES: '["x"]', FRESHET_COLUMNS__LABEL: 'y' }, cwd: '/nonexistent' });
-  assert.equal(searchSpace(numeric).length, 4, 'no embedding size or crosses without categorical columns');
+  assert.equal(searchSpace(numeric).length, 5, 'no embedding size or crosses without categorical columns');
   assert.throws(() => searchSpace(numeric, ['columns.crosses']), /--dims columns\.crosses: not searched here \(the dimensions for this configuration: eval\.holdoutPartitions, /);
   const report = (skill: number | null) => ({ skill, right: 1, checked: 2, promotedButWorse: 0, promotionsChecked: 1, seconds: 60 });
   const steady = rankPolicy([report(0.03), report(0.03)]);

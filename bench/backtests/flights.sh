@@ -93,6 +93,7 @@ policy_sets() {
     # A retrain's result the mean of its last three checkpoints' weights (retrain.averageCheckpoints), on the tuned policy and on the defaults.
     tuned-avg3) echo "$(policy_sets tuned) --set retrain.averageCheckpoints=3" ;;
     newest-avg3) echo "--set retrain.averageCheckpoints=3" ;;
+    tuned-avg3-nonaive) echo "$(policy_sets tuned-avg3) --set eval.mustBeatNaive=false" ;;
     tuned-avg3-min0) echo "$(policy_sets tuned-avg3) --set eval.minImprovement=0" ;;
     tuned-avg3-anygain) echo "$(policy_sets tuned-anygain) --set retrain.averageCheckpoints=3" ;;
     tuned-bothcross) echo "$(policy_sets tuned) --set columns.crosses=[[\"origin\",\"dep_hour\"],[\"destination\",\"dep_hour\"]]" ;;

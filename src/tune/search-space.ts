@@ -1,7 +1,9 @@
 // What `freshet tune` searches: the policy keys the backtests of issues #13 and #16 found
 // to matter on the 2001 flights — held-out partitions, the replay window, virtual epochs per
-// retrain, the learning rate, the embedding size, and crosses among the categorical columns —
-// each as a few alternatives to the configured value. Bounded on purpose: a coordinate
+// retrain, the learning rate, the embedding size, crosses among the categorical columns,
+// and (#29) averaged retrains, which paid on the flights and not on the synthetic drift
+// stream, so they are searched rather than the default — each as a few alternatives to
+// the configured value. Bounded on purpose: a coordinate
 // search tries each dimension's alternatives once, holding the best found so far.
 import type { ResolvedConfig } from '../core/config.ts';
 
@@ -47,6 +49,8 @@ export function searchSpace(config: ResolvedConfig, only?: readonly string[]): D
     for (let i = 0; i < categorical.length; i++) for (let j = i + 1; j < categorical.length; j++) pairs.push([categorical[i]!, categorical[j]!]);
     dimensions.push({ key: 'columns.crosses', alternatives: pairs.slice(0, MAX_CROSS_PAIRS).map((pair) => one('columns.crosses', [pair])) });
   }
+  // Last: a retrain.* key, so its alternative continues from the first model kept for it.
+  dimensions.push({ key: 'retrain.averageCheckpoints', alternatives: [one('retrain.averageCheckpoints', config.retrain.averageCheckpoints > 1 ? 1 : Math.min(3, config.training.retention.keepLast))] });
   if (!only) return dimensions;
   const known = new Set(dimensions.map((d) => d.key));
   const unknown = only.filter((key) => !known.has(key));
