@@ -5,14 +5,12 @@
 // into the model — and the run closed as succeeded, saying whether it ended while its
 // validation loss was still falling.
 import type { ResolvedConfig } from '../../core/config.ts';
-import type { Logger } from '../../core/log.ts';
-import { finishRun, listRunCheckpoints, type Checkpoint, type Registry, type Run } from '../../registry/index.ts';
+import { finishRun, listRunCheckpoints, type Checkpoint, type Registry } from '../../registry/index.ts';
 import { tf } from '../backend.ts';
-import { restoreModelWeights, type TrainingState } from '../checkpoints/checkpoint-io.ts';
+import { restoreModelWeights } from '../checkpoints/checkpoint-io.ts';
 import { loadCheckpoint } from '../checkpoints/checkpoint-store.ts';
-import type { CheckpointWriter } from './checkpoint-writer.ts';
 import { stillFalling } from './still-falling.ts';
-import { writeAveragedResult } from './weight-averaging.ts';
+import { writeAveragedResult, type EndingRun } from './weight-averaging.ts';
 
 /** Puts a recorded checkpoint's weights into `model` (restore-best at a run's end). */
 async function restoreWeights(db: Registry, config: ResolvedConfig, model: tf.LayersModel, checkpoint: Checkpoint): Promise<void> {
@@ -23,20 +21,12 @@ async function restoreWeights(db: Registry, config: ResolvedConfig, model: tf.La
 
 /** Closes a finished run; returns its result checkpoint's id (state's losses and metrics are the result's). */
 export async function endRun(
-  { db, config, run, model, state, checkpoints, measure, invalidRows, retryWrites, log }: {
-    db: Registry;
-    config: ResolvedConfig;
-    run: Run;
-    model: tf.LayersModel;
-    state: TrainingState;
-    checkpoints: CheckpointWriter;
-    /** Measures the model as it now is on the run's validation rows into the state (an averaged result's val_loss). */
-    measure: () => void;
+  ending: EndingRun & {
     invalidRows: number;
     retryWrites: <T>(what: string, write: () => Promise<T>) => Promise<T>;
-    log: Logger;
   },
 ): Promise<string | null> {
+  const { db, config, run, model, state, checkpoints, invalidRows, retryWrites, log } = ending;
   await checkpoints.retain();
   const kept = await listRunCheckpoints(db, run.id);
   // Before a restore changes the state: was the loss still falling when the run reached its target?
@@ -47,7 +37,7 @@ export async function endRun(
   let resultId = checkpoints.lastId ?? kept.at(-1)?.id ?? null;
   // A retrain's result may be the mean of its last checkpoints (retrain.averageCheckpoints);
   // a run resumed after its average was written (state.averagedFrom) keeps that one.
-  const averaged = state.averagedFrom ? kept.at(-1) : await writeAveragedResult({ db, config, run, model, state, checkpoints, measure, log });
+  const averaged = state.averagedFrom ? kept.at(-1) : await writeAveragedResult(ending);
   const bestStep = state.earlyStopping.bestStep;
   const best = !averaged && config.training.earlyStopping.restoreBestWeights && bestStep !== null && bestStep !== state.globalStep ? kept.find((c) => Number(c.global_step) === bestStep) : undefined;
   if (averaged) {

@@ -22,6 +22,19 @@ import { restoreModelWeights, type LoadedCheckpoint, type TrainingState } from '
 import { loadCheckpoint } from '../checkpoints/checkpoint-store.ts';
 import type { CheckpointWriter } from './checkpoint-writer.ts';
 
+/** A run at its end, as run-end.ts and the averaging see it. */
+export interface EndingRun {
+  db: Registry;
+  config: ResolvedConfig;
+  run: Run;
+  model: tf.LayersModel;
+  state: TrainingState;
+  checkpoints: CheckpointWriter;
+  /** Measures the model as it now is on the run's validation rows into the state (an averaged result's val_loss). */
+  measure: () => void;
+  log: Logger;
+}
+
 /**
  * Writes the average of the run's last `retrain.averageCheckpoints` checkpoints as its
  * result checkpoint and returns it; undefined when nothing is averaged (a first run, the
@@ -29,19 +42,7 @@ import type { CheckpointWriter } from './checkpoint-writer.ts';
  * retention, which keeps at least that many of the newest (training.retention.keepLast,
  * checked by the configuration).
  */
-export async function writeAveragedResult(
-  { db, config, run, model, state, checkpoints, measure, log }: {
-    db: Registry;
-    config: ResolvedConfig;
-    run: Run;
-    model: tf.LayersModel;
-    state: TrainingState;
-    checkpoints: CheckpointWriter;
-    /** Measures the model as it now is on the run's validation rows into the state. */
-    measure: () => void;
-    log: Logger;
-  },
-): Promise<Checkpoint | undefined> {
+export async function writeAveragedResult({ db, config, run, model, state, checkpoints, measure, log }: EndingRun): Promise<Checkpoint | undefined> {
   const count = config.retrain.averageCheckpoints;
   if (run.kind === 'initial' || count < 2) return undefined;
   const newest = (await listRunCheckpoints(db, run.id)).sort((a, b) => Number(a.global_step) - Number(b.global_step)).slice(-count);
