@@ -270,7 +270,7 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
       report();
       return result('interrupted');
     }
-    // The end: optionally go back to the best checkpoint, then close the run.
+    // The end: for a retrain maybe the average of its last checkpoints, else optionally the best one; then close the run.
     const resultId = await endRun({ db, config, run, model: trainable.model, state, checkpoints, measure: () => evaluator.measure(), invalidRows: counts.invalid, retryWrites, log });
     report();
     return result('succeeded', resultId);

@@ -45,7 +45,7 @@ export interface EndingRun {
 export async function writeAveragedResult({ db, config, run, model, state, checkpoints, measure, log }: EndingRun): Promise<Checkpoint | undefined> {
   const count = config.retrain.averageCheckpoints;
   if (run.kind === 'initial' || count < 2) return undefined;
-  const newest = (await listRunCheckpoints(db, run.id)).sort((a, b) => Number(a.global_step) - Number(b.global_step)).slice(-count);
+  const newest = (await listRunCheckpoints(db, run.id)).slice(-count); // in step order
   if (newest.length < 2) return undefined;
   const loaded: LoadedCheckpoint[] = [];
   try {
