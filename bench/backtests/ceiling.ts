@@ -13,6 +13,7 @@
 //     that looks at k days can.
 //   node bench/backtests/ceiling.ts [-k 2] <report.json>...
 import fs from 'node:fs';
+import { formatCount } from '../../src/core/decision-gain.ts';
 
 interface DayCheck {
   partition: string;
@@ -78,8 +79,6 @@ for (const file of args) {
 }
 if (decisions.length === 0) throw new Error(`no checked decision with more than ${k} days in the next step`);
 
-const share = (part: number, whole: number) => `${part}/${whole} (${whole === 0 ? '-' : `${Math.round((100 * part) / whole)}%`})`;
-
 function row(name: string, promote: (d: Decision) => boolean): string {
   let right = 0;
   let promoted = 0;
@@ -92,7 +91,7 @@ function row(name: string, promote: (d: Decision) => boolean): string {
       if (d.later <= 0) worse += 1;
     }
   }
-  return `| ${name} | ${share(right, decisions.length)} | ${share(worse, promoted)} |`;
+  return `| ${name} | ${formatCount(right, decisions.length)} | ${formatCount(worse, promoted)} |`;
 }
 
 function correlation(pairs: Array<[number, number]>): number {

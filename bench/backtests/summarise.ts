@@ -6,7 +6,7 @@
 //   node bench/backtests/summarise.ts <dir> [suffix, e.g. -s7]
 import fs from 'node:fs';
 import path from 'node:path';
-import { formatShare, relativeGain } from '../../src/core/decision-gain.ts';
+import { formatCount, formatShare, relativeGain } from '../../src/core/decision-gain.ts';
 
 interface Report {
   skill: number | null;
@@ -39,7 +39,6 @@ if (byPolicy.size === 0) throw new Error(`no r-<seed>-<policy>${suffix}.json rep
 const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
 const sd = (xs: number[]): number => (xs.length < 2 ? 0 : Math.sqrt(xs.reduce((a, x) => a + (x - mean(xs)) ** 2, 0) / (xs.length - 1)));
 const pct = (x: number): string => `${x >= 0 ? '+' : '−'}${Math.abs(100 * x).toFixed(1)}%`;
-const share = (a: number, b: number): string => (b ? `${a}/${b} (${Math.round((100 * a) / b)}%)` : '-');
 const lines = [
   '| policy | forward skill vs naive, mean ± sd over seeds | per seed | forward metric (mean over seeds) | right decisions | promoted but worse | gain taken (promoting all) | steps served | minutes per replay |',
   '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
@@ -65,7 +64,7 @@ for (const [policy, runs] of byPolicy) {
   }
   const gainCell = gain.clairvoyant > 0 ? `${formatShare(gain.captured / gain.clairvoyant)} (${formatShare(gain.alwaysPromote / gain.clairvoyant)})` : '-';
   lines.push(
-    `| ${policy} | ${pct(mean(skills))} ± ${(100 * sd(skills)).toFixed(1)} | ${runs.map((r) => `${r.seed}: ${r.report.skill === null ? '-' : pct(r.report.skill)}`).join(', ')} | ${mean(runs.map((r) => r.report.forward ?? Number.NaN)).toPrecision(4)} (naive ${mean(runs.map((r) => r.report.forwardNaive ?? Number.NaN)).toPrecision(4)}) | ${share(sum((r) => r.right), sum((r) => r.checked))} | ${share(sum((r) => r.promotedButWorse), sum((r) => r.promotionsChecked ?? r.promotions))} | ${gainCell} | ${served}/${measurable} | ${(sum((r) => r.seconds) / runs.length / 60).toFixed(1)} |`,
+    `| ${policy} | ${pct(mean(skills))} ± ${(100 * sd(skills)).toFixed(1)} | ${runs.map((r) => `${r.seed}: ${r.report.skill === null ? '-' : pct(r.report.skill)}`).join(', ')} | ${mean(runs.map((r) => r.report.forward ?? Number.NaN)).toPrecision(4)} (naive ${mean(runs.map((r) => r.report.forwardNaive ?? Number.NaN)).toPrecision(4)}) | ${formatCount(sum((r) => r.right), sum((r) => r.checked))} | ${formatCount(sum((r) => r.promotedButWorse), sum((r) => r.promotionsChecked ?? r.promotions))} | ${gainCell} | ${served}/${measurable} | ${(sum((r) => r.seconds) / runs.length / 60).toFixed(1)} |`,
   );
 }
 process.stdout.write(`${lines.join('\n')}\n`);

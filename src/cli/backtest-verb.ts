@@ -8,7 +8,7 @@ import { shutdownOnSignals } from '../core/shutdown.ts';
 import { formatTable } from '../core/table.ts';
 import { humanSeconds } from '../core/human-seconds.ts';
 import type { BacktestSummary } from '../backtest/index.ts';
-import { formatShare, shareOfClairvoyant } from '../core/decision-gain.ts';
+import { formatCount, formatShare, shareOfClairvoyant } from '../core/decision-gain.ts';
 import { formatSkill } from '../core/format-skill.ts';
 import { positiveInt, print, type GlobalOptions } from './verb-support.ts';
 import { UsageError } from './usage-error.ts';
@@ -49,12 +49,11 @@ export function formatBacktest(summary: BacktestSummary): string {
       s.previousHeld ? `${s.previousHeld.right ? 'yes' : 'NO'} (candidate ${num(s.previousHeld.candidate)}, ${s.previousHeld.against} ${num(s.previousHeld.champion)})` : null,
     ]),
   );
-  const share = (a: number, b: number): string => (b ? `${a}/${b} (${Math.round((a / b) * 100)}%)` : '-');
   return [
     table,
     '',
     `forward ${summary.metric} of what served: ${num(summary.forward) ?? '-'}; naive baseline: ${num(summary.forwardNaive) ?? '-'}; skill ${formatSkill(summary.skill) ?? '-'}`,
-    `decisions checked on the next step: right ${share(summary.right, summary.checked)}; promoted but worse ${share(summary.promotedButWorse, summary.promotionsChecked)} of the promotions that could be checked (of ${summary.promotions}: the first model and a last step's cannot be); rejected but better ${summary.rejectedButBetter}`,
+    `decisions checked on the next step: right ${formatCount(summary.right, summary.checked)}; promoted but worse ${formatCount(summary.promotedButWorse, summary.promotionsChecked)} of the promotions that could be checked (of ${summary.promotions}: the first model and a last step's cannot be); rejected but better ${summary.rejectedButBetter}`,
     `what the decisions were worth on the next step: ${gainLine(summary)}`,
     `forward scores are on every row of each step's partitions (${summary.steps.reduce((n, s) => n + s.rows, 0)} rows); a fallback is checked against the constant that served after it`,
     `${summary.steps.length} steps in ${humanSeconds(summary.seconds)}`,

@@ -23,6 +23,11 @@ export function shareOfClairvoyant(taken: number, gain: Pick<DecisionGain, 'clai
   return gain.clairvoyant > 0 ? taken / gain.clairvoyant : null;
 }
 
+/** A count out of a whole with its share, as the decision counts are written: 16/24 (67%); '-' out of none. */
+export function formatCount(part: number, whole: number): string {
+  return whole ? `${part}/${whole} (${Math.round((100 * part) / whole)}%)` : '-';
+}
+
 /** A share as a whole percentage, with a true minus sign (as the tables' skills are written). */
 export function formatShare(share: number): string {
   const rounded = Math.round(100 * share);
