@@ -94,6 +94,11 @@ policy_sets() {
     tuned-avg3) echo "$(policy_sets tuned) --set retrain.averageCheckpoints=3" ;;
     newest-avg3) echo "--set retrain.averageCheckpoints=3" ;;
     tuned-avg3-nonaive) echo "$(policy_sets tuned-avg3) --set eval.mustBeatNaive=false" ;;
+    tuned-avg3-nofallback) echo "$(policy_sets tuned-avg3) --set eval.fallback=none" ;;
+    tuned-avg3-nonaive-nofallback) echo "$(policy_sets tuned-avg3-nonaive) --set eval.fallback=none" ;;
+    tuned-avg3-min05) echo "$(policy_sets tuned-avg3) --set eval.minImprovement=0.005" ;;
+    tuned-avg3-holdout3) echo "$(policy_sets tuned-avg3) --set eval.holdoutPartitions=3" ;;
+    tuned-avg3-noboot) echo "$(policy_sets tuned-avg3) --set eval.confidence=0" ;;
     tuned-avg3-min0) echo "$(policy_sets tuned-avg3) --set eval.minImprovement=0" ;;
     tuned-avg3-anygain) echo "$(policy_sets tuned-anygain) --set retrain.averageCheckpoints=3" ;;
     tuned-bothcross) echo "$(policy_sets tuned) --set columns.crosses=[[\"origin\",\"dep_hour\"],[\"destination\",\"dep_hour\"]]" ;;
