@@ -45,7 +45,7 @@ export function addTuneVerb(program: Command): void {
   historyArguments(
     program
       .command('tune')
-      .description('search for a policy on a partition history with the backtest (held-out partitions, replay, virtual epochs, learning rate, embedding size, crosses, averaged retrains), ranked by forward skill minus its spread over seeds; writes the winner as a configuration overlay beside its evidence table; resumable'),
+      .description('search for a policy on a partition history with the backtest (held-out partitions, replay, virtual epochs, learning rate, embedding size, crosses, averaged retrains, the naive rules), ranked by forward skill minus its spread over seeds; writes the winner as a configuration overlay beside its evidence table; resumable'),
   )
     .option('--seeds <list>', 'seeds each policy is backtested with', seedList, [1, 2, 3])
     .option('--jobs <n>', 'backtests at a time (each a process on one core)', (v) => positiveInt('--jobs', v), Math.min(2, os.availableParallelism()))

@@ -1,9 +1,9 @@
 // What `freshet tune` searches: the policy keys the backtests of issues #13 and #16 found
 // to matter on the 2001 flights — held-out partitions, the replay window, virtual epochs per
 // retrain, the learning rate, the embedding size, crosses among the categorical columns,
-// and (#29) averaged retrains, which paid on the flights and not on the synthetic drift
-// stream, so they are searched rather than the default — each as a few alternatives to
-// the configured value. Bounded on purpose: a coordinate
+// and (#29) averaged retrains and the gate without its naive rules, which paid on the
+// flights (together) and not on the synthetic drift stream or the defaults, so they are
+// searched rather than the default — each as a few alternatives to the configured value. Bounded on purpose: a coordinate
 // search tries each dimension's alternatives once, holding the best found so far.
 import type { ResolvedConfig } from '../core/config.ts';
 
@@ -51,6 +51,18 @@ export function searchSpace(config: ResolvedConfig, only?: readonly string[]): D
   }
   // Last: a retrain.* key, so its alternative continues from the first model kept for it.
   dimensions.push({ key: 'retrain.averageCheckpoints', alternatives: [one('retrain.averageCheckpoints', config.retrain.averageCheckpoints > 1 ? 1 : Math.min(3, config.training.retention.keepLast))] });
+  // After the averaging: without it, dropping the naive rules lost (BENCHMARKS.md › Where the
+  // wrong decisions come from); with it, the rules' refusals on quiet days were the gate's
+  // commonest error (› Averaged retrains). Both rules go together: a fallback alone leaves
+  // a lineage with no model at all when its first one does not beat the median.
+  const naiveRules = config.eval.mustBeatNaive || config.eval.fallback === 'naive';
+  dimensions.push({
+    key: 'eval.mustBeatNaive',
+    alternatives: [{
+      label: naiveRules ? 'eval.mustBeatNaive=false, eval.fallback="none"' : 'eval.mustBeatNaive=true, eval.fallback="naive"',
+      sets: naiveRules ? { 'eval.mustBeatNaive': 'false', 'eval.fallback': 'none' } : { 'eval.mustBeatNaive': 'true', 'eval.fallback': 'naive' },
+    }],
+  });
   if (!only) return dimensions;
   const known = new Set(dimensions.map((d) => d.key));
   const unknown = only.filter((key) => !known.has(key));
